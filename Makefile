@@ -1,0 +1,173 @@
+# iketcp: one non-recursive Makefile.  `make check` is the test command.
+#
+# Sources are found by wildcard so that a new file in a module needs no edit
+# here: every framing/ tls/ conf/ ike/ esp/ relay/ *.c except relay/main.c
+# goes into build/libiketcp.a; each test/unit/<module>/*_test.c is linked into
+# one Criterion runner; each test/fuzz/*_fuzz.c is one libFuzzer target.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+CC	?= cc
+V	?= 0
+
+VERSION	:= 0.1.0
+LLHTTP_DIR	?= /usr/share/llhttp
+LLHTTP_INC	?= /usr/share/include/llhttp
+
+CFLAGS	?= -O2 -g
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wno-unused-parameter
+CPPFLAGS_ALL := -I. -I$(LLHTTP_INC) -D_GNU_SOURCE -DIKETCP_VERSION='"$(VERSION)"'
+ALLCFLAGS = -std=c17 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
+LDLIBS	:= -lev -lssl -lcrypto
+
+ifeq ($(V),0)
+Q	= @
+say	= @printf '  %-7s %s\n' $(1) $(2);
+else
+Q	=
+say	=
+endif
+
+MODULES	:= framing tls conf ike esp relay
+LIB_SRC	:= $(filter-out relay/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/%.o)
+LLHTTP_SRC := $(wildcard $(LLHTTP_DIR)/*.c)
+LLHTTP_OBJ := $(LLHTTP_SRC:$(LLHTTP_DIR)/%.c=$(BUILD)/llhttp/%.o)
+UNIT_SRC := $(wildcard test/unit/*/*_test.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SRC := $(wildcard test/fuzz/*_fuzz.c)
+BENCH_SRC := $(wildcard test/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:test/bench/%.c=$(BUILD)/bench/%)
+HEADERS	:= $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
+
+DEPS	:= $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/relay/main.d \
+	   $(BENCH_BIN:=.d)
+
+.PHONY: all check unit unit-asan fuzz-smoke fuzz integration bench demo install \
+	clean deps deps-check headers format format-check tidy
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/iketcpd
+
+$(BUILD)/%.o: %.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(ALLCFLAGS) -c $< -o $@
+
+# llhttp is third-party generated C: build it in, without our warning set.
+$(BUILD)/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -I$(LLHTTP_INC) $(CFLAGS) $(SAN) -w -c $< -o $@
+
+$(BUILD)/libiketcp.a: $(LIB_OBJ) $(LLHTTP_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/iketcpd: $(BUILD)/relay/main.o $(BUILD)/libiketcp.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libiketcp.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lcriterion $(LDLIBS)
+
+$(BUILD)/bench/%: test/bench/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(ALLCFLAGS) -o $@ $< $(LDLIBS)
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs 2 --timeout 60
+
+# The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer,
+# in a build directory of their own.
+unit-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
+	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+	    CFLAGS='-O1 -g' build/asan/unit-tests build/asan/iketcpd
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    build/asan/unit-tests --jobs 2 --timeout 120
+
+# libFuzzer targets (clang).  Each links the same objects as the daemon.
+FUZZ_CC	:= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_BIN := $(FUZZ_SRC:test/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SECONDS ?= 300
+
+$(FUZZ_BUILD)/%: test/fuzz/%.c FORCE_FUZZLIB
+	$(call say,FUZZ,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(FUZZ_BUILD)/libiketcp.a $(LDLIBS)
+
+.PHONY: FORCE_FUZZLIB
+FORCE_FUZZLIB:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+	    SAN='-fsanitize=fuzzer-no-link,address,undefined' CFLAGS='-O1 -g' \
+	    $(FUZZ_BUILD)/libiketcp.a
+
+fuzz-smoke: $(FUZZ_BIN)
+	$(Q)set -e; for f in $(FUZZ_BIN); do \
+	    n=$${f##*/}; c=test/fuzz/corpus/$${n%_fuzz}; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	    echo "  FUZZ    $$n ($(FUZZ_SMOKE_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=0 \
+	        $(FUZZ_BUILD)/corpus/$$n $$( [ -d $$c ] && echo $$c ) 2>$(FUZZ_BUILD)/$$n.log \
+	        || { tail -50 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+	done
+
+fuzz:
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS)
+
+integration: $(BUILD)/iketcpd
+	test/integration/run.sh $(BUILD)/iketcpd
+
+# deps-check installs the Debian packages only when something is missing.
+deps-check:
+	$(Q)test/deps.sh --check || test/deps.sh
+
+deps:
+	test/deps.sh
+
+check: deps-check
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory unit-asan
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
+	$(Q)$(MAKE) --no-print-directory integration
+
+bench: deps-check $(BUILD)/iketcpd $(BENCH_BIN)
+	test/bench/run.sh $(BUILD)
+
+demo: deps-check $(BUILD)/iketcpd
+	test/demo.sh $(BUILD)/iketcpd
+
+# Every header compiles on its own.
+headers:
+	$(Q)set -e; for h in $(HEADERS); do \
+	    echo "#include \"$$h\"" | $(CC) $(CPPFLAGS_ALL) -std=c17 $(WARN) -fsyntax-only -x c -; \
+	done; echo "  HEADERS ok ($(words $(HEADERS)))"
+
+format:
+	clang-format -i $(LIB_SRC) relay/main.c $(HEADERS)
+
+format-check:
+	clang-format --dry-run --Werror $(LIB_SRC) relay/main.c $(HEADERS)
+
+tidy:
+	clang-tidy --quiet $(LIB_SRC) relay/main.c -- $(CPPFLAGS_ALL) -std=c17
+
+install: $(BUILD)/iketcpd
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/doc/iketcp
+	install -m 755 $(BUILD)/iketcpd $(DESTDIR)$(PREFIX)/sbin/iketcpd
+	install -m 644 man/iketcpd.8 $(DESTDIR)$(PREFIX)/share/man/man8/iketcpd.8
+	install -m 644 man/iketcpd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/iketcpd.conf.5
+	install -m 644 conf/*.conf $(DESTDIR)$(PREFIX)/share/doc/iketcp/
+
+clean:
+	rm -rf build
+
+-include $(DEPS)
