@@ -89,13 +89,13 @@ vlog(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 	errno = saved;
 }
 
-#define LOG_BODY(level, suffix)				\
+#define LOG_BODY(lvl, suffix)				\
 	do {						\
 		va_list ap;				\
-		if ((level) > lg.level)			\
+		if ((lvl) > lg.level)			\
 			return;				\
 		va_start(ap, fmt);			\
-		vlog((level), fmt, ap, (suffix));	\
+		vlog((lvl), fmt, ap, (suffix));		\
 		va_end(ap);				\
 	} while (0)
 
