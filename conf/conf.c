@@ -1,0 +1,992 @@
+/*
+ * Configuration parser: INI-style lines into an immutable struct conf.
+ *
+ * conf_line() parses one line and reports what is wrong with it as
+ * "file:line: message"; it never stops at the first error, so an operator
+ * sees every mistake in one run.  conf_finish() checks what only the whole
+ * file can show (required keys, cross-key bounds, listen addresses used
+ * twice) and hands back the struct only when nothing was wrong.
+ *
+ * Keys are looked up with bsearch() in one sorted table per section kind;
+ * each key has a parse_x() that logs the bad text and returns false.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+
+#define CONF_LINE_MAX_TEXT "1023"	/* CONF_LINE_MAX, for messages */
+
+enum {
+	CONF_LINE_MAX = 1023,		/* characters, without newline */
+	CONF_WRITE_BUFFER_MAX = 64 << 20, /* bytes */
+	CONF_ERR_MAX = 1400,		/* one formatted message */
+};
+
+/*
+ * Parse state that the public struct conf_parser has no room for.  The
+ * parser's conf points at the embedded conf; conf_finish() moves that conf
+ * out into an allocation of its own, so a struct conf is always freed as
+ * just itself.
+ */
+struct build {
+	struct conf	 conf;		/* being built; p->conf points here */
+	size_t		 cap;		/* relays allocated */
+	uint32_t	 seen;		/* keys set in the current section */
+	bool		 had_global;	/* a [global] header was seen */
+	bool		 skip;		/* after a bad header: ignore keys */
+};
+
+/* container_of: the parser's conf is always a build's first member. */
+static struct build *
+build_of(struct conf_parser *p)
+{
+	return (struct build *)(void *)((char *)p->conf -
+	    offsetof(struct build, conf));
+}
+
+struct keydef {
+	const char	*name;
+	bool		(*parse)(struct conf_parser *, const char *);
+	bool		 repeatable;
+};
+
+static void conf_err_at(struct conf_parser *, unsigned, const char *, ...)
+    LOG_PRINTF(3, 4);
+static void conf_err(struct conf_parser *, const char *, ...)
+    LOG_PRINTF(2, 3);
+
+/* Every error goes through here, so p->errors counts exactly what we said. */
+static void
+conf_err_at(struct conf_parser *p, unsigned line, const char *fmt, ...)
+{
+	char msg[CONF_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%u: %s", p->file, line, msg);
+	p->errors++;
+}
+
+static void
+conf_err(struct conf_parser *p, const char *fmt, ...)
+{
+	char msg[CONF_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_err_at(p, p->lineno, "%s", msg);
+}
+
+static bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_name_char(char c)
+{
+	return is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-';
+}
+
+/* Leading decimal digits of s into *out; false on none or on overflow. */
+static bool
+digits(const char **sp, unsigned long long max, unsigned long long *out)
+{
+	const char *s = *sp;
+	unsigned long long v = 0;
+
+	if (!is_digit(*s))
+		return false;
+	for (; is_digit(*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*sp = s;
+	*out = v;
+	return true;
+}
+
+bool
+conf_parse_uint(const char *s, unsigned *out)
+{
+	unsigned long long v;
+
+	if (!digits(&s, UINT_MAX, &v) || *s != '\0')
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+/* An integer with an optional k/K (x1024) or m/M (x1024^2) suffix. */
+bool
+conf_parse_size(const char *s, size_t *out)
+{
+	unsigned long long v, mult = 1;
+
+	if (!digits(&s, SIZE_MAX, &v))
+		return false;
+	if (*s == 'k' || *s == 'K')
+		mult = 1024;
+	else if (*s == 'm' || *s == 'M')
+		mult = 1024 * 1024;
+	if (mult != 1)
+		s++;
+	if (*s != '\0' || v > SIZE_MAX / mult)
+		return false;
+	*out = (size_t)(v * mult);
+	return true;
+}
+
+/* An integer with a ms, s, m or h suffix (none: seconds), in milliseconds. */
+bool
+conf_parse_duration_ms(const char *s, unsigned *out)
+{
+	static const struct {
+		const char	*suffix;
+		unsigned	 ms;
+	} units[] = {
+		{ "",	1000 },
+		{ "ms",	1 },
+		{ "s",	1000 },
+		{ "m",	60 * 1000 },
+		{ "h",	3600 * 1000 },
+	};
+	unsigned long long v;
+
+	if (!digits(&s, UINT_MAX, &v))
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s, units[i].suffix) != 0)
+			continue;
+		if (v > UINT_MAX / units[i].ms)
+			return false;
+		*out = (unsigned)(v * units[i].ms);
+		return true;
+	}
+	return false;
+}
+
+bool
+conf_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+parse_port(const char *s, uint16_t *out)
+{
+	unsigned long long v;
+
+	if (!digits(&s, UINT16_MAX, &v) || *s != '\0' || v == 0)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+/* A DNS name as far as we accept one: letters, digits, '-' and '.'. */
+static bool
+is_hostname(const char *s)
+{
+	bool letter = false;
+
+	if (*s == '\0' || *s == '.' || *s == '-')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (is_alpha(*s))
+			letter = true;
+		else if (!is_digit(*s) && *s != '-' && *s != '.')
+			return false;
+	}
+	/* No letter: a malformed number such as 1.2.3, never a name. */
+	return letter;
+}
+
+static bool
+resolve(const char *host, int family, int flags, struct conf_addr *out)
+{
+	struct addrinfo hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = flags;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
+		return false;
+	if (res->ai_addrlen > sizeof(out->ss)) {
+		freeaddrinfo(res);
+		return false;
+	}
+	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+	out->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return true;
+}
+
+static bool
+is_unspecified(const struct conf_addr *a)
+{
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&a->ss;
+
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
+
+	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+}
+
+/*
+ * ADDR:PORT, [V6ADDR]:PORT, and with passive also *:PORT (0.0.0.0).  A port
+ * may be left out only when default_port is not 0.  Passive addresses are
+ * numeric; otherwise a host that contains a letter is resolved, first
+ * result wins.  The IKETCP_NO_DNS environment variable keeps the fuzzer off
+ * the resolver; it is deliberately not documented for users.
+ */
+bool
+conf_parse_addr(const char *s, uint16_t default_port, bool passive,
+    struct conf_addr *out)
+{
+	char host[CONF_HOST_MAX];
+	const char *end, *port = NULL;
+	uint16_t pnum = default_port;
+	size_t hlen;
+	bool v6 = false;
+
+	if (strlen(s) >= sizeof(out->text))
+		return false;
+	memset(out, 0, sizeof(*out));
+	if (*s == '[') {
+		v6 = true;
+		s++;
+		if ((end = strchr(s, ']')) == NULL)
+			return false;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return false;
+	} else {
+		end = strchr(s, ':');
+		if (end != NULL && strchr(end + 1, ':') != NULL)
+			return false;	/* bare IPv6: brackets required */
+		if (end != NULL)
+			port = end + 1;
+		else
+			end = s + strlen(s);
+	}
+	hlen = (size_t)(end - s);
+	if (hlen == 0)
+		return false;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (port != NULL && !parse_port(port, &pnum))
+		return false;
+	if (pnum == 0)
+		return false;
+
+	if (v6) {
+		if (!resolve(host, AF_INET6, AI_NUMERICHOST, out))
+			return false;
+	} else if (strcmp(host, "*") == 0) {
+		struct sockaddr_in *sin = (void *)&out->ss;
+
+		if (!passive)
+			return false;
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		out->len = sizeof(*sin);
+	} else {
+		struct sockaddr_in *sin = (void *)&out->ss;
+
+		/* inet_pton, not inet_aton: no "127.1" shorthands. */
+		if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			out->len = sizeof(*sin);
+		} else if (passive || !is_hostname(host) ||
+		    getenv("IKETCP_NO_DNS") != NULL ||
+		    !resolve(host, AF_UNSPEC, 0, out))
+			return false;
+	}
+	if (out->ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (void *)&out->ss;
+
+		sin->sin_port = htons(pnum);
+	} else if (out->ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (void *)&out->ss;
+
+		sin6->sin6_port = htons(pnum);
+	} else
+		return false;
+	/* A gateway must be somewhere: 0.0.0.0 and :: are not. */
+	if (!passive && is_unspecified(out))
+		return false;
+	/* Written with its brackets, so the text can be parsed again. */
+	snprintf(out->text, sizeof(out->text), "%s%s", v6 ? "[" : "", s);
+	return true;
+}
+
+static bool
+same_addr(const struct conf_addr *a, const struct conf_addr *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+/* [global] keys. */
+
+static bool
+parse_name(struct conf_parser *p, const char *key, const char *v, char *out)
+{
+	size_t len = strlen(v);
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f) {
+			conf_err(p, "bad %s \"%s\": blank or control character",
+			    key, v);
+			return false;
+		}
+	if (len >= CONF_NAME_MAX) {
+		conf_err(p, "bad %s \"%s\": longer than %d characters", key,
+		    v, CONF_NAME_MAX - 1);
+		return false;
+	}
+	memcpy(out, v, len + 1);
+	return true;
+}
+
+static bool
+parse_log_level(struct conf_parser *p, const char *v)
+{
+	if (!log_parse_level(v, &p->conf->log_level)) {
+		conf_err(p, "bad log-level \"%s\": want err, warning, info or "
+		    "debug", v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+parse_user(struct conf_parser *p, const char *v)
+{
+	return parse_name(p, "user", v, p->conf->user);
+}
+
+static bool
+parse_group(struct conf_parser *p, const char *v)
+{
+	return parse_name(p, "group", v, p->conf->group);
+}
+
+/* [relay NAME] keys. */
+
+static bool
+parse_listen(struct conf_parser *p, const char *v)
+{
+	struct conf_relay *r = p->cur;
+
+	if (r->nlisten == CONF_LISTEN_MAX) {
+		conf_err(p, "listen \"%s\": more than %d listen lines", v,
+		    CONF_LISTEN_MAX);
+		return false;
+	}
+	if (!conf_parse_addr(v, 0, true, &r->listen[r->nlisten])) {
+		conf_err(p, "bad listen \"%s\": want ADDR:PORT, [V6ADDR]:PORT "
+		    "or *:PORT with a numeric address", v);
+		return false;
+	}
+	r->nlisten++;
+	return true;
+}
+
+static bool
+parse_gateway(struct conf_parser *p, const char *v)
+{
+	struct conf_addr a;
+
+	if (!conf_parse_addr(v, CONF_DEF_GATEWAY_PORT, false, &a)) {
+		conf_err(p, "bad gateway \"%s\": want host[:port] or "
+		    "[v6addr][:port], resolvable", v);
+		return false;
+	}
+	p->cur->gateway = a;
+	return true;
+}
+
+static bool
+parse_max_message(struct conf_parser *p, const char *v)
+{
+	size_t n;
+
+	if (!conf_parse_size(v, &n) || n < CONF_MESSAGE_MIN ||
+	    n > CONF_MESSAGE_MAX) {
+		conf_err(p, "bad max-message \"%s\": want a size from %d to %d",
+		    v, CONF_MESSAGE_MIN, CONF_MESSAGE_MAX);
+		return false;
+	}
+	p->cur->max_message = n;
+	return true;
+}
+
+static bool
+parse_write_buffer(struct conf_parser *p, const char *v)
+{
+	size_t n;
+
+	if (!conf_parse_size(v, &n) || n == 0 || n > CONF_WRITE_BUFFER_MAX) {
+		conf_err(p, "bad write-buffer \"%s\": want a size up to 64m",
+		    v);
+		return false;
+	}
+	p->cur->write_buffer = n;
+	return true;
+}
+
+static bool
+parse_ms(struct conf_parser *p, const char *key, const char *v, unsigned min,
+    unsigned *out)
+{
+	unsigned ms;
+
+	if (!conf_parse_duration_ms(v, &ms) || ms < min) {
+		conf_err(p, "bad %s \"%s\": want a duration%s such as 30s, "
+		    "500ms, 10m or 1h", key, v, min > 0 ? " above 0" : "");
+		return false;
+	}
+	*out = ms;
+	return true;
+}
+
+static bool
+parse_idle_timeout(struct conf_parser *p, const char *v)
+{
+	return parse_ms(p, "idle-timeout", v, 0, &p->cur->idle_timeout_ms);
+}
+
+static bool
+parse_linger(struct conf_parser *p, const char *v)
+{
+	return parse_ms(p, "linger", v, 0, &p->cur->linger_ms);
+}
+
+static bool
+parse_handshake_timeout(struct conf_parser *p, const char *v)
+{
+	return parse_ms(p, "handshake-timeout", v, 1,
+	    &p->cur->handshake_timeout_ms);
+}
+
+static bool
+parse_count(struct conf_parser *p, const char *key, const char *v,
+    unsigned *out)
+{
+	unsigned n;
+
+	if (!conf_parse_uint(v, &n) || n == 0) {
+		conf_err(p, "bad %s \"%s\": want a whole number from 1 to %u",
+		    key, v, UINT_MAX);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+static bool
+parse_max_connections(struct conf_parser *p, const char *v)
+{
+	return parse_count(p, "max-connections", v, &p->cur->max_connections);
+}
+
+static bool
+parse_max_per_source(struct conf_parser *p, const char *v)
+{
+	return parse_count(p, "max-per-source", v, &p->cur->max_per_source);
+}
+
+/* Sorted by strcmp(): looked up with bsearch(). */
+static const struct keydef global_keys[] = {
+	{ "group",		parse_group,		false },
+	{ "log-level",		parse_log_level,	false },
+	{ "user",		parse_user,		false },
+};
+
+static const struct keydef relay_keys[] = {
+	{ "gateway",		parse_gateway,		false },
+	{ "handshake-timeout",	parse_handshake_timeout, false },
+	{ "idle-timeout",	parse_idle_timeout,	false },
+	{ "linger",		parse_linger,		false },
+	{ "listen",		parse_listen,		true },
+	{ "max-connections",	parse_max_connections,	false },
+	{ "max-message",	parse_max_message,	false },
+	{ "max-per-source",	parse_max_per_source,	false },
+	{ "write-buffer",	parse_write_buffer,	false },
+};
+
+static int
+keycmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct keydef *)elem)->name);
+}
+
+static bool
+is_sorted(const struct keydef *t, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(t[i - 1].name, t[i].name) >= 0)
+			return false;
+	return true;
+}
+
+int
+conf_init(struct conf_parser *p, const char *file)
+{
+	struct build *b;
+
+	assert(is_sorted(global_keys, sizeof(global_keys) /
+	    sizeof(global_keys[0])));
+	assert(is_sorted(relay_keys, sizeof(relay_keys) /
+	    sizeof(relay_keys[0])));
+	memset(p, 0, sizeof(*p));
+	if (strlen(file) >= sizeof(b->conf.path)) {
+		log_warnx("%.64s...: path too long", file);
+		return -1;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		log_warn("%s", file);
+		return -1;
+	}
+	strcpy(b->conf.path, file);
+	b->conf.log_level = LOG_LEVEL_INFO;
+	b->conf.refs = 1;
+	p->conf = &b->conf;
+	p->file = b->conf.path;
+	p->section = CONF_SEC_NONE;
+	return 0;
+}
+
+static void
+build_free(struct build *b)
+{
+	if (b == NULL)
+		return;
+	free(b->conf.relays);
+	free(b);
+}
+
+void
+conf_abort(struct conf_parser *p)
+{
+	if (p->conf != NULL)
+		build_free(build_of(p));
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+skip_ws(const char **s)
+{
+	while (is_ws(**s))
+		(*s)++;
+}
+
+/* After a value or a header: blanks, then the end or a comment. */
+static bool
+is_rest_empty(const char *s)
+{
+	skip_ws(&s);
+	return *s == '\0' || *s == '#' || *s == ';';
+}
+
+static int
+section_relay(struct conf_parser *p, const char *name, size_t len)
+{
+	struct build *b = build_of(p);
+	struct conf *c = p->conf;
+	struct conf_relay *r;
+
+	for (size_t i = 0; i < len; i++)
+		if (!is_name_char(name[i])) {
+			conf_err(p, "bad relay name \"%.*s\": want letters, "
+			    "digits, '_', '.' and '-'", (int)len, name);
+			return -1;
+		}
+	if (len == 0 || len >= CONF_NAME_MAX) {
+		conf_err(p, "bad relay name \"%.*s\": want 1 to %d characters",
+		    (int)len, name, CONF_NAME_MAX - 1);
+		return -1;
+	}
+	if (c->nrelays == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4;
+
+		r = reallocarray(c->relays, cap, sizeof(*r));
+		if (r == NULL) {
+			conf_err(p, "out of memory");
+			return -1;
+		}
+		c->relays = r;
+		b->cap = cap;
+	}
+	r = &c->relays[c->nrelays];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->name, name, len);
+	r->line = p->lineno;
+	r->max_message = CONF_DEF_MAX_MESSAGE;
+	r->write_buffer = CONF_DEF_WRITE_BUFFER;
+	r->idle_timeout_ms = CONF_DEF_IDLE_TIMEOUT_MS;
+	r->linger_ms = CONF_DEF_LINGER_MS;
+	r->handshake_timeout_ms = CONF_DEF_HANDSHAKE_TIMEOUT_MS;
+	r->max_connections = CONF_DEF_MAX_CONNECTIONS;
+	r->max_per_source = CONF_DEF_MAX_PER_SOURCE;
+
+	/* Still parsed, so that its keys are checked too; the error stands. */
+	for (size_t i = 0; i < c->nrelays; i++)
+		if (strcmp(c->relays[i].name, r->name) == 0) {
+			conf_err(p, "duplicate relay name \"%s\", first at "
+			    "line %u", r->name, c->relays[i].line);
+			break;
+		}
+	c->nrelays++;
+	p->cur = r;
+	p->section = CONF_SEC_RELAY;
+	b->skip = false;
+	return 0;
+}
+
+/* "[global]" or "[relay NAME]"; s points at the '['. */
+static int
+section_header(struct conf_parser *p, const char *s)
+{
+	struct build *b = build_of(p);
+	const char *close, *w, *name;
+	size_t wlen, nlen;
+
+	/* Until a good header, keys belong nowhere and are not reported. */
+	b->skip = true;
+	b->seen = 0;
+	p->section = CONF_SEC_NONE;
+	p->cur = NULL;
+	if ((close = strchr(s, ']')) == NULL) {
+		conf_err(p, "unterminated '[' in section header");
+		return -1;
+	}
+	if (!is_rest_empty(close + 1)) {
+		conf_err(p, "text after section header: \"%s\"", close + 1);
+		return -1;
+	}
+	w = s + 1;
+	skip_ws(&w);
+	for (wlen = 0; w + wlen < close && !is_ws(w[wlen]); wlen++)
+		;
+	name = w + wlen;
+	skip_ws(&name);
+	for (nlen = 0; name + nlen < close && !is_ws(name[nlen]); nlen++)
+		;
+	if (wlen == 6 && strncmp(w, "global", 6) == 0 && name == close) {
+		if (b->had_global) {
+			conf_err(p, "second [global] section");
+			return -1;
+		}
+		b->had_global = true;
+		b->skip = false;
+		p->section = CONF_SEC_GLOBAL;
+		return 0;
+	}
+	if (wlen == 5 && strncmp(w, "relay", 5) == 0) {
+		const char *after = name + nlen;
+
+		skip_ws(&after);
+		if (after != close) {
+			conf_err(p, "bad relay name \"%.*s\": want one word",
+			    (int)(close - name), name);
+			return -1;
+		}
+		return section_relay(p, name, nlen);
+	}
+	conf_err(p, "unknown section \"%.*s\": want [global] or [relay NAME]",
+	    (int)(close - s + 1), s);
+	return -1;
+}
+
+/*
+ * key = value, where value is bare (up to a comment that follows a blank)
+ * or double-quoted (no escapes: a quoted value cannot hold '"').
+ */
+static int
+key_value(struct conf_parser *p, const char *s)
+{
+	struct build *b = build_of(p);
+	const struct keydef *table, *k;
+	char key[CONF_LINE_MAX + 1], val[CONF_LINE_MAX + 1];
+	const char *eq, *v, *ve;
+	size_t klen, n;
+
+	if ((eq = strchr(s, '=')) == NULL) {
+		conf_err(p, "missing '=' in \"%s\"", s);
+		return -1;
+	}
+	for (klen = (size_t)(eq - s); klen > 0 && is_ws(s[klen - 1]); klen--)
+		;
+	if (klen == 0) {
+		conf_err(p, "missing key before '='");
+		return -1;
+	}
+	memcpy(key, s, klen);
+	key[klen] = '\0';
+
+	v = eq + 1;
+	skip_ws(&v);
+	if (*v == '"') {
+		v++;
+		if ((ve = strchr(v, '"')) == NULL) {
+			conf_err(p, "unterminated quote in value of %s", key);
+			return -1;
+		}
+		if (!is_rest_empty(ve + 1)) {
+			conf_err(p, "text after quoted value of %s: \"%s\"",
+			    key, ve + 1);
+			return -1;
+		}
+	} else {
+		for (ve = v; *ve != '\0'; ve++)
+			if ((*ve == '#' || *ve == ';') &&
+			    (ve == v || is_ws(ve[-1])))
+				break;
+		while (ve > v && is_ws(ve[-1]))
+			ve--;
+	}
+	memcpy(val, v, (size_t)(ve - v));
+	val[ve - v] = '\0';
+
+	if (b->skip)
+		return 0;
+	switch (p->section) {
+	case CONF_SEC_GLOBAL:
+		table = global_keys;
+		n = sizeof(global_keys) / sizeof(global_keys[0]);
+		break;
+	case CONF_SEC_RELAY:
+		table = relay_keys;
+		n = sizeof(relay_keys) / sizeof(relay_keys[0]);
+		break;
+	default:
+		conf_err(p, "key \"%s\" outside a section", key);
+		return -1;
+	}
+	if ((k = bsearch(key, table, n, sizeof(*table), keycmp)) == NULL) {
+		conf_err(p, "unknown key \"%s\" in [%s] section", key,
+		    p->section == CONF_SEC_GLOBAL ? "global" : "relay");
+		return -1;
+	}
+	if (!k->repeatable && (b->seen & (1u << (k - table)))) {
+		if (p->section == CONF_SEC_GLOBAL)
+			conf_err(p, "duplicate key \"%s\" in [global]", key);
+		else
+			conf_err(p, "duplicate key \"%s\" in [relay %s]", key,
+			    p->cur->name);
+		return -1;
+	}
+	b->seen |= 1u << (k - table);
+	return k->parse(p, val) ? 0 : -1;
+}
+
+int
+conf_line(struct conf_parser *p, const char *line)
+{
+	char buf[CONF_LINE_MAX + 1];
+	size_t len = strlen(line);
+	unsigned before;
+	const char *s;
+	int rc;
+
+	if (p->conf == NULL)
+		return -1;	/* conf_init() failed */
+	p->lineno++;
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > CONF_LINE_MAX) {
+		conf_err(p, "line longer than %d characters", CONF_LINE_MAX);
+		return -1;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	s = buf;
+	skip_ws(&s);
+	if (*s == '\0' || *s == '#' || *s == ';')
+		return 0;
+	before = p->errors;
+	rc = *s == '[' ? section_header(p, s) : key_value(p, s);
+	assert(rc == 0 || p->errors > before);
+	return rc;
+}
+
+struct conf *
+conf_finish(struct conf_parser *p)
+{
+	struct build *b;
+	struct conf *c = NULL;
+
+	if (p->conf == NULL)
+		return NULL;
+	b = build_of(p);
+	for (size_t i = 0; i < b->conf.nrelays; i++) {
+		const struct conf_relay *r = &b->conf.relays[i];
+
+		if (r->nlisten == 0)
+			conf_err_at(p, r->line, "[relay %s]: missing listen",
+			    r->name);
+		if (r->gateway.len == 0)
+			conf_err_at(p, r->line, "[relay %s]: missing gateway",
+			    r->name);
+		if (r->write_buffer < r->max_message + 2)
+			conf_err_at(p, r->line, "[relay %s]: write-buffer %zu "
+			    "< max-message + 2 (%zu)", r->name,
+			    r->write_buffer, r->max_message + 2);
+		/* Each later use of an address is the error. */
+		for (size_t j = 0; j < r->nlisten; j++) {
+			const struct conf_addr *a = &r->listen[j];
+
+			for (size_t k = 0; k <= i; k++) {
+				const struct conf_relay *o = &b->conf.relays[k];
+				size_t m = k == i ? j : o->nlisten;
+				size_t l;
+
+				for (l = 0; l < m; l++)
+					if (same_addr(a, &o->listen[l]))
+						break;
+				if (l == m)
+					continue;
+				conf_err_at(p, r->line, "[relay %s]: listen "
+				    "%s already used in [relay %s]", r->name,
+				    a->text, o->name);
+				break;
+			}
+		}
+	}
+	if (p->errors > 0)
+		goto fail;
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		log_warn("%s", p->file);
+		goto fail;
+	}
+	*c = b->conf;
+	b->conf.relays = NULL;
+fail:
+	build_free(b);
+	memset(p, 0, sizeof(*p));
+	return c;
+}
+
+/* The line is bad before conf_line() could see it. */
+static void
+bad_line(struct conf_parser *p, const char *what)
+{
+	p->lineno++;
+	conf_err(p, "%s", what);
+}
+
+struct conf *
+conf_load(const char *path)
+{
+	struct conf_parser p;
+	char buf[CONF_LINE_MAX + 2];	/* one more: conf_line strips '\r' */
+	FILE *f;
+	int ch;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("%s", path);
+		return NULL;
+	}
+	if (conf_init(&p, path) == -1) {
+		fclose(f);
+		return NULL;
+	}
+	do {
+		size_t len = 0;
+		bool nul = false, longer = false;
+
+		while ((ch = getc(f)) != EOF && ch != '\n') {
+			if (ch == '\0')
+				nul = true;
+			if (len < sizeof(buf) - 1)
+				buf[len++] = (char)ch;
+			else
+				longer = true;
+		}
+		if (ch == EOF && len == 0 && !longer)
+			break;
+		buf[len] = '\0';
+		if (nul)
+			bad_line(&p, "embedded NUL character");
+		else if (longer)
+			bad_line(&p, "line longer than " CONF_LINE_MAX_TEXT
+			    " characters");
+		else
+			conf_line(&p, buf);
+	} while (ch != EOF);
+	if (ferror(f)) {
+		log_warn("%s: read", path);
+		p.errors++;
+	}
+	fclose(f);
+	return conf_finish(&p);
+}
+
+struct conf *
+conf_ref(struct conf *c)
+{
+	c->refs++;
+	return c;
+}
+
+void
+conf_unref(struct conf *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	free(c->relays);
+	free(c);
+}
