@@ -1,0 +1,310 @@
+/*
+ * IKEv2 protocol constants (RFC 7296 and the IANA "Internet Key Exchange
+ * Version 2 (IKEv2) Parameters" registry).  Values are the registry's; names
+ * follow the registry with an IKE_ prefix.  No code, no includes: any module
+ * may use these.
+ */
+#ifndef IKETCP_IKEV2_H
+#define IKETCP_IKEV2_H
+
+/* RFC 7296 §3.1: fixed sizes. */
+enum {
+	IKE_HEADER_LEN		= 28,	/* IKE header, octets */
+	IKE_GENHDR_LEN		= 4,	/* generic payload header, octets */
+	IKE_VERSION_MAJOR	= 2,
+	IKE_VERSION_MINOR	= 0,
+	IKE_SPI_LEN		= 8,	/* IKE SA SPI, octets */
+	IKE_NONCE_MIN		= 16,	/* RFC 7296 §3.9, octets */
+	IKE_NONCE_MAX		= 256
+};
+
+/* RFC 7296 §3.1 header flags. */
+enum ike_flag {
+	IKE_FLAG_INITIATOR	= 0x08,
+	IKE_FLAG_VERSION	= 0x10,
+	IKE_FLAG_RESPONSE	= 0x20
+};
+
+/* RFC 7296 §3.2 generic payload header: critical bit. */
+enum {
+	IKE_PAYLOAD_CRITICAL	= 0x80
+};
+
+/* IANA "IKEv2 Exchange Types". */
+enum ike_exchange {
+	IKE_EXCH_IKE_SA_INIT		= 34,
+	IKE_EXCH_IKE_AUTH		= 35,
+	IKE_EXCH_CREATE_CHILD_SA	= 36,
+	IKE_EXCH_INFORMATIONAL		= 37,
+	IKE_EXCH_IKE_SESSION_RESUME	= 38,	/* RFC 5723 */
+	IKE_EXCH_IKE_INTERMEDIATE	= 43,	/* RFC 9242 */
+	IKE_EXCH_IKE_FOLLOWUP_KE	= 44	/* RFC 9370 */
+};
+
+/* IANA "IKEv2 Payload Types". */
+enum ike_payload {
+	IKE_PL_NONE	= 0,
+	IKE_PL_SA	= 33,
+	IKE_PL_KE	= 34,
+	IKE_PL_IDI	= 35,
+	IKE_PL_IDR	= 36,
+	IKE_PL_CERT	= 37,
+	IKE_PL_CERTREQ	= 38,
+	IKE_PL_AUTH	= 39,
+	IKE_PL_NONCE	= 40,	/* Ni, Nr */
+	IKE_PL_NOTIFY	= 41,
+	IKE_PL_DELETE	= 42,
+	IKE_PL_VENDOR	= 43,
+	IKE_PL_TSI	= 44,
+	IKE_PL_TSR	= 45,
+	IKE_PL_SK	= 46,
+	IKE_PL_CP	= 47,
+	IKE_PL_EAP	= 48,
+	IKE_PL_GSPM	= 49,	/* RFC 6467 */
+	IKE_PL_SKF	= 53	/* RFC 7383 */
+};
+
+/* IANA "IKEv2 Security Protocol Identifiers". */
+enum ike_proto {
+	IKE_PROTO_NONE	= 0,
+	IKE_PROTO_IKE	= 1,
+	IKE_PROTO_AH	= 2,
+	IKE_PROTO_ESP	= 3
+};
+
+/* IANA "Transform Type Values". */
+enum ike_xform_type {
+	IKE_XFORM_ENCR	= 1,
+	IKE_XFORM_PRF	= 2,
+	IKE_XFORM_INTEG	= 3,
+	IKE_XFORM_DH	= 4,	/* "Key Exchange Method" since RFC 9370 */
+	IKE_XFORM_ESN	= 5
+};
+
+/* Transform Type 1: Encryption Algorithm Transform IDs. */
+enum ike_encr {
+	IKE_ENCR_DES_IV64		= 1,
+	IKE_ENCR_DES			= 2,
+	IKE_ENCR_3DES			= 3,
+	IKE_ENCR_RC5			= 4,
+	IKE_ENCR_IDEA			= 5,
+	IKE_ENCR_CAST			= 6,
+	IKE_ENCR_BLOWFISH		= 7,
+	IKE_ENCR_3IDEA			= 8,
+	IKE_ENCR_DES_IV32		= 9,
+	IKE_ENCR_NULL			= 11,
+	IKE_ENCR_AES_CBC		= 12,
+	IKE_ENCR_AES_CTR		= 13,
+	IKE_ENCR_AES_CCM_8		= 14,
+	IKE_ENCR_AES_CCM_12		= 15,
+	IKE_ENCR_AES_CCM_16		= 16,
+	IKE_ENCR_AES_GCM_8		= 18,
+	IKE_ENCR_AES_GCM_12		= 19,
+	IKE_ENCR_AES_GCM_16		= 20,
+	IKE_ENCR_NULL_AUTH_AES_GMAC	= 21,
+	IKE_ENCR_CAMELLIA_CBC		= 23,
+	IKE_ENCR_CAMELLIA_CTR		= 24,
+	IKE_ENCR_CAMELLIA_CCM_8		= 25,
+	IKE_ENCR_CAMELLIA_CCM_12	= 26,
+	IKE_ENCR_CAMELLIA_CCM_16	= 27,
+	IKE_ENCR_CHACHA20_POLY1305	= 28,	/* RFC 7634 */
+	IKE_ENCR_AES_CCM_8_IIV		= 29,
+	IKE_ENCR_AES_GCM_16_IIV		= 30,
+	IKE_ENCR_CHACHA20_POLY1305_IIV	= 31
+};
+
+/* Transform Type 2: Pseudorandom Function Transform IDs. */
+enum ike_prf {
+	IKE_PRF_HMAC_MD5	= 1,
+	IKE_PRF_HMAC_SHA1	= 2,
+	IKE_PRF_HMAC_TIGER	= 3,
+	IKE_PRF_AES128_XCBC	= 4,
+	IKE_PRF_HMAC_SHA2_256	= 5,
+	IKE_PRF_HMAC_SHA2_384	= 6,
+	IKE_PRF_HMAC_SHA2_512	= 7,
+	IKE_PRF_AES128_CMAC	= 8
+};
+
+/* Transform Type 3: Integrity Algorithm Transform IDs. */
+enum ike_integ {
+	IKE_INTEG_NONE			= 0,
+	IKE_INTEG_HMAC_MD5_96		= 1,
+	IKE_INTEG_HMAC_SHA1_96		= 2,
+	IKE_INTEG_DES_MAC		= 3,
+	IKE_INTEG_KPDK_MD5		= 4,
+	IKE_INTEG_AES_XCBC_96		= 5,
+	IKE_INTEG_HMAC_MD5_128		= 6,
+	IKE_INTEG_HMAC_SHA1_160		= 7,
+	IKE_INTEG_AES_CMAC_96		= 8,
+	IKE_INTEG_AES_128_GMAC		= 9,
+	IKE_INTEG_AES_192_GMAC		= 10,
+	IKE_INTEG_AES_256_GMAC		= 11,
+	IKE_INTEG_HMAC_SHA2_256_128	= 12,
+	IKE_INTEG_HMAC_SHA2_384_192	= 13,
+	IKE_INTEG_HMAC_SHA2_512_256	= 14
+};
+
+/* Transform Type 4: Diffie-Hellman Group (Key Exchange Method) IDs. */
+enum ike_dh {
+	IKE_DH_NONE		= 0,
+	IKE_DH_MODP768		= 1,
+	IKE_DH_MODP1024		= 2,
+	IKE_DH_MODP1536		= 5,
+	IKE_DH_MODP2048		= 14,
+	IKE_DH_MODP3072		= 15,
+	IKE_DH_MODP4096		= 16,
+	IKE_DH_MODP6144		= 17,
+	IKE_DH_MODP8192		= 18,
+	IKE_DH_ECP256		= 19,
+	IKE_DH_ECP384		= 20,
+	IKE_DH_ECP521		= 21,
+	IKE_DH_MODP1024_160	= 22,
+	IKE_DH_MODP2048_224	= 23,
+	IKE_DH_MODP2048_256	= 24,
+	IKE_DH_ECP192		= 25,
+	IKE_DH_ECP224		= 26,
+	IKE_DH_BRAINPOOL224	= 27,
+	IKE_DH_BRAINPOOL256	= 28,
+	IKE_DH_BRAINPOOL384	= 29,
+	IKE_DH_BRAINPOOL512	= 30,
+	IKE_DH_CURVE25519	= 31,
+	IKE_DH_CURVE448		= 32
+};
+
+/* Transform Type 5: Extended Sequence Numbers Transform IDs. */
+enum ike_esn {
+	IKE_ESN_NO	= 0,
+	IKE_ESN_YES	= 1
+};
+
+/* RFC 7296 §3.3.5 transform attributes. */
+enum ike_attr {
+	IKE_ATTR_TV		= 0x8000, /* AF bit: value in length field */
+	IKE_ATTR_KEY_LENGTH	= 14		/* TV, bits */
+};
+
+/* IANA "IKEv2 Identification Payload ID Types". */
+enum ike_id_type {
+	IKE_ID_IPV4_ADDR	= 1,
+	IKE_ID_FQDN		= 2,
+	IKE_ID_RFC822_ADDR	= 3,
+	IKE_ID_IPV6_ADDR	= 5,
+	IKE_ID_DER_ASN1_DN	= 9,
+	IKE_ID_DER_ASN1_GN	= 10,
+	IKE_ID_KEY_ID		= 11,
+	IKE_ID_FC_NAME		= 12,
+	IKE_ID_NULL		= 13	/* RFC 7619 */
+};
+
+/* IANA "IKEv2 Certificate Encodings". */
+enum ike_cert_enc {
+	IKE_CERT_PKCS7_X509		= 1,
+	IKE_CERT_PGP			= 2,
+	IKE_CERT_DNS_SIGNED_KEY		= 3,
+	IKE_CERT_X509_SIG		= 4,
+	IKE_CERT_KERBEROS		= 6,
+	IKE_CERT_CRL			= 7,
+	IKE_CERT_ARL			= 8,
+	IKE_CERT_SPKI			= 9,
+	IKE_CERT_X509_ATTR		= 10,
+	IKE_CERT_HASH_URL_X509		= 12,
+	IKE_CERT_HASH_URL_BUNDLE	= 13,
+	IKE_CERT_OCSP			= 14,	/* RFC 4806 */
+	IKE_CERT_RAW_PUBKEY		= 15	/* RFC 7670 */
+};
+
+/* IANA "IKEv2 Authentication Method". */
+enum ike_auth_method {
+	IKE_AUTH_RSA_SIG		= 1,
+	IKE_AUTH_SHARED_KEY_MIC		= 2,
+	IKE_AUTH_DSS_SIG		= 3,
+	IKE_AUTH_ECDSA_SHA256_P256	= 9,
+	IKE_AUTH_ECDSA_SHA384_P384	= 10,
+	IKE_AUTH_ECDSA_SHA512_P521	= 11,
+	IKE_AUTH_GSPAM			= 12,
+	IKE_AUTH_NULL			= 13,	/* RFC 7619 */
+	IKE_AUTH_DIGITAL_SIGNATURE	= 14	/* RFC 7427 */
+};
+
+/* IANA "IKEv2 Notify Message Types - Error Types" (1..16383). */
+enum ike_notify_error {
+	IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD	= 1,
+	IKE_N_INVALID_IKE_SPI			= 4,
+	IKE_N_INVALID_MAJOR_VERSION		= 5,
+	IKE_N_INVALID_SYNTAX			= 7,
+	IKE_N_INVALID_MESSAGE_ID		= 9,
+	IKE_N_INVALID_SPI			= 11,
+	IKE_N_NO_PROPOSAL_CHOSEN		= 14,
+	IKE_N_INVALID_KE_PAYLOAD		= 17,
+	IKE_N_AUTHENTICATION_FAILED		= 24,
+	IKE_N_SINGLE_PAIR_REQUIRED		= 34,
+	IKE_N_NO_ADDITIONAL_SAS			= 35,
+	IKE_N_INTERNAL_ADDRESS_FAILURE		= 36,
+	IKE_N_FAILED_CP_REQUIRED		= 37,
+	IKE_N_TS_UNACCEPTABLE			= 38,
+	IKE_N_INVALID_SELECTORS			= 39,
+	IKE_N_TEMPORARY_FAILURE			= 43,	/* RFC 7296 */
+	IKE_N_CHILD_SA_NOT_FOUND		= 44
+};
+
+/* IANA "IKEv2 Notify Message Types - Status Types" (16384..). */
+enum ike_notify_status {
+	IKE_N_INITIAL_CONTACT			= 16384,
+	IKE_N_SET_WINDOW_SIZE			= 16385,
+	IKE_N_ADDITIONAL_TS_POSSIBLE		= 16386,
+	IKE_N_IPCOMP_SUPPORTED			= 16387,
+	IKE_N_NAT_DETECTION_SOURCE_IP		= 16388,
+	IKE_N_NAT_DETECTION_DESTINATION_IP	= 16389,
+	IKE_N_COOKIE				= 16390,
+	IKE_N_USE_TRANSPORT_MODE		= 16391,
+	IKE_N_HTTP_CERT_LOOKUP_SUPPORTED	= 16392,
+	IKE_N_REKEY_SA				= 16393,
+	IKE_N_ESP_TFC_PADDING_NOT_SUPPORTED	= 16394,
+	IKE_N_NON_FIRST_FRAGMENTS_ALSO		= 16395,
+	IKE_N_MOBIKE_SUPPORTED			= 16396,	/* RFC 4555 */
+	IKE_N_REDIRECT_SUPPORTED		= 16406,	/* RFC 5685 */
+	IKE_N_EAP_ONLY_AUTHENTICATION		= 16417,	/* RFC 5998 */
+	IKE_N_IKEV2_FRAGMENTATION_SUPPORTED	= 16430,	/* RFC 7383 */
+	IKE_N_SIGNATURE_HASH_ALGORITHMS		= 16431	/* RFC 7427 */
+};
+
+/* IANA "IKEv2 Traffic Selector Types". */
+enum ike_ts_type {
+	IKE_TS_IPV4_ADDR_RANGE	= 7,	/* payload length 16 */
+	IKE_TS_IPV6_ADDR_RANGE	= 8	/* payload length 40 */
+};
+
+/* IANA "IKEv2 Configuration Payload CFG Types". */
+enum ike_cfg_type {
+	IKE_CFG_REQUEST	= 1,
+	IKE_CFG_REPLY	= 2,
+	IKE_CFG_SET	= 3,
+	IKE_CFG_ACK	= 4
+};
+
+/* IANA "IKEv2 Configuration Payload Attribute Types". */
+enum ike_cfg_attr {
+	IKE_CFG_INTERNAL_IP4_ADDRESS	= 1,
+	IKE_CFG_INTERNAL_IP4_NETMASK	= 2,
+	IKE_CFG_INTERNAL_IP4_DNS	= 3,
+	IKE_CFG_INTERNAL_IP4_NBNS	= 4,
+	IKE_CFG_INTERNAL_IP4_DHCP	= 6,
+	IKE_CFG_APPLICATION_VERSION	= 7,
+	IKE_CFG_INTERNAL_IP6_ADDRESS	= 8,
+	IKE_CFG_INTERNAL_IP6_DNS	= 10,
+	IKE_CFG_INTERNAL_IP6_DHCP	= 12,
+	IKE_CFG_INTERNAL_IP4_SUBNET	= 13,
+	IKE_CFG_SUPPORTED_ATTRIBUTES	= 14,
+	IKE_CFG_INTERNAL_IP6_SUBNET	= 15,
+	IKE_CFG_INTERNAL_DNS_DOMAIN	= 25	/* RFC 8598 */
+};
+
+/* RFC 3748 §4 EAP codes. */
+enum ike_eap_code {
+	IKE_EAP_REQUEST		= 1,
+	IKE_EAP_RESPONSE	= 2,
+	IKE_EAP_SUCCESS		= 3,
+	IKE_EAP_FAILURE		= 4
+};
+
+#endif /* IKETCP_IKEV2_H */
