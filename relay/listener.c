@@ -1,0 +1,279 @@
+/*
+ * Listening sockets, accept, and the connection limits: max-connections
+ * per [relay] section and max-per-source per client address.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay/log.h"
+#include "relay/relay.h"
+#include "relay/stream.h"
+
+const char *
+sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(buf, cap, "%s:%u", ip, ntohs(s4->sin_port));
+	}
+	return buf;
+}
+
+bool
+sockaddr_same_ip(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)
+		    ->sin6_addr, &((const struct sockaddr_in6 *)(const void *)b)
+		    ->sin6_addr, sizeof(struct in6_addr)) == 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)
+		    ->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)(const void *)b)
+		    ->sin_addr.s_addr;
+	return true;	/* AF_UNSPEC: the section's total */
+}
+
+bool
+sockaddr_equal(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	if (!sockaddr_same_ip(a, b))
+		return false;
+	if (a->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)(const void *)a)->sin6_port ==
+		    ((const struct sockaddr_in6 *)(const void *)b)->sin6_port;
+	return ((const struct sockaddr_in *)(const void *)a)->sin_port ==
+	    ((const struct sockaddr_in *)(const void *)b)->sin_port;
+}
+
+static size_t
+source_bucket(const struct sockaddr_storage *ss, const char *section)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+
+	if (ss != NULL && ss->ss_family == AF_INET6) {
+		p = (const uint8_t *)&((const struct sockaddr_in6 *)
+		    (const void *)ss)->sin6_addr;
+		n = 16;
+	} else if (ss != NULL && ss->ss_family == AF_INET) {
+		p = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)ss)->sin_addr;
+		n = 4;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	for (; *section != '\0'; section++)
+		h = (h ^ (uint8_t)*section) * 1099511628211ULL;
+	return (size_t)h & (SOURCE_BUCKETS - 1);
+}
+
+/* The live-stream count of @ss in @section, or of the whole section when
+ * @ss is NULL. */
+unsigned *
+source_count(struct relay *r, const struct sockaddr_storage *ss,
+    const char *section, bool create)
+{
+	struct sockaddr_storage any = { .ss_family = AF_UNSPEC };
+	struct source *src;
+	size_t b;
+
+	if (ss == NULL)
+		ss = &any;
+	b = source_bucket(ss, section);
+	for (src = r->sources[b]; src != NULL; src = src->next)
+		if (sockaddr_same_ip(&src->addr, ss) &&
+		    strcmp(src->section, section) == 0)
+			return &src->count;
+	if (!create || (src = calloc(1, sizeof(*src))) == NULL)
+		return NULL;
+	src->addr = *ss;
+	snprintf(src->section, sizeof(src->section), "%s", section);
+	src->next = r->sources[b];
+	r->sources[b] = src;
+	return &src->count;
+}
+
+static const struct conf_relay *
+section_of(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->nrelays; i++)
+		if (strcmp(c->relays[i].name, name) == 0)
+			return &c->relays[i];
+	return NULL;
+}
+
+/* Listening socket readable: accept what is queued, within the limits. */
+static void
+listener_accept_cb(EV_P_ ev_io *w, int revents)
+{
+	struct listener *l = (struct listener *)(void *)((char *)w -
+	    offsetof(struct listener, io));
+	struct relay *r = l->r;
+	const struct conf_relay *cr = section_of(r->conf, l->section);
+
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		unsigned *all, *mine;
+		char text[64];
+		int one = 1;
+		int fd;
+
+		fd = accept4(l->fd, (struct sockaddr *)&peer, &plen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept on %s", l->section);
+			return;
+		}
+		if (cr == NULL) {
+			close(fd);
+			continue;
+		}
+		all = source_count(r, NULL, cr->name, false);
+		mine = source_count(r, &peer, cr->name, false);
+		if ((all != NULL && *all >= cr->max_connections) ||
+		    (mine != NULL && *mine >= cr->max_per_source)) {
+			r->stats.refused++;
+			log_info("relay %s: refused %s: %s", cr->name,
+			    sockaddr_text(&peer, text, sizeof(text)),
+			    all != NULL && *all >= cr->max_connections ?
+			    "max-connections reached" :
+			    "max-per-source reached");
+			close(fd);
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		stream_accept(r, fd, &peer, r->conf, cr);
+	}
+}
+
+static struct listener *
+listener_find(struct relay *r, const struct sockaddr_storage *ss)
+{
+	for (struct listener *l = r->listeners; l != NULL; l = l->next)
+		if (sockaddr_equal(&l->addr, ss))
+			return l;
+	return NULL;
+}
+
+static int
+listener_open(struct relay *r, const struct conf_relay *cr,
+    const struct conf_addr *a)
+{
+	struct listener *l;
+	int fd, one = 1;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("socket for %s", a->text);
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
+	    listen(fd, 4096) == -1) {
+		log_warn("listen on %s", a->text);
+		close(fd);
+		return -1;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	l->r = r;
+	l->fd = fd;
+	l->addr = a->ss;
+	l->keep = true;
+	snprintf(l->section, sizeof(l->section), "%s", cr->name);
+	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
+	ev_io_start(r->loop, &l->io);
+	l->next = r->listeners;
+	r->listeners = l;
+	log_info("relay %s: listening on %s, gateway %s", cr->name, a->text,
+	    cr->gateway.text);
+	return 0;
+}
+
+/* Opens what @c lists and closes what it no longer lists; a listener whose
+ * address stays is kept (its queue is not lost on reload). */
+int
+listener_open_all(struct relay *r, struct conf *c)
+{
+	struct listener **pp;
+	int rc = 0;
+
+	for (struct listener *l = r->listeners; l != NULL; l = l->next)
+		l->keep = false;
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *cr = &c->relays[i];
+
+		for (size_t j = 0; j < cr->nlisten; j++) {
+			struct listener *l = listener_find(r,
+			    &cr->listen[j].ss);
+
+			if (l != NULL) {
+				l->keep = true;
+				snprintf(l->section, sizeof(l->section), "%s",
+				    cr->name);
+			} else if (listener_open(r, cr, &cr->listen[j]) == -1)
+				rc = -1;
+		}
+	}
+	for (pp = &r->listeners; *pp != NULL;) {
+		struct listener *l = *pp;
+
+		if (l->keep) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		ev_io_stop(r->loop, &l->io);
+		close(l->fd);
+		free(l);
+	}
+	return rc;
+}
+
+void
+listener_close_all(struct relay *r)
+{
+	while (r->listeners != NULL) {
+		struct listener *l = r->listeners;
+
+		r->listeners = l->next;
+		ev_io_stop(r->loop, &l->io);
+		close(l->fd);
+		free(l);
+	}
+}

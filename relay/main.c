@@ -1,0 +1,183 @@
+/*
+ * iketcpd: argv -> conf -> open listeners -> drop privileges -> loop.
+ * Follow the data flow from here: listener.c accepts, stream.c de-frames,
+ * session.c relays to the gateway over UDP and back.
+ */
+#include <sys/prctl.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "conf/conf.h"
+#include "relay/log.h"
+#include "relay/relay.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: iketcpd [-dtV] [-f file]\n");
+	exit(1);
+}
+
+void
+relay_stats_log(const struct relay *r)
+{
+	log_info("stats: keepalives dropped %llu, esp dropped (full) %llu, "
+	    "ike dropped (full) %llu, gateway datagrams without stream %llu, "
+	    "bad gateway datagrams %llu, udp send errors %llu, "
+	    "connections refused %llu", r->stats.keepalives,
+	    r->stats.esp_full, r->stats.ike_full, r->stats.gw_nostream,
+	    r->stats.gw_bad, r->stats.udp_send_errors, r->stats.refused);
+}
+
+static struct relay relay;
+static const char *conf_path = "/etc/iketcpd.conf";
+
+static void
+sig_term_cb(EV_P_ ev_signal *w, int revents)
+{
+	log_info("signal %d: exiting", w->signum);
+	ev_break(EV_A_ EVBREAK_ALL);
+}
+
+/* SIGHUP: a new conf for new streams; live streams keep theirs. */
+static void
+sig_hup_cb(EV_P_ ev_signal *w, int revents)
+{
+	struct conf *c = conf_load(conf_path);
+
+	if (c == NULL) {
+		log_warnx("reload of %s failed; keeping the running "
+		    "configuration", conf_path);
+		return;
+	}
+	log_set_level(c->log_level);
+	conf_unref(relay.conf);
+	relay.conf = c;
+	listener_open_all(&relay, c);
+	log_info("reloaded %s", conf_path);
+}
+
+static void
+sig_usr1_cb(EV_P_ ev_signal *w, int revents)
+{
+	relay_stats_log(&relay);
+}
+
+static void
+drop_privileges(const struct conf *c)
+{
+	struct passwd *pw;
+	struct group *gr;
+	uid_t uid;
+	gid_t gid;
+
+	if (c->user[0] == '\0') {
+		if (geteuid() == 0)
+			log_warnx("running as root: set user = in [global] "
+			    "to drop privileges");
+		return;
+	}
+	if ((pw = getpwnam(c->user)) == NULL)
+		fatalx("unknown user %s", c->user);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (c->group[0] != '\0') {
+		if ((gr = getgrnam(c->group)) == NULL)
+			fatalx("unknown group %s", c->group);
+		gid = gr->gr_gid;
+	}
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		fatal("dropping privileges to %s", c->user);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
+	log_info("running as %s", c->user);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ev_loop *loop;
+	ev_signal s_term, s_int, s_hup, s_usr1;
+	bool foreground = false, test = false;
+	struct conf *c;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "df:tV")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = true;
+			break;
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'V':
+			printf("iketcpd %s\n", IKETCP_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("iketcpd", true, LOG_LEVEL_INFO);
+	if ((c = conf_load(conf_path)) == NULL) {
+		fprintf(stderr, "%s: configuration invalid\n", conf_path);
+		return 1;
+	}
+	if (test) {
+		fprintf(stderr, "%s: configuration OK\n", conf_path);
+		conf_unref(c);
+		return 0;
+	}
+	log_set_level(c->log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	loop = ev_default_loop(EVFLAG_AUTO);
+	relay.loop = loop;
+	relay.conf = c;
+	relay.rbuf = malloc(RELAY_READ_BUF);
+	relay.ubuf = malloc((size_t)RELAY_UDP_BATCH * RELAY_UDP_SLOT);
+	if (relay.rbuf == NULL || relay.ubuf == NULL)
+		fatal("buffers");
+	if (listener_open_all(&relay, c) == -1)
+		fatalx("cannot open every listener");
+	drop_privileges(c);
+	if (!foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init("iketcpd", false, c->log_level);
+		ev_loop_fork(loop);
+	}
+
+	ev_signal_init(&s_term, sig_term_cb, SIGTERM);
+	ev_signal_init(&s_int, sig_term_cb, SIGINT);
+	ev_signal_init(&s_hup, sig_hup_cb, SIGHUP);
+	ev_signal_init(&s_usr1, sig_usr1_cb, SIGUSR1);
+	ev_signal_start(loop, &s_term);
+	ev_signal_start(loop, &s_int);
+	ev_signal_start(loop, &s_hup);
+	ev_signal_start(loop, &s_usr1);
+	log_info("iketcpd %s started", IKETCP_VERSION);
+	ev_run(loop, 0);
+
+	relay_stats_log(&relay);
+	listener_close_all(&relay);
+	conf_unref(relay.conf);
+	free(relay.rbuf);
+	free(relay.ubuf);
+	return 0;
+}

@@ -1,0 +1,94 @@
+/*
+ * The relay role: listeners, streams, sessions.  One struct relay per
+ * process owns them all; DESIGN.md gives the data flow
+ *   socket -> prefix -> frame decoder -> message -> session -> UDP gateway.
+ */
+#ifndef IKETCP_RELAY_H
+#define IKETCP_RELAY_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "conf/conf.h"
+#include "framing/classify.h"
+#include "framing/decoder.h"
+
+enum {
+	RELAY_READ_BUF = 256 * 1024,	/* one read from a stream, bytes */
+	RELAY_UDP_BATCH = 32,		/* datagrams per recvmmsg */
+	RELAY_UDP_SLOT = 65536,		/* bytes per datagram slot */
+	SESSION_IKE_SPIS = 4,		/* IKE SPIs remembered per session */
+	SESSION_ESP_SPIS = 8,		/* ESP SPIs remembered per session */
+	SESSION_TENTATIVE = 4,		/* re-attaching streams on probation */
+	SPI_BUCKETS = 4096,		/* SPI table, power of two */
+	SOURCE_BUCKETS = 1024,		/* per-source counts, power of two */
+};
+
+struct relay_stats {
+	unsigned long long keepalives;		/* 0xFF dropped, either side */
+	unsigned long long esp_full;		/* ESP dropped: buffer full */
+	unsigned long long ike_full;		/* IKE dropped: buffer full */
+	unsigned long long gw_nostream;		/* gateway traffic, no stream */
+	unsigned long long gw_bad;		/* unframeable datagrams */
+	unsigned long long udp_send_errors;
+	unsigned long long refused;		/* connection limits */
+};
+
+struct source {
+	struct source	*next;
+	struct sockaddr_storage addr;	/* port zeroed */
+	char		 section[CONF_NAME_MAX];
+	unsigned	 count;		/* live streams from this address */
+};
+
+struct spi_entry {
+	struct spi_entry *next;		/* bucket chain */
+	struct session	*s;		/* owner; NULL while unused */
+	uint64_t	 spi;		/* IKE SPIi, or ESP SPI */
+	bool		 esp;
+	bool		 have_req;	/* a client request was seen */
+	uint32_t	 max_req;	/* highest client request msgid */
+};
+
+struct listener {
+	struct listener	*next;
+	struct relay	*r;
+	ev_io		 io;
+	int		 fd;
+	struct sockaddr_storage addr;	/* bound address */
+	char		 section[CONF_NAME_MAX];
+	bool		 keep;		/* reload bookkeeping */
+};
+
+struct relay {
+	struct ev_loop	*loop;
+	struct conf	*conf;			/* current; streams hold refs */
+	struct listener	*listeners;
+	struct spi_entry *spis[SPI_BUCKETS];
+	struct source	*sources[SOURCE_BUCKETS];
+	unsigned long long next_stream_id;
+	unsigned long long next_session_id;
+	uint8_t		*rbuf;			/* RELAY_READ_BUF */
+	uint8_t		*ubuf;			/* RELAY_UDP_BATCH slots */
+	struct relay_stats stats;
+};
+
+/* listener.c */
+int	listener_open_all(struct relay *r, struct conf *c);
+void	listener_close_all(struct relay *r);
+unsigned *source_count(struct relay *r, const struct sockaddr_storage *ss,
+	    const char *section, bool create);
+
+void	relay_stats_log(const struct relay *r);
+const char *sockaddr_text(const struct sockaddr_storage *ss, char *buf,
+	    size_t cap);
+bool	sockaddr_same_ip(const struct sockaddr_storage *a,
+	    const struct sockaddr_storage *b);
+bool	sockaddr_equal(const struct sockaddr_storage *a,
+	    const struct sockaddr_storage *b);
+
+#endif /* IKETCP_RELAY_H */

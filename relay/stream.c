@@ -1,0 +1,440 @@
+/*
+ * One accepted connection.  Reads are batched through the process's read
+ * buffer; only a frame split across reads is copied into the stream's own
+ * buffer, and output is held only while the socket will not take it, so an
+ * idle stream holds no buffers at all.
+ */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "framing/encoder.h"
+#include "framing/prefix.h"
+#include "relay/log.h"
+#include "relay/relay.h"
+#include "relay/session.h"
+#include "relay/stream.h"
+
+#define OWNER(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+void
+log_stream(const struct stream *st, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (level > (int)log_get_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (st->sess != NULL)
+		log_emit((enum log_level)level, "stream %llu %s lport %u: %s",
+		    st->id, st->peer_text, st->sess->lport, msg);
+	else
+		log_emit((enum log_level)level, "stream %llu %s: %s", st->id,
+		    st->peer_text, msg);
+}
+
+static void
+stream_idle_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct stream *st = OWNER(w, struct stream, idle);
+	ev_tstamp left = st->last_active + st->cr->idle_timeout_ms / 1000. -
+	    ev_now(EV_A);
+
+	if (left <= 0) {
+		stream_close(st, "idle timeout");
+		return;
+	}
+	w->repeat = left;
+	ev_timer_again(EV_A_ w);
+}
+
+static void
+stream_handshake_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct stream *st = OWNER(w, struct stream, handshake);
+
+	stream_close(st, st->state == STREAM_TENTATIVE ?
+	    "re-attach not proven within handshake-timeout" :
+	    "handshake timeout");
+}
+
+void
+stream_close(struct stream *st, const char *reason)
+{
+	struct relay *r = st->r;
+	unsigned *cnt;
+
+	log_stream(st, LOG_LEVEL_INFO,
+	    "closed (%s), in %llu msgs/%llu bytes, out %llu msgs/%llu bytes",
+	    reason, st->in_msgs, st->in_bytes, st->out_msgs, st->out_bytes);
+	if (st->sess != NULL) {
+		struct session *s = st->sess;
+
+		st->sess = NULL;
+		session_detach(s, st);
+	}
+	ev_io_stop(r->loop, &st->rio);
+	ev_io_stop(r->loop, &st->wio);
+	ev_timer_stop(r->loop, &st->handshake);
+	ev_timer_stop(r->loop, &st->idle);
+	close(st->fd);
+	if ((cnt = source_count(r, &st->peer, st->cr->name, false)) != NULL &&
+	    *cnt > 0)
+		(*cnt)--;
+	if ((cnt = source_count(r, NULL, st->cr->name, false)) != NULL &&
+	    *cnt > 0)
+		(*cnt)--;
+	free(st->dec.buf);
+	free(st->out);
+	conf_unref(st->conf);
+	free(st);
+}
+
+void
+stream_promote(struct stream *st)
+{
+	struct session *s = st->sess;
+
+	st->state = STREAM_FRAMES;
+	ev_timer_stop(st->r->loop, &st->handshake);
+	session_attach(s, st);
+	log_stream(st, LOG_LEVEL_INFO, "session re-attached (IKE proven)");
+}
+
+/* Output: frames are written straight away with writev; what the socket
+ * will not take is held, up to write-buffer bytes.  When full, ESP is
+ * dropped as a congested link would, and IKE keeps the last
+ * max-message + 2 bytes of room (DESIGN.md, bounds). */
+static bool
+admit(struct stream *st, size_t len, bool ike)
+{
+	size_t cap = st->cr->write_buffer;
+	size_t reserve = ike ? 0 : st->cr->max_message + FRAME_HDR_LEN;
+
+	if (st->out_len + len + reserve > cap) {
+		if (ike)
+			st->r->stats.ike_full++;
+		else
+			st->r->stats.esp_full++;
+		return false;
+	}
+	return true;
+}
+
+static int
+hold(struct stream *st, const uint8_t *p, size_t len)
+{
+	if (st->out == NULL &&
+	    (st->out = malloc(st->cr->write_buffer)) == NULL) {
+		log_warn("stream buffer");
+		return -1;
+	}
+	if (st->out_off > 0 && st->out_off == st->out_len)
+		st->out_off = st->out_len = 0;
+	if (st->out_len + len > st->cr->write_buffer &&
+	    st->out_off > 0) {
+		memmove(st->out, st->out + st->out_off,
+		    st->out_len - st->out_off);
+		st->out_len -= st->out_off;
+		st->out_off = 0;
+	}
+	memcpy(st->out + st->out_len, p, len);
+	st->out_len += len;
+	ev_io_start(st->r->loop, &st->wio);
+	return 0;
+}
+
+void
+stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
+    size_t n)
+{
+	struct iovec iov[2 * RELAY_UDP_BATCH];
+	uint8_t hdr[RELAY_UDP_BATCH][FRAME_HDR_LEN];
+	size_t niov = 0, total = 0;
+	ssize_t w = 0;
+
+	if (n > RELAY_UDP_BATCH)
+		n = RELAY_UDP_BATCH;
+	st->last_active = ev_now(st->r->loop);
+	for (size_t i = 0; i < n; i++) {
+		frame_header(hdr[i], msgs[i].iov_len);
+		iov[niov++] = (struct iovec){ hdr[i], FRAME_HDR_LEN };
+		iov[niov++] = msgs[i];
+		total += FRAME_HDR_LEN + msgs[i].iov_len;
+		st->out_msgs++;
+		st->out_bytes += msgs[i].iov_len;
+	}
+	if (st->out_len == st->out_off) {
+		w = writev(st->fd, iov, (int)niov);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				stream_close(st, strerror(errno));
+				return;
+			}
+			w = 0;
+		}
+		if ((size_t)w == total)
+			return;
+	}
+	/* Hold the rest: a partly written frame must be finished; whole
+	 * frames are admitted by kind. */
+	for (size_t i = 0; i < niov; i += 2) {
+		size_t flen = iov[i].iov_len + iov[i + 1].iov_len;
+		size_t skip = (size_t)w < flen ? (size_t)w : flen;
+		uint8_t *hp = iov[i].iov_base;
+		const uint8_t *mp = iov[i + 1].iov_base;
+
+		w -= (ssize_t)skip;
+		if (skip == flen)
+			continue;
+		if (skip == 0 && !admit(st, flen, ike[i / 2]))
+			continue;
+		if (skip < FRAME_HDR_LEN) {
+			if (hold(st, hp + skip, FRAME_HDR_LEN - skip) == -1)
+				goto fail;
+			skip = FRAME_HDR_LEN;
+		}
+		if (hold(st, mp + (skip - FRAME_HDR_LEN),
+		    flen - skip) == -1)
+			goto fail;
+	}
+	return;
+fail:
+	stream_close(st, "out of memory");
+}
+
+static void
+stream_write_cb(EV_P_ ev_io *w, int revents)
+{
+	struct stream *st = OWNER(w, struct stream, wio);
+	ssize_t n;
+
+	n = write(st->fd, st->out + st->out_off, st->out_len - st->out_off);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		stream_close(st, strerror(errno));
+		return;
+	}
+	st->out_off += (size_t)n;
+	if (st->out_off == st->out_len) {
+		ev_io_stop(EV_A_ w);
+		free(st->out);
+		st->out = NULL;
+		st->out_off = st->out_len = 0;
+	}
+}
+
+/* The first message decides the session: a lingering one it names by IKE
+ * SPI (tentatively) or by ESP SPI (from the same client address), else a
+ * new one.  A session with a live stream is never taken over. */
+static int
+choose_session(struct stream *st, const struct msg_info *m)
+{
+	struct relay *r = st->r;
+	struct spi_entry *e = NULL;
+	struct session *s;
+
+	if (m->kind == MSG_IKE)
+		e = session_lookup(r, m->spi_i, false);
+	else if (m->kind == MSG_ESP)
+		e = session_lookup(r, m->esp_spi, true);
+	if (e != NULL && e->s != NULL && e->s->owner == NULL &&
+	    strcmp(e->s->section, st->cr->name) == 0) {
+		s = e->s;
+		if (m->kind == MSG_ESP &&
+		    sockaddr_same_ip(&s->last_client, &st->peer)) {
+			st->state = STREAM_FRAMES;
+			ev_timer_stop(r->loop, &st->handshake);
+			session_attach(s, st);
+			log_stream(st, LOG_LEVEL_INFO,
+			    "session re-attached by ESP SPI %08x",
+			    m->esp_spi);
+			return 0;
+		}
+		if (m->kind == MSG_IKE) {
+			st->state = STREAM_TENTATIVE;
+			st->tent_spi = m->spi_i;
+			session_attach_tentative(s, st);
+			log_stream(st, LOG_LEVEL_INFO,
+			    "session tentative (re-attach by IKE SPI %016llx)",
+			    (unsigned long long)m->spi_i);
+			return 0;
+		}
+	}
+	if ((s = session_new(r, st->cr)) == NULL)
+		return -1;
+	st->state = STREAM_FRAMES;
+	ev_timer_stop(r->loop, &st->handshake);
+	session_attach(s, st);
+	log_stream(st, LOG_LEVEL_INFO, "session new, gateway %s",
+	    st->cr->gateway.text);
+	return 0;
+}
+
+/* One message from the client; -1 when the stream was closed. */
+static int
+on_message(struct stream *st, const uint8_t *p, size_t n)
+{
+	struct msg_info m;
+
+	st->in_msgs++;
+	st->in_bytes += n;
+	switch (classify_msg(p, n, &m)) {
+	case MSG_KEEPALIVE:
+		st->r->stats.keepalives++;
+		return 0;
+	case MSG_INVALID:
+		log_stream(st, LOG_LEVEL_INFO, "bad message of %zu bytes: %s",
+		    n, classify_strerror(m.err));
+		stream_close(st, "malformed message");
+		return -1;
+	default:
+		break;
+	}
+	if (st->state == STREAM_FIRST && choose_session(st, &m) == -1) {
+		stream_close(st, "no session");
+		return -1;
+	}
+	if (st->state == STREAM_TENTATIVE) {
+		if (m.kind == MSG_IKE && msg_is_request(&m) &&
+		    m.spi_i == st->tent_spi) {
+			st->tent_req = true;
+			st->tent_msgid = m.msgid;
+		}
+	} else
+		session_note(st->sess, &m, true);
+	session_send(st->sess, p, n);
+	return 0;
+}
+
+static int
+on_prefix(struct stream *st, struct rd *in)
+{
+	enum prefix_kind kind;
+	size_t len;
+
+	while (in->n > 0) {
+		rd_u8(in, &st->prefix[st->prefix_have++]);
+		switch (prefix_detect(st->prefix, st->prefix_have, &kind,
+		    &len)) {
+		case PREFIX_NEED_MORE:
+			continue;
+		case PREFIX_OK:
+			st->state = STREAM_FIRST;
+			log_stream(st, LOG_LEVEL_DEBUG, "prefix %s",
+			    prefix_name(kind));
+			return 0;
+		case PREFIX_ERROR:
+			log_stream(st, LOG_LEVEL_INFO,
+			    "bad stream prefix %02x%02x%02x%02x%02x%02x",
+			    st->prefix[0], st->prefix[1], st->prefix[2],
+			    st->prefix[3], st->prefix[4], st->prefix[5]);
+			stream_close(st, "bad prefix");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Client bytes -> prefix -> frames -> messages -> gateway. */
+static void
+stream_read_cb(EV_P_ ev_io *w, int revents)
+{
+	struct stream *st = OWNER(w, struct stream, rio);
+	struct relay *r = st->r;
+	struct rd in, msg;
+	ssize_t n;
+
+	n = read(st->fd, r->rbuf, RELAY_READ_BUF);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;
+		stream_close(st, n == 0 ? "closed by client" : strerror(errno));
+		return;
+	}
+	st->last_active = ev_now(EV_A);
+	in = rd_make(r->rbuf, (size_t)n);
+	if (st->state == STREAM_PREFIX && on_prefix(st, &in) == -1)
+		return;
+	for (;;) {
+		switch (frame_decode(&st->dec, &in, &msg)) {
+		case FRAME_OK:
+			if (on_message(st, msg.p, msg.n) == -1)
+				return;
+			continue;
+		case FRAME_NEED_BUF:
+			st->dec.buf = malloc(frame_dec_bufsize(&st->dec));
+			if (st->dec.buf == NULL) {
+				stream_close(st, "out of memory");
+				return;
+			}
+			continue;
+		case FRAME_NEED_MORE:
+			if (!frame_dec_partial(&st->dec)) {
+				free(st->dec.buf);
+				st->dec.buf = NULL;
+			}
+			return;
+		case FRAME_ERROR:
+			log_stream(st, LOG_LEVEL_INFO, "bad frame: %s (%zu)",
+			    frame_strerror(st->dec.err), st->dec.bad_len);
+			stream_close(st, "framing error");
+			return;
+		}
+	}
+}
+
+void
+stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
+    struct conf *c, const struct conf_relay *cr)
+{
+	struct stream *st;
+	unsigned *cnt;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		log_warn("stream");
+		close(fd);
+		return;
+	}
+	st->id = ++r->next_stream_id;
+	st->r = r;
+	st->conf = conf_ref(c);
+	st->cr = cr;
+	st->fd = fd;
+	st->peer = *peer;
+	sockaddr_text(peer, st->peer_text, sizeof(st->peer_text));
+	st->state = STREAM_PREFIX;
+	frame_dec_init(&st->dec, cr->max_message);
+	st->last_active = ev_now(r->loop);
+	ev_io_init(&st->rio, stream_read_cb, fd, EV_READ);
+	ev_io_init(&st->wio, stream_write_cb, fd, EV_WRITE);
+	ev_timer_init(&st->handshake, stream_handshake_cb,
+	    cr->handshake_timeout_ms / 1000., 0.);
+	ev_timer_init(&st->idle, stream_idle_cb, 0.,
+	    cr->idle_timeout_ms / 1000.);
+	if ((cnt = source_count(r, peer, cr->name, true)) != NULL)
+		(*cnt)++;
+	if ((cnt = source_count(r, NULL, cr->name, true)) != NULL)
+		(*cnt)++;
+	log_stream(st, LOG_LEVEL_INFO, "open from %s relay %s", st->peer_text,
+	    cr->name);
+	ev_io_start(r->loop, &st->rio);
+	ev_timer_start(r->loop, &st->handshake);
+	if (cr->idle_timeout_ms > 0)
+		ev_timer_again(r->loop, &st->idle);
+}
