@@ -88,7 +88,8 @@ unit-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 	    CFLAGS='-O1 -g' build/asan/unit-tests build/asan/iketcpd
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=test/lsan.supp \
+	    UBSAN_OPTIONS=print_stacktrace=1 \
 	    build/asan/unit-tests --jobs 2 --timeout 120
 
 # libFuzzer targets (clang).  Each links the same objects as the daemon.
