@@ -431,8 +431,7 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 		(*cnt)++;
 	if ((cnt = source_count(r, NULL, cr->name, true)) != NULL)
 		(*cnt)++;
-	log_stream(st, LOG_LEVEL_INFO, "open from %s relay %s", st->peer_text,
-	    cr->name);
+	log_stream(st, LOG_LEVEL_INFO, "open, relay %s", cr->name);
 	ev_io_start(r->loop, &st->rio);
 	ev_timer_start(r->loop, &st->handshake);
 	if (cr->idle_timeout_ms > 0)
