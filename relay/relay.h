@@ -7,6 +7,7 @@
 #define IKETCP_RELAY_H
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,9 @@ enum {
 	SESSION_IKE_SPIS = 4,		/* IKE SPIs remembered per session */
 	SESSION_ESP_SPIS = 8,		/* ESP SPIs remembered per session */
 	SESSION_TENTATIVE = 4,		/* re-attaching streams on probation */
+	RELAY_SEND_BATCH = 256,		/* client messages per flush */
+	UDP_GSO_SEGMENTS = 64,		/* kernel limit per GSO send */
+	UDP_GSO_BYTES = 65000,		/* payload bytes per GSO send */
 	SPI_BUCKETS = 4096,		/* SPI table, power of two */
 	SOURCE_BUCKETS = 1024,		/* per-source counts, power of two */
 };
@@ -75,6 +79,9 @@ struct relay {
 	uint8_t		*rbuf;			/* RELAY_READ_BUF */
 	uint8_t		*ubuf;			/* RELAY_UDP_BATCH slots */
 	struct relay_stats stats;
+	bool		 no_gso;		/* the kernel refused UDP GSO */
+	struct iovec	 tx[RELAY_SEND_BATCH];	/* client -> gateway batch */
+	size_t		 ntx;
 };
 
 /* listener.c */

@@ -6,6 +6,7 @@
 #define IKETCP_SESSION_H
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,7 +39,7 @@ struct session *session_new(struct relay *r, const struct conf_relay *cr);
 void	session_free(struct session *s);
 struct spi_entry *session_lookup(struct relay *r, uint64_t spi, bool esp);
 void	session_note(struct session *s, const struct msg_info *m, bool from_client);
-int	session_send(struct session *s, const uint8_t *p, size_t n);
+void	session_send_batch(struct session *s, struct iovec *iov, size_t n);
 void	session_attach(struct session *s, struct stream *st);
 void	session_attach_tentative(struct session *s, struct stream *st);
 void	session_detach(struct session *s, struct stream *st);

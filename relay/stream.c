@@ -285,6 +285,17 @@ choose_session(struct stream *st, const struct msg_info *m)
 	return 0;
 }
 
+/* Sends the messages gathered from this read to the gateway. */
+static void
+flush(struct stream *st)
+{
+	struct relay *r = st->r;
+
+	if (r->ntx > 0 && st->sess != NULL)
+		session_send_batch(st->sess, r->tx, r->ntx);
+	r->ntx = 0;
+}
+
 /* One message from the client; -1 when the stream was closed. */
 static int
 on_message(struct stream *st, const uint8_t *p, size_t n)
@@ -298,6 +309,7 @@ on_message(struct stream *st, const uint8_t *p, size_t n)
 		st->r->stats.keepalives++;
 		return 0;
 	case MSG_INVALID:
+		flush(st);
 		log_stream(st, LOG_LEVEL_INFO, "bad message of %zu bytes: %s",
 		    n, classify_strerror(m.err));
 		stream_close(st, "malformed message");
@@ -317,7 +329,11 @@ on_message(struct stream *st, const uint8_t *p, size_t n)
 		}
 	} else
 		session_note(st->sess, &m, true);
-	session_send(st->sess, p, n);
+	/* Messages point into the read buffer, or into dec.buf, which the
+	 * next partial frame may overwrite: flush before that can happen. */
+	st->r->tx[st->r->ntx++] = (struct iovec){ (void *)p, n };
+	if (st->r->ntx == RELAY_SEND_BATCH || p == st->dec.buf + FRAME_HDR_LEN)
+		flush(st);
 	return 0;
 }
 
@@ -359,6 +375,7 @@ stream_read_cb(EV_P_ ev_io *w, int revents)
 	struct rd in, msg;
 	ssize_t n;
 
+	r->ntx = 0;
 	n = read(st->fd, r->rbuf, RELAY_READ_BUF);
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -385,12 +402,14 @@ stream_read_cb(EV_P_ ev_io *w, int revents)
 			}
 			continue;
 		case FRAME_NEED_MORE:
+			flush(st);
 			if (!frame_dec_partial(&st->dec)) {
 				free(st->dec.buf);
 				st->dec.buf = NULL;
 			}
 			return;
 		case FRAME_ERROR:
+			flush(st);
 			log_stream(st, LOG_LEVEL_INFO, "bad frame: %s (%zu)",
 			    frame_strerror(st->dec.err), st->dec.bad_len);
 			stream_close(st, "framing error");

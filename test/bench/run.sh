@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# make bench: iketcpd's relay data path side by side with Debian's udptunnel.
+#
+#   test/bench/run.sh BUILD-DIR
+#
+# Everything runs on loopback: the relay (iketcpd or udptunnel) on core 0,
+# the load generator and sink (BUILD/bench/load) on core 1.  Every case runs
+# as PAIRS alternating pairs of short runs (ours, baseline, ours, ...) since
+# this kind of machine flips between two speed phases; the table gives the
+# medians and the median per-pair ratio with its min and max.  Raw results go
+# to BUILD/bench/results.raw.
+#
+# Environment:
+#   BENCH_SECONDS   measured seconds per run (default 1.8, plus 0.2 warm-up)
+#   BENCH_PAIRS     pairs per case (default 5)
+#   BENCH_CASES     space-separated subset of: t1 t1s t100 t100s u u0 us us0 rtt
+#   BENCH_NO_RELAY  1: run the baseline only (while iketcpd cannot run)
+#
+# udptunnel framing differs from RFC 9329: its length field counts only the
+# payload, so the load tool runs with -x against it.  udptunnel sends from
+# an ephemeral port but receives on UDPPORT, so replies go to
+# 127.0.0.1:UDPPORT (-r).  It serves one connection and exits, so each run
+# starts fresh processes; for 100 streams it runs 100 processes on 100 ports.
+set -euo pipefail
+
+B=${1:?usage: run.sh BUILD-DIR}
+RELAY=$B/iketcpd
+LOAD=$B/bench/load
+SECS=${BENCH_SECONDS:-1.8}
+WARM=0.2
+PAIRS=${BENCH_PAIRS:-5}
+CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt}
+NO_RELAY=${BENCH_NO_RELAY:-0}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x "$LOAD" ] || die "$LOAD missing (make builds it)"
+if [ "$NO_RELAY" != 1 ]; then
+	[ -x "$RELAY" ] || die "$RELAY missing (make builds it)"
+fi
+for t in udptunnel taskset ss timeout awk; do
+	command -v "$t" >/dev/null || die "$t not installed (make deps)"
+done
+if [ "$(nproc)" -ge 2 ]; then
+	CPU_RELAY=0 CPU_LOAD=1
+else
+	echo "bench: one CPU only: relay and load share it" >&2
+	CPU_RELAY=0 CPU_LOAD=0
+fi
+
+TMP=$(mktemp -d /tmp/iketcp-bench.XXXXXX)
+RAW=$B/bench/results.raw
+: >"$RAW"
+PIDS=()
+LOADPID=
+
+stop_all() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	PIDS=()
+}
+cleanup() {
+	[ -z "$LOADPID" ] || kill "$LOADPID" 2>/dev/null || true
+	stop_all
+	if [ -s "$TMP/iketcpd.log" ]; then
+		cp "$TMP/iketcpd.log" "$B/bench/iketcpd.log"
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Fresh ports for every run: TCP ports [PORT, PORT+n), UDP [PORT+n, PORT+2n).
+# Below the ephemeral range (32768-60999).
+PORT=$((20000 + ($$ % 20) * 500))
+alloc_ports() {
+	local n=$1
+	[ $((PORT + 2 * n)) -lt 32000 ] || PORT=20000
+	TP=$PORT
+	UP=$((PORT + n))
+	PORT=$((PORT + 2 * n))
+}
+
+# wait_listen PORT COUNT: until COUNT TCP ports from PORT listen (5 s).
+wait_listen() {
+	local p=$1 n=$2 i got
+	for i in $(seq 100); do
+		got=$(ss -Hltn "sport >= :$p and sport < :$((p + n))" | wc -l)
+		[ "$got" -ge "$n" ] && return 0
+		for q in "${PIDS[@]}"; do
+			kill -0 "$q" 2>/dev/null || {
+				tail -20 "$TMP"/*.log >&2 || true
+				die "relay process $q died at start"
+			}
+		done
+		sleep 0.05
+	done
+	die "relay did not listen on $p..$((p + n - 1)) within 5 s"
+}
+
+start_ours() {
+	local conf=$TMP/iketcpd.conf
+	cat >"$conf" <<-EOF
+	[global]
+	log-level = warning
+	[relay bench]
+	listen = 127.0.0.1:$TP
+	gateway = 127.0.0.2:$UP
+	max-connections = 1000
+	max-per-source = 1000
+	EOF
+	taskset -c $CPU_RELAY "$RELAY" -d -f "$conf" >>"$TMP/iketcpd.log" 2>&1 &
+	PIDS+=($!)
+	wait_listen "$TP" 1
+}
+
+start_base() {
+	local n=$1 i
+	for ((i = 0; i < n; i++)); do
+		taskset -c $CPU_RELAY udptunnel -s $((TP + i)) \
+		    127.0.0.2/$((UP + i)) 2>>"$TMP/udptunnel.log" &
+		PIDS+=($!)
+	done
+	wait_listen "$TP" "$n"
+}
+
+# cpu_ticks: user+system clock ticks used so far by the relay processes.
+cpu_ticks() {
+	local p t=0 f a
+	for p in "${PIDS[@]}"; do
+		read -r f 2>/dev/null <"/proc/$p/stat" || continue
+		f=${f##*) }	# fields from 3 on; the name may hold spaces
+		read -ra a <<<"$f"
+		t=$((t + a[11] + a[12]))	# utime, stime
+	done
+	echo "$t"
+}
+HZ=$(getconf CLK_TCK)
+
+# load ARGS...: one bounded run of the load tool on the load core.
+load() {
+	timeout 30 taskset -c $CPU_LOAD "$LOAD" "$@" -d "$SECS" -w "$WARM"
+}
+
+# run_one WHO KIND STREAMS ARGS...: sets OUT to the tool's key=value line.
+# Not called in a subshell: it tracks PIDS and PORT.
+run_one() {
+	local who=$1 kind=$2 n=$3 c0 c1 t0 t1 rc=0
+	shift 3
+	alloc_ports "$n"
+	if [ "$who" = ours ]; then
+		start_ours
+		set -- -p "$@"
+	else
+		start_base "$n"
+		set -- -x -T "$n" -U "$n" "$@"
+		# udptunnel receives on 0.0.0.0:UP, not on its sending port.
+		[ "$kind" = tcp2udp ] || set -- "$@" -r 127.0.0.1:$UP
+	fi
+	load "$kind" -t 127.0.0.1:$TP -u 127.0.0.2:$UP "$@" >"$TMP/out" &
+	LOADPID=$!
+	# Relay CPU over the measured window, while its processes still live.
+	sleep "$(awk -v w="$WARM" -v s="$SECS" 'BEGIN { print w + s * 0.1 }')"
+	c0=$(cpu_ticks) t0=$(date +%s.%N)
+	sleep "$(awk -v s="$SECS" 'BEGIN { print s * 0.6 }')"
+	c1=$(cpu_ticks) t1=$(date +%s.%N)
+	wait "$LOADPID" || rc=$?
+	LOADPID=
+	stop_all
+	if [ "$rc" -ne 0 ] || [ ! -s "$TMP/out" ]; then
+		if [ "$who" = ours ]; then
+			tail -20 "$TMP/iketcpd.log" >&2 || true
+		fi
+		die "load $kind failed against $who relay (exit $rc)"
+	fi
+	# % of one core, summed over the relay's processes.
+	OUT="$(cat "$TMP/out") relay_cpu_pct=$(awk -v c="$((c1 - c0))" \
+	    -v hz="$HZ" -v t="$t0" -v u="$t1" \
+	    'BEGIN { printf "%.0f", 100 * c / hz / (u - t) }')"
+}
+
+# get KEY LINE
+get() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+
+# stats: reads numbers, prints "median min max".
+stats() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "- - -"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		print m, v[1], v[NR] }'
+}
+
+# ratio A B: A/B, or "-".
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {
+	if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"
+	else printf "%.3f\n", a / b }'; }
+
+# num FORMAT VALUE: printf FORMAT, or "-" when VALUE is not a number.
+num() { awk -v f="$1" -v v="$2" 'BEGIN {
+	if (v == "" || v == "-") print "-"; else printf f "\n", v }'; }
+
+fmt_ratio() {	# "median min max" -> "1.23 (1.10-1.40)"
+	awk '{ if ($1 == "-") print "-"
+	       else printf "%.2f (%.2f-%.2f)\n", $1, $2, $3 }' <<<"$1"
+}
+
+# warn_odd LABEL LINE: say when iketcpd closed streams or mangled messages.
+warn_odd() {
+	local c b
+	c=$(get closed "$2") b=$(get bad "$2")
+	if [ -n "$c" ] && [ "$c" != 0 ]; then
+		echo "bench: $1: iketcpd closed $c streams" >&2
+	fi
+	if [ -n "$b" ] && [ "$b" != 0 ]; then
+		echo "bench: $1: $b malformed messages via iketcpd" >&2
+	fi
+	if [[ $2 == *broken=1* ]]; then
+		echo "bench: $1: iketcpd's stream could not be parsed" >&2
+	fi
+}
+
+ROWS_T=()
+ROWS_L=()
+
+# throughput_case LABEL KIND STREAMS ARGS...
+throughput_case() {
+	local label=$1 kind=$2 n=$3 i o b ro rb
+	shift 3
+	local fo=$TMP/o fb=$TMP/b fr=$TMP/r fgo=$TMP/go fgb=$TMP/gb
+	local flo=$TMP/lo flb=$TMP/lb
+	: >"$fo"; : >"$fb"; : >"$fr"; : >"$fgo"; : >"$fgb"; : >"$flo"; : >"$flb"
+	for ((i = 1; i <= PAIRS; i++)); do
+		if [ "$NO_RELAY" != 1 ]; then
+			run_one ours "$kind" "$n" "$@"; o=$OUT
+			echo "$label ours $i $o" >>"$RAW"
+			ro=$(get msg_s "$o")
+			echo "$ro" >>"$fo"
+			get gbit_s "$o" >>"$fgo"
+			get loss_pct "$o" >>"$flo"
+			warn_odd "$label" "$o"
+		else
+			ro=-
+		fi
+		run_one base "$kind" "$n" "$@"; b=$OUT
+		echo "$label base $i $b" >>"$RAW"
+		rb=$(get msg_s "$b")
+		echo "$rb" >>"$fb"
+		get gbit_s "$b" >>"$fgb"
+		get loss_pct "$b" >>"$flb"
+		r=$(ratio "$ro" "$rb")
+		[ "$r" = - ] || echo "$r" >>"$fr"
+		printf '  %-28s %d: ours %7s msg/s (cpu %3s%%)' "$label" "$i" \
+		    "$ro" "$(num %s "$(get relay_cpu_pct "${o:-}")")" >&2
+		printf '  udptunnel %7s msg/s (cpu %3s%%)\n' "$rb" \
+		    "$(get relay_cpu_pct "$b")" >&2
+	done
+	local so sb sgo sgb slo slb sr
+	so=$(stats <"$fo"); sb=$(stats <"$fb"); sr=$(stats <"$fr")
+	sgo=$(stats <"$fgo"); sgb=$(stats <"$fgb")
+	slo=$(stats <"$flo"); slb=$(stats <"$flb")
+	local loss=""
+	if [ "$kind" = udp2tcp ]; then
+		loss=$(printf '%6s%% %6s%%' "$(num %.1f "${slo%% *}")" \
+		    "$(num %.1f "${slb%% *}")")
+	fi
+	ROWS_T+=("$(printf '%-28s %10s %10s %7s %7s  %-18s %s' "$label" \
+	    "$(num %.0f "${so%% *}")" "$(num %.0f "${sb%% *}")" \
+	    "$(num %.2f "${sgo%% *}")" "$(num %.2f "${sgb%% *}")" \
+	    "$(fmt_ratio "$sr")" "$loss")")
+}
+
+latency_case() {
+	local label=$1 i o b
+	shift
+	local f
+	for f in o50 o99 b50 b99 r50 r99 d50; do : >"$TMP/$f"; done
+	for ((i = 1; i <= PAIRS; i++)); do
+		local a50=- a99=-
+		if [ "$NO_RELAY" != 1 ]; then
+			run_one ours rtt 1 "$@"; o=$OUT
+			echo "$label ours $i $o" >>"$RAW"
+			a50=$(get added_p50_us "$o")
+			a99=$(get added_p99_us "$o")
+			echo "$a50" >>"$TMP/o50"; echo "$a99" >>"$TMP/o99"
+			get direct_p50_us "$o" >>"$TMP/d50"
+		fi
+		run_one base rtt 1 "$@"; b=$OUT
+		echo "$label base $i $b" >>"$RAW"
+		get added_p50_us "$b" >>"$TMP/b50"
+		get added_p99_us "$b" >>"$TMP/b99"
+		get direct_p50_us "$b" >>"$TMP/d50"
+		f=$(ratio "$a50" "$(get added_p50_us "$b")")
+		[ "$f" = - ] || echo "$f" >>"$TMP/r50"
+		f=$(ratio "$a99" "$(get added_p99_us "$b")")
+		[ "$f" = - ] || echo "$f" >>"$TMP/r99"
+		printf '  %-28s %d: added p50/p99 ours %s/%s' "$label" "$i" \
+		    "$a50" "$a99" >&2
+		printf '  udptunnel %s/%s us\n' "$(get added_p50_us "$b")" \
+		    "$(get added_p99_us "$b")" >&2
+	done
+	local -A S
+	for f in o50 o99 b50 b99 r50 r99 d50; do
+		S[$f]=$(stats <"$TMP/$f")
+	done
+	ROWS_L+=("$(printf '%-28s %7s/%-7s %7s/%-7s %-18s %-18s %s' "$label" \
+	    "$(num %.1f "${S[o50]%% *}")" "$(num %.1f "${S[o99]%% *}")" \
+	    "$(num %.1f "${S[b50]%% *}")" "$(num %.1f "${S[b99]%% *}")" \
+	    "$(fmt_ratio "${S[r50]}")" "$(fmt_ratio "${S[r99]}")" \
+	    "$(num %.1f "${S[d50]%% *}")")")
+}
+
+echo "bench: $PAIRS pairs x ${SECS}+${WARM} s per case; relay on CPU" \
+    "$CPU_RELAY, load on CPU $CPU_LOAD" >&2
+for c in $CASES; do
+	case $c in
+	t1)	throughput_case "TCP->UDP 1 stream 1400 B" tcp2udp 1 \
+		    -n 1 -s 1400 ;;
+	t1s)	throughput_case "TCP->UDP 1 stream 100 B" tcp2udp 1 \
+		    -n 1 -s 100 ;;
+	t100)	throughput_case "TCP->UDP 100 streams 1400 B" tcp2udp 100 \
+		    -n 100 -s 1400 ;;
+	t100s)	throughput_case "TCP->UDP 100 streams 100 B" tcp2udp 100 \
+		    -n 100 -s 100 ;;
+	u)	throughput_case "UDP->TCP 1400 B @200k/s" udp2tcp 1 \
+		    -s 1400 -R 200000 ;;
+	u0)	throughput_case "UDP->TCP 1400 B unlimited" udp2tcp 1 \
+		    -s 1400 -R 0 ;;
+	us)	throughput_case "UDP->TCP 100 B @200k/s" udp2tcp 1 \
+		    -s 100 -R 200000 ;;
+	us0)	throughput_case "UDP->TCP 100 B unlimited" udp2tcp 1 \
+		    -s 100 -R 0 ;;
+	rtt)	latency_case "RTT 100 B ping-pong" -s 100 -N 20000 ;;
+	*)	die "unknown case $c" ;;
+	esac
+done
+
+echo
+echo "iketcpd vs udptunnel (Debian 1.1), loopback," \
+    "medians of $PAIRS alternating pairs"
+if [ ${#ROWS_T[@]} -gt 0 ]; then
+	printf '%-28s %10s %10s %7s %7s  %-18s %s\n' "throughput case" \
+	    "ours msg/s" "udpt msg/s" "ours Gb" "udpt Gb" "ratio (min-max)" \
+	    "loss: ours   udpt"
+	printf '%s\n' "${ROWS_T[@]}"
+	echo "(Gb: Gbit/s of UDP payload; ratio: ours/udptunnel per pair," \
+	    "higher is better)"
+fi
+if [ ${#ROWS_L[@]} -gt 0 ]; then
+	echo
+	printf '%-28s %15s %15s %-18s %-18s %s\n' "latency case" \
+	    "ours p50/p99" "udpt p50/p99" "ratio p50" "ratio p99" "direct p50"
+	printf '%s\n' "${ROWS_L[@]}"
+	echo "(round trip us added over direct UDP; ratio: ours/udptunnel," \
+	    "lower is better)"
+fi
+echo "raw results: $RAW"
