@@ -127,7 +127,8 @@ deliver_tentative(struct session *s, const struct msg_info *m,
 		    st->tent_msgid != m->msgid)
 			continue;
 		e = session_lookup(s->r, m->spi_i, false);
-		stream_send(st, iov, &ike, 1);
+		if (stream_send(st, iov, &ike, 1) == -1)
+			return true;
 		if (e != NULL && e->s == s && e->have_req &&
 		    m->msgid > e->max_req) {
 			e->max_req = m->msgid;

@@ -156,7 +156,7 @@ hold(struct stream *st, const uint8_t *p, size_t len)
 	return 0;
 }
 
-void
+int
 stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
     size_t n)
 {
@@ -182,12 +182,12 @@ stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR) {
 				stream_close(st, strerror(errno));
-				return;
+				return -1;
 			}
 			w = 0;
 		}
 		if ((size_t)w == total)
-			return;
+			return 0;
 	}
 	/* Hold the rest: a partly written frame must be finished; whole
 	 * frames are admitted by kind. */
@@ -211,9 +211,10 @@ stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
 		    flen - skip) == -1)
 			goto fail;
 	}
-	return;
+	return 0;
 fail:
 	stream_close(st, "out of memory");
+	return -1;
 }
 
 static void

@@ -50,8 +50,9 @@ struct stream {
 
 void	stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 	    struct conf *c, const struct conf_relay *cr);
-/* Frames @n messages to the stream; @ike says which are IKE. */
-void	stream_send(struct stream *st, const struct iovec *msgs,
+/* Frames @n messages to the stream; @ike says which are IKE.  -1 when the
+ * stream was closed (and freed). */
+int	stream_send(struct stream *st, const struct iovec *msgs,
 	    const bool *ike, size_t n);
 void	stream_close(struct stream *st, const char *reason);
 void	stream_promote(struct stream *st);
