@@ -45,7 +45,7 @@ HEADERS	:= $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
 DEPS	:= $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/relay/main.d \
 	   $(BENCH_BIN:=.d)
 
-.PHONY: all check unit unit-asan fuzz-smoke fuzz integration bench demo install \
+.PHONY: all check unit asan-build unit-asan fuzz-smoke fuzz integration integration-asan bench demo install \
 	clean deps deps-check headers format format-check tidy
 .DEFAULT_GOAL := all
 
@@ -84,10 +84,12 @@ unit: $(BUILD)/unit-tests
 
 # The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer,
 # in a build directory of their own.
-unit-asan:
+asan-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 	    CFLAGS='-O1 -g' build/asan/unit-tests build/asan/iketcpd
+
+unit-asan: asan-build
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=test/lsan.supp \
 	    UBSAN_OPTIONS=print_stacktrace=1 \
 	    build/asan/unit-tests --jobs 2 --timeout 120
@@ -126,6 +128,10 @@ fuzz:
 integration: $(BUILD)/iketcpd
 	test/integration/run.sh $(BUILD)/iketcpd
 
+# The daemon itself under ASan+UBSan against the same real peers.
+integration-asan: asan-build
+	ASAN_OPTIONS=detect_leaks=1 test/integration/run.sh build/asan/iketcpd
+
 # deps-check installs the Debian packages only when something is missing.
 deps-check:
 	$(Q)test/deps.sh --check || test/deps.sh
@@ -138,6 +144,7 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory unit-asan
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory integration-asan
 
 bench: deps-check $(BUILD)/iketcpd $(BENCH_BIN)
 	test/bench/run.sh $(BUILD)
