@@ -131,8 +131,7 @@ section_of(const struct conf *c, const char *name)
 static void
 listener_accept_cb(EV_P_ ev_io *w, int revents)
 {
-	struct listener *l = (struct listener *)(void *)((char *)w -
-	    offsetof(struct listener, io));
+	struct listener *l = container_of(w, struct listener, io);
 	struct relay *r = l->r;
 	const struct conf_relay *cr = section_of(r->conf, l->section);
 

@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ev.h>
@@ -17,6 +18,12 @@
 #include "conf/conf.h"
 #include "framing/classify.h"
 #include "framing/decoder.h"
+
+/* The object that embeds watcher @ptr as @member (ev(3), "ASSOCIATING
+ * CUSTOM DATA WITH A WATCHER"); type-checked, independent of layout. */
+#define container_of(ptr, type, member)					\
+	((type *)(void *)((char *)(1 ? (ptr) : &((type *)0)->member) -	\
+	    offsetof(type, member)))
 
 enum {
 	RELAY_READ_BUF = 256 * 1024,	/* one read from a stream, bytes */

@@ -143,8 +143,7 @@ deliver_tentative(struct session *s, const struct msg_info *m,
 static void
 session_udp_cb(EV_P_ ev_io *w, int revents)
 {
-	struct session *s = (struct session *)((char *)w -
-	    offsetof(struct session, uio));
+	struct session *s = container_of(w, struct session, uio);
 	struct relay *r = s->r;
 	struct mmsghdr mm[RELAY_UDP_BATCH];
 	struct iovec rv[RELAY_UDP_BATCH], out[RELAY_UDP_BATCH];
@@ -207,8 +206,7 @@ session_udp_cb(EV_P_ ev_io *w, int revents)
 static void
 session_linger_cb(EV_P_ ev_timer *w, int revents)
 {
-	struct session *s = (struct session *)((char *)w -
-	    offsetof(struct session, linger));
+	struct session *s = container_of(w, struct session, linger);
 
 	log_debug("%s: session %llu lport %u expired", __func__, s->id,
 	    s->lport);

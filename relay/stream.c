@@ -23,9 +23,6 @@
 #include "relay/session.h"
 #include "relay/stream.h"
 
-#define OWNER(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-
 void
 log_stream(const struct stream *st, int level, const char *fmt, ...)
 {
@@ -48,7 +45,7 @@ log_stream(const struct stream *st, int level, const char *fmt, ...)
 static void
 stream_idle_cb(EV_P_ ev_timer *w, int revents)
 {
-	struct stream *st = OWNER(w, struct stream, idle);
+	struct stream *st = container_of(w, struct stream, idle);
 	ev_tstamp left = st->last_active + st->cr->idle_timeout_ms / 1000. -
 	    ev_now(EV_A);
 
@@ -63,7 +60,7 @@ stream_idle_cb(EV_P_ ev_timer *w, int revents)
 static void
 stream_handshake_cb(EV_P_ ev_timer *w, int revents)
 {
-	struct stream *st = OWNER(w, struct stream, handshake);
+	struct stream *st = container_of(w, struct stream, handshake);
 
 	stream_close(st, st->state == STREAM_TENTATIVE ?
 	    "re-attach not proven within handshake-timeout" :
@@ -220,7 +217,7 @@ fail:
 static void
 stream_write_cb(EV_P_ ev_io *w, int revents)
 {
-	struct stream *st = OWNER(w, struct stream, wio);
+	struct stream *st = container_of(w, struct stream, wio);
 	ssize_t n;
 
 	n = write(st->fd, st->out + st->out_off, st->out_len - st->out_off);
@@ -371,7 +368,7 @@ on_prefix(struct stream *st, struct rd *in)
 static void
 stream_read_cb(EV_P_ ev_io *w, int revents)
 {
-	struct stream *st = OWNER(w, struct stream, rio);
+	struct stream *st = container_of(w, struct stream, rio);
 	struct relay *r = st->r;
 	struct rd in, msg;
 	ssize_t n;
