@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "conf/section.h"
 
 #define CONF_LINE_MAX_TEXT "1023"	/* CONF_LINE_MAX, for messages */
 
@@ -63,13 +64,8 @@ struct keydef {
 	bool		 repeatable;
 };
 
-static void conf_err_at(struct conf_parser *, unsigned, const char *, ...)
-    LOG_PRINTF(3, 4);
-static void conf_err(struct conf_parser *, const char *, ...)
-    LOG_PRINTF(2, 3);
-
 /* Every error goes through here, so p->errors counts exactly what we said. */
-static void
+void
 conf_err_at(struct conf_parser *p, unsigned line, const char *fmt, ...)
 {
 	char msg[CONF_ERR_MAX];
@@ -82,7 +78,7 @@ conf_err_at(struct conf_parser *p, unsigned line, const char *fmt, ...)
 	p->errors++;
 }
 
-static void
+void
 conf_err(struct conf_parser *p, const char *fmt, ...)
 {
 	char msg[CONF_ERR_MAX];
@@ -613,6 +609,7 @@ build_free(struct build *b)
 	if (b == NULL)
 		return;
 	free(b->conf.relays);
+	free(b->conf.connectors);
 	free(b);
 }
 
@@ -707,6 +704,7 @@ section_header(struct conf_parser *p, const char *s)
 	b->seen = 0;
 	p->section = CONF_SEC_NONE;
 	p->cur = NULL;
+	p->ccur = NULL;
 	if ((close = strchr(s, ']')) == NULL) {
 		conf_err(p, "unterminated '[' in section header");
 		return -1;
@@ -744,8 +742,22 @@ section_header(struct conf_parser *p, const char *s)
 		}
 		return section_relay(p, name, nlen);
 	}
-	conf_err(p, "unknown section \"%.*s\": want [global] or [relay NAME]",
-	    (int)(close - s + 1), s);
+	if (wlen == 9 && strncmp(w, "connector", 9) == 0) {
+		const char *after = name + nlen;
+
+		skip_ws(&after);
+		if (after != close) {
+			conf_err(p, "bad connector name \"%.*s\": want one "
+			    "word", (int)(close - name), name);
+			return -1;
+		}
+		if (conf_connector_section(p, name, nlen) == -1)
+			return -1;
+		b->skip = false;
+		return 0;
+	}
+	conf_err(p, "unknown section \"%.*s\": want [global], [relay NAME] "
+	    "or [connector NAME]", (int)(close - s + 1), s);
 	return -1;
 }
 
@@ -810,6 +822,8 @@ key_value(struct conf_parser *p, const char *s)
 		table = relay_keys;
 		n = sizeof(relay_keys) / sizeof(relay_keys[0]);
 		break;
+	case CONF_SEC_CONNECTOR:
+		return conf_connector_key(p, key, val);
 	default:
 		conf_err(p, "key \"%s\" outside a section", key);
 		return -1;
@@ -906,6 +920,7 @@ conf_finish(struct conf_parser *p)
 			}
 		}
 	}
+	conf_connector_finish(p);
 	if (p->errors > 0)
 		goto fail;
 	if ((c = malloc(sizeof(*c))) == NULL) {
@@ -914,6 +929,7 @@ conf_finish(struct conf_parser *p)
 	}
 	*c = b->conf;
 	b->conf.relays = NULL;
+	b->conf.connectors = NULL;
 fail:
 	build_free(b);
 	memset(p, 0, sizeof(*p));
@@ -988,5 +1004,6 @@ conf_unref(struct conf *c)
 	if (c == NULL || --c->refs > 0)
 		return;
 	free(c->relays);
+	free(c->connectors);
 	free(c);
 }

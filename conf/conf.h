@@ -42,6 +42,28 @@ enum {
 	CONF_DEF_GATEWAY_PORT = 4500,
 };
 
+/* [connector NAME] defaults, documented in iketcpd.conf(5). */
+enum {
+	CONF_PATH_MAX = 1024,			/* a file name, as written */
+	CONF_SECRET_MAX = 256,			/* user:password */
+	CONF_DEF_FALLBACK_TIMEOUT_MS = 2 * 1000,
+	CONF_DEF_RECONNECT_MIN_MS = 100,
+	CONF_DEF_RECONNECT_MAX_MS = 30 * 1000,
+	CONF_DEF_MAX_SESSIONS = 1024,
+};
+
+/* How a connector's sessions reach the gateway. */
+enum conf_transport {
+	CONF_TRANSPORT_TCP,		/* always the stream to the server */
+	CONF_TRANSPORT_FALLBACK,	/* UDP first, the stream if no answer */
+};
+
+/* The stream prefix a connector sends (RFC 9329 §3 / draft-04). */
+enum conf_prefix {
+	CONF_PREFIX_IKETCP,
+	CONF_PREFIX_IKEV2,
+};
+
 struct conf_addr {
 	struct sockaddr_storage	ss;	/* resolved address and port */
 	socklen_t		len;	/* sizeof the sockaddr in ss */
@@ -63,6 +85,31 @@ struct conf_relay {
 	unsigned	 max_per_source;	/* streams per client address */
 };
 
+struct conf_connector {
+	char		 name[CONF_NAME_MAX];	/* [connector NAME] */
+	unsigned	 line;			/* line of the section header */
+	struct conf_addr udp_listen[CONF_LISTEN_MAX]; /* repeatable */
+	size_t		 nudp_listen;
+	struct conf_addr server;		/* stream destination */
+	enum conf_prefix prefix;
+	enum conf_transport transport;
+	struct conf_addr udp_gateway;		/* fallback; port: as arrived */
+	unsigned	 fallback_timeout_ms;	/* IKE_SA_INIT over UDP */
+	unsigned	 reconnect_min_ms;	/* first back-off step */
+	unsigned	 reconnect_max_ms;	/* back-off ceiling */
+	unsigned	 handshake_timeout_ms;	/* connect (+ proxy, TLS) */
+	unsigned	 idle_timeout_ms;	/* session without traffic */
+	size_t		 max_message;		/* bytes, excluding the length */
+	size_t		 write_buffer;		/* bytes queued toward server */
+	unsigned	 max_sessions;		/* initiators at once */
+	bool		 tls;			/* parsed; not implemented yet */
+	bool		 tls_verify;
+	char		 tls_ca[CONF_PATH_MAX];
+	char		 tls_sni[CONF_HOST_MAX];
+	struct conf_addr http_proxy;		/* len 0: none */
+	char		 http_proxy_auth[CONF_SECRET_MAX];
+};
+
 struct conf {
 	char		 path[4096];		/* file it came from */
 	enum log_level	 log_level;		/* [global] log-level */
@@ -70,6 +117,8 @@ struct conf {
 	char		 group[CONF_NAME_MAX];	/* [global] group */
 	struct conf_relay *relays;		/* array of nrelays */
 	size_t		 nrelays;
+	struct conf_connector *connectors;	/* array of nconnectors */
+	size_t		 nconnectors;
 	unsigned	 refs;			/* conf_ref / conf_unref */
 };
 
@@ -77,6 +126,7 @@ enum conf_section_kind {
 	CONF_SEC_NONE,		/* before the first section header */
 	CONF_SEC_GLOBAL,
 	CONF_SEC_RELAY,
+	CONF_SEC_CONNECTOR,
 };
 
 struct conf_parser {
@@ -86,6 +136,8 @@ struct conf_parser {
 	unsigned	 errors;	/* errors reported so far */
 	enum conf_section_kind section;
 	struct conf_relay *cur;		/* current [relay] section */
+	struct conf_connector *ccur;	/* current [connector] section */
+	uint64_t	 cseen;		/* keys set in ccur */
 };
 
 int	conf_init(struct conf_parser *p, const char *file);

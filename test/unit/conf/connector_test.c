@@ -1,0 +1,331 @@
+/*
+ * conf/connector.c: the [connector NAME] section.  One test per rejection
+ * rule, each checking the "file:line:" it names, read back from stderr.
+ */
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "conf/conf.h"
+
+TestSuite(connector);
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+struct capture {
+	int	pfd[2];
+	int	saved;
+	char	text[16384];
+};
+
+static void
+capture_start(struct capture *cap)
+{
+	fflush(stderr);
+	cr_assert_eq(pipe(cap->pfd), 0);
+	cr_assert_eq(fcntl(cap->pfd[0], F_SETFL, O_NONBLOCK), 0);
+	cap->saved = dup(STDERR_FILENO);
+	cr_assert_geq(cap->saved, 0);
+	cr_assert_geq(dup2(cap->pfd[1], STDERR_FILENO), 0);
+}
+
+static void
+capture_end(struct capture *cap)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(cap->saved, STDERR_FILENO);
+	close(cap->saved);
+	close(cap->pfd[1]);
+	n = read(cap->pfd[0], cap->text, sizeof(cap->text) - 1);
+	cap->text[n > 0 ? n : 0] = '\0';
+	close(cap->pfd[0]);
+	fputs(cap->text, stderr);
+}
+
+static struct conf *
+parse(const char *const *lines, size_t n, struct capture *cap)
+{
+	struct conf_parser p;
+	struct conf *c;
+
+	capture_start(cap);
+	cr_assert_eq(conf_init(&p, "t.conf"), 0);
+	for (size_t i = 0; i < n; i++)
+		conf_line(&p, lines[i]);
+	c = conf_finish(&p);
+	capture_end(cap);
+	return c;
+}
+
+/* Exactly one error, at @line, containing @what. */
+static void
+expect_reject(const char *const *lines, size_t n, unsigned line,
+    const char *what)
+{
+	struct capture cap;
+	char where[64];
+	unsigned nl = 0;
+	struct conf *c;
+
+	c = parse(lines, n, &cap);
+	cr_assert_null(c, "accepted a bad file");
+	for (const char *s = cap.text; *s != '\0'; s++)
+		nl += *s == '\n';
+	cr_assert_eq(nl, 1, "want 1 log line: %s", cap.text);
+	snprintf(where, sizeof(where), "t.conf:%u: ", line);
+	cr_assert_not_null(strstr(cap.text, where), "want \"%s\" in: %s",
+	    where, cap.text);
+	cr_assert_not_null(strstr(cap.text, what), "want \"%s\" in: %s", what,
+	    cap.text);
+}
+
+static uint16_t
+port_of(const struct conf_addr *a)
+{
+	return ntohs(((const struct sockaddr_in *)(const void *)&a->ss)
+	    ->sin_port);
+}
+
+Test(connector, parses_a_full_section_with_defaults, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[connector c1]",
+		"udp-listen = 203.0.113.1:500",
+		"udp-listen = 203.0.113.1:4500",
+		"server = 198.51.100.2:4500",
+	};
+	struct capture cap;
+	struct conf *c = parse(lines, NELEM(lines), &cap);
+	const struct conf_connector *cc;
+
+	cr_assert_not_null(c, "%s", cap.text);
+	cr_assert_eq(c->nconnectors, 1);
+	cr_assert_eq(c->nrelays, 0);
+	cc = &c->connectors[0];
+	cr_assert_str_eq(cc->name, "c1");
+	cr_assert_eq(cc->line, 1);
+	cr_assert_eq(cc->nudp_listen, 2);
+	cr_assert_eq(port_of(&cc->udp_listen[0]), 500);
+	cr_assert_eq(port_of(&cc->udp_listen[1]), 4500);
+	cr_assert_eq(port_of(&cc->server), 4500);
+	cr_assert_eq(cc->prefix, CONF_PREFIX_IKETCP);
+	cr_assert_eq(cc->transport, CONF_TRANSPORT_TCP);
+	cr_assert_eq(cc->fallback_timeout_ms, CONF_DEF_FALLBACK_TIMEOUT_MS);
+	cr_assert_eq(cc->reconnect_min_ms, CONF_DEF_RECONNECT_MIN_MS);
+	cr_assert_eq(cc->reconnect_max_ms, CONF_DEF_RECONNECT_MAX_MS);
+	cr_assert_eq(cc->max_sessions, CONF_DEF_MAX_SESSIONS);
+	cr_assert_eq(cc->write_buffer, CONF_DEF_WRITE_BUFFER);
+	cr_assert(cc->tls_verify);
+	conf_unref(c);
+}
+
+Test(connector, parses_every_key, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay r]",
+		"listen = 127.0.0.1:4500",
+		"gateway = 192.0.2.2",
+		"[connector c1]",
+		"udp-listen = *:500",
+		"server = [::1]:443",
+		"prefix = ikev2",
+		"transport = fallback",
+		"udp-gateway = 192.0.2.2",
+		"fallback-timeout = 700ms",
+		"reconnect-min = 50ms",
+		"reconnect-max = 5s",
+		"handshake-timeout = 3s",
+		"idle-timeout = 2m",
+		"max-message = 1500",
+		"write-buffer = 64k",
+		"max-sessions = 7",
+		"tls-verify = no",
+		"tls-ca = /etc/ssl/ca.pem",
+		"tls-sni = vpn.example",
+		"http-proxy-auth = user:secret",
+	};
+	struct capture cap;
+	struct conf *c = parse(lines, NELEM(lines), &cap);
+	const struct conf_connector *cc;
+
+	cr_assert_not_null(c, "%s", cap.text);
+	cr_assert_eq(c->nrelays, 1);
+	cr_assert_eq(c->nconnectors, 1);
+	cc = &c->connectors[0];
+	cr_assert_eq(cc->server.ss.ss_family, AF_INET6);
+	cr_assert_eq(cc->prefix, CONF_PREFIX_IKEV2);
+	cr_assert_eq(cc->transport, CONF_TRANSPORT_FALLBACK);
+	cr_assert_eq(cc->udp_gateway.ss.ss_family, AF_INET);
+	cr_assert_eq(cc->fallback_timeout_ms, 700);
+	cr_assert_eq(cc->reconnect_min_ms, 50);
+	cr_assert_eq(cc->reconnect_max_ms, 5000);
+	cr_assert_eq(cc->handshake_timeout_ms, 3000);
+	cr_assert_eq(cc->idle_timeout_ms, 120000);
+	cr_assert_eq(cc->max_message, 1500);
+	cr_assert_eq(cc->write_buffer, 65536);
+	cr_assert_eq(cc->max_sessions, 7);
+	cr_assert_not(cc->tls_verify);
+	cr_assert_str_eq(cc->tls_ca, "/etc/ssl/ca.pem");
+	cr_assert_str_eq(cc->tls_sni, "vpn.example");
+	cr_assert_str_eq(cc->http_proxy_auth, "user:secret");
+	conf_unref(c);
+}
+
+struct reject {
+	const char	*line;		/* the line 3 of the section */
+	const char	*what;
+	unsigned	 at;		/* line reported */
+};
+
+/* Each case: a valid section with one more line (line 4). */
+static const struct reject bad_values[] = {
+	{ "udp-listen = 203.0.113.1", "bad udp-listen", 4 },
+	{ "udp-listen = example.org:500", "bad udp-listen", 4 },
+	{ "prefix = IKETCP", "bad prefix", 4 },
+	{ "transport = udp", "bad transport", 4 },
+	{ "udp-gateway = 192.0.2.2:500", "bad udp-gateway", 4 },
+	{ "udp-gateway = [::1]:500", "bad udp-gateway", 4 },
+	{ "udp-gateway = 0.0.0.0", "bad udp-gateway", 4 },
+	{ "fallback-timeout = 0", "bad fallback-timeout", 4 },
+	{ "fallback-timeout = 2 s", "bad fallback-timeout", 4 },
+	{ "reconnect-min = 0ms", "bad reconnect-min", 4 },
+	{ "reconnect-max = soon", "bad reconnect-max", 4 },
+	{ "handshake-timeout = 0", "bad handshake-timeout", 4 },
+	{ "idle-timeout = 0", "bad idle-timeout", 4 },
+	{ "max-message = 100", "bad max-message", 4 },
+	{ "write-buffer = 0", "bad write-buffer", 4 },
+	{ "write-buffer = 65m", "bad write-buffer", 4 },
+	{ "max-sessions = 0", "bad max-sessions", 4 },
+	{ "tls = maybe", "bad tls", 4 },
+	{ "tls-verify = 2", "bad tls-verify", 4 },
+	{ "tls-sni = a\tb", "bad tls-sni", 4 },
+	{ "http-proxy = proxy", "bad http-proxy", 4 },
+	{ "http-proxy-auth = nopassword", "bad http-proxy-auth", 4 },
+	{ "colour = blue", "unknown key \"colour\" in [connector]", 4 },
+	{ "server = 198.51.100.2:443", "duplicate key \"server\"", 4 },
+	/* Checked at the end, reported at the section header. */
+	{ "udp-gateway = 192.0.2.2", "udp-gateway is used only", 1 },
+	{ "transport = fallback", "fallback needs udp-gateway", 1 },
+	{ "reconnect-min = 1m", "reconnect-min 60000ms > reconnect-max", 1 },
+	{ "write-buffer = 1k", "write-buffer 1024 < max-message + 2", 1 },
+	{ "tls = yes", "tls = yes is not implemented yet", 1 },
+	{ "http-proxy = 127.0.0.1:3128", "http-proxy is not implemented", 1 },
+	{ "udp-listen = 203.0.113.1:4500", "udp-listen 203.0.113.1:4500 "
+	    "already used in [connector c]", 1 },
+};
+
+Test(connector, rejects_each_bad_value_at_its_line, .timeout = 20)
+{
+	for (size_t i = 0; i < NELEM(bad_values); i++) {
+		const char *lines[] = {
+			"[connector c]",
+			"udp-listen = 203.0.113.1:4500",
+			"server = 198.51.100.2:4500",
+			bad_values[i].line,
+		};
+
+		cr_log_info("case %zu: %s", i, bad_values[i].line);
+		expect_reject(lines, NELEM(lines), bad_values[i].at,
+		    bad_values[i].what);
+	}
+}
+
+Test(connector, rejects_a_section_without_udp_listen, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[connector c]",
+		"server = 198.51.100.2:4500",
+	};
+
+	expect_reject(lines, NELEM(lines), 1, "missing udp-listen");
+}
+
+Test(connector, rejects_a_server_without_a_port, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[connector c]",
+		"udp-listen = 203.0.113.1:4500",
+		"server = 198.51.100.2",
+	};
+	struct capture cap;
+
+	cr_assert_null(parse(lines, NELEM(lines), &cap));
+	cr_assert_not_null(strstr(cap.text, "t.conf:3: bad server"), "%s",
+	    cap.text);
+}
+
+Test(connector, rejects_a_section_without_server, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[connector c]",
+		"udp-listen = 203.0.113.1:4500",
+	};
+
+	expect_reject(lines, NELEM(lines), 1, "missing server");
+}
+
+Test(connector, rejects_a_duplicate_name, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[connector c]",
+		"udp-listen = 203.0.113.1:500",
+		"server = 198.51.100.2:4500",
+		"[connector c]",
+		"udp-listen = 203.0.113.1:4500",
+		"server = 198.51.100.2:4500",
+	};
+
+	expect_reject(lines, NELEM(lines), 4, "duplicate connector name");
+}
+
+Test(connector, rejects_a_udp_listen_used_by_another_connector,
+    .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[connector a]",
+		"udp-listen = 203.0.113.1:500",
+		"server = 198.51.100.2:4500",
+		"[connector b]",
+		"udp-listen = 203.0.113.1:500",
+		"server = 198.51.100.2:4500",
+	};
+
+	expect_reject(lines, NELEM(lines), 4, "already used in [connector a]");
+}
+
+Test(connector, rejects_bad_names, .timeout = 10)
+{
+	static const char *const two[] = { "[connector a b]" };
+	static const char *const chars[] = { "[connector a/b]" };
+	static const char *const none[] = { "[connector]" };
+
+	expect_reject(two, 1, 1, "want one word");
+	expect_reject(chars, 1, 1, "bad connector name");
+	expect_reject(none, 1, 1, "want 1 to");
+}
+
+Test(connector, rejects_too_many_udp_listen_lines, .timeout = 10)
+{
+	const char *lines[3 + CONF_LISTEN_MAX + 1];
+	char addr[CONF_LISTEN_MAX + 1][64];
+	size_t n = 0;
+
+	lines[n++] = "[connector c]";
+	lines[n++] = "server = 198.51.100.2:4500";
+	for (int i = 0; i <= CONF_LISTEN_MAX; i++) {
+		snprintf(addr[i], sizeof(addr[i]), "udp-listen = 10.0.0.%d:500",
+		    i + 1);
+		lines[n++] = addr[i];
+	}
+	expect_reject(lines, n, 3 + CONF_LISTEN_MAX,
+	    "more than 16 udp-listen lines");
+}
