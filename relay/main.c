@@ -18,6 +18,7 @@
 #include <ev.h>
 
 #include "conf/conf.h"
+#include "relay/connector.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 
@@ -71,6 +72,7 @@ static void
 sig_usr1_cb(EV_P_ ev_signal *w, int revents)
 {
 	relay_stats_log(&relay);
+	connector_stats_log(&relay);
 }
 
 static void
@@ -155,6 +157,8 @@ main(int argc, char *argv[])
 		fatal("buffers");
 	if (listener_open_all(&relay, c) == -1)
 		fatalx("cannot open every listener");
+	if (connector_open_all(&relay, c) == -1)
+		fatalx("cannot open every connector socket");
 	drop_privileges(c);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)
@@ -175,6 +179,8 @@ main(int argc, char *argv[])
 	ev_run(loop, 0);
 
 	relay_stats_log(&relay);
+	connector_stats_log(&relay);
+	connector_close_all(&relay);
 	listener_close_all(&relay);
 	conf_unref(relay.conf);
 	free(relay.rbuf);

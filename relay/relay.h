@@ -75,10 +75,13 @@ struct listener {
 	bool		 keep;		/* reload bookkeeping */
 };
 
+struct connector;
+
 struct relay {
 	struct ev_loop	*loop;
 	struct conf	*conf;			/* current; streams hold refs */
 	struct listener	*listeners;
+	struct connector *connectors;		/* relay/connector.c */
 	struct spi_entry *spis[SPI_BUCKETS];
 	struct source	*sources[SOURCE_BUCKETS];
 	unsigned long long next_stream_id;

@@ -549,3 +549,227 @@ between()
 	"$IKT_PY" -c 'import sys; x, lo, hi = map(float, sys.argv[1:]);
 sys.exit(0 if lo <= x <= hi else 1)' "$1" "$2" "$3"
 }
+
+# --- connector: strongSwan initiator -> connector -> relay -> gateway ------
+
+# topo_connector: three namespaces.
+#   C  the client: a strongSwan initiator and the iketcpd connector.
+#      198.51.100.1 toward R; 203.0.113.1 on lo is "the gateway" as the
+#      initiator knows it (the connector's udp-listen).
+#   R  the relay: 198.51.100.2 toward C, 192.0.2.1 toward G, forwarding
+#      (so UDP from C can reach the gateway unless a test blocks it).
+#   G  the gateway: 192.0.2.2, and 10.98.0.1 on lo, the service reached
+#      through the tunnel.
+# tcpdump records all IP on C's side of the C-R link into $T/cr.pcap
+# (kernel buffer enlarged so a 10 MB transfer is captured whole).
+CLIENT_ADDR=198.51.100.1
+RELAY_C_ADDR=198.51.100.2
+CN_ADDR=203.0.113.1
+SVC_ADDR=10.98.0.1
+topo_connector()
+{
+	need_root
+	ns_new C
+	ns_new R
+	ns_new G
+	link_add C "$CLIENT_ADDR/24" R "$RELAY_C_ADDR/24"
+	link_add R "$RELAY_ADDR/24" G "$GW_ADDR/24"
+	ip -n "$(ns C)" addr add "$CN_ADDR/32" dev lo
+	ip -n "$(ns C)" route add 192.0.2.0/24 via "$RELAY_C_ADDR"
+	ip -n "$(ns G)" addr add "$SVC_ADDR/32" dev lo
+	ip -n "$(ns G)" route add 198.51.100.0/24 via "$RELAY_ADDR"
+	ns_exec R sysctl -qw net.ipv4.ip_forward=1
+	bg cr-tcpdump "$IKT_LIFE" ip netns exec "$(ns C)" tcpdump -n -U \
+	    --immediate-mode -B 65536 -Z root -s 0 -i vR -w "$T/cr.pcap" ip
+	CR_TCPDUMP_PID=$BG_PID
+	wait_log "$T/cr-tcpdump.log" "listening on" 10
+	GW_LOCAL_TS=$SVC_ADDR/32 gw_start gw G
+}
+
+# connector_conf FILE [KEY=VALUE...]: [connector c] listening on
+# $CN_ADDR:500 and :4500, server = the relay on 198.51.100.2:4500.
+connector_conf()
+{
+	local f=$1 kv
+	shift
+	{
+		printf '[global]\nlog-level = %s\n\n[connector c]\n' \
+		    "${CN_LOG_LEVEL:-info}"
+		printf 'udp-listen = %s:500\nudp-listen = %s:4500\n' \
+		    "$CN_ADDR" "$CN_ADDR"
+		printf 'server = %s:4500\n' "$RELAY_C_ADDR"
+		for kv in "$@"; do
+			printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
+		done
+	} >"$f"
+}
+
+# connector_up NAME [KEY=VALUE...]: iketcpd with connector_conf in C, until
+# it has UDP 4500 open.  Sets CN_PID (timeout wrapper) and CN_DPID.
+connector_up()
+{
+	local name=$1 i
+	shift
+	need_iketcpd
+	connector_conf "$T/$name.conf" "$@"
+	bg "$name" "$IKT_LIFE" ip netns exec "$(ns C)" "$IKETCPD" -d \
+	    -f "$T/$name.conf"
+	CN_PID=$BG_PID
+	IKT_RELAYS+=("$CN_PID")
+	# shellcheck disable=SC2034  # used by the tests
+	CN_DPID=$(child_of "$CN_PID") || CN_DPID=
+	for i in $(seq 100); do
+		ns_exec C ss -Hlun "sport = :4500" 2>/dev/null | grep -q . &&
+		    return 0
+		sleep 0.1
+	done
+	fail "$name did not open UDP 4500"
+}
+
+# relay_for_connector NAME [KEY=VALUE...]: the relay in R on
+# 198.51.100.2:4500 toward the gateway.
+relay_for_connector()
+{
+	local name=$1
+	shift
+	relay_conf "$T/$name.conf" "listen=$RELAY_C_ADDR:4500" "$@"
+	relay_start "$name" "$T/$name.conf" 4500 R
+}
+
+# initiator_start: an unmodified strongSwan initiator in C (PSK, virtual
+# IP from the gateway's pool, kernel-libipsec) that believes the gateway
+# is $CN_ADDR.  Its own IKE ports are 510/4510 so that the connector can
+# have 500/4500; it still sends to 500 first and floats to 4500.  Its
+# directory is $T/init.  INIT_CHARON_EXTRA: strongswan.conf lines.
+initiator_start()
+{
+	local d=$T/init
+	swan_conf "$d" "	port = 510
+	port_nat_t = 4510
+	${INIT_CHARON_EXTRA:-}"
+	cat >"$d/swanctl/swanctl.conf" <<EOF2
+connections {
+	home {
+		version = 2
+		local_addrs = $CLIENT_ADDR
+		remote_addrs = $CN_ADDR
+		proposals = aes256gcm16-prfsha384-x25519
+		vips = 0.0.0.0
+		send_certreq = no
+		local {
+			auth = psk
+			id = ${GW_PEER_ID:-initiator.test}
+		}
+		remote {
+			auth = psk
+			id = ${GW_ID:-responder.test}
+		}
+		children {
+			net {
+				remote_ts = $SVC_ADDR/32
+				esp_proposals = aes256gcm16
+			}
+		}
+	}
+}
+secrets {
+	ike-home {
+		id-1 = ${GW_PEER_ID:-initiator.test}
+		id-2 = ${GW_ID:-responder.test}
+		secret = "${GW_PSK:-iketcp-integration-test-psk}"
+	}
+}
+EOF2
+	swan_start init C "$d"
+}
+
+# tunnel_up: initiate the initiator's Child SA; sets IKE_MS (how long the
+# IKE_SA + CHILD_SA + virtual IP took, as swanctl saw it).
+tunnel_up()
+{
+	local t0 t1
+	t0=$(date +%s%N)
+	swanctl_ "$T/init" --initiate --child net --timeout 30 \
+	    >"$T/initiate.log" 2>&1 || fail "initiate failed"
+	t1=$(date +%s%N)
+	IKE_MS=$(( (t1 - t0) / 1000000 ))
+	grep -q "initiate completed successfully" "$T/initiate.log" ||
+	    fail "no Child SA established"
+}
+
+# ike_spis: the initiator's IKE SAs as "SPIi_SPIr" lines.
+ike_spis()
+{
+	swanctl_ "$T/init" --list-sas --raw 2>/dev/null |
+	    grep -oE 'initiator-spi=[0-9a-f]+ responder-spi=[0-9a-f]+' |
+	    sed 's/initiator-spi=//; s/ responder-spi=/_/'
+}
+
+# ping_tunnel COUNT: pings $SVC_ADDR from C through the tunnel; sets
+# PING_RTT (average, ms) and fails when any is lost.
+ping_tunnel()
+{
+	local out
+	out=$(ns_exec C ping -n -c "$1" -i 0.2 -W 2 "$SVC_ADDR" 2>&1) ||
+	    fail "ping through the tunnel: $out"
+	grep -q " 0% packet loss" <<<"$out" || fail "ping lost packets: $out"
+	PING_RTT=$(sed -nE 's|.*= [0-9.]+/([0-9.]+)/.*|\1|p' <<<"$out")
+}
+
+# web_start: a 10 MB file served over HTTP by python3 on $SVC_ADDR:8080 in
+# G; its SHA-256 in WEB_SUM.
+web_start()
+{
+	mkdir -p "$T/www"
+	head -c $((10 * 1024 * 1024)) /dev/urandom >"$T/www/blob"
+	WEB_SUM=$(sha256sum "$T/www/blob" | cut -d' ' -f1)
+	bg web "$IKT_LIFE" ip netns exec "$(ns G)" "$IKT_PY" -m http.server \
+	    --bind "$SVC_ADDR" --directory "$T/www" 8080
+	wait_tcp_listen G 8080 10 || fail "web server did not start"
+}
+
+# fetch_bg [CURL ARGS...]: curl in C fetches the blob in the background
+# into $T/got; FETCH_PID.  fetch_wait: its status, XFER_S (seconds) and
+# the checksum check.
+fetch_bg()
+{
+	timeout -k 2 90 ip netns exec "$(ns C)" curl -sS --max-time 80 \
+	    -o "$T/got" -w '%{time_total} %{size_download}\n' "$@" \
+	    "http://$SVC_ADDR:8080/blob" >"$T/fetch.out" 2>"$T/fetch.log" &
+	FETCH_PID=$!
+	IKT_PIDS+=("$FETCH_PID")
+}
+
+fetch_wait()
+{
+	local rc=0 sum
+	wait "$FETCH_PID" || rc=$?
+	[ "$rc" = 0 ] || fail "transfer failed ($rc): $(cat "$T/fetch.log")"
+	read -r XFER_S _ <"$T/fetch.out"
+	sum=$(sha256sum "$T/got" | cut -d' ' -f1)
+	[ "$sum" = "$WEB_SUM" ] || fail "transfer corrupted ($sum)"
+}
+
+# wire_check [ARGS]: stops the C-R capture (so it is complete) and runs
+# tcpwire.py over it; JSON in WIRE.
+wire_check()
+{
+	stop_pid "$CR_TCPDUMP_PID"
+	WIRE=$("$IKT_PY" "$IKT_DIR/tcpwire.py" "$T/cr.pcap" --port 4500 "$@") ||
+	    fail "C-R link: $WIRE"
+}
+
+# cn_stats: the connector's counters (SIGUSR1) into its log; the last
+# session line is echoed.
+cn_stats()
+{
+	local before
+	before=$(count_log "$T/cn.log" "session [0-9]+: stats")
+	kill -USR1 "$CN_DPID"
+	for _ in $(seq 30); do
+		[ "$(count_log "$T/cn.log" "session [0-9]+: stats")" -gt \
+		    "$before" ] && break
+		sleep 0.1
+	done
+	grep -E "session [0-9]+: stats" "$T/cn.log" | tail -n 1
+}

@@ -1,0 +1,593 @@
+/*
+ * The connector role: local UDP 500/4500 for unmodified initiators, one
+ * session per initiator, each carried over its own originated stream
+ * (RFC 9329) or, with transport = fallback, over UDP while UDP works
+ * (RFC 9329 §5.1: try UDP first; use TCP when UDP gets no answer).
+ *
+ * Flows and sessions.  An initiator sends IKE_SA_INIT to port 500 and the
+ * rest, ESP included, to port 4500, from another source port (RFC 7296
+ * §2.23).  An IKE message is tied to its session by its initiator SPI; an
+ * IKE_SA_INIT request with an unknown SPI starts one.  ESP, keepalives,
+ * and IKE with an SPI we have not seen (a rekeyed IKE SA) are tied by the
+ * address and port of the session's port-4500 flow.
+ *
+ * Data flow:
+ *   initiator --UDP--> listen_cb --> to_gateway --> cstream (or UDP)
+ *   cstream --> session_stream_msg --> to_initiator --UDP--> initiator
+ * Sessions are few (one per initiator) and found by a linear search.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "framing/classify.h"
+#include "framing/natt.h"
+#include "relay/connector.h"
+#include "relay/log.h"
+#include "relay/relay.h"
+
+enum {
+	IKE_PORT = 500,		/* RFC 7296 §2: bare IKE */
+	GW_READS = 32,		/* gateway datagrams per callback */
+};
+
+static const char *
+transport_name(enum cn_transport t)
+{
+	switch (t) {
+	case CN_TRANSPORT_TRYING:
+		return "trying udp";
+	case CN_TRANSPORT_UDP:
+		return "udp";
+	case CN_TRANSPORT_TCP:
+		return "tcp";
+	}
+	return "?";
+}
+
+static uint16_t
+port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)
+		    ->sin6_port);
+	return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+}
+
+static void
+set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)(void *)ss)->sin_port = htons(port);
+}
+
+static void
+log_counters(const struct cn_session *s, const char *what)
+{
+	const struct cn_counters *n = &s->n;
+
+	log_info("%s: %s: transport %s, up %llu msgs/%llu bytes, down %llu "
+	    "msgs/%llu bytes, keepalives dropped %llu, other drops %llu, "
+	    "streams %llu (lost %llu), %.1f s", s->cs.tag, what,
+	    transport_name(s->transport), n->up_msgs, n->up_bytes,
+	    n->down_msgs, n->down_bytes, n->keepalives,
+	    n->dropped + s->cs.stats.dropped, s->cs.stats.connects,
+	    s->cs.stats.breaks, ev_now(s->cn->r->loop) - s->started);
+}
+
+static struct cn_session *
+find_by_spi(struct connector *cn, uint64_t spi)
+{
+	for (struct cn_session *s = cn->sessions; s != NULL; s = s->next)
+		for (unsigned i = 0; i < CN_SESSION_SPIS; i++)
+			if (s->spi[i] == spi)
+				return s;
+	return NULL;
+}
+
+static struct cn_session *
+find_by_peer(struct connector *cn, const struct sockaddr_storage *ss)
+{
+	for (struct cn_session *s = cn->sessions; s != NULL; s = s->next) {
+		const struct cn_flow *f = &s->flow[CN_FLOW_NATT];
+
+		if (f->l != NULL && sockaddr_equal(&f->peer, ss))
+			return s;
+	}
+	return NULL;
+}
+
+static void
+remember_spi(struct cn_session *s, uint64_t spi)
+{
+	for (unsigned i = 0; i < CN_SESSION_SPIS; i++)
+		if (s->spi[i] == spi)
+			return;
+	s->spi[s->nspi++ % CN_SESSION_SPIS] = spi;
+}
+
+static void
+set_transport(struct cn_session *s, enum cn_transport t, const char *why)
+{
+	s->transport = t;
+	log_info("%s: transport %s (%s)", s->cs.tag, transport_name(t), why);
+}
+
+static void
+close_gw(struct cn_session *s)
+{
+	for (int k = 0; k < CN_FLOWS; k++) {
+		struct cn_flow *f = &s->flow[k];
+
+		if (f->ufd == -1)
+			continue;
+		ev_io_stop(s->cn->r->loop, &f->uio);
+		close(f->ufd);
+		f->ufd = -1;
+	}
+}
+
+static void
+session_close(struct cn_session *s, const char *reason)
+{
+	struct connector *cn = s->cn;
+	struct cn_session **pp;
+
+	log_counters(s, reason);
+	for (pp = &cn->sessions; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	cn->nsessions--;
+	close_gw(s);
+	ev_timer_stop(cn->r->loop, &s->fallback);
+	ev_timer_stop(cn->r->loop, &s->idle);
+	cstream_cleanup(&s->cs);
+	free(s->init);
+	free(s);
+}
+
+/* One datagram to the initiator, from the socket it sent to. */
+static void
+to_initiator(struct cn_session *s, enum cn_flow_kind k, const uint8_t *p,
+    size_t n)
+{
+	struct cn_flow *f = &s->flow[k];
+
+	if (f->l == NULL) {
+		s->n.dropped++;
+		return;
+	}
+	if (sendto(f->l->fd, p, n, MSG_DONTWAIT,
+	    (const struct sockaddr *)&f->peer, f->peer_len) == -1) {
+		s->cn->stats.send_errors++;
+		return;
+	}
+	s->n.down_msgs++;
+	s->n.down_bytes += n;
+	s->last_active = ev_now(s->cn->r->loop);
+}
+
+/* Stream message -> initiator: IKE on the flow the initiator last used
+ * (without its marker toward port 500), ESP on the port-4500 flow. */
+static int
+session_stream_msg(struct cstream *cs, const uint8_t *p, size_t n)
+{
+	struct cn_session *s = container_of(cs, struct cn_session, cs);
+	enum cn_flow_kind k = s->ike_flow;
+	struct msg_info m;
+	struct rd bare;
+
+	switch (classify_msg(p, n, &m)) {
+	case MSG_KEEPALIVE:
+		/* RFC 9329 §3: not sent on a stream; ignore it if it is. */
+		s->n.keepalives++;
+		return 0;
+	case MSG_INVALID:
+		log_info("%s: bad message of %zu bytes from server: %s",
+		    cs->tag, n, classify_strerror(m.err));
+		cstream_reset(cs, "malformed message");
+		return -1;
+	case MSG_ESP:
+		to_initiator(s, CN_FLOW_NATT, p, n);
+		return 0;
+	case MSG_IKE:
+		break;
+	}
+	if (s->flow[k].l == NULL)
+		k = k == CN_FLOW_IKE ? CN_FLOW_NATT : CN_FLOW_IKE;
+	if (k == CN_FLOW_IKE && natt_strip_marker(p, n, &bare))
+		to_initiator(s, k, bare.p, bare.n);
+	else
+		to_initiator(s, k, p, n);
+	return 0;
+}
+
+/* Fallback: the gateway's datagrams on flow @k, straight back. */
+static void
+gw_read(struct cn_session *s, enum cn_flow_kind k)
+{
+	struct cn_flow *f = &s->flow[k];
+	uint8_t *buf = s->cn->r->ubuf;
+
+	for (int i = 0; i < GW_READS; i++) {
+		ssize_t n = recv(f->ufd, buf, RELAY_UDP_SLOT, MSG_DONTWAIT);
+
+		if (n < 0)
+			return;
+		if (s->transport == CN_TRANSPORT_TRYING) {
+			ev_timer_stop(s->cn->r->loop, &s->fallback);
+			set_transport(s, CN_TRANSPORT_UDP,
+			    "the gateway answered over UDP");
+		}
+		to_initiator(s, k, buf, (size_t)n);
+	}
+}
+
+static void
+session_gw_ike_cb(EV_P_ ev_io *w, int revents)
+{
+	gw_read(container_of(w, struct cn_session, flow[CN_FLOW_IKE].uio),
+	    CN_FLOW_IKE);
+}
+
+static void
+session_gw_natt_cb(EV_P_ ev_io *w, int revents)
+{
+	gw_read(container_of(w, struct cn_session, flow[CN_FLOW_NATT].uio),
+	    CN_FLOW_NATT);
+}
+
+/* Fallback: a connected UDP socket to udp-gateway, on the port the
+ * initiator's datagram arrived on. */
+static int
+gw_socket(struct cn_session *s, enum cn_flow_kind k)
+{
+	const struct conf_connector *cc = s->cn->cc;
+	struct cn_flow *f = &s->flow[k];
+	struct sockaddr_storage dst = cc->udp_gateway.ss;
+
+	if (f->ufd != -1)
+		return 0;
+	set_port(&dst, port_of(&f->l->addr->ss));
+	f->ufd = socket(dst.ss_family,
+	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->ufd == -1) {
+		log_warn("%s: gateway socket", s->cs.tag);
+		return -1;
+	}
+	if (connect(f->ufd, (const struct sockaddr *)&dst,
+	    cc->udp_gateway.len) == -1) {
+		log_warn("%s: connect to %s port %u", s->cs.tag,
+		    cc->udp_gateway.text, port_of(&dst));
+		close(f->ufd);
+		f->ufd = -1;
+		return -1;
+	}
+	ev_io_init(&f->uio, k == CN_FLOW_IKE ? session_gw_ike_cb :
+	    session_gw_natt_cb, f->ufd, EV_READ);
+	ev_io_start(s->cn->r->loop, &f->uio);
+	return 0;
+}
+
+/* Initiator -> gateway, by the session's transport. */
+static void
+to_gateway(struct cn_session *s, enum cn_flow_kind k, const uint8_t *p,
+    size_t n, enum natt_in kind)
+{
+	bool ike = kind == NATT_IN_IKE || kind == NATT_IN_IKE_INIT;
+
+	if (s->transport == CN_TRANSPORT_TCP) {
+		/* RFC 9329 §3: keepalives are never put on a stream. */
+		if (kind == NATT_IN_KEEPALIVE) {
+			s->n.keepalives++;
+			return;
+		}
+		if (!cstream_send(&s->cs, k == CN_FLOW_IKE, p, n, ike))
+			return;
+	} else if (gw_socket(s, k) == -1 ||
+	    send(s->flow[k].ufd, p, n, MSG_DONTWAIT) == -1) {
+		s->n.dropped++;
+		return;
+	}
+	s->n.up_msgs++;
+	s->n.up_bytes += n;
+}
+
+static void
+session_fallback_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct cn_session *s = container_of(w, struct cn_session, fallback);
+	char why[96];
+
+	if (s->transport != CN_TRANSPORT_TRYING)
+		return;
+	close_gw(s);
+	snprintf(why, sizeof(why), "no UDP answer to IKE_SA_INIT within "
+	    "%u ms", s->cn->cc->fallback_timeout_ms);
+	set_transport(s, CN_TRANSPORT_TCP, why);
+	cstream_start(&s->cs);
+	/* The initiator would retransmit it later; send it now. */
+	if (s->init != NULL &&
+	    cstream_send(&s->cs, false, s->init, s->init_len, true)) {
+		s->n.up_msgs++;
+		s->n.up_bytes += s->init_len;
+	}
+}
+
+static void
+session_idle_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct cn_session *s = container_of(w, struct cn_session, idle);
+	ev_tstamp left = s->last_active + s->cn->cc->idle_timeout_ms / 1000. -
+	    ev_now(EV_A);
+
+	if (left <= 0) {
+		session_close(s, "closed (idle timeout)");
+		return;
+	}
+	w->repeat = left;
+	ev_timer_again(EV_A_ w);
+}
+
+static struct cn_session *
+session_new(struct connector *cn, const struct sockaddr_storage *from)
+{
+	const struct conf_connector *cc = cn->cc;
+	struct cn_session *s;
+	char tag[128], peer[64];
+
+	if (cn->nsessions >= cc->max_sessions) {
+		cn->stats.refused++;
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("connector %s: session", cc->name);
+		return NULL;
+	}
+	s->cn = cn;
+	s->id = ++cn->next_id;
+	snprintf(tag, sizeof(tag), "connector %s session %llu", cc->name,
+	    s->id);
+	if (cstream_init(&s->cs, cn->r, cc, session_stream_msg, tag) == -1) {
+		free(s);
+		return NULL;
+	}
+	for (int k = 0; k < CN_FLOWS; k++)
+		s->flow[k].ufd = -1;
+	s->started = s->last_active = ev_now(cn->r->loop);
+	ev_timer_init(&s->fallback, session_fallback_cb,
+	    cc->fallback_timeout_ms / 1000., 0.);
+	ev_timer_init(&s->idle, session_idle_cb, 0.,
+	    cc->idle_timeout_ms / 1000.);
+	ev_timer_again(cn->r->loop, &s->idle);
+	s->next = cn->sessions;
+	cn->sessions = s;
+	cn->nsessions++;
+	log_info("%s: new, initiator %s", tag,
+	    sockaddr_text(from, peer, sizeof(peer)));
+	if (cc->transport == CONF_TRANSPORT_FALLBACK) {
+		s->transport = CN_TRANSPORT_TRYING;
+		log_info("%s: transport %s to %s first", tag,
+		    transport_name(s->transport), cc->udp_gateway.text);
+	} else {
+		set_transport(s, CN_TRANSPORT_TCP, "transport = tcp");
+		cstream_start(&s->cs);
+	}
+	return s;
+}
+
+/* Keeps the last IKE_SA_INIT request in stream (marker) form. */
+static void
+keep_init(struct cn_session *s, bool bare, const uint8_t *p, size_t n)
+{
+	size_t off = bare ? NON_ESP_MARKER_LEN : 0;
+	uint8_t *b = realloc(s->init, n + off);
+
+	if (b == NULL)
+		return;
+	memset(b, 0, off);
+	memcpy(b + off, p, n);
+	s->init = b;
+	s->init_len = n + off;
+}
+
+/* Which session a datagram belongs to; NULL to drop it. */
+static struct cn_session *
+session_of(struct cn_listen *l, const struct sockaddr_storage *from,
+    enum natt_in kind, const struct msg_info *m)
+{
+	struct connector *cn = l->cn;
+	struct cn_session *s = NULL;
+
+	switch (kind) {
+	case NATT_IN_INVALID:
+		cn->stats.invalid++;
+		return NULL;
+	case NATT_IN_KEEPALIVE:
+	case NATT_IN_ESP:
+		s = find_by_peer(cn, from);
+		break;
+	case NATT_IN_IKE:
+	case NATT_IN_IKE_INIT:
+		s = find_by_spi(cn, m->spi_i);
+		if (s == NULL && l->kind == CN_FLOW_NATT)
+			s = find_by_peer(cn, from);
+		if (s == NULL && kind == NATT_IN_IKE_INIT)
+			s = session_new(cn, from);
+		break;
+	}
+	if (s == NULL)
+		cn->stats.no_session++;
+	return s;
+}
+
+/* Datagrams from initiators on one udp-listen socket. */
+static void
+listen_cb(EV_P_ ev_io *w, int revents)
+{
+	struct cn_listen *l = container_of(w, struct cn_listen, io);
+	struct relay *r = l->cn->r;
+	struct mmsghdr mm[RELAY_UDP_BATCH];
+	struct iovec iov[RELAY_UDP_BATCH];
+	struct sockaddr_storage from[RELAY_UDP_BATCH];
+	int got;
+
+	memset(mm, 0, sizeof(mm));
+	for (size_t i = 0; i < RELAY_UDP_BATCH; i++) {
+		iov[i].iov_base = r->ubuf + i * RELAY_UDP_SLOT;
+		iov[i].iov_len = RELAY_UDP_SLOT;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_name = &from[i];
+		mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+	}
+	got = recvmmsg(l->fd, mm, RELAY_UDP_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < got; i++) {
+		const uint8_t *p = iov[i].iov_base;
+		size_t n = mm[i].msg_len;
+		struct cn_session *s;
+		struct msg_info m;
+		enum natt_in kind;
+
+		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			l->cn->stats.invalid++;
+			continue;
+		}
+		kind = natt_classify(l->kind == CN_FLOW_IKE, p, n, &m);
+		if ((s = session_of(l, &from[i], kind, &m)) == NULL)
+			continue;
+		s->last_active = ev_now(EV_A);
+		if (kind == NATT_IN_IKE || kind == NATT_IN_IKE_INIT) {
+			struct cn_flow *f = &s->flow[l->kind];
+
+			remember_spi(s, m.spi_i);
+			f->l = l;
+			f->peer = from[i];
+			f->peer_len = mm[i].msg_hdr.msg_namelen;
+			s->ike_flow = l->kind;
+			if (kind == NATT_IN_IKE_INIT)
+				keep_init(s, l->kind == CN_FLOW_IKE, p, n);
+		}
+		to_gateway(s, l->kind, p, n, kind);
+		if (kind == NATT_IN_IKE_INIT &&
+		    s->transport == CN_TRANSPORT_TRYING &&
+		    !ev_is_active(&s->fallback))
+			ev_timer_start(EV_A_ &s->fallback);
+	}
+}
+
+static int
+listen_open(struct connector *cn, const struct conf_addr *a)
+{
+	struct cn_listen *l = &cn->ls[cn->nls];
+	int fd, on = 1, bufsz = 1 << 20;
+
+	fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		log_warn("connector %s: udp-listen %s", cn->cc->name, a->text);
+		return -1;
+	}
+	if (a->ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1) {
+		log_warn("connector %s: bind udp-listen %s", cn->cc->name,
+		    a->text);
+		close(fd);
+		return -1;
+	}
+	l->cn = cn;
+	l->fd = fd;
+	l->addr = a;
+	l->kind = port_of(&a->ss) == IKE_PORT ? CN_FLOW_IKE : CN_FLOW_NATT;
+	ev_io_init(&l->io, listen_cb, fd, EV_READ);
+	ev_io_start(cn->r->loop, &l->io);
+	cn->nls++;
+	return 0;
+}
+
+static void
+connector_free(struct connector *cn)
+{
+	while (cn->sessions != NULL)
+		session_close(cn->sessions, "closed (shutdown)");
+	for (size_t i = 0; i < cn->nls; i++) {
+		ev_io_stop(cn->r->loop, &cn->ls[i].io);
+		close(cn->ls[i].fd);
+	}
+	conf_unref(cn->conf);
+	free(cn);
+}
+
+int
+connector_open_all(struct relay *r, struct conf *c)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nconnectors; i++) {
+		const struct conf_connector *cc = &c->connectors[i];
+		struct connector *cn;
+
+		if ((cn = calloc(1, sizeof(*cn))) == NULL) {
+			log_warn("connector %s", cc->name);
+			return -1;
+		}
+		cn->r = r;
+		cn->conf = conf_ref(c);
+		cn->cc = cc;
+		cn->next = r->connectors;
+		r->connectors = cn;
+		for (size_t j = 0; j < cc->nudp_listen; j++)
+			if (listen_open(cn, &cc->udp_listen[j]) == -1)
+				rc = -1;
+		log_info("connector %s: %zu udp-listen, server %s, prefix %s, "
+		    "transport %s%s%s", cc->name, cn->nls, cc->server.text,
+		    cc->prefix == CONF_PREFIX_IKEV2 ? "IKEv2" : "IKETCP",
+		    cc->transport == CONF_TRANSPORT_FALLBACK ? "fallback" :
+		    "tcp", cc->transport == CONF_TRANSPORT_FALLBACK ?
+		    ", udp-gateway " : "", cc->transport ==
+		    CONF_TRANSPORT_FALLBACK ? cc->udp_gateway.text : "");
+	}
+	return rc;
+}
+
+void
+connector_close_all(struct relay *r)
+{
+	while (r->connectors != NULL) {
+		struct connector *cn = r->connectors;
+
+		r->connectors = cn->next;
+		connector_free(cn);
+	}
+}
+
+void
+connector_stats_log(const struct relay *r)
+{
+	for (const struct connector *cn = r->connectors; cn != NULL;
+	    cn = cn->next) {
+		log_info("connector %s: %u sessions, invalid datagrams %llu, "
+		    "without session %llu, refused (max-sessions) %llu, udp "
+		    "send errors %llu", cn->cc->name, cn->nsessions,
+		    cn->stats.invalid, cn->stats.no_session,
+		    cn->stats.refused, cn->stats.send_errors);
+		for (const struct cn_session *s = cn->sessions; s != NULL;
+		    s = s->next)
+			log_counters(s, "stats");
+	}
+}

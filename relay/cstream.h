@@ -1,0 +1,81 @@
+/*
+ * The connector's originated stream (RFC 9329 §6: the TCP originator
+ * connects, and reconnects when the stream breaks).  It carries one
+ * session's messages to the server; it knows nothing of what they mean.
+ *
+ * Output is one buffer of write-buffer bytes that always holds, from the
+ * start of a connection, the prefix and then whole frames, so a broken
+ * connection drops what was in flight and the next one starts clean.
+ */
+#ifndef IKETCP_CSTREAM_H
+#define IKETCP_CSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "framing/decoder.h"
+
+struct relay;
+struct conf_connector;
+struct cstream;
+
+/*
+ * One message from the server.  Returns -1 when the callback closed the
+ * stream (cstream_reset or the owner's close), 0 to go on.
+ */
+typedef int cstream_msg_fn(struct cstream *cs, const uint8_t *p, size_t n);
+
+enum cstream_state {
+	CSTREAM_DOWN,		/* no connection; the retry timer runs */
+	CSTREAM_CONNECTING,	/* non-blocking connect() in progress */
+	/* CSTREAM_PROXY (HTTP CONNECT) and CSTREAM_TLS slot in here. */
+	CSTREAM_UP,		/* prefix first, then frames both ways */
+};
+
+struct cstream_stats {
+	unsigned long long connects;	/* connections that came up */
+	unsigned long long breaks;	/* connections lost */
+	unsigned long long dropped;	/* messages refused: buffer full */
+};
+
+struct cstream {
+	struct relay	*r;
+	const struct conf_connector *cc;
+	cstream_msg_fn	*on_msg;
+	char		 tag[128];	/* "connector NAME session N" */
+	enum cstream_state state;
+	int		 fd;		/* -1 while down */
+	ev_io		 rio, wio;
+	ev_timer	 deadline;	/* connect (+ proxy, TLS) */
+	ev_timer	 retry;		/* back-off before reconnecting */
+	unsigned	 backoff_ms;	/* next back-off step, 0 = min */
+	bool		 proven;	/* the server sent us a message */
+	struct frame_dec dec;
+	uint8_t		*out;		/* write-buffer bytes */
+	size_t		 out_off, out_len; /* bytes sent / held */
+	size_t		 prefix_len;	/* prefix bytes at out[0] */
+	char		 local[64];	/* our ip:port, for logs */
+	struct cstream_stats stats;
+};
+
+int	cstream_init(struct cstream *cs, struct relay *r,
+	    const struct conf_connector *cc, cstream_msg_fn *on_msg,
+	    const char *tag);
+/* Connects now (the first time) or after back-off. */
+void	cstream_start(struct cstream *cs);
+/*
+ * Frames one message; with @marker, the 4-octet Non-ESP marker goes
+ * before it (IKE that came from port 500).  When the buffer is short, ESP
+ * leaves max-message + 2 bytes for IKE (DESIGN.md, bounds).  Returns
+ * false when the message was dropped.
+ */
+bool	cstream_send(struct cstream *cs, bool marker, const uint8_t *p,
+	    size_t n, bool ike);
+/* Drops the connection and reconnects after back-off. */
+void	cstream_reset(struct cstream *cs, const char *reason);
+void	cstream_cleanup(struct cstream *cs);
+
+#endif /* IKETCP_CSTREAM_H */

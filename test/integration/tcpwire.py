@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""tcpwire.py PCAP --port PORT [--prefix IKETCP]: what crossed a link.
+
+Checks that every IP packet in PCAP is TCP to or from PORT (no UDP at
+all), reassembles each connection's two byte streams, and parses them as
+RFC 9329 streams: the originator's starts with the prefix, then both
+directions are 16-bit-length frames, each IKE (Non-ESP marker + an IKEv2
+header) or ESP (non-zero SPI, at least 8 octets).  A NAT keepalive frame
+(00 03 ff) or anything else is a fault.  A connection cut by a reset may
+end inside a frame.  Prints JSON; exit status 1 when there are faults.
+"""
+import argparse
+import json
+import os
+import socket
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ikeclient import pcap_records  # noqa: E402
+
+
+def ip_of(linktype, fr):
+	"""(proto, src, dst, l4 bytes) of an IPv4/IPv6 packet, else None."""
+	if linktype == 1:
+		if len(fr) < 14:
+			return None
+		et, off = struct.unpack("!H", fr[12:14])[0], 14
+	elif linktype == 113:
+		et, off = struct.unpack("!H", fr[14:16])[0], 16
+	elif linktype == 276:
+		et, off = struct.unpack("!H", fr[0:2])[0], 20
+	else:
+		return None
+	ip = fr[off:]
+	if et == 0x0800 and len(ip) >= 20:
+		ihl = (ip[0] & 15) * 4
+		tot = struct.unpack("!H", ip[2:4])[0]
+		return (ip[9], socket.inet_ntop(socket.AF_INET, ip[12:16]),
+		    socket.inet_ntop(socket.AF_INET, ip[16:20]), ip[ihl:tot])
+	if et == 0x86dd and len(ip) >= 40:
+		plen = struct.unpack("!H", ip[4:6])[0]
+		return (ip[6], socket.inet_ntop(socket.AF_INET6, ip[8:24]),
+		    socket.inet_ntop(socket.AF_INET6, ip[24:40]),
+		    ip[40:40 + plen])
+	return None
+
+
+def reassemble(segs):
+	"""The byte stream from (seq, flags, data) segments; (bytes, gap)."""
+	isn = None
+	for seq, flags, _ in segs:
+		if flags & 0x02:		# SYN
+			isn = (seq + 1) & 0xffffffff
+	if isn is None:
+		return b"", True
+	out = bytearray()
+	gap = False
+	rel = sorted((((seq - isn) & 0xffffffff), d) for seq, _, d in segs
+	    if d)
+	for off, d in rel:
+		if off > len(out):
+			gap = True
+			break
+		if off + len(d) > len(out):
+			out += d[len(out) - off:]
+	return bytes(out), gap
+
+
+def frames(data, prefix, faults, tag, reset):
+	counts = {"ike": 0, "esp": 0, "keepalive": 0, "bad": 0, "bytes": 0}
+	if prefix:
+		if data[:len(prefix)] != prefix:
+			faults.append("%s: stream starts %r, want %r" %
+			    (tag, data[:8], prefix))
+			return counts
+		data = data[len(prefix):]
+	off = 0
+	while len(data) - off >= 2:
+		n = struct.unpack("!H", data[off:off + 2])[0]
+		if n < 2:
+			faults.append("%s: frame length %d at %d" % (tag, n, off))
+			counts["bad"] += 1
+			return counts
+		if len(data) - off < n:
+			break
+		m = data[off + 2:off + n]
+		off += n
+		counts["bytes"] += len(m)
+		if m == b"\xff":
+			counts["keepalive"] += 1
+			faults.append("%s: NAT keepalive frame on the stream" % tag)
+		elif len(m) >= 4 + 28 and m[:4] == b"\0\0\0\0" and \
+		    m[4 + 17] >> 4 == 2 and \
+		    struct.unpack("!I", m[4 + 24:4 + 28])[0] == len(m) - 4:
+			counts["ike"] += 1
+		elif len(m) >= 8 and m[:4] != b"\0\0\0\0":
+			counts["esp"] += 1
+		else:
+			counts["bad"] += 1
+			faults.append("%s: frame of %d bytes is neither IKE nor "
+			    "ESP: %s" % (tag, len(m), m[:16].hex()))
+	if off != len(data) and not reset:
+		faults.append("%s: %d bytes of a partial frame at the end" %
+		    (tag, len(data) - off))
+	return counts
+
+
+def main():
+	ap = argparse.ArgumentParser()
+	ap.add_argument("pcap")
+	ap.add_argument("--port", type=int, required=True)
+	ap.add_argument("--prefix", default="IKETCP")
+	args = ap.parse_args()
+	faults = []
+	udp = other = 0
+	conns = {}
+	for _, lt, fr in pcap_records(args.pcap):
+		p = ip_of(lt, fr)
+		if p is None:
+			continue
+		proto, src, dst, l4 = p
+		if proto == 17:
+			udp += 1
+			continue
+		if proto != 6 or len(l4) < 20:
+			other += 1
+			continue
+		sport, dport, seq = struct.unpack("!HHI", l4[:8])
+		flags = l4[13]
+		doff = (l4[12] >> 4) * 4
+		if args.port not in (sport, dport):
+			other += 1
+			continue
+		up = dport == args.port
+		key = (dst, dport, src, sport) if not up else \
+		    (src, sport, dst, dport)
+		c = conns.setdefault(key, {"up": [], "down": [], "rst": False})
+		c["up" if up else "down"].append((seq, flags, l4[doff:]))
+		if flags & 0x04:
+			c["rst"] = True
+	if udp:
+		faults.append("%d UDP packets on the link" % udp)
+	if other:
+		faults.append("%d IP packets that are not TCP port %d" %
+		    (other, args.port))
+	out = {"udp": udp, "other": other, "connections": []}
+	for (src, sport, dst, dport), c in sorted(conns.items()):
+		tag = "%s:%d->%s:%d" % (src, sport, dst, dport)
+		up, gap_up = reassemble(c["up"])
+		down, gap_down = reassemble(c["down"])
+		if gap_up or gap_down:
+			faults.append("%s: capture has a gap (or no SYN)" % tag)
+		out["connections"].append({
+		    "client": "%s:%d" % (src, sport), "reset": c["rst"],
+		    "up": frames(up, args.prefix.encode(), faults, tag + " up",
+		        c["rst"]),
+		    "down": frames(down, b"", faults, tag + " down", c["rst"]),
+		})
+	out["faults"] = faults
+	out["ok"] = not faults and bool(conns)
+	if not conns:
+		faults.append("no TCP connection to port %d" % args.port)
+	print(json.dumps(out))
+	return 0 if out["ok"] else 1
+
+
+if __name__ == "__main__":
+	sys.exit(main())
