@@ -640,7 +640,8 @@ relay_for_connector()
 # IP from the gateway's pool, kernel-libipsec) that believes the gateway
 # is $CN_ADDR.  Its own IKE ports are 510/4510 so that the connector can
 # have 500/4500; it still sends to 500 first and floats to 4500.  Its
-# directory is $T/init.  INIT_CHARON_EXTRA: strongswan.conf lines.
+# directory is $T/init.  INIT_CHARON_EXTRA: strongswan.conf lines;
+# INIT_CONN_EXTRA: swanctl.conf lines in the connection.
 initiator_start()
 {
 	local d=$T/init
@@ -670,6 +671,7 @@ connections {
 				esp_proposals = aes256gcm16
 			}
 		}
+${INIT_CONN_EXTRA:-}
 	}
 }
 secrets {

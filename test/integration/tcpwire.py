@@ -157,6 +157,7 @@ def main():
 		        c["rst"]),
 		    "down": frames(down, b"", faults, tag + " down", c["rst"]),
 		})
+	out["count"] = len(conns)
 	out["faults"] = faults
 	out["ok"] = not faults and bool(conns)
 	if not conns:

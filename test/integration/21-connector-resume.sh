@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# RFC 9329 §6: the stream between connector and relay is killed in the
+# middle of a 10 MB transfer (ss -K on the connector's socket: the kernel
+# aborts it and sends a RST).  The connector reconnects, sends the prefix
+# and carries on; the relay re-attaches the new stream to the session; the
+# same IKE SA (same SPIs, no second authentication at the gateway) carries
+# the rest of the transfer, and a DPD exchange afterwards runs over the
+# new stream.
+. "$(dirname "$0")/lib.sh"
+
+INIT_CONN_EXTRA="		dpd_delay = 2s"
+topo_connector
+relay_for_connector relay
+connector_up cn reconnect-min=100ms reconnect-max=2s
+initiator_start
+web_start
+
+tunnel_up
+spis=$(ike_spis)
+[ -n "$spis" ] || fail "no IKE SA listed"
+say "IKE SA $spis up in $IKE_MS ms"
+
+# About 4 s at 2.5 MB/s: the kill lands in the middle.
+fetch_bg --limit-rate 2500k
+sleep 1.5
+[ -s "$T/got" ] || fail "the transfer has not started"
+killed_at=$(stat -c %s "$T/got")
+ns_exec C ss -K dst "$RELAY_C_ADDR" dport = :4500 >/dev/null ||
+    fail "ss -K failed"
+say "stream killed after $killed_at bytes"
+wait_log "$T/cn.log" "stream to .* lost" 5 || fail "connector saw no loss"
+wait_log "$T/cn.log" "stream 2 to .* up" 5 || fail "connector did not reconnect"
+wait_log "$T/relay.log" "session re-attached" 10 ||
+    fail "relay did not re-attach the new stream"
+fetch_wait
+[ "$(stat -c %s "$T/got")" -gt "$killed_at" ] || fail "nothing after the kill"
+say "transfer completed in $XFER_S s across the reconnect"
+
+[ "$(ike_spis)" = "$spis" ] ||
+    fail "IKE SA changed: $spis -> $(ike_spis)"
+[ "$(count_log "$(gw_log)" "authentication of 'initiator.test'.*successful")" = 1 ] ||
+    fail "the gateway authenticated the initiator again"
+# Idle now: DPD (an IKE INFORMATIONAL) must be answered over stream 2.
+before=$(count_log "$T/init/charon.log" "parsed INFORMATIONAL response")
+sleep 3
+ping_tunnel 3
+after=$(count_log "$T/init/charon.log" "parsed INFORMATIONAL response")
+[ "$after" -gt "$before" ] || fail "no DPD answered after the reconnect"
+say "DPD answered after the reconnect ($before -> $after); ping $PING_RTT ms"
+
+wire_check
+[ "$(jget count <<<"$WIRE")" = 2 ] ||
+    fail "want 2 streams on the C-R link: $WIRE"
+[ "$(jget connections.0.reset connections.1.reset <<<"$WIRE" | sort | tr '\n' ' ')" = "false true " ] ||
+    fail "want one stream reset, one not: $WIRE"
+ok
