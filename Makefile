@@ -150,7 +150,7 @@ bench: deps-check $(BUILD)/iketcpd $(BENCH_BIN)
 	test/bench/run.sh $(BUILD)
 
 demo: deps-check $(BUILD)/iketcpd
-	test/demo.sh $(BUILD)/iketcpd
+	timeout -k 10 180 test/demo.sh $(BUILD)/iketcpd
 
 # Every header compiles on its own.
 headers:
