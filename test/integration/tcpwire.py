@@ -7,7 +7,7 @@ RFC 9329 streams: the originator's starts with the prefix, then both
 directions are 16-bit-length frames, each IKE (Non-ESP marker + an IKEv2
 header) or ESP (non-zero SPI, at least 8 octets).  A NAT keepalive frame
 (00 03 ff) or anything else is a fault.  A connection cut by a reset may
-end inside a frame.  Prints JSON; exit status 1 when there are faults.
+end inside a frame; a refused one (SYN, RST) is only counted.  Prints JSON; exit status 1 when there are faults.
 """
 import argparse
 import json
@@ -144,9 +144,14 @@ def main():
 	if other:
 		faults.append("%d IP packets that are not TCP port %d" %
 		    (other, args.port))
-	out = {"udp": udp, "other": other, "connections": []}
+	out = {"udp": udp, "other": other, "connections": [], "refused": 0}
 	for (src, sport, dst, dport), c in sorted(conns.items()):
 		tag = "%s:%d->%s:%d" % (src, sport, dst, dport)
+		# A refused connect: SYN, then RST, no byte either way.
+		if c["rst"] and not any(d for _, _, d in c["up"] + c["down"]) \
+		    and not any(f & 0x12 == 0x12 for _, f, _ in c["down"]):
+			out["refused"] += 1
+			continue
 		up, gap_up = reassemble(c["up"])
 		down, gap_down = reassemble(c["down"])
 		if gap_up or gap_down:
@@ -157,10 +162,10 @@ def main():
 		        c["rst"]),
 		    "down": frames(down, b"", faults, tag + " down", c["rst"]),
 		})
-	out["count"] = len(conns)
+	out["count"] = len(out["connections"])
 	out["faults"] = faults
-	out["ok"] = not faults and bool(conns)
-	if not conns:
+	out["ok"] = not faults and bool(out["connections"])
+	if not out["connections"]:
 		faults.append("no TCP connection to port %d" % args.port)
 	print(json.dumps(out))
 	return 0 if out["ok"] else 1
