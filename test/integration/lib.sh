@@ -549,3 +549,39 @@ between()
 	"$IKT_PY" -c 'import sys; x, lo, hi = map(float, sys.argv[1:]);
 sys.exit(0 if lo <= x <= hi else 1)' "$1" "$2" "$3"
 }
+
+# --- TLS, proxies -----------------------------------------------------------
+
+# tls_cert NAME CN: a self-signed ECDSA P-256 certificate for CN in
+# $T/NAME.crt with its key in $T/NAME.key (mode 600).
+tls_cert()
+{
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -subj "/CN=$2" -addext "subjectAltName=DNS:$2" -days 2 \
+	    -keyout "$T/$1.key" -out "$T/$1.crt" 2>"$T/$1-openssl.log" ||
+	    fail "openssl req for $2"
+	chmod 600 "$T/$1.key"
+}
+
+# s_client NS ARGS...: openssl s_client in NS, input on stdin, bounded.
+s_client()
+{
+	local n=$1
+	shift
+	timeout --foreground -k 2 20 ip netns exec "$(ns "$n")" \
+	    openssl s_client "$@"
+}
+
+# frames_of PREFIX REQFILE [SPI]: the stream bytes for PREFIX
+# (iketcp|ikev2) then one framed IKE message (Non-ESP marker + REQFILE,
+# its initiator SPI replaced by SPI, 16 hex digits, when given).
+frames_of()
+{
+	"$IKT_PY" -c 'import sys, struct
+p = {"iketcp": b"IKETCP", "ikev2": b"IKEv2"}[sys.argv[1]]
+r = open(sys.argv[2], "rb").read()
+if len(sys.argv) > 3:
+	r = bytes.fromhex(sys.argv[3]) + r[8:]
+m = b"\0\0\0\0" + r
+sys.stdout.buffer.write(p + struct.pack("!H", len(m) + 2) + m)' "$@"
+}

@@ -1,0 +1,33 @@
+/*
+ * OpenSSL 3 server contexts for relay listeners (tls-listen): certificate,
+ * key and chain, protocol floor, cipher lists, session tickets for cheap
+ * reconnects (RFC 9329 Appendix A), no client certificate requested.
+ */
+#ifndef IKETCP_TLS_CTX_H
+#define IKETCP_TLS_CTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+struct conf_relay;
+
+enum {
+	TLS_TICKET_KEYS = 80,	/* SSL_CTX_set_tlsext_ticket_keys: name,
+				   HMAC and AES keys */
+	TLS_ERR_MAX = 256,	/* tls_ctx_server_new() error text */
+};
+
+/*
+ * A server context for section @cr, or NULL with the reason in @err.
+ * @ticket_keys (TLS_TICKET_KEYS bytes) are shared by every context of the
+ * process, so a ticket issued before a reload still resumes after it.
+ */
+SSL_CTX	*tls_ctx_server_new(const struct conf_relay *cr,
+	    const unsigned char *ticket_keys, char *err, size_t errlen);
+
+/* The NULL-encryption TLS 1.2 suites appended when tls-null = yes. */
+extern const char tls_null_ciphers[];
+
+#endif /* IKETCP_TLS_CTX_H */
