@@ -50,7 +50,7 @@ ikeclient R init --connect 127.0.0.1:4500 --save-req "$T/req-s" >/dev/null ||
     fail "raw stream on the same relay"
 spi=5c11e47000000001
 { frames_of iketcp "$T/req-s" "$spi"; sleep 2; } |
-    s_client R -connect 127.0.0.1:443 -servername relay-one.test -quiet \
+    s_client R -connect 127.0.0.1:443 -servername relay-one.test -quiet -no_ign_eof \
     -sess_out "$T/sess.pem" >"$T/s_client.out" 2>"$T/s_client.log" || true
 out=$("$IKT_PY" "$IKT_DIR/ikeclient.py" frames "$T/s_client.out" \
     --spi "$spi") || fail "s_client got no IKE_SA_INIT answer: $out"

@@ -14,7 +14,8 @@ expectation it was given holds, 1 when not, 2 on usage errors.
          [--count N] [--interval S] [--keepalives N] [--keep-open S]
          [--save-req FILE] [--load-req FILE] [--timeout S] [LAYERS]
   udp    --to HOST:PORT [--spi HEX] [--timeout S]
-  raw    --connect HOST:PORT [--prefix ...] [--hex HEX]... [--frame-len N]
+  raw    --connect HOST:PORT [--prefix ...] [--hex HEX]... [--file F]
+         [--frame-len N]
          [--spi HEX]
          [--wait S] [--expect-close | --expect-open] [LAYERS]
   pcap   FILE [--spi HEX] [--to-port P] [--src ADDR] [--payload]
@@ -291,6 +292,9 @@ class Stream:
 		left = deadline - time.monotonic()
 		if left <= 0 or self.eof:
 			return False
+		if self.s.fileno() < 0:		# a failed TLS handshake
+			self.eof = "closed"
+			return False
 		pending = isinstance(self.s, ssl.SSLSocket) and self.s.pending()
 		if not pending:
 			rd, _, _ = select.select([self.s], [], [], left)
@@ -298,12 +302,15 @@ class Stream:
 				return False
 		try:
 			b = self.s.recv(65536)
-		except (ConnectionResetError, ssl.SSLError) as e:
-			self.eof = "reset" if isinstance(e,
-			    ConnectionResetError) else "tls: %s" % e
-			return False
 		except ssl.SSLWantReadError:
 			return True
+		except ssl.SSLError as e:
+			self.eof = "tls: %s" % e
+			return False
+		except OSError as e:
+			self.eof = "reset" if isinstance(e,
+			    ConnectionResetError) else str(e)
+			return False
 		if not b:
 			self.eof = "eof"
 			return False
@@ -482,6 +489,11 @@ def cmd_raw(args):
 			b = bytes.fromhex(h)
 			st.send(b)
 			sent += len(b)
+		if args.file:
+			with open(args.file, "rb") as f:
+				b = f.read()
+			st.send(b)
+			sent += len(b)
 		if args.frame_len is not None:
 			# A frame with a payload of that length: a valid
 			# IKE_SA_INIT padded by a Vendor ID payload.
@@ -503,6 +515,7 @@ def cmd_raw(args):
 	    else None
 	out["closed_how"] = st.eof
 	out["received"] = len(st.buf)
+	out["received_line"] = st.buf.split(b"\r\n", 1)[0].decode("latin-1")
 	st.close()
 	if args.expect_close:
 		out["ok"] = closed
@@ -699,6 +712,7 @@ def main():
 	p.add_argument("--connect", required=True)
 	p.add_argument("--prefix", choices=PREFIXES, default="none")
 	p.add_argument("--hex", action="append", default=[])
+	p.add_argument("--file", help="send this file's bytes after --hex")
 	p.add_argument("--frame-len", type=int,
 	    help="send a frame whose payload (a padded IKE_SA_INIT) is N bytes")
 	p.add_argument("--spi")

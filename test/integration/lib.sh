@@ -585,3 +585,27 @@ if len(sys.argv) > 3:
 m = b"\0\0\0\0" + r
 sys.stdout.buffer.write(p + struct.pack("!H", len(m) + 2) + m)' "$@"
 }
+
+# tinyproxy_up NS PORT: a real HTTP proxy (tinyproxy) on 127.0.0.1:PORT in
+# NS that allows CONNECT to port 443 only; its log is $T/tinyproxy.log.
+tinyproxy_up()
+{
+	local n=$1 port=$2
+	: >"$T/tinyproxy.log"
+	chmod 666 "$T/tinyproxy.log"
+	cat >"$T/tinyproxy.conf" <<EOT
+User nobody
+Group nogroup
+Port $port
+Listen 127.0.0.1
+Timeout 60
+MaxClients 20
+Allow 127.0.0.1
+ConnectPort 443
+LogFile "$T/tinyproxy.log"
+LogLevel Info
+EOT
+	bg tinyproxy-run "$IKT_LIFE" ip netns exec "$(ns "$n")" \
+	    tinyproxy -d -c "$T/tinyproxy.conf"
+	wait_tcp_listen "$n" "$port" 10 || fail "tinyproxy did not start"
+}
