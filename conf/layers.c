@@ -369,6 +369,9 @@ check_section(struct conf_parser *p, const struct conf_relay *r)
 	if (r->ntls_listen == 0 && any_tls)
 		conf_err_at(p, r->line, "[relay %s]: tls-cert, tls-key or "
 		    "tls-chain without tls-listen", r->name);
+	if (r->nsni > 0 && r->ntls_listen == 0)
+		conf_err_at(p, r->line, "[relay %s]: sni without tls-listen "
+		    "(a name can only choose among TLS listeners)", r->name);
 	if (r->http_connect && r->nconnect_allow == 0)
 		conf_err_at(p, r->line, "[relay %s]: http-connect = yes needs "
 		    "connect-allow (CONNECT targets are an allowlist)",

@@ -137,11 +137,10 @@ start_connect(struct stream *st)
 static enum step
 to_prefix(struct stream *st)
 {
-	const struct conf_relay *cr;
-	char names[32];
-
 	if (!st->routed) {
-		cr = route_by_name(st->conf, &st->laddr, NULL);
+		const struct conf_relay *cr = route_by_name(st->conf,
+		    &st->laddr, NULL);
+
 		if (cr == NULL)
 			return refuse(st, "no section", "no SNI or CONNECT "
 			    "name, and no default section on this address");
@@ -150,9 +149,12 @@ to_prefix(struct stream *st)
 			return STEP_CLOSED;
 		}
 	}
-	if (st->layers != 0)
+	if (st->layers != 0) {
+		char names[32];
+
 		log_stream(st, LOG_LEVEL_INFO, "layers %s, relay %s",
 		    layer_names(st, names, sizeof(names)), st->cr->name);
+	}
 	st->state = STREAM_PREFIX;
 	return STEP_NEXT;
 }
@@ -346,9 +348,10 @@ layers_input(struct stream *st, const uint8_t *p, size_t n)
 	struct rd in = rd_make(p, n);
 	enum step step;
 	char names[32];
-	size_t take;
 
 	for (;;) {
+		size_t take;
+
 		if (st->hs == NULL && (st->hs = malloc(st->hs_cap)) == NULL) {
 			stream_close(st, "out of memory");
 			return -1;
@@ -398,8 +401,6 @@ layers_input(struct stream *st, const uint8_t *p, size_t n)
 void
 layers_timeout(struct stream *st)
 {
-	char names[32];
-
 	if (st->state == STREAM_CONNECT) {
 		char buf[CONNECT_RESPONSE_MAX];
 		size_t n = connect_srv_response(408, buf, sizeof(buf));
@@ -409,11 +410,14 @@ layers_timeout(struct stream *st)
 		    st->hs_len);
 		if (stream_write_raw(st, buf, n) == -1)
 			return;
-	} else
+	} else {
+		char names[32];
+
 		log_stream(st, LOG_LEVEL_INFO, "handshake timeout after %s%s, "
 		    "%zu bytes held", layer_names(st, names, sizeof(names)),
 		    st->ssl != NULL && !st->tls_up ? " (TLS handshake)" : "",
 		    st->hs_len);
+	}
 	st->r->stats.layer_refused++;
 	stream_close(st, "handshake timeout");
 }

@@ -52,7 +52,7 @@ const struct conf_relay *
 route_by_name(const struct conf *c, const struct sockaddr_storage *laddr,
     const char *name)
 {
-	const struct conf_relay *only = NULL, *def = NULL;
+	const struct conf_relay *only = NULL, *def = NULL, *wild = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->nrelays; i++) {
@@ -64,10 +64,18 @@ route_by_name(const struct conf *c, const struct sockaddr_storage *laddr,
 		only = cr;
 		if (cr->is_default)
 			def = cr;
-		for (size_t j = 0; name != NULL && j < cr->nsni; j++)
-			if (conf_sni_match(cr->sni[j], name))
+		/* An exact name wins over a wildcard, wherever it is. */
+		for (size_t j = 0; name != NULL && j < cr->nsni; j++) {
+			if (!conf_sni_match(cr->sni[j], name))
+				continue;
+			if (cr->sni[j][0] != '*')
 				return cr;
+			if (wild == NULL)
+				wild = cr;
+		}
 	}
+	if (wild != NULL)
+		return wild;
 	if (def != NULL)
 		return def;
 	/* A lone section without sni names takes any name. */

@@ -605,7 +605,7 @@ tls_pump(struct stream *st)
 	struct relay *r = st->r;
 	enum tls_io_result res;
 	char ebuf[160];
-	size_t off, k;
+	size_t k;
 
 	if (!st->tls_up) {
 		res = tls_io_handshake(st->ssl);
@@ -631,7 +631,8 @@ tls_pump(struct stream *st)
 		    st->cr->name);
 	}
 	for (;;) {
-		off = 0;
+		size_t off = 0;
+
 		do {
 			res = tls_io_read(st->ssl, r->rbuf + off,
 			    RELAY_READ_BUF - off, &k);
