@@ -331,11 +331,12 @@ static int
 to_frames(struct stream *st, struct rd *in)
 {
 	uint8_t *held = st->hs;
+	size_t n = st->hs_len;
 	int rc;
 
 	st->hs = NULL;
-	rc = stream_input(st, held, st->hs_len);
 	st->hs_len = 0;
+	rc = stream_input(st, held, n);
 	free(held);
 	if (rc == -1 || in->n == 0)
 		return rc;

@@ -90,6 +90,15 @@ ikt_cleanup()
 	for f in "${IKT_NETNS[@]}"; do
 		ip netns del "$f" 2>/dev/null
 	done
+	# A sanitizer build of the daemon reports at exit (leaks) or as it
+	# happens; either fails the test, whatever else it checked.
+	if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" \
+	    "$T"/*.log >/dev/null 2>&1; then
+		say "FAIL: sanitizer report in $(grep -lE \
+		    "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log |
+		    sed "s|$T/||" | tr '\n' ' ')"
+		rc=1
+	fi
 	if [ "$rc" != 0 ] && [ -z "${IKT_QUIET:-}" ]; then
 		for f in "$T"/*.log "$T"/*/*.log; do
 			[ -s "$f" ] || continue
