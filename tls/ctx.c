@@ -130,3 +130,39 @@ fail:
 	SSL_CTX_free(ctx);
 	return NULL;
 }
+
+SSL_CTX *
+tls_ctx_client_new(bool verify, const char *ca_file, char *err,
+    size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		ssl_err(err, errlen, "SSL_CTX_new", NULL);
+		return NULL;
+	}
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		ssl_err(err, errlen, "TLS 1.2 floor", NULL);
+		goto fail;
+	}
+	if (verify) {
+		if ((ca_file != NULL && *ca_file != '\0' ?
+		    SSL_CTX_load_verify_locations(ctx, ca_file, NULL) :
+		    SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+			ssl_err(err, errlen, "tls-ca", ca_file);
+			goto fail;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	} else
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}

@@ -27,6 +27,16 @@ enum {
 SSL_CTX	*tls_ctx_server_new(const struct conf_relay *cr,
 	    const unsigned char *ticket_keys, char *err, size_t errlen);
 
+/*
+ * A client context (the connector): TLS 1.2 and 1.3, session tickets
+ * kept by the caller for resumption; with @verify the server certificate
+ * must chain to @ca_file (a PEM bundle; NULL for the system store) and
+ * name the SNI given to tls_io_new_client().  NULL with the reason in
+ * @err.
+ */
+SSL_CTX	*tls_ctx_client_new(bool verify, const char *ca_file, char *err,
+	    size_t errlen);
+
 /* The NULL-encryption TLS 1.2 suites appended when tls-null = yes. */
 extern const char tls_null_ciphers[];
 

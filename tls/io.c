@@ -97,8 +97,8 @@ feed_meth(void)
 	return m;
 }
 
-SSL *
-tls_io_new(SSL_CTX *ctx, int fd)
+static SSL *
+io_new(SSL_CTX *ctx, int fd)
 {
 	BIO_METHOD *m = feed_meth();
 	BIO *rb = NULL, *wb = NULL;
@@ -113,7 +113,32 @@ tls_io_new(SSL_CTX *ctx, int fd)
 		return NULL;
 	}
 	SSL_set_bio(ssl, rb, wb);
-	SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+SSL *
+tls_io_new(SSL_CTX *ctx, int fd)
+{
+	SSL *ssl = io_new(ctx, fd);
+
+	if (ssl != NULL)
+		SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+SSL *
+tls_io_new_client(SSL_CTX *ctx, int fd, const char *sni)
+{
+	SSL *ssl = io_new(ctx, fd);
+
+	if (ssl == NULL)
+		return NULL;
+	if (sni != NULL && *sni != '\0' &&
+	    (!SSL_set_tlsext_host_name(ssl, sni) || !SSL_set1_host(ssl, sni))) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_set_connect_state(ssl);
 	return ssl;
 }
 

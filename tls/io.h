@@ -26,6 +26,9 @@ enum tls_io_result {
 
 /* A server-side SSL for @fd; NULL on failure. */
 SSL	*tls_io_new(SSL_CTX *ctx, int fd);
+/* A client-side SSL for @fd that sends @sni (may be NULL) and, when the
+ * context verifies, checks the certificate names @sni; NULL on failure. */
+SSL	*tls_io_new_client(SSL_CTX *ctx, int fd, const char *sni);
 void	 tls_io_free(SSL *ssl);
 /* Makes @p..@p+@n the ciphertext OpenSSL reads next; the bytes must stay
  * valid until the calls that follow have consumed them (they are all
