@@ -150,7 +150,13 @@ stream_set_section(struct stream *st, const struct conf_relay *cr)
 	    st->cr->name, cr->name);
 	st->cr = cr;
 	frame_dec_init(&st->dec, cr->max_message);
-	ev_timer_set(&st->idle, 0., cr->idle_timeout_ms / 1000.);
+	/* The idle timer is running: only its repeat may change (ev(3)). */
+	if (cr->idle_timeout_ms == 0)
+		ev_timer_stop(st->r->loop, &st->idle);
+	else {
+		st->idle.repeat = cr->idle_timeout_ms / 1000.;
+		ev_timer_again(st->r->loop, &st->idle);
+	}
 	return account(st);
 }
 
