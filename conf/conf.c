@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
-#include "conf/section.h"
+#include "conf/internal.h"
 
 #define CONF_LINE_MAX_TEXT "1023"	/* CONF_LINE_MAX, for messages */
 
@@ -57,12 +57,6 @@ build_of(struct conf_parser *p)
 	return (struct build *)(void *)((char *)p->conf -
 	    offsetof(struct build, conf));
 }
-
-struct keydef {
-	const char	*name;
-	bool		(*parse)(struct conf_parser *, const char *);
-	bool		 repeatable;
-};
 
 /* Every error goes through here, so p->errors counts exactly what we said. */
 void
@@ -366,12 +360,6 @@ conf_parse_addr(const char *s, uint16_t default_port, bool passive,
 	return true;
 }
 
-static bool
-same_addr(const struct conf_addr *a, const struct conf_addr *b)
-{
-	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
-}
-
 /* [global] keys. */
 
 static bool
@@ -550,14 +538,29 @@ static const struct keydef global_keys[] = {
 };
 
 static const struct keydef relay_keys[] = {
+	{ "connect-allow",	conf_key_connect_allow,	true },
+	{ "connect-auth-file",	conf_key_connect_auth_file, false },
+	{ "default",		conf_key_default,	false },
 	{ "gateway",		parse_gateway,		false },
 	{ "handshake-timeout",	parse_handshake_timeout, false },
+	{ "http-connect",	conf_key_http_connect,	false },
 	{ "idle-timeout",	parse_idle_timeout,	false },
 	{ "linger",		parse_linger,		false },
 	{ "listen",		parse_listen,		true },
 	{ "max-connections",	parse_max_connections,	false },
+	{ "max-header-bytes",	conf_key_max_header_bytes, false },
 	{ "max-message",	parse_max_message,	false },
 	{ "max-per-source",	parse_max_per_source,	false },
+	{ "proxy-protocol",	conf_key_proxy_protocol, false },
+	{ "sni",		conf_key_sni,		true },
+	{ "tls-cert",		conf_key_tls_cert,	false },
+	{ "tls-chain",		conf_key_tls_chain,	false },
+	{ "tls-ciphers",	conf_key_tls_ciphers,	false },
+	{ "tls-ciphersuites",	conf_key_tls_ciphersuites, false },
+	{ "tls-key",		conf_key_tls_key,	false },
+	{ "tls-listen",		conf_key_tls_listen,	true },
+	{ "tls-min-version",	conf_key_tls_min_version, false },
+	{ "tls-null",		conf_key_tls_null,	false },
 	{ "write-buffer",	parse_write_buffer,	false },
 };
 
@@ -676,6 +679,7 @@ section_relay(struct conf_parser *p, const char *name, size_t len)
 	r->handshake_timeout_ms = CONF_DEF_HANDSHAKE_TIMEOUT_MS;
 	r->max_connections = CONF_DEF_MAX_CONNECTIONS;
 	r->max_per_source = CONF_DEF_MAX_PER_SOURCE;
+	conf_layers_defaults(r);
 
 	/* Still parsed, so that its keys are checked too; the error stands. */
 	for (size_t i = 0; i < c->nrelays; i++)
@@ -889,9 +893,9 @@ conf_finish(struct conf_parser *p)
 	for (size_t i = 0; i < b->conf.nrelays; i++) {
 		const struct conf_relay *r = &b->conf.relays[i];
 
-		if (r->nlisten == 0)
-			conf_err_at(p, r->line, "[relay %s]: missing listen",
-			    r->name);
+		if (r->nlisten == 0 && r->ntls_listen == 0)
+			conf_err_at(p, r->line, "[relay %s]: missing listen "
+			    "or tls-listen", r->name);
 		if (r->gateway.len == 0)
 			conf_err_at(p, r->line, "[relay %s]: missing gateway",
 			    r->name);
@@ -899,27 +903,8 @@ conf_finish(struct conf_parser *p)
 			conf_err_at(p, r->line, "[relay %s]: write-buffer %zu "
 			    "< max-message + 2 (%zu)", r->name,
 			    r->write_buffer, r->max_message + 2);
-		/* Each later use of an address is the error. */
-		for (size_t j = 0; j < r->nlisten; j++) {
-			const struct conf_addr *a = &r->listen[j];
-
-			for (size_t k = 0; k <= i; k++) {
-				const struct conf_relay *o = &b->conf.relays[k];
-				size_t m = k == i ? j : o->nlisten;
-				size_t l;
-
-				for (l = 0; l < m; l++)
-					if (same_addr(a, &o->listen[l]))
-						break;
-				if (l == m)
-					continue;
-				conf_err_at(p, r->line, "[relay %s]: listen "
-				    "%s already used in [relay %s]", r->name,
-				    a->text, o->name);
-				break;
-			}
-		}
 	}
+	conf_layers_check(p, &b->conf);
 	conf_connector_finish(p);
 	if (p->errors > 0)
 		goto fail;

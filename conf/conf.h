@@ -28,6 +28,14 @@ enum {
 	CONF_LISTEN_MAX = 16,		/* listen lines per section */
 	CONF_MESSAGE_MAX = 65533,	/* 16-bit length counts itself */
 	CONF_MESSAGE_MIN = 576,		/* IPv4 minimum datagram */
+	CONF_PATH_MAX = 1024,		/* a file name, NUL included */
+	CONF_CIPHERS_MAX = 512,		/* an OpenSSL cipher string */
+	CONF_AUTHORITY_MAX = 262,	/* host:port, RFC 9110 §9.3.6 */
+	CONF_ALLOW_MAX = 32,		/* connect-allow lines per section */
+	CONF_SNI_MAX = 32,		/* sni lines per section */
+	CONF_DNS_NAME_MAX = 254,	/* RFC 1035 name, NUL included */
+	CONF_HEADER_BYTES_MIN = 256,	/* max-header-bytes bounds */
+	CONF_HEADER_BYTES_MAX = 65536,
 };
 
 /* Defaults, documented in iketcpd.conf(5). */
@@ -40,11 +48,22 @@ enum {
 	CONF_DEF_MAX_CONNECTIONS = 8192,
 	CONF_DEF_MAX_PER_SOURCE = 256,
 	CONF_DEF_GATEWAY_PORT = 4500,
+	CONF_DEF_MAX_HEADER_BYTES = 8192,	/* CONNECT head, bytes */
+};
+
+enum conf_tls_version {
+	CONF_TLS_1_2,		/* "1.2": TLS 1.2 and 1.3 (default) */
+	CONF_TLS_1_3,		/* "1.3": TLS 1.3 only */
+};
+
+/* A connect-allow entry: exact host (compared without case) and port. */
+struct conf_authority {
+	char		 host[CONF_DNS_NAME_MAX]; /* no brackets, lower case */
+	uint16_t	 port;
 };
 
 /* [connector NAME] defaults, documented in iketcpd.conf(5). */
 enum {
-	CONF_PATH_MAX = 1024,			/* a file name, as written */
 	CONF_SECRET_MAX = 256,			/* user:password */
 	CONF_DEF_FALLBACK_TIMEOUT_MS = 2 * 1000,
 	CONF_DEF_RECONNECT_MIN_MS = 100,
@@ -83,6 +102,27 @@ struct conf_relay {
 	unsigned	 handshake_timeout_ms;	/* prefix (and later TLS) */
 	unsigned	 max_connections;	/* streams in this section */
 	unsigned	 max_per_source;	/* streams per client address */
+	/* Layers before the stream prefix (DESIGN.md data flow). */
+	struct conf_addr tls_listen[CONF_LISTEN_MAX]; /* TLS also accepted */
+	size_t		 ntls_listen;
+	char		 tls_cert[CONF_PATH_MAX];	/* PEM certificate */
+	char		 tls_key[CONF_PATH_MAX];	/* PEM private key */
+	char		 tls_chain[CONF_PATH_MAX];	/* PEM chain, optional */
+	unsigned	 tls_line;		/* line of tls-cert, for errors */
+	enum conf_tls_version tls_min_version;
+	char		 tls_ciphers[CONF_CIPHERS_MAX]; /* TLS 1.2; "" default */
+	char		 tls_ciphersuites[CONF_CIPHERS_MAX]; /* TLS 1.3 */
+	bool		 tls_null;		/* NULL suites allowed (9329 A) */
+	bool		 http_connect;		/* CONNECT accepted */
+	struct conf_authority connect_allow[CONF_ALLOW_MAX];
+	size_t		 nconnect_allow;
+	char		 connect_auth_file[CONF_PATH_MAX]; /* "" = no auth */
+	unsigned	 connect_auth_line;	/* its line, for errors */
+	size_t		 max_header_bytes;	/* CONNECT request head */
+	char		 sni[CONF_SNI_MAX][CONF_DNS_NAME_MAX]; /* "*.x" allowed */
+	size_t		 nsni;
+	bool		 is_default;		/* "default = yes" */
+	bool		 proxy_protocol;	/* PROXY v1/v2 header required */
 };
 
 struct conf_connector {
@@ -159,5 +199,14 @@ bool	conf_parse_size(const char *s, size_t *out);
 bool	conf_parse_duration_ms(const char *s, unsigned *out);
 bool	conf_parse_uint(const char *s, unsigned *out);
 bool	conf_parse_bool(const char *s, bool *out);
+bool	conf_parse_authority(const char *s, struct conf_authority *out);
+bool	conf_parse_dns_name(const char *s, bool wildcard, char *out);
+
+/* Routing helpers (pure): does @name match sni pattern @pat (exact, or
+ * "*.example.com" for one more label), ignoring case? */
+bool	conf_sni_match(const char *pat, const char *name);
+/* Does section @cr list @addr in listen (@tls false) or tls-listen? */
+bool	conf_relay_listens(const struct conf_relay *cr,
+	    const struct sockaddr_storage *addr, bool *tls);
 
 #endif /* IKETCP_CONF_H */

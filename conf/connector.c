@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
-#include "conf/section.h"
+#include "conf/internal.h"
 
 enum {
 	CONNECTOR_WRITE_BUFFER_MAX = 64 << 20,	/* bytes */

@@ -118,28 +118,17 @@ source_count(struct relay *r, const struct sockaddr_storage *ss,
 	return &src->count;
 }
 
-static const struct conf_relay *
-section_of(const struct conf *c, const char *name)
-{
-	for (size_t i = 0; i < c->nrelays; i++)
-		if (strcmp(c->relays[i].name, name) == 0)
-			return &c->relays[i];
-	return NULL;
-}
-
-/* Listening socket readable: accept what is queued, within the limits. */
+/* Listening socket readable: accept what is queued.  Limits are counted
+ * by the stream, once it knows its section and its real client. */
 static void
 listener_accept_cb(EV_P_ ev_io *w, int revents)
 {
 	struct listener *l = container_of(w, struct listener, io);
 	struct relay *r = l->r;
-	const struct conf_relay *cr = section_of(r->conf, l->section);
 
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		unsigned *all, *mine;
-		char text[64];
 		int one = 1;
 		int fd;
 
@@ -147,30 +136,17 @@ listener_accept_cb(EV_P_ ev_io *w, int revents)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept on %s", l->section);
+			    errno != EINTR && errno != ECONNABORTED) {
+				char text[64];
+
+				log_warn("accept on %s", sockaddr_text(&l->addr,
+				    text, sizeof(text)));
+			}
 			return;
-		}
-		if (cr == NULL) {
-			close(fd);
-			continue;
-		}
-		all = source_count(r, NULL, cr->name, false);
-		mine = source_count(r, &peer, cr->name, false);
-		if ((all != NULL && *all >= cr->max_connections) ||
-		    (mine != NULL && *mine >= cr->max_per_source)) {
-			r->stats.refused++;
-			log_info("relay %s: refused %s: %s", cr->name,
-			    sockaddr_text(&peer, text, sizeof(text)),
-			    all != NULL && *all >= cr->max_connections ?
-			    "max-connections reached" :
-			    "max-per-source reached");
-			close(fd);
-			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
-		stream_accept(r, fd, &peer, r->conf, cr);
+		stream_accept(r, fd, &peer, &l->addr);
 	}
 }
 
@@ -185,7 +161,7 @@ listener_find(struct relay *r, const struct sockaddr_storage *ss)
 
 static int
 listener_open(struct relay *r, const struct conf_relay *cr,
-    const struct conf_addr *a)
+    const struct conf_addr *a, bool tls)
 {
 	struct listener *l;
 	int fd, one = 1;
@@ -214,13 +190,12 @@ listener_open(struct relay *r, const struct conf_relay *cr,
 	l->fd = fd;
 	l->addr = a->ss;
 	l->keep = true;
-	snprintf(l->section, sizeof(l->section), "%s", cr->name);
 	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
 	ev_io_start(r->loop, &l->io);
 	l->next = r->listeners;
 	r->listeners = l;
-	log_info("relay %s: listening on %s, gateway %s", cr->name, a->text,
-	    cr->gateway.text);
+	log_info("relay %s: listening on %s%s, gateway %s", cr->name, a->text,
+	    tls ? " (TLS too)" : "", cr->gateway.text);
 	return 0;
 }
 
@@ -237,15 +212,15 @@ listener_open_all(struct relay *r, struct conf *c)
 	for (size_t i = 0; i < c->nrelays; i++) {
 		const struct conf_relay *cr = &c->relays[i];
 
-		for (size_t j = 0; j < cr->nlisten; j++) {
-			struct listener *l = listener_find(r,
-			    &cr->listen[j].ss);
+		for (size_t j = 0; j < cr->nlisten + cr->ntls_listen; j++) {
+			bool tls = j >= cr->nlisten;
+			const struct conf_addr *a = tls ?
+			    &cr->tls_listen[j - cr->nlisten] : &cr->listen[j];
+			struct listener *l = listener_find(r, &a->ss);
 
-			if (l != NULL) {
+			if (l != NULL)
 				l->keep = true;
-				snprintf(l->section, sizeof(l->section), "%s",
-				    cr->name);
-			} else if (listener_open(r, cr, &cr->listen[j]) == -1)
+			else if (listener_open(r, cr, a, tls) == -1)
 				rc = -1;
 		}
 	}

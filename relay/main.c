@@ -21,6 +21,7 @@
 #include "relay/connector.h"
 #include "relay/log.h"
 #include "relay/relay.h"
+#include "relay/route.h"
 
 static void
 usage(void)
@@ -35,9 +36,11 @@ relay_stats_log(const struct relay *r)
 	log_info("stats: keepalives dropped %llu, esp dropped (full) %llu, "
 	    "ike dropped (full) %llu, gateway datagrams without stream %llu, "
 	    "bad gateway datagrams %llu, udp send errors %llu, "
-	    "connections refused %llu", r->stats.keepalives,
+	    "connections refused %llu, streams refused before the prefix "
+	    "%llu", r->stats.keepalives,
 	    r->stats.esp_full, r->stats.ike_full, r->stats.gw_nostream,
-	    r->stats.gw_bad, r->stats.udp_send_errors, r->stats.refused);
+	    r->stats.gw_bad, r->stats.udp_send_errors, r->stats.refused,
+	    r->stats.layer_refused);
 }
 
 static struct relay relay;
@@ -56,9 +59,11 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 {
 	struct conf *c = conf_load(conf_path);
 
-	if (c == NULL) {
+	if (c == NULL || route_res_load(&relay, c) == -1) {
 		log_warnx("reload of %s failed; keeping the running "
 		    "configuration", conf_path);
+		if (c != NULL)
+			conf_unref(c);
 		return;
 	}
 	log_set_level(c->log_level);
@@ -140,8 +145,14 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: configuration invalid\n", conf_path);
 		return 1;
 	}
+	/* Certificates, keys and credentials are read now, as root. */
+	if (route_res_load(&relay, c) == -1) {
+		fprintf(stderr, "%s: configuration invalid\n", conf_path);
+		return 1;
+	}
 	if (test) {
 		fprintf(stderr, "%s: configuration OK\n", conf_path);
+		route_res_free(&relay);
 		conf_unref(c);
 		return 0;
 	}
@@ -153,7 +164,8 @@ main(int argc, char *argv[])
 	relay.conf = c;
 	relay.rbuf = malloc(RELAY_READ_BUF);
 	relay.ubuf = malloc((size_t)RELAY_UDP_BATCH * RELAY_UDP_SLOT);
-	if (relay.rbuf == NULL || relay.ubuf == NULL)
+	relay.cbuf = malloc(RELAY_READ_BUF);
+	if (relay.rbuf == NULL || relay.ubuf == NULL || relay.cbuf == NULL)
 		fatal("buffers");
 	if (listener_open_all(&relay, c) == -1)
 		fatalx("cannot open every listener");
@@ -182,7 +194,9 @@ main(int argc, char *argv[])
 	connector_stats_log(&relay);
 	connector_close_all(&relay);
 	listener_close_all(&relay);
+	route_res_free(&relay);
 	conf_unref(relay.conf);
+	free(relay.cbuf);
 	free(relay.rbuf);
 	free(relay.ubuf);
 	return 0;

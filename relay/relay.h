@@ -27,6 +27,7 @@
 
 enum {
 	RELAY_READ_BUF = 256 * 1024,	/* one read from a stream, bytes */
+	RELAY_TLS_RECORD = 16384 + 256,	/* room for one more TLS record */
 	RELAY_UDP_BATCH = 32,		/* datagrams per recvmmsg */
 	RELAY_UDP_SLOT = 65536,		/* bytes per datagram slot */
 	SESSION_IKE_SPIS = 4,		/* IKE SPIs remembered per session */
@@ -47,6 +48,7 @@ struct relay_stats {
 	unsigned long long gw_bad;		/* unframeable datagrams */
 	unsigned long long udp_send_errors;
 	unsigned long long refused;		/* connection limits */
+	unsigned long long layer_refused;	/* TLS/CONNECT/PROXY/prefix */
 };
 
 struct source {
@@ -71,11 +73,11 @@ struct listener {
 	ev_io		 io;
 	int		 fd;
 	struct sockaddr_storage addr;	/* bound address */
-	char		 section[CONF_NAME_MAX];
 	bool		 keep;		/* reload bookkeeping */
 };
 
 struct connector;
+struct route_res;
 
 struct relay {
 	struct ev_loop	*loop;
@@ -88,6 +90,11 @@ struct relay {
 	unsigned long long next_session_id;
 	uint8_t		*rbuf;			/* RELAY_READ_BUF */
 	uint8_t		*ubuf;			/* RELAY_UDP_BATCH slots */
+	uint8_t		*cbuf;			/* TLS ciphertext, READ_BUF */
+	struct route_res *res;			/* per section: TLS, creds */
+	size_t		 nres;
+	unsigned char	 ticket_keys[80];	/* TLS_TICKET_KEYS */
+	bool		 have_ticket_keys;
 	struct relay_stats stats;
 	bool		 no_gso;		/* the kernel refused UDP GSO */
 	struct iovec	 tx[RELAY_SEND_BATCH];	/* client -> gateway batch */

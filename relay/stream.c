@@ -18,10 +18,15 @@
 #include "conf/conf.h"
 #include "framing/encoder.h"
 #include "framing/prefix.h"
+#include "relay/layers.h"
 #include "relay/log.h"
 #include "relay/relay.h"
+#include "relay/route.h"
 #include "relay/session.h"
 #include "relay/stream.h"
+#include "tls/io.h"
+
+static void tls_writable(struct stream *st);
 
 void
 log_stream(const struct stream *st, int level, const char *fmt, ...)
@@ -62,16 +67,112 @@ stream_handshake_cb(EV_P_ ev_timer *w, int revents)
 {
 	struct stream *st = container_of(w, struct stream, handshake);
 
-	stream_close(st, st->state == STREAM_TENTATIVE ?
-	    "re-attach not proven within handshake-timeout" :
-	    "handshake timeout");
+	if (st->state == STREAM_DRAIN)
+		stream_close(st, st->drain_reason);
+	else if (st->state == STREAM_TENTATIVE)
+		stream_close(st, "re-attach not proven within "
+		    "handshake-timeout");
+	else
+		layers_timeout(st);
+}
+
+void
+stream_drain(struct stream *st, const char *reason)
+{
+	struct relay *r = st->r;
+
+	st->state = STREAM_DRAIN;
+	st->drain_reason = reason;
+	r->stats.layer_refused++;
+	/* Nothing more is sent; the answer already queued still goes out,
+	 * and reading on (discarding) keeps the kernel from resetting the
+	 * connection over unread bytes before the client has read it. */
+	if (st->ssl == NULL && st->out_len == st->out_off)
+		(void)shutdown(st->fd, SHUT_WR);
+	ev_timer_stop(r->loop, &st->handshake);
+	ev_timer_set(&st->handshake, 1., 0.);
+	ev_timer_start(r->loop, &st->handshake);
+}
+
+/* Counts @st in its section's totals, unless that would pass a limit. */
+static int
+account(struct stream *st)
+{
+	struct relay *r = st->r;
+	const struct conf_relay *cr = st->cr;
+	unsigned *all, *mine;
+	const char *why = NULL;
+
+	all = source_count(r, NULL, cr->name, true);
+	mine = source_count(r, &st->peer, cr->name, true);
+	if (all == NULL || mine == NULL)
+		why = "out of memory";
+	else if (*all >= cr->max_connections)
+		why = "max-connections reached";
+	else if (*mine >= cr->max_per_source)
+		why = "max-per-source reached";
+	if (why != NULL) {
+		r->stats.refused++;
+		log_info("relay %s: refused %s: %s", cr->name, st->peer_text,
+		    why);
+		return -1;
+	}
+	(*all)++;
+	(*mine)++;
+	st->counted = true;
+	return 0;
+}
+
+static void
+unaccount(struct stream *st)
+{
+	unsigned *cnt;
+
+	if (!st->counted)
+		return;
+	st->counted = false;
+	if ((cnt = source_count(st->r, &st->peer, st->cr->name, false)) !=
+	    NULL && *cnt > 0)
+		(*cnt)--;
+	if ((cnt = source_count(st->r, NULL, st->cr->name, false)) != NULL &&
+	    *cnt > 0)
+		(*cnt)--;
+}
+
+int
+stream_set_section(struct stream *st, const struct conf_relay *cr)
+{
+	st->routed = true;
+	if (cr == st->cr)
+		return 0;
+	unaccount(st);
+	log_stream(st, LOG_LEVEL_DEBUG, "%s: relay %s -> %s", __func__,
+	    st->cr->name, cr->name);
+	st->cr = cr;
+	frame_dec_init(&st->dec, cr->max_message);
+	/* The idle timer is running: only its repeat may change (ev(3)). */
+	if (cr->idle_timeout_ms == 0)
+		ev_timer_stop(st->r->loop, &st->idle);
+	else {
+		st->idle.repeat = cr->idle_timeout_ms / 1000.;
+		ev_timer_again(st->r->loop, &st->idle);
+	}
+	return account(st);
+}
+
+int
+stream_set_peer(struct stream *st, const struct sockaddr_storage *peer)
+{
+	unaccount(st);
+	st->peer = *peer;
+	sockaddr_text(peer, st->peer_text, sizeof(st->peer_text));
+	return account(st);
 }
 
 void
 stream_close(struct stream *st, const char *reason)
 {
 	struct relay *r = st->r;
-	unsigned *cnt;
 
 	log_stream(st, LOG_LEVEL_INFO,
 	    "closed (%s), in %llu msgs/%llu bytes, out %llu msgs/%llu bytes",
@@ -86,13 +187,14 @@ stream_close(struct stream *st, const char *reason)
 	ev_io_stop(r->loop, &st->wio);
 	ev_timer_stop(r->loop, &st->handshake);
 	ev_timer_stop(r->loop, &st->idle);
+	if (st->ssl != NULL) {
+		tls_io_shutdown(st->ssl);
+		tls_io_free(st->ssl);
+	}
 	close(st->fd);
-	if ((cnt = source_count(r, &st->peer, st->cr->name, false)) != NULL &&
-	    *cnt > 0)
-		(*cnt)--;
-	if ((cnt = source_count(r, NULL, st->cr->name, false)) != NULL &&
-	    *cnt > 0)
-		(*cnt)--;
+	unaccount(st);
+	free(st->hs);
+	free(st->cs);
 	free(st->dec.buf);
 	free(st->out);
 	conf_unref(st->conf);
@@ -153,6 +255,80 @@ hold(struct stream *st, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* TLS output: whole frames are admitted by kind into the out buffer,
+ * then written through OpenSSL, which makes records of them. */
+static int
+tls_flush(struct stream *st)
+{
+	char ebuf[160];
+	size_t k;
+
+	while (st->out_off < st->out_len) {
+		switch (tls_io_write(st->ssl, st->out + st->out_off,
+		    st->out_len - st->out_off, &k)) {
+		case TLS_IO_OK:
+			st->out_off += k;
+			continue;
+		case TLS_IO_WANT_WRITE:
+			ev_io_start(st->r->loop, &st->wio);
+			return 0;
+		case TLS_IO_WANT_READ:
+			return 0;
+		default:
+			log_stream(st, LOG_LEVEL_INFO, "TLS write: %s",
+			    tls_io_strerror(st->ssl, ebuf, sizeof(ebuf)));
+			stream_close(st, "TLS write error");
+			return -1;
+		}
+	}
+	ev_io_stop(st->r->loop, &st->wio);
+	free(st->out);
+	st->out = NULL;
+	st->out_off = st->out_len = 0;
+	return 0;
+}
+
+static int
+tls_send(struct stream *st, const struct iovec *iov, size_t niov,
+    const bool *ike)
+{
+	for (size_t i = 0; i < niov; i += 2) {
+		if (!admit(st, iov[i].iov_len + iov[i + 1].iov_len,
+		    ike[i / 2]))
+			continue;
+		if (hold(st, iov[i].iov_base, iov[i].iov_len) == -1 ||
+		    hold(st, iov[i + 1].iov_base, iov[i + 1].iov_len) == -1) {
+			stream_close(st, "out of memory");
+			return -1;
+		}
+	}
+	return tls_flush(st);
+}
+
+int
+stream_write_raw(struct stream *st, const void *p, size_t n)
+{
+	ssize_t w = 0;
+
+	if (st->ssl == NULL && st->out_len == st->out_off) {
+		w = write(st->fd, p, n);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			stream_close(st, strerror(errno));
+			return -1;
+		}
+		if (w < 0)
+			w = 0;
+		if ((size_t)w == n)
+			return 0;
+	}
+	if (hold(st, (const uint8_t *)p + w, n - (size_t)w) == -1) {
+		stream_close(st, "out of memory");
+		return -1;
+	}
+	return st->ssl != NULL ? tls_flush(st) : 0;
+}
+
 int
 stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
     size_t n)
@@ -165,6 +341,8 @@ stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
 	if (n > RELAY_UDP_BATCH)
 		n = RELAY_UDP_BATCH;
 	st->last_active = ev_now(st->r->loop);
+	if (st->state == STREAM_DRAIN)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		frame_header(hdr[i], msgs[i].iov_len);
 		iov[niov++] = (struct iovec){ hdr[i], FRAME_HDR_LEN };
@@ -173,6 +351,8 @@ stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
 		st->out_msgs++;
 		st->out_bytes += msgs[i].iov_len;
 	}
+	if (st->ssl != NULL)
+		return tls_send(st, iov, niov, ike);
 	if (st->out_len == st->out_off) {
 		w = writev(st->fd, iov, (int)niov);
 		if (w < 0) {
@@ -220,6 +400,10 @@ stream_write_cb(EV_P_ ev_io *w, int revents)
 	struct stream *st = container_of(w, struct stream, wio);
 	ssize_t n;
 
+	if (st->ssl != NULL) {
+		tls_writable(st);
+		return;
+	}
 	n = write(st->fd, st->out + st->out_off, st->out_len - st->out_off);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -233,6 +417,8 @@ stream_write_cb(EV_P_ ev_io *w, int revents)
 		free(st->out);
 		st->out = NULL;
 		st->out_off = st->out_len = 0;
+		if (st->state == STREAM_DRAIN)
+			(void)shutdown(st->fd, SHUT_WR);
 	}
 }
 
@@ -364,39 +550,26 @@ on_prefix(struct stream *st, struct rd *in)
 	return 0;
 }
 
-/* Client bytes -> prefix -> frames -> messages -> gateway. */
-static void
-stream_read_cb(EV_P_ ev_io *w, int revents)
+/* Plaintext after the layers: prefix -> frames -> messages -> gateway.
+ * -1 when the stream was closed. */
+static int
+frames_input(struct stream *st, const uint8_t *p, size_t n)
 {
-	struct stream *st = container_of(w, struct stream, rio);
-	struct relay *r = st->r;
-	struct rd in, msg;
-	ssize_t n;
+	struct rd in = rd_make(p, n), msg;
 
-	r->ntx = 0;
-	n = read(st->fd, r->rbuf, RELAY_READ_BUF);
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR))
-			return;
-		stream_close(st, n == 0 ? "closed by client" : strerror(errno));
-		return;
-	}
-	st->last_active = ev_now(EV_A);
-	in = rd_make(r->rbuf, (size_t)n);
 	if (st->state == STREAM_PREFIX && on_prefix(st, &in) == -1)
-		return;
+		return -1;
 	for (;;) {
 		switch (frame_decode(&st->dec, &in, &msg)) {
 		case FRAME_OK:
 			if (on_message(st, msg.p, msg.n) == -1)
-				return;
+				return -1;
 			continue;
 		case FRAME_NEED_BUF:
 			st->dec.buf = malloc(frame_dec_bufsize(&st->dec));
 			if (st->dec.buf == NULL) {
 				stream_close(st, "out of memory");
-				return;
+				return -1;
 			}
 			continue;
 		case FRAME_NEED_MORE:
@@ -405,24 +578,169 @@ stream_read_cb(EV_P_ ev_io *w, int revents)
 				free(st->dec.buf);
 				st->dec.buf = NULL;
 			}
-			return;
+			return 0;
 		case FRAME_ERROR:
 			flush(st);
 			log_stream(st, LOG_LEVEL_INFO, "bad frame: %s (%zu)",
 			    frame_strerror(st->dec.err), st->dec.bad_len);
 			stream_close(st, "framing error");
-			return;
+			return -1;
 		}
 	}
 }
 
+int
+stream_input(struct stream *st, const uint8_t *p, size_t n)
+{
+	if (st->state == STREAM_DRAIN)
+		return 0;
+	if (st->state < STREAM_PREFIX)
+		return layers_input(st, p, n);
+	st->r->ntx = 0;
+	return frames_input(st, p, n);
+}
+
+/*
+ * TLS: drive the handshake, then decrypt what was fed into the read
+ * buffer, several records at a time so that the gateway still gets GSO
+ * runs, and pass the plaintext on.  -1 when the stream was closed.
+ */
+static int
+tls_pump(struct stream *st)
+{
+	struct relay *r = st->r;
+	enum tls_io_result res;
+	char ebuf[160];
+	size_t k;
+
+	if (!st->tls_up) {
+		res = tls_io_handshake(st->ssl);
+		if (res == TLS_IO_WANT_READ)
+			return 0;
+		if (res == TLS_IO_WANT_WRITE) {
+			ev_io_start(r->loop, &st->wio);
+			return 0;
+		}
+		if (res != TLS_IO_OK) {
+			r->stats.layer_refused++;
+			log_stream(st, LOG_LEVEL_INFO, "TLS handshake failed: "
+			    "%s", st->tls_refusal != NULL ? st->tls_refusal :
+			    tls_io_strerror(st->ssl, ebuf, sizeof(ebuf)));
+			stream_close(st, "TLS handshake failed");
+			return -1;
+		}
+		st->tls_up = true;
+		if (st->out_len == st->out_off)
+			ev_io_stop(r->loop, &st->wio);
+		log_stream(st, LOG_LEVEL_INFO, "TLS %s, relay %s",
+		    tls_io_describe(st->ssl, ebuf, sizeof(ebuf)),
+		    st->cr->name);
+	}
+	for (;;) {
+		size_t off = 0;
+
+		do {
+			res = tls_io_read(st->ssl, r->rbuf + off,
+			    RELAY_READ_BUF - off, &k);
+			off += k;
+		} while (res == TLS_IO_OK && RELAY_READ_BUF - off >=
+		    RELAY_TLS_RECORD);
+		if (off > 0 && stream_input(st, r->rbuf, off) == -1)
+			return -1;
+		switch (res) {
+		case TLS_IO_OK:
+			continue;
+		case TLS_IO_WANT_READ:
+			return 0;
+		case TLS_IO_WANT_WRITE:
+			st->tls_rwant_w = true;
+			ev_io_start(r->loop, &st->wio);
+			return 0;
+		case TLS_IO_CLOSED:
+			stream_close(st, "closed by client (TLS close_notify)");
+			return -1;
+		default:
+			log_stream(st, LOG_LEVEL_INFO, "TLS read: %s",
+			    tls_io_strerror(st->ssl, ebuf, sizeof(ebuf)));
+			stream_close(st, "TLS error");
+			return -1;
+		}
+	}
+}
+
+/* Ciphertext @p..@n from the socket (or held from before TLS began). */
+int
+stream_tls_input(struct stream *st, const uint8_t *p, size_t n)
+{
+	tls_io_feed(st->ssl, p, n);
+	if (tls_pump(st) == -1)
+		return -1;
+	/* The feed must not point at a buffer that is about to be reused. */
+	tls_io_feed(st->ssl, NULL, 0);
+	return 0;
+}
+
+static void
+tls_writable(struct stream *st)
+{
+	if (!st->tls_up) {
+		if (tls_pump(st) == -1)
+			return;
+		if (!st->tls_up)
+			return;
+	}
+	if (st->out_len > st->out_off) {
+		if (tls_flush(st) == -1)
+			return;
+	} else
+		ev_io_stop(st->r->loop, &st->wio);
+	if (st->tls_rwant_w) {
+		st->tls_rwant_w = false;
+		(void)tls_pump(st);
+	}
+}
+
+/* Socket readable: client bytes, in the clear or TLS ciphertext. */
+static void
+stream_read_cb(EV_P_ ev_io *w, int revents)
+{
+	struct stream *st = container_of(w, struct stream, rio);
+	struct relay *r = st->r;
+	uint8_t *buf = st->ssl != NULL ? r->cbuf : r->rbuf;
+	ssize_t n;
+
+	r->ntx = 0;
+	n = read(st->fd, buf, RELAY_READ_BUF);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;
+		if (st->state == STREAM_DRAIN)
+			stream_close(st, st->drain_reason);
+		else
+			stream_close(st, n == 0 ? "closed by client" :
+			    strerror(errno));
+		return;
+	}
+	st->last_active = ev_now(EV_A);
+	if (st->ssl != NULL)
+		(void)stream_tls_input(st, buf, (size_t)n);
+	else
+		(void)stream_input(st, buf, (size_t)n);
+}
+
 void
 stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
-    struct conf *c, const struct conf_relay *cr)
+    const struct sockaddr_storage *laddr)
 {
+	struct route_layers lay;
+	const struct conf_relay *cr;
 	struct stream *st;
-	unsigned *cnt;
 
+	if ((cr = route_primary(r->conf, laddr, &lay)) == NULL) {
+		close(fd);
+		return;
+	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		log_warn("stream");
 		close(fd);
@@ -430,12 +748,17 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 	}
 	st->id = ++r->next_stream_id;
 	st->r = r;
-	st->conf = conf_ref(c);
+	st->conf = conf_ref(r->conf);
 	st->cr = cr;
 	st->fd = fd;
 	st->peer = *peer;
+	st->laddr = *laddr;
+	st->lay_tls = lay.tls;
+	st->lay_proxy = lay.proxy;
+	st->lay_connect = lay.connect;
+	st->hs_cap = layers_hs_cap(&lay);
 	sockaddr_text(peer, st->peer_text, sizeof(st->peer_text));
-	st->state = STREAM_PREFIX;
+	st->state = STREAM_SNIFF;
 	frame_dec_init(&st->dec, cr->max_message);
 	st->last_active = ev_now(r->loop);
 	ev_io_init(&st->rio, stream_read_cb, fd, EV_READ);
@@ -444,10 +767,12 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 	    cr->handshake_timeout_ms / 1000., 0.);
 	ev_timer_init(&st->idle, stream_idle_cb, 0.,
 	    cr->idle_timeout_ms / 1000.);
-	if ((cnt = source_count(r, peer, cr->name, true)) != NULL)
-		(*cnt)++;
-	if ((cnt = source_count(r, NULL, cr->name, true)) != NULL)
-		(*cnt)++;
+	if (account(st) == -1) {
+		close(fd);
+		conf_unref(st->conf);
+		free(st);
+		return;
+	}
 	log_stream(st, LOG_LEVEL_INFO, "open, relay %s", cr->name);
 	ev_io_start(r->loop, &st->rio);
 	ev_timer_start(r->loop, &st->handshake);

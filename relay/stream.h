@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <ev.h>
+#include <openssl/ssl.h>
 
 #include "framing/decoder.h"
 
@@ -15,8 +16,15 @@ struct relay;
 struct session;
 struct conf;
 struct conf_relay;
+struct connect_srv;
 
+/* The layer the next plaintext bytes belong to (DESIGN.md data flow);
+ * TLS, when present, sits below all of them (st->ssl). */
 enum stream_state {
+	STREAM_SNIFF,		/* first bytes of a layer decide which */
+	STREAM_PROXY,		/* PROXY v1/v2 header */
+	STREAM_CONNECT,		/* HTTP CONNECT request head */
+	STREAM_DRAIN,		/* refused: answer sent, closing */
 	STREAM_PREFIX,		/* waiting for "IKETCP" / "IKEv2" */
 	STREAM_FIRST,		/* prefix seen; first message decides session */
 	STREAM_TENTATIVE,	/* re-attached by IKE SPI, not yet proven */
@@ -34,6 +42,22 @@ struct stream {
 	ev_timer	 idle;
 	ev_tstamp	 last_active;
 	enum stream_state state;
+	struct sockaddr_storage laddr;	/* listen address: routing */
+	bool		 lay_tls;	/* listener takes TLS */
+	bool		 lay_proxy;	/* listener wants a PROXY header */
+	bool		 lay_connect;	/* listener takes CONNECT */
+	bool		 routed;	/* section chosen by a name */
+	bool		 counted;	/* in its section's limits */
+	uint8_t		 layers;	/* LAYER_* seen, for logs and order */
+	uint8_t		*hs;		/* pre-prefix bytes not yet used */
+	size_t		 hs_len, hs_cap; /* bytes held / allocated */
+	struct connect_srv *cs;		/* while in STREAM_CONNECT */
+	size_t		 cs_fed;	/* hs bytes given to cs */
+	const char	*drain_reason;	/* close reason once drained */
+	SSL		*ssl;		/* TLS layer, or NULL */
+	bool		 tls_up;	/* handshake done */
+	bool		 tls_rwant_w;	/* a TLS read waits for writable */
+	const char	*tls_refusal;	/* why the SNI callback refused */
 	uint8_t		 prefix[8];
 	size_t		 prefix_have;
 	struct frame_dec dec;
@@ -48,13 +72,34 @@ struct stream {
 	unsigned long long in_msgs, in_bytes, out_msgs, out_bytes;
 };
 
+/* Layers seen on a stream, outermost first in logs. */
+enum {
+	LAYER_PROXY = 1 << 0,
+	LAYER_TLS = 1 << 1,
+	LAYER_CONNECT = 1 << 2,
+};
+
 void	stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
-	    struct conf *c, const struct conf_relay *cr);
+	    const struct sockaddr_storage *laddr);
 /* Frames @n messages to the stream; @ike says which are IKE.  -1 when the
  * stream was closed (and freed). */
 int	stream_send(struct stream *st, const struct iovec *msgs,
 	    const bool *ike, size_t n);
 void	stream_close(struct stream *st, const char *reason);
+/* Bytes of the current plaintext layer; -1 when the stream was closed. */
+int	stream_input(struct stream *st, const uint8_t *p, size_t n);
+/* TLS ciphertext from the client; -1 when the stream was closed. */
+int	stream_tls_input(struct stream *st, const uint8_t *p, size_t n);
+/* Bytes for the peer below the frames (HTTP answers); -1 when closed. */
+int	stream_write_raw(struct stream *st, const void *p, size_t n);
+/* Moves the stream to section @cr (a name chose it), within @cr's limits;
+ * -1 when over them (the stream is not closed). */
+int	stream_set_section(struct stream *st, const struct conf_relay *cr);
+/* The client is @peer, not the TCP peer (PROXY header); -1 when over the
+ * per-source limit (the stream is not closed). */
+int	stream_set_peer(struct stream *st, const struct sockaddr_storage *peer);
+/* Answers nothing more; closes at end of input or after a second. */
+void	stream_drain(struct stream *st, const char *reason);
 void	stream_promote(struct stream *st);
 void	log_stream(const struct stream *st, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

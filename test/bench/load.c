@@ -14,6 +14,10 @@
  *
  * Framing: a 16-bit big-endian length that counts itself (RFC 9329), or
  * with -x one that counts only the payload (udptunnel's framing).
+ *
+ * With -S each stream is a TLS client (OpenSSL defaults, no certificate
+ * verification) and the frames go inside it, so the same client drives
+ * iketcpd's tls-listen and stunnel in front of udptunnel.
  */
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -39,6 +43,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "framing/wire.h"
 
 #ifndef UDP_SEGMENT
@@ -61,6 +68,7 @@ enum {
 	STREAMS_MAX = 4096,
 	RTT_BLOCK = 50,			/* round trips per block */
 	RTT_SKIP = 100,			/* warm-up round trips per path */
+	TLS_WRITES_MAX = 128,		/* SSL_writes (records) per round */
 };
 
 static const char prefix_text[] = "IKETCP";	/* RFC 9329 stream prefix */
@@ -80,7 +88,11 @@ struct opts {
 	unsigned	 max_rt;	/* -N round trips per path */
 	bool		 prefix;	/* -p send "IKETCP" first */
 	bool		 len_excl;	/* -x length excludes itself */
+	bool		 tls;		/* -S speak TLS on the streams */
+	const char	*sni;		/* -SNAME server name, or NULL */
 };
+
+static SSL_CTX *tls_ctx;		/* with -S */
 
 static void
 die(const char *fmt, ...)
@@ -228,13 +240,112 @@ tcp_connect(const struct sockaddr_in *sin, bool bigbuf)
 }
 
 static void
-write_all(int fd, const void *buf, size_t len)
+tls_die(const char *what)
+{
+	fprintf(stderr, "load: %s failed\n", what);
+	ERR_print_errors_fp(stderr);
+	exit(1);
+}
+
+/*
+ * A TLS client on the connected blocking socket @fd, or NULL without -S.
+ * Partial writes: SSL_write_ex reports each record as it leaves, so the
+ * tcp2udp ring knows which frames it may renumber.
+ */
+static SSL *
+tls_connect(const struct opts *o, int fd)
+{
+	SSL *ssl;
+
+	if (!o->tls)
+		return NULL;
+	if (tls_ctx == NULL) {
+		tls_ctx = SSL_CTX_new(TLS_client_method());
+		if (tls_ctx == NULL)
+			tls_die("SSL_CTX_new");
+		SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	}
+	if ((ssl = SSL_new(tls_ctx)) == NULL || SSL_set_fd(ssl, fd) != 1)
+		tls_die("SSL_new");
+	if (o->sni != NULL && SSL_set_tlsext_host_name(ssl, o->sni) != 1)
+		tls_die("SNI");
+	if (SSL_connect(ssl) != 1)
+		tls_die("TLS handshake");
+	return ssl;
+}
+
+static const char *
+tls_cipher(SSL *ssl)
+{
+	return ssl != NULL ? SSL_get_cipher_name(ssl) : "none";
+}
+
+static void
+tls_close(SSL *ssl)
+{
+	SSL_free(ssl);		/* no close_notify: the socket goes next */
+}
+
+/*
+ * SSL_read_ex or SSL_write_ex's result as read(2)'s: -1 with EAGAIN when
+ * the socket would block, 0 at the peer's end.
+ */
+static ssize_t
+tls_result(SSL *ssl, int ok, size_t n, const char *what)
+{
+	if (ok)
+		return (ssize_t)n;
+	switch (SSL_get_error(ssl, ok)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0)
+			errno = ECONNRESET;
+		return -1;
+	default:
+		tls_die(what);
+		return -1;
+	}
+}
+
+static ssize_t
+conn_read(int fd, SSL *ssl, void *buf, size_t len)
+{
+	size_t n = 0;
+	int ok;
+
+	if (ssl == NULL)
+		return read(fd, buf, len);
+	ok = SSL_read_ex(ssl, buf, len, &n);
+	return tls_result(ssl, ok, n, "SSL_read");
+}
+
+static ssize_t
+conn_write(int fd, SSL *ssl, const void *buf, size_t len)
+{
+	size_t n = 0;
+	int ok;
+
+	if (ssl == NULL)
+		return write(fd, buf, len);
+	ok = SSL_write_ex(ssl, buf, len, &n);
+	return tls_result(ssl, ok, n, "SSL_write");
+}
+
+static void
+write_all(int fd, SSL *ssl, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(fd, p, len);
+		n = conn_write(fd, ssl, p, len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -277,7 +388,7 @@ frame_fill(const struct opts *o, uint8_t *p, uint32_t spi, uint32_t seq)
 
 /* The prefix (when asked) and one frame, so the relay learns the stream. */
 static void
-stream_hello(const struct opts *o, int fd, uint32_t spi)
+stream_hello(const struct opts *o, int fd, SSL *ssl, uint32_t spi)
 {
 	uint8_t buf[sizeof(prefix_text) + 2 + MSG_MAX];
 	size_t len = 0;
@@ -287,7 +398,7 @@ stream_hello(const struct opts *o, int fd, uint32_t spi)
 		len = sizeof(prefix_text) - 1;
 	}
 	frame_fill(o, buf + len, spi, 0);
-	write_all(fd, buf, len + frame_len(o));
+	write_all(fd, ssl, buf, len + frame_len(o));
 }
 
 /*
@@ -297,6 +408,7 @@ stream_hello(const struct opts *o, int fd, uint32_t spi)
  */
 struct tstream {
 	int		 fd;
+	SSL		*ssl;		/* with -S */
 	uint8_t		*ring;
 	size_t		 len;		/* ring bytes: nframes frames */
 	size_t		 nframes;
@@ -319,15 +431,27 @@ tstream_write(const struct opts *o, struct tstream *s)
 	iov[0].iov_len = s->len - s->off;
 	iov[1].iov_base = s->ring;
 	iov[1].iov_len = s->off;
-	n = writev(s->fd, iov, s->off > 0 ? 2 : 1);
+	/*
+	 * TLS: up to the ring's end, one record per call.  After WANT_WRITE
+	 * the retry passes the same bytes, as OpenSSL requires: they are not
+	 * counted as written, so they are not renumbered meanwhile.
+	 */
+	if (s->ssl != NULL)
+		n = conn_write(s->fd, s->ssl, iov[0].iov_base, iov[0].iov_len);
+	else
+		n = writev(s->fd, iov, s->off > 0 ? 2 : 1);
 	if (n == -1)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
 	before = s->done / flen;
 	s->done += (uint64_t)n;
 	s->off = (s->off + (size_t)n) % s->len;
 	for (k = before; k < s->done / flen; k++)
 		store_be32(s->ring + (k % s->nframes) * flen + 2 + 4,
 		    (uint32_t)(k + 1 + s->nframes));
+	if (s->ssl != NULL)
+		return 1;	/* one record went: try the next */
 	return (size_t)n == iov[0].iov_len + iov[1].iov_len;
 }
 
@@ -394,7 +518,8 @@ run_tcp2udp(const struct opts *o)
 			frame_fill(o, s->ring + f * flen, s->spi,
 			    (uint32_t)(f + 1));
 		s->fd = tcp_connect(&a, false);
-		stream_hello(o, s->fd, s->spi);
+		s->ssl = tls_connect(o, s->fd);
+		stream_hello(o, s->fd, s->ssl, s->spi);
 		set_nonblock(s->fd);
 		ev.events = EPOLLOUT;
 		ev.data.u64 = i;
@@ -425,9 +550,11 @@ run_tcp2udp(const struct opts *o)
 			if (d >> 32 == 0) {
 				struct tstream *s = &st[(uint32_t)d];
 				int w = 0, r;
+				int wmax = s->ssl != NULL ? TLS_WRITES_MAX :
+				    WRITES_MAX;
 
 				while ((r = tstream_write(o, s)) == 1 &&
-				    ++w < WRITES_MAX)
+				    ++w < wmax)
 					;
 				if (r == -1 && !s->closed) {
 					s->closed = true;
@@ -456,12 +583,13 @@ run_tcp2udp(const struct opts *o)
 	}
 	c1 = cpu_s();
 	printf("msgs=%llu bytes=%llu secs=%.3f msg_s=%.0f gbit_s=%.3f "
-	    "bad=%llu closed=%u load_cpu_pct=%.0f\n",
+	    "bad=%llu closed=%u load_cpu_pct=%.0f tls=%s\n",
 	    (unsigned long long)msgs, (unsigned long long)bytes, o->secs,
 	    (double)msgs / o->secs, (double)bytes * 8 / o->secs / 1e9,
 	    (unsigned long long)bad, closed,
-	    c0 > 0 ? 100 * (c1 - c0) / (te - tw) : 0.0);
+	    c0 > 0 ? 100 * (c1 - c0) / (te - tw) : 0.0, tls_cipher(st[0].ssl));
 	for (i = 0; i < o->streams; i++) {
+		tls_close(st[i].ssl);
 		close(st[i].fd);
 		free(st[i].ring);
 	}
@@ -553,13 +681,15 @@ run_udp2tcp(const struct opts *o)
 	uint64_t sent = 0, sendfail = 0, due, sent_tw = 0, burst;
 	unsigned batch, b;
 	int tfd, ufd, gso = (int)o->size;
+	SSL *ssl;
 	bool use_gso, in_window = false;
 	double t0, tw, te, t, quiet;
 	ssize_t n;
 
 	ufd = udp_bind(&o->udp);
 	tfd = tcp_connect(&o->tcp, true);
-	stream_hello(o, tfd, SPI_BASE);
+	ssl = tls_connect(o, tfd);
+	stream_hello(o, tfd, ssl, SPI_BASE);
 	learn_peer(o, ufd, &peer);
 	if (connect(ufd, (struct sockaddr *)&peer, sizeof(peer)) == -1)
 		die("connect udp:");
@@ -626,7 +756,7 @@ run_udp2tcp(const struct opts *o)
 					sendfail++;
 			}
 		}
-		while ((n = read(tfd, rbuf, sizeof(rbuf))) > 0)
+		while ((n = conn_read(tfd, ssl, rbuf, sizeof(rbuf))) > 0)
 			counter_feed(o, &c, rbuf, (size_t)n);
 		if (n == 0)
 			die("the relay closed the stream");
@@ -634,7 +764,7 @@ run_udp2tcp(const struct opts *o)
 	/* Collect what is in flight: stop after 200 ms of silence. */
 	quiet = now_s();
 	while (now_s() - quiet < 0.2 && now_s() - te < 2.0) {
-		n = read(tfd, rbuf, sizeof(rbuf));
+		n = conn_read(tfd, ssl, rbuf, sizeof(rbuf));
 		if (n > 0) {
 			counter_feed(o, &c, rbuf, (size_t)n);
 			quiet = now_s();
@@ -652,6 +782,7 @@ run_udp2tcp(const struct opts *o)
 	    sent > 0 ? 100.0 * (1.0 - (double)c.frames / (double)sent) : 0.0,
 	    (unsigned long long)c.bad, (unsigned long long)sendfail,
 	    use_gso ? 1 : 0, c.broken ? " broken=1" : "");
+	tls_close(ssl);
 	close(tfd);
 	close(ufd);
 	return 0;
@@ -674,12 +805,12 @@ pct_us(uint64_t *v, size_t n, unsigned pct)
 }
 
 static void
-read_full(int fd, uint8_t *p, size_t len)
+read_full(int fd, SSL *ssl, uint8_t *p, size_t len)
 {
 	ssize_t n;
 
 	while (len > 0) {
-		n = read(fd, p, len);
+		n = conn_read(fd, ssl, p, len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -712,6 +843,7 @@ run_rtt(const struct opts *o)
 	size_t nr = 0, nd = 0, kr = 0, kd = 0, flen = frame_len(o);
 	uint32_t seq = 1;
 	int tfd, efd, e2, cfd;
+	SSL *ssl;
 	unsigned i;
 	double te;
 
@@ -721,7 +853,8 @@ run_rtt(const struct opts *o)
 		die("calloc:");
 	efd = udp_bind(&o->udp);
 	tfd = tcp_connect(&o->tcp, false);
-	stream_hello(o, tfd, SPI_BASE);
+	ssl = tls_connect(o, tfd);
+	stream_hello(o, tfd, ssl, SPI_BASE);
 	learn_peer(o, efd, &peer);
 	set_rcvtimeo(efd, 2.0);
 	set_rcvtimeo(tfd, 2.0);
@@ -747,12 +880,12 @@ run_rtt(const struct opts *o)
 		for (i = 0; i < RTT_BLOCK && nr < o->max_rt; i++, seq++) {
 			frame_fill(o, frame, SPI_BASE, seq);
 			t1 = now_ns();
-			write_all(tfd, frame, flen);
+			write_all(tfd, ssl, frame, flen);
 			recv_check(efd, buf, o->size, seq, "relay -> echo");
 			if (sendto(efd, buf, o->size, 0,
 			    (struct sockaddr *)&peer, sizeof(peer)) == -1)
 				die("echo sendto:");
-			read_full(tfd, frame, flen);
+			read_full(tfd, ssl, frame, flen);
 			t1 = now_ns() - t1;
 			if (load_be16(frame) != frame_hdr(o) ||
 			    load_be32(frame + 2 + 4) != seq)
@@ -781,6 +914,7 @@ run_rtt(const struct opts *o)
 	    pct_us(rs, nr, 50), pct_us(rs, nr, 99), pct_us(ds, nd, 50),
 	    pct_us(ds, nd, 99), pct_us(rs, nr, 50) - pct_us(ds, nd, 50),
 	    pct_us(rs, nr, 99) - pct_us(ds, nd, 99));
+	tls_close(ssl);
 	close(tfd);
 	close(efd);
 	close(e2);
@@ -807,7 +941,9 @@ usage(void)
 	    "  -R MSG/S      offered rate, 0 = unlimited (udp2tcp)\n"
 	    "  -N COUNT      round trips per path (rtt, default 20000)\n"
 	    "  -p            send the \"IKETCP\" stream prefix first\n"
-	    "  -x            length field excludes itself (udptunnel)\n",
+	    "  -x            length field excludes itself (udptunnel)\n"
+	    "  -S[NAME]      TLS client on each stream (no verification),\n"
+	    "                server name NAME\n",
 	    stderr);
 	exit(2);
 }
@@ -827,7 +963,7 @@ main(int argc, char *argv[])
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "t:T:n:u:U:r:s:d:w:R:N:px")) != -1) {
+	while ((ch = getopt(argc, argv, "t:T:n:u:U:r:s:d:w:R:N:pxS::")) != -1) {
 		switch (ch) {
 		case 't':
 			if (!parse_addr(optarg, &o.tcp))
@@ -873,6 +1009,10 @@ main(int argc, char *argv[])
 			break;
 		case 'x':
 			o.len_excl = true;
+			break;
+		case 'S':
+			o.tls = true;
+			o.sni = optarg;
 			break;
 		default:
 			usage();

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: iketcpd's relay data path side by side with Debian's udptunnel.
+# make bench: iketcpd's relay data path side by side with Debian's udptunnel
+# (and, for TLS, stunnel's server in front of udptunnel).
 #
 #   test/bench/run.sh BUILD-DIR
 #
@@ -14,6 +15,7 @@
 #   BENCH_SECONDS   measured seconds per run (default 1.8, plus 0.2 warm-up)
 #   BENCH_PAIRS     pairs per case (default 5)
 #   BENCH_CASES     space-separated subset of: t1 t1s t100 t100s u u0 us us0 rtt
+#                   tls1 tls1s
 #   BENCH_NO_RELAY  1: run the baseline only (while iketcpd cannot run)
 #
 # udptunnel framing differs from RFC 9329: its length field counts only the
@@ -21,6 +23,12 @@
 # an ephemeral port but receives on UDPPORT, so replies go to
 # 127.0.0.1:UDPPORT (-r).  It serves one connection and exits, so each run
 # starts fresh processes; for 100 streams it runs 100 processes on 100 ports.
+#
+# TLS cases (tls1 tls1s): the load tool is the TLS client (-S, OpenSSL
+# defaults) in both runs, so only the server side differs: iketcpd's
+# tls-listen against a stunnel server (Debian stunnel4, its defaults) that
+# connects to udptunnel, both on the relay core.  A self-signed P-256
+# certificate is made in the temporary directory.
 set -euo pipefail
 
 B=${1:?usage: run.sh BUILD-DIR}
@@ -29,7 +37,7 @@ LOAD=$B/bench/load
 SECS=${BENCH_SECONDS:-1.8}
 WARM=0.2
 PAIRS=${BENCH_PAIRS:-5}
-CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt}
+CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt tls1 tls1s}
 NO_RELAY=${BENCH_NO_RELAY:-0}
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -38,7 +46,9 @@ die() { echo "bench: $*" >&2; exit 1; }
 if [ "$NO_RELAY" != 1 ]; then
 	[ -x "$RELAY" ] || die "$RELAY missing (make builds it)"
 fi
-for t in udptunnel taskset ss timeout awk; do
+TOOLS="udptunnel taskset ss timeout awk"
+[[ " $CASES " != *" tls"* ]] || TOOLS="$TOOLS stunnel openssl"
+for t in $TOOLS; do
 	command -v "$t" >/dev/null || die "$t not installed (make deps)"
 done
 if [ "$(nproc)" -ge 2 ]; then
@@ -53,6 +63,7 @@ RAW=$B/bench/results.raw
 : >"$RAW"
 PIDS=()
 LOADPID=
+TLS=0		# 1: the current case runs over TLS
 
 stop_all() {
 	local p
@@ -70,20 +81,36 @@ cleanup() {
 	if [ -s "$TMP/iketcpd.log" ]; then
 		cp "$TMP/iketcpd.log" "$B/bench/iketcpd.log"
 	fi
+	if [ -s "$TMP/stunnel.log" ]; then
+		cp "$TMP/stunnel.log" "$B/bench/stunnel.log"
+	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Fresh ports for every run: TCP ports [PORT, PORT+n), UDP [PORT+n, PORT+2n).
+# Fresh ports for every run: TCP ports [PORT, PORT+n), UDP [PORT+n, PORT+2n),
+# and for stunnel -> udptunnel TCP [PORT+2n, PORT+3n).
 # Below the ephemeral range (32768-60999).
 PORT=$((20000 + ($$ % 20) * 500))
 alloc_ports() {
 	local n=$1
-	[ $((PORT + 2 * n)) -lt 32000 ] || PORT=20000
+	[ $((PORT + 3 * n)) -lt 32000 ] || PORT=20000
 	TP=$PORT
 	UP=$((PORT + n))
-	PORT=$((PORT + 2 * n))
+	XP=$((PORT + 2 * n))
+	PORT=$((PORT + 3 * n))
+}
+
+# tls_cert: a self-signed P-256 certificate for both TLS servers, once.
+CERT=$TMP/cert.pem
+KEY=$TMP/key.pem
+tls_cert() {
+	[ -s "$CERT" ] && return 0
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -days 2 -subj /CN=bench.iketcp.test -keyout "$KEY" \
+	    -out "$CERT" 2>"$TMP/openssl.log" ||
+	    { cat "$TMP/openssl.log" >&2; die "openssl req failed"; }
 }
 
 # wait_listen PORT COUNT: until COUNT TCP ports from PORT listen (5 s).
@@ -104,12 +131,20 @@ wait_listen() {
 }
 
 start_ours() {
-	local conf=$TMP/iketcpd.conf
+	local conf=$TMP/iketcpd.conf listen
+	if [ "$TLS" = 1 ]; then
+		tls_cert
+		listen="tls-listen = 127.0.0.1:$TP
+tls-cert = $CERT
+tls-key = $KEY"
+	else
+		listen="listen = 127.0.0.1:$TP"
+	fi
 	cat >"$conf" <<-EOF
 	[global]
 	log-level = warning
 	[relay bench]
-	listen = 127.0.0.1:$TP
+	$listen
 	gateway = 127.0.0.2:$UP
 	max-connections = 1000
 	max-per-source = 1000
@@ -119,13 +154,34 @@ start_ours() {
 	wait_listen "$TP" 1
 }
 
+# With TLS: stunnel accepts on TP+i and connects to udptunnel on XP+i.
 start_base() {
-	local n=$1 i
+	local n=$1 i tp=$TP conf=$TMP/stunnel.conf
+	[ "$TLS" = 1 ] && tp=$XP
 	for ((i = 0; i < n; i++)); do
-		taskset -c $CPU_RELAY udptunnel -s $((TP + i)) \
+		taskset -c $CPU_RELAY udptunnel -s $((tp + i)) \
 		    127.0.0.2/$((UP + i)) 2>>"$TMP/udptunnel.log" &
 		PIDS+=($!)
 	done
+	wait_listen "$tp" "$n"
+	[ "$TLS" = 1 ] || return 0
+	tls_cert
+	cat >"$conf" <<-EOF
+	foreground = yes
+	pid =
+	debug = warning
+	EOF
+	for ((i = 0; i < n; i++)); do
+		cat >>"$conf" <<-EOF
+		[bench$i]
+		accept = 127.0.0.1:$((TP + i))
+		connect = 127.0.0.1:$((XP + i))
+		cert = $CERT
+		key = $KEY
+		EOF
+	done
+	taskset -c $CPU_RELAY stunnel "$conf" 2>>"$TMP/stunnel.log" &
+	PIDS+=($!)
 	wait_listen "$TP" "$n"
 }
 
@@ -162,6 +218,8 @@ run_one() {
 		# udptunnel receives on 0.0.0.0:UP, not on its sending port.
 		[ "$kind" = tcp2udp ] || set -- "$@" -r 127.0.0.1:$UP
 	fi
+	[ "$TLS" = 0 ] || set -- -S "$@"
+
 	load "$kind" -t 127.0.0.1:$TP -u 127.0.0.2:$UP "$@" >"$TMP/out" &
 	LOADPID=$!
 	# Relay CPU over the measured window, while its processes still live.
@@ -175,6 +233,8 @@ run_one() {
 	if [ "$rc" -ne 0 ] || [ ! -s "$TMP/out" ]; then
 		if [ "$who" = ours ]; then
 			tail -20 "$TMP/iketcpd.log" >&2 || true
+		elif [ "$TLS" = 1 ]; then
+			tail -20 "$TMP/stunnel.log" >&2 || true
 		fi
 		die "load $kind failed against $who relay (exit $rc)"
 	fi
@@ -256,8 +316,9 @@ throughput_case() {
 		[ "$r" = - ] || echo "$r" >>"$fr"
 		printf '  %-28s %d: ours %7s msg/s (cpu %3s%%)' "$label" "$i" \
 		    "$ro" "$(num %s "$(get relay_cpu_pct "${o:-}")")" >&2
-		printf '  udptunnel %7s msg/s (cpu %3s%%)\n' "$rb" \
-		    "$(get relay_cpu_pct "$b")" >&2
+		printf '  %s %7s msg/s (cpu %3s%%)\n' \
+		    "$([ "$TLS" = 1 ] && echo stunnel+udpt || echo udptunnel)" \
+		    "$rb" "$(get relay_cpu_pct "$b")" >&2
 	done
 	local so sb sgo sgb slo slb sr
 	so=$(stats <"$fo"); sb=$(stats <"$fb"); sr=$(stats <"$fr")
@@ -335,6 +396,14 @@ for c in $CASES; do
 	us0)	throughput_case "UDP->TCP 100 B unlimited" udp2tcp 1 \
 		    -s 100 -R 0 ;;
 	rtt)	latency_case "RTT 100 B ping-pong" -s 100 -N 20000 ;;
+	tls1)	TLS=1
+		throughput_case "TLS TCP->UDP 1 stream 1400 B" tcp2udp 1 \
+		    -n 1 -s 1400
+		TLS=0 ;;
+	tls1s)	TLS=1
+		throughput_case "TLS TCP->UDP 1 stream 100 B" tcp2udp 1 \
+		    -n 1 -s 100
+		TLS=0 ;;
 	*)	die "unknown case $c" ;;
 	esac
 done
@@ -349,6 +418,11 @@ if [ ${#ROWS_T[@]} -gt 0 ]; then
 	printf '%s\n' "${ROWS_T[@]}"
 	echo "(Gb: Gbit/s of UDP payload; ratio: ours/udptunnel per pair," \
 	    "higher is better)"
+	if [[ " $CASES " == *" tls"* ]]; then
+		echo "(TLS rows: udpt is a stunnel $(stunnel -version 2>&1 |
+		    awk '/^stunnel/ { print $2; exit }') server in front of" \
+		    "udptunnel; the load tool is the TLS client of both)"
+	fi
 fi
 if [ ${#ROWS_L[@]} -gt 0 ]; then
 	echo

@@ -12,20 +12,32 @@ expectation it was given holds, 1 when not, 2 on usage errors.
 
   init   --connect HOST:PORT [--prefix iketcp|ikev2|none] [--spi HEX]
          [--count N] [--interval S] [--keepalives N] [--keep-open S]
-         [--save-req FILE] [--load-req FILE] [--timeout S]
+         [--save-req FILE] [--load-req FILE] [--timeout S] [LAYERS]
   udp    --to HOST:PORT [--spi HEX] [--timeout S]
-  raw    --connect HOST:PORT [--prefix ...] [--hex HEX]... [--frame-len N]
+  raw    --connect HOST:PORT [--prefix ...] [--hex HEX]... [--file F]
+         [--frame-len N]
          [--spi HEX]
-         [--wait S] [--expect-close | --expect-open]
+         [--wait S] [--expect-close | --expect-open] [LAYERS]
   pcap   FILE [--spi HEX] [--to-port P] [--src ADDR] [--payload]
+  frames FILE [--spi HEX]          (stream bytes, e.g. from s_client)
   get    KEY [KEY...]                          (read JSON on stdin)
+
+LAYERS, outermost first, in front of the stream prefix:
+  --proxy-v1 SRC:PORT | --proxy-v2 SRC:PORT   a PROXY header naming SRC
+  --http-connect HOST:PORT [--http-auth USER:PASS]   CONNECT in the clear
+  --tls [--sni NAME] [--tls-ciphers S] [--tls-max 1.2|1.3]
+  --inner-connect HOST:PORT                   CONNECT inside TLS
+A refused CONNECT ends the command with "http_status" in its JSON.
 """
 
 import argparse
+import base64
+import ipaddress
 import json
 import os
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -191,10 +203,33 @@ def check_init_response(resp, spi_i):
 	return bad
 
 
-class Stream:
-	"""A TCP stream carrying RFC 9329 frames."""
+class HttpRefused(Exception):
+	def __init__(self, status):
+		Exception.__init__(self, "HTTP status %d" % status)
+		self.status = status
 
-	def __init__(self, addr, timeout):
+
+def proxy_header(version, src, sock):
+	"""A PROXY protocol header (haproxy proxy-protocol.txt) naming src
+	as the client and the socket's peer as the destination."""
+	shost, sport = hostport(src)
+	dhost, dport = sock.getpeername()[:2]
+	v6 = ":" in shost
+	if version == 1:
+		return ("PROXY %s %s %s %d %d\r\n" % ("TCP6" if v6 else "TCP4",
+		    shost, dhost, sport, dport)).encode()
+	sa = ipaddress.ip_address(shost).packed
+	da = ipaddress.ip_address(dhost).packed
+	fam = 0x21 if v6 else 0x11		# AF_INET6/AF_INET, STREAM
+	body = sa + da + struct.pack("!HH", sport, dport)
+	return (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, fam]) +
+	    struct.pack("!H", len(body)) + body)
+
+
+class Stream:
+	"""A TCP stream carrying RFC 9329 frames, behind optional layers."""
+
+	def __init__(self, addr, timeout, layers=None):
 		host, port = hostport(addr)
 		fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 		self.s = socket.socket(fam, socket.SOCK_STREAM)
@@ -203,6 +238,48 @@ class Stream:
 		self.local_port = self.s.getsockname()[1]
 		self.buf = b""
 		self.eof = None		# None, "eof" or "reset"
+		self.info = {}
+		if layers is not None:
+			self.layers(layers)
+
+	def layers(self, a):
+		if a.proxy_v1:
+			self.send(proxy_header(1, a.proxy_v1, self.s))
+		elif a.proxy_v2:
+			self.send(proxy_header(2, a.proxy_v2, self.s))
+		if a.http_connect:
+			self.connect(a.http_connect, a.http_auth)
+		if a.tls:
+			ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+			ctx.check_hostname = False
+			ctx.verify_mode = ssl.CERT_NONE
+			if a.tls_ciphers:
+				ctx.set_ciphers(a.tls_ciphers)
+			if a.tls_max == "1.2":
+				ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+			self.s = ctx.wrap_socket(self.s,
+			    server_hostname=a.sni or None)
+			self.info["tls_version"] = self.s.version()
+			self.info["tls_cipher"] = self.s.cipher()[0]
+		if a.inner_connect:
+			self.connect(a.inner_connect, a.http_auth)
+
+	def connect(self, authority, auth):
+		req = "CONNECT %s HTTP/1.1\r\nHost: %s\r\n" % (authority,
+		    authority)
+		if auth:
+			req += "Proxy-Authorization: Basic %s\r\n" % \
+			    base64.b64encode(auth.encode()).decode()
+		self.send((req + "\r\n").encode())
+		deadline = time.monotonic() + self.s.gettimeout()
+		while b"\r\n\r\n" not in self.buf:
+			if not self.fill(deadline):
+				raise HttpRefused(0)
+		head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+		status = int(head.split(b" ", 2)[1])
+		self.info.setdefault("http_status", []).append(status)
+		if status != 200:
+			raise HttpRefused(status)
 
 	def send(self, data):
 		self.s.sendall(data)
@@ -215,13 +292,24 @@ class Stream:
 		left = deadline - time.monotonic()
 		if left <= 0 or self.eof:
 			return False
-		rd, _, _ = select.select([self.s], [], [], left)
-		if not rd:
+		if self.s.fileno() < 0:		# a failed TLS handshake
+			self.eof = "closed"
 			return False
+		pending = isinstance(self.s, ssl.SSLSocket) and self.s.pending()
+		if not pending:
+			rd, _, _ = select.select([self.s], [], [], left)
+			if not rd:
+				return False
 		try:
 			b = self.s.recv(65536)
-		except ConnectionResetError:
-			self.eof = "reset"
+		except ssl.SSLWantReadError:
+			return True
+		except ssl.SSLError as e:
+			self.eof = "tls: %s" % e
+			return False
+		except OSError as e:
+			self.eof = "reset" if isinstance(e,
+			    ConnectionResetError) else str(e)
 			return False
 		if not b:
 			self.eof = "eof"
@@ -272,6 +360,18 @@ def cmd_init(args):
 	except OSError as e:
 		die("connect: %s" % e)
 	out["local_port"] = st.local_port
+	try:
+		st.layers(args)
+	except HttpRefused as e:
+		out["http_status"] = e.status
+		out["faults"] = ["CONNECT refused: %d" % e.status]
+		print(json.dumps(out))
+		return 1
+	except (OSError, ssl.SSLError) as e:
+		out["faults"] = ["layers: %s" % e]
+		print(json.dumps(out))
+		return 1
+	out.update(st.info)
 	try:
 		st.send(PREFIXES[args.prefix])
 		faults = []
@@ -381,10 +481,17 @@ def cmd_raw(args):
 	out["local_port"] = st.local_port
 	sent = 0
 	try:
+		st.layers(args)
+		out.update(st.info)
 		st.send(PREFIXES[args.prefix])
 		sent += len(PREFIXES[args.prefix])
 		for h in args.hex:
 			b = bytes.fromhex(h)
+			st.send(b)
+			sent += len(b)
+		if args.file:
+			with open(args.file, "rb") as f:
+				b = f.read()
 			st.send(b)
 			sent += len(b)
 		if args.frame_len is not None:
@@ -395,7 +502,10 @@ def cmd_raw(args):
 			    size=n - 4)
 			st.send(struct.pack("!H", n + 2) + body)
 			sent += n + 2
-	except OSError as e:
+	except HttpRefused as e:
+		out["http_status"] = e.status
+		out["send_error"] = str(e)
+	except (OSError, ssl.SSLError) as e:
 		out["send_error"] = str(e)
 	out["sent"] = sent
 	t0 = time.monotonic()
@@ -405,6 +515,7 @@ def cmd_raw(args):
 	    else None
 	out["closed_how"] = st.eof
 	out["received"] = len(st.buf)
+	out["received_line"] = st.buf.split(b"\r\n", 1)[0].decode("latin-1")
 	st.close()
 	if args.expect_close:
 		out["ok"] = closed
@@ -520,6 +631,30 @@ def cmd_pcap(args):
 	return 0
 
 
+def cmd_frames(args):
+	"""Frames in a file of stream bytes (what s_client printed)."""
+	data = open(args.file, "rb").read()
+	out = {"ok": False, "frames": [], "faults": []}
+	while len(data) >= 2:
+		n = struct.unpack("!H", data[:2])[0]
+		if n < 2 or len(data) < n:
+			out["faults"].append("truncated frame of %d" % n)
+			break
+		m, data = data[2:n], data[n:]
+		f = {"len": len(m)}
+		if m[:4] == NON_ESP_MARKER:
+			f.update(parse_ike(m[4:]))
+		out["frames"].append(f)
+	want = [f for f in out["frames"] if f.get("spi_i") == args.spi]
+	if args.spi and not want:
+		out["faults"].append("no message with SPIi %s" % args.spi)
+	for f in want:
+		out["faults"] += check_init_response(f, bytes.fromhex(args.spi))
+	out["ok"] = not out["faults"]
+	print(json.dumps(out))
+	return 0 if out["ok"] else 1
+
+
 def cmd_get(args):
 	"""Prints fields of the JSON object on stdin (dotted paths)."""
 	obj = json.load(sys.stdin)
@@ -563,6 +698,7 @@ def main():
 	    help="write the first response frame's payload here")
 	p.add_argument("--no-natd", action="store_true")
 	p.add_argument("--timeout", type=float, default=5.0)
+	add_layers(p)
 	p.set_defaults(fn=cmd_init)
 
 	p = sub.add_parser("udp", help="IKE_SA_INIT over UDP")
@@ -576,6 +712,7 @@ def main():
 	p.add_argument("--connect", required=True)
 	p.add_argument("--prefix", choices=PREFIXES, default="none")
 	p.add_argument("--hex", action="append", default=[])
+	p.add_argument("--file", help="send this file's bytes after --hex")
 	p.add_argument("--frame-len", type=int,
 	    help="send a frame whose payload (a padded IKE_SA_INIT) is N bytes")
 	p.add_argument("--spi")
@@ -584,6 +721,7 @@ def main():
 	g = p.add_mutually_exclusive_group()
 	g.add_argument("--expect-close", action="store_true")
 	g.add_argument("--expect-open", action="store_true")
+	add_layers(p)
 	p.set_defaults(fn=cmd_raw)
 
 	p = sub.add_parser("pcap", help="UDP datagrams in a capture")
@@ -595,12 +733,30 @@ def main():
 	    help="include each UDP payload as hex")
 	p.set_defaults(fn=cmd_pcap)
 
+	p = sub.add_parser("frames", help="frames in a file of stream bytes")
+	p.add_argument("file")
+	p.add_argument("--spi", help="expect an IKE_SA_INIT response")
+	p.set_defaults(fn=cmd_frames)
+
 	p = sub.add_parser("get", help="fields of JSON on stdin")
 	p.add_argument("keys", nargs="+")
 	p.set_defaults(fn=cmd_get)
 
 	args = ap.parse_args()
 	sys.exit(args.fn(args))
+
+
+def add_layers(p):
+	g = p.add_mutually_exclusive_group()
+	g.add_argument("--proxy-v1", metavar="SRC:PORT")
+	g.add_argument("--proxy-v2", metavar="SRC:PORT")
+	p.add_argument("--http-connect", metavar="HOST:PORT")
+	p.add_argument("--http-auth", metavar="USER:PASS")
+	p.add_argument("--tls", action="store_true")
+	p.add_argument("--sni")
+	p.add_argument("--tls-ciphers")
+	p.add_argument("--tls-max", choices=["1.2", "1.3"])
+	p.add_argument("--inner-connect", metavar="HOST:PORT")
 
 
 if __name__ == "__main__":

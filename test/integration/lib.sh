@@ -90,6 +90,15 @@ ikt_cleanup()
 	for f in "${IKT_NETNS[@]}"; do
 		ip netns del "$f" 2>/dev/null
 	done
+	# A sanitizer build of the daemon reports at exit (leaks) or as it
+	# happens; either fails the test, whatever else it checked.
+	if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" \
+	    "$T"/*.log >/dev/null 2>&1; then
+		say "FAIL: sanitizer report in $(grep -lE \
+		    "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log |
+		    sed "s|$T/||" | tr '\n' ' ')"
+		rc=1
+	fi
 	if [ "$rc" != 0 ] && [ -z "${IKT_QUIET:-}" ]; then
 		for f in "$T"/*.log "$T"/*/*.log; do
 			[ -s "$f" ] || continue
@@ -548,6 +557,66 @@ between()
 {
 	"$IKT_PY" -c 'import sys; x, lo, hi = map(float, sys.argv[1:]);
 sys.exit(0 if lo <= x <= hi else 1)' "$1" "$2" "$3"
+}
+
+# --- TLS, proxies -----------------------------------------------------------
+
+# tls_cert NAME CN: a self-signed ECDSA P-256 certificate for CN in
+# $T/NAME.crt with its key in $T/NAME.key (mode 600).
+tls_cert()
+{
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -subj "/CN=$2" -addext "subjectAltName=DNS:$2" -days 2 \
+	    -keyout "$T/$1.key" -out "$T/$1.crt" 2>"$T/$1-openssl.log" ||
+	    fail "openssl req for $2"
+	chmod 600 "$T/$1.key"
+}
+
+# s_client NS ARGS...: openssl s_client in NS, input on stdin, bounded.
+s_client()
+{
+	local n=$1
+	shift
+	timeout --foreground -k 2 20 ip netns exec "$(ns "$n")" \
+	    openssl s_client "$@"
+}
+
+# frames_of PREFIX REQFILE [SPI]: the stream bytes for PREFIX
+# (iketcp|ikev2) then one framed IKE message (Non-ESP marker + REQFILE,
+# its initiator SPI replaced by SPI, 16 hex digits, when given).
+frames_of()
+{
+	"$IKT_PY" -c 'import sys, struct
+p = {"iketcp": b"IKETCP", "ikev2": b"IKEv2"}[sys.argv[1]]
+r = open(sys.argv[2], "rb").read()
+if len(sys.argv) > 3:
+	r = bytes.fromhex(sys.argv[3]) + r[8:]
+m = b"\0\0\0\0" + r
+sys.stdout.buffer.write(p + struct.pack("!H", len(m) + 2) + m)' "$@"
+}
+
+# tinyproxy_up NS PORT: a real HTTP proxy (tinyproxy) on 127.0.0.1:PORT in
+# NS that allows CONNECT to port 443 only; its log is $T/tinyproxy.log.
+tinyproxy_up()
+{
+	local n=$1 port=$2
+	: >"$T/tinyproxy.log"
+	chmod 666 "$T/tinyproxy.log"
+	cat >"$T/tinyproxy.conf" <<EOT
+User nobody
+Group nogroup
+Port $port
+Listen 127.0.0.1
+Timeout 60
+MaxClients 20
+Allow 127.0.0.1
+ConnectPort 443
+LogFile "$T/tinyproxy.log"
+LogLevel Info
+EOT
+	bg tinyproxy-run "$IKT_LIFE" ip netns exec "$(ns "$n")" \
+	    tinyproxy -d -c "$T/tinyproxy.conf"
+	wait_tcp_listen "$n" "$port" 10 || fail "tinyproxy did not start"
 }
 
 # --- connector: strongSwan initiator -> connector -> relay -> gateway ------

@@ -623,9 +623,15 @@ Test(conf, rejects_a_listen_address_used_twice, .timeout = 10)
 	};
 
 	expect_reject(same_relay, NELEM(same_relay), 0, 1,
-	    "listen 127.0.0.1:1 already used in [relay a]");
-	expect_reject(two_relays, NELEM(two_relays), 0, 4,
-	    "listen [0::1]:7 already used in [relay a]");
+	    "[relay a]: 127.0.0.1:1 listed twice");
+	/* Sections may share an address, but each of these two has no way
+	 * to be chosen: one error for each. */
+	expect_reject_log(two_relays, NELEM(two_relays), 0, 1,
+	    "[relay a]: shares [::1]:7 with another section but has no sni, "
+	    "connect-allow or default = yes", 2);
+	expect_reject_log(two_relays, NELEM(two_relays), 0, 4,
+	    "[relay b]: shares [0::1]:7 with another section but has no sni, "
+	    "connect-allow or default = yes", 2);
 }
 
 Test(conf, reports_every_error_before_failing, .timeout = 10)

@@ -1,0 +1,55 @@
+/*
+ * What conf.c shares with the files that parse some of its sections' keys
+ * (layers.c) or whole sections (connector.c): error reporting and the key
+ * table entry.  Not for use outside conf/.
+ */
+#ifndef IKETCP_CONF_INTERNAL_H
+#define IKETCP_CONF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf/conf.h"
+
+struct keydef {
+	const char	*name;
+	bool		(*parse)(struct conf_parser *, const char *);
+	bool		 repeatable;
+};
+
+/* "file:line: message" through log_warnx(); counts p->errors. */
+void	conf_err_at(struct conf_parser *p, unsigned line, const char *fmt, ...)
+	    LOG_PRINTF(3, 4);
+/* The same, at the current line. */
+void	conf_err(struct conf_parser *p, const char *fmt, ...) LOG_PRINTF(2, 3);
+
+/* [relay] keys of the layers before the stream prefix (layers.c). */
+bool	conf_key_connect_allow(struct conf_parser *p, const char *v);
+bool	conf_key_connect_auth_file(struct conf_parser *p, const char *v);
+bool	conf_key_default(struct conf_parser *p, const char *v);
+bool	conf_key_http_connect(struct conf_parser *p, const char *v);
+bool	conf_key_max_header_bytes(struct conf_parser *p, const char *v);
+bool	conf_key_proxy_protocol(struct conf_parser *p, const char *v);
+bool	conf_key_sni(struct conf_parser *p, const char *v);
+bool	conf_key_tls_chain(struct conf_parser *p, const char *v);
+bool	conf_key_tls_cert(struct conf_parser *p, const char *v);
+bool	conf_key_tls_ciphers(struct conf_parser *p, const char *v);
+bool	conf_key_tls_ciphersuites(struct conf_parser *p, const char *v);
+bool	conf_key_tls_key(struct conf_parser *p, const char *v);
+bool	conf_key_tls_listen(struct conf_parser *p, const char *v);
+bool	conf_key_tls_min_version(struct conf_parser *p, const char *v);
+bool	conf_key_tls_null(struct conf_parser *p, const char *v);
+/* Defaults of those keys for a new section. */
+void	conf_layers_defaults(struct conf_relay *r);
+/* Whole-file checks of those keys and of shared listen addresses. */
+void	conf_layers_check(struct conf_parser *p, const struct conf *c);
+
+/* [connector NAME] (connector.c); @name is not NUL-terminated. */
+int	conf_connector_section(struct conf_parser *p, const char *name,
+	    size_t len);
+int	conf_connector_key(struct conf_parser *p, const char *key,
+	    const char *val);
+/* Whole-file checks of the connector sections. */
+void	conf_connector_finish(struct conf_parser *p);
+
+#endif /* IKETCP_CONF_INTERNAL_H */

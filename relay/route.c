@@ -1,0 +1,203 @@
+/*
+ * Routing of streams to [relay] sections, and the per-section TLS
+ * contexts and CONNECT credentials.  Several sections may share a listen
+ * address; conf_layers_check() made sure that they agree on TLS and PROXY
+ * protocol, that at most one is the default and that each is reachable.
+ */
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "conf/conf.h"
+#include "relay/layers.h"
+#include "relay/log.h"
+#include "relay/relay.h"
+#include "relay/route.h"
+#include "tls/connect.h"
+#include "tls/ctx.h"
+
+const struct conf_relay *
+route_primary(const struct conf *c, const struct sockaddr_storage *laddr,
+    struct route_layers *lay)
+{
+	const struct conf_relay *first = NULL, *def = NULL;
+	bool tls;
+
+	memset(lay, 0, sizeof(*lay));
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *cr = &c->relays[i];
+
+		if (!conf_relay_listens(cr, laddr, &tls))
+			continue;
+		if (first == NULL)
+			first = cr;
+		if (cr->is_default)
+			def = cr;
+		lay->tls |= tls;
+		lay->proxy |= cr->proxy_protocol;
+		lay->connect |= cr->http_connect;
+		if (cr->max_header_bytes > lay->header_max)
+			lay->header_max = cr->max_header_bytes;
+	}
+	return def != NULL ? def : first;
+}
+
+const struct conf_relay *
+route_by_name(const struct conf *c, const struct sockaddr_storage *laddr,
+    const char *name)
+{
+	const struct conf_relay *only = NULL, *def = NULL, *wild = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *cr = &c->relays[i];
+
+		if (!conf_relay_listens(cr, laddr, NULL))
+			continue;
+		n++;
+		only = cr;
+		if (cr->is_default)
+			def = cr;
+		/* An exact name wins over a wildcard, wherever it is. */
+		for (size_t j = 0; name != NULL && j < cr->nsni; j++) {
+			if (!conf_sni_match(cr->sni[j], name))
+				continue;
+			if (cr->sni[j][0] != '*')
+				return cr;
+			if (wild == NULL)
+				wild = cr;
+		}
+	}
+	if (wild != NULL)
+		return wild;
+	if (def != NULL)
+		return def;
+	/* A lone section without sni names takes any name. */
+	if (n == 1 && only->nsni == 0)
+		return only;
+	return NULL;
+}
+
+const struct conf_relay *
+route_by_authority(const struct conf *c, const struct sockaddr_storage *laddr,
+    const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *cr = &c->relays[i];
+
+		if (!cr->http_connect || !conf_relay_listens(cr, laddr, NULL))
+			continue;
+		for (size_t j = 0; j < cr->nconnect_allow; j++)
+			if (cr->connect_allow[j].port == port &&
+			    strcasecmp(cr->connect_allow[j].host, host) == 0)
+				return cr;
+	}
+	return NULL;
+}
+
+struct route_res {
+	char		 name[CONF_NAME_MAX];	/* section */
+	SSL_CTX		*ctx;			/* NULL without tls-listen */
+	struct connect_creds *creds;		/* NULL without auth file */
+};
+
+static void
+res_free(struct route_res *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		SSL_CTX_free(res[i].ctx);
+		connect_creds_free(res[i].creds);
+	}
+	free(res);
+}
+
+int
+route_res_load(struct relay *r, const struct conf *c)
+{
+	struct route_res *res;
+	char err[TLS_ERR_MAX];
+	int rc = 0;
+
+	if (!r->have_ticket_keys) {
+		if (RAND_bytes(r->ticket_keys, sizeof(r->ticket_keys)) != 1) {
+			log_warnx("session ticket keys: no randomness");
+			return -1;
+		}
+		r->have_ticket_keys = true;
+	}
+	if ((res = calloc(c->nrelays ? c->nrelays : 1, sizeof(*res))) == NULL) {
+		log_warn("route_res_load");
+		return -1;
+	}
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *cr = &c->relays[i];
+
+		snprintf(res[i].name, sizeof(res[i].name), "%s", cr->name);
+		if (cr->ntls_listen > 0) {
+			res[i].ctx = tls_ctx_server_new(cr, r->ticket_keys,
+			    err, sizeof(err));
+			if (res[i].ctx == NULL) {
+				log_warnx("%s:%u: [relay %s]: %s", c->path,
+				    cr->tls_line, cr->name, err);
+				rc = -1;
+			} else
+				SSL_CTX_set_tlsext_servername_callback(
+				    res[i].ctx, layers_sni_cb);
+		}
+		if (cr->connect_auth_file[0] &&
+		    (res[i].creds = connect_creds_load(
+		    cr->connect_auth_file)) == NULL) {
+			log_warnx("%s:%u: [relay %s]: connect-auth-file %s "
+			    "not loaded", c->path, cr->connect_auth_line,
+			    cr->name, cr->connect_auth_file);
+			rc = -1;
+		}
+	}
+	if (rc == -1) {
+		res_free(res, c->nrelays);
+		return -1;
+	}
+	route_res_free(r);
+	r->res = res;
+	r->nres = c->nrelays;
+	return 0;
+}
+
+void
+route_res_free(struct relay *r)
+{
+	res_free(r->res, r->nres);
+	r->res = NULL;
+	r->nres = 0;
+}
+
+static const struct route_res *
+find(const struct relay *r, const char *section)
+{
+	for (size_t i = 0; i < r->nres; i++)
+		if (strcmp(r->res[i].name, section) == 0)
+			return &r->res[i];
+	return NULL;
+}
+
+SSL_CTX *
+route_res_ctx(const struct relay *r, const char *section)
+{
+	const struct route_res *res = find(r, section);
+
+	return res != NULL ? res->ctx : NULL;
+}
+
+const struct connect_creds *
+route_res_creds(const struct relay *r, const char *section)
+{
+	const struct route_res *res = find(r, section);
+
+	return res != NULL ? res->creds : NULL;
+}

@@ -1,0 +1,168 @@
+/*
+ * Server SSL_CTX per [relay] section.
+ *
+ * RFC 9329 Appendix A: "The security of the IKE session is entirely derived
+ * from the IKE negotiation and key establishment and not from the TLS
+ * session (which, in this context, is only used for encapsulation
+ * purposes); therefore, when TLS is used on the TCP connection, both the
+ * initiator and responder SHOULD allow the NULL cipher to be selected for
+ * performance reasons."  So with tls-null = yes (the default) the TLS 1.2
+ * NULL suites are appended, last in our preference (a client gets one only
+ * when it offers nothing better), and the security level is 0, which
+ * OpenSSL requires before it offers them.  TLS 1.3 has no NULL
+ * suite in OpenSSL 3.0.  "TLS session resumption is recommended": tickets
+ * are on, with keys shared across reloads.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "conf/conf.h"
+#include "tls/ctx.h"
+
+/* OpenSSL's "DEFAULT" bans eNULL for good ("!eNULL"), so the base list
+ * is DEFAULT's other half, and the NULL suites named here are added last:
+ * ECDHE key exchange (forward secrecy for the TLS layer's own secrets) and
+ * a certificate, never anonymous ones. */
+static const char default_ciphers[] = "ALL:!COMPLEMENTOFDEFAULT";
+const char tls_null_ciphers[] =
+    "ECDHE-ECDSA-NULL-SHA:ECDHE-RSA-NULL-SHA:NULL-SHA256";
+
+static void
+ssl_err(char *err, size_t errlen, const char *what, const char *path)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[160] = "unknown error";
+
+	if (e != 0)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	snprintf(err, errlen, "%s%s%s: %s", what, path ? " " : "",
+	    path ? path : "", buf);
+}
+
+SSL_CTX *
+tls_ctx_server_new(const struct conf_relay *cr,
+    const unsigned char *ticket_keys, char *err, size_t errlen)
+{
+	char list[CONF_CIPHERS_MAX + sizeof(tls_null_ciphers) + 16];
+	SSL_CTX *ctx;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		ssl_err(err, errlen, "SSL_CTX_new", NULL);
+		return NULL;
+	}
+	if (!SSL_CTX_set_min_proto_version(ctx,
+	    cr->tls_min_version == CONF_TLS_1_3 ? TLS1_3_VERSION :
+	    TLS1_2_VERSION)) {
+		ssl_err(err, errlen, "tls-min-version", NULL);
+		goto fail;
+	}
+	snprintf(list, sizeof(list), "%s%s%s",
+	    cr->tls_ciphers[0] ? cr->tls_ciphers : default_ciphers,
+	    cr->tls_null ? ":" : "", cr->tls_null ? tls_null_ciphers : "");
+	if (cr->tls_null)
+		SSL_CTX_set_security_level(ctx, 0);
+	if (!SSL_CTX_set_cipher_list(ctx, list)) {
+		ssl_err(err, errlen, "tls-ciphers", cr->tls_ciphers);
+		goto fail;
+	}
+	if (cr->tls_ciphersuites[0] &&
+	    !SSL_CTX_set_ciphersuites(ctx, cr->tls_ciphersuites)) {
+		ssl_err(err, errlen, "tls-ciphersuites",
+		    cr->tls_ciphersuites);
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cr->tls_cert) != 1) {
+		ssl_err(err, errlen, "tls-cert", cr->tls_cert);
+		goto fail;
+	}
+	if (cr->tls_chain[0]) {
+		/* Extra intermediates, in order, after the leaf. */
+		FILE *f = fopen(cr->tls_chain, "r");
+		X509 *x;
+
+		if (f == NULL) {
+			snprintf(err, errlen, "tls-chain %s: %s",
+			    cr->tls_chain, strerror(errno));
+			goto fail;
+		}
+		while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+			if (!SSL_CTX_add_extra_chain_cert(ctx, x)) {
+				X509_free(x);
+				fclose(f);
+				ssl_err(err, errlen, "tls-chain",
+				    cr->tls_chain);
+				goto fail;
+			}
+		fclose(f);
+		ERR_clear_error();	/* the end of the file */
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cr->tls_key,
+	    SSL_FILETYPE_PEM) != 1) {
+		ssl_err(err, errlen, "tls-key", cr->tls_key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ssl_err(err, errlen, "tls-key does not match tls-cert",
+		    cr->tls_key);
+		goto fail;
+	}
+	/* No client certificate is asked for: IKE authenticates peers. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	if (SSL_CTX_set_tlsext_ticket_keys(ctx, (void *)ticket_keys,
+	    TLS_TICKET_KEYS) != 1) {
+		ssl_err(err, errlen, "session ticket keys", NULL);
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+SSL_CTX *
+tls_ctx_client_new(bool verify, const char *ca_file, char *err,
+    size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		ssl_err(err, errlen, "SSL_CTX_new", NULL);
+		return NULL;
+	}
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		ssl_err(err, errlen, "TLS 1.2 floor", NULL);
+		goto fail;
+	}
+	if (verify) {
+		if ((ca_file != NULL && *ca_file != '\0' ?
+		    SSL_CTX_load_verify_locations(ctx, ca_file, NULL) :
+		    SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+			ssl_err(err, errlen, "tls-ca", ca_file);
+			goto fail;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	} else
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}

@@ -1,0 +1,43 @@
+/*
+ * OpenSSL 3 server contexts for relay listeners (tls-listen): certificate,
+ * key and chain, protocol floor, cipher lists, session tickets for cheap
+ * reconnects (RFC 9329 Appendix A), no client certificate requested.
+ */
+#ifndef IKETCP_TLS_CTX_H
+#define IKETCP_TLS_CTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+struct conf_relay;
+
+enum {
+	TLS_TICKET_KEYS = 80,	/* SSL_CTX_set_tlsext_ticket_keys: name,
+				   HMAC and AES keys */
+	TLS_ERR_MAX = 256,	/* tls_ctx_server_new() error text */
+};
+
+/*
+ * A server context for section @cr, or NULL with the reason in @err.
+ * @ticket_keys (TLS_TICKET_KEYS bytes) are shared by every context of the
+ * process, so a ticket issued before a reload still resumes after it.
+ */
+SSL_CTX	*tls_ctx_server_new(const struct conf_relay *cr,
+	    const unsigned char *ticket_keys, char *err, size_t errlen);
+
+/*
+ * A client context (the connector): TLS 1.2 and 1.3, session tickets
+ * kept by the caller for resumption; with @verify the server certificate
+ * must chain to @ca_file (a PEM bundle; NULL for the system store) and
+ * name the SNI given to tls_io_new_client().  NULL with the reason in
+ * @err.
+ */
+SSL_CTX	*tls_ctx_client_new(bool verify, const char *ca_file, char *err,
+	    size_t errlen);
+
+/* The NULL-encryption TLS 1.2 suites appended when tls-null = yes. */
+extern const char tls_null_ciphers[];
+
+#endif /* IKETCP_TLS_CTX_H */
