@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <assert.h>
 #include <limits.h>
@@ -422,6 +423,22 @@ same_addr(const struct conf_addr *a, const struct conf_addr *b)
 	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
 }
 
+/* "1.2.3.4:443" or "[::1]:443", as opposed to "vpn.example:443". */
+static bool
+is_numeric_host(const char *text)
+{
+	char host[CONF_HOST_MAX];
+	struct in6_addr a;
+	char *colon;
+
+	if (text[0] == '[')
+		return true;
+	snprintf(host, sizeof(host), "%s", text);
+	if ((colon = strrchr(host, ':')) != NULL)
+		*colon = '\0';
+	return inet_pton(AF_INET, host, &a) == 1;
+}
+
 static void
 check_one(struct conf_parser *p, const struct conf_connector *cc)
 {
@@ -446,14 +463,18 @@ check_one(struct conf_parser *p, const struct conf_connector *cc)
 		conf_err_at(p, cc->line, "[connector %s]: write-buffer %zu "
 		    "< max-message + 2 (%zu)", cc->name, cc->write_buffer,
 		    cc->max_message + 2);
-	/* Parsed now so that files can be written ahead; refused until the
-	 * TLS layer and the CONNECT client are wired into the connector. */
-	if (cc->tls)
-		conf_err_at(p, cc->line, "[connector %s]: tls = yes is not "
-		    "implemented yet", cc->name);
-	if (cc->http_proxy.len != 0)
-		conf_err_at(p, cc->line, "[connector %s]: http-proxy is not "
-		    "implemented yet", cc->name);
+	/* A verified certificate must name something: the SNI, which is
+	 * tls-sni or else the server's host name. */
+	if (cc->tls && cc->tls_verify && cc->tls_sni[0] == '\0' &&
+	    is_numeric_host(cc->server.text))
+		conf_err_at(p, cc->line, "[connector %s]: tls-verify needs "
+		    "tls-sni when server is an address", cc->name);
+	if (!cc->tls && (cc->tls_ca[0] != '\0' || cc->tls_sni[0] != '\0'))
+		conf_err_at(p, cc->line, "[connector %s]: tls-ca and tls-sni "
+		    "are used only with tls = yes", cc->name);
+	if (cc->http_proxy.len == 0 && cc->http_proxy_auth[0] != '\0')
+		conf_err_at(p, cc->line, "[connector %s]: http-proxy-auth "
+		    "without http-proxy", cc->name);
 }
 
 void

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stddef.h>
@@ -27,12 +28,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "conf/conf.h"
 #include "framing/classify.h"
 #include "framing/natt.h"
 #include "relay/connector.h"
 #include "relay/log.h"
 #include "relay/relay.h"
+#include "tls/ctx.h"
 
 enum {
 	IKE_PORT = 500,		/* RFC 7296 §2: bare IKE */
@@ -360,7 +364,9 @@ session_new(struct connector *cn, const struct sockaddr_storage *from)
 	s->id = ++cn->next_id;
 	snprintf(tag, sizeof(tag), "connector %s session %llu", cc->name,
 	    s->id);
-	if (cstream_init(&s->cs, cn->r, cc, session_stream_msg, tag) == -1) {
+	if (cstream_init(&s->cs, cn->r, cc, cn->ssl_ctx,
+	    cn->sni[0] != '\0' ? cn->sni : NULL, session_stream_msg,
+	    tag) == -1) {
 		free(s);
 		return NULL;
 	}
@@ -529,8 +535,47 @@ connector_free(struct connector *cn)
 		ev_io_stop(cn->r->loop, &cn->ls[i].io);
 		close(cn->ls[i].fd);
 	}
+	SSL_CTX_free(cn->ssl_ctx);
 	conf_unref(cn->conf);
 	free(cn);
+}
+
+/* tls-sni, or else the server's host when it is a name, not an address. */
+static void
+pick_sni(struct connector *cn)
+{
+	const struct conf_connector *cc = cn->cc;
+	char host[CONF_HOST_MAX];
+	struct in6_addr a6;
+	char *colon;
+
+	if (cc->tls_sni[0] != '\0') {
+		snprintf(cn->sni, sizeof(cn->sni), "%s", cc->tls_sni);
+		return;
+	}
+	snprintf(host, sizeof(host), "%s", cc->server.text);
+	if (host[0] == '[' || (colon = strrchr(host, ':')) == NULL)
+		return;
+	*colon = '\0';
+	if (inet_pton(AF_INET, host, &a6) == 1)
+		return;
+	snprintf(cn->sni, sizeof(cn->sni), "%s", host);
+}
+
+static int
+tls_open(struct connector *cn)
+{
+	const struct conf_connector *cc = cn->cc;
+	char err[TLS_ERR_MAX];
+
+	pick_sni(cn);
+	cn->ssl_ctx = tls_ctx_client_new(cc->tls_verify, cc->tls_ca, err,
+	    sizeof(err));
+	if (cn->ssl_ctx == NULL) {
+		log_warnx("connector %s: TLS: %s", cc->name, err);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -551,11 +596,17 @@ connector_open_all(struct relay *r, struct conf *c)
 		cn->cc = cc;
 		cn->next = r->connectors;
 		r->connectors = cn;
+		if (cc->tls && tls_open(cn) == -1)
+			rc = -1;
 		for (size_t j = 0; j < cc->nudp_listen; j++)
 			if (listen_open(cn, &cc->udp_listen[j]) == -1)
 				rc = -1;
-		log_info("connector %s: %zu udp-listen, server %s, prefix %s, "
-		    "transport %s%s%s", cc->name, cn->nls, cc->server.text,
+		log_info("connector %s: %zu udp-listen, server %s%s%s%s%s%s, "
+		    "prefix %s, transport %s%s%s", cc->name, cn->nls,
+		    cc->server.text, cc->tls ? ", TLS" : "",
+		    cn->sni[0] != '\0' ? " sni " : "", cn->sni,
+		    cc->http_proxy.len != 0 ? ", via http-proxy " : "",
+		    cc->http_proxy.len != 0 ? cc->http_proxy.text : "",
 		    cc->prefix == CONF_PREFIX_IKEV2 ? "IKEv2" : "IKETCP",
 		    cc->transport == CONF_TRANSPORT_FALLBACK ? "fallback" :
 		    "tcp", cc->transport == CONF_TRANSPORT_FALLBACK ?

@@ -19,6 +19,7 @@
 
 struct relay;
 struct connector;
+struct ssl_ctx_st;
 
 enum {
 	CN_SESSION_SPIS = 4,	/* IKE SPIs remembered per session */
@@ -91,6 +92,8 @@ struct connector {
 	struct relay	*r;
 	struct conf	*conf;		/* reference */
 	const struct conf_connector *cc;	/* inside conf */
+	struct ssl_ctx_st *ssl_ctx;	/* tls = yes */
+	char		 sni[CONF_HOST_MAX];	/* "" = none */
 	struct cn_listen ls[CONF_LISTEN_MAX];
 	size_t		 nls;
 	struct cn_session *sessions;

@@ -6,6 +6,7 @@
  * Output is one buffer of write-buffer bytes that always holds, from the
  * start of a connection, the prefix and then whole frames, so a broken
  * connection drops what was in flight and the next one starts clean.
+ * Below it, optionally, an HTTP CONNECT through a proxy, then TLS.
  */
 #ifndef IKETCP_CSTREAM_H
 #define IKETCP_CSTREAM_H
@@ -21,6 +22,10 @@
 struct relay;
 struct conf_connector;
 struct cstream;
+struct connect_cli;
+struct ssl_ctx_st;		/* SSL_CTX, without including OpenSSL */
+struct ssl_st;			/* SSL */
+struct ssl_session_st;		/* SSL_SESSION */
 
 /*
  * One message from the server.  Returns -1 when the callback closed the
@@ -31,7 +36,8 @@ typedef int cstream_msg_fn(struct cstream *cs, const uint8_t *p, size_t n);
 enum cstream_state {
 	CSTREAM_DOWN,		/* no connection; the retry timer runs */
 	CSTREAM_CONNECTING,	/* non-blocking connect() in progress */
-	/* CSTREAM_PROXY (HTTP CONNECT) and CSTREAM_TLS slot in here. */
+	CSTREAM_PROXY,		/* CONNECT sent to http-proxy, awaiting 2xx */
+	CSTREAM_TLS,		/* TLS handshake with the server */
 	CSTREAM_UP,		/* prefix first, then frames both ways */
 };
 
@@ -54,6 +60,14 @@ struct cstream {
 	unsigned	 backoff_ms;	/* next back-off step, 0 = min */
 	bool		 proven;	/* the server sent us a message */
 	struct frame_dec dec;
+	struct ssl_ctx_st *ssl_ctx;	/* tls = yes: the connector's */
+	const char	*sni;		/* server name sent and verified */
+	struct ssl_st	*ssl;		/* while connected with TLS */
+	struct ssl_session_st *tls_sess; /* resumed by the next connection */
+	bool		 write_wants_read; /* TLS write waits for input */
+	struct connect_cli *proxy;	/* response parser, while PROXY */
+	char		*hs;		/* CONNECT request, while PROXY */
+	size_t		 hs_off, hs_len;
 	uint8_t		*out;		/* write-buffer bytes */
 	size_t		 out_off, out_len; /* bytes sent / held */
 	size_t		 prefix_len;	/* prefix bytes at out[0] */
@@ -61,9 +75,10 @@ struct cstream {
 	struct cstream_stats stats;
 };
 
+/* @ssl_ctx (tls = yes) and @sni (may be NULL) must outlive the stream. */
 int	cstream_init(struct cstream *cs, struct relay *r,
-	    const struct conf_connector *cc, cstream_msg_fn *on_msg,
-	    const char *tag);
+	    const struct conf_connector *cc, struct ssl_ctx_st *ssl_ctx,
+	    const char *sni, cstream_msg_fn *on_msg, const char *tag);
 /* Connects now (the first time) or after back-off. */
 void	cstream_start(struct cstream *cs);
 /*

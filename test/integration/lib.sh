@@ -656,7 +656,8 @@ topo_connector()
 }
 
 # connector_conf FILE [KEY=VALUE...]: [connector c] listening on
-# $CN_ADDR:500 and :4500, server = the relay on 198.51.100.2:4500.
+# $CN_ADDR:500 and :4500, server = the relay on 198.51.100.2:4500 unless
+# a server= is given.
 connector_conf()
 {
 	local f=$1 kv
@@ -666,7 +667,10 @@ connector_conf()
 		    "${CN_LOG_LEVEL:-info}"
 		printf 'udp-listen = %s:500\nudp-listen = %s:4500\n' \
 		    "$CN_ADDR" "$CN_ADDR"
-		printf 'server = %s:4500\n' "$RELAY_C_ADDR"
+		case " $* " in
+		*" server="*) ;;
+		*) printf 'server = %s:4500\n' "$RELAY_C_ADDR" ;;
+		esac
 		for kv in "$@"; do
 			printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
 		done
@@ -822,12 +826,29 @@ fetch_wait()
 }
 
 # wire_check [ARGS]: stops the C-R capture (so it is complete) and runs
-# tcpwire.py over it; JSON in WIRE.
+# tcpwire.py over it (relay port 4500 unless ARGS give --port); JSON in
+# WIRE.
 wire_check()
 {
 	stop_pid "$CR_TCPDUMP_PID"
-	WIRE=$("$IKT_PY" "$IKT_DIR/tcpwire.py" "$T/cr.pcap" --port 4500 "$@") ||
+	case " $* " in
+	*" --port "*) ;;
+	*) set -- --port 4500 "$@" ;;
+	esac
+	WIRE=$("$IKT_PY" "$IKT_DIR/tcpwire.py" "$T/cr.pcap" "$@") ||
 	    fail "C-R link: $WIRE"
+}
+
+# relay_tls_for_connector NAME [KEY=VALUE...]: as relay_for_connector, and
+# TLS on 198.51.100.2:443 with a certificate for relay.test that the
+# connector trusts as its CA ($T/relay-tls.crt).
+relay_tls_for_connector()
+{
+	local name=$1
+	shift
+	tls_cert relay-tls relay.test
+	relay_for_connector "$name" "tls-listen=$RELAY_C_ADDR:443" \
+	    "tls-cert=$T/relay-tls.crt" "tls-key=$T/relay-tls.key" "$@"
 }
 
 # cn_stats: the connector's counters (SIGUSR1) into its log; the last

@@ -106,11 +106,44 @@ def frames(data, prefix, faults, tag, reset):
 	return counts
 
 
+def tls_records(data, faults, tag, reset, first):
+	"""TLS records (RFC 8446 §5.1): type 20-23, version 3.x, bounded
+	length; the cleartext prefix must not show."""
+	counts = {"records": 0, "appdata": 0, "bytes": 0}
+	if first and data[:2] != b"\x16\x03":
+		faults.append("%s: starts %r, not a TLS handshake" %
+		    (tag, data[:8]))
+		return counts
+	if b"IKETCP" in data or b"IKEv2" in data:
+		faults.append("%s: the stream prefix is visible" % tag)
+	off = 0
+	while len(data) - off >= 5:
+		ctype, major, n = data[off], data[off + 1], \
+		    struct.unpack("!H", data[off + 3:off + 5])[0]
+		if ctype not in (20, 21, 22, 23) or major != 3 or \
+		    n > 16384 + 2048:
+			faults.append("%s: not a TLS record at %d: %s" %
+			    (tag, off, data[off:off + 5].hex()))
+			return counts
+		if len(data) - off - 5 < n:
+			break
+		counts["records"] += 1
+		counts["appdata"] += ctype == 23
+		counts["bytes"] += n
+		off += 5 + n
+	if off != len(data) and not reset:
+		faults.append("%s: %d bytes of a partial record at the end" %
+		    (tag, len(data) - off))
+	return counts
+
+
 def main():
 	ap = argparse.ArgumentParser()
 	ap.add_argument("pcap")
 	ap.add_argument("--port", type=int, required=True)
 	ap.add_argument("--prefix", default="IKETCP")
+	ap.add_argument("--tls", action="store_true",
+	    help="the streams are TLS: check records, not frames")
 	args = ap.parse_args()
 	faults = []
 	udp = other = 0
@@ -156,11 +189,17 @@ def main():
 		down, gap_down = reassemble(c["down"])
 		if gap_up or gap_down:
 			faults.append("%s: capture has a gap (or no SYN)" % tag)
+		if args.tls:
+			u = tls_records(up, faults, tag + " up", c["rst"], True)
+			d = tls_records(down, faults, tag + " down", c["rst"],
+			    False)
+		else:
+			u = frames(up, args.prefix.encode(), faults, tag + " up",
+			    c["rst"])
+			d = frames(down, b"", faults, tag + " down", c["rst"])
 		out["connections"].append({
 		    "client": "%s:%d" % (src, sport), "reset": c["rst"],
-		    "up": frames(up, args.prefix.encode(), faults, tag + " up",
-		        c["rst"]),
-		    "down": frames(down, b"", faults, tag + " down", c["rst"]),
+		    "up": u, "down": d,
 		})
 	out["count"] = len(out["connections"])
 	out["faults"] = faults

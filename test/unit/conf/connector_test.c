@@ -148,9 +148,11 @@ Test(connector, parses_every_key, .timeout = 10)
 		"max-message = 1500",
 		"write-buffer = 64k",
 		"max-sessions = 7",
+		"tls = yes",
 		"tls-verify = no",
 		"tls-ca = /etc/ssl/ca.pem",
 		"tls-sni = vpn.example",
+		"http-proxy = 127.0.0.1:3128",
 		"http-proxy-auth = user:secret",
 	};
 	struct capture cap;
@@ -173,7 +175,9 @@ Test(connector, parses_every_key, .timeout = 10)
 	cr_assert_eq(cc->max_message, 1500);
 	cr_assert_eq(cc->write_buffer, 65536);
 	cr_assert_eq(cc->max_sessions, 7);
+	cr_assert(cc->tls);
 	cr_assert_not(cc->tls_verify);
+	cr_assert_eq(cc->http_proxy.ss.ss_family, AF_INET);
 	cr_assert_str_eq(cc->tls_ca, "/etc/ssl/ca.pem");
 	cr_assert_str_eq(cc->tls_sni, "vpn.example");
 	cr_assert_str_eq(cc->http_proxy_auth, "user:secret");
@@ -217,8 +221,11 @@ static const struct reject bad_values[] = {
 	{ "transport = fallback", "fallback needs udp-gateway", 1 },
 	{ "reconnect-min = 1m", "reconnect-min 60000ms > reconnect-max", 1 },
 	{ "write-buffer = 1k", "write-buffer 1024 < max-message + 2", 1 },
-	{ "tls = yes", "tls = yes is not implemented yet", 1 },
-	{ "http-proxy = 127.0.0.1:3128", "http-proxy is not implemented", 1 },
+	{ "tls = yes", "tls-verify needs tls-sni when server is an address",
+	    1 },
+	{ "tls-sni = vpn.example", "used only with tls = yes", 1 },
+	{ "tls-ca = /etc/ssl/ca.pem", "used only with tls = yes", 1 },
+	{ "http-proxy-auth = u:p", "http-proxy-auth without http-proxy", 1 },
 	{ "udp-listen = 203.0.113.1:4500", "udp-listen 203.0.113.1:4500 "
 	    "already used in [connector c]", 1 },
 };
