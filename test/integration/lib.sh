@@ -597,6 +597,7 @@ sys.stdout.buffer.write(p + struct.pack("!H", len(m) + 2) + m)' "$@"
 
 # tinyproxy_up NS PORT: a real HTTP proxy (tinyproxy) on 127.0.0.1:PORT in
 # NS that allows CONNECT to port 443 only; its log is $T/tinyproxy.log.
+# TINYPROXY_EXTRA: more tinyproxy.conf lines (e.g. BasicAuth).
 tinyproxy_up()
 {
 	local n=$1 port=$2
@@ -613,6 +614,7 @@ Allow 127.0.0.1
 ConnectPort 443
 LogFile "$T/tinyproxy.log"
 LogLevel Info
+${TINYPROXY_EXTRA:-}
 EOT
 	bg tinyproxy-run "$IKT_LIFE" ip netns exec "$(ns "$n")" \
 	    tinyproxy -d -c "$T/tinyproxy.conf"
