@@ -162,19 +162,74 @@ session_close(struct cn_session *s, const char *reason)
 	free(s);
 }
 
-/* One datagram to the initiator, from the socket it sent to. */
+/* Control space for one IP_PKTINFO or IPV6_PKTINFO message. */
+union pktinfo_cmsg {
+	char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr	align;
+};
+
+/* The address a datagram was sent to, from a wildcard socket's cmsg. */
+static void
+note_dst(struct cn_flow *f, struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
+	    cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO)
+			memcpy(&f->dst4, CMSG_DATA(cm), sizeof(f->dst4));
+		else if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO)
+			memcpy(&f->dst6, CMSG_DATA(cm), sizeof(f->dst6));
+	}
+}
+
+/* One datagram to the initiator, from the socket and the address it sent
+ * to (on a wildcard socket, the kernel would pick the source by route). */
 static void
 to_initiator(struct cn_session *s, enum cn_flow_kind k, const uint8_t *p,
     size_t n)
 {
 	struct cn_flow *f = &s->flow[k];
+	struct iovec iov = { (void *)p, n };
+	struct msghdr mh = { 0 };
+	union pktinfo_cmsg ctl;
 
 	if (f->l == NULL) {
 		s->n.dropped++;
 		return;
 	}
-	if (sendto(f->l->fd, p, n, MSG_DONTWAIT,
-	    (const struct sockaddr *)&f->peer, f->peer_len) == -1) {
+	mh.msg_name = &f->peer;
+	mh.msg_namelen = f->peer_len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (f->l->wild) {
+		struct cmsghdr *cm;
+		bool v6 = f->peer.ss_family == AF_INET6;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = v6 ? CMSG_SPACE(sizeof(f->dst6)) :
+		    CMSG_SPACE(sizeof(f->dst4));
+		cm = CMSG_FIRSTHDR(&mh);
+		if (v6) {
+			struct in6_pktinfo pi = { .ipi6_addr = f->dst6.ipi6_addr };
+
+			cm->cmsg_level = IPPROTO_IPV6;
+			cm->cmsg_type = IPV6_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		} else {
+			struct in_pktinfo pi = {
+				.ipi_spec_dst = f->dst4.ipi_addr,
+			};
+
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		}
+	}
+	if (sendmsg(f->l->fd, &mh, MSG_DONTWAIT) == -1) {
 		s->cn->stats.send_errors++;
 		return;
 	}
@@ -448,6 +503,7 @@ listen_cb(EV_P_ ev_io *w, int revents)
 	struct mmsghdr mm[RELAY_UDP_BATCH];
 	struct iovec iov[RELAY_UDP_BATCH];
 	struct sockaddr_storage from[RELAY_UDP_BATCH];
+	union pktinfo_cmsg ctl[RELAY_UDP_BATCH];
 	int got;
 
 	memset(mm, 0, sizeof(mm));
@@ -458,6 +514,10 @@ listen_cb(EV_P_ ev_io *w, int revents)
 		mm[i].msg_hdr.msg_iovlen = 1;
 		mm[i].msg_hdr.msg_name = &from[i];
 		mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		if (l->wild) {
+			mm[i].msg_hdr.msg_control = ctl[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		}
 	}
 	got = recvmmsg(l->fd, mm, RELAY_UDP_BATCH, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < got; i++) {
@@ -482,6 +542,8 @@ listen_cb(EV_P_ ev_io *w, int revents)
 			f->l = l;
 			f->peer = from[i];
 			f->peer_len = mm[i].msg_hdr.msg_namelen;
+			if (l->wild)
+				note_dst(f, &mm[i].msg_hdr);
 			s->ike_flow = l->kind;
 			if (kind == NATT_IN_IKE_INIT)
 				keep_init(s, l->kind == CN_FLOW_IKE, p, n);
@@ -492,6 +554,16 @@ listen_cb(EV_P_ ev_io *w, int revents)
 		    !ev_is_active(&s->fallback))
 			ev_timer_start(EV_A_ &s->fallback);
 	}
+}
+
+static bool
+is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
+		    (const void *)ss)->sin6_addr);
+	return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr
+	    == htonl(INADDR_ANY);
 }
 
 static int
@@ -509,6 +581,16 @@ listen_open(struct connector *cn, const struct conf_addr *a)
 	if (a->ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 		    sizeof(on));
+	/* On a wildcard socket, learn which address each datagram was sent
+	 * to, so the reply comes from it (the initiator checks). */
+	l->wild = is_wildcard(&a->ss);
+	if (l->wild && setsockopt(fd, a->ss.ss_family == AF_INET6 ?
+	    IPPROTO_IPV6 : IPPROTO_IP, a->ss.ss_family == AF_INET6 ?
+	    IPV6_RECVPKTINFO : IP_PKTINFO, &on, sizeof(on)) == -1) {
+		log_warn("connector %s: pktinfo on %s", cn->cc->name, a->text);
+		close(fd);
+		return -1;
+	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1) {
 		log_warn("connector %s: bind udp-listen %s", cn->cc->name,

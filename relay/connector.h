@@ -9,6 +9,8 @@
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,6 +45,7 @@ struct cn_listen {
 	int		 fd;
 	ev_io		 io;
 	enum cn_flow_kind kind;		/* port 500 or not */
+	bool		 wild;		/* bound to 0.0.0.0 or ::: pktinfo */
 	const struct conf_addr *addr;	/* inside the connector's conf */
 };
 
@@ -50,6 +53,8 @@ struct cn_flow {
 	struct cn_listen *l;		/* NULL: the initiator has not used it */
 	struct sockaddr_storage peer;	/* the initiator's address and port */
 	socklen_t	 peer_len;
+	struct in6_pktinfo dst6;	/* wild: the address it sent to */
+	struct in_pktinfo dst4;
 	int		 ufd;		/* fallback: UDP to the gateway; -1 */
 	ev_io		 uio;
 };

@@ -658,8 +658,8 @@ topo_connector()
 }
 
 # connector_conf FILE [KEY=VALUE...]: [connector c] listening on
-# $CN_ADDR:500 and :4500, server = the relay on 198.51.100.2:4500 unless
-# a server= is given.
+# $CN_ADDR:500 and :4500 (CN_LISTEN: another address, e.g. *), server =
+# the relay on 198.51.100.2:4500 unless a server= is given.
 connector_conf()
 {
 	local f=$1 kv
@@ -668,7 +668,7 @@ connector_conf()
 		printf '[global]\nlog-level = %s\n\n[connector c]\n' \
 		    "${CN_LOG_LEVEL:-info}"
 		printf 'udp-listen = %s:500\nudp-listen = %s:4500\n' \
-		    "$CN_ADDR" "$CN_ADDR"
+		    "${CN_LISTEN:-$CN_ADDR}" "${CN_LISTEN:-$CN_ADDR}"
 		case " $* " in
 		*" server="*) ;;
 		*) printf 'server = %s:4500\n' "$RELAY_C_ADDR" ;;
