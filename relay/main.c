@@ -165,7 +165,9 @@ main(int argc, char *argv[])
 	relay.rbuf = malloc(RELAY_READ_BUF);
 	relay.ubuf = malloc((size_t)RELAY_UDP_BATCH * RELAY_UDP_SLOT);
 	relay.cbuf = malloc(RELAY_READ_BUF);
-	if (relay.rbuf == NULL || relay.ubuf == NULL || relay.cbuf == NULL)
+	relay.tbuf = malloc(RELAY_TLS_BUF);
+	if (relay.rbuf == NULL || relay.ubuf == NULL || relay.cbuf == NULL ||
+	    relay.tbuf == NULL)
 		fatal("buffers");
 	if (listener_open_all(&relay, c) == -1)
 		fatalx("cannot open every listener");
@@ -197,6 +199,7 @@ main(int argc, char *argv[])
 	route_res_free(&relay);
 	conf_unref(relay.conf);
 	free(relay.cbuf);
+	free(relay.tbuf);
 	free(relay.rbuf);
 	free(relay.ubuf);
 	return 0;

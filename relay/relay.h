@@ -28,6 +28,7 @@
 enum {
 	RELAY_READ_BUF = 256 * 1024,	/* one read from a stream, bytes */
 	RELAY_TLS_RECORD = 16384 + 256,	/* room for one more TLS record */
+	RELAY_TLS_BUF = 256 * 1024,	/* frames gathered for SSL_write */
 	RELAY_UDP_BATCH = 32,		/* datagrams per recvmmsg */
 	RELAY_UDP_SLOT = 65536,		/* bytes per datagram slot */
 	SESSION_IKE_SPIS = 4,		/* IKE SPIs remembered per session */
@@ -91,6 +92,7 @@ struct relay {
 	uint8_t		*rbuf;			/* RELAY_READ_BUF */
 	uint8_t		*ubuf;			/* RELAY_UDP_BATCH slots */
 	uint8_t		*cbuf;			/* TLS ciphertext, READ_BUF */
+	uint8_t		*tbuf;			/* TLS output, RELAY_TLS_BUF */
 	struct route_res *res;			/* per section: TLS, creds */
 	size_t		 nres;
 	unsigned char	 ticket_keys[80];	/* TLS_TICKET_KEYS */

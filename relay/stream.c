@@ -217,12 +217,12 @@ stream_promote(struct stream *st)
  * dropped as a congested link would, and IKE keeps the last
  * max-message + 2 bytes of room (DESIGN.md, bounds). */
 static bool
-admit(struct stream *st, size_t len, bool ike)
+admit(struct stream *st, size_t have, size_t len, bool ike)
 {
 	size_t cap = st->cr->write_buffer;
 	size_t reserve = ike ? 0 : st->cr->max_message + FRAME_HDR_LEN;
 
-	if (st->out_len + len + reserve > cap) {
+	if (have + len + reserve > cap) {
 		if (ike)
 			st->r->stats.ike_full++;
 		else
@@ -288,13 +288,65 @@ tls_flush(struct stream *st)
 	return 0;
 }
 
+/*
+ * With nothing queued, the frames are gathered in the process's TLS
+ * scratch buffer and written from there, so a batch costs no allocation;
+ * only what OpenSSL does not take is held (and must be offered again as
+ * is: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER lets it move).
+ */
+static int
+tls_send_direct(struct stream *st, const struct iovec *iov, size_t niov,
+    const bool *ike)
+{
+	struct relay *r = st->r;
+	size_t len = 0, off = 0, k;
+	char ebuf[160];
+
+	for (size_t i = 0; i < niov; i += 2) {
+		size_t flen = iov[i].iov_len + iov[i + 1].iov_len;
+
+		if (len + flen > RELAY_TLS_BUF ||
+		    !admit(st, len, flen, ike[i / 2]))
+			continue;
+		memcpy(r->tbuf + len, iov[i].iov_base, iov[i].iov_len);
+		memcpy(r->tbuf + len + iov[i].iov_len, iov[i + 1].iov_base,
+		    iov[i + 1].iov_len);
+		len += flen;
+	}
+	while (off < len) {
+		switch (tls_io_write(st->ssl, r->tbuf + off, len - off, &k)) {
+		case TLS_IO_OK:
+			off += k;
+			continue;
+		case TLS_IO_WANT_WRITE:
+			ev_io_start(r->loop, &st->wio);
+			break;
+		case TLS_IO_WANT_READ:
+			break;
+		default:
+			log_stream(st, LOG_LEVEL_INFO, "TLS write: %s",
+			    tls_io_strerror(st->ssl, ebuf, sizeof(ebuf)));
+			stream_close(st, "TLS write error");
+			return -1;
+		}
+		break;
+	}
+	if (off < len && hold(st, r->tbuf + off, len - off) == -1) {
+		stream_close(st, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 tls_send(struct stream *st, const struct iovec *iov, size_t niov,
     const bool *ike)
 {
+	if (st->out_len == st->out_off && st->tls_up)
+		return tls_send_direct(st, iov, niov, ike);
 	for (size_t i = 0; i < niov; i += 2) {
-		if (!admit(st, iov[i].iov_len + iov[i + 1].iov_len,
-		    ike[i / 2]))
+		if (!admit(st, st->out_len, iov[i].iov_len +
+		    iov[i + 1].iov_len, ike[i / 2]))
 			continue;
 		if (hold(st, iov[i].iov_base, iov[i].iov_len) == -1 ||
 		    hold(st, iov[i + 1].iov_base, iov[i + 1].iov_len) == -1) {
@@ -377,7 +429,7 @@ stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
 		w -= (ssize_t)skip;
 		if (skip == flen)
 			continue;
-		if (skip == 0 && !admit(st, flen, ike[i / 2]))
+		if (skip == 0 && !admit(st, st->out_len, flen, ike[i / 2]))
 			continue;
 		if (skip < FRAME_HDR_LEN) {
 			if (hold(st, hp + skip, FRAME_HDR_LEN - skip) == -1)
