@@ -450,10 +450,9 @@ deliver(struct cstream *cs, const uint8_t *p, size_t n)
 }
 
 /*
- * Ciphertext that was fed -> plaintext -> frames.  The plaintext goes
- * into the process's UDP batch buffer, which nothing else uses while a
- * stream callback runs (frames split across reads are copied by the
- * decoder).
+ * Ciphertext that was fed (in the process's cbuf) -> plaintext (in its
+ * rbuf, as the relay's streams do) -> frames.  Frames split across reads
+ * are copied by the decoder, so the buffers are free again on return.
  */
 static int
 tls_drain(struct cstream *cs)
@@ -463,10 +462,9 @@ tls_drain(struct cstream *cs)
 	size_t n;
 
 	for (;;) {
-		switch (tls_io_read(cs->ssl, r->ubuf,
-		    (size_t)RELAY_UDP_BATCH * RELAY_UDP_SLOT, &n)) {
+		switch (tls_io_read(cs->ssl, r->rbuf, RELAY_READ_BUF, &n)) {
 		case TLS_IO_OK:
-			if (deliver(cs, r->ubuf, n) == -1)
+			if (deliver(cs, r->rbuf, n) == -1)
 				return -1;
 			continue;
 		case TLS_IO_WANT_READ:
@@ -521,10 +519,15 @@ cstream_read_cb(EV_P_ ev_io *w, int revents)
 {
 	struct cstream *cs = container_of(w, struct cstream, rio);
 	struct relay *r = cs->r;
+	uint8_t *buf = cs->ssl != NULL ? r->cbuf : r->rbuf;
 	struct rd in;
 	ssize_t n;
 
-	n = read(cs->fd, r->rbuf, RELAY_READ_BUF);
+	/* While PROXY the bytes after the head may be TLS: keep them apart
+	 * from the plaintext buffer too. */
+	if (cs->state == CSTREAM_PROXY && cs->ssl_ctx != NULL)
+		buf = r->cbuf;
+	n = read(cs->fd, buf, RELAY_READ_BUF);
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR))
@@ -533,7 +536,7 @@ cstream_read_cb(EV_P_ ev_io *w, int revents)
 		    strerror(errno));
 		return;
 	}
-	in = rd_make(r->rbuf, (size_t)n);
+	in = rd_make(buf, (size_t)n);
 	if (cs->state == CSTREAM_PROXY && (proxy_feed(cs, &in) == -1 ||
 	    in.n == 0))
 		return;

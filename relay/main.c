@@ -71,6 +71,9 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 	relay.conf = c;
 	listener_open_all(&relay, c);
 	log_info("reloaded %s", conf_path);
+	if (relay.connectors != NULL || c->nconnectors > 0)
+		log_warnx("[connector] sections are read at start only; "
+		    "running connectors keep their configuration");
 }
 
 static void

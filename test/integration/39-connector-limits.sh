@@ -5,6 +5,7 @@
 #     the Non-ESP marker) an answer with the marker, through the relay;
 #   - max-sessions = 2: a third initiator is refused and counted;
 #   - idle-timeout = 2s: sessions end and are logged with their counters;
+#   - SIGHUP leaves the connector as it is, with a warning;
 #   - handshake-timeout = 1s: a server that accepts TCP but never answers
 #     (a silent "proxy") is dropped and retried with back-off.
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +30,11 @@ wait_log "$T/cn.log" "session 2: closed \(idle timeout\)" 5 ||
     fail "session 2 did not end"
 # With both gone, a new initiator is served again.
 ikeclient C udp --to "$CN_ADDR:500" >/dev/null || fail "not served after idle"
+# SIGHUP: connectors are not reloaded, say so, and keep serving.
+kill -HUP "$CN_DPID"
+wait_log "$T/cn.log" "connector\] sections are read at start only" 5 ||
+    fail "no reload warning"
+ikeclient C udp --to "$CN_ADDR:4500" >/dev/null || fail "not served after HUP"
 
 # A silent server: accepts, never sends, never reads the prefix back.
 bg silent "$IKT_LIFE" ip netns exec "$(ns C)" "$IKT_PY" -c '
