@@ -27,8 +27,8 @@ enum {
 
 struct ckey {
 	const char	*name;
-	bool		(*parse)(struct conf_parser *, struct conf_connector *,
-			    const char *);
+	bool		(*parse)(struct conf_parser *,
+			    struct conf_connector *, const char *);
 	bool		 repeatable;
 };
 
@@ -477,6 +477,14 @@ check_one(struct conf_parser *p, const struct conf_connector *cc)
 		    "without http-proxy", cc->name);
 }
 
+static void
+dup_listen(struct conf_parser *p, const struct conf_connector *cc,
+    const struct conf_addr *a, const struct conf_connector *first)
+{
+	conf_err_at(p, cc->line, "[connector %s]: udp-listen %s already used "
+	    "in [connector %s]", cc->name, a->text, first->name);
+}
+
 void
 conf_connector_finish(struct conf_parser *p)
 {
@@ -498,11 +506,7 @@ conf_connector_finish(struct conf_parser *p)
 
 				for (size_t l = 0; l < m && !dup; l++)
 					if (same_addr(a, &o->udp_listen[l])) {
-						conf_err_at(p, cc->line,
-						    "[connector %s]: udp-listen "
-						    "%s already used in "
-						    "[connector %s]", cc->name,
-						    a->text, o->name);
+						dup_listen(p, cc, a, o);
 						dup = true;
 					}
 			}

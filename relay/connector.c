@@ -212,7 +212,9 @@ to_initiator(struct cn_session *s, enum cn_flow_kind k, const uint8_t *p,
 		    CMSG_SPACE(sizeof(f->dst4));
 		cm = CMSG_FIRSTHDR(&mh);
 		if (v6) {
-			struct in6_pktinfo pi = { .ipi6_addr = f->dst6.ipi6_addr };
+			struct in6_pktinfo pi = {
+				.ipi6_addr = f->dst6.ipi6_addr,
+			};
 
 			cm->cmsg_level = IPPROTO_IPV6;
 			cm->cmsg_type = IPV6_PKTINFO;

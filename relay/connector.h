@@ -30,7 +30,7 @@ enum {
 /* The initiator's two flows: port 500 and port 4500 (RFC 7296 §2.23). */
 enum cn_flow_kind {
 	CN_FLOW_IKE,		/* port 500: bare IKE */
-	CN_FLOW_NATT,		/* port 4500: marker + IKE, ESP, keepalives */
+	CN_FLOW_NATT,		/* 4500: marker + IKE, ESP, keepalives */
 	CN_FLOWS,
 };
 
@@ -45,25 +45,25 @@ struct cn_listen {
 	int		 fd;
 	ev_io		 io;
 	enum cn_flow_kind kind;		/* port 500 or not */
-	bool		 wild;		/* bound to 0.0.0.0 or ::: pktinfo */
+	bool		 wild;		/* bound to * or [::]: pktinfo */
 	const struct conf_addr *addr;	/* inside the connector's conf */
 };
 
 struct cn_flow {
-	struct cn_listen *l;		/* NULL: the initiator has not used it */
-	struct sockaddr_storage peer;	/* the initiator's address and port */
+	struct cn_listen *l;		/* NULL: not used yet */
+	struct sockaddr_storage peer;	/* the initiator's address, port */
 	socklen_t	 peer_len;
 	struct in6_pktinfo dst6;	/* wild: the address it sent to */
 	struct in_pktinfo dst4;
-	int		 ufd;		/* fallback: UDP to the gateway; -1 */
+	int		 ufd;		/* fallback: UDP to gateway; -1 */
 	ev_io		 uio;
 };
 
 struct cn_counters {
-	unsigned long long up_msgs, up_bytes;		/* to the gateway */
-	unsigned long long down_msgs, down_bytes;	/* to the initiator */
-	unsigned long long keepalives;			/* dropped */
-	unsigned long long dropped;			/* other drops */
+	unsigned long long up_msgs, up_bytes;	/* to the gateway */
+	unsigned long long down_msgs, down_bytes; /* to the initiator */
+	unsigned long long keepalives;		/* dropped */
+	unsigned long long dropped;		/* other drops */
 };
 
 struct cn_session {
@@ -72,12 +72,12 @@ struct cn_session {
 	unsigned long long id;
 	enum cn_transport transport;
 	struct cn_flow	 flow[CN_FLOWS];
-	enum cn_flow_kind ike_flow;	/* where the initiator last sent IKE */
+	enum cn_flow_kind ike_flow;	/* the initiator's last IKE flow */
 	uint64_t	 spi[CN_SESSION_SPIS];	/* IKE SPIi, ring */
 	unsigned	 nspi;
-	struct cstream	 cs;		/* used with CN_TRANSPORT_TCP */
+	struct cstream	 cs;		/* with CN_TRANSPORT_TCP */
 	ev_timer	 fallback;	/* fallback-timeout */
-	uint8_t		*init;		/* last IKE_SA_INIT, marker form */
+	uint8_t		*init;		/* last IKE_SA_INIT, + marker */
 	size_t		 init_len;
 	ev_timer	 idle;
 	ev_tstamp	 last_active;

@@ -36,7 +36,7 @@ typedef int cstream_msg_fn(struct cstream *cs, const uint8_t *p, size_t n);
 enum cstream_state {
 	CSTREAM_DOWN,		/* no connection; the retry timer runs */
 	CSTREAM_CONNECTING,	/* non-blocking connect() in progress */
-	CSTREAM_PROXY,		/* CONNECT sent to http-proxy, awaiting 2xx */
+	CSTREAM_PROXY,		/* CONNECT to http-proxy, awaiting 2xx */
 	CSTREAM_TLS,		/* TLS handshake with the server */
 	CSTREAM_UP,		/* prefix first, then frames both ways */
 };
@@ -56,17 +56,17 @@ struct cstream {
 	int		 fd;		/* -1 while down */
 	ev_io		 rio, wio;
 	ev_timer	 deadline;	/* connect (+ proxy, TLS) */
-	ev_timer	 retry;		/* back-off before reconnecting */
+	ev_timer	 retry;		/* back-off, then reconnect */
 	unsigned	 backoff_ms;	/* next back-off step, 0 = min */
 	bool		 proven;	/* the server sent us a message */
 	struct frame_dec dec;
 	struct ssl_ctx_st *ssl_ctx;	/* tls = yes: the connector's */
-	const char	*sni;		/* server name sent and verified */
+	const char	*sni;		/* server name sent, verified */
 	struct ssl_st	*ssl;		/* while connected with TLS */
 	struct ssl_session_st *tls_sess; /* resumed by the next connection */
 	bool		 write_wants_read; /* TLS write waits for input */
 	struct connect_cli *proxy;	/* response parser, while PROXY */
-	char		*hs;		/* CONNECT request, while PROXY */
+	char		*hs;		/* CONNECT request (PROXY) */
 	size_t		 hs_off, hs_len;
 	uint8_t		*out;		/* write-buffer bytes */
 	size_t		 out_off, out_len; /* bytes sent / held */

@@ -37,7 +37,7 @@ ike_hdr(uint8_t *p, uint64_t spi_r, uint8_t exch, uint8_t flags,
 struct vec {
 	const char	*name;
 	bool		 bare;		/* arrived on port 500 */
-	bool		 marker;	/* 4 zero octets before the header */
+	bool		 marker;	/* 4 zero octets first */
 	uint64_t	 spi_r;
 	uint8_t		 exch, flags;
 	uint32_t	 msgid;
