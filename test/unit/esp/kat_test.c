@@ -14,20 +14,6 @@
 #include "framing/wire.h"
 #include "test/unit/esp/helpers.h"
 
-struct esp_kat {
-	const char	*name;
-	int		 encr;		/* IKE_ENCR_* */
-	unsigned	 bits;		/* Key Length attribute */
-	int		 integ;		/* IKE_INTEG_* */
-	const char	*key;		/* key material, salt last (AEAD) */
-	const char	*akey;		/* integrity key; "" with AEAD */
-	uint32_t	 spi;
-	uint64_t	 seq;		/* full 64-bit sequence number */
-	bool		 esn;
-	const char	*inner;		/* inner IP packet */
-	const char	*pkt;		/* the ESP packet */
-};
-
 #include "test/unit/esp/fixtures/esp_vectors.h"
 
 TestSuite(kat, .timeout = 10);
