@@ -75,10 +75,15 @@ aead_start(struct esp_sa *sa, const uint8_t *iv, uint64_t seq)
 	size_t alen = make_aad(sa, seq, aad);
 	int n;
 
+	bool ok;
+
 	memcpy(nonce, sa->salt, ESP_SALT_LEN);
 	memcpy(nonce + ESP_SALT_LEN, iv, NONCE_LEN - ESP_SALT_LEN);
-	return EVP_CipherInit_ex2(sa->cctx, NULL, NULL, nonce, -1, NULL) &&
+	ok = EVP_CipherInit_ex2(sa->cctx, NULL, NULL, nonce, -1, NULL) &&
 	    EVP_CipherUpdate(sa->cctx, NULL, &n, aad, (int)alen);
+	/* The salt is keying material (RFC 4106 §8.1). */
+	OPENSSL_cleanse(nonce, sizeof(nonce));
+	return ok;
 }
 
 /*
