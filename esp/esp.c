@@ -127,29 +127,26 @@ update(struct esp_sa *sa, uint8_t *out, size_t *done, const uint8_t *in,
 	return true;
 }
 
-enum esp_encap_result
-esp_encap(struct esp_sa *sa, const uint8_t *inner, size_t inner_len,
+size_t
+esp_encap_offset(const struct esp_sa *sa)
+{
+	return ESP_HDR_LEN + sa->iv_len;
+}
+
+/*
+ * Appends one ESP packet carrying @len octets of payload with Next Header
+ * @nh.  @inner NULL: the payload is random (a dummy packet).
+ */
+static enum esp_encap_result
+seal(struct esp_sa *sa, const uint8_t *inner, size_t len, uint8_t nh,
     struct wr *w)
 {
-	uint8_t trailer[ESP_TRAILER_MAX], *at, *iv, *ct, *icv;
+	uint8_t *at, *iv, *ct, *icv;
 	size_t pad, total, ctl, done = 0, i;
 	uint64_t seq, limit;
-	uint8_t nh;
 	int n;
 
 	assert(sa->dir == ESP_DIR_OUT);
-	if (inner_len == 0 || inner_len > INT_MAX / 2)
-		return ESP_ENCAP_BAD_INNER;
-	switch (inner[0] >> 4) {
-	case 4:
-		nh = ESP_NH_IPV4;
-		break;
-	case 6:
-		nh = ESP_NH_IPV6;
-		break;
-	default:
-		return ESP_ENCAP_BAD_INNER;
-	}
 	/*
 	 * RFC 4303 §3.3.3: "the sender MUST NOT send a packet on an SA if
 	 * doing so would cause the sequence number to cycle"; the SA must be
@@ -158,29 +155,32 @@ esp_encap(struct esp_sa *sa, const uint8_t *inner, size_t inner_len,
 	limit = sa->esn ? UINT64_MAX : UINT32_MAX;
 	if (sa->seq == limit)
 		return ESP_ENCAP_SEQ_EXHAUSTED;
-	pad = pad_len(sa, inner_len);
-	total = esp_encap_len(sa, inner_len);
+	pad = pad_len(sa, len);
+	total = esp_encap_len(sa, len);
 	if ((at = wr_reserve(w, total)) == NULL)
 		return ESP_ENCAP_NO_SPACE;
-	seq = ++sa->seq;
-	ctl = inner_len + pad + 2;
+	ctl = len + pad + 2;
 	iv = at + ESP_HDR_LEN;
 	ct = iv + sa->iv_len;
 	icv = ct + ctl;
+	/*
+	 * The plaintext is assembled in place and encrypted in one call (a
+	 * second EVP update for the trailer costs more than the copy).  The
+	 * inner packet moves first: it may already sit at @ct, or overlap.
+	 */
+	if (inner != NULL)
+		memmove(ct, inner, len);
+	else if (RAND_bytes(ct, (int)len) != 1)
+		goto fail;
+	seq = ++sa->seq;
 	store_be32(at, sa->spi);
 	store_be32(at + 4, (uint32_t)seq);
 	/* RFC 4303 §2.4: Padding bytes 1, 2, 3, ..., then the two fields. */
 	for (i = 0; i < pad; i++)
-		trailer[i] = (uint8_t)(i + 1);
-	trailer[pad] = (uint8_t)pad;
-	trailer[pad + 1] = nh;
+		ct[len + i] = (uint8_t)(i + 1);
+	ct[len + pad] = (uint8_t)pad;
+	ct[len + pad + 1] = nh;
 
-	/*
-	 * The plaintext is assembled in place and encrypted in one call:
-	 * a second EVP update for the trailer costs more than the copy.
-	 */
-	memcpy(ct, inner, inner_len);
-	memcpy(ct + inner_len, trailer, pad + 2);
 	if (sa->aead) {
 		/* RFC 4106 §3.1: the IV is unique per key: the counter. */
 		store_be32(iv, (uint32_t)(seq >> 32));
@@ -202,13 +202,37 @@ esp_encap(struct esp_sa *sa, const uint8_t *inner, size_t inner_len,
 			goto fail;
 	}
 	sa->packets++;
-	sa->octets += inner_len;
+	sa->octets += len;
 	return ESP_ENCAP_OK;
 fail:
-	/* The sequence number stays used: an IV is never repeated. */
+	/* A sequence number once taken stays used: no IV repeats. */
 	OPENSSL_cleanse(at, total);
 	w->len -= total;
 	return ESP_ENCAP_CRYPTO;
+}
+
+enum esp_encap_result
+esp_encap(struct esp_sa *sa, const uint8_t *inner, size_t inner_len,
+    struct wr *w)
+{
+	if (inner_len == 0 || inner_len > INT_MAX / 2)
+		return ESP_ENCAP_BAD_INNER;
+	switch (inner[0] >> 4) {
+	case 4:
+		return seal(sa, inner, inner_len, ESP_NH_IPV4, w);
+	case 6:
+		return seal(sa, inner, inner_len, ESP_NH_IPV6, w);
+	default:
+		return ESP_ENCAP_BAD_INNER;
+	}
+}
+
+enum esp_encap_result
+esp_encap_dummy(struct esp_sa *sa, size_t len, struct wr *w)
+{
+	if (len > INT_MAX / 2)
+		return ESP_ENCAP_BAD_INNER;
+	return seal(sa, NULL, len, ESP_NH_NONE, w);
 }
 
 static enum esp_result

@@ -16,10 +16,11 @@
  * §2.2.1).  CBC IVs are 16 random octets (RFC 3602 §3).
  *
  * Buffers: esp_encap() appends to the caller's struct wr and never writes
- * past its capacity; the inner packet must not overlap it.  esp_decap()
- * reads @pkt and writes the plaintext to @out (not overlapping @pkt; @cap
- * >= the packet length is always enough); on success rx->inner points into
- * @out.  Nothing allocates, logs per packet, or keeps pointers.
+ * past its capacity; the inner packet may already be in place there.
+ * esp_decap() reads @pkt and writes the plaintext to @out (apart from
+ * @pkt, or in place; @cap >= the packet length is always enough); on
+ * success rx->inner points into @out.  Nothing allocates, logs per packet,
+ * or keeps pointers.
  */
 #ifndef IKETCP_ESP_ESP_H
 #define IKETCP_ESP_ESP_H
@@ -83,19 +84,38 @@ const char	*esp_result_name(enum esp_result r);
 size_t	esp_encap_len(const struct esp_sa *sa, size_t inner_len);
 
 /*
+ * Where the inner packet goes in the ESP packet: SPI, Sequence Number and
+ * IV come first.  A caller that reads the inner packet (from the TUN fd)
+ * to w->p + w->len + esp_encap_offset(sa) saves esp_encap() a copy.
+ */
+size_t	esp_encap_offset(const struct esp_sa *sa);
+
+/*
  * Appends the ESP packet for @inner (an IPv4 or IPv6 packet; its version
- * picks Next Header 4 or 41) to @w.  Takes the next sequence number; on
- * anything but ESP_ENCAP_OK nothing is appended (the writer's error flag is
- * set on ESP_ENCAP_NO_SPACE).
+ * picks Next Header 4 or 41) to @w.  @inner may overlap the space being
+ * written (it is moved first), e.g. sit at esp_encap_offset().  Takes the
+ * next sequence number; on anything but ESP_ENCAP_OK nothing is appended
+ * (the writer's error flag is set on ESP_ENCAP_NO_SPACE), and after
+ * ESP_ENCAP_CRYPTO an inner packet that was in place is gone.
  */
 enum esp_encap_result esp_encap(struct esp_sa *sa, const uint8_t *inner,
 	    size_t inner_len, struct wr *w);
 
 /*
+ * Appends a dummy packet (Next Header 59) with @len random octets of
+ * payload: RFC 4303 §2.6, "A transmitter MUST be capable of generating
+ * dummy packets marked with this value in the next protocol field".
+ */
+enum esp_encap_result esp_encap_dummy(struct esp_sa *sa, size_t len,
+	    struct wr *w);
+
+/*
  * Checks and decrypts one ESP packet of an inbound SA, in RFC 4303 §3.4
  * order: length, SPI, replay pre-check, ICV, window update, padding, Next
  * Header, inner header and selectors.  On ESP_OK *rx describes the inner
- * packet.  After an ICV failure @out is cleansed.
+ * packet.  After an ICV failure @out is cleansed.  @out either does not
+ * overlap @pkt or is exactly pkt + esp_encap_offset(sa) (decryption in
+ * place, no copy).
  */
 enum esp_result esp_decap(struct esp_sa *sa, const uint8_t *pkt, size_t len,
 	    uint8_t *out, size_t cap, struct esp_rx *rx);
