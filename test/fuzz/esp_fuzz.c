@@ -5,7 +5,8 @@
  * like the known-answer vectors (bits 2-3: AES-GCM-16-128, AES-GCM-16-256
  * with ESN, ChaCha20-Poly1305, AES-CBC-128 + HMAC-SHA2-256-128), so the
  * vectors seed the corpus:
- *   0  the rest is an ESP packet for esp_decap();
+ *   0  the rest is an ESP packet for esp_decap() (bit 4: decrypted in
+ *      place);
  *   1  the rest is an inner packet for esp_inner_check(), Next Header from
  *      its version nibble;
  *   2  the rest is a plaintext payload (inner | padding | Pad Length | Next
@@ -142,7 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum esp_result r;
 	struct wr w;
 	size_t n, ip_len;
-	int mode, i;
+	int mode, i, inplace;
 
 	if (in_sa[0] == NULL)
 		setup();
@@ -150,13 +151,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mode = data[0] & 3;
 	i = data[0] >> 2 & 3;
+	inplace = data[0] >> 4 & 1;
 	data++;
 	size--;
 	reset(in_sa[i]);
 	switch (mode) {
 	case 0:
-		r = esp_decap(in_sa[i], data, size, out, sizeof(out), &rx);
-		if (r == ESP_OK && (rx.len > size || rx.inner != out))
+		if (inplace) {
+			/* Decrypt where the ciphertext is, as relay/ may. */
+			memcpy(pkt, data, size);
+			n = esp_encap_offset(in_sa[i]);
+			r = esp_decap(in_sa[i], pkt, size, pkt + n,
+			    sizeof(pkt) - n, &rx);
+			if (r == ESP_OK && rx.inner != pkt + n)
+				abort();
+		} else {
+			r = esp_decap(in_sa[i], data, size, out, sizeof(out),
+			    &rx);
+			if (r == ESP_OK && rx.inner != out)
+				abort();
+		}
+		if (r == ESP_OK && rx.len > size)
 			abort();
 		break;
 	case 1:
