@@ -182,7 +182,7 @@ esp_sa_new(const struct esp_sa_params *p)
 	    !EVP_CipherInit_ex2(sa->cctx, c, NULL, NULL,
 	    p->dir == ESP_DIR_OUT, NULL) ||
 	    (size_t)EVP_CIPHER_CTX_get_key_length(sa->cctx) != klen ||
-	    !EVP_CIPHER_CTX_set_padding(sa->cctx, 0) ||
+	    (!sa->aead && !EVP_CIPHER_CTX_set_padding(sa->cctx, 0)) ||
 	    !EVP_CipherInit_ex2(sa->cctx, NULL, p->ekey, NULL, -1, NULL)) {
 		log_warnx("esp: cipher %s set-up failed",
 		    cipher_name(p->encr, bits));
