@@ -35,8 +35,7 @@ enum {
 	ESP_HDR_LEN	= 8,	/* SPI + Sequence Number */
 	ESP_NH_IPV4	= 4,	/* IP-in-IP, Next Header for an IPv4 inner */
 	ESP_NH_IPV6	= 41,	/* IPv6 inner */
-	ESP_NH_NONE	= 59,	/* dummy packet (RFC 4303 §2.6) */
-	ESP_TRAILER_MAX	= 17	/* up to 15 padding + Pad Length + Next Hdr */
+	ESP_NH_NONE	= 59	/* dummy packet (RFC 4303 §2.6) */
 };
 
 /* Decapsulation outcomes; every drop is counted in sa->drops[]. */
