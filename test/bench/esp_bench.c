@@ -5,9 +5,11 @@
  * each pair interleaves the two in 20 short slices, and the median
  * per-pair ratio is reported with its min and max).
  *
- *   esp_bench [-d seconds] [-p pairs] [-s inner-octets]
+ *   esp_bench [-d seconds] [-p pairs] [-s inner-octets] [-t gcm|chacha]
  *
- * -d is the time per pair and side (default 1 s), -p the pairs (5).
+ * -d is the time per pair and side (default 1 s), -p the pairs (5), -t
+ * the AEAD (default gcm: AES-GCM-16-256; chacha: ChaCha20-Poly1305, with
+ * the ceiling on the same cipher).
  *
  * Ceiling: raw EVP AES-256-GCM on one pre-keyed EVP_CIPHER_CTX, a fresh
  * 12-octet nonce and 8 octets of AAD per packet, no framing (encrypt;
@@ -45,6 +47,7 @@ enum {
 static double secs = 1.0;
 static int pairs = 5;
 static size_t size = 1400;
+static bool chacha;
 
 static uint8_t key[36];			/* AES-256 key | salt */
 static uint8_t inner[PKT_MAX];
@@ -210,6 +213,8 @@ static void
 setup(void)
 {
 	struct esp_sa_params p;
+	const EVP_CIPHER *cipher = chacha ? EVP_chacha20_poly1305() :
+	    EVP_aes_256_gcm();
 	struct esp_ts ts;
 	size_t i;
 
@@ -227,9 +232,8 @@ setup(void)
 
 	if ((enc_ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    (dec_ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    !EVP_EncryptInit_ex2(enc_ctx, EVP_aes_256_gcm(), key, NULL,
-	    NULL) ||
-	    !EVP_DecryptInit_ex2(dec_ctx, EVP_aes_256_gcm(), key, NULL, NULL))
+	    !EVP_EncryptInit_ex2(enc_ctx, cipher, key, NULL, NULL) ||
+	    !EVP_DecryptInit_ex2(dec_ctx, cipher, key, NULL, NULL))
 		die("EVP set-up");
 
 	memset(&p, 0, sizeof(p));
@@ -239,7 +243,7 @@ setup(void)
 	ts.addr_lo[3] = ts.addr_hi[3] = 2;
 	ts.port_hi = 0xffff;
 	p.spi = 0x1000;
-	p.encr = IKE_ENCR_AES_GCM_16;
+	p.encr = chacha ? IKE_ENCR_CHACHA20_POLY1305 : IKE_ENCR_AES_GCM_16;
 	p.encr_bits = 256;
 	p.ekey = key;
 	p.ekey_len = sizeof(key);
@@ -264,7 +268,7 @@ main(int argc, char *argv[])
 	double naive[PAIRS_MAX], c, o, lo, hi;
 	int ch, i, m;
 
-	while ((ch = getopt(argc, argv, "d:p:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:p:s:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			secs = atof(optarg);
@@ -275,9 +279,15 @@ main(int argc, char *argv[])
 		case 's':
 			size = (size_t)atol(optarg);
 			break;
+		case 't':
+			chacha = strcmp(optarg, "chacha") == 0;
+			if (!chacha && strcmp(optarg, "gcm") != 0)
+				goto usage;
+			break;
 		default:
+usage:
 			fprintf(stderr, "usage: esp_bench [-d seconds] "
-			    "[-p pairs] [-s inner-octets]\n");
+			    "[-p pairs] [-s inner-octets] [-t gcm|chacha]\n");
 			return 2;
 		}
 	}
@@ -322,8 +332,10 @@ main(int argc, char *argv[])
 		/* esp_encap + esp_decap against a raw encrypt alone. */
 		naive[i] = r[M_BOTH][1][i] / r[M_ENC][0][i];
 	}
-	printf("ESP AES-GCM-16-256 vs raw EVP AES-256-GCM, %zu-octet inner, "
-	    "medians of %d alternating pairs x %.1f s\n", size, pairs, secs);
+	printf("ESP %s vs raw EVP %s, %zu-octet inner, medians of %d "
+	    "alternating pairs x %.1f s\n", chacha ? "ChaCha20-Poly1305" :
+	    "AES-GCM-16-256", chacha ? "ChaCha20-Poly1305" : "AES-256-GCM",
+	    size, pairs, secs);
 	printf("%-18s %12s %12s %8s %8s  %s\n", "per packet", "ceiling/s",
 	    "esp/s", "ceil Gb", "esp Gb", "ratio (min-max)");
 	for (m = 0; m < M_COUNT; m++) {
@@ -343,8 +355,9 @@ main(int argc, char *argv[])
 	    naive[pairs - 1]);
 	printf("(Gb: Gbit/s of inner packets; ratio: esp/ceiling per pair, "
 	    "higher is better; target >= 0.50)\n");
-	printf("esp_bench size=%zu pairs=%d enc_ratio=%.3f dec_ratio=%.3f "
-	    "both_ratio=%.3f encdec_vs_enc=%.3f\n", size, pairs,
+	printf("esp_bench aead=%s size=%zu pairs=%d enc_ratio=%.3f "
+	    "dec_ratio=%.3f both_ratio=%.3f encdec_vs_enc=%.3f\n",
+	    chacha ? "chacha" : "gcm", size, pairs,
 	    median(ratio[M_ENC], pairs), median(ratio[M_DEC], pairs),
 	    median(ratio[M_BOTH], pairs), median(naive, pairs));
 	esp_sa_free(out_sa);

@@ -15,7 +15,8 @@
 #   BENCH_SECONDS   measured seconds per run (default 1.8, plus 0.2 warm-up)
 #   BENCH_PAIRS     pairs per case (default 5)
 #   BENCH_CASES     space-separated subset of: t1 t1s t100 t100s u u0 us us0 rtt
-#                   tls1 tls1s esp
+#                   tls1 tls1s esp (AES-GCM, default) espc (ChaCha20-
+#                   Poly1305, opt-in)
 #   BENCH_NO_RELAY  1: run the baseline only (while iketcpd cannot run)
 #
 # udptunnel framing differs from RFC 9329: its length field counts only the
@@ -292,13 +293,14 @@ ROWS_T=()
 ROWS_L=()
 ESP_OUT=
 
-# esp_case: integrated-mode ESP against the per-packet AEAD ceiling.
+# esp_case AEAD: integrated-mode ESP against the per-packet AEAD ceiling.
 esp_case() {
-	local bin=$B/bench/esp_bench
+	local bin=$B/bench/esp_bench out
 	[ -x "$bin" ] || die "$bin missing (make builds it)"
-	ESP_OUT=$(taskset -c $CPU_RELAY "$bin" -d "$SECS" -p "$PAIRS") ||
+	out=$(taskset -c $CPU_RELAY "$bin" -d "$SECS" -p "$PAIRS" -t "$1") ||
 	    die "esp_bench failed"
-	echo "esp $(tail -1 <<<"$ESP_OUT")" >>"$RAW"
+	echo "esp $(tail -1 <<<"$out")" >>"$RAW"
+	ESP_OUT+=$'\n'$(head -n -1 <<<"$out")
 }
 
 # throughput_case LABEL KIND STREAMS ARGS...
@@ -418,7 +420,8 @@ for c in $CASES; do
 		throughput_case "TLS TCP->UDP 1 stream 100 B" tcp2udp 1 \
 		    -n 1 -s 100
 		TLS=0 ;;
-	esp)	esp_case ;;
+	esp)	esp_case gcm ;;
+	espc)	esp_case chacha ;;
 	*)	die "unknown case $c" ;;
 	esac
 done
@@ -450,7 +453,6 @@ if [ ${#ROWS_L[@]} -gt 0 ]; then
 	    "lower is better)"
 fi
 if [ -n "$ESP_OUT" ]; then
-	echo
-	head -n -1 <<<"$ESP_OUT"
+	echo "$ESP_OUT"
 fi
 echo "raw results: $RAW"
