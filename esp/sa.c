@@ -148,7 +148,8 @@ esp_sa_new(const struct esp_sa_params *p)
 		    p->ekey_len, p->integ, p->akey_len);
 		return NULL;
 	}
-	if (p->spi == 0 || p->nts > ESP_TS_MAX) {
+	if (p->spi == 0 || p->nts > ESP_TS_MAX ||
+	    (p->nts > 0 && p->ts == NULL)) {
 		log_warnx("esp: SA spi %08x with %zu selectors refused",
 		    p->spi, p->nts);
 		return NULL;

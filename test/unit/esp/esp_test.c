@@ -524,6 +524,8 @@ Test(esp, sa_new_refuses_inconsistent_parameters)
 	p.replay_window = 0;
 	p.nts = ESP_TS_MAX + 1;
 	cr_assert_null(esp_sa_new(&p));
+	p.nts = 1;				/* selectors missing */
+	cr_assert_null(esp_sa_new(&p));
 	esp_sa_free(NULL);
 }
 
