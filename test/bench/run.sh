@@ -15,7 +15,8 @@
 #   BENCH_SECONDS   measured seconds per run (default 1.8, plus 0.2 warm-up)
 #   BENCH_PAIRS     pairs per case (default 5)
 #   BENCH_CASES     space-separated subset of: t1 t1s t100 t100s u u0 us us0 rtt
-#                   tls1 tls1s
+#                   tls1 tls1s esp (AES-GCM, default) espc (ChaCha20-
+#                   Poly1305, opt-in)
 #   BENCH_NO_RELAY  1: run the baseline only (while iketcpd cannot run)
 #
 # udptunnel framing differs from RFC 9329: its length field counts only the
@@ -29,6 +30,10 @@
 # tls-listen against a stunnel server (Debian stunnel4, its defaults) that
 # connects to udptunnel, both on the relay core.  A self-signed P-256
 # certificate is made in the temporary directory.
+#
+# The esp case is not a relay case: BUILD/bench/esp_bench, on the relay's
+# core, compares integrated-mode ESP (esp_encap / esp_decap) with the raw
+# per-packet AEAD ceiling in the same run (PAIRS pairs of SECS seconds).
 set -euo pipefail
 
 B=${1:?usage: run.sh BUILD-DIR}
@@ -37,7 +42,7 @@ LOAD=$B/bench/load
 SECS=${BENCH_SECONDS:-1.8}
 WARM=0.2
 PAIRS=${BENCH_PAIRS:-5}
-CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt tls1 tls1s}
+CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt tls1 tls1s esp}
 NO_RELAY=${BENCH_NO_RELAY:-0}
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -286,6 +291,17 @@ warn_odd() {
 
 ROWS_T=()
 ROWS_L=()
+ESP_OUT=
+
+# esp_case AEAD: integrated-mode ESP against the per-packet AEAD ceiling.
+esp_case() {
+	local bin=$B/bench/esp_bench out
+	[ -x "$bin" ] || die "$bin missing (make builds it)"
+	out=$(taskset -c $CPU_RELAY "$bin" -d "$SECS" -p "$PAIRS" -t "$1") ||
+	    die "esp_bench failed"
+	echo "esp $(tail -1 <<<"$out")" >>"$RAW"
+	ESP_OUT+=$'\n'$(head -n -1 <<<"$out")
+}
 
 # throughput_case LABEL KIND STREAMS ARGS...
 throughput_case() {
@@ -404,13 +420,17 @@ for c in $CASES; do
 		throughput_case "TLS TCP->UDP 1 stream 100 B" tcp2udp 1 \
 		    -n 1 -s 100
 		TLS=0 ;;
+	esp)	esp_case gcm ;;
+	espc)	esp_case chacha ;;
 	*)	die "unknown case $c" ;;
 	esac
 done
 
-echo
-echo "iketcpd vs udptunnel (Debian 1.1), loopback," \
-    "medians of $PAIRS alternating pairs"
+if [ ${#ROWS_T[@]} -gt 0 ] || [ ${#ROWS_L[@]} -gt 0 ]; then
+	echo
+	echo "iketcpd vs udptunnel (Debian 1.1), loopback," \
+	    "medians of $PAIRS alternating pairs"
+fi
 if [ ${#ROWS_T[@]} -gt 0 ]; then
 	printf '%-28s %10s %10s %7s %7s  %-18s %s\n' "throughput case" \
 	    "ours msg/s" "udpt msg/s" "ours Gb" "udpt Gb" "ratio (min-max)" \
@@ -431,5 +451,8 @@ if [ ${#ROWS_L[@]} -gt 0 ]; then
 	printf '%s\n' "${ROWS_L[@]}"
 	echo "(round trip us added over direct UDP; ratio: ours/udptunnel," \
 	    "lower is better)"
+fi
+if [ -n "$ESP_OUT" ]; then
+	echo "$ESP_OUT"
 fi
 echo "raw results: $RAW"
