@@ -400,6 +400,20 @@ parse_user(struct conf_parser *p, const char *v)
 }
 
 static bool
+parse_busy_poll(struct conf_parser *p, const char *v)
+{
+	unsigned ms;
+
+	if (!conf_parse_duration_ms(v, &ms) || ms > CONF_BUSY_POLL_MAX_MS) {
+		conf_err(p, "bad busy-poll \"%s\": want a duration from 0 to "
+		    "1s, such as 2ms", v);
+		return false;
+	}
+	p->conf->busy_poll_ms = ms;
+	return true;
+}
+
+static bool
 parse_group(struct conf_parser *p, const char *v)
 {
 	return parse_name(p, "group", v, p->conf->group);
@@ -532,6 +546,7 @@ parse_max_per_source(struct conf_parser *p, const char *v)
 
 /* Sorted by strcmp(): looked up with bsearch(). */
 static const struct keydef global_keys[] = {
+	{ "busy-poll",		parse_busy_poll,	false },
 	{ "group",		parse_group,		false },
 	{ "log-level",		parse_log_level,	false },
 	{ "user",		parse_user,		false },

@@ -36,6 +36,7 @@ enum {
 	CONF_DNS_NAME_MAX = 254,	/* RFC 1035 name, NUL included */
 	CONF_HEADER_BYTES_MIN = 256,	/* max-header-bytes bounds */
 	CONF_HEADER_BYTES_MAX = 65536,
+	CONF_BUSY_POLL_MAX_MS = 1000,	/* busy-poll bound */
 };
 
 /* Defaults, documented in iketcpd.conf(5). */
@@ -153,6 +154,7 @@ struct conf_connector {
 struct conf {
 	char		 path[4096];		/* file it came from */
 	enum log_level	 log_level;		/* [global] log-level */
+	unsigned	 busy_poll_ms;		/* [global] busy-poll, 0 off */
 	char		 user[CONF_NAME_MAX];	/* [global] user, "" = stay */
 	char		 group[CONF_NAME_MAX];	/* [global] group */
 	struct conf_relay *relays;		/* array of nrelays */

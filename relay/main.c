@@ -50,6 +50,7 @@ static void
 sig_term_cb(EV_P_ ev_signal *w, int revents)
 {
 	log_info("signal %d: exiting", w->signum);
+	relay.quit = true;
 	ev_break(EV_A_ EVBREAK_ALL);
 }
 
@@ -71,6 +72,8 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 	relay.conf = c;
 	listener_open_all(&relay, c);
 	log_info("reloaded %s", conf_path);
+	/* run() picks up a changed busy-poll on its next turn. */
+	ev_break(EV_A_ EVBREAK_ALL);
 	if (relay.connectors != NULL || c->nconnectors > 0)
 		log_warnx("[connector] sections are read at start only; "
 		    "running connectors keep their configuration");
@@ -81,6 +84,45 @@ sig_usr1_cb(EV_P_ ev_signal *w, int revents)
 {
 	relay_stats_log(&relay);
 	connector_stats_log(&relay);
+}
+
+/* Counts the callbacks each loop iteration runs (busy-poll). */
+static void
+invoke_counting(EV_P)
+{
+	relay.busy_events += ev_pending_count(EV_A);
+	ev_invoke_pending(EV_A);
+}
+
+/*
+ * The loop.  With busy-poll, after anything happened the loop keeps
+ * polling without sleeping for that long, so the next packet is met by a
+ * running relay instead of a wake-up (the latency of a sleeping thread
+ * woken by another core); it costs a core's worth of CPU while traffic
+ * flows, and nothing when idle.  haproxy's "busy-polling" is the same
+ * trade.
+ */
+static void
+run(struct ev_loop *loop)
+{
+	ev_set_invoke_pending_cb(loop, invoke_counting);
+	while (!relay.quit) {
+		ev_tstamp spin = relay.conf->busy_poll_ms / 1000., until;
+
+		if (spin <= 0) {
+			ev_run(loop, 0);
+			continue;
+		}
+		ev_run(loop, EVRUN_ONCE);
+		until = ev_time() + spin;
+		while (!relay.quit && ev_time() < until) {
+			unsigned long long before = relay.busy_events;
+
+			ev_run(loop, EVRUN_NOWAIT);
+			if (relay.busy_events != before)
+				until = ev_time() + spin;
+		}
+	}
 }
 
 static void
@@ -193,7 +235,7 @@ main(int argc, char *argv[])
 	ev_signal_start(loop, &s_hup);
 	ev_signal_start(loop, &s_usr1);
 	log_info("iketcpd %s started", IKETCP_VERSION);
-	ev_run(loop, 0);
+	run(loop);
 
 	relay_stats_log(&relay);
 	connector_stats_log(&relay);

@@ -99,6 +99,8 @@ struct relay {
 	bool		 have_ticket_keys;
 	struct relay_stats stats;
 	bool		 no_gso;		/* the kernel refused UDP GSO */
+	bool		 quit;			/* SIGTERM/SIGINT seen */
+	unsigned long long busy_events;		/* callbacks run (busy-poll) */
 	struct iovec	 tx[RELAY_SEND_BATCH];	/* client -> gateway batch */
 	size_t		 ntx;
 };

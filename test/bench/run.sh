@@ -15,6 +15,7 @@
 #   BENCH_SECONDS   measured seconds per run (default 1.8, plus 0.2 warm-up)
 #   BENCH_PAIRS     pairs per case (default 5)
 #   BENCH_CASES     space-separated subset of: t1 t1s t100 t100s u u0 us us0 rtt
+#                   rttb (rtt with iketcpd's busy-poll = 2ms)
 #                   tls1 tls1s esp (AES-GCM, default) espc (ChaCha20-
 #                   Poly1305, opt-in)
 #   BENCH_NO_RELAY  1: run the baseline only (while iketcpd cannot run)
@@ -42,7 +43,7 @@ LOAD=$B/bench/load
 SECS=${BENCH_SECONDS:-1.8}
 WARM=0.2
 PAIRS=${BENCH_PAIRS:-5}
-CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt tls1 tls1s esp}
+CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt rttb tls1 tls1s esp}
 NO_RELAY=${BENCH_NO_RELAY:-0}
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -148,6 +149,7 @@ tls-key = $KEY"
 	cat >"$conf" <<-EOF
 	[global]
 	log-level = warning
+	busy-poll = ${BUSY:-0}
 	[relay bench]
 	$listen
 	gateway = 127.0.0.2:$UP
@@ -412,6 +414,9 @@ for c in $CASES; do
 	us0)	throughput_case "UDP->TCP 100 B unlimited" udp2tcp 1 \
 		    -s 100 -R 0 ;;
 	rtt)	latency_case "RTT 100 B ping-pong" -s 100 -N 20000 ;;
+	rttb)	BUSY=2ms
+		latency_case "RTT 100 B, busy-poll 2ms" -s 100 -N 20000
+		BUSY=0 ;;
 	tls1)	TLS=1
 		throughput_case "TLS TCP->UDP 1 stream 1400 B" tcp2udp 1 \
 		    -n 1 -s 1400

@@ -974,3 +974,22 @@ Test(layers, rejects_sni_on_a_section_without_tls_listen, .timeout = 10)
 	expect_reject(lines, NELEM(lines), 0, 2,
 	    "[relay a]: sni without tls-listen");
 }
+
+Test(layers, takes_busy_poll_in_global_up_to_one_second, .timeout = 10)
+{
+	static const char *const good[] = {
+		"[global]", "busy-poll = 2ms",
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+	};
+	static const char *const bad[] = {
+		"[global]", "busy-poll = 2s",
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+	};
+	struct capture cap;
+	struct conf *c = parse(good, NELEM(good), NULL, &cap);
+
+	cr_assert_not_null(c, "rejected: %s", cap.text);
+	cr_assert_eq(c->busy_poll_ms, 2);
+	conf_unref(c);
+	expect_reject(bad, NELEM(bad), 1, 2, "bad busy-poll \"2s\"");
+}
