@@ -787,6 +787,10 @@ ike_spis()
 ping_tunnel()
 {
 	local out
+	# Warm-up, losses allowed: right after the CHILD_SA is up the
+	# initiator still updates its addresses (MOBIKE, on its virtual IP)
+	# and has been seen to lose one echo in that moment under load.
+	ns_exec C ping -n -c 3 -i 0.2 -W 1 "$SVC_ADDR" >/dev/null 2>&1 || true
 	out=$(ns_exec C ping -n -c "$1" -i 0.2 -W 2 "$SVC_ADDR" 2>&1) ||
 	    fail "ping through the tunnel: $out"
 	grep -q " 0% packet loss" <<<"$out" || fail "ping lost packets: $out"
