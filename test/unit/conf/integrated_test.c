@@ -648,3 +648,18 @@ Test(integrated, parses_prefixes, .timeout = 10)
 			cr_assert_eq(c.plen, cases[i].plen, "case %zu", i);
 	}
 }
+
+Test(integrated, loads_the_sample_configuration, .timeout = 10)
+{
+	struct conf *c;
+
+	/* The runner starts in the top of the tree, as `make unit` does. */
+	c = conf_load("conf/integrated.conf");
+	cr_assert_not_null(c, "conf/integrated.conf must load");
+	cr_assert_eq(c->nrelays, 1);
+	cr_assert_eq(c->relays[0].backend, CONF_BACKEND_INTEGRATED);
+	cr_assert_eq(c->relays[0].nlisten, 2);
+	cr_assert_str_eq(c->relays[0].integ->pool4.text, "10.10.0.0/24");
+	cr_assert_eq(c->relays[0].integ->ndns, 1);
+	conf_unref(c);
+}
