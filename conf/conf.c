@@ -621,12 +621,35 @@ conf_init(struct conf_parser *p, const char *file)
 	return 0;
 }
 
+const char *
+conf_relay_kind(const struct conf_relay *r)
+{
+	return r->backend == CONF_BACKEND_INTEGRATED ? "integrated" : "relay";
+}
+
+bool
+conf_has_integrated(const struct conf *c)
+{
+	for (size_t i = 0; i < c->nrelays; i++)
+		if (c->relays[i].backend == CONF_BACKEND_INTEGRATED)
+			return true;
+	return false;
+}
+
+static void
+relays_free(struct conf_relay *r, size_t n)
+{
+	for (size_t i = 0; r != NULL && i < n; i++)
+		conf_integrated_free(r[i].integ);
+	free(r);
+}
+
 static void
 build_free(struct build *b)
 {
 	if (b == NULL)
 		return;
-	free(b->conf.relays);
+	relays_free(b->conf.relays, b->conf.nrelays);
 	free(b->conf.connectors);
 	free(b);
 }
@@ -654,22 +677,29 @@ is_rest_empty(const char *s)
 	return *s == '\0' || *s == '#' || *s == ';';
 }
 
+/*
+ * [relay NAME] or [integrated NAME]: one array, since both have the stream
+ * side and their names share one namespace in logs.
+ */
 static int
-section_relay(struct conf_parser *p, const char *name, size_t len)
+section_relay(struct conf_parser *p, const char *name, size_t len,
+    enum conf_backend backend)
 {
 	struct build *b = build_of(p);
 	struct conf *c = p->conf;
 	struct conf_relay *r;
+	const char *kind = backend == CONF_BACKEND_INTEGRATED ? "integrated" :
+	    "relay";
 
 	for (size_t i = 0; i < len; i++)
 		if (!is_name_char(name[i])) {
-			conf_err(p, "bad relay name \"%.*s\": want letters, "
-			    "digits, '_', '.' and '-'", (int)len, name);
+			conf_err(p, "bad %s name \"%.*s\": want letters, "
+			    "digits, '_', '.' and '-'", kind, (int)len, name);
 			return -1;
 		}
 	if (len == 0 || len >= CONF_NAME_MAX) {
-		conf_err(p, "bad relay name \"%.*s\": want 1 to %d characters",
-		    (int)len, name, CONF_NAME_MAX - 1);
+		conf_err(p, "bad %s name \"%.*s\": want 1 to %d characters",
+		    kind, (int)len, name, CONF_NAME_MAX - 1);
 		return -1;
 	}
 	if (c->nrelays == b->cap) {
@@ -686,6 +716,7 @@ section_relay(struct conf_parser *p, const char *name, size_t len)
 	r = &c->relays[c->nrelays];
 	memset(r, 0, sizeof(*r));
 	memcpy(r->name, name, len);
+	r->backend = backend;
 	r->line = p->lineno;
 	r->max_message = CONF_DEF_MAX_MESSAGE;
 	r->write_buffer = CONF_DEF_WRITE_BUFFER;
@@ -697,16 +728,29 @@ section_relay(struct conf_parser *p, const char *name, size_t len)
 	conf_layers_defaults(r);
 
 	/* Still parsed, so that its keys are checked too; the error stands. */
-	for (size_t i = 0; i < c->nrelays; i++)
-		if (strcmp(c->relays[i].name, r->name) == 0) {
-			conf_err(p, "duplicate relay name \"%s\", first at "
-			    "line %u", r->name, c->relays[i].line);
-			break;
-		}
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *o = &c->relays[i];
+
+		if (strcmp(o->name, r->name) != 0)
+			continue;
+		if (o->backend == backend)
+			conf_err(p, "duplicate %s name \"%s\", first at "
+			    "line %u", kind, r->name, o->line);
+		else
+			conf_err(p, "%s name \"%s\" already used by [%s %s] "
+			    "at line %u", kind, r->name, conf_relay_kind(o),
+			    o->name, o->line);
+		break;
+	}
 	c->nrelays++;
 	p->cur = r;
 	p->section = CONF_SEC_RELAY;
 	b->skip = false;
+	if (backend == CONF_BACKEND_INTEGRATED &&
+	    conf_integrated_section(p) == -1) {
+		b->skip = true;
+		return -1;
+	}
 	return 0;
 }
 
@@ -759,7 +803,18 @@ section_header(struct conf_parser *p, const char *s)
 			    (int)(close - name), name);
 			return -1;
 		}
-		return section_relay(p, name, nlen);
+		return section_relay(p, name, nlen, CONF_BACKEND_RELAY);
+	}
+	if (wlen == 10 && strncmp(w, "integrated", 10) == 0) {
+		const char *after = name + nlen;
+
+		skip_ws(&after);
+		if (after != close) {
+			conf_err(p, "bad integrated name \"%.*s\": want one "
+			    "word", (int)(close - name), name);
+			return -1;
+		}
+		return section_relay(p, name, nlen, CONF_BACKEND_INTEGRATED);
 	}
 	if (wlen == 9 && strncmp(w, "connector", 9) == 0) {
 		const char *after = name + nlen;
@@ -775,8 +830,8 @@ section_header(struct conf_parser *p, const char *s)
 		b->skip = false;
 		return 0;
 	}
-	conf_err(p, "unknown section \"%.*s\": want [global], [relay NAME] "
-	    "or [connector NAME]", (int)(close - s + 1), s);
+	conf_err(p, "unknown section \"%.*s\": want [global], [relay NAME], "
+	    "[connector NAME] or [integrated NAME]", (int)(close - s + 1), s);
 	return -1;
 }
 
@@ -838,6 +893,7 @@ key_value(struct conf_parser *p, const char *s)
 		n = sizeof(global_keys) / sizeof(global_keys[0]);
 		break;
 	case CONF_SEC_RELAY:
+	case CONF_SEC_INTEGRATED:
 		table = relay_keys;
 		n = sizeof(relay_keys) / sizeof(relay_keys[0]);
 		break;
@@ -847,7 +903,12 @@ key_value(struct conf_parser *p, const char *s)
 		conf_err(p, "key \"%s\" outside a section", key);
 		return -1;
 	}
-	if ((k = bsearch(key, table, n, sizeof(*table), keycmp)) == NULL) {
+	k = bsearch(key, table, n, sizeof(*table), keycmp);
+	/* The stream-side keys first, then the integrated table. */
+	if (p->section == CONF_SEC_INTEGRATED &&
+	    (k == NULL || k->parse == parse_gateway))
+		return conf_integrated_key(p, key, val);
+	if (k == NULL) {
 		conf_err(p, "unknown key \"%s\" in [%s] section", key,
 		    p->section == CONF_SEC_GLOBAL ? "global" : "relay");
 		return -1;
@@ -856,8 +917,8 @@ key_value(struct conf_parser *p, const char *s)
 		if (p->section == CONF_SEC_GLOBAL)
 			conf_err(p, "duplicate key \"%s\" in [global]", key);
 		else
-			conf_err(p, "duplicate key \"%s\" in [relay %s]", key,
-			    p->cur->name);
+			conf_err(p, "duplicate key \"%s\" in [%s %s]", key,
+			    conf_relay_kind(p->cur), p->cur->name);
 		return -1;
 	}
 	b->seen |= 1u << (k - table);
@@ -908,18 +969,21 @@ conf_finish(struct conf_parser *p)
 	for (size_t i = 0; i < b->conf.nrelays; i++) {
 		const struct conf_relay *r = &b->conf.relays[i];
 
+		const char *kind = conf_relay_kind(r);
+
 		if (r->nlisten == 0 && r->ntls_listen == 0)
-			conf_err_at(p, r->line, "[relay %s]: missing listen "
-			    "or tls-listen", r->name);
-		if (r->gateway.len == 0)
+			conf_err_at(p, r->line, "[%s %s]: missing listen "
+			    "or tls-listen", kind, r->name);
+		if (r->backend == CONF_BACKEND_RELAY && r->gateway.len == 0)
 			conf_err_at(p, r->line, "[relay %s]: missing gateway",
 			    r->name);
 		if (r->write_buffer < r->max_message + 2)
-			conf_err_at(p, r->line, "[relay %s]: write-buffer %zu "
-			    "< max-message + 2 (%zu)", r->name,
+			conf_err_at(p, r->line, "[%s %s]: write-buffer %zu "
+			    "< max-message + 2 (%zu)", kind, r->name,
 			    r->write_buffer, r->max_message + 2);
 	}
 	conf_layers_check(p, &b->conf);
+	conf_integrated_finish(p);
 	conf_connector_finish(p);
 	if (p->errors > 0)
 		goto fail;
@@ -1003,7 +1067,7 @@ conf_unref(struct conf *c)
 {
 	if (c == NULL || --c->refs > 0)
 		return;
-	free(c->relays);
+	relays_free(c->relays, c->nrelays);
 	free(c->connectors);
 	free(c);
 }

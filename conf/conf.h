@@ -90,8 +90,84 @@ struct conf_addr {
 	char			text[CONF_HOST_MAX]; /* as written, for logs */
 };
 
+/* What a [relay]-shaped section does with the IKE and ESP it carries. */
+enum conf_backend {
+	CONF_BACKEND_RELAY,		/* [relay NAME]: forward to a gateway */
+	CONF_BACKEND_INTEGRATED,	/* [integrated NAME]: terminate here */
+};
+
+/* [integrated NAME] limits and defaults, documented in iketcpd.conf(5). */
+enum {
+	CONF_PROPOSALS_MAX = 512,	/* a proposal list as written */
+	CONF_ID_MAX = 256,		/* an identity, NUL included */
+	CONF_DNS_MAX = 4,		/* dns lines */
+	CONF_TS_MAX = 16,		/* local-ts lines */
+	CONF_TUN_MAX = 16,		/* IFNAMSIZ, NUL included */
+	CONF_CIDR_TEXT_MAX = 64,	/* "ffff:...::/128" */
+	CONF_REPLAY_WINDOW_MIN = 32,	/* packets */
+	CONF_REPLAY_WINDOW_MAX = 4096,
+	CONF_DEF_REPLAY_WINDOW = 1024,
+	CONF_DEF_DPD_DELAY_MS = 30 * 1000,
+	CONF_DEF_IKE_LIFETIME_MS = 4 * 3600 * 1000,
+	CONF_DEF_CHILD_LIFETIME_MS = 3600 * 1000,
+	CONF_DEF_COOKIE_THRESHOLD = 128,	/* half-open IKE SAs */
+};
+
+#define CONF_DEF_IKE_PROPOSALS	"aes256gcm16-prfsha384-ecp384"
+#define CONF_DEF_ESP_PROPOSALS	"aes256gcm16"
+#define CONF_DEF_TUN		"iketcp0"
+
+/* The type of our IKE identity (RFC 7296 §3.5 ID Type). */
+enum conf_id_type {
+	CONF_ID_FQDN,			/* "fqdn:" or a name */
+	CONF_ID_EMAIL,			/* "email:" or text with '@' */
+	CONF_ID_IPV4,			/* "ipv4:" or an IPv4 address */
+	CONF_ID_IPV6,			/* "ipv6:" or an IPv6 address */
+	CONF_ID_DN,			/* "dn:" or text with '=' */
+	CONF_ID_KEYID,			/* "keyid:" hex, as bytes */
+};
+
+/* An address prefix: a pool, a traffic selector, or a DNS server (/32). */
+struct conf_cidr {
+	int		 family;		/* AF_INET, AF_INET6; 0 = none */
+	uint8_t		 addr[16];		/* network order, 4 or 16 used */
+	unsigned	 plen;			/* prefix length, bits */
+	char		 text[CONF_CIDR_TEXT_MAX]; /* as written */
+};
+
+/* The keys of an [integrated NAME] section beyond the stream-side ones. */
+struct conf_integrated {
+	char		 ike_proposals[CONF_PROPOSALS_MAX]; /* checked at start */
+	char		 esp_proposals[CONF_PROPOSALS_MAX];
+	char		 secrets[CONF_PATH_MAX];	/* ipsec.secrets form */
+	char		 cert[CONF_PATH_MAX];		/* our certificate */
+	char		 key[CONF_PATH_MAX];		/* its private key */
+	char		 ca[CONF_PATH_MAX];		/* client certs' CA */
+	enum conf_id_type id_type;
+	char		 id[CONF_ID_MAX];		/* without type prefix */
+	unsigned	 id_line;			/* for errors */
+	struct conf_cidr pool4;			/* family 0: none */
+	struct conf_cidr pool6;
+	struct conf_cidr dns[CONF_DNS_MAX];	/* host prefixes */
+	size_t		 ndns;
+	struct conf_cidr local_ts[CONF_TS_MAX];	/* default 0.0.0.0/0 */
+	size_t		 nlocal_ts;
+	char		 tun[CONF_TUN_MAX];		/* interface name */
+	unsigned	 replay_window;			/* packets */
+	unsigned	 dpd_delay_ms;			/* 0 = no DPD */
+	unsigned	 ike_lifetime_ms;		/* IKE SA rekey */
+	unsigned	 child_lifetime_ms;		/* Child SA rekey */
+	unsigned	 cookie_threshold;		/* half-open SAs */
+};
+
+/*
+ * A [relay NAME] or [integrated NAME] section: both have the stream side
+ * (listeners, TLS, CONNECT, routing), so relay/ serves both unchanged.
+ */
 struct conf_relay {
-	char		 name[CONF_NAME_MAX];	/* [relay NAME] */
+	char		 name[CONF_NAME_MAX];	/* [relay NAME], [integrated NAME] */
+	enum conf_backend backend;
+	struct conf_integrated *integ;		/* NULL for a relay */
 	unsigned	 line;			/* line of the section header */
 	struct conf_addr listen[CONF_LISTEN_MAX]; /* "listen", repeatable */
 	size_t		 nlisten;
@@ -169,6 +245,7 @@ enum conf_section_kind {
 	CONF_SEC_GLOBAL,
 	CONF_SEC_RELAY,
 	CONF_SEC_CONNECTOR,
+	CONF_SEC_INTEGRATED,	/* a conf_relay with integrated keys */
 };
 
 struct conf_parser {
@@ -180,6 +257,7 @@ struct conf_parser {
 	struct conf_relay *cur;		/* current [relay] section */
 	struct conf_connector *ccur;	/* current [connector] section */
 	uint64_t	 cseen;		/* keys set in ccur */
+	uint64_t	 iseen;		/* integrated keys set in cur */
 };
 
 int	conf_init(struct conf_parser *p, const char *file);
@@ -203,6 +281,13 @@ bool	conf_parse_uint(const char *s, unsigned *out);
 bool	conf_parse_bool(const char *s, bool *out);
 bool	conf_parse_authority(const char *s, struct conf_authority *out);
 bool	conf_parse_dns_name(const char *s, bool wildcard, char *out);
+
+/* "relay" or "integrated", for messages. */
+const char *conf_relay_kind(const struct conf_relay *r);
+/* Does any [integrated] section exist? */
+bool	conf_has_integrated(const struct conf *c);
+/* ADDR/LEN, v4 or v6, host bits zero; false on bad text. */
+bool	conf_parse_cidr(const char *s, struct conf_cidr *out);
 
 /* Routing helpers (pure): does @name match sni pattern @pat (exact, or
  * "*.example.com" for one more label), ignoring case? */

@@ -52,4 +52,13 @@ int	conf_connector_key(struct conf_parser *p, const char *key,
 /* Whole-file checks of the connector sections. */
 void	conf_connector_finish(struct conf_parser *p);
 
+/* [integrated NAME] (integrated.c): conf.c has made p->cur the section. */
+int	conf_integrated_section(struct conf_parser *p);
+/* A key that is not in the relay table, or "gateway". */
+int	conf_integrated_key(struct conf_parser *p, const char *key,
+	    const char *val);
+/* Whole-file checks of the integrated sections. */
+void	conf_integrated_finish(struct conf_parser *p);
+void	conf_integrated_free(struct conf_integrated *ci);
+
 #endif /* IKETCP_CONF_INTERNAL_H */

@@ -362,24 +362,27 @@ static void
 check_section(struct conf_parser *p, const struct conf_relay *r)
 {
 	bool any_tls = r->tls_cert[0] || r->tls_key[0] || r->tls_chain[0];
+	const char *kind = conf_relay_kind(r);
 
 	if (r->ntls_listen > 0 && (!r->tls_cert[0] || !r->tls_key[0]))
-		conf_err_at(p, r->line, "[relay %s]: tls-listen needs tls-cert "
-		    "and tls-key", r->name);
+		conf_err_at(p, r->line, "[%s %s]: tls-listen needs tls-cert "
+		    "and tls-key", kind, r->name);
 	if (r->ntls_listen == 0 && any_tls)
-		conf_err_at(p, r->line, "[relay %s]: tls-cert, tls-key or "
-		    "tls-chain without tls-listen", r->name);
+		conf_err_at(p, r->line, "[%s %s]: tls-cert, tls-key or "
+		    "tls-chain without tls-listen", kind, r->name);
 	if (r->nsni > 0 && r->ntls_listen == 0)
-		conf_err_at(p, r->line, "[relay %s]: sni without tls-listen "
-		    "(a name can only choose among TLS listeners)", r->name);
-	if (r->http_connect && r->nconnect_allow == 0)
-		conf_err_at(p, r->line, "[relay %s]: http-connect = yes needs "
-		    "connect-allow (CONNECT targets are an allowlist)",
+		conf_err_at(p, r->line, "[%s %s]: sni without tls-listen "
+		    "(a name can only choose among TLS listeners)", kind,
 		    r->name);
+	if (r->http_connect && r->nconnect_allow == 0)
+		conf_err_at(p, r->line, "[%s %s]: http-connect = yes needs "
+		    "connect-allow (CONNECT targets are an allowlist)",
+		    kind, r->name);
 	if (!r->http_connect && (r->nconnect_allow > 0 ||
 	    r->connect_auth_file[0]))
-		conf_err_at(p, r->line, "[relay %s]: connect-allow or "
-		    "connect-auth-file without http-connect = yes", r->name);
+		conf_err_at(p, r->line, "[%s %s]: connect-allow or "
+		    "connect-auth-file without http-connect = yes", kind,
+		    r->name);
 }
 
 /* One listen address @a (kind @tls) of section @i, against every use of
@@ -389,11 +392,13 @@ check_addr(struct conf_parser *p, const struct conf *c, size_t i,
     const struct conf_addr *a, bool tls)
 {
 	const struct conf_relay *r = &c->relays[i];
+	const char *kind = conf_relay_kind(r);
 	size_t sharers = 0, defaults = 0;
 	bool other_tls;
 
 	for (size_t k = 0; k < c->nrelays; k++) {
 		const struct conf_relay *o = &c->relays[k];
+		const char *okind = conf_relay_kind(o);
 
 		if (!conf_relay_listens(o, &a->ss, &other_tls))
 			continue;
@@ -402,30 +407,30 @@ check_addr(struct conf_parser *p, const struct conf *c, size_t i,
 		if (k >= i)
 			continue;
 		if (other_tls != tls)
-			conf_err_at(p, r->line, "[relay %s]: %s %s is %s in "
-			    "[relay %s]", r->name, tls ? "tls-listen" :
+			conf_err_at(p, r->line, "[%s %s]: %s %s is %s in "
+			    "[%s %s]", kind, r->name, tls ? "tls-listen" :
 			    "listen", a->text, other_tls ? "tls-listen" :
-			    "listen", o->name);
+			    "listen", okind, o->name);
 		if (o->proxy_protocol != r->proxy_protocol)
-			conf_err_at(p, r->line, "[relay %s]: proxy-protocol "
-			    "differs from [relay %s], which shares %s",
-			    r->name, o->name, a->text);
+			conf_err_at(p, r->line, "[%s %s]: proxy-protocol "
+			    "differs from [%s %s], which shares %s",
+			    kind, r->name, okind, o->name, a->text);
 		for (size_t s = 0; s < r->nsni; s++)
 			for (size_t t = 0; t < o->nsni; t++)
 				if (strcmp(r->sni[s], o->sni[t]) == 0)
-					conf_err_at(p, r->line, "[relay %s]: "
-					    "sni %s also in [relay %s] on %s",
-					    r->name, r->sni[s], o->name,
-					    a->text);
+					conf_err_at(p, r->line, "[%s %s]: "
+					    "sni %s also in [%s %s] on %s",
+					    kind, r->name, r->sni[s], okind,
+					    o->name, a->text);
 	}
 	if (r->is_default && defaults > 1)
-		conf_err_at(p, r->line, "[relay %s]: more than one section "
-		    "with default = yes on %s", r->name, a->text);
+		conf_err_at(p, r->line, "[%s %s]: more than one section "
+		    "with default = yes on %s", kind, r->name, a->text);
 	if (sharers > 1 && !r->is_default && r->nsni == 0 &&
 	    r->nconnect_allow == 0)
-		conf_err_at(p, r->line, "[relay %s]: shares %s with another "
+		conf_err_at(p, r->line, "[%s %s]: shares %s with another "
 		    "section but has no sni, connect-allow or default = yes",
-		    r->name, a->text);
+		    kind, r->name, a->text);
 }
 
 void
@@ -433,6 +438,7 @@ conf_layers_check(struct conf_parser *p, const struct conf *c)
 {
 	for (size_t i = 0; i < c->nrelays; i++) {
 		const struct conf_relay *r = &c->relays[i];
+		const char *kind = conf_relay_kind(r);
 
 		check_section(p, r);
 		for (size_t j = 0; j < r->nlisten + r->ntls_listen; j++) {
@@ -447,8 +453,8 @@ conf_layers_check(struct conf_parser *p, const struct conf *c)
 				    &r->listen[k];
 
 				if (same_ss(&a->ss, &b->ss)) {
-					conf_err_at(p, r->line, "[relay %s]: "
-					    "%s listed twice", r->name,
+					conf_err_at(p, r->line, "[%s %s]: "
+					    "%s listed twice", kind, r->name,
 					    a->text);
 					break;
 				}

@@ -18,6 +18,7 @@
 #include <ev.h>
 
 #include "conf/conf.h"
+#include "conf/secrets.h"
 #include "relay/connector.h"
 #include "relay/log.h"
 #include "relay/relay.h"
@@ -46,6 +47,30 @@ relay_stats_log(const struct relay *r)
 static struct relay relay;
 static const char *conf_path = "/etc/iketcpd.conf";
 
+/*
+ * The integrated role is being built: -t checks its sections, including
+ * each secrets file, but the daemon must not look as if it served them.
+ * Returns -1 if a secrets file is bad.
+ */
+static int
+integrated_check(const struct conf *c)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *r = &c->relays[i];
+		struct secrets *s;
+
+		if (r->backend != CONF_BACKEND_INTEGRATED ||
+		    r->integ->secrets[0] == '\0')
+			continue;
+		if ((s = secrets_load(r->integ->secrets)) == NULL)
+			rc = -1;
+		secrets_free(s);
+	}
+	return rc;
+}
+
 static void
 sig_term_cb(EV_P_ ev_signal *w, int revents)
 {
@@ -60,6 +85,12 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 {
 	struct conf *c = conf_load(conf_path);
 
+	if (c != NULL && conf_has_integrated(c)) {
+		log_warnx("%s: [integrated] sections are not served yet",
+		    conf_path);
+		conf_unref(c);
+		c = NULL;
+	}
 	if (c == NULL || route_res_load(&relay, c) == -1) {
 		log_warnx("reload of %s failed; keeping the running "
 		    "configuration", conf_path);
@@ -193,6 +224,19 @@ main(int argc, char *argv[])
 	/* Certificates, keys and credentials are read now, as root. */
 	if (route_res_load(&relay, c) == -1) {
 		fprintf(stderr, "%s: configuration invalid\n", conf_path);
+		return 1;
+	}
+	if (integrated_check(c) == -1 || (!test && conf_has_integrated(c))) {
+		if (conf_has_integrated(c) && !test)
+			fprintf(stderr, "%s: [integrated] sections: the "
+			    "integrated role is being built and cannot run "
+			    "yet; iketcpd -t checks them, but the daemon "
+			    "refuses to start with one\n", conf_path);
+		else
+			fprintf(stderr, "%s: configuration invalid\n",
+			    conf_path);
+		route_res_free(&relay);
+		conf_unref(c);
 		return 1;
 	}
 	if (test) {

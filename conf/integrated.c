@@ -1,0 +1,631 @@
+/*
+ * [integrated NAME] sections: iketcpd terminates IKEv2 and ESP itself,
+ * behind the same stream side as a relay (listen, TLS, CONNECT, routing).
+ *
+ * conf.c parses such a section as a struct conf_relay with backend
+ * CONF_BACKEND_INTEGRATED and looks every key up in the relay table first;
+ * what is not there (and "gateway", which an integrated section has no
+ * use for) comes here, to a second sorted table searched with bsearch().
+ *
+ * Proposal strings are only checked for shape here; ike/ parses them at
+ * start, where an unknown algorithm is refused.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <assert.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "conf/internal.h"
+
+struct ikey {
+	const char	*name;
+	bool		(*parse)(struct conf_parser *,
+			    struct conf_integrated *, const char *);
+	bool		 repeatable;
+};
+
+static bool
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/*
+ * strongSwan's form, as far as this file checks it: proposals separated by
+ * ',', each of algorithm tokens separated by '-', each token letters and
+ * digits.  "aes256gcm16-prfsha384-ecp384,aes128-sha256-modp3072".
+ */
+static bool
+is_proposal_list(const char *s)
+{
+	bool tok = false;
+
+	for (; *s != '\0'; s++) {
+		if (is_alnum(*s))
+			tok = true;
+		else if ((*s == '-' || *s == ',') && tok)
+			tok = false;
+		else
+			return false;
+	}
+	return tok;
+}
+
+static bool
+parse_proposals(struct conf_parser *p, const char *key, const char *v,
+    char *out)
+{
+	size_t len = strlen(v);
+
+	if (len >= CONF_PROPOSALS_MAX || !is_proposal_list(v)) {
+		conf_err(p, "bad %s \"%s\": want proposals such as "
+		    "aes256gcm16-prfsha384-ecp384, separated by ','", key, v);
+		return false;
+	}
+	memcpy(out, v, len + 1);
+	return true;
+}
+
+static bool
+parse_ike_proposals(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	return parse_proposals(p, "ike-proposals", v, ci->ike_proposals);
+}
+
+static bool
+parse_esp_proposals(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	return parse_proposals(p, "esp-proposals", v, ci->esp_proposals);
+}
+
+static bool
+parse_path(struct conf_parser *p, const char *key, const char *v, char *out)
+{
+	size_t len = strlen(v);
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < ' ' || v[i] == 0x7f) {
+			conf_err(p, "bad %s \"%s\": control character", key, v);
+			return false;
+		}
+	if (len == 0 || len >= CONF_PATH_MAX) {
+		conf_err(p, "bad %s \"%s\": want a file name of 1 to %d "
+		    "characters", key, v, CONF_PATH_MAX - 1);
+		return false;
+	}
+	memcpy(out, v, len + 1);
+	return true;
+}
+
+static bool
+parse_secrets(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	return parse_path(p, "secrets", v, ci->secrets);
+}
+
+static bool
+parse_cert(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	return parse_path(p, "cert", v, ci->cert);
+}
+
+static bool
+parse_key(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	return parse_path(p, "key", v, ci->key);
+}
+
+static bool
+parse_ca(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	return parse_path(p, "ca", v, ci->ca);
+}
+
+bool
+conf_parse_cidr(const char *s, struct conf_cidr *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	unsigned plen, bits;
+	size_t hlen;
+	struct conf_cidr c;
+
+	memset(&c, 0, sizeof(c));
+	if (slash == NULL || strlen(s) >= sizeof(c.text))
+		return false;
+	hlen = (size_t)(slash - s);
+	if (hlen == 0 || hlen >= sizeof(host))
+		return false;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, c.addr) == 1) {
+		c.family = AF_INET;
+		bits = 32;
+	} else if (inet_pton(AF_INET6, host, c.addr) == 1) {
+		c.family = AF_INET6;
+		bits = 128;
+	} else
+		return false;
+	/* No leading zeros or signs: "10.0.0.0/024" is a typo. */
+	if (slash[1] == '0' && slash[2] != '\0')
+		return false;
+	if (!conf_parse_uint(slash + 1, &plen) || plen > bits)
+		return false;
+	/* Host bits must be zero, so the text says what is meant. */
+	for (unsigned b = plen; b < bits; b++)
+		if (c.addr[b / 8] & (0x80 >> (b % 8)))
+			return false;
+	c.plen = plen;
+	memcpy(c.text, s, strlen(s) + 1);
+	*out = c;
+	return true;
+}
+
+/* An address pool needs a network, a gateway address and one client. */
+static bool
+parse_pool(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	struct conf_cidr c;
+	struct conf_cidr *slot;
+
+	if (!conf_parse_cidr(v, &c) ||
+	    c.plen > (c.family == AF_INET ? 30u : 126u)) {
+		conf_err(p, "bad pool \"%s\": want ADDR/LEN with the host "
+		    "bits zero, at most /30 (IPv4) or /126 (IPv6)", v);
+		return false;
+	}
+	slot = c.family == AF_INET ? &ci->pool4 : &ci->pool6;
+	if (slot->family != 0) {
+		conf_err(p, "pool \"%s\": a second IPv%d pool (one per "
+		    "address family)", v, c.family == AF_INET ? 4 : 6);
+		return false;
+	}
+	*slot = c;
+	return true;
+}
+
+static bool
+parse_dns(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	struct conf_cidr c;
+	char buf[CONF_CIDR_TEXT_MAX + 8];
+
+	if (ci->ndns == CONF_DNS_MAX) {
+		conf_err(p, "dns \"%s\": more than %d dns lines", v,
+		    CONF_DNS_MAX);
+		return false;
+	}
+	/* An address only; parsed as a host prefix. */
+	snprintf(buf, sizeof(buf), "%s/%s", v, strchr(v, ':') ? "128" : "32");
+	if (strchr(v, '/') != NULL || strlen(v) >= CONF_CIDR_TEXT_MAX - 4 ||
+	    !conf_parse_cidr(buf, &c)) {
+		conf_err(p, "bad dns \"%s\": want an IPv4 or IPv6 address", v);
+		return false;
+	}
+	memcpy(c.text, v, strlen(v) + 1);
+	ci->dns[ci->ndns++] = c;
+	return true;
+}
+
+static bool
+parse_local_ts(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	if (ci->nlocal_ts == CONF_TS_MAX) {
+		conf_err(p, "local-ts \"%s\": more than %d local-ts lines", v,
+		    CONF_TS_MAX);
+		return false;
+	}
+	if (!conf_parse_cidr(v, &ci->local_ts[ci->nlocal_ts])) {
+		conf_err(p, "bad local-ts \"%s\": want ADDR/LEN with the host "
+		    "bits zero, such as 0.0.0.0/0 or 192.0.2.0/24", v);
+		return false;
+	}
+	ci->nlocal_ts++;
+	return true;
+}
+
+/* Linux interface names: 1 to 15 bytes, no '/', blank or ':'. */
+static bool
+parse_tun(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	size_t len = strlen(v);
+	bool ok = len > 0 && len < CONF_TUN_MAX && strcmp(v, ".") != 0 &&
+	    strcmp(v, "..") != 0;
+
+	for (size_t i = 0; ok && i < len; i++)
+		ok = is_alnum(v[i]) || v[i] == '-' || v[i] == '_' ||
+		    v[i] == '.';
+	if (!ok) {
+		conf_err(p, "bad tun \"%s\": want an interface name of 1 to "
+		    "%d letters, digits, '-', '_' or '.'", v, CONF_TUN_MAX - 1);
+		return false;
+	}
+	memcpy(ci->tun, v, len + 1);
+	return true;
+}
+
+static bool
+parse_replay_window(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	unsigned n;
+
+	if (!conf_parse_uint(v, &n) || n < CONF_REPLAY_WINDOW_MIN ||
+	    n > CONF_REPLAY_WINDOW_MAX) {
+		conf_err(p, "bad replay-window \"%s\": want a number of "
+		    "packets from %d to %d", v, CONF_REPLAY_WINDOW_MIN,
+		    CONF_REPLAY_WINDOW_MAX);
+		return false;
+	}
+	ci->replay_window = n;
+	return true;
+}
+
+static bool
+parse_ms(struct conf_parser *p, const char *key, const char *v, unsigned min,
+    unsigned *out)
+{
+	unsigned ms;
+
+	if (!conf_parse_duration_ms(v, &ms) || ms < min) {
+		conf_err(p, "bad %s \"%s\": want a duration%s such as 30s, "
+		    "10m or 1h", key, v, min > 0 ? " of at least 1s" : "");
+		return false;
+	}
+	*out = ms;
+	return true;
+}
+
+static bool
+parse_dpd_delay(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	return parse_ms(p, "dpd-delay", v, 0, &ci->dpd_delay_ms);
+}
+
+static bool
+parse_ike_lifetime(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	return parse_ms(p, "ike-lifetime", v, 1000, &ci->ike_lifetime_ms);
+}
+
+static bool
+parse_child_lifetime(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	return parse_ms(p, "child-lifetime", v, 1000, &ci->child_lifetime_ms);
+}
+
+static bool
+parse_cookie_threshold(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	unsigned n;
+
+	if (!conf_parse_uint(v, &n)) {
+		conf_err(p, "bad cookie-threshold \"%s\": want a whole number "
+		    "of half-open IKE SAs (0: always)", v);
+		return false;
+	}
+	ci->cookie_threshold = n;
+	return true;
+}
+
+/* An FQDN as an identity: labels of letters, digits and '-'. */
+static bool
+is_fqdn(const char *s)
+{
+	size_t label = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (is_alnum(*s) || *s == '-')
+			label++;
+		else
+			return false;
+	}
+	return label > 0;
+}
+
+static bool
+is_keyid(const char *s)
+{
+	size_t n = 0;
+
+	if (*s == '#')
+		s++;
+	for (; is_hex(s[n]); n++)
+		;
+	return n > 0 && n % 2 == 0 && s[n] == '\0';
+}
+
+/*
+ * Our identity (RFC 7296 §3.5): "fqdn:", "email:", "ipv4:", "ipv6:", "dn:"
+ * or "keyid:" followed by the value, or the value alone, whose type is
+ * then guessed: an address, text with '=' (a DN), with '@' (an email), or
+ * else an FQDN.
+ */
+static bool
+parse_id(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	static const struct {
+		const char	*prefix;
+		enum conf_id_type type;
+	} prefixes[] = {
+		{ "dn:",	CONF_ID_DN },
+		{ "email:",	CONF_ID_EMAIL },
+		{ "fqdn:",	CONF_ID_FQDN },
+		{ "ipv4:",	CONF_ID_IPV4 },
+		{ "ipv6:",	CONF_ID_IPV6 },
+		{ "keyid:",	CONF_ID_KEYID },
+	};
+	uint8_t a[16];
+	const char *val = v, *why = NULL;
+	enum conf_id_type type = CONF_ID_FQDN;
+	bool typed = false;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i].prefix);
+
+		if (strncmp(v, prefixes[i].prefix, n) == 0) {
+			val = v + n;
+			type = prefixes[i].type;
+			typed = true;
+			break;
+		}
+	}
+	if (!typed) {
+		if (inet_pton(AF_INET, v, a) == 1)
+			type = CONF_ID_IPV4;
+		else if (inet_pton(AF_INET6, v, a) == 1)
+			type = CONF_ID_IPV6;
+		else if (strchr(v, '=') != NULL)
+			type = CONF_ID_DN;
+		else if (strchr(v, '@') != NULL)
+			type = CONF_ID_EMAIL;
+		else
+			type = CONF_ID_FQDN;
+	}
+	len = strlen(val);
+	for (size_t i = 0; i < len && why == NULL; i++)
+		if ((unsigned char)val[i] < ' ' || val[i] == 0x7f)
+			why = "control character";
+	if (why != NULL)
+		;
+	else if (len == 0 || len >= CONF_ID_MAX)
+		why = "want 1 to 255 characters";
+	else if (type == CONF_ID_IPV4 && inet_pton(AF_INET, val, a) != 1)
+		why = "not an IPv4 address";
+	else if (type == CONF_ID_IPV6 && inet_pton(AF_INET6, val, a) != 1)
+		why = "not an IPv6 address";
+	else if (type == CONF_ID_FQDN && !is_fqdn(val))
+		why = "not a DNS name (letters, digits, '-' and '.')";
+	else if (type == CONF_ID_EMAIL && (strchr(val, '@') == NULL ||
+	    strpbrk(val, " \t") != NULL))
+		why = "not an email address (user@domain, no blanks)";
+	else if (type == CONF_ID_DN && strchr(val, '=') == NULL)
+		why = "not a DN (such as \"C=CH, O=example, CN=vpn\")";
+	else if (type == CONF_ID_KEYID && !is_keyid(val))
+		why = "want an even number of hex digits after keyid:";
+	if (why != NULL) {
+		conf_err(p, "bad id \"%s\": %s", v, why);
+		return false;
+	}
+	ci->id_type = type;
+	memcpy(ci->id, val, len + 1);
+	ci->id_line = p->lineno;
+	return true;
+}
+
+/* Sorted by strcmp(): looked up with bsearch(). */
+static const struct ikey integrated_keys[] = {
+	{ "ca",			parse_ca,		false },
+	{ "cert",		parse_cert,		false },
+	{ "child-lifetime",	parse_child_lifetime,	false },
+	{ "cookie-threshold",	parse_cookie_threshold,	false },
+	{ "dns",		parse_dns,		true },
+	{ "dpd-delay",		parse_dpd_delay,	false },
+	{ "esp-proposals",	parse_esp_proposals,	false },
+	{ "id",			parse_id,		false },
+	{ "ike-lifetime",	parse_ike_lifetime,	false },
+	{ "ike-proposals",	parse_ike_proposals,	false },
+	{ "key",		parse_key,		false },
+	{ "local-ts",		parse_local_ts,		true },
+	{ "pool",		parse_pool,		true },
+	{ "replay-window",	parse_replay_window,	false },
+	{ "secrets",		parse_secrets,		false },
+	{ "tun",		parse_tun,		false },
+};
+
+enum {
+	NKEYS = sizeof(integrated_keys) / sizeof(integrated_keys[0]),
+};
+
+static int
+ikeycmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct ikey *)elem)->name);
+}
+
+int
+conf_integrated_section(struct conf_parser *p)
+{
+	struct conf_integrated *ci;
+
+	for (size_t i = 1; i < NKEYS; i++)
+		assert(strcmp(integrated_keys[i - 1].name,
+		    integrated_keys[i].name) < 0);
+	if ((ci = calloc(1, sizeof(*ci))) == NULL) {
+		conf_err(p, "out of memory");
+		return -1;
+	}
+	memcpy(ci->ike_proposals, CONF_DEF_IKE_PROPOSALS,
+	    sizeof(CONF_DEF_IKE_PROPOSALS));
+	memcpy(ci->esp_proposals, CONF_DEF_ESP_PROPOSALS,
+	    sizeof(CONF_DEF_ESP_PROPOSALS));
+	memcpy(ci->tun, CONF_DEF_TUN, sizeof(CONF_DEF_TUN));
+	ci->replay_window = CONF_DEF_REPLAY_WINDOW;
+	ci->dpd_delay_ms = CONF_DEF_DPD_DELAY_MS;
+	ci->ike_lifetime_ms = CONF_DEF_IKE_LIFETIME_MS;
+	ci->child_lifetime_ms = CONF_DEF_CHILD_LIFETIME_MS;
+	ci->cookie_threshold = CONF_DEF_COOKIE_THRESHOLD;
+	p->cur->integ = ci;
+	p->iseen = 0;
+	p->section = CONF_SEC_INTEGRATED;
+	return 0;
+}
+
+int
+conf_integrated_key(struct conf_parser *p, const char *key, const char *val)
+{
+	const struct ikey *k;
+	uint64_t bit;
+
+	if (strcmp(key, "gateway") == 0) {
+		conf_err(p, "gateway in [integrated %s]: an integrated "
+		    "section is the gateway itself", p->cur->name);
+		return -1;
+	}
+	k = bsearch(key, integrated_keys, NKEYS, sizeof(integrated_keys[0]),
+	    ikeycmp);
+	if (k == NULL) {
+		conf_err(p, "unknown key \"%s\" in [integrated] section", key);
+		return -1;
+	}
+	bit = 1ull << (k - integrated_keys);
+	if (!k->repeatable && (p->iseen & bit)) {
+		conf_err(p, "duplicate key \"%s\" in [integrated %s]", key,
+		    p->cur->name);
+		return -1;
+	}
+	p->iseen |= bit;
+	return k->parse(p, p->cur->integ, val) ? 0 : -1;
+}
+
+/* Do prefixes @a and @b share any address? */
+static bool
+cidr_overlap(const struct conf_cidr *a, const struct conf_cidr *b)
+{
+	unsigned plen = a->plen < b->plen ? a->plen : b->plen;
+
+	if (a->family != b->family || a->family == 0)
+		return false;
+	for (unsigned i = 0; i < plen; i++) {
+		uint8_t m = 0x80 >> (i % 8);
+
+		if ((a->addr[i / 8] & m) != (b->addr[i / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+static void
+check_one(struct conf_parser *p, const struct conf_relay *r)
+{
+	const struct conf_integrated *ci = r->integ;
+
+	if (ci->pool4.family == 0 && ci->pool6.family == 0)
+		conf_err_at(p, r->line, "[integrated %s]: missing pool",
+		    r->name);
+	if (ci->id[0] == '\0')
+		conf_err_at(p, r->line, "[integrated %s]: missing id",
+		    r->name);
+	if ((ci->cert[0] != '\0') != (ci->key[0] != '\0'))
+		conf_err_at(p, r->line, "[integrated %s]: cert and key go "
+		    "together", r->name);
+	else if (ci->secrets[0] == '\0' && ci->cert[0] == '\0')
+		conf_err_at(p, r->line, "[integrated %s]: missing secrets, or "
+		    "cert and key", r->name);
+	else if (ci->secrets[0] == '\0' && ci->ca[0] == '\0')
+		conf_err_at(p, r->line, "[integrated %s]: no way to "
+		    "authenticate clients: want secrets or ca", r->name);
+	if (ci->child_lifetime_ms > ci->ike_lifetime_ms)
+		conf_err_at(p, r->line, "[integrated %s]: child-lifetime "
+		    "%ums > ike-lifetime %ums", r->name,
+		    ci->child_lifetime_ms, ci->ike_lifetime_ms);
+}
+
+/* The pools of @r against those of an earlier section @o. */
+static void
+check_pools(struct conf_parser *p, const struct conf_relay *r,
+    const struct conf_relay *o)
+{
+	const struct conf_cidr *a[2] = { &r->integ->pool4, &r->integ->pool6 };
+	const struct conf_cidr *b[2] = { &o->integ->pool4, &o->integ->pool6 };
+
+	for (size_t i = 0; i < 2; i++)
+		if (cidr_overlap(a[i], b[i]))
+			conf_err_at(p, r->line, "[integrated %s]: pool %s "
+			    "overlaps pool %s of [integrated %s]", r->name,
+			    a[i]->text, b[i]->text, o->name);
+}
+
+void
+conf_integrated_finish(struct conf_parser *p)
+{
+	struct conf *c = p->conf;
+
+	for (size_t i = 0; i < c->nrelays; i++) {
+		struct conf_relay *r = &c->relays[i];
+		struct conf_integrated *ci = r->integ;
+
+		/* NULL only after "out of memory", already reported. */
+		if (r->backend != CONF_BACKEND_INTEGRATED || ci == NULL)
+			continue;
+		check_one(p, r);
+		/* Each later use is the error. */
+		for (size_t k = 0; k < i; k++) {
+			const struct conf_relay *o = &c->relays[k];
+
+			if (o->backend != CONF_BACKEND_INTEGRATED ||
+			    o->integ == NULL)
+				continue;
+			if (strcmp(ci->tun, o->integ->tun) == 0)
+				conf_err_at(p, r->line, "[integrated %s]: tun "
+				    "%s already used by [integrated %s]",
+				    r->name, ci->tun, o->name);
+			check_pools(p, r, o);
+		}
+		/* Everything, unless told otherwise; ::/0 with a v6 pool. */
+		if (ci->nlocal_ts == 0) {
+			conf_parse_cidr("0.0.0.0/0", &ci->local_ts[0]);
+			ci->nlocal_ts = 1;
+			if (ci->pool6.family != 0) {
+				conf_parse_cidr("::/0", &ci->local_ts[1]);
+				ci->nlocal_ts = 2;
+			}
+		}
+	}
+}
+
+void
+conf_integrated_free(struct conf_integrated *ci)
+{
+	free(ci);
+}

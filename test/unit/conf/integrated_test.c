@@ -1,0 +1,665 @@
+/*
+ * conf/integrated.c: the [integrated NAME] section, parsed with the relay
+ * table plus its own.  One test per rejection rule, each checking the
+ * "file:line:" it names, read back from stderr.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "conf/conf.h"
+
+TestSuite(integrated);
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+struct capture {
+	int	pfd[2];
+	int	saved;
+	char	text[16384];
+};
+
+static void
+capture_start(struct capture *cap)
+{
+	fflush(stderr);
+	cr_assert_eq(pipe(cap->pfd), 0);
+	cr_assert_eq(fcntl(cap->pfd[0], F_SETFL, O_NONBLOCK), 0);
+	cap->saved = dup(STDERR_FILENO);
+	cr_assert_geq(cap->saved, 0);
+	cr_assert_geq(dup2(cap->pfd[1], STDERR_FILENO), 0);
+}
+
+static void
+capture_end(struct capture *cap)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(cap->saved, STDERR_FILENO);
+	close(cap->saved);
+	close(cap->pfd[1]);
+	n = read(cap->pfd[0], cap->text, sizeof(cap->text) - 1);
+	cap->text[n > 0 ? n : 0] = '\0';
+	close(cap->pfd[0]);
+	fputs(cap->text, stderr);
+}
+
+static struct conf *
+parse(const char *const *lines, size_t n, struct capture *cap)
+{
+	struct conf_parser p;
+	struct conf *c;
+
+	capture_start(cap);
+	cr_assert_eq(conf_init(&p, "t.conf"), 0);
+	for (size_t i = 0; i < n; i++)
+		conf_line(&p, lines[i]);
+	c = conf_finish(&p);
+	capture_end(cap);
+	return c;
+}
+
+/* Exactly one error, at @line, containing @what. */
+static void
+expect_reject(const char *const *lines, size_t n, unsigned line,
+    const char *what)
+{
+	struct capture cap;
+	char where[64];
+	unsigned nl = 0;
+	struct conf *c;
+
+	c = parse(lines, n, &cap);
+	cr_assert_null(c, "accepted a bad file");
+	for (const char *s = cap.text; *s != '\0'; s++)
+		nl += *s == '\n';
+	cr_assert_eq(nl, 1, "want 1 log line: %s", cap.text);
+	snprintf(where, sizeof(where), "t.conf:%u: ", line);
+	cr_assert_not_null(strstr(cap.text, where), "want \"%s\" in: %s",
+	    where, cap.text);
+	cr_assert_not_null(strstr(cap.text, what), "want \"%s\" in: %s", what,
+	    cap.text);
+}
+
+Test(integrated, parses_a_minimal_section_with_defaults, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = /etc/iketcpd.secrets",
+		"pool = 10.10.0.0/24",
+	};
+	struct capture cap;
+	struct conf *c = parse(lines, NELEM(lines), &cap);
+	const struct conf_relay *r;
+	const struct conf_integrated *ci;
+
+	cr_assert_not_null(c, "%s", cap.text);
+	cr_assert_eq(c->nrelays, 1);
+	cr_assert(conf_has_integrated(c));
+	r = &c->relays[0];
+	cr_assert_eq(r->backend, CONF_BACKEND_INTEGRATED);
+	cr_assert_str_eq(conf_relay_kind(r), "integrated");
+	cr_assert_eq(r->max_message, CONF_DEF_MAX_MESSAGE);
+	ci = r->integ;
+	cr_assert_not_null(ci);
+	cr_assert_eq(ci->id_type, CONF_ID_FQDN);
+	cr_assert_str_eq(ci->id, "vpn.example");
+	cr_assert_eq(ci->pool4.family, AF_INET);
+	cr_assert_eq(ci->pool4.plen, 24);
+	cr_assert_eq(ci->pool6.family, 0);
+	cr_assert_str_eq(ci->ike_proposals, CONF_DEF_IKE_PROPOSALS);
+	cr_assert_str_eq(ci->esp_proposals, CONF_DEF_ESP_PROPOSALS);
+	cr_assert_str_eq(ci->tun, "iketcp0");
+	cr_assert_eq(ci->replay_window, CONF_DEF_REPLAY_WINDOW);
+	cr_assert_eq(ci->dpd_delay_ms, CONF_DEF_DPD_DELAY_MS);
+	cr_assert_eq(ci->ike_lifetime_ms, CONF_DEF_IKE_LIFETIME_MS);
+	cr_assert_eq(ci->child_lifetime_ms, CONF_DEF_CHILD_LIFETIME_MS);
+	cr_assert_eq(ci->cookie_threshold, CONF_DEF_COOKIE_THRESHOLD);
+	cr_assert_eq(ci->nlocal_ts, 1);
+	cr_assert_str_eq(ci->local_ts[0].text, "0.0.0.0/0");
+	cr_assert_eq(ci->ndns, 0);
+	conf_unref(c);
+}
+
+Test(integrated, parses_every_key_beside_a_relay, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay r]",
+		"listen = 127.0.0.1:4501",
+		"gateway = 192.0.2.2",
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"tls-listen = 127.0.0.1:443",
+		"tls-cert = /etc/tls.pem",
+		"tls-key = /etc/tls.key",
+		"max-message = 1500",
+		"idle-timeout = 5m",
+		"ike-proposals = aes256gcm16-prfsha384-ecp384,"
+		    "aes128-sha256-modp3072",
+		"esp-proposals = aes128gcm16-ecp256",
+		"secrets = /etc/iketcpd.secrets",
+		"cert = /etc/ike.pem",
+		"key = /etc/ike.key",
+		"ca = /etc/ca.pem",
+		"id = email:vpn@example.org",
+		"pool = 10.10.0.0/24",
+		"pool = fd00:10::/64",
+		"dns = 10.10.0.1",
+		"dns = fd00:10::1",
+		"local-ts = 192.0.2.0/24",
+		"local-ts = ::/0",
+		"tun = ike7",
+		"replay-window = 4096",
+		"dpd-delay = 0",
+		"ike-lifetime = 8h",
+		"child-lifetime = 20m",
+		"cookie-threshold = 0",
+	};
+	struct capture cap;
+	struct conf *c = parse(lines, NELEM(lines), &cap);
+	const struct conf_integrated *ci;
+
+	cr_assert_not_null(c, "%s", cap.text);
+	cr_assert_eq(c->nrelays, 2);
+	cr_assert_eq(c->relays[0].backend, CONF_BACKEND_RELAY);
+	cr_assert_null(c->relays[0].integ);
+	ci = c->relays[1].integ;
+	cr_assert_eq(c->relays[1].max_message, 1500);
+	cr_assert_eq(c->relays[1].ntls_listen, 1);
+	cr_assert_str_eq(ci->ike_proposals, "aes256gcm16-prfsha384-ecp384,"
+	    "aes128-sha256-modp3072");
+	cr_assert_str_eq(ci->esp_proposals, "aes128gcm16-ecp256");
+	cr_assert_str_eq(ci->secrets, "/etc/iketcpd.secrets");
+	cr_assert_str_eq(ci->cert, "/etc/ike.pem");
+	cr_assert_str_eq(ci->key, "/etc/ike.key");
+	cr_assert_str_eq(ci->ca, "/etc/ca.pem");
+	cr_assert_eq(ci->id_type, CONF_ID_EMAIL);
+	cr_assert_str_eq(ci->id, "vpn@example.org");
+	cr_assert_eq(ci->pool6.family, AF_INET6);
+	cr_assert_eq(ci->pool6.plen, 64);
+	cr_assert_eq(ci->ndns, 2);
+	cr_assert_eq(ci->dns[1].family, AF_INET6);
+	cr_assert_str_eq(ci->dns[1].text, "fd00:10::1");
+	cr_assert_eq(ci->nlocal_ts, 2);
+	cr_assert_eq(ci->local_ts[1].plen, 0);
+	cr_assert_str_eq(ci->tun, "ike7");
+	cr_assert_eq(ci->replay_window, 4096);
+	cr_assert_eq(ci->dpd_delay_ms, 0);
+	cr_assert_eq(ci->ike_lifetime_ms, 8 * 3600 * 1000);
+	cr_assert_eq(ci->child_lifetime_ms, 20 * 60 * 1000);
+	cr_assert_eq(ci->cookie_threshold, 0);
+	conf_unref(c);
+}
+
+Test(integrated, adds_an_ipv6_selector_by_default_with_an_ipv6_pool,
+    .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = 192.0.2.1",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+		"pool = fd00::/120",
+	};
+	struct capture cap;
+	struct conf *c = parse(lines, NELEM(lines), &cap);
+	const struct conf_integrated *ci;
+
+	cr_assert_not_null(c, "%s", cap.text);
+	ci = c->relays[0].integ;
+	cr_assert_eq(ci->id_type, CONF_ID_IPV4);
+	cr_assert_eq(ci->nlocal_ts, 2);
+	cr_assert_str_eq(ci->local_ts[1].text, "::/0");
+	conf_unref(c);
+}
+
+Test(integrated, guesses_or_takes_the_identity_type, .timeout = 10)
+{
+	static const struct {
+		const char	*line;
+		enum conf_id_type type;
+		const char	*id;
+	} cases[] = {
+		{ "id = vpn.example", CONF_ID_FQDN, "vpn.example" },
+		{ "id = fqdn:vpn", CONF_ID_FQDN, "vpn" },
+		{ "id = a@b.example", CONF_ID_EMAIL, "a@b.example" },
+		{ "id = 2001:db8::1", CONF_ID_IPV6, "2001:db8::1" },
+		{ "id = ipv4:192.0.2.1", CONF_ID_IPV4, "192.0.2.1" },
+		{ "id = C=CH, O=example, CN=vpn", CONF_ID_DN,
+		    "C=CH, O=example, CN=vpn" },
+		{ "id = dn:CN=vpn", CONF_ID_DN, "CN=vpn" },
+		{ "id = keyid:#0a1B", CONF_ID_KEYID, "#0a1B" },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		const char *lines[] = {
+			"[integrated vpn]",
+			"listen = 127.0.0.1:4500",
+			"secrets = s",
+			"pool = 10.10.0.0/24",
+			cases[i].line,
+		};
+		struct capture cap;
+		struct conf *c = parse(lines, NELEM(lines), &cap);
+
+		cr_assert_not_null(c, "case %zu: %s", i, cap.text);
+		cr_assert_eq(c->relays[0].integ->id_type, cases[i].type,
+		    "case %zu", i);
+		cr_assert_str_eq(c->relays[0].integ->id, cases[i].id,
+		    "case %zu", i);
+		conf_unref(c);
+	}
+}
+
+struct reject {
+	const char	*line;		/* line 6 of the section */
+	const char	*what;
+	unsigned	 at;		/* line reported */
+};
+
+/* Each case: a valid section with one more line (line 6). */
+static const struct reject bad_values[] = {
+	{ "gateway = 192.0.2.2", "gateway in [integrated vpn]", 6 },
+	{ "colour = blue", "unknown key \"colour\" in [integrated]", 6 },
+	{ "id = other.example", "duplicate key \"id\" in [integrated vpn]",
+	    6 },
+	{ "listen = 127.0.0.1:4500", "listed twice", 1 },
+	{ "ike-proposals = aes256gcm16--ecp384", "bad ike-proposals", 6 },
+	{ "ike-proposals = aes256gcm16,", "bad ike-proposals", 6 },
+	{ "ike-proposals = aes_256", "bad ike-proposals", 6 },
+	{ "esp-proposals = ,aes128gcm16", "bad esp-proposals", 6 },
+	{ "esp-proposals = aes 128", "bad esp-proposals", 6 },
+	{ "cert = a\tb", "bad cert", 6 },
+	{ "key = \"\"", "bad key", 6 },
+	{ "ca = a\x01", "bad ca", 6 },
+	{ "secrets = x", "duplicate key \"secrets\"", 6 },
+	{ "pool = 10.10.0.0/23", "a second IPv4 pool", 6 },
+	{ "pool = 10.11.0.1/24", "bad pool", 6 },
+	{ "pool = 10.11.0.0/31", "bad pool", 6 },
+	{ "pool = 10.11.0.0", "bad pool", 6 },
+	{ "pool = 10.11.0.0/024", "bad pool", 6 },
+	{ "pool = fd00::/127", "bad pool", 6 },
+	{ "pool = vpn.example/24", "bad pool", 6 },
+	{ "dns = 10.10.0.1/32", "bad dns", 6 },
+	{ "dns = dns.example", "bad dns", 6 },
+	{ "local-ts = 0.0.0.0", "bad local-ts", 6 },
+	{ "local-ts = 192.0.2.1/24", "bad local-ts", 6 },
+	{ "tun = ../x", "bad tun", 6 },
+	{ "tun = a-very-long-name0", "bad tun", 6 },
+	{ "tun = ..", "bad tun", 6 },
+	{ "replay-window = 31", "bad replay-window", 6 },
+	{ "replay-window = 4097", "bad replay-window", 6 },
+	{ "dpd-delay = soon", "bad dpd-delay", 6 },
+	{ "ike-lifetime = 0", "bad ike-lifetime", 6 },
+	{ "child-lifetime = 500ms", "bad child-lifetime", 6 },
+	{ "cookie-threshold = -1", "bad cookie-threshold", 6 },
+	/* Checked at the end, reported at the section header. */
+	{ "child-lifetime = 5h", "child-lifetime 18000000ms > ike-lifetime",
+	    1 },
+	{ "cert = /etc/ike.pem", "cert and key go together", 1 },
+	{ "key = /etc/ike.key", "cert and key go together", 1 },
+	{ "tls-listen = 127.0.0.1:443", "tls-listen needs tls-cert", 1 },
+	{ "write-buffer = 1k", "[integrated vpn]: write-buffer 1024", 1 },
+};
+
+Test(integrated, rejects_each_bad_value_at_its_line, .timeout = 20)
+{
+	for (size_t i = 0; i < NELEM(bad_values); i++) {
+		const char *lines[] = {
+			"[integrated vpn]",
+			"listen = 127.0.0.1:4500",
+			"id = vpn.example",
+			"secrets = /etc/iketcpd.secrets",
+			"pool = 10.10.0.0/24",
+			bad_values[i].line,
+		};
+
+		cr_log_info("case %zu: %s", i, bad_values[i].line);
+		expect_reject(lines, NELEM(lines), bad_values[i].at,
+		    bad_values[i].what);
+	}
+}
+
+static const char *const bad_ids[] = {
+	"id = ipv4:192.0.2",
+	"id = ipv6:192.0.2.1",
+	"id = fqdn:vpn..example",
+	"id = fqdn:a@b",
+	"id = email:nobody",
+	"id = email:a b@c",
+	"id = dn:CN",
+	"id = keyid:0a1",
+	"id = keyid:xyz",
+	"id = fqdn:",
+	"id = -vpn_example",
+};
+
+Test(integrated, rejects_each_bad_identity, .timeout = 20)
+{
+	for (size_t i = 0; i < NELEM(bad_ids); i++) {
+		const char *lines[] = {
+			"[integrated vpn]",
+			"listen = 127.0.0.1:4500",
+			"secrets = s",
+			"pool = 10.10.0.0/24",
+			bad_ids[i],
+		};
+		struct capture cap;
+
+		cr_log_info("case %zu: %s", i, bad_ids[i]);
+		cr_assert_null(parse(lines, NELEM(lines), &cap));
+		cr_assert_not_null(strstr(cap.text, "t.conf:5: bad id"),
+		    "case %zu: %s", i, cap.text);
+	}
+}
+
+/* Required keys: each case leaves one out of a good section. */
+Test(integrated, rejects_a_section_without_pool, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+	};
+
+	expect_reject(lines, NELEM(lines), 1, "missing pool");
+}
+
+Test(integrated, rejects_a_section_without_id, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+	};
+
+	expect_reject(lines, NELEM(lines), 1, "missing id");
+}
+
+Test(integrated, rejects_a_section_without_credentials, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"pool = 10.10.0.0/24",
+	};
+
+	expect_reject(lines, NELEM(lines), 1, "missing secrets, or cert and "
+	    "key");
+}
+
+Test(integrated, rejects_a_section_without_listen, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+	};
+
+	expect_reject(lines, NELEM(lines), 1, "[integrated vpn]: missing "
+	    "listen or tls-listen");
+}
+
+Test(integrated, rejects_a_certificate_without_a_way_to_check_clients,
+    .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"pool = 10.10.0.0/24",
+		"cert = /etc/ike.pem",
+		"key = /etc/ike.key",
+	};
+	static const char *const with_ca[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"pool = 10.10.0.0/24",
+		"cert = /etc/ike.pem",
+		"key = /etc/ike.key",
+		"ca = /etc/ca.pem",
+	};
+	struct capture cap;
+	struct conf *c;
+
+	expect_reject(lines, NELEM(lines), 1, "want secrets or ca");
+	c = parse(with_ca, NELEM(with_ca), &cap);
+	cr_assert_not_null(c, "%s", cap.text);
+	conf_unref(c);
+}
+
+Test(integrated, rejects_a_tun_used_twice, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated a]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+		"[integrated b]",
+		"listen = 127.0.0.1:4501",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.11.0.0/24",
+	};
+
+	expect_reject(lines, NELEM(lines), 6, "tun iketcp0 already used by "
+	    "[integrated a]");
+}
+
+Test(integrated, rejects_overlapping_pools, .timeout = 10)
+{
+	static const char *const v4[] = {
+		"[integrated a]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/16",
+		"tun = a0",
+		"[integrated b]",
+		"listen = 127.0.0.1:4501",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.8.0/24",
+		"tun = b0",
+	};
+	static const char *const v6[] = {
+		"[integrated a]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = fd00::/64",
+		"tun = a0",
+		"[integrated b]",
+		"listen = 127.0.0.1:4501",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = fd00::/48",
+		"pool = 10.10.0.0/24",
+		"tun = b0",
+	};
+	static const char *const apart[] = {
+		"[integrated a]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+		"tun = a0",
+		"[integrated b]",
+		"listen = 127.0.0.1:4501",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.1.0/24",
+		"tun = b0",
+	};
+	struct capture cap;
+	struct conf *c;
+
+	expect_reject(v4, NELEM(v4), 7, "pool 10.10.8.0/24 overlaps pool "
+	    "10.10.0.0/16 of [integrated a]");
+	expect_reject(v6, NELEM(v6), 7, "pool fd00::/48 overlaps pool "
+	    "fd00::/64 of [integrated a]");
+	c = parse(apart, NELEM(apart), &cap);
+	cr_assert_not_null(c, "%s", cap.text);
+	conf_unref(c);
+}
+
+Test(integrated, rejects_a_name_shared_with_a_relay, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay vpn]",
+		"listen = 127.0.0.1:4501",
+		"gateway = 192.0.2.2",
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+	};
+
+	expect_reject(lines, NELEM(lines), 4, "integrated name \"vpn\" "
+	    "already used by [relay vpn] at line 1");
+}
+
+Test(integrated, rejects_a_duplicate_name, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated a]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+		"tun = a0",
+		"[integrated a]",
+		"listen = 127.0.0.1:4501",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.11.0.0/24",
+		"tun = a1",
+	};
+
+	expect_reject(lines, NELEM(lines), 7, "duplicate integrated name "
+	    "\"a\", first at line 1");
+}
+
+Test(integrated, rejects_bad_names, .timeout = 10)
+{
+	static const char *const two[] = { "[integrated a b]" };
+	static const char *const chars[] = { "[integrated a/b]" };
+	static const char *const none[] = { "[integrated]" };
+
+	expect_reject(two, 1, 1, "want one word");
+	expect_reject(chars, 1, 1, "bad integrated name");
+	expect_reject(none, 1, 1, "want 1 to");
+}
+
+Test(integrated, shares_listen_checks_with_relays, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay r]",
+		"listen = 127.0.0.1:4500",
+		"gateway = 192.0.2.2",
+		"default = yes",
+		"[integrated vpn]",
+		"tls-listen = 127.0.0.1:4500",
+		"tls-cert = /etc/tls.pem",
+		"tls-key = /etc/tls.key",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+		"sni = vpn.example",
+	};
+
+	expect_reject(lines, NELEM(lines), 5, "[integrated vpn]: tls-listen "
+	    "127.0.0.1:4500 is listen in [relay r]");
+}
+
+Test(integrated, rejects_too_many_dns_and_local_ts_lines, .timeout = 10)
+{
+	const char *lines[5 + CONF_TS_MAX + 1];
+	char ts[CONF_TS_MAX + 1][32];
+	size_t n = 0;
+
+	lines[n++] = "[integrated vpn]";
+	lines[n++] = "listen = 127.0.0.1:4500";
+	lines[n++] = "id = vpn.example";
+	lines[n++] = "secrets = s";
+	lines[n++] = "pool = 10.10.0.0/24";
+	for (size_t i = 0; i <= CONF_TS_MAX; i++) {
+		snprintf(ts[i], sizeof(ts[i]), "local-ts = 10.%zu.0.0/16", i);
+		lines[n++] = ts[i];
+	}
+	expect_reject(lines, n, (unsigned)n, "more than 16 local-ts lines");
+
+	n = 5;
+	for (size_t i = 0; i <= CONF_DNS_MAX; i++) {
+		snprintf(ts[i], sizeof(ts[i]), "dns = 10.10.0.%zu", i + 1);
+		lines[n++] = ts[i];
+	}
+	expect_reject(lines, n, (unsigned)n, "more than 4 dns lines");
+}
+
+Test(integrated, parses_prefixes, .timeout = 10)
+{
+	static const struct {
+		const char	*text;
+		bool		 ok;
+		unsigned	 plen;
+	} cases[] = {
+		{ "0.0.0.0/0", true, 0 },
+		{ "10.0.0.0/8", true, 8 },
+		{ "192.0.2.7/32", true, 32 },
+		{ "::/0", true, 0 },
+		{ "fd00::/8", true, 8 },
+		{ "10.0.0.0/33", false, 0 },
+		{ "fd00::/129", false, 0 },
+		{ "10.0.0.1/8", false, 0 },
+		{ "10.0.0.0/", false, 0 },
+		{ "/8", false, 0 },
+		{ "10.0.0.0/+8", false, 0 },
+		{ "10.0.0/8", false, 0 },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct conf_cidr c;
+		bool ok = conf_parse_cidr(cases[i].text, &c);
+
+		cr_assert_eq(ok, cases[i].ok, "case %zu: %s", i,
+		    cases[i].text);
+		if (ok)
+			cr_assert_eq(c.plen, cases[i].plen, "case %zu", i);
+	}
+}
+
+Test(integrated, loads_the_sample_configuration, .timeout = 10)
+{
+	struct conf *c;
+
+	/* The runner starts in the top of the tree, as `make unit` does. */
+	c = conf_load("conf/integrated.conf");
+	cr_assert_not_null(c, "conf/integrated.conf must load");
+	cr_assert_eq(c->nrelays, 1);
+	cr_assert_eq(c->relays[0].backend, CONF_BACKEND_INTEGRATED);
+	cr_assert_eq(c->relays[0].nlisten, 2);
+	cr_assert_str_eq(c->relays[0].integ->pool4.text, "10.10.0.0/24");
+	cr_assert_eq(c->relays[0].integ->ndns, 1);
+	conf_unref(c);
+}
