@@ -185,9 +185,10 @@ check(uint8_t proto, struct ike_prop *p, char *err, size_t errlen)
 		snprintf(err, errlen, "an AEAD proposal needs a PRF (prf...)");
 		return false;
 	}
-	for (i = 0; p->nprf == 0 && i < p->ninteg; i++)
-		(void)add16(p->prf, &p->nprf, IKE_PROP_ALGS_MAX,
-		    prf_of_integ(p->integ[i]));
+	if (p->nprf == 0)
+		for (i = 0; i < p->ninteg; i++)
+			(void)add16(p->prf, &p->nprf, IKE_PROP_ALGS_MAX,
+			    prf_of_integ(p->integ[i]));
 	return true;
 }
 
