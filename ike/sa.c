@@ -27,6 +27,7 @@ ike_sa_new(const struct ike_sa_conf *conf, const struct ike_endpoint *local,
 	sa->flags = flags;
 	sa->local = *local;
 	sa->remote = *remote;
+	ike_reasm_init(&sa->reasm, IKE_SA_REASM_BYTES, IKE_REASM_TIMEOUT_MS);
 	return sa;
 }
 
@@ -44,6 +45,7 @@ ike_sa_free(struct ike_sa *sa)
 	if (sa == NULL)
 		return;
 	release_vip(sa);
+	ike_reasm_cleanup(&sa->reasm);
 	ike_keys_cleanse(&sa->keys);
 	ike_sk_cleanup(&sa->sk_in);
 	ike_sk_cleanup(&sa->sk_out);
@@ -278,9 +280,10 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 {
 	enum ike_sa_result res = IKE_SA_DROPPED;
 	enum ike_parse_result pr;
-	uint8_t *plain = NULL;
-	size_t plain_len;
+	uint8_t *plain = NULL, *whole = NULL, first;
+	size_t plain_len, whole_len = 0, hdr_len;
 	uint32_t msgid = m->hdr.msgid;
+	bool frag = (m->pl.have & IKE_HAVE_SKF) != 0;
 
 	if (sa->state == IKE_SA_IDLE) {
 		ike_sa_reason(out, "%s before IKE_SA_INIT", "request");
@@ -290,11 +293,7 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		ike_sa_reason(out, "unknown responder SPI");
 		goto out;
 	}
-	if (m->pl.have & IKE_HAVE_SKF) {
-		ike_sa_reason(out, "fragmented request (RFC 7383) dropped");
-		goto out;
-	}
-	if (!(m->pl.have & IKE_HAVE_SK)) {
+	if (!(m->pl.have & (IKE_HAVE_SK | IKE_HAVE_SKF))) {
 		ike_sa_reason(out, "exchange %u without an SK payload",
 		    m->hdr.exchange);
 		goto out;
@@ -303,15 +302,22 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		ike_sa_reason(out, "out of memory");
 		goto out;
 	}
+	/* SKF: Fragment Number and Total Fragments follow the header. */
+	hdr_len = m->pl.sk.hdr_off + IKE_GENHDR_LEN + (frag ? 4 : 0);
 	/* Authentic first: a forged message ID must not trigger a resend. */
-	if (ike_sk_unprotect(&sa->sk_in, msg, m->pl.sk.hdr_off + IKE_GENHDR_LEN,
-	    len, plain, len, &plain_len) != 0) {
+	if (ike_sk_unprotect(&sa->sk_in, msg, hdr_len, len, plain, len,
+	    &plain_len) != 0) {
 		ike_sa_reason(out, "message ID %u: integrity check failed",
 		    msgid);
 		goto out;
 	}
 	if (sa->have_resp && msgid == sa->resp_msgid) {
-		res = retransmit(sa, out);
+		/* One resend per retransmitted fragmented request. */
+		if (frag && m->pl.sk.frag_num != 1)
+			ike_sa_reason(out, "retransmitted fragment %u",
+			    m->pl.sk.frag_num);
+		else
+			res = retransmit(sa, out);
 		goto out;
 	}
 	if (msgid != sa->msgid_next) {
@@ -323,7 +329,34 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		ike_sa_reason(out, "request to a dead IKE SA");
 		goto out;
 	}
-	pr = ike_payloads_parse(m->pl.sk.inner, plain, plain_len, m);
+	first = m->pl.sk.inner;
+	if (frag) {
+		/* RFC 7383 §2.6: verified fragments, reassembled. */
+		switch (ike_reasm_add(&sa->reasm, now_ms, msgid,
+		    m->pl.sk.frag_num, m->pl.sk.frag_total, first, plain,
+		    plain_len)) {
+		case IKE_FRAG_COMPLETE:
+			break;
+		case IKE_FRAG_MORE:
+			res = IKE_SA_FRAGMENT;
+			goto out;
+		default:
+			ike_sa_reason(out, "message ID %u: fragment %u/%u "
+			    "not kept", msgid, m->pl.sk.frag_num,
+			    m->pl.sk.frag_total);
+			goto out;
+		}
+		if ((whole = malloc(IKE_SA_REASM_BYTES)) == NULL ||
+		    ike_reasm_take(&sa->reasm, msgid, whole,
+		    IKE_SA_REASM_BYTES, &whole_len, &first) != 0) {
+			ike_reasm_drop(&sa->reasm, msgid);
+			ike_sa_reason(out, "message ID %u: reassembly failed",
+			    msgid);
+			goto out;
+		}
+		pr = ike_payloads_parse(first, whole, whole_len, m);
+	} else
+		pr = ike_payloads_parse(first, plain, plain_len, m);
 	if (pr != IKE_PARSE_OK) {
 		ike_sa_reason(out, "message ID %u: %s at octet %zu", msgid,
 		    ike_parse_strerror(m->err.reason), m->err.offset);
@@ -361,6 +394,10 @@ out:
 	if (plain != NULL) {
 		OPENSSL_cleanse(plain, len);
 		free(plain);
+	}
+	if (whole != NULL) {
+		OPENSSL_cleanse(whole, IKE_SA_REASM_BYTES);
+		free(whole);
 	}
 	return res;
 }

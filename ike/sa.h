@@ -124,6 +124,7 @@ struct ike_event {
 enum ike_sa_result {
 	IKE_SA_ANSWERED,	/* processed; out->msg is the response */
 	IKE_SA_RETRANSMIT,	/* a retransmitted request: the same bytes */
+	IKE_SA_FRAGMENT,	/* a fragment was kept; nothing to send yet */
 	IKE_SA_DROPPED		/* ignored; out->reason says why */
 };
 

@@ -12,12 +12,14 @@
 
 #include <stdarg.h>
 
+#include "ike/frag.h"
 #include "ike/sa.h"
 #include "ike/sk.h"
 
 enum {
 	IKE_SA_NONCE_LEN	= 32,	/* our Nr, octets */
-	IKE_SA_INNER_MAX	= 2048	/* a protected response's plaintext */
+	IKE_SA_INNER_MAX	= 2048,	/* a protected response's plaintext */
+	IKE_SA_REASM_BYTES	= 16384	/* a fragmented request's plaintext */
 };
 
 struct ike_sa {
@@ -46,6 +48,7 @@ struct ike_sa {
 	uint32_t	 vip;		/* from the pool, host order; 0 none */
 	bool		 child_up;
 	struct ike_child child;
+	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;
 };

@@ -5,7 +5,8 @@
 # AES-GCM-256); AES-CBC-256 + HMAC-SHA256 + MODP2048 (ESP AES-CBC-256 +
 # HMAC-SHA256); then a wrong PSK.  Each good run: the IKE SA is ESTABLISHED
 # and the CHILD_SA INSTALLED on the initiator with the pool's address, then
-# the initiator deletes the IKE SA and the responder sees it go.
+# the initiator deletes the IKE SA and the responder sees it go.  Last,
+# IKE_AUTH in RFC 7383 fragments.
 . "$(dirname "$0")/lib.sh"
 
 IKERESP=${IKERESP:-$(dirname "$IKETCPD")/ikeresp}
@@ -151,4 +152,19 @@ wait_log "$T/ikeresp.log" "does not verify" 5 ||
     fail "wrong PSK: the responder did not log the failed AUTH"
 say "wrong PSK: $(grep -m1 'received AUTHENTICATION_FAILED' \
     "$d/charon.log" | cut -c1-90)"
+
+# RFC 7383: an initiator with a small fragment size sends IKE_AUTH in
+# encrypted fragments; the responder reassembles them.
+stop_pid "$SWAN_PID_ini"
+d=$T/ini2
+swan_conf "$d" "fragment_size = 300"
+ini_conf "$PSK"
+swan_start ini2 I "$d"
+run gcm net
+grep -Eq "sending packet.*IKE_AUTH request 1 \[ EF\(1/[0-9]\) \]" \
+    "$d/charon.log" ||
+    grep -Eq "generating IKE_AUTH request 1 \[ EF\(1/[0-9]\) \]" \
+    "$d/charon.log" || fail "fragments: IKE_AUTH was not fragmented"
+say "fragments: $(grep -m1 -E "IKE_AUTH request 1 \[ EF" "$d/charon.log" |
+    cut -c1-90)"
 ok

@@ -333,6 +333,33 @@ ini_protect(struct ini *I, uint8_t exch, uint32_t msgid, uint8_t first,
 	return w.len;
 }
 
+/* Fragment @num of @total (RFC 7383 §2.5) carrying @part. */
+static size_t
+ini_protect_frag(struct ini *I, uint32_t msgid, uint8_t first, uint16_t num,
+    uint16_t total, const uint8_t *part, size_t part_len, uint8_t *out,
+    size_t cap)
+{
+	struct ike_builder b;
+	struct ike_hdr h;
+	struct wr w = wr_make(out, cap);
+	uint8_t *body;
+	size_t body_len = ike_sk_len(&I->sk_out, part_len);
+
+	memset(&h, 0, sizeof(h));
+	h.spi_i = I->spi_i;
+	h.spi_r = I->spi_r;
+	h.exchange = IKE_EXCH_IKE_AUTH;
+	h.flags = IKE_FLAG_INITIATOR;
+	h.msgid = msgid;
+	ike_build_init(&b, &w, &h);
+	cr_assert_eq(ike_build_skf(&b, num == 1 ? first : 0, num, total,
+	    body_len, &body), 0);
+	cr_assert_eq(ike_build_finish(&b), 0);
+	cr_assert_eq(ike_sk_protect(&I->sk_out, out, (size_t)(body - out),
+	    part, part_len, body_len), 0);
+	return w.len;
+}
+
 /* Decrypts a protected response into @m (inner chain in @plain). */
 static void
 ini_open(struct ini *I, const uint8_t *msg, size_t len, uint32_t msgid,
@@ -351,9 +378,19 @@ ini_open(struct ini *I, const uint8_t *msg, size_t len, uint32_t msgid,
 	    IKE_PARSE_OK);
 }
 
-/* The IKE_AUTH request (message ID 1). */
+/*
+ * The IKE_AUTH request (message ID 1); with @frag, its plaintext is left
+ * in frag->inner / frag->len / frag->first and nothing is protected.
+ */
+struct plain_req {
+	uint8_t		 inner[2048];
+	size_t		 len;
+	uint8_t		 first;
+};
+
 static size_t
-ini_auth_req(struct ini *I, uint8_t *out, size_t cap)
+ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
+    struct plain_req *frag)
 {
 	uint8_t inner[2048], idi_body[4 + sizeof(INI_ID) - 1];
 	uint8_t auth_data[IKE_PRF_OUT_MAX], *oct;
@@ -418,10 +455,22 @@ ini_auth_req(struct ini *I, uint8_t *out, size_t cap)
 	cr_assert_eq(ike_build_ts(&b, IKE_PL_TSI, &tsi), 0);
 	cr_assert_eq(ike_build_ts(&b, IKE_PL_TSR, &tsr), 0);
 	cr_assert_eq(ike_build_finish(&b), 0);
+	free(sa);
+	if (frag != NULL) {
+		memcpy(frag->inner, inner, w.len);
+		frag->len = w.len;
+		frag->first = b.first;
+		return 0;
+	}
 	n = ini_protect(I, IKE_EXCH_IKE_AUTH, 1, b.first, inner, w.len, out,
 	    cap);
-	free(sa);
 	return n;
+}
+
+static size_t
+ini_auth_req(struct ini *I, uint8_t *out, size_t cap)
+{
+	return ini_auth_req_ex(I, out, cap, NULL);
 }
 
 /* Checks the responder's AUTH in an IKE_AUTH response. */
@@ -957,5 +1006,40 @@ Test(responder, create_child_sa_is_refused, .timeout = 20)
 	ike_sa_free(sa);
 	ini_free(&I);
 	free(m);
+	responder_teardown();
+}
+
+Test(responder, reassembles_a_fragmented_ike_auth, .timeout = 20)
+{
+	uint8_t f1[IKE_SA_MSG_MAX], f2[IKE_SA_MSG_MAX];
+	struct plain_req pr;
+	struct ike_sa *sa;
+	struct ike_out out;
+	struct ini I;
+	size_t n1, n2, half;
+
+	responder_setup("aes256gcm16-prfsha384-x25519", "aes256gcm16");
+	ini_gcm(&I);
+	sa = new_sa(0);
+	run_init(sa, &I);
+	(void)ini_auth_req_ex(&I, NULL, 0, &pr);
+	half = pr.len / 2;
+	n1 = ini_protect_frag(&I, 1, pr.first, 1, 2, pr.inner, half, f1,
+	    sizeof(f1));
+	n2 = ini_protect_frag(&I, 1, pr.first, 2, 2, pr.inner + half,
+	    pr.len - half, f2, sizeof(f2));
+	/* Out of order: 2 then 1. */
+	cr_assert_eq(ike_sa_handle(sa, f2, n2, 2000, &out), IKE_SA_FRAGMENT,
+	    "%s", out.reason);
+	cr_assert_eq(out.len, 0);
+	cr_assert_eq(ike_sa_handle(sa, f1, n1, 2001, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	cr_assert_eq(out.nev, 2);
+	/* A retransmitted set: fragment 1 gets the response once. */
+	cr_assert_eq(ike_sa_handle(sa, f2, n2, 2500, &out), IKE_SA_DROPPED);
+	cr_assert_eq(ike_sa_handle(sa, f1, n1, 2500, &out), IKE_SA_RETRANSMIT);
+	ike_sa_free(sa);
+	ini_free(&I);
 	responder_teardown();
 }
