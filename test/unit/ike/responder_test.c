@@ -36,9 +36,26 @@ static int
 psk_cb(void *arg, uint8_t type, const uint8_t *id, size_t len,
     uint8_t *psk, size_t cap, size_t *psk_len)
 {
+	static const struct {
+		uint8_t		 type;
+		const char	*id;
+		size_t		 len;
+	} known[] = {
+		{ IKE_ID_FQDN, INI_ID, sizeof(INI_ID) - 1 },
+		{ IKE_ID_RFC822_ADDR, "user@" INI_ID, sizeof(INI_ID) + 4 },
+		{ IKE_ID_KEY_ID, "\x01\x02\x03", 3 },
+		{ IKE_ID_IPV4_ADDR, "\xc0\x00\x02\x01", 4 },
+		{ IKE_ID_IPV6_ADDR, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\1",
+		    16 },
+	};
+	size_t i;
+
 	(void)arg;
-	if (type != IKE_ID_FQDN || len != strlen(INI_ID) ||
-	    memcmp(id, INI_ID, len) != 0 || cap < strlen(PSK))
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (type == known[i].type && len == known[i].len &&
+		    memcmp(id, known[i].id, len) == 0)
+			break;
+	if (i == sizeof(known) / sizeof(known[0]) || cap < strlen(PSK))
 		return -1;
 	memcpy(psk, PSK, strlen(PSK));
 	*psk_len = strlen(PSK);
@@ -121,6 +138,10 @@ struct ini {
 	struct ike_keys	 keys;
 	struct ike_sk	 sk_out, sk_in;
 	const char	*psk;
+	uint8_t		 id_type;	/* IDi */
+	const uint8_t	*id;
+	size_t		 id_len;
+	bool		 no_cp;		/* no CFG_REQUEST */
 	uint8_t		 esp_spi[4];	/* our inbound ESP SPI */
 	struct ike_ts	 tsr;		/* TSr we ask for */
 	uint8_t		 cookie[64];
@@ -143,6 +164,9 @@ ini_gcm(struct ini *I)
 	I->ke_group = IKE_DH_CURVE25519;
 	I->spi_i = 0x0123456789abcdefULL;
 	I->psk = PSK;
+	I->id_type = IKE_ID_FQDN;
+	I->id = (const uint8_t *)INI_ID;
+	I->id_len = strlen(INI_ID);
 	memcpy(I->esp_spi, "\xc0\x01\xd0\x0d", 4);
 	ts_set(&I->tsr, 0, 0xffffffff);
 	I->esp_encr = IKE_ENCR_AES_GCM_16;
@@ -392,7 +416,7 @@ static size_t
 ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
     struct plain_req *frag)
 {
-	uint8_t inner[2048], idi_body[4 + sizeof(INI_ID) - 1];
+	uint8_t inner[2048], idi_body[4 + 64];
 	uint8_t auth_data[IKE_PRF_OUT_MAX], *oct;
 	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
 	struct ike_builder b;
@@ -404,24 +428,26 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	size_t oct_len, n;
 
 	cr_assert_not_null(sa);
-	idi_body[0] = IKE_ID_FQDN;
+	cr_assert_leq(I->id_len, 64);
+	idi_body[0] = I->id_type;
 	memset(idi_body + 1, 0, 3);
-	memcpy(idi_body + 4, INI_ID, strlen(INI_ID));
+	memcpy(idi_body + 4, I->id, I->id_len);
 	oct_len = ike_auth_octets_len(I->suite.prf, I->req1_len, I->nr_len);
 	oct = malloc(oct_len);
 	cr_assert_eq(ike_auth_octets(I->suite.prf, I->keys.sk_pi,
 	    I->keys.prf_len, I->req1, I->req1_len, I->nr, I->nr_len, idi_body,
-	    sizeof(idi_body), oct, oct_len), 0);
+	    4 + I->id_len, oct, oct_len), 0);
 	cr_assert_eq(ike_auth_psk(I->suite.prf, (const uint8_t *)I->psk,
 	    strlen(I->psk), oct, oct_len, auth_data), 0);
 	free(oct);
 
 	ike_build_inner_init(&b, &w);
 	memset(&id, 0, sizeof(id));
-	id.type = IKE_ID_FQDN;
-	id.data.p = (const uint8_t *)INI_ID;
-	id.data.len = strlen(INI_ID);
+	id.type = I->id_type;
+	id.data.p = I->id;
+	id.data.len = I->id_len;
 	cr_assert_eq(ike_build_id(&b, IKE_PL_IDI, &id), 0);
+	id.type = IKE_ID_FQDN;
 	id.data.p = (const uint8_t *)RESP_ID;
 	id.data.len = strlen(RESP_ID);
 	cr_assert_eq(ike_build_id(&b, IKE_PL_IDR, &id), 0);
@@ -434,7 +460,8 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	cp.nattrs = 2;
 	cp.attrs[0].type = IKE_CFG_INTERNAL_IP4_ADDRESS;
 	cp.attrs[1].type = IKE_CFG_INTERNAL_IP4_DNS;
-	cr_assert_eq(ike_build_cp(&b, &cp), 0);
+	if (!I->no_cp)
+		cr_assert_eq(ike_build_cp(&b, &cp), 0);
 	notify(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
 	sa->nproposals = 1;
 	sa->proposals[0].num = 1;
@@ -1041,5 +1068,76 @@ Test(responder, reassembles_a_fragmented_ike_auth, .timeout = 20)
 	cr_assert_eq(ike_sa_handle(sa, f1, n1, 2500, &out), IKE_SA_RETRANSMIT);
 	ike_sa_free(sa);
 	ini_free(&I);
+	responder_teardown();
+}
+
+/* ID types the PSK callback sees as they came; others fail AUTH. */
+Test(responder, passes_id_types_to_the_psk_lookup, .timeout = 30)
+{
+	static const struct {
+		uint8_t		 type;
+		const char	*id;
+		size_t		 len;
+		bool		 ok;
+	} ids[] = {
+		{ IKE_ID_RFC822_ADDR, "user@" INI_ID, sizeof(INI_ID) + 4,
+		    true },
+		{ IKE_ID_KEY_ID, "\x01\x02\x03", 3, true },
+		{ IKE_ID_IPV4_ADDR, "\xc0\x00\x02\x01", 4, true },
+		{ IKE_ID_IPV6_ADDR, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\1",
+		    16, true },
+		{ IKE_ID_IPV4_ADDR, "\xc0\x00\x02", 3, false },	/* short */
+		{ IKE_ID_DER_ASN1_DN, "\x30\x00", 2, false },	/* no certs */
+		{ IKE_ID_FQDN, "stranger.test", 13, false },	/* unknown */
+	};
+	uint8_t req[IKE_SA_MSG_MAX];
+	struct ike_sa *sa;
+	struct ike_out out;
+	struct ini I;
+	size_t i, n;
+
+	responder_setup("aes256gcm16-prfsha384-x25519", "aes256gcm16");
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		ini_gcm(&I);
+		I.id_type = ids[i].type;
+		I.id = (const uint8_t *)ids[i].id;
+		I.id_len = ids[i].len;
+		sa = new_sa(0);
+		run_init(sa, &I);
+		n = ini_auth_req(&I, req, sizeof(req));
+		cr_assert_eq(ike_sa_handle(sa, req, n, 2000, &out),
+		    IKE_SA_ANSWERED);
+		cr_assert_eq(ike_sa_state(sa), ids[i].ok ? IKE_SA_ESTABLISHED :
+		    IKE_SA_DEAD, "ID %zu: %s", i, out.reason);
+		ike_sa_free(sa);
+		ini_free(&I);
+	}
+	cr_assert_eq(ike_pool_used(R.conf.pool), 0);
+	responder_teardown();
+}
+
+Test(responder, missing_cfg_request_is_failed_cp_required, .timeout = 20)
+{
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	uint8_t req[IKE_SA_MSG_MAX], plain[IKE_SA_MSG_MAX];
+	struct ike_sa *sa;
+	struct ike_out out;
+	struct ini I;
+	size_t n;
+
+	responder_setup("aes256gcm16-prfsha384-x25519", "aes256gcm16");
+	ini_gcm(&I);
+	I.no_cp = true;
+	sa = new_sa(0);
+	run_init(sa, &I);
+	n = ini_auth_req(&I, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 2000, &out), IKE_SA_ANSWERED);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	ini_open(&I, out.msg, out.len, 1, m, plain);
+	cr_assert_eq(m->pl.nnotify, 1);
+	cr_assert_eq(m->pl.notify[0].type, IKE_N_FAILED_CP_REQUIRED);
+	ike_sa_free(sa);
+	ini_free(&I);
+	free(m);
 	responder_teardown();
 }
