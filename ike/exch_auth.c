@@ -374,6 +374,9 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	sa->peer_id_type = pl->idi.type;
 	memcpy(sa->peer_id, pl->idi.data.p, pl->idi.data.len);
 	sa->peer_id_len = pl->idi.data.len;
+	for (i = 0; i < pl->nnotify; i++)
+		if (pl->notify[i].type == IKE_N_INITIAL_CONTACT)
+			sa->initial_contact = true;
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	ike_sa_event(out, IKE_EV_IKE_UP, NULL);
 	if (want_child && child_err == 0) {

@@ -132,6 +132,20 @@ ike_sa_last_ms(const struct ike_sa *sa)
 	return sa->last_ms;
 }
 
+const uint8_t *
+ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type, size_t *len)
+{
+	*type = sa->peer_id_type;
+	*len = sa->peer_id_len;
+	return sa->peer_id;
+}
+
+bool
+ike_sa_initial_contact(const struct ike_sa *sa)
+{
+	return sa->initial_contact;
+}
+
 bool
 ike_sa_nat_remote(const struct ike_sa *sa)
 {
@@ -273,6 +287,40 @@ refuse_child(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	return IKE_SA_ANSWERED;
 }
 
+/*
+ * An authentic request whose inner payloads do not parse: §3.10.1 allows
+ * INVALID_SYNTAX (or UNSUPPORTED_CRITICAL_PAYLOAD) only now, "for and in
+ * an encrypted packet if the Message ID and cryptographic checksum were
+ * valid".  An IKE SA that was being authenticated cannot go on.
+ */
+static enum ike_sa_result
+refuse_syntax(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
+{
+	uint8_t inner[IKE_GENHDR_LEN + 4 + 1];
+	struct ike_builder b;
+	struct ike_notify n;
+	struct wr w = wr_make(inner, sizeof(inner));
+	uint8_t type = m->err.payload;
+
+	ike_sa_reason(out, "message ID %u: %s at octet %zu", m->hdr.msgid,
+	    ike_parse_strerror(m->err.reason), m->err.offset);
+	if (m->err.notify == 0)
+		return IKE_SA_DROPPED;
+	ike_build_inner_init(&b, &w);
+	memset(&n, 0, sizeof(n));
+	n.type = m->err.notify;
+	if (n.type == IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD) {
+		n.data.p = &type;
+		n.data.len = 1;
+	}
+	if (ike_build_notify(&b, &n) != 0 || ike_build_finish(&b) != 0 ||
+	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0)
+		return IKE_SA_DROPPED;
+	if (sa->state == IKE_SA_INIT_DONE)
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+	return IKE_SA_ANSWERED;
+}
+
 /* A protected request: verify, decrypt, check the window, dispatch. */
 static enum ike_sa_result
 protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
@@ -358,8 +406,8 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	} else
 		pr = ike_payloads_parse(first, plain, plain_len, m);
 	if (pr != IKE_PARSE_OK) {
-		ike_sa_reason(out, "message ID %u: %s at octet %zu", msgid,
-		    ike_parse_strerror(m->err.reason), m->err.offset);
+		if ((res = refuse_syntax(sa, m, out)) == IKE_SA_ANSWERED)
+			sa->msgid_next = msgid + 1;
 		goto out;
 	}
 	sa->last_ms = now_ms;

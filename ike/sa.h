@@ -164,6 +164,14 @@ uint64_t ike_sa_spi_r(const struct ike_sa *sa);
 const struct ike_suite *ike_sa_suite(const struct ike_sa *sa);
 /* When the last authentic request arrived (now_ms of that call). */
 uint64_t ike_sa_last_ms(const struct ike_sa *sa);
+/* The initiator's authenticated ID (valid from ESTABLISHED). */
+const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
+	    size_t *len);
+/*
+ * INITIAL_CONTACT came with IKE_AUTH (§2.4): the caller should delete
+ * other IKE SAs of the same peer ID.
+ */
+bool	ike_sa_initial_contact(const struct ike_sa *sa);
 /* NAT seen by NAT_DETECTION (§2.23): in front of the peer / of us. */
 bool	ike_sa_nat_remote(const struct ike_sa *sa);
 bool	ike_sa_nat_local(const struct ike_sa *sa);

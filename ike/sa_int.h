@@ -42,6 +42,7 @@ struct ike_sa {
 	bool		 have_resp;	/* resp answers request resp_msgid */
 	uint32_t	 resp_msgid;
 	uint32_t	 msgid_next;	/* the next request's message ID */
+	bool		 initial_contact;	/* in the IKE_AUTH request */
 	uint8_t		 peer_id_type;
 	uint8_t		 peer_id[IKE_SA_ID_MAX];
 	size_t		 peer_id_len;

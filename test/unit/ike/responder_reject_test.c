@@ -1,7 +1,7 @@
 /*
  * ike/sa.c refusals, one test per path: wrong PSK, ID types, no common
  * IKE or ESP proposal, wrong KE group, selectors without overlap, no
- * CFG_REQUEST.
+ * CFG_REQUEST, authentic requests with bad or critical unknown payloads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +247,60 @@ Test(responder_reject, missing_cfg_request_is_failed_cp_required, .timeout = 20)
 	ini_open(&I, out.msg, out.len, 1, m, plain);
 	cr_assert_eq(m->pl.nnotify, 1);
 	cr_assert_eq(m->pl.notify[0].type, IKE_N_FAILED_CP_REQUIRED);
+	ike_sa_free(sa);
+	ini_free(&I);
+	free(m);
+	ini_responder_teardown();
+}
+
+/* §3.10.1: after the checksum verifies, bad syntax is answered. */
+Test(responder_reject, authentic_bad_syntax_is_answered, .timeout = 20)
+{
+	static const uint8_t junk[] = { 0, 0, 0, 2 };	/* length 2 < 4 */
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	uint8_t req[IKE_SA_MSG_MAX], plain[IKE_SA_MSG_MAX], inner[16];
+	struct ike_builder b;
+	struct ike_sa *sa;
+	struct ike_out out;
+	struct ini I;
+	struct wr w;
+	size_t n;
+
+	ini_responder_setup("aes256gcm16-prfsha384-x25519", "aes256gcm16");
+	ini_gcm(&I);
+	sa = ini_new_sa(0);
+	ini_run_init(sa, &I);
+	n = ini_protect(&I, IKE_EXCH_IKE_AUTH, 1, IKE_PL_NONCE, junk,
+	    sizeof(junk), req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 2000, &out), IKE_SA_ANSWERED);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_DEAD);
+	ini_open(&I, out.msg, out.len, 1, m, plain);
+	cr_assert_eq(m->pl.nnotify, 1);
+	cr_assert_eq(m->pl.notify[0].type, IKE_N_INVALID_SYNTAX);
+	ike_sa_free(sa);
+	ini_free(&I);
+
+	/* A critical payload we do not know, in an INFORMATIONAL. */
+	ini_gcm(&I);
+	sa = ini_new_sa(0);
+	ini_run_init(sa, &I);
+	n = ini_auth_req(&I, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 2000, &out), IKE_SA_ANSWERED);
+	w = wr_make(inner, sizeof(inner));
+	ike_build_inner_init(&b, &w);
+	cr_assert_eq(ike_build_raw(&b, 200, true, junk, sizeof(junk)), 0);
+	cr_assert_eq(ike_build_finish(&b), 0);
+	cr_assert_eq(ini_info(sa, &I, 2, b.first, inner, w.len, &out),
+	    IKE_SA_ANSWERED);
+	ini_open(&I, out.msg, out.len, 2, m, plain);
+	cr_assert_eq(m->pl.nnotify, 1);
+	cr_assert_eq(m->pl.notify[0].type, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD);
+	cr_assert_eq(m->pl.notify[0].data.len, 1);
+	cr_assert_eq(m->pl.notify[0].data.p[0], 200);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	/* The window moved on. */
+	cr_assert_eq(ini_info(sa, &I, 3, IKE_PL_NONE, NULL, 0, &out),
+	    IKE_SA_ANSWERED);
 	ike_sa_free(sa);
 	ini_free(&I);
 	free(m);

@@ -41,6 +41,16 @@ establish_and_check(const char *ike, const char *esp, struct ini *I)
 	    "%s", out.reason);
 	cr_assert_str_empty(out.reason);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	cr_assert(ike_sa_initial_contact(sa));
+	{
+		uint8_t type;
+		size_t len;
+		const uint8_t *id = ike_sa_peer_id(sa, &type, &len);
+
+		cr_assert_eq(type, IKE_ID_FQDN);
+		cr_assert_eq(len, strlen(INI_ID));
+		cr_assert_arr_eq(id, INI_ID, len);
+	}
 	cr_assert_eq(out.nev, 2);
 	cr_assert_eq(out.ev[0].type, IKE_EV_IKE_UP);
 	cr_assert_eq(out.ev[1].type, IKE_EV_CHILD_UP);
