@@ -43,7 +43,7 @@ BENCH_BIN := $(BENCH_SRC:test/bench/%.c=$(BUILD)/bench/%)
 HEADERS	:= $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
 
 DEPS	:= $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/relay/main.d \
-	   $(BENCH_BIN:=.d)
+	   $(BENCH_BIN:=.d) $(BUILD)/ikeresp.d
 
 .PHONY: all check unit asan-build unit-asan fuzz-smoke fuzz integration integration-asan bench demo install \
 	clean deps deps-check headers format format-check tidy
@@ -74,6 +74,11 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libiketcp.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lcriterion $(LDLIBS)
 
+# Test-only UDP front end for the ike/ responder (integration tests).
+$(BUILD)/ikeresp: test/integration/ikeresp.c $(BUILD)/libiketcp.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/%: test/bench/%.c
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
@@ -95,7 +100,8 @@ unit: $(BUILD)/unit-tests
 asan-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
-	    CFLAGS='-O1 -g' build/asan/unit-tests build/asan/iketcpd
+	    CFLAGS='-O1 -g' build/asan/unit-tests build/asan/iketcpd \
+	    build/asan/ikeresp
 
 unit-asan: asan-build
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=test/lsan.supp \
@@ -133,7 +139,7 @@ fuzz-smoke: $(FUZZ_BIN)
 fuzz:
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS)
 
-integration: $(BUILD)/iketcpd
+integration: $(BUILD)/iketcpd $(BUILD)/ikeresp
 	test/integration/run.sh $(BUILD)/iketcpd
 
 # The daemon itself under ASan+UBSan against the same real peers.

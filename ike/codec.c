@@ -436,7 +436,7 @@ parse_ts(struct pctx *c, struct rd *r, const uint8_t *at, uint8_t type)
 static enum ike_parse_result
 parse_sk(struct pctx *c, struct rd *r, const uint8_t *at, uint8_t type)
 {
-	struct ike_sk *sk = &c->m->pl.sk;
+	struct ike_sk_pl *sk = &c->m->pl.sk;
 
 	sk->inner = c->next;
 	sk->hdr_off = (size_t)(at - c->base);

@@ -202,7 +202,7 @@ struct ike_eap {
 };
 
 /* RFC 7296 §3.14 and RFC 7383 §2.5. */
-struct ike_sk {
+struct ike_sk_pl {
 	uint8_t		 inner;		/* first inner payload type */
 	uint16_t	 frag_num;	/* SKF only, 1..frag_total */
 	uint16_t	 frag_total;	/* SKF only */
@@ -236,7 +236,7 @@ struct ike_payloads {
 	struct ike_ts_pl tsi, tsr;
 	struct ike_cp	 cp;
 	struct ike_eap	 eap;
-	struct ike_sk	 sk;		/* SK or SKF, see have */
+	struct ike_sk_pl sk;		/* SK or SKF, see have */
 	uint8_t		 nnotify, ncert, ncertreq, nvendor, ndelete;
 	struct ike_notify notify[IKE_MAX_REPEAT];
 	struct ike_cert	 cert[IKE_MAX_REPEAT];

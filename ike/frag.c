@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "ike/frag.h"
 
 void
@@ -22,6 +24,9 @@ ike_reasm_init(struct ike_reasm *r, size_t max_bytes, uint32_t timeout_ms)
 static void
 set_free(struct ike_frag_set *s)
 {
+	/* Decrypted IKE payloads (IDs, AUTH, EAP) do not outlive the set. */
+	if (s->buf != NULL)
+		OPENSSL_cleanse(s->buf, s->used);
 	free(s->buf);
 	memset(s, 0, sizeof(*s));
 }

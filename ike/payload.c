@@ -434,7 +434,7 @@ ike_msg_build(const struct ike_msg *m, uint8_t *buf, size_t cap, size_t *len)
 	for (i = 0; i < pl->nvendor && i < IKE_MAX_REPEAT; i++)
 		(void)ike_build_vendor(&b, pl->vendor[i].p, pl->vendor[i].len);
 	if (pl->have & (IKE_HAVE_SK | IKE_HAVE_SKF)) {
-		const struct ike_sk *sk = &pl->sk;
+		const struct ike_sk_pl *sk = &pl->sk;
 
 		if (pl->have & IKE_HAVE_SK)
 			(void)ike_build_sk(&b, sk->inner, sk->body.len, &body);

@@ -200,7 +200,8 @@ ike_sk_protect(struct ike_sk *sk, uint8_t *msg, size_t hdr_len,
 		return -1;
 	}
 	/* Plaintext, zero padding and the Pad Length octet, in place. */
-	memmove(ct, plain, plain_len);
+	if (plain_len > 0)	/* an empty INFORMATIONAL has no payloads */
+		memmove(ct, plain, plain_len);
 	memset(ct + plain_len, 0, pad);
 	ct[plain_len + pad] = (uint8_t)pad;
 	if (ike_encr_is_aead(sk->encr)) {

@@ -1,0 +1,397 @@
+/*
+ * IKE_AUTH, responder side, with a pre-shared key (RFC 7296 §1.2, §2.15),
+ * the Configuration Payload (§2.19, §3.15) and the first Child SA with
+ * traffic selector narrowing (§2.9).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "framing/wire.h"
+#include "ike/auth.h"
+#include "ike/cp.h"
+#include "ike/sa_int.h"
+
+enum {
+	AUTH_MAX	= IKE_PRF_OUT_MAX,
+	SPI_TRIES	= 16	/* draws of a non-zero inbound SPI */
+};
+
+static bool
+has_attr(const struct ike_cp *cp, uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < cp->nattrs; i++)
+		if (cp->attrs[i].type == type)
+			return true;
+	return false;
+}
+
+/* RFC 7296 §3.5: the identification data fits its type. */
+static bool
+is_id_ok(const struct ike_id *id)
+{
+	switch (id->type) {
+	case IKE_ID_IPV4_ADDR:
+		return id->data.len == 4;
+	case IKE_ID_IPV6_ADDR:
+		return id->data.len == 16;
+	case IKE_ID_FQDN:
+	case IKE_ID_RFC822_ADDR:
+	case IKE_ID_KEY_ID:
+		return id->data.len > 0 && id->data.len <= IKE_SA_ID_MAX;
+	}
+	return false;
+}
+
+/* a ∩ b for IPv4 range selectors (§2.9); false when empty. */
+static bool
+ts_narrow(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out)
+{
+	uint32_t lo, hi;
+
+	if (a->type != IKE_TS_IPV4_ADDR_RANGE ||
+	    b->type != IKE_TS_IPV4_ADDR_RANGE)
+		return false;
+	if (a->proto != 0 && b->proto != 0 && a->proto != b->proto)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->type = IKE_TS_IPV4_ADDR_RANGE;
+	out->proto = a->proto != 0 ? a->proto : b->proto;
+	out->start_port = a->start_port > b->start_port ? a->start_port :
+	    b->start_port;
+	out->end_port = a->end_port < b->end_port ? a->end_port : b->end_port;
+	if (out->start_port > out->end_port)
+		return false;
+	lo = load_be32(a->start) > load_be32(b->start) ? load_be32(a->start) :
+	    load_be32(b->start);
+	hi = load_be32(a->end) < load_be32(b->end) ? load_be32(a->end) :
+	    load_be32(b->end);
+	if (lo > hi)
+		return false;
+	store_be32(out->start, lo);
+	store_be32(out->end, hi);
+	return true;
+}
+
+/* The first of the initiator's selectors that meets @want, narrowed. */
+static bool
+ts_pick(const struct ike_ts_pl *theirs, const struct ike_ts *want,
+    struct ike_ts *out)
+{
+	size_t i;
+
+	for (i = 0; i < theirs->count; i++)
+		if (ts_narrow(&theirs->ts[i], want, out))
+			return true;
+	return false;
+}
+
+static uint32_t
+new_spi(const struct ike_sa_conf *conf)
+{
+	uint8_t b[4];
+	uint32_t spi = 0;
+	size_t i;
+
+	for (i = 0; i < SPI_TRIES && spi == 0; i++) {
+		if (conf->spi != NULL)
+			spi = conf->spi(conf->spi_arg);
+		else if (RAND_bytes(b, sizeof(b)) == 1)
+			spi = load_be32(b);
+	}
+	return spi;
+}
+
+/* §2.21.2: an authentication failure ends the IKE SA. */
+static enum ike_sa_result
+auth_failed(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
+{
+	uint8_t inner[IKE_GENHDR_LEN + 4];
+	struct ike_builder b;
+	struct ike_notify n;
+	struct wr w = wr_make(inner, sizeof(inner));
+	enum ike_sa_result res = IKE_SA_ANSWERED;
+
+	ike_build_inner_init(&b, &w);
+	memset(&n, 0, sizeof(n));
+	n.type = IKE_N_AUTHENTICATION_FAILED;
+	if (ike_build_notify(&b, &n) != 0 || ike_build_finish(&b) != 0 ||
+	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0)
+		res = IKE_SA_DROPPED;
+	ike_sa_set_state(sa, IKE_SA_DEAD);
+	return res;
+}
+
+/* Checks the initiator's AUTH; 0 when it is right, else the reason. */
+static int
+verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
+    uint8_t *psk, size_t *psk_len)
+{
+	const struct ike_payloads *pl = &m->pl;
+	const struct ike_sa_conf *conf = sa->conf;
+	enum ike_prf prf = sa->suite.prf;
+	uint8_t *oct = NULL;
+	size_t oct_len;
+	int rc = -1;
+
+	if (!(pl->have & IKE_HAVE_AUTH)) {
+		ike_sa_reason(out, "IKE_AUTH without AUTH (EAP is not "
+		    "supported)");
+		return -1;
+	}
+	if (!(pl->have & IKE_HAVE_IDI) || !is_id_ok(&pl->idi)) {
+		ike_sa_reason(out, "IDi missing or of unsupported type %u",
+		    pl->idi.type);
+		return -1;
+	}
+	if ((pl->have & IKE_HAVE_IDR) && (pl->idr.type != conf->id_type ||
+	    pl->idr.data.len != conf->id_len ||
+	    memcmp(pl->idr.data.p, conf->id, conf->id_len) != 0)) {
+		ike_sa_reason(out, "IDr asks for an identity not ours");
+		return -1;
+	}
+	if (pl->auth.method != IKE_AUTH_SHARED_KEY_MIC) {
+		ike_sa_reason(out, "auth method %u not supported (PSK only)",
+		    pl->auth.method);
+		return -1;
+	}
+	if (conf->psk(conf->psk_arg, pl->idi.type, pl->idi.data.p,
+	    pl->idi.data.len, psk, IKE_SA_PSK_MAX, psk_len) != 0) {
+		ike_sa_reason(out, "no PSK for the peer's identity");
+		return -1;
+	}
+	/* §2.15: RealMessage1 | NonceRData | prf(SK_pi, IDi'). */
+	oct_len = ike_auth_octets_len(prf, sa->init_req_len, sa->nr_len);
+	if ((oct = malloc(oct_len)) == NULL ||
+	    ike_auth_octets(prf, sa->keys.sk_pi, sa->keys.prf_len,
+	    sa->init_req, sa->init_req_len, sa->nr, sa->nr_len,
+	    pl->idi.body.p, pl->idi.body.len, oct, oct_len) != 0) {
+		ike_sa_reason(out, "AUTH octets failed");
+		goto out;
+	}
+	if (!ike_auth_psk_verify(prf, psk, *psk_len, oct, oct_len,
+	    pl->auth.data.p, pl->auth.data.len)) {
+		ike_sa_reason(out, "AUTH of the peer does not verify "
+		    "(wrong PSK?)");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(oct);
+	return rc;
+}
+
+/* Our AUTH over RealMessage2 | NonceIData | prf(SK_pr, IDr'). */
+static int
+our_auth(const struct ike_sa *sa, const uint8_t *psk, size_t psk_len,
+    const uint8_t *idr_body, size_t idr_len, uint8_t *auth)
+{
+	enum ike_prf prf = sa->suite.prf;
+	size_t oct_len = ike_auth_octets_len(prf, sa->init_resp_len,
+	    sa->ni_len);
+	uint8_t *oct;
+	int rc = -1;
+
+	if ((oct = malloc(oct_len)) == NULL)
+		return -1;
+	if (ike_auth_octets(prf, sa->keys.sk_pr, sa->keys.prf_len,
+	    sa->init_resp, sa->init_resp_len, sa->ni, sa->ni_len, idr_body,
+	    idr_len, oct, oct_len) == 0 &&
+	    ike_auth_psk(prf, psk, psk_len, oct, oct_len, auth) == 0)
+		rc = 0;
+	free(oct);
+	return rc;
+}
+
+/* The first Child SA; 0, or the error notify type (reason set). */
+static uint16_t
+child_decide(struct ike_sa *sa, const struct ike_msg *m,
+    struct ike_child *ch, struct ike_chosen *c, struct ike_out *out)
+{
+	const struct ike_payloads *pl = &m->pl;
+	const struct ike_sa_conf *conf = sa->conf;
+	struct ike_ts want;
+	uint32_t vip;
+
+	if (ike_proposal_select(conf->esp, conf->nesp, &pl->sa, IKE_DH_NONE,
+	    IKE_SELECT_NO_DH, c) != IKE_SELECT_OK || c->spi_size != 4) {
+		ike_sa_reason(out, "Child SA: no acceptable ESP proposal");
+		return IKE_N_NO_PROPOSAL_CHOSEN;
+	}
+	if (conf->pool != NULL) {
+		if (!(pl->have & IKE_HAVE_CP) ||
+		    pl->cp.type != IKE_CFG_REQUEST ||
+		    !has_attr(&pl->cp, IKE_CFG_INTERNAL_IP4_ADDRESS)) {
+			ike_sa_reason(out, "Child SA: no CFG_REQUEST for an "
+			    "IPv4 address");
+			return IKE_N_FAILED_CP_REQUIRED;
+		}
+		if (ike_pool_alloc(conf->pool, pl->idi.body.p,
+		    pl->idi.body.len, &vip) != 0) {
+			ike_sa_reason(out, "Child SA: address pool exhausted");
+			return IKE_N_INTERNAL_ADDRESS_FAILURE;
+		}
+		ch->vip = vip;
+	} else if (sa->remote.family == 4)
+		vip = load_be32(sa->remote.addr);
+	else {
+		ike_sa_reason(out, "Child SA: no pool and an IPv6 peer");
+		return IKE_N_TS_UNACCEPTABLE;
+	}
+	memset(&want, 0, sizeof(want));
+	want.type = IKE_TS_IPV4_ADDR_RANGE;
+	want.end_port = 0xffff;
+	store_be32(want.start, vip);
+	store_be32(want.end, vip);
+	if (!ts_pick(&pl->tsi, &want, &ch->tsi) ||
+	    !ts_pick(&pl->tsr, &conf->local_ts, &ch->tsr)) {
+		ike_sa_reason(out, "Child SA: traffic selectors do not "
+		    "overlap ours");
+		return IKE_N_TS_UNACCEPTABLE;
+	}
+	ch->spi_out = load_be32(c->spi);
+	if ((ch->spi_in = new_spi(conf)) == 0) {
+		ike_sa_reason(out, "Child SA: no inbound SPI");
+		return IKE_N_TEMPORARY_FAILURE;
+	}
+	ch->suite = c->suite;
+	ch->suite.prf = sa->suite.prf;
+	ch->suite.dh = IKE_DH_NONE;
+	ch->esn = c->has_esn && c->esn == IKE_ESN_YES;
+	/* §2.17: KEYMAT = prf+(SK_d, Ni | Nr). */
+	if (ike_child_keys_derive(sa->suite.prf, sa->keys.sk_d,
+	    sa->keys.prf_len, &ch->suite, NULL, 0, sa->ni, sa->ni_len,
+	    sa->nr, sa->nr_len, &ch->keys) != 0) {
+		ike_sa_reason(out, "Child SA: key derivation failed");
+		return IKE_N_TEMPORARY_FAILURE;
+	}
+	return 0;
+}
+
+enum ike_sa_result
+ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
+{
+	const struct ike_payloads *pl = &m->pl;
+	const struct ike_sa_conf *conf = sa->conf;
+	enum ike_sa_result res = IKE_SA_DROPPED;
+	uint8_t psk[IKE_SA_PSK_MAX], auth_data[AUTH_MAX];
+	uint8_t idr_body[4 + IKE_SA_ID_MAX], inner[IKE_SA_INNER_MAX];
+	uint8_t vip_b[4], dns_b[IKE_SA_DNS_MAX][4], spi_b[4];
+	struct ike_child ch;
+	struct ike_chosen c;
+	struct ike_sa_pl sa_pl;
+	struct ike_builder b;
+	struct ike_ts_pl tsi, tsr;
+	struct ike_notify n;
+	struct ike_auth auth;
+	struct ike_id idr;
+	struct ike_cp cp;
+	struct wr w;
+	size_t psk_len = 0, i;
+	uint16_t child_err = 0;
+	bool want_child;
+	int rc;
+
+	memset(&ch, 0, sizeof(ch));
+	/* Process. */
+	if (verify_peer(sa, m, out, psk, &psk_len) != 0) {
+		res = auth_failed(sa, m, out);
+		goto out;
+	}
+	/* Decide. */
+	want_child = (pl->have & (IKE_HAVE_SA | IKE_HAVE_TSI | IKE_HAVE_TSR))
+	    == (IKE_HAVE_SA | IKE_HAVE_TSI | IKE_HAVE_TSR);
+	if (want_child)
+		child_err = child_decide(sa, m, &ch, &c, out);
+	if (child_err != 0 && ch.vip != 0) {
+		ike_pool_release(conf->pool, ch.vip);
+		ch.vip = 0;
+	}
+	/* Build: IDr, AUTH, [CP], then SA, TSi, TSr or the child's error. */
+	if (conf->id_len > IKE_SA_ID_MAX) {
+		ike_sa_reason(out, "our ID is too long");
+		goto out;
+	}
+	idr_body[0] = conf->id_type;
+	memset(idr_body + 1, 0, 3);
+	memcpy(idr_body + 4, conf->id, conf->id_len);
+	if (our_auth(sa, psk, psk_len, idr_body, 4 + conf->id_len,
+	    auth_data) != 0) {
+		ike_sa_reason(out, "cannot compute our AUTH");
+		goto out;
+	}
+	memset(&idr, 0, sizeof(idr));
+	idr.type = conf->id_type;
+	idr.data.p = conf->id;
+	idr.data.len = conf->id_len;
+	auth.method = IKE_AUTH_SHARED_KEY_MIC;
+	auth.data.p = auth_data;
+	auth.data.len = ike_prf_len(sa->suite.prf);
+	w = wr_make(inner, sizeof(inner));
+	ike_build_inner_init(&b, &w);
+	rc = ike_build_id(&b, IKE_PL_IDR, &idr) | ike_build_auth(&b, &auth);
+	if (want_child && child_err == 0 && ch.vip != 0) {
+		memset(&cp, 0, sizeof(cp));
+		cp.type = IKE_CFG_REPLY;
+		store_be32(vip_b, ch.vip);
+		cp.attrs[cp.nattrs].type = IKE_CFG_INTERNAL_IP4_ADDRESS;
+		cp.attrs[cp.nattrs].value.p = vip_b;
+		cp.attrs[cp.nattrs++].value.len = 4;
+		for (i = 0; has_attr(&pl->cp, IKE_CFG_INTERNAL_IP4_DNS) &&
+		    i < conf->ndns && i < IKE_SA_DNS_MAX; i++) {
+			store_be32(dns_b[i], conf->dns[i]);
+			cp.attrs[cp.nattrs].type = IKE_CFG_INTERNAL_IP4_DNS;
+			cp.attrs[cp.nattrs].value.p = dns_b[i];
+			cp.attrs[cp.nattrs++].value.len = 4;
+		}
+		rc |= ike_build_cp(&b, &cp);
+	}
+	if (want_child && child_err == 0) {
+		store_be32(spi_b, ch.spi_in);
+		ike_proposal_response(&c, spi_b, 4, &sa_pl);
+		memset(&tsi, 0, sizeof(tsi));
+		memset(&tsr, 0, sizeof(tsr));
+		tsi.count = tsr.count = 1;
+		tsi.ts[0] = ch.tsi;
+		tsr.ts[0] = ch.tsr;
+		rc |= ike_build_sa(&b, &sa_pl) | ike_build_ts(&b, IKE_PL_TSI,
+		    &tsi) | ike_build_ts(&b, IKE_PL_TSR, &tsr);
+	} else if (child_err != 0) {
+		memset(&n, 0, sizeof(n));
+		n.type = child_err;
+		rc |= ike_build_notify(&b, &n);
+	}
+	if (rc != 0 || ike_build_finish(&b) != 0 ||
+	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0) {
+		ike_sa_reason(out, "cannot build the IKE_AUTH response");
+		goto out;
+	}
+	/* Commit. */
+	sa->peer_id_type = pl->idi.type;
+	memcpy(sa->peer_id, pl->idi.data.p, pl->idi.data.len);
+	sa->peer_id_len = pl->idi.data.len;
+	for (i = 0; i < pl->nnotify; i++)
+		if (pl->notify[i].type == IKE_N_INITIAL_CONTACT)
+			sa->initial_contact = true;
+	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
+	ike_sa_event(out, IKE_EV_IKE_UP, NULL);
+	if (want_child && child_err == 0) {
+		sa->child = ch;
+		sa->child_up = true;
+		sa->vip = ch.vip;
+		memset(&ch, 0, sizeof(ch));
+		ike_sa_event(out, IKE_EV_CHILD_UP, &sa->child);
+	}
+	res = IKE_SA_ANSWERED;
+out:
+	if (ch.vip != 0)
+		ike_pool_release(conf->pool, ch.vip);
+	ike_child_keys_cleanse(&ch.keys);
+	OPENSSL_cleanse(psk, sizeof(psk));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	return res;
+}

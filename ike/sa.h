@@ -1,0 +1,179 @@
+/*
+ * The IKEv2 responder (RFC 7296): one IKE SA and its first Child SA.
+ * Pure: messages in, messages out.  The caller owns the sockets or
+ * streams, strips the Non-ESP marker before ike_sa_handle() and adds it in
+ * front of the response; this module never opens a socket and never logs
+ * (out->reason carries the one line to log).
+ *
+ * Life of an SA, from the caller's side:
+ *
+ *   sa = ike_sa_new(&conf, &local, &remote, cookie ? IKE_SA_F_COOKIE : 0);
+ *   ike_sa_handle(sa, msg, len, now_ms, &out);    IKE_SA_INIT, then every
+ *                                                 request with its SPIs
+ *   send out.msg (out.len octets) if any; act on out.ev[0 .. out.nev)
+ *   after the first call, an SA that is still IKE_SA_IDLE holds no state
+ *   (COOKIE or INVALID_KE_PAYLOAD was sent): free it; index the others by
+ *   ike_sa_spi_r(); free an IKE_SA_DEAD one when it has lingered long
+ *   enough to answer retransmissions.
+ *   ike_sa_free(sa);                              wipes every key
+ *
+ * States: IDLE -> INIT_DONE (IKE_SA_INIT answered, keys computed) ->
+ * ESTABLISHED (IKE_AUTH succeeded) -> DEAD; DELETING is for a Delete we
+ * initiate (reserved: this responder initiates nothing yet).
+ */
+#ifndef IKETCP_IKE_SA_H
+#define IKETCP_IKE_SA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ike/codec.h"
+#include "ike/keys.h"
+#include "ike/proposal.h"
+
+struct ike_pool;
+struct ike_sa;
+
+enum {
+	IKE_SA_MSG_MAX		= 8192,	/* a request or response, octets */
+	IKE_SA_ID_MAX		= 255,	/* identification data, octets */
+	IKE_SA_PSK_MAX		= 256,	/* pre-shared key, octets */
+	IKE_SA_DNS_MAX		= 2,	/* INTERNAL_IP4_DNS servers */
+	IKE_SA_EVENTS_MAX	= 4,	/* events from one ike_sa_handle() */
+	IKE_SA_REASON_MAX	= 128,	/* out->reason, octets */
+	IKE_SA_COOKIE_SECRET	= 32	/* cookie secret, octets */
+};
+
+/* An address and port as the caller sees them; addr in network order. */
+struct ike_endpoint {
+	uint8_t		 family;	/* 4 or 6 */
+	uint8_t		 addr[16];	/* 4 octets used for IPv4 */
+	uint16_t	 port;
+};
+
+/*
+ * Finds the PSK for the initiator's identity (@id_type, @id / @id_len as
+ * in its IDi payload).  Writes at most @cap octets to @psk and sets
+ * *psk_len; returns 0, or -1 for an unknown identity.
+ */
+typedef int ike_psk_fn(void *arg, uint8_t id_type, const uint8_t *id,
+    size_t id_len, uint8_t *psk, size_t cap, size_t *psk_len);
+/* A fresh inbound ESP SPI; 0 is never used (asked again). */
+typedef uint32_t ike_spi_fn(void *arg);
+
+/* What the responder accepts; must outlive every SA that uses it. */
+struct ike_sa_conf {
+	const struct ike_prop *ike;	/* IKE proposals, best first */
+	size_t		 nike;
+	const struct ike_prop *esp;	/* ESP proposals, best first */
+	size_t		 nesp;
+	uint8_t		 id_type;	/* our IDr: enum ike_id_type */
+	const uint8_t	*id;
+	size_t		 id_len;
+	ike_psk_fn	*psk;
+	void		*psk_arg;
+	ike_spi_fn	*spi;		/* NULL: RAND_bytes */
+	void		*spi_arg;
+	struct ike_pool	*pool;		/* NULL: TSi is the peer's address */
+	uint32_t	 dns[IKE_SA_DNS_MAX];	/* host order */
+	size_t		 ndns;
+	struct ike_ts	 local_ts;	/* IPv4 range we offer as TSr */
+	uint8_t		 cookie_secret[IKE_SA_COOKIE_SECRET];
+	unsigned	 kex_flags;	/* enum ike_kex_flags */
+};
+
+enum ike_sa_state {
+	IKE_SA_IDLE,
+	IKE_SA_INIT_DONE,
+	IKE_SA_ESTABLISHED,
+	IKE_SA_DELETING,
+	IKE_SA_DEAD
+};
+
+enum ike_sa_flags {
+	IKE_SA_F_COOKIE	= 0x01	/* half-open over the threshold (§2.6) */
+};
+
+/* The negotiated Child SA; keys are ours to wipe. */
+struct ike_child {
+	uint32_t	 spi_in;	/* ours: the initiator sends with it */
+	uint32_t	 spi_out;	/* the initiator's: we send with it */
+	struct ike_suite suite;		/* encr, encr_bits, integ */
+	bool		 esn;
+	/* ei/ai: initiator to us (inbound); er/ar: us to initiator. */
+	struct ike_child_keys keys;
+	struct ike_ts	 tsi;		/* the initiator's side (virtual IP) */
+	struct ike_ts	 tsr;		/* our side */
+	uint32_t	 vip;		/* host order, 0 = none assigned */
+};
+
+enum ike_event_type {
+	IKE_EV_IKE_UP,		/* IKE SA authenticated */
+	IKE_EV_CHILD_UP,	/* install: inbound spi_in, outbound spi_out */
+	IKE_EV_CHILD_DOWN,	/* remove child (keys already wiped) */
+	IKE_EV_IKE_DOWN		/* IKE SA deleted by the peer */
+};
+
+struct ike_event {
+	enum ike_event_type type;
+	/* CHILD_*: valid until ike_sa_free() */
+	const struct ike_child *child;
+};
+
+enum ike_sa_result {
+	IKE_SA_ANSWERED,	/* processed; out->msg is the response */
+	IKE_SA_RETRANSMIT,	/* a retransmitted request: the same bytes */
+	IKE_SA_FRAGMENT,	/* a fragment was kept; nothing to send yet */
+	IKE_SA_DROPPED		/* ignored; out->reason says why */
+};
+
+struct ike_out {
+	const uint8_t	*msg;	/* response, owned by the SA: valid until */
+	size_t		 len;	/* the next ike_sa_handle() or ike_sa_free() */
+	size_t		 nev;
+	struct ike_event ev[IKE_SA_EVENTS_MAX];
+	/* Why a request failed or was dropped; "" when all went well. */
+	char		 reason[IKE_SA_REASON_MAX];
+};
+
+/*
+ * A responder SA for an IKE_SA_INIT from @remote to @local (the addresses
+ * go into the NAT_DETECTION hashes, the cookie and, without a pool, TSi).
+ * NULL when out of memory.
+ */
+struct ike_sa *ike_sa_new(const struct ike_sa_conf *conf,
+	    const struct ike_endpoint *local,
+	    const struct ike_endpoint *remote, unsigned flags);
+/* Wipes every key, releases the virtual IP, frees.  NULL is a no-op. */
+void	ike_sa_free(struct ike_sa *sa);
+
+/*
+ * One IKE message (without the Non-ESP marker, @len octets) from the
+ * initiator.  Fills @out; see enum ike_sa_result.
+ */
+enum ike_sa_result ike_sa_handle(struct ike_sa *sa, const uint8_t *msg,
+	    size_t len, uint64_t now_ms, struct ike_out *out);
+
+enum ike_sa_state ike_sa_state(const struct ike_sa *sa);
+const char *ike_sa_state_name(enum ike_sa_state state);
+uint64_t ike_sa_spi_i(const struct ike_sa *sa);
+/* Ours; 0 until IKE_SA_INIT is answered. */
+uint64_t ike_sa_spi_r(const struct ike_sa *sa);
+/* The negotiated IKE suite (valid from INIT_DONE). */
+const struct ike_suite *ike_sa_suite(const struct ike_sa *sa);
+/* When the last authentic request arrived (now_ms of that call). */
+uint64_t ike_sa_last_ms(const struct ike_sa *sa);
+/* The initiator's authenticated ID (valid from ESTABLISHED). */
+const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
+	    size_t *len);
+/*
+ * INITIAL_CONTACT came with IKE_AUTH (§2.4): the caller should delete
+ * other IKE SAs of the same peer ID.
+ */
+bool	ike_sa_initial_contact(const struct ike_sa *sa);
+/* NAT seen by NAT_DETECTION (§2.23): in front of the peer / of us. */
+bool	ike_sa_nat_remote(const struct ike_sa *sa);
+bool	ike_sa_nat_local(const struct ike_sa *sa);
+
+#endif /* IKETCP_IKE_SA_H */

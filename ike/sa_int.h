@@ -1,0 +1,91 @@
+/*
+ * Inside the responder: struct ike_sa and what sa.c gives the exchange
+ * handlers (exch_init.c, exch_auth.c, exch_info.c).  Not for other
+ * modules: they use ike/sa.h.
+ *
+ * Every handler follows one shape: process the request, decide, then
+ * build the response.  Results are computed into locals and committed to
+ * the SA at the end, once nothing can fail any more.
+ */
+#ifndef IKETCP_IKE_SA_INT_H
+#define IKETCP_IKE_SA_INT_H
+
+#include <stdarg.h>
+
+#include "ike/frag.h"
+#include "ike/sa.h"
+#include "ike/sk.h"
+
+enum {
+	IKE_SA_NONCE_LEN	= 32,	/* our Nr, octets */
+	IKE_SA_INNER_MAX	= 2048,	/* a protected response's plaintext */
+	IKE_SA_REASM_BYTES	= 16384	/* a fragmented request's plaintext */
+};
+
+struct ike_sa {
+	const struct ike_sa_conf *conf;
+	enum ike_sa_state state;
+	unsigned	 flags;		/* enum ike_sa_flags */
+	struct ike_endpoint local, remote;
+	uint64_t	 spi_i, spi_r;
+	struct ike_suite suite;
+	struct ike_keys	 keys;
+	struct ike_sk	 sk_in, sk_out;
+	uint8_t		 ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t		 ni_len, nr_len;
+	uint8_t		*init_req;	/* IKE_SA_INIT request, for AUTH */
+	size_t		 init_req_len;
+	uint8_t		*init_resp;	/* IKE_SA_INIT response, for AUTH */
+	size_t		 init_resp_len;
+	uint8_t		*resp;		/* last response (malloc) */
+	size_t		 resp_len;
+	bool		 have_resp;	/* resp answers request resp_msgid */
+	uint32_t	 resp_msgid;
+	uint32_t	 msgid_next;	/* the next request's message ID */
+	bool		 initial_contact;	/* in the IKE_AUTH request */
+	uint8_t		 peer_id_type;
+	uint8_t		 peer_id[IKE_SA_ID_MAX];
+	size_t		 peer_id_len;
+	uint32_t	 vip;		/* from the pool, host order; 0 none */
+	bool		 child_up;
+	struct ike_child child;
+	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
+	uint64_t	 last_ms;
+	bool		 nat_local, nat_remote;
+};
+
+/* Checks the transition against the state diagram; asserts on a bug. */
+void	ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to);
+
+/*
+ * Makes @buf (malloc, @len octets) the response to request @msgid and
+ * points out->msg at it.  Consumes @buf on every path.  @keep: remember it
+ * for retransmissions (false for the stateless IKE_SA_INIT answers).
+ */
+int	ike_sa_respond(struct ike_sa *sa, uint32_t msgid, bool keep,
+	    uint8_t *buf, size_t len, struct ike_out *out);
+/*
+ * Encrypts @inner (a payload chain starting with type @first) into an SK
+ * payload of a response to @req and responds with it (kept).
+ */
+int	ike_sa_respond_sk(struct ike_sa *sa, const struct ike_hdr *req,
+	    uint8_t first, const uint8_t *inner, size_t inner_len,
+	    struct ike_out *out);
+/* An unprotected IKE_SA_INIT answer with one notify; not kept. */
+int	ike_sa_respond_notify(struct ike_sa *sa, const struct ike_hdr *req,
+	    uint16_t type, const uint8_t *data, size_t data_len,
+	    struct ike_out *out);
+void	ike_sa_event(struct ike_out *out, enum ike_event_type type,
+	    const struct ike_child *child);
+void	ike_sa_reason(struct ike_out *out, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* The exchanges.  @m is the parsed request (inner chain for SK). */
+enum ike_sa_result ike_exch_init(struct ike_sa *sa, const uint8_t *msg,
+	    size_t len, const struct ike_msg *m, struct ike_out *out);
+enum ike_sa_result ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m,
+	    struct ike_out *out);
+enum ike_sa_result ike_exch_info(struct ike_sa *sa, const struct ike_msg *m,
+	    struct ike_out *out);
+
+#endif /* IKETCP_IKE_SA_INT_H */

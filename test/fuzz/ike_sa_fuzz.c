@@ -1,0 +1,106 @@
+/*
+ * The ike/ responder on arbitrary bytes: one or two messages (split by the
+ * first one's header Length) to a fresh SA, with and without the cookie
+ * flag; and the bytes as a proposal string.  A response must fit its
+ * bound and parse; nothing may crash, leak or trip a sanitizer.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "framing/wire.h"
+#include "ike/cp.h"
+#include "ike/proposal.h"
+#include "ike/sa.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct ike_prop ike[2], esp[2];
+static struct ike_sa_conf conf;
+static struct ike_msg m;
+static char str[512];
+
+static int
+psk(void *arg, uint8_t type, const uint8_t *id, size_t len, uint8_t *out,
+    size_t cap, size_t *out_len)
+{
+	(void)arg;
+	(void)type;
+	(void)id;
+	(void)len;
+	(void)cap;
+	memcpy(out, "fuzz", 4);
+	*out_len = 4;
+	return 0;
+}
+
+static void
+setup(void)
+{
+	char err[IKE_POOL_ERR_MAX];
+
+	if (conf.nike != 0)
+		return;
+	if (!ike_proposal_parse(IKE_PROTO_IKE, "aes256gcm16-prfsha384-x25519",
+	    &ike[0], err, sizeof(err)) ||
+	    !ike_proposal_parse(IKE_PROTO_IKE, "aes128-sha256-ecp256",
+	    &ike[1], err, sizeof(err)) ||
+	    !ike_proposal_parse(IKE_PROTO_ESP, "aes256gcm16", &esp[0], err,
+	    sizeof(err)) ||
+	    (conf.pool = ike_pool_new("10.9.0.0/24", err, sizeof(err))) ==
+	    NULL)
+		abort();
+	conf.ike = ike;
+	conf.nike = 2;
+	conf.esp = esp;
+	conf.nesp = 1;
+	conf.id_type = 2;
+	conf.id = (const uint8_t *)"fuzz.test";
+	conf.id_len = 9;
+	conf.psk = psk;
+	conf.local_ts.type = 7;
+	conf.local_ts.end_port = 0xffff;
+	memset(conf.local_ts.end, 0xff, 4);
+}
+
+static void
+one(const uint8_t *data, size_t size, unsigned flags)
+{
+	struct ike_endpoint a = { 4, { 192, 0, 2, 1 }, 4500 };
+	struct ike_endpoint b = { 4, { 192, 0, 2, 2 }, 4500 };
+	struct ike_sa *sa = ike_sa_new(&conf, &a, &b, flags);
+	struct ike_out out;
+	size_t first = size;
+
+	if (sa == NULL)
+		return;
+	if (size >= 28 && load_be32(data + 24) < size)
+		first = load_be32(data + 24);
+	(void)ike_sa_handle(sa, data, first, 1, &out);
+	if (out.len > IKE_SA_MSG_MAX ||
+	    (out.len > 0 && ike_msg_parse(out.msg, out.len, &m) !=
+	    IKE_PARSE_OK))
+		abort();
+	if (first < size)
+		(void)ike_sa_handle(sa, data + first, size - first, 2, &out);
+	ike_sa_free(sa);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ike_prop p;
+	char err[IKE_PROP_ERR_MAX];
+	size_t n = size < sizeof(str) - 1 ? size : sizeof(str) - 1;
+
+	setup();
+	one(data, size, 0);
+	one(data, size, IKE_SA_F_COOKIE);
+	memcpy(str, data, n);
+	str[n] = '\0';
+	(void)ike_proposal_parse(IKE_PROTO_IKE, str, &p, err, sizeof(err));
+	(void)ike_proposal_parse(IKE_PROTO_ESP, str, &p, err, sizeof(err));
+	if (ike_pool_used(conf.pool) != 0)
+		abort();		/* every SA gave its address back */
+	return 0;
+}
