@@ -14,56 +14,15 @@
 #include <criterion/criterion.h>
 
 #include "conf/conf.h"
+#include "test/unit/conf/helpers.h"
 
 TestSuite(connector);
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-struct capture {
-	int	pfd[2];
-	int	saved;
-	char	text[16384];
-};
-
-static void
-capture_start(struct capture *cap)
-{
-	fflush(stderr);
-	cr_assert_eq(pipe(cap->pfd), 0);
-	cr_assert_eq(fcntl(cap->pfd[0], F_SETFL, O_NONBLOCK), 0);
-	cap->saved = dup(STDERR_FILENO);
-	cr_assert_geq(cap->saved, 0);
-	cr_assert_geq(dup2(cap->pfd[1], STDERR_FILENO), 0);
-}
-
-static void
-capture_end(struct capture *cap)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	dup2(cap->saved, STDERR_FILENO);
-	close(cap->saved);
-	close(cap->pfd[1]);
-	n = read(cap->pfd[0], cap->text, sizeof(cap->text) - 1);
-	cap->text[n > 0 ? n : 0] = '\0';
-	close(cap->pfd[0]);
-	fputs(cap->text, stderr);
-}
 
 static struct conf *
 parse(const char *const *lines, size_t n, struct capture *cap)
 {
-	struct conf_parser p;
-	struct conf *c;
-
-	capture_start(cap);
-	cr_assert_eq(conf_init(&p, "t.conf"), 0);
-	for (size_t i = 0; i < n; i++)
-		conf_line(&p, lines[i]);
-	c = conf_finish(&p);
-	capture_end(cap);
-	return c;
+	return conf_test_parse(lines, n, NULL, cap);
 }
 
 /* Exactly one error, at @line, containing @what. */
