@@ -483,15 +483,21 @@ parse_write_buffer(struct conf_parser *p, const char *v)
 	return true;
 }
 
-static bool
-parse_ms(struct conf_parser *p, const char *key, const char *v, unsigned min,
-    unsigned *out)
+bool
+conf_key_ms(struct conf_parser *p, const char *key, const char *v,
+    unsigned min, unsigned *out)
 {
 	unsigned ms;
 
 	if (!conf_parse_duration_ms(v, &ms) || ms < min) {
-		conf_err(p, "bad %s \"%s\": want a duration%s such as 30s, "
-		    "500ms, 10m or 1h", key, v, min > 0 ? " above 0" : "");
+		if (min >= 1000)
+			conf_err(p, "bad %s \"%s\": want a duration of at "
+			    "least %us, such as 30s, 10m or 1h", key, v,
+			    min / 1000);
+		else
+			conf_err(p, "bad %s \"%s\": want a duration%s such as "
+			    "30s, 500ms, 10m or 1h", key, v,
+			    min > 0 ? " above 0" : "");
 		return false;
 	}
 	*out = ms;
@@ -501,19 +507,19 @@ parse_ms(struct conf_parser *p, const char *key, const char *v, unsigned min,
 static bool
 parse_idle_timeout(struct conf_parser *p, const char *v)
 {
-	return parse_ms(p, "idle-timeout", v, 0, &p->cur->idle_timeout_ms);
+	return conf_key_ms(p, "idle-timeout", v, 0, &p->cur->idle_timeout_ms);
 }
 
 static bool
 parse_linger(struct conf_parser *p, const char *v)
 {
-	return parse_ms(p, "linger", v, 0, &p->cur->linger_ms);
+	return conf_key_ms(p, "linger", v, 0, &p->cur->linger_ms);
 }
 
 static bool
 parse_handshake_timeout(struct conf_parser *p, const char *v)
 {
-	return parse_ms(p, "handshake-timeout", v, 1,
+	return conf_key_ms(p, "handshake-timeout", v, 1,
 	    &p->cur->handshake_timeout_ms);
 }
 

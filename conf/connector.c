@@ -132,46 +132,32 @@ parse_transport(struct conf_parser *p, struct conf_connector *cc,
 }
 
 static bool
-parse_ms(struct conf_parser *p, const char *key, const char *v, unsigned min,
-    unsigned *out)
-{
-	unsigned ms;
-
-	if (!conf_parse_duration_ms(v, &ms) || ms < min) {
-		conf_err(p, "bad %s \"%s\": want a duration%s such as 30s, "
-		    "500ms, 10m or 1h", key, v, min > 0 ? " above 0" : "");
-		return false;
-	}
-	*out = ms;
-	return true;
-}
-
-static bool
 parse_fallback_timeout(struct conf_parser *p, struct conf_connector *cc,
     const char *v)
 {
-	return parse_ms(p, "fallback-timeout", v, 1, &cc->fallback_timeout_ms);
+	return conf_key_ms(p, "fallback-timeout", v, 1,
+	    &cc->fallback_timeout_ms);
 }
 
 static bool
 parse_reconnect_min(struct conf_parser *p, struct conf_connector *cc,
     const char *v)
 {
-	return parse_ms(p, "reconnect-min", v, 1, &cc->reconnect_min_ms);
+	return conf_key_ms(p, "reconnect-min", v, 1, &cc->reconnect_min_ms);
 }
 
 static bool
 parse_reconnect_max(struct conf_parser *p, struct conf_connector *cc,
     const char *v)
 {
-	return parse_ms(p, "reconnect-max", v, 1, &cc->reconnect_max_ms);
+	return conf_key_ms(p, "reconnect-max", v, 1, &cc->reconnect_max_ms);
 }
 
 static bool
 parse_handshake_timeout(struct conf_parser *p, struct conf_connector *cc,
     const char *v)
 {
-	return parse_ms(p, "handshake-timeout", v, 1,
+	return conf_key_ms(p, "handshake-timeout", v, 1,
 	    &cc->handshake_timeout_ms);
 }
 
@@ -179,7 +165,7 @@ static bool
 parse_idle_timeout(struct conf_parser *p, struct conf_connector *cc,
     const char *v)
 {
-	return parse_ms(p, "idle-timeout", v, 1, &cc->idle_timeout_ms);
+	return conf_key_ms(p, "idle-timeout", v, 1, &cc->idle_timeout_ms);
 }
 
 static bool

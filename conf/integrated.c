@@ -281,39 +281,25 @@ parse_replay_window(struct conf_parser *p, struct conf_integrated *ci,
 }
 
 static bool
-parse_ms(struct conf_parser *p, const char *key, const char *v, unsigned min,
-    unsigned *out)
-{
-	unsigned ms;
-
-	if (!conf_parse_duration_ms(v, &ms) || ms < min) {
-		conf_err(p, "bad %s \"%s\": want a duration%s such as 30s, "
-		    "10m or 1h", key, v, min > 0 ? " of at least 1s" : "");
-		return false;
-	}
-	*out = ms;
-	return true;
-}
-
-static bool
 parse_dpd_delay(struct conf_parser *p, struct conf_integrated *ci,
     const char *v)
 {
-	return parse_ms(p, "dpd-delay", v, 0, &ci->dpd_delay_ms);
+	return conf_key_ms(p, "dpd-delay", v, 0, &ci->dpd_delay_ms);
 }
 
 static bool
 parse_ike_lifetime(struct conf_parser *p, struct conf_integrated *ci,
     const char *v)
 {
-	return parse_ms(p, "ike-lifetime", v, 1000, &ci->ike_lifetime_ms);
+	return conf_key_ms(p, "ike-lifetime", v, 1000, &ci->ike_lifetime_ms);
 }
 
 static bool
 parse_child_lifetime(struct conf_parser *p, struct conf_integrated *ci,
     const char *v)
 {
-	return parse_ms(p, "child-lifetime", v, 1000, &ci->child_lifetime_ms);
+	return conf_key_ms(p, "child-lifetime", v, 1000,
+	    &ci->child_lifetime_ms);
 }
 
 static bool

@@ -22,6 +22,10 @@ void	conf_err_at(struct conf_parser *p, unsigned line, const char *fmt, ...)
 	    LOG_PRINTF(3, 4);
 /* The same, at the current line. */
 void	conf_err(struct conf_parser *p, const char *fmt, ...) LOG_PRINTF(2, 3);
+/* A duration value of at least @min ms for @key; reports and returns
+ * false on bad text. */
+bool	conf_key_ms(struct conf_parser *p, const char *key, const char *v,
+	    unsigned min, unsigned *out);
 
 /* [relay] keys of the layers before the stream prefix (layers.c). */
 bool	conf_key_connect_allow(struct conf_parser *p, const char *v);
