@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Unmodified strongSwan initiator -> iketcpd connector (UDP 500/4500) ->
+# TCP stream -> iketcpd as the integrated server: it is the IKEv2
+# responder (PSK, virtual IP from its pool) and the ESP data plane on its
+# own TUN device.  The IKE SA comes up with an address from the pool and
+# pings from the initiator to the server's TUN address (the pool's first
+# address) come back through the tunnel.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_iketcpd
+SVC_ADDR=10.10.0.1	# the server's TUN address: the pool's first
+PSK=iketcp-integrated-test-psk
+
+ns_new C
+ns_new R
+link_add C "$CLIENT_ADDR/24" R "$RELAY_C_ADDR/24"
+ip -n "$(ns C)" addr add "$CN_ADDR/32" dev lo
+
+printf 'initiator.test : PSK "%s"\n' "$PSK" >"$T/ipsec.secrets"
+chmod 600 "$T/ipsec.secrets"
+cat >"$T/srv.conf" <<EOC
+[global]
+log-level = debug
+
+[integrated vpn]
+listen = $RELAY_C_ADDR:4500
+id = responder.test
+secrets = $T/ipsec.secrets
+ike-proposals = aes256gcm16-prfsha384-x25519
+esp-proposals = aes256gcm16
+pool = 10.10.0.0/24
+local-ts = 0.0.0.0/0
+tun = iketcp0
+EOC
+relay_start srv "$T/srv.conf" 4500 R
+grep -q "tun iketcp0 10.10.0.1/24" "$T/srv.log" || fail "no TUN set up"
+
+connector_up cn
+GW_PSK=$PSK initiator_start
+
+tunnel_up
+say "IKE_SA + CHILD_SA + virtual IP in $IKE_MS ms"
+sas=$(swanctl_ "$T/init" --list-sas 2>&1)
+grep -q "ESTABLISHED" <<<"$sas" || fail "IKE SA not ESTABLISHED: $sas"
+vip=$(grep -oE 'local .*\[initiator.test\]|10\.10\.0\.[0-9]+' <<<"$sas" |
+    grep -oE '10\.10\.0\.[0-9]+' | head -1)
+[ -n "$vip" ] || fail "no virtual IP from the pool: $sas"
+say "virtual IP $vip"
+wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
+
+ping_tunnel 10
+say "ping RTT through the tunnel: $PING_RTT ms"
+kill -USR1 "$RELAY_DPID"
+wait_log "$T/srv.log" "stats: integrated" 5 || fail "no stats"
+say "server: $(grep -o 'stats: integrated.*' "$T/srv.log" | tail -1)"
+ok
