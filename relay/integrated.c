@@ -204,7 +204,7 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 	struct ike_sa_conf *k = &sec->conf;
 	char err[IKE_POOL_ERR_MAX];
 	uint8_t plen;
-	uint32_t net, a;
+	uint32_t a;
 
 	snprintf(sec->name, sizeof(sec->name), "%s", cr->name);
 	sec->tun_fd = -1;
@@ -291,8 +291,7 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 	if (ike_pool_alloc(k->pool, (const uint8_t *)"\0iketcpd", 8,
 	    &sec->tun_addr) == -1)
 		return -1;
-	net = ike_pool_network(k->pool, &plen);
-	(void)net;
+	(void)ike_pool_network(k->pool, &plen);
 	a = htonl(sec->tun_addr);
 	if ((sec->tun_fd = esp_tun_open(ci->tun, sec->ifname)) == -1 ||
 	    esp_tun_add_addr(sec->ifname, 4, (const uint8_t *)&a, plen) ==
@@ -520,7 +519,8 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 		r->stats.ike_drop++;
 		return 0;
 	}
-	spi_i = be64toh(*(const uint64_t *)(const void *)p);
+	memcpy(&spi_i, p, sizeof(spi_i));
+	spi_i = be64toh(spi_i);
 	if (is->ike != NULL && ike_sa_spi_i(is->ike) != spi_i) {
 		r->stats.ike_drop++;
 		log_stream(st, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
@@ -599,9 +599,11 @@ esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 	struct relay *r = is->s->r;
 	struct esp_rx rx;
 	enum esp_result res;
+	uint32_t spi = 0;
 
-	if (is->in == NULL || n < ESP_HDR_LEN ||
-	    be32toh(*(const uint32_t *)(const void *)p) != is->in->spi) {
+	if (n >= ESP_HDR_LEN)
+		memcpy(&spi, p, sizeof(spi));
+	if (is->in == NULL || n < ESP_HDR_LEN || ntohl(spi) != is->in->spi) {
 		r->stats.esp_in_drop++;
 		return;
 	}
@@ -656,7 +658,6 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 		struct iovec iov;
 		bool ike = false;
 		uint32_t dst;
-		size_t off;
 		ssize_t n;
 
 		n = read(sec->tun_fd, pkt_buf, INTEG_PKT_MAX);
@@ -676,8 +677,6 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 			r->stats.esp_out_drop++;
 			continue;
 		}
-		off = esp_encap_offset(is->out);
-		(void)off;
 		wr = wr_make(out_buf, sizeof(out_buf));
 		if (esp_encap_len(is->out, (size_t)n) > is->s->max_message ||
 		    esp_encap(is->out, pkt_buf, (size_t)n, &wr) !=

@@ -4,7 +4,8 @@
 # responder (PSK, virtual IP from its pool) and the ESP data plane on its
 # own TUN device.  The IKE SA comes up with an address from the pool and
 # pings from the initiator to the server's TUN address (the pool's first
-# address) come back through the tunnel.
+# address) come back through the tunnel; the initiator's Delete ends the
+# server's session.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -51,6 +52,13 @@ wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
 
 ping_tunnel 10
 say "ping RTT through the tunnel: $PING_RTT ms"
+
+# The initiator deletes its IKE SA: the server answers and ends the session.
+swanctl_ "$T/init" --terminate --ike home --timeout 10 >"$T/term.log" 2>&1 ||
+    fail "terminate failed: $(cat "$T/term.log")"
+wait_log "$T/srv.log" "IKE_SA deleted" 5 || fail "server: IKE SA not deleted"
+wait_log "$T/srv.log" "closed \\(session closed\\)" 5 ||
+    fail "server: session not ended"
 kill -USR1 "$RELAY_DPID"
 wait_log "$T/srv.log" "stats: integrated" 5 || fail "no stats"
 say "server: $(grep -o 'stats: integrated.*' "$T/srv.log" | tail -1)"
