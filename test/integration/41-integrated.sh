@@ -5,7 +5,8 @@
 # own TUN device.  The IKE SA comes up with an address from the pool and
 # pings from the initiator to the server's TUN address (the pool's first
 # address) come back through the tunnel; the initiator's Delete ends the
-# server's session.
+# server's session.  In between, the stream is reset and the new one
+# re-attaches to the session.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -37,7 +38,7 @@ EOC
 relay_start srv "$T/srv.conf" 4500 R
 grep -q "tun iketcp0 10.10.0.1/24" "$T/srv.log" || fail "no TUN set up"
 
-connector_up cn
+connector_up cn reconnect-min=100ms reconnect-max=2s
 GW_PSK=$PSK initiator_start
 
 tunnel_up
@@ -52,6 +53,18 @@ wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
 
 ping_tunnel 10
 say "ping RTT through the tunnel: $PING_RTT ms"
+
+# RFC 9329 §6: the stream is killed; the connector reconnects and the
+# server re-attaches the new stream to the session by SPI.
+spis=$(ike_spis)
+ns_exec C ss -K dst "$RELAY_C_ADDR" dport = :4500 >/dev/null ||
+    fail "ss -K failed"
+wait_log "$T/cn.log" "stream 2 to .* up" 5 || fail "connector did not reconnect"
+ping_tunnel 5
+wait_log "$T/srv.log" "session re-attached" 5 ||
+    fail "server did not re-attach the new stream"
+[ "$(ike_spis)" = "$spis" ] || fail "IKE SA changed: $spis -> $(ike_spis)"
+say "re-attached after a reset; ping $PING_RTT ms"
 
 # The initiator deletes its IKE SA: the server answers and ends the session.
 swanctl_ "$T/init" --terminate --ike home --timeout 10 >"$T/term.log" 2>&1 ||
