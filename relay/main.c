@@ -20,6 +20,7 @@
 #include "conf/conf.h"
 #include "conf/secrets.h"
 #include "relay/connector.h"
+#include "relay/integrated.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/route.h"
@@ -42,16 +43,17 @@ relay_stats_log(const struct relay *r)
 	    r->stats.esp_full, r->stats.ike_full, r->stats.gw_nostream,
 	    r->stats.gw_bad, r->stats.udp_send_errors, r->stats.refused,
 	    r->stats.layer_refused);
+	if (r->integs != NULL)
+		log_info("stats: integrated: esp dropped inbound %llu, tun "
+		    "packets dropped %llu, ike dropped %llu",
+		    r->stats.esp_in_drop, r->stats.esp_out_drop,
+		    r->stats.ike_drop);
 }
 
 static struct relay relay;
 static const char *conf_path = "/etc/iketcpd.conf";
 
-/*
- * The integrated role is being built: -t checks its sections, including
- * each secrets file, but the daemon must not look as if it served them.
- * Returns -1 if a secrets file is bad.
- */
+/* -t checks each [integrated] section's secrets file; -1 if one is bad. */
 static int
 integrated_check(const struct conf *c)
 {
@@ -85,8 +87,8 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 {
 	struct conf *c = conf_load(conf_path);
 
-	if (c != NULL && conf_has_integrated(c)) {
-		log_warnx("%s: [integrated] sections are not served yet",
+	if (c != NULL && (conf_has_integrated(c) || relay.integs != NULL)) {
+		log_warnx("%s: [integrated] sections are read at start only",
 		    conf_path);
 		conf_unref(c);
 		c = NULL;
@@ -226,15 +228,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: configuration invalid\n", conf_path);
 		return 1;
 	}
-	if (integrated_check(c) == -1 || (!test && conf_has_integrated(c))) {
-		if (conf_has_integrated(c) && !test)
-			fprintf(stderr, "%s: [integrated] sections: the "
-			    "integrated role is being built and cannot run "
-			    "yet; iketcpd -t checks them, but the daemon "
-			    "refuses to start with one\n", conf_path);
-		else
-			fprintf(stderr, "%s: configuration invalid\n",
-			    conf_path);
+	if (integrated_check(c) == -1) {
+		fprintf(stderr, "%s: configuration invalid\n", conf_path);
 		route_res_free(&relay);
 		conf_unref(c);
 		return 1;
@@ -262,6 +257,8 @@ main(int argc, char *argv[])
 		fatalx("cannot open every listener");
 	if (connector_open_all(&relay, c) == -1)
 		fatalx("cannot open every connector socket");
+	if (integ_open_all(&relay, c) == -1)
+		fatalx("cannot set up every [integrated] section");
 	drop_privileges(c);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)
@@ -285,6 +282,7 @@ main(int argc, char *argv[])
 	connector_stats_log(&relay);
 	connector_close_all(&relay);
 	listener_close_all(&relay);
+	integ_close_all(&relay);
 	route_res_free(&relay);
 	conf_unref(relay.conf);
 	free(relay.cbuf);

@@ -50,6 +50,9 @@ struct relay_stats {
 	unsigned long long udp_send_errors;
 	unsigned long long refused;		/* connection limits */
 	unsigned long long layer_refused;	/* TLS/CONNECT/PROXY/prefix */
+	unsigned long long esp_in_drop;		/* integrated: ESP not decapsulated */
+	unsigned long long esp_out_drop;	/* integrated: TUN packets dropped */
+	unsigned long long ike_drop;		/* integrated: IKE dropped */
 };
 
 struct source {
@@ -79,12 +82,14 @@ struct listener {
 
 struct connector;
 struct route_res;
+struct integ_sec;
 
 struct relay {
 	struct ev_loop	*loop;
 	struct conf	*conf;			/* current; streams hold refs */
 	struct listener	*listeners;
 	struct connector *connectors;		/* relay/connector.c */
+	struct integ_sec *integs;		/* relay/integrated.c */
 	struct spi_entry *spis[SPI_BUCKETS];
 	struct source	*sources[SOURCE_BUCKETS];
 	unsigned long long next_stream_id;

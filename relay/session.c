@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "framing/encoder.h"
+#include "relay/integrated.h"
 #include "relay/log.h"
 #include "relay/session.h"
 #include "relay/stream.h"
@@ -214,6 +215,25 @@ session_linger_cb(EV_P_ ev_timer *w, int revents)
 }
 
 struct session *
+session_alloc(struct relay *r, const struct conf_relay *cr)
+{
+	struct session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("session");
+		return NULL;
+	}
+	s->id = ++r->next_session_id;
+	s->r = r;
+	s->fd = -1;
+	s->linger_ms = cr->linger_ms;
+	s->max_message = cr->max_message;
+	snprintf(s->section, sizeof(s->section), "%s", cr->name);
+	ev_timer_init(&s->linger, session_linger_cb, 0., 0.);
+	return s;
+}
+
+struct session *
 session_new(struct relay *r, const struct conf_relay *cr)
 {
 	struct session *s;
@@ -235,22 +255,15 @@ session_new(struct relay *r, const struct conf_relay *cr)
 		close(fd);
 		return NULL;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_warn("session");
+	if ((s = session_alloc(r, cr)) == NULL) {
 		close(fd);
 		return NULL;
 	}
-	s->id = ++r->next_session_id;
-	s->r = r;
 	s->fd = fd;
-	s->linger_ms = cr->linger_ms;
-	s->max_message = cr->max_message;
-	snprintf(s->section, sizeof(s->section), "%s", cr->name);
 	s->lport = ntohs(local.ss_family == AF_INET6 ?
 	    ((struct sockaddr_in6 *)&local)->sin6_port :
 	    ((struct sockaddr_in *)&local)->sin_port);
 	ev_io_init(&s->uio, session_udp_cb, fd, EV_READ);
-	ev_timer_init(&s->linger, session_linger_cb, 0., 0.);
 	ev_io_start(r->loop, &s->uio);
 	return s;
 }
@@ -286,9 +299,13 @@ session_free(struct session *s)
 		spi_unlink(s->r, &s->ike[i]);
 	for (size_t i = 0; i < SESSION_ESP_SPIS; i++)
 		spi_unlink(s->r, &s->esp[i]);
-	ev_io_stop(s->r->loop, &s->uio);
 	ev_timer_stop(s->r->loop, &s->linger);
-	close(s->fd);
+	if (s->integ != NULL)
+		integ_session_free(s);
+	else {
+		ev_io_stop(s->r->loop, &s->uio);
+		close(s->fd);
+	}
 	free(s);
 }
 

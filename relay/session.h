@@ -16,12 +16,14 @@
 #include "relay/relay.h"
 
 struct stream;
+struct integ_sess;
 
 struct session {
 	unsigned long long id;
 	struct relay	*r;
 	char		 section[CONF_NAME_MAX];
 	int		 fd;		/* connected UDP toward the gateway */
+	struct integ_sess *integ;	/* integrated backend, else NULL */
 	ev_io		 uio;
 	ev_timer	 linger;
 	unsigned	 linger_ms;
@@ -35,6 +37,8 @@ struct session {
 	unsigned	 ike_next, esp_next; /* ring replacement */
 };
 
+/* A session without a backend (integrated.c adds its own). */
+struct session *session_alloc(struct relay *r, const struct conf_relay *cr);
 struct session *session_new(struct relay *r, const struct conf_relay *cr);
 void	session_free(struct session *s);
 struct spi_entry *session_lookup(struct relay *r, uint64_t spi, bool esp);

@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "framing/encoder.h"
 #include "framing/prefix.h"
+#include "relay/integrated.h"
 #include "relay/layers.h"
 #include "relay/log.h"
 #include "relay/relay.h"
@@ -511,25 +512,40 @@ choose_session(struct stream *st, const struct msg_info *m)
 			return 0;
 		}
 	}
-	if ((s = session_new(r, st->cr)) == NULL)
+	if (st->cr->backend == CONF_BACKEND_INTEGRATED) {
+		if (m->kind != MSG_IKE ||
+		    (s = integ_session_new(r, st)) == NULL)
+			return -1;
+	} else if ((s = session_new(r, st->cr)) == NULL)
 		return -1;
 	st->state = STREAM_FRAMES;
 	ev_timer_stop(r->loop, &st->handshake);
 	session_attach(s, st);
-	log_stream(st, LOG_LEVEL_INFO, "session new, gateway %s",
-	    st->cr->gateway.text);
+	if (s->integ != NULL)
+		log_stream(st, LOG_LEVEL_INFO, "session %llu new, integrated",
+		    s->id);
+	else
+		log_stream(st, LOG_LEVEL_INFO, "session new, gateway %s",
+		    st->cr->gateway.text);
 	return 0;
 }
 
-/* Sends the messages gathered from this read to the gateway. */
-static void
+/* Sends the messages gathered from this read to the gateway (or to the
+ * integrated backend); -1 when that closed the stream. */
+static int
 flush(struct stream *st)
 {
 	struct relay *r = st->r;
+	size_t n = r->ntx;
 
-	if (r->ntx > 0 && st->sess != NULL)
-		session_send_batch(st->sess, r->tx, r->ntx);
 	r->ntx = 0;
+	if (n == 0 || st->sess == NULL)
+		return 0;
+	if (st->sess->integ == NULL) {
+		session_send_batch(st->sess, r->tx, n);
+		return 0;
+	}
+	return integ_input(st->sess, st, r->tx, n);
 }
 
 /* One message from the client; -1 when the stream was closed. */
@@ -545,7 +561,8 @@ on_message(struct stream *st, const uint8_t *p, size_t n)
 		st->r->stats.keepalives++;
 		return 0;
 	case MSG_INVALID:
-		flush(st);
+		if (flush(st) == -1)
+			return -1;
 		log_stream(st, LOG_LEVEL_INFO, "bad message of %zu bytes: %s",
 		    n, classify_strerror(m.err));
 		stream_close(st, "malformed message");
@@ -569,7 +586,7 @@ on_message(struct stream *st, const uint8_t *p, size_t n)
 	 * next partial frame may overwrite: flush before that can happen. */
 	st->r->tx[st->r->ntx++] = (struct iovec){ (void *)p, n };
 	if (st->r->ntx == RELAY_SEND_BATCH || p == st->dec.buf + FRAME_HDR_LEN)
-		flush(st);
+		return flush(st);
 	return 0;
 }
 
@@ -625,14 +642,16 @@ frames_input(struct stream *st, const uint8_t *p, size_t n)
 			}
 			continue;
 		case FRAME_NEED_MORE:
-			flush(st);
+			if (flush(st) == -1)
+				return -1;
 			if (!frame_dec_partial(&st->dec)) {
 				free(st->dec.buf);
 				st->dec.buf = NULL;
 			}
 			return 0;
 		case FRAME_ERROR:
-			flush(st);
+			if (flush(st) == -1)
+				return -1;
 			log_stream(st, LOG_LEVEL_INFO, "bad frame: %s (%zu)",
 			    frame_strerror(st->dec.err), st->dec.bad_len);
 			stream_close(st, "framing error");

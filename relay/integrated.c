@@ -1,0 +1,691 @@
+/*
+ * The integrated backend: iketcpd is the IKEv2 responder and the ESP data
+ * plane itself.  A session's IKE messages go to its IKE SA (ike/), whose
+ * responses are framed back with the Non-ESP marker; ESP goes through the
+ * Child SA's inbound esp_sa to the section's TUN device, and packets read
+ * from the TUN are routed by destination to the session owning that
+ * virtual IP, encapsulated and framed to its stream.  ike/ and esp/ never
+ * see a socket (DESIGN.md).
+ *
+ * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, the first Child SA,
+ * INFORMATIONAL (Delete), ESP.  Not yet: rekeying, certificates, DPD.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "conf/conf.h"
+#include "conf/secrets.h"
+#include "esp/esp.h"
+#include "esp/sa.h"
+#include "esp/tun.h"
+#include "framing/wire.h"
+#include "ike/cp.h"
+#include "ike/proposal.h"
+#include "ike/sa.h"
+#include "relay/integrated.h"
+#include "relay/log.h"
+#include "relay/relay.h"
+#include "relay/session.h"
+#include "relay/stream.h"
+
+enum {
+	INTEG_PROPS_MAX = 16,		/* proposals per list */
+	INTEG_VIP_BUCKETS = 1024,	/* power of two */
+	INTEG_TUN_BATCH = 64,		/* packets per TUN read callback */
+	INTEG_PKT_MAX = 65536,
+	INTEG_MARKER = 4,		/* Non-ESP marker */
+};
+
+/* One [integrated] section at run time. */
+struct integ_sec {
+	struct integ_sec *next;
+	struct relay	*r;
+	char		 name[CONF_NAME_MAX];
+	struct ike_prop	 ike[INTEG_PROPS_MAX], esp[INTEG_PROPS_MAX];
+	uint8_t		 id[64];	/* binary IPv4/IPv6 identity */
+	struct ike_sa_conf conf;
+	struct secrets	*secrets;
+	unsigned	 replay_window;
+	int		 tun_fd;
+	char		 ifname[ESP_TUN_NAME_MAX];
+	uint32_t	 tun_addr;	/* host order */
+	ev_io		 tio;
+	struct integ_sess *vips[INTEG_VIP_BUCKETS];
+};
+
+/* A session's backend state. */
+struct integ_sess {
+	struct integ_sess *vnext;	/* vips bucket chain */
+	struct session	*s;
+	struct integ_sec *sec;
+	struct ike_sa	*ike;
+	struct esp_sa	*in, *out;
+	uint32_t	 vip;		/* host order; 0 none */
+	struct ike_endpoint local, remote;
+	bool		 dead;		/* freed from the linger timer */
+};
+
+static uint8_t pkt_buf[INTEG_PKT_MAX + 64];
+static uint8_t out_buf[INTEG_PKT_MAX + 256];
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t
+vip_bucket(uint32_t vip)
+{
+	return (vip * 0x9e3779b1U) >> 22 & (INTEG_VIP_BUCKETS - 1);
+}
+
+static void
+vip_unlink(struct integ_sess *is)
+{
+	struct integ_sess **pp;
+
+	if (is->vip == 0)
+		return;
+	for (pp = &is->sec->vips[vip_bucket(is->vip)]; *pp != NULL;
+	    pp = &(*pp)->vnext)
+		if (*pp == is) {
+			*pp = is->vnext;
+			break;
+		}
+	is->vnext = NULL;
+	is->vip = 0;
+}
+
+static void
+vip_link(struct integ_sess *is, uint32_t vip)
+{
+	size_t b = vip_bucket(vip);
+
+	vip_unlink(is);
+	is->vip = vip;
+	is->vnext = is->sec->vips[b];
+	is->sec->vips[b] = is;
+}
+
+static struct integ_sess *
+vip_lookup(struct integ_sec *sec, uint32_t vip)
+{
+	struct integ_sess *is;
+
+	for (is = sec->vips[vip_bucket(vip)]; is != NULL; is = is->vnext)
+		if (is->vip == vip)
+			return is;
+	return NULL;
+}
+
+static int
+psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
+    uint8_t *psk, size_t cap, size_t *psk_len)
+{
+	struct integ_sec *sec = arg;
+	char text[SECRETS_ID_MAX + 1];
+	const uint8_t *k;
+	size_t n;
+
+	switch (id_type) {
+	case IKE_ID_FQDN:
+	case IKE_ID_RFC822_ADDR:
+		if (id_len == 0 || id_len > SECRETS_ID_MAX ||
+		    memchr(id, '\0', id_len) != NULL)
+			return -1;
+		memcpy(text, id, id_len);
+		text[id_len] = '\0';
+		break;
+	case IKE_ID_IPV4_ADDR:
+		if (id_len != 4 || inet_ntop(AF_INET, id, text,
+		    sizeof(text)) == NULL)
+			return -1;
+		break;
+	case IKE_ID_IPV6_ADDR:
+		if (id_len != 16 || inet_ntop(AF_INET6, id, text,
+		    sizeof(text)) == NULL)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if ((k = secrets_psk(sec->secrets, text, &n)) == NULL || n > cap)
+		return -1;
+	memcpy(psk, k, n);
+	*psk_len = n;
+	return 0;
+}
+
+static size_t
+parse_props(const char *sec, uint8_t proto, const char *text,
+    struct ike_prop *out)
+{
+	char list[CONF_PROPOSALS_MAX], err[IKE_PROP_ERR_MAX], *tok, *save;
+	size_t n = 0;
+
+	snprintf(list, sizeof(list), "%s", text);
+	for (tok = strtok_r(list, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		if (n == INTEG_PROPS_MAX) {
+			log_warnx("integrated %s: more than %d proposals", sec,
+			    INTEG_PROPS_MAX);
+			return 0;
+		}
+		if (!ike_proposal_parse(proto, tok, &out[n], err,
+		    sizeof(err))) {
+			log_warnx("integrated %s: proposal '%s': %s", sec, tok,
+			    err);
+			return 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+static void tun_read_cb(EV_P_ ev_io *w, int revents);
+
+static int
+sec_open(struct integ_sec *sec, const struct conf_relay *cr)
+{
+	const struct conf_integrated *ci = cr->integ;
+	struct ike_sa_conf *k = &sec->conf;
+	char err[IKE_POOL_ERR_MAX];
+	uint8_t plen;
+	uint32_t a;
+
+	snprintf(sec->name, sizeof(sec->name), "%s", cr->name);
+	sec->tun_fd = -1;
+	sec->replay_window = ci->replay_window;
+	if ((k->nike = parse_props(sec->name, IKE_PROTO_IKE,
+	    ci->ike_proposals, sec->ike)) == 0 ||
+	    (k->nesp = parse_props(sec->name, IKE_PROTO_ESP,
+	    ci->esp_proposals, sec->esp)) == 0)
+		return -1;
+	k->ike = sec->ike;
+	k->esp = sec->esp;
+	switch (ci->id_type) {
+	case CONF_ID_FQDN:
+	case CONF_ID_EMAIL:
+		k->id_type = ci->id_type == CONF_ID_FQDN ? IKE_ID_FQDN :
+		    IKE_ID_RFC822_ADDR;
+		k->id = (const uint8_t *)ci->id;
+		k->id_len = strlen(ci->id);
+		break;
+	case CONF_ID_IPV4:
+	case CONF_ID_IPV6:
+		k->id_type = ci->id_type == CONF_ID_IPV4 ? IKE_ID_IPV4_ADDR :
+		    IKE_ID_IPV6_ADDR;
+		if (inet_pton(ci->id_type == CONF_ID_IPV4 ? AF_INET : AF_INET6,
+		    ci->id, sec->id) != 1) {
+			log_warnx("integrated %s: bad id %s", sec->name,
+			    ci->id);
+			return -1;
+		}
+		k->id = sec->id;
+		k->id_len = ci->id_type == CONF_ID_IPV4 ? 4 : 16;
+		break;
+	default:
+		log_warnx("integrated %s: id %s: only fqdn, email, ipv4 and "
+		    "ipv6 identities are supported yet", sec->name, ci->id);
+		return -1;
+	}
+	if (ci->secrets[0] == '\0') {
+		log_warnx("integrated %s: secrets = is required (certificate "
+		    "authentication is not supported yet)", sec->name);
+		return -1;
+	}
+	if ((sec->secrets = secrets_load(ci->secrets)) == NULL)
+		return -1;
+	k->psk = psk_lookup;
+	k->psk_arg = sec;
+	if (ci->pool4.family != AF_INET) {
+		log_warnx("integrated %s: an IPv4 pool is required", sec->name);
+		return -1;
+	}
+	if ((k->pool = ike_pool_new(ci->pool4.text, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("integrated %s: pool %s: %s", sec->name,
+		    ci->pool4.text, err);
+		return -1;
+	}
+	for (size_t i = 0; i < ci->ndns && k->ndns < IKE_SA_DNS_MAX; i++)
+		if (ci->dns[i].family == AF_INET) {
+			memcpy(&a, ci->dns[i].addr, 4);
+			k->dns[k->ndns++] = ntohl(a);
+		}
+	k->local_ts.type = IKE_TS_IPV4_ADDR_RANGE;
+	k->local_ts.end_port = 0xffff;
+	memset(k->local_ts.end, 0xff, 4);
+	for (size_t i = 0; i < ci->nlocal_ts; i++) {
+		const struct conf_cidr *t = &ci->local_ts[i];
+		uint32_t lo, mask;
+
+		if (t->family != AF_INET)
+			continue;
+		memcpy(&lo, t->addr, 4);
+		mask = t->plen == 0 ? 0 : htonl(0xffffffffU << (32 - t->plen));
+		lo &= mask;
+		memcpy(k->local_ts.start, &lo, 4);
+		lo |= ~mask;
+		memcpy(k->local_ts.end, &lo, 4);
+		break;
+	}
+	if (getentropy(k->cookie_secret, sizeof(k->cookie_secret)) != 0) {
+		log_warn("getentropy");
+		return -1;
+	}
+	/* The TUN holds the pool's first address: ours, never a client's. */
+	if (ike_pool_alloc(k->pool, (const uint8_t *)"\0iketcpd", 8,
+	    &sec->tun_addr) == -1)
+		return -1;
+	(void)ike_pool_network(k->pool, &plen);
+	a = htonl(sec->tun_addr);
+	if ((sec->tun_fd = esp_tun_open(ci->tun, sec->ifname)) == -1 ||
+	    esp_tun_add_addr(sec->ifname, 4, (const uint8_t *)&a, plen) ==
+	    -1 || esp_tun_up(sec->ifname) == -1)
+		return -1;
+	ev_io_init(&sec->tio, tun_read_cb, sec->tun_fd, EV_READ);
+	ev_io_start(sec->r->loop, &sec->tio);
+	{
+		char t[INET_ADDRSTRLEN];
+
+		log_info("integrated %s: tun %s %s/%u, pool %s", sec->name,
+		    sec->ifname, inet_ntop(AF_INET, &a, t, sizeof(t)), plen,
+		    ci->pool4.text);
+	}
+	return 0;
+}
+
+static void
+sec_free(struct relay *r, struct integ_sec *sec)
+{
+	if (sec->tun_fd != -1) {
+		ev_io_stop(r->loop, &sec->tio);
+		close(sec->tun_fd);
+	}
+	ike_pool_free(sec->conf.pool);
+	secrets_free(sec->secrets);
+	OPENSSL_cleanse(sec, sizeof(*sec));
+	free(sec);
+}
+
+int
+integ_open_all(struct relay *r, const struct conf *c)
+{
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *cr = &c->relays[i];
+		struct integ_sec *sec;
+
+		if (cr->backend != CONF_BACKEND_INTEGRATED)
+			continue;
+		if ((sec = calloc(1, sizeof(*sec))) == NULL) {
+			log_warn("integrated");
+			return -1;
+		}
+		sec->r = r;
+		if (sec_open(sec, cr) == -1) {
+			sec_free(r, sec);
+			return -1;
+		}
+		sec->next = r->integs;
+		r->integs = sec;
+	}
+	return 0;
+}
+
+void
+integ_close_all(struct relay *r)
+{
+	struct integ_sec *sec;
+
+	while ((sec = r->integs) != NULL) {
+		r->integs = sec->next;
+		sec_free(r, sec);
+	}
+}
+
+static void
+endpoint_of(const struct sockaddr_storage *ss, struct ike_endpoint *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		e->family = 6;
+		memcpy(e->addr, &s6->sin6_addr, 16);
+		e->port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		e->family = 4;
+		memcpy(e->addr, &s4->sin_addr, 4);
+		e->port = ntohs(s4->sin_port);
+	}
+}
+
+struct session *
+integ_session_new(struct relay *r, struct stream *st)
+{
+	struct integ_sec *sec;
+	struct integ_sess *is;
+	struct session *s;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		if (strcmp(sec->name, st->cr->name) == 0)
+			break;
+	if (sec == NULL) {
+		log_warnx("integrated %s: not opened at start (sections are "
+		    "read at start only)", st->cr->name);
+		return NULL;
+	}
+	if ((is = calloc(1, sizeof(*is))) == NULL) {
+		log_warn("integrated session");
+		return NULL;
+	}
+	if ((s = session_alloc(r, st->cr)) == NULL) {
+		free(is);
+		return NULL;
+	}
+	is->s = s;
+	is->sec = sec;
+	endpoint_of(&st->laddr, &is->local);
+	endpoint_of(&st->peer, &is->remote);
+	s->integ = is;
+	return s;
+}
+
+static void
+child_down(struct integ_sess *is)
+{
+	vip_unlink(is);
+	esp_sa_free(is->in);
+	esp_sa_free(is->out);
+	is->in = is->out = NULL;
+}
+
+void
+integ_session_free(struct session *s)
+{
+	struct integ_sess *is = s->integ;
+
+	child_down(is);
+	ike_sa_free(is->ike);
+	free(is);
+	s->integ = NULL;
+}
+
+static void
+child_up(struct integ_sess *is, const struct ike_child *ch)
+{
+	struct esp_sa_params in, out;
+	struct esp_ts ts;
+	char t[INET_ADDRSTRLEN];
+	uint32_t a;
+
+	child_down(is);
+	memset(&ts, 0, sizeof(ts));
+	ts.family = 4;
+	ts.proto = ch->tsi.proto;
+	ts.port_lo = ch->tsi.start_port;
+	ts.port_hi = ch->tsi.end_port;
+	memcpy(ts.addr_lo, ch->tsi.start, 4);
+	memcpy(ts.addr_hi, ch->tsi.end, 4);
+	memset(&in, 0, sizeof(in));
+	in.spi = ch->spi_in;
+	in.dir = ESP_DIR_IN;
+	in.encr = ch->suite.encr;
+	in.encr_bits = ch->suite.encr_bits;
+	in.integ = ch->suite.integ;
+	in.esn = ch->esn;
+	in.replay_window = is->sec->replay_window;
+	in.ts = &ts;
+	in.nts = 1;
+	out = in;
+	out.spi = ch->spi_out;
+	out.dir = ESP_DIR_OUT;
+	out.ts = NULL;
+	out.nts = 0;
+	out.replay_window = 0;
+	in.ekey = ch->keys.ei;
+	out.ekey = ch->keys.er;
+	in.ekey_len = out.ekey_len = ch->keys.encr_len;
+	if (ch->keys.integ_len > 0) {
+		in.akey = ch->keys.ai;
+		out.akey = ch->keys.ar;
+		in.akey_len = out.akey_len = ch->keys.integ_len;
+	}
+	if ((is->in = esp_sa_new(&in)) == NULL ||
+	    (is->out = esp_sa_new(&out)) == NULL) {
+		child_down(is);
+		log_warnx("session %llu: Child SA %08x/%08x not installed",
+		    is->s->id, ch->spi_in, ch->spi_out);
+		return;
+	}
+	if (ch->vip != 0 && vip_lookup(is->sec, ch->vip) == NULL)
+		vip_link(is, ch->vip);
+	else if (ch->vip == 0 && ch->tsi.start[0] != 0 &&
+	    memcmp(ch->tsi.start, ch->tsi.end, 4) == 0) {
+		memcpy(&a, ch->tsi.start, 4);
+		if (vip_lookup(is->sec, ntohl(a)) == NULL)
+			vip_link(is, ntohl(a));
+	}
+	a = htonl(is->vip);
+	log_info("integrated %s: session %llu: CHILD_SA up, spi in %08x out "
+	    "%08x, virtual IP %s", is->sec->name, is->s->id, ch->spi_in,
+	    ch->spi_out, inet_ntop(AF_INET, &a, t, sizeof(t)));
+}
+
+/* The session ends after its last response had a moment to leave. */
+static void
+session_end(struct integ_sess *is)
+{
+	struct session *s = is->s;
+
+	is->dead = true;
+	child_down(is);
+	ev_timer_stop(s->r->loop, &s->linger);
+	ev_timer_set(&s->linger, 0.5, 0.);
+	ev_timer_start(s->r->loop, &s->linger);
+}
+
+static int
+ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
+    size_t n)
+{
+	struct relay *r = is->s->r;
+	static uint8_t reply[INTEG_MARKER + IKE_SA_MSG_MAX];
+	struct ike_out out;
+	enum ike_sa_result res;
+	struct iovec iov;
+	bool ike = true, tentative = st != is->s->owner;
+	uint64_t spi_i;
+
+	p += INTEG_MARKER;
+	n -= INTEG_MARKER;
+	if (n < 28) {
+		r->stats.ike_drop++;
+		return 0;
+	}
+	memcpy(&spi_i, p, sizeof(spi_i));
+	spi_i = be64toh(spi_i);
+	if (is->ike != NULL && ike_sa_spi_i(is->ike) != spi_i) {
+		r->stats.ike_drop++;
+		log_stream(st, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
+		    "session's", (unsigned long long)spi_i);
+		return 0;
+	}
+	if (is->ike == NULL) {
+		if (tentative) {
+			r->stats.ike_drop++;
+			return 0;
+		}
+		is->ike = ike_sa_new(&is->sec->conf, &is->local, &is->remote,
+		    is->sec->conf.pool != NULL &&
+		    st->cr->integ->cookie_threshold == 0 ? IKE_SA_F_COOKIE :
+		    0);
+		if (is->ike == NULL) {
+			log_warnx("IKE SA: out of memory");
+			return 0;
+		}
+	}
+	res = ike_sa_handle(is->ike, p, n, now_ms(), &out);
+	if (out.reason[0] != '\0')
+		log_stream(st, res == IKE_SA_DROPPED ? LOG_LEVEL_INFO :
+		    LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
+	if (res == IKE_SA_DROPPED)
+		r->stats.ike_drop++;
+	for (size_t i = 0; i < out.nev; i++) {
+		switch (out.ev[i].type) {
+		case IKE_EV_IKE_UP:
+			log_stream(st, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
+			    "established",
+			    (unsigned long long)ike_sa_spi_i(is->ike),
+			    (unsigned long long)ike_sa_spi_r(is->ike));
+			break;
+		case IKE_EV_CHILD_UP:
+			child_up(is, out.ev[i].child);
+			break;
+		case IKE_EV_CHILD_DOWN:
+			log_stream(st, LOG_LEVEL_INFO, "CHILD_SA deleted");
+			child_down(is);
+			break;
+		case IKE_EV_IKE_DOWN:
+			log_stream(st, LOG_LEVEL_INFO, "IKE_SA deleted");
+			break;
+		}
+	}
+	if (out.len > 0 && out.len <= IKE_SA_MSG_MAX) {
+		memset(reply, 0, INTEG_MARKER);
+		memcpy(reply + INTEG_MARKER, out.msg, out.len);
+		iov.iov_base = reply;
+		iov.iov_len = INTEG_MARKER + out.len;
+		if (stream_send(st, &iov, &ike, 1) == -1)
+			return -1;
+	}
+	if (tentative && res == IKE_SA_ANSWERED)
+		stream_promote(st);
+	switch (ike_sa_state(is->ike)) {
+	case IKE_SA_IDLE:
+		/* COOKIE or INVALID_KE_PAYLOAD sent: no state kept. */
+		ike_sa_free(is->ike);
+		is->ike = NULL;
+		break;
+	case IKE_SA_DEAD:
+		if (!is->dead)
+			session_end(is);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void
+esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
+{
+	struct relay *r = is->s->r;
+	struct esp_rx rx;
+	enum esp_result res;
+	uint32_t spi = 0;
+
+	if (n >= ESP_HDR_LEN)
+		memcpy(&spi, p, sizeof(spi));
+	if (is->in == NULL || n < ESP_HDR_LEN || ntohl(spi) != is->in->spi) {
+		r->stats.esp_in_drop++;
+		return;
+	}
+	res = esp_decap(is->in, p, n, pkt_buf, sizeof(pkt_buf), &rx);
+	if (res != ESP_OK) {
+		r->stats.esp_in_drop++;
+		log_debug("session %llu: ESP dropped: %s", is->s->id,
+		    esp_result_name(res));
+		return;
+	}
+	if (write(is->sec->tun_fd, rx.inner, rx.len) == -1) {
+		r->stats.esp_in_drop++;
+		log_debug("write to %s: %s", is->sec->ifname, strerror(errno));
+	}
+}
+
+int
+integ_input(struct session *s, struct stream *st, const struct iovec *msgs,
+    size_t n)
+{
+	struct integ_sess *is = s->integ;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = msgs[i].iov_base;
+		size_t len = msgs[i].iov_len;
+
+		if (is->dead)
+			return 0;
+		if (len >= INTEG_MARKER && memcmp(p, "\0\0\0\0", 4) == 0) {
+			if (ike_input(is, st, p, len) == -1)
+				return -1;
+			if (st->sess != s)
+				return 0;	/* replaced or closed */
+		} else if (st == s->owner)
+			esp_input(is, p, len);
+		else
+			s->r->stats.esp_in_drop++;
+	}
+	return 0;
+}
+
+/* TUN -> the session owning the destination -> ESP -> its stream. */
+static void
+tun_read_cb(EV_P_ ev_io *w, int revents)
+{
+	struct integ_sec *sec = container_of(w, struct integ_sec, tio);
+	struct relay *r = sec->r;
+
+	for (int k = 0; k < INTEG_TUN_BATCH; k++) {
+		struct integ_sess *is;
+		struct wr wr;
+		struct iovec iov;
+		bool ike = false;
+		uint32_t dst;
+		ssize_t n;
+
+		n = read(sec->tun_fd, pkt_buf, INTEG_PKT_MAX);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("read %s", sec->ifname);
+			return;
+		}
+		if (n < 20 || (pkt_buf[0] >> 4) != 4) {
+			r->stats.esp_out_drop++;
+			continue;
+		}
+		memcpy(&dst, pkt_buf + 16, 4);
+		is = vip_lookup(sec, ntohl(dst));
+		if (is == NULL || is->out == NULL || is->s->owner == NULL) {
+			r->stats.esp_out_drop++;
+			continue;
+		}
+		wr = wr_make(out_buf, sizeof(out_buf));
+		if (esp_encap_len(is->out, (size_t)n) > is->s->max_message ||
+		    esp_encap(is->out, pkt_buf, (size_t)n, &wr) !=
+		    ESP_ENCAP_OK) {
+			r->stats.esp_out_drop++;
+			continue;
+		}
+		iov.iov_base = out_buf;
+		iov.iov_len = wr.len;
+		(void)stream_send(is->s->owner, &iov, &ike, 1);
+	}
+}

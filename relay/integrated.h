@@ -1,0 +1,31 @@
+/*
+ * The integrated backend (DESIGN.md): a session's messages go to an IKE SA
+ * (ike/) and its Child SA's ESP SAs (esp/) instead of a UDP socket; inner
+ * packets go to and come from one TUN device per [integrated] section.
+ */
+#ifndef IKETCP_RELAY_INTEGRATED_H
+#define IKETCP_RELAY_INTEGRATED_H
+
+#include <sys/uio.h>
+
+#include <stddef.h>
+
+struct relay;
+struct conf;
+struct session;
+struct stream;
+
+/* Opens every section's TUN, pool, secrets and proposals (as root);
+ * -1 (logged) on any failure. */
+int	integ_open_all(struct relay *r, const struct conf *c);
+void	integ_close_all(struct relay *r);
+/* A new session for @st's integrated section; NULL (logged) on failure. */
+struct session *integ_session_new(struct relay *r, struct stream *st);
+/* The session's backend state; called by session_free(). */
+void	integ_session_free(struct session *s);
+/* @n client messages from @st (the owner or a tentative stream); -1 when
+ * @st was closed. */
+int	integ_input(struct session *s, struct stream *st,
+	    const struct iovec *msgs, size_t n);
+
+#endif /* IKETCP_RELAY_INTEGRATED_H */

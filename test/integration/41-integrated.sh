@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Unmodified strongSwan initiator -> iketcpd connector (UDP 500/4500) ->
+# TCP stream -> iketcpd as the integrated server: it is the IKEv2
+# responder (PSK, virtual IP from its pool) and the ESP data plane on its
+# own TUN device.  The IKE SA comes up with an address from the pool and
+# pings from the initiator to the server's TUN address (the pool's first
+# address) come back through the tunnel; the initiator's Delete ends the
+# server's session.  In between, the stream is reset and the new one
+# re-attaches to the session.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_iketcpd
+SVC_ADDR=10.10.0.1	# the server's TUN address: the pool's first
+PSK=iketcp-integrated-test-psk
+
+ns_new C
+ns_new R
+link_add C "$CLIENT_ADDR/24" R "$RELAY_C_ADDR/24"
+ip -n "$(ns C)" addr add "$CN_ADDR/32" dev lo
+
+printf 'initiator.test : PSK "%s"\n' "$PSK" >"$T/ipsec.secrets"
+chmod 600 "$T/ipsec.secrets"
+cat >"$T/srv.conf" <<EOC
+[global]
+log-level = debug
+
+[integrated vpn]
+listen = $RELAY_C_ADDR:4500
+id = responder.test
+secrets = $T/ipsec.secrets
+ike-proposals = aes256gcm16-prfsha384-x25519
+esp-proposals = aes256gcm16
+pool = 10.10.0.0/24
+local-ts = 0.0.0.0/0
+tun = iketcp0
+EOC
+relay_start srv "$T/srv.conf" 4500 R
+grep -q "tun iketcp0 10.10.0.1/24" "$T/srv.log" || fail "no TUN set up"
+
+connector_up cn reconnect-min=100ms reconnect-max=2s
+GW_PSK=$PSK initiator_start
+
+tunnel_up
+say "IKE_SA + CHILD_SA + virtual IP in $IKE_MS ms"
+sas=$(swanctl_ "$T/init" --list-sas 2>&1)
+grep -q "ESTABLISHED" <<<"$sas" || fail "IKE SA not ESTABLISHED: $sas"
+vip=$(grep -oE 'local .*\[initiator.test\]|10\.10\.0\.[0-9]+' <<<"$sas" |
+    grep -oE '10\.10\.0\.[0-9]+' | head -1)
+[ -n "$vip" ] || fail "no virtual IP from the pool: $sas"
+say "virtual IP $vip"
+wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
+
+ping_tunnel 10
+say "ping RTT through the tunnel: $PING_RTT ms"
+
+# RFC 9329 §6: the stream is killed; the connector reconnects and the
+# server re-attaches the new stream to the session by SPI.
+spis=$(ike_spis)
+ns_exec C ss -K dst "$RELAY_C_ADDR" dport = :4500 >/dev/null ||
+    fail "ss -K failed"
+wait_log "$T/cn.log" "stream 2 to .* up" 5 || fail "connector did not reconnect"
+ping_tunnel 5
+wait_log "$T/srv.log" "session re-attached" 5 ||
+    fail "server did not re-attach the new stream"
+[ "$(ike_spis)" = "$spis" ] || fail "IKE SA changed: $spis -> $(ike_spis)"
+say "re-attached after a reset; ping $PING_RTT ms"
+
+# The initiator deletes its IKE SA: the server answers and ends the session.
+swanctl_ "$T/init" --terminate --ike home --timeout 10 >"$T/term.log" 2>&1 ||
+    fail "terminate failed: $(cat "$T/term.log")"
+wait_log "$T/srv.log" "IKE_SA deleted" 5 || fail "server: IKE SA not deleted"
+wait_log "$T/srv.log" "closed \\(session closed\\)" 5 ||
+    fail "server: session not ended"
+kill -USR1 "$RELAY_DPID"
+wait_log "$T/srv.log" "stats: integrated" 5 || fail "no stats"
+say "server: $(grep -o 'stats: integrated.*' "$T/srv.log" | tail -1)"
+ok
