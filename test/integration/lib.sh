@@ -687,14 +687,15 @@ connector_up()
 	shift
 	need_iketcpd
 	connector_conf "$T/$name.conf" "$@"
-	bg "$name" "$IKT_LIFE" ip netns exec "$(ns C)" "$IKETCPD" -d \
+	bg "$name" "$IKT_LIFE" ip netns exec "$(ns "${CN_NS:-C}")" "$IKETCPD" -d \
 	    -f "$T/$name.conf"
 	CN_PID=$BG_PID
 	IKT_RELAYS+=("$CN_PID")
 	# shellcheck disable=SC2034  # used by the tests
 	CN_DPID=$(child_of "$CN_PID") || CN_DPID=
 	for i in $(seq 100); do
-		ns_exec C ss -Hlun "sport = :4500" 2>/dev/null | grep -q . &&
+		ns_exec "${CN_NS:-C}" ss -Hlun "sport = :4500" 2>/dev/null |
+		    grep -q . &&
 		    return 0
 		sleep 0.1
 	done
@@ -716,10 +717,13 @@ relay_for_connector()
 # is $CN_ADDR.  Its own IKE ports are 510/4510 so that the connector can
 # have 500/4500; it still sends to 500 first and floats to 4500.  Its
 # directory is $T/init.  INIT_CHARON_EXTRA: strongswan.conf lines;
-# INIT_CONN_EXTRA: swanctl.conf lines in the connection.
+# INIT_CONN_EXTRA: swanctl.conf lines in the connection.  INIT_PROPOSALS,
+# INIT_ESP: its IKE and ESP proposals.  INIT_NS (C), INIT_DIR ($T/init),
+# INIT_ADDR ($CLIENT_ADDR): another namespace, directory and address, for
+# several initiators.
 initiator_start()
 {
-	local d=$T/init
+	local d=${INIT_DIR:-$T/init}
 	swan_conf "$d" "	port = 510
 	port_nat_t = 4510
 	${INIT_CHARON_EXTRA:-}"
@@ -727,9 +731,9 @@ initiator_start()
 connections {
 	home {
 		version = 2
-		local_addrs = $CLIENT_ADDR
+		local_addrs = ${INIT_ADDR:-$CLIENT_ADDR}
 		remote_addrs = $CN_ADDR
-		proposals = aes256gcm16-prfsha384-x25519
+		proposals = ${INIT_PROPOSALS:-aes256gcm16-prfsha384-x25519}
 		vips = 0.0.0.0
 		send_certreq = no
 		local {
@@ -743,7 +747,7 @@ connections {
 		children {
 			net {
 				remote_ts = $SVC_ADDR/32
-				esp_proposals = aes256gcm16
+				esp_proposals = ${INIT_ESP:-aes256gcm16}
 			}
 		}
 ${INIT_CONN_EXTRA:-}
@@ -757,7 +761,7 @@ secrets {
 	}
 }
 EOF2
-	swan_start init C "$d"
+	swan_start "$(basename "$d")" "${INIT_NS:-C}" "$d"
 }
 
 # tunnel_up: initiate the initiator's Child SA; sets IKE_MS (how long the
@@ -766,7 +770,7 @@ tunnel_up()
 {
 	local t0 t1
 	t0=$(date +%s%N)
-	swanctl_ "$T/init" --initiate --child net --timeout 30 \
+	swanctl_ "${INIT_DIR:-$T/init}" --initiate --child net --timeout 30 \
 	    >"$T/initiate.log" 2>&1 || fail "initiate failed"
 	t1=$(date +%s%N)
 	IKE_MS=$(( (t1 - t0) / 1000000 ))
@@ -782,31 +786,31 @@ ike_spis()
 	    sed 's/initiator-spi=//; s/ responder-spi=/_/'
 }
 
-# ping_tunnel COUNT: pings $SVC_ADDR from C through the tunnel; sets
-# PING_RTT (average, ms) and fails when any is lost.
+# ping_tunnel COUNT: pings $SVC_ADDR from C (PING_NS) through the tunnel;
+# sets PING_RTT (average, ms) and fails when any is lost.
 ping_tunnel()
 {
-	local out
+	local out C=${PING_NS:-C}
 	# Warm-up, losses allowed: right after the CHILD_SA is up the
 	# initiator still updates its addresses (MOBIKE, on its virtual IP)
 	# and has been seen to lose one echo in that moment under load.
-	ns_exec C ping -n -c 3 -i 0.2 -W 1 "$SVC_ADDR" >/dev/null 2>&1 || true
-	out=$(ns_exec C ping -n -c "$1" -i 0.2 -W 2 "$SVC_ADDR" 2>&1) ||
+	ns_exec "$C" ping -n -c 3 -i 0.2 -W 1 "$SVC_ADDR" >/dev/null 2>&1 || true
+	out=$(ns_exec "$C" ping -n -c "$1" -i 0.2 -W 2 "$SVC_ADDR" 2>&1) ||
 	    fail "ping through the tunnel: $out"
 	grep -q " 0% packet loss" <<<"$out" || fail "ping lost packets: $out"
 	PING_RTT=$(sed -nE 's|.*= [0-9.]+/([0-9.]+)/.*|\1|p' <<<"$out")
 }
 
 # web_start: a 10 MB file served over HTTP by python3 on $SVC_ADDR:8080 in
-# G; its SHA-256 in WEB_SUM.
+# G (WEB_NS); its SHA-256 in WEB_SUM.
 web_start()
 {
 	mkdir -p "$T/www"
 	head -c $((10 * 1024 * 1024)) /dev/urandom >"$T/www/blob"
 	WEB_SUM=$(sha256sum "$T/www/blob" | cut -d' ' -f1)
-	bg web "$IKT_LIFE" ip netns exec "$(ns G)" "$IKT_PY" -m http.server \
-	    --bind "$SVC_ADDR" --directory "$T/www" 8080
-	wait_tcp_listen G 8080 10 || fail "web server did not start"
+	bg web "$IKT_LIFE" ip netns exec "$(ns "${WEB_NS:-G}")" "$IKT_PY" \
+	    -m http.server --bind "$SVC_ADDR" --directory "$T/www" 8080
+	wait_tcp_listen "${WEB_NS:-G}" 8080 10 || fail "web server did not start"
 }
 
 # fetch_bg [CURL ARGS...]: curl in C fetches the blob in the background
@@ -870,4 +874,75 @@ cn_stats()
 		sleep 0.1
 	done
 	grep -E "session [0-9]+: stats" "$T/cn.log" | tail -n 1
+}
+
+# --- integrated server: strongSwan -> connector -> integrated iketcpd -----
+
+# integ_topo: namespaces C (the initiator and its connector, as in
+# topo_connector) and R (iketcpd as the integrated server on
+# 198.51.100.2:4500); no gateway.  SVC_ADDR becomes the server's TUN
+# address (the pool's first).
+integ_topo()
+{
+	need_root
+	need_iketcpd
+	SVC_ADDR=10.10.0.1
+	ns_new C
+	ns_new R
+	link_add C "$CLIENT_ADDR/24" R "$RELAY_C_ADDR/24"
+	ip -n "$(ns C)" addr add "$CN_ADDR/32" dev lo
+}
+
+# integ_server_up NAME [KEY=VALUE...]: the integrated server in R, its
+# configuration in $T/NAME.conf ([integrated vpn], more keys as given),
+# the secrets file $T/ipsec.secrets: INTEG_SECRETS when set, else
+# initiator.test with GW_PSK.  INTEG_PROPOSALS, INTEG_ESP: its proposals.
+# INTEG_LISTEN: listen addresses (198.51.100.2:4500).
+integ_server_up()
+{
+	local name=$1 kv l
+	shift
+	if [ -n "${INTEG_SECRETS:-}" ]; then
+		printf '%s\n' "$INTEG_SECRETS" >"$T/ipsec.secrets"
+	else
+		printf 'initiator.test : PSK "%s"\n' \
+		    "${GW_PSK:-iketcp-integration-test-psk}" >"$T/ipsec.secrets"
+	fi
+	chmod 600 "$T/ipsec.secrets"
+	{
+		printf '[global]\nlog-level = debug\n\n[integrated vpn]\n'
+		for l in ${INTEG_LISTEN:-$RELAY_C_ADDR:4500}; do
+			printf 'listen = %s\n' "$l"
+		done
+		cat <<EOC
+id = responder.test
+secrets = $T/ipsec.secrets
+ike-proposals = ${INTEG_PROPOSALS:-aes256gcm16-prfsha384-x25519}
+esp-proposals = ${INTEG_ESP:-aes256gcm16}
+pool = 10.10.0.0/24
+local-ts = 0.0.0.0/0
+tun = iketcp0
+EOC
+		for kv in "$@"; do
+			printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
+		done
+	} >"$T/$name.conf"
+	relay_start "$name" "$T/$name.conf" 4500 R
+	grep -q "tun iketcp0 10.10.0.1/24" "$T/$name.log" ||
+	    fail "$name: no TUN set up"
+}
+
+# integ_stats NAME: SIGUSR1 to the server (RELAY_DPID); its newest
+# "stats: integrated" line is echoed.
+integ_stats()
+{
+	local before
+	before=$(count_log "$T/$1.log" "stats: integrated")
+	kill -USR1 "$RELAY_DPID"
+	for _ in $(seq 30); do
+		[ "$(count_log "$T/$1.log" "stats: integrated")" -gt \
+		    "$before" ] && break
+		sleep 0.1
+	done
+	grep -o "stats: integrated.*" "$T/$1.log" | tail -n 1
 }
