@@ -542,9 +542,13 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 		}
 	}
 	res = ike_sa_handle(is->ike, p, n, now_ms(), &out);
+	/*
+	 * A reason is a dropped or refused request (a wrong PSK answered
+	 * with AUTHENTICATION_FAILED, a Child SA refused): an operator
+	 * must see it at the default level.
+	 */
 	if (out.reason[0] != '\0')
-		log_stream(st, res == IKE_SA_DROPPED ? LOG_LEVEL_INFO :
-		    LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
+		log_stream(st, LOG_LEVEL_INFO, "IKE: %s", out.reason);
 	if (res == IKE_SA_DROPPED)
 		r->stats.ike_drop++;
 	for (size_t i = 0; i < out.nev; i++) {
