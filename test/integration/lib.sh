@@ -897,7 +897,8 @@ integ_topo()
 # configuration in $T/NAME.conf ([integrated vpn], more keys as given),
 # the secrets file $T/ipsec.secrets: INTEG_SECRETS when set, else
 # initiator.test with GW_PSK.  INTEG_PROPOSALS, INTEG_ESP: its proposals.
-# INTEG_LISTEN: listen addresses (198.51.100.2:4500).
+# INTEG_LISTEN: listen addresses (198.51.100.2:4500).  INTEG_LOG_LEVEL
+# (debug).
 integ_server_up()
 {
 	local name=$1 kv l
@@ -910,7 +911,8 @@ integ_server_up()
 	fi
 	chmod 600 "$T/ipsec.secrets"
 	{
-		printf '[global]\nlog-level = debug\n\n[integrated vpn]\n'
+		printf '[global]\nlog-level = %s\n\n[integrated vpn]\n' \
+		    "${INTEG_LOG_LEVEL:-debug}"
 		for l in ${INTEG_LISTEN:-$RELAY_C_ADDR:4500}; do
 			printf 'listen = %s\n' "$l"
 		done
