@@ -3,7 +3,9 @@
 # namespace with its own connector and identity (its own PSK in the
 # server's secrets file), against one integrated iketcpd: each gets a
 # distinct virtual IP and pings the server's TUN address.  A client that
-# sends from another client's virtual IP gets no reply.  A fourth
+# sends from another client's virtual IP gets no reply, and authentic ESP
+# with that inner source (made with client 1's key) is dropped by the
+# server and counted.  A fourth
 # initiator with a wrong PSK is refused: strongSwan sees
 # AUTHENTICATION_FAILED and the server logs the peer and the reason.
 . "$(dirname "$0")/lib.sh"
@@ -32,7 +34,8 @@ client()
 {
 	local i=$1
 	CN_NS=C$i connector_up "cn$i" "server=198.51.10$i.2:4500"
-	GW_PEER_ID=client$i.test GW_PSK=${2:-psk-of-client-$i} INIT_NS=C$i \
+	SWAN_LOG_EXTRA="chd = 4" GW_PEER_ID=client$i.test \
+	    GW_PSK=${2:-psk-of-client-$i} INIT_NS=C$i \
 	    INIT_DIR=$T/init$i INIT_ADDR=198.51.10$i.1 initiator_start
 }
 
@@ -56,12 +59,61 @@ done
     fail "virtual IPs not distinct: ${VIP[*]}"
 [ "$(count_log "$T/srv.log" "CHILD_SA up")" = 3 ] || fail "server: not 3 CHILD_SAs"
 
-# Client 1 sends from client 2's address: nothing comes back to either.
+# Client 1 sends from client 2's address: nothing comes back (its own
+# strongSwan does not even send it: the Child SA is narrowed to its VIP).
 ip -n "$(ns C1)" addr add "${VIP[2]}/32" dev lo
 if ns_exec C1 ping -n -c 3 -i 0.2 -W 1 -I "${VIP[2]}" "$SVC_ADDR" \
     >"$T/spoof.log" 2>&1; then
 	fail "a reply to client 1 sending as client 2: $(cat "$T/spoof.log")"
 fi
+
+# So ESP that client 1's Child SA authenticates (its key from charon's
+# log) is made here and sent from its NAT-T port to its connector: with
+# its own inner source the server takes it (to the TUN), with client 2's
+# it drops every one.
+sas=$(swanctl_ "$T/init1" --list-sas 2>&1)
+spi=$(sed -nE 's/^ *out ([0-9a-f]{8}),.*/\1/p' <<<"$sas")
+pk=$(sed -nE 's/^ *out [0-9a-f]{8}, *[0-9]+ bytes, *([0-9]+) packets.*/\1/p' \
+    <<<"$sas")
+key=$(grep -A3 "encryption initiator key" "$T/init1/charon.log" |
+    sed -nE 's/.*CHD\] <[^>]*> +[0-9]+: (([0-9A-F]{2} )+) .*/\1/p' |
+    tr -d ' \n')
+if [ -z "$spi" ] || [ -z "$pk" ] || [ "${#key}" != 72 ]; then
+	fail "client 1's Child SA: spi '$spi', packets '$pk', key '$key'"
+fi
+# inject SEQ SRC COUNT
+inject()
+{
+	ns_exec C1 "$IKT_PY" "$IKT_DIR/espinject.py" "$key" "$spi" "$1" "$2" \
+	    "$SVC_ADDR" 198.51.101.1 4510 "$CN_ADDR" 4500 "$3" ||
+	    fail "espinject failed"
+}
+tun_rx()
+{
+	ip -n "$(ns R)" -s -j link show iketcp0 |
+	    "$IKT_PY" -c 'import json, sys
+print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'
+}
+esp_drops()
+{
+	integ_stats srv | sed -nE 's/.*esp dropped inbound ([0-9]+).*/\1/p'
+}
+d0=$(esp_drops)
+r0=$(tun_rx)
+inject $((pk + 100)) "${VIP[1]}" 2
+sleep 0.5
+d1=$(esp_drops)
+r1=$(tun_rx)
+[ "$d1" = "$d0" ] || fail "made ESP from client 1's own VIP dropped ($d0 -> $d1)"
+[ "$r1" -ge $((r0 + 2)) ] || fail "made ESP from client 1's own VIP not on the TUN"
+inject $((pk + 200)) "${VIP[2]}" 5
+sleep 0.5
+d2=$(esp_drops)
+r2=$(tun_rx)
+[ "$d2" = $((d1 + 5)) ] ||
+    fail "client 1 sending as client 2: dropped $((d2 - d1)) of 5"
+[ "$r2" = "$r1" ] || fail "client 1 sending as client 2 reached the TUN"
+say "spoofed inner source: 5 of 5 dropped (esp dropped inbound $d1 -> $d2)"
 PING_NS=C1 ping_tunnel 3
 PING_NS=C2 ping_tunnel 3
 

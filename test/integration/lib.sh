@@ -279,7 +279,8 @@ constraints revocation kernel-libipsec kernel-netlink socket-default vici \
 attr eap-identity eap-mschapv2"
 
 # swan_conf DIR [EXTRA]: DIR/strongswan.conf for one charon; EXTRA is
-# strongswan.conf text placed inside charon { }.
+# strongswan.conf text placed inside charon { }.  SWAN_LOG_EXTRA: log
+# levels for its log file (e.g. "chd = 4": Child SA keys).
 swan_conf()
 {
 	local d=$1 extra=${2:-}
@@ -309,6 +310,7 @@ charon {
 			path = $d/charon.log
 			time_format = %H:%M:%S
 			default = 1
+			${SWAN_LOG_EXTRA:-}
 			ike_name = yes
 			flush_line = yes
 			append = no
