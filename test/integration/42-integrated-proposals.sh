@@ -3,7 +3,8 @@
 # strongSwan initiator that offers only that set (IKE and ESP), through the
 # connector: AES-GCM-256 + Curve25519, AES-CBC-256/HMAC-SHA2-256 +
 # MODP-2048, ChaCha20-Poly1305 + ECP-256.  Each IKE SA and Child SA comes
-# up with the expected algorithms (swanctl --list-sas) and pings pass;
+# up with the expected algorithms (swanctl --list-sas), pings pass and
+# 10 MB over HTTP arrive intact (full-size packets through each cipher);
 # then the initiator deletes it and the next set is tried.
 . "$(dirname "$0")/lib.sh"
 
@@ -12,6 +13,7 @@ INTEG_PROPOSALS="aes256gcm16-prfsha384-x25519,aes256-sha256-modp2048,chacha20pol
 INTEG_ESP="aes256gcm16,aes256-sha256,chacha20poly1305" \
     integ_server_up srv
 connector_up cn
+WEB_NS=R web_start
 
 # IKE proposal | ESP proposal | IKE algorithms | Child SA algorithms
 sets=(
@@ -43,7 +45,10 @@ for s in "${sets[@]}"; do
 	    fail "$esp: Child SA not $esp_alg: $sas"
 	wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
 	ping_tunnel 5
-	say "$ike / $esp: up in $IKE_MS ms, ping $PING_RTT ms"
+	rm -f "$T/got"
+	fetch_bg
+	fetch_wait
+	say "$ike / $esp: up in $IKE_MS ms, ping $PING_RTT ms, 10 MB in $XFER_S s"
 	before=$(count_log "$T/srv.log" "IKE_SA deleted")
 	swanctl_ "$T/init" --terminate --ike home --timeout 10 \
 	    >"$T/term$n.log" 2>&1 || fail "terminate: $(cat "$T/term$n.log")"
