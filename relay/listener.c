@@ -194,8 +194,12 @@ listener_open(struct relay *r, const struct conf_relay *cr,
 	ev_io_start(r->loop, &l->io);
 	l->next = r->listeners;
 	r->listeners = l;
-	log_info("relay %s: listening on %s%s, gateway %s", cr->name, a->text,
-	    tls ? " (TLS too)" : "", cr->gateway.text);
+	if (cr->integ != NULL)
+		log_info("integrated %s: listening on %s%s", cr->name, a->text,
+		    tls ? " (TLS too)" : "");
+	else
+		log_info("relay %s: listening on %s%s, gateway %s", cr->name,
+		    a->text, tls ? " (TLS too)" : "", cr->gateway.text);
 	return 0;
 }
 

@@ -40,7 +40,8 @@ log_stream(const struct stream *st, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (st->sess != NULL)
+	/* An integrated session has no UDP port toward a gateway. */
+	if (st->sess != NULL && st->sess->lport != 0)
 		log_emit((enum log_level)level, "stream %llu %s lport %u: %s",
 		    st->id, st->peer_text, st->sess->lport, msg);
 	else

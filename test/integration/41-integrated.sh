@@ -37,6 +37,9 @@ tun = iketcp0
 EOC
 relay_start srv "$T/srv.conf" 4500 R
 grep -q "tun iketcp0 10.10.0.1/24" "$T/srv.log" || fail "no TUN set up"
+# An integrated section has no gateway and its sessions no UDP port.
+grep -q "integrated vpn: listening on $RELAY_C_ADDR:4500\$" "$T/srv.log" ||
+    fail "no 'integrated vpn: listening on' line"
 
 connector_up cn reconnect-min=100ms reconnect-max=2s
 GW_PSK=$PSK initiator_start
@@ -50,6 +53,7 @@ vip=$(grep -oE 'local .*\[initiator.test\]|10\.10\.0\.[0-9]+' <<<"$sas" |
 [ -n "$vip" ] || fail "no virtual IP from the pool: $sas"
 say "virtual IP $vip"
 wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
+! grep -q "lport 0" "$T/srv.log" || fail "lport 0 in the server's log"
 
 ping_tunnel 10
 say "ping RTT through the tunnel: $PING_RTT ms"
