@@ -5,7 +5,8 @@
 # MODP-2048, ChaCha20-Poly1305 + ECP-256.  Each IKE SA and Child SA comes
 # up with the expected algorithms (swanctl --list-sas), pings pass and
 # 10 MB over HTTP arrive intact (full-size packets through each cipher);
-# then the initiator deletes it and the next set is tried.
+# then the initiator deletes it and the next set is tried.  A set the
+# server lacks is refused with NO_PROPOSAL_CHOSEN.
 . "$(dirname "$0")/lib.sh"
 
 integ_topo
@@ -60,4 +61,17 @@ for s in "${sets[@]}"; do
 	[ "$(count_log "$T/srv.log" "IKE_SA deleted")" -gt "$before" ] ||
 	    fail "$ike: server did not delete the IKE SA"
 done
+
+# A set the server does not have: refused with NO_PROPOSAL_CHOSEN.
+sed -i -E "s/^(\t\tproposals = ).*/\1aes128-sha1-modp3072/" \
+    "$T/init/swanctl/swanctl.conf"
+swanctl_ "$T/init" --load-all --noprompt >"$T/load-bad.log" 2>&1 ||
+    fail "reload: $(cat "$T/load-bad.log")"
+if swanctl_ "$T/init" --initiate --child net --timeout 15 \
+    >"$T/initiate-bad.log" 2>&1; then
+	fail "aes128-sha1-modp3072 came up"
+fi
+wait_log "$T/init/charon.log" "NO_PROPOSAL_CHOSEN" 5 ||
+    fail "strongSwan did not see NO_PROPOSAL_CHOSEN"
+say "aes128-sha1-modp3072: NO_PROPOSAL_CHOSEN"
 ok

@@ -43,8 +43,14 @@ declare -A VIP
 for i in 1 2 3; do
 	client "$i"
 done
+# All three initiate at the same moment.
+pids=()
 for i in 1 2 3; do
-	INIT_DIR=$T/init$i tunnel_up
+	(INIT_DIR=$T/init$i tunnel_up) &
+	pids+=("$!")
+done
+for i in 1 2 3; do
+	wait "${pids[i - 1]}" || fail "client $i: initiate failed"
 done
 for i in 1 2 3; do
 	sas=$(swanctl_ "$T/init$i" --list-sas 2>&1)
