@@ -7,7 +7,8 @@
 # with that inner source (made with client 1's key) is dropped by the
 # server and counted.  A fourth
 # initiator with a wrong PSK is refused: strongSwan sees
-# AUTHENTICATION_FAILED and the server logs the peer and the reason.
+# AUTHENTICATION_FAILED and the server logs the peer and the reason; so
+# is an identity the secrets file does not list.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -134,4 +135,20 @@ wait_log "$T/init4/charon.log" "AUTHENTICATION_FAILED" 5 ||
 wait_log "$T/srv.log" "198\.51\.104\.1:[0-9]+.*AUTH of the peer does not verify" 5 ||
     fail "server: the refusal is not logged with the peer and the reason"
 say "server: $(grep -o "198\.51\.104\.1:.*AUTH of the peer.*" "$T/srv.log")"
+
+# An identity the secrets file does not list: refused the same way.
+sed -i 's/client4\.test/nobody.test/g' "$T/init4/swanctl/swanctl.conf"
+swanctl_ "$T/init4" --load-all --noprompt >"$T/load4.log" 2>&1 ||
+    fail "reload: $(cat "$T/load4.log")"
+before=$(count_log "$T/init4/charon.log" "AUTHENTICATION_FAILED")
+if swanctl_ "$T/init4" --initiate --child net --timeout 15 \
+    >"$T/initiate4b.log" 2>&1; then
+	fail "an unknown identity came up"
+fi
+[ "$(count_log "$T/init4/charon.log" "AUTHENTICATION_FAILED")" -gt \
+    "$before" ] || fail "unknown identity: no AUTHENTICATION_FAILED"
+wait_log "$T/srv.log" "198\.51\.104\.1:[0-9]+.*no PSK for the peer's identity" 5 ||
+    fail "server: the unknown identity is not logged"
+[ "$(count_log "$T/srv.log" "CHILD_SA up")" = 3 ] ||
+    fail "server: a refused initiator got a CHILD_SA"
 ok
