@@ -1,5 +1,7 @@
 /*
- * IKE_AUTH, responder side, with a pre-shared key (RFC 7296 §1.2, §2.15),
+ * IKE_AUTH, responder side, with a pre-shared key or certificates and
+ * signatures (RFC 7296 §1.2, §2.15, §3.6; RFC 7427): we answer with the
+ * kind of AUTH the initiator used.  Then
  * the Configuration Payload (§2.19, §3.15) and the first Child SA with
  * traffic selector narrowing (§2.9).
  */
@@ -8,14 +10,17 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include "framing/wire.h"
 #include "ike/auth.h"
+#include "ike/cert.h"
 #include "ike/cp.h"
 #include "ike/sa_int.h"
 
 enum {
-	AUTH_MAX	= IKE_PRF_OUT_MAX,
+	AUTH_MAX	= (int)IKE_AUTH_SIG_MAX > (int)IKE_PRF_OUT_MAX ?
+			    (int)IKE_AUTH_SIG_MAX : (int)IKE_PRF_OUT_MAX,
 	SPI_TRIES	= 16	/* draws of a non-zero inbound SPI */
 };
 
@@ -42,6 +47,7 @@ is_id_ok(const struct ike_id *id)
 	case IKE_ID_FQDN:
 	case IKE_ID_RFC822_ADDR:
 	case IKE_ID_KEY_ID:
+	case IKE_ID_DER_ASN1_DN:
 		return id->data.len > 0 && id->data.len <= IKE_SA_ID_MAX;
 	}
 	return false;
@@ -126,10 +132,81 @@ auth_failed(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	return res;
 }
 
+/* The signed octets of the initiator (§2.15), malloc; NULL on failure. */
+static uint8_t *
+peer_octets(const struct ike_sa *sa, const struct ike_payloads *pl,
+    size_t *len)
+{
+	enum ike_prf prf = sa->suite.prf;
+	uint8_t *oct;
+
+	*len = ike_auth_octets_len(prf, sa->init_req_len, sa->nr_len);
+	if ((oct = malloc(*len)) == NULL)
+		return NULL;
+	/* RealMessage1 | NonceRData | prf(SK_pi, IDi'). */
+	if (ike_auth_octets(prf, sa->keys.sk_pi, sa->keys.prf_len,
+	    sa->init_req, sa->init_req_len, sa->nr, sa->nr_len,
+	    pl->idi.body.p, pl->idi.body.len, oct, *len) != 0) {
+		free(oct);
+		return NULL;
+	}
+	return oct;
+}
+
+/* A signature AUTH: CERT chain to our CA, IDi in it, the signature. */
+static int
+verify_sig(struct ike_sa *sa, const struct ike_payloads *pl,
+    struct ike_out *out)
+{
+	const struct ike_sa_conf *conf = sa->conf;
+	char why[IKE_SA_REASON_MAX];
+	uint8_t *oct = NULL;
+	size_t oct_len;
+	X509 *cert;
+	int rc = -1;
+
+	if (conf->ca == NULL) {
+		ike_sa_reason(out, "auth method %u: no ca configured for "
+		    "client certificates", pl->auth.method);
+		return -1;
+	}
+	if (pl->ncert == 0) {
+		ike_sa_reason(out, "signature AUTH without a CERT payload");
+		return -1;
+	}
+	if ((cert = ike_cert_verify(conf->ca, pl->cert, pl->ncert, why,
+	    sizeof(why))) == NULL) {
+		ike_sa_reason(out, "%s", why);
+		return -1;
+	}
+	if (!ike_cert_id_match(cert, pl->idi.type, pl->idi.data.p,
+	    pl->idi.data.len)) {
+		X509_NAME_oneline(X509_get_subject_name(cert), why, 64);
+		ike_sa_reason(out, "IDi (type %u) is not in the certificate %s",
+		    pl->idi.type, why);
+		goto out;
+	}
+	if ((oct = peer_octets(sa, pl, &oct_len)) == NULL) {
+		ike_sa_reason(out, "AUTH octets failed");
+		goto out;
+	}
+	if (ike_auth_verify(pl->auth.method, X509_get0_pubkey(cert),
+	    pl->auth.data.p, pl->auth.data.len, oct, oct_len) != 0) {
+		X509_NAME_oneline(X509_get_subject_name(cert), why, 64);
+		ike_sa_reason(out, "AUTH signature of %s does not verify", why);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(oct);
+	X509_free(cert);
+	return rc;
+}
+
 /* Checks the initiator's AUTH; 0 when it is right, else the reason. */
 static int
 verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
-    uint8_t *psk, size_t *psk_len)
+    uint8_t *psk, size_t *psk_len, bool *sig)
 {
 	const struct ike_payloads *pl = &m->pl;
 	const struct ike_sa_conf *conf = sa->conf;
@@ -138,6 +215,7 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 	size_t oct_len;
 	int rc = -1;
 
+	*sig = false;
 	if (!(pl->have & IKE_HAVE_AUTH)) {
 		ike_sa_reason(out, "IKE_AUTH without AUTH (EAP is not "
 		    "supported)");
@@ -154,9 +232,23 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 		ike_sa_reason(out, "IDr asks for an identity not ours");
 		return -1;
 	}
+	if (pl->auth.method == IKE_AUTH_RSA_SIG ||
+	    pl->auth.method == IKE_AUTH_DIGITAL_SIGNATURE) {
+		if (conf->key == NULL || conf->cert == NULL) {
+			ike_sa_reason(out, "signature AUTH but no cert and "
+			    "key of ours");
+			return -1;
+		}
+		*sig = true;
+		return verify_sig(sa, pl, out);
+	}
 	if (pl->auth.method != IKE_AUTH_SHARED_KEY_MIC) {
-		ike_sa_reason(out, "auth method %u not supported (PSK only)",
+		ike_sa_reason(out, "auth method %u not supported",
 		    pl->auth.method);
+		return -1;
+	}
+	if (conf->psk == NULL) {
+		ike_sa_reason(out, "PSK AUTH but no secrets configured");
 		return -1;
 	}
 	if (conf->psk(conf->psk_arg, pl->idi.type, pl->idi.data.p,
@@ -164,12 +256,7 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 		ike_sa_reason(out, "no PSK for the peer's identity");
 		return -1;
 	}
-	/* §2.15: RealMessage1 | NonceRData | prf(SK_pi, IDi'). */
-	oct_len = ike_auth_octets_len(prf, sa->init_req_len, sa->nr_len);
-	if ((oct = malloc(oct_len)) == NULL ||
-	    ike_auth_octets(prf, sa->keys.sk_pi, sa->keys.prf_len,
-	    sa->init_req, sa->init_req_len, sa->nr, sa->nr_len,
-	    pl->idi.body.p, pl->idi.body.len, oct, oct_len) != 0) {
+	if ((oct = peer_octets(sa, pl, &oct_len)) == NULL) {
 		ike_sa_reason(out, "AUTH octets failed");
 		goto out;
 	}
@@ -185,14 +272,19 @@ out:
 	return rc;
 }
 
-/* Our AUTH over RealMessage2 | NonceIData | prf(SK_pr, IDr'). */
+/*
+ * Our AUTH over RealMessage2 | NonceIData | prf(SK_pr, IDr'): a PSK MAC,
+ * or with @sig a signature; sets *method and *auth_len.
+ */
 static int
 our_auth(const struct ike_sa *sa, const uint8_t *psk, size_t psk_len,
-    const uint8_t *idr_body, size_t idr_len, uint8_t *auth)
+    bool sig, const uint8_t *idr_body, size_t idr_len, uint8_t *auth,
+    size_t *auth_len, uint8_t *method)
 {
 	enum ike_prf prf = sa->suite.prf;
 	size_t oct_len = ike_auth_octets_len(prf, sa->init_resp_len,
 	    sa->ni_len);
+	enum ike_sig s;
 	uint8_t *oct;
 	int rc = -1;
 
@@ -200,9 +292,21 @@ our_auth(const struct ike_sa *sa, const uint8_t *psk, size_t psk_len,
 		return -1;
 	if (ike_auth_octets(prf, sa->keys.sk_pr, sa->keys.prf_len,
 	    sa->init_resp, sa->init_resp_len, sa->ni, sa->ni_len, idr_body,
-	    idr_len, oct, oct_len) == 0 &&
-	    ike_auth_psk(prf, psk, psk_len, oct, oct_len, auth) == 0)
+	    idr_len, oct, oct_len) != 0)
+		goto out;
+	if (!sig) {
+		if (ike_auth_psk(prf, psk, psk_len, oct, oct_len, auth) == 0) {
+			*auth_len = ike_prf_len(prf);
+			*method = IKE_AUTH_SHARED_KEY_MIC;
+			rc = 0;
+		}
+	} else if (ike_cert_sig_pick(sa->conf->key, sa->hash_algs,
+	    sa->hash_mask, &s) && ike_auth_sign(s, sa->conf->key, oct,
+	    oct_len, auth, AUTH_MAX, auth_len) == 0) {
+		*method = (uint8_t)ike_auth_sig_method(s);
 		rc = 0;
+	}
+out:
 	free(oct);
 	return rc;
 }
@@ -291,14 +395,16 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	struct ike_id idr;
 	struct ike_cp cp;
 	struct wr w;
-	size_t psk_len = 0, i;
+	size_t psk_len = 0, auth_len = 0, i;
 	uint16_t child_err = 0;
-	bool want_child;
+	uint8_t method = 0;
+	struct ike_cert cert;
+	bool want_child, sig;
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
 	/* Process. */
-	if (verify_peer(sa, m, out, psk, &psk_len) != 0) {
+	if (verify_peer(sa, m, out, psk, &psk_len, &sig) != 0) {
 		res = auth_failed(sa, m, out);
 		goto out;
 	}
@@ -319,8 +425,8 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	idr_body[0] = conf->id_type;
 	memset(idr_body + 1, 0, 3);
 	memcpy(idr_body + 4, conf->id, conf->id_len);
-	if (our_auth(sa, psk, psk_len, idr_body, 4 + conf->id_len,
-	    auth_data) != 0) {
+	if (our_auth(sa, psk, psk_len, sig, idr_body, 4 + conf->id_len,
+	    auth_data, &auth_len, &method) != 0) {
 		ike_sa_reason(out, "cannot compute our AUTH");
 		goto out;
 	}
@@ -328,12 +434,20 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	idr.type = conf->id_type;
 	idr.data.p = conf->id;
 	idr.data.len = conf->id_len;
-	auth.method = IKE_AUTH_SHARED_KEY_MIC;
+	auth.method = method;
 	auth.data.p = auth_data;
-	auth.data.len = ike_prf_len(sa->suite.prf);
+	auth.data.len = auth_len;
 	w = wr_make(inner, sizeof(inner));
 	ike_build_inner_init(&b, &w);
-	rc = ike_build_id(&b, IKE_PL_IDR, &idr) | ike_build_auth(&b, &auth);
+	rc = ike_build_id(&b, IKE_PL_IDR, &idr);
+	if (sig) {
+		memset(&cert, 0, sizeof(cert));
+		cert.encoding = IKE_CERT_X509_SIG;
+		cert.data.p = conf->cert;
+		cert.data.len = conf->cert_len;
+		rc |= ike_build_cert(&b, IKE_PL_CERT, &cert);
+	}
+	rc |= ike_build_auth(&b, &auth);
 	if (want_child && child_err == 0 && ch.vip != 0) {
 		memset(&cp, 0, sizeof(cp));
 		cp.type = IKE_CFG_REPLY;

@@ -117,12 +117,14 @@ struct extras {
 	bool		 nat_local, nat_remote;
 	bool		 frag;
 	bool		 hash_algs;
+	uint32_t	 hash_mask;
 };
 
 static int
 extras_get(const struct ike_sa *sa, const struct ike_msg *m,
     uint64_t spi_r, struct extras *x)
 {
+	const struct ike_notify *n;
 	uint8_t h[NATD_LEN];
 
 	memset(x, 0, sizeof(*x));
@@ -145,8 +147,11 @@ extras_get(const struct ike_sa *sa, const struct ike_msg *m,
 	}
 	x->frag = find_notify(&m->pl, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) !=
 	    NULL;
-	x->hash_algs = find_notify(&m->pl, IKE_N_SIGNATURE_HASH_ALGORITHMS) !=
-	    NULL;
+	n = find_notify(&m->pl, IKE_N_SIGNATURE_HASH_ALGORITHMS);
+	x->hash_algs = n != NULL;
+	if (n != NULL && !ike_auth_hash_algs_parse(n->data.p, n->data.len,
+	    &x->hash_mask))
+		x->hash_mask = 0;
 	return 0;
 }
 
@@ -336,6 +341,8 @@ ike_exch_init(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	sa->nr_len = sizeof(nr);
 	sa->nat_local = x.nat_local;
 	sa->nat_remote = x.nat_remote;
+	sa->hash_algs = x.hash_algs;
+	sa->hash_mask = x.hash_mask;
 	sa->msgid_next = 1;
 	ike_sa_set_state(sa, IKE_SA_INIT_DONE);
 	(void)ike_sa_respond(sa, 0, true, resp, resp_len, out);

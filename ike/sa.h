@@ -32,6 +32,8 @@
 #include "ike/keys.h"
 #include "ike/proposal.h"
 
+#include <openssl/types.h>
+
 struct ike_pool;
 struct ike_sa;
 
@@ -71,8 +73,18 @@ struct ike_sa_conf {
 	uint8_t		 id_type;	/* our IDr: enum ike_id_type */
 	const uint8_t	*id;
 	size_t		 id_len;
-	ike_psk_fn	*psk;
+	ike_psk_fn	*psk;		/* NULL: no PSK authentication */
 	void		*psk_arg;
+	/*
+	 * Certificates (RFC 7296 §3.6, RFC 7427): @key and @cert (DER) sign
+	 * our AUTH when the peer authenticates with a signature; @ca, when
+	 * set, verifies the peer's CERT (NULL: no signature AUTH accepted).
+	 * Our id should be one the certificate carries.
+	 */
+	EVP_PKEY	*key;
+	const uint8_t	*cert;
+	size_t		 cert_len;
+	X509_STORE	*ca;
 	ike_spi_fn	*spi;		/* NULL: RAND_bytes */
 	void		*spi_arg;
 	struct ike_pool	*pool;		/* NULL: TSi is the peer's address */

@@ -18,7 +18,7 @@
 
 enum {
 	IKE_SA_NONCE_LEN	= 32,	/* our Nr, octets */
-	IKE_SA_INNER_MAX	= 2048,	/* a protected response's plaintext */
+	IKE_SA_INNER_MAX	= 6144,	/* a protected response's plaintext */
 	IKE_SA_REASM_BYTES	= 16384	/* a fragmented request's plaintext */
 };
 
@@ -52,6 +52,8 @@ struct ike_sa {
 	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;
+	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
+	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 };
 
 /* Checks the transition against the state diagram; asserts on a bug. */

@@ -8,7 +8,8 @@
  * see a socket (DESIGN.md).
  *
  * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, the first Child SA,
- * INFORMATIONAL (Delete), ESP.  Not yet: rekeying, certificates, DPD.
+ * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca).  Not yet:
+ * rekeying, DPD.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "conf/conf.h"
 #include "conf/secrets.h"
@@ -28,6 +31,8 @@
 #include "esp/sa.h"
 #include "esp/tun.h"
 #include "framing/wire.h"
+#include "ike/auth.h"
+#include "ike/cert.h"
 #include "ike/cp.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
@@ -54,6 +59,8 @@ struct integ_sec {
 	uint8_t		 id[64];	/* binary IPv4/IPv6 identity */
 	struct ike_sa_conf conf;
 	struct secrets	*secrets;
+	uint8_t		*cert_der;	/* our certificate */
+	uint8_t		*dn;		/* its subject, for a dn: id */
 	unsigned	 replay_window;
 	int		 tun_fd;
 	char		 ifname[ESP_TUN_NAME_MAX];
@@ -237,20 +244,50 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		k->id = sec->id;
 		k->id_len = ci->id_type == CONF_ID_IPV4 ? 4 : 16;
 		break;
+	case CONF_ID_DN:
+		if (ci->cert[0] != '\0')
+			break;	/* the certificate's subject, below */
+		/* FALLTHROUGH */
 	default:
-		log_warnx("integrated %s: id %s: only fqdn, email, ipv4 and "
-		    "ipv6 identities are supported yet", sec->name, ci->id);
+		log_warnx("integrated %s: id %s: only fqdn, email, ipv4, ipv6 "
+		    "and (with cert) dn identities are supported yet",
+		    sec->name, ci->id);
 		return -1;
 	}
-	if (ci->secrets[0] == '\0') {
-		log_warnx("integrated %s: secrets = is required (certificate "
-		    "authentication is not supported yet)", sec->name);
+	if (ci->cert[0] != '\0') {
+		/* Read as root, before privileges are dropped. */
+		if ((k->key = ike_auth_key_load(ci->key, true)) == NULL)
+			return -1;
+		if ((sec->cert_der = ike_cert_der_load(ci->cert,
+		    &k->cert_len)) == NULL) {
+			log_warnx("integrated %s: no PEM certificate in %s",
+			    sec->name, ci->cert);
+			return -1;
+		}
+		k->cert = sec->cert_der;
+		if (ci->id_type == CONF_ID_DN) {
+			size_t n = 0;
+
+			if ((sec->dn = ike_cert_subject_der(sec->cert_der,
+			    k->cert_len, &n)) == NULL)
+				return -1;
+			k->id_type = IKE_ID_DER_ASN1_DN;
+			k->id = sec->dn;
+			k->id_len = n;
+		}
+	}
+	if (ci->ca[0] != '\0' &&
+	    (k->ca = ike_cert_store_load(ci->ca)) == NULL) {
+		log_warnx("integrated %s: cannot load ca %s", sec->name,
+		    ci->ca);
 		return -1;
 	}
-	if ((sec->secrets = secrets_load(ci->secrets)) == NULL)
-		return -1;
-	k->psk = psk_lookup;
-	k->psk_arg = sec;
+	if (ci->secrets[0] != '\0') {
+		if ((sec->secrets = secrets_load(ci->secrets)) == NULL)
+			return -1;
+		k->psk = psk_lookup;
+		k->psk_arg = sec;
+	}
 	if (ci->pool4.family != AF_INET) {
 		log_warnx("integrated %s: an IPv4 pool is required", sec->name);
 		return -1;
@@ -318,6 +355,10 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	}
 	ike_pool_free(sec->conf.pool);
 	secrets_free(sec->secrets);
+	EVP_PKEY_free(sec->conf.key);
+	X509_STORE_free(sec->conf.ca);
+	free(sec->cert_der);
+	free(sec->dn);
 	OPENSSL_cleanse(sec, sizeof(*sec));
 	free(sec);
 }

@@ -1,0 +1,265 @@
+/*
+ * X.509 certificates for IKE_AUTH: chain verification, identity match,
+ * our certificate's DER and the signature scheme we answer with.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ike/cert.h"
+#include "ike/ikev2.h"
+
+X509_STORE *
+ike_cert_store_load(const char *path)
+{
+	X509_STORE *st;
+
+	if ((st = X509_STORE_new()) == NULL)
+		return NULL;
+	if (X509_STORE_load_file(st, path) != 1) {
+		X509_STORE_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static uint8_t *
+x509_der(X509 *x, size_t *len)
+{
+	uint8_t *der = NULL, *p;
+	int n;
+
+	if ((n = i2d_X509(x, NULL)) <= 0 || (der = malloc((size_t)n)) == NULL)
+		return NULL;
+	p = der;
+	if (i2d_X509(x, &p) != n) {
+		free(der);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return der;
+}
+
+uint8_t *
+ike_cert_der_load(const char *path, size_t *len)
+{
+	BIO *bio;
+	X509 *x;
+	uint8_t *der;
+
+	if ((bio = BIO_new_file(path, "r")) == NULL)
+		return NULL;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL)
+		return NULL;
+	der = x509_der(x, len);
+	X509_free(x);
+	return der;
+}
+
+static X509 *
+x509_parse(const uint8_t *der, size_t len)
+{
+	const uint8_t *p = der;
+	X509 *x;
+
+	if (len > 0x7fffffff)
+		return NULL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x != NULL && p != der + len) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+uint8_t *
+ike_cert_subject_der(const uint8_t *der, size_t len, size_t *out_len)
+{
+	X509 *x;
+	uint8_t *out = NULL, *p;
+	int n;
+
+	if ((x = x509_parse(der, len)) == NULL)
+		return NULL;
+	if ((n = i2d_X509_NAME(X509_get_subject_name(x), NULL)) > 0 &&
+	    (out = malloc((size_t)n)) != NULL) {
+		p = out;
+		if (i2d_X509_NAME(X509_get_subject_name(x), &p) != n) {
+			free(out);
+			out = NULL;
+		} else
+			*out_len = (size_t)n;
+	}
+	X509_free(x);
+	return out;
+}
+
+X509 *
+ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,
+    size_t ncerts, char *why, size_t why_cap)
+{
+	STACK_OF(X509) *chain = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	X509 *ee = NULL, *x;
+	size_t i;
+	int err;
+
+	for (i = 0; i < ncerts; i++) {
+		if (certs[i].encoding != IKE_CERT_X509_SIG) {
+			snprintf(why, why_cap, "CERT encoding %u not "
+			    "supported", certs[i].encoding);
+			goto fail;
+		}
+		if ((x = x509_parse(certs[i].data.p, certs[i].data.len)) ==
+		    NULL) {
+			snprintf(why, why_cap, "CERT %zu is not X.509 DER", i);
+			goto fail;
+		}
+		if (ee == NULL) {
+			ee = x;
+			continue;
+		}
+		if ((chain == NULL && (chain = sk_X509_new_null()) == NULL) ||
+		    !sk_X509_push(chain, x)) {
+			X509_free(x);
+			snprintf(why, why_cap, "out of memory");
+			goto fail;
+		}
+	}
+	if (ee == NULL) {
+		snprintf(why, why_cap, "no certificate");
+		goto fail;
+	}
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, store, ee, chain) != 1 ||
+	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY) != 1) {
+		snprintf(why, why_cap, "X509_STORE_CTX setup failed");
+		goto fail;
+	}
+	if (X509_verify_cert(ctx) != 1) {
+		char subj[64];
+
+		err = X509_STORE_CTX_get_error(ctx);
+		X509_NAME_oneline(X509_get_subject_name(ee), subj,
+		    sizeof(subj));
+		snprintf(why, why_cap, "certificate %s not trusted: %s", subj,
+		    X509_verify_cert_error_string(err));
+		goto fail;
+	}
+	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(chain, X509_free);
+	return ee;
+fail:
+	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(ee);
+	return NULL;
+}
+
+bool
+ike_cert_id_match(X509 *cert, uint8_t id_type, const uint8_t *id,
+    size_t id_len)
+{
+	GENERAL_NAMES *gens;
+	const X509_NAME *subj;
+	const uint8_t *p;
+	X509_NAME *dn;
+	int want, i;
+	bool ok = false;
+
+	switch (id_type) {
+	case IKE_ID_DER_ASN1_DN:
+		p = id;
+		if (id_len > 0x7fffffff ||
+		    (dn = d2i_X509_NAME(NULL, &p, (long)id_len)) == NULL)
+			return false;
+		subj = X509_get_subject_name(cert);
+		ok = p == id + id_len && X509_NAME_cmp(dn, subj) == 0;
+		X509_NAME_free(dn);
+		return ok;
+	case IKE_ID_FQDN:
+		want = GEN_DNS;
+		break;
+	case IKE_ID_RFC822_ADDR:
+		want = GEN_EMAIL;
+		break;
+	case IKE_ID_IPV4_ADDR:
+	case IKE_ID_IPV6_ADDR:
+		want = GEN_IPADD;
+		break;
+	default:
+		return false;
+	}
+	if ((gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL,
+	    NULL)) == NULL)
+		return false;
+	for (i = 0; i < sk_GENERAL_NAME_num(gens) && !ok; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *s;
+		const uint8_t *d;
+		size_t n;
+
+		if (g->type != want)
+			continue;
+		s = want == GEN_IPADD ? g->d.iPAddress : g->d.ia5;
+		d = ASN1_STRING_get0_data(s);
+		n = (size_t)ASN1_STRING_length(s);
+		if (n != id_len)
+			continue;
+		if (want == GEN_IPADD)
+			ok = memcmp(d, id, n) == 0;
+		else
+			ok = memchr(id, '\0', id_len) == NULL &&
+			    strncasecmp((const char *)d, (const char *)id,
+			    n) == 0;
+	}
+	GENERAL_NAMES_free(gens);
+	return ok;
+}
+
+bool
+ike_cert_sig_pick(EVP_PKEY *key, bool have_mask, uint32_t mask,
+    enum ike_sig *sig)
+{
+	static const struct {
+		enum ike_hash	 hash;
+		enum ike_sig	 rsa, ec;
+	} pref[] = {
+		{ IKE_HASH_SHA2_256, IKE_SIG_RSA_PKCS1_SHA256,
+		    IKE_SIG_ECDSA_SHA256 },
+		{ IKE_HASH_SHA2_384, IKE_SIG_RSA_PKCS1_SHA384,
+		    IKE_SIG_ECDSA_SHA384 },
+		{ IKE_HASH_SHA2_512, IKE_SIG_RSA_PKCS1_SHA512,
+		    IKE_SIG_ECDSA_SHA512 },
+	};
+	bool rsa = EVP_PKEY_is_a(key, "RSA"), ec = EVP_PKEY_is_a(key, "EC");
+	size_t i;
+
+	if (!have_mask) {
+		*sig = IKE_SIG_RSA_SHA1;
+		return rsa;
+	}
+	if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448")) {
+		*sig = EVP_PKEY_is_a(key, "ED25519") ? IKE_SIG_ED25519 :
+		    IKE_SIG_ED448;
+		return (mask & (1u << IKE_HASH_IDENTITY)) != 0;
+	}
+	for (i = 0; i < sizeof(pref) / sizeof(pref[0]); i++) {
+		if (!(mask & (1u << pref[i].hash)))
+			continue;
+		if (rsa || ec) {
+			*sig = rsa ? pref[i].rsa : pref[i].ec;
+			return true;
+		}
+	}
+	return false;
+}

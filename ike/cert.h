@@ -1,0 +1,56 @@
+/*
+ * X.509 certificates for IKE_AUTH (RFC 7296 §3.6, §3.7; RFC 4945 §3):
+ * the peer's end-entity certificate checked against our CA store, its
+ * identity against the IDi payload, and our own certificate's DER.
+ * Pure: no sockets, no logging (errors come back as text).
+ */
+#ifndef IKETCP_IKE_CERT_H
+#define IKETCP_IKE_CERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/types.h>
+
+#include "ike/auth.h"
+#include "ike/codec.h"
+
+enum {
+	IKE_CERT_WHY_MAX	= 96
+};
+
+/* A store with every certificate of the PEM file @path; NULL on error. */
+X509_STORE *ike_cert_store_load(const char *path);
+/* The first certificate of the PEM file @path as DER (malloc). */
+uint8_t *ike_cert_der_load(const char *path, size_t *len);
+/* DER of the subject name of the certificate @der (malloc). */
+uint8_t *ike_cert_subject_der(const uint8_t *der, size_t len,
+	    size_t *out_len);
+
+/*
+ * Verifies the end-entity certificate (the first X.509 CERT of @certs,
+ * the others are untrusted intermediates) against @store, purpose any.
+ * Returns the certificate (the caller frees it) or NULL with @why set.
+ */
+X509	*ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,
+	    size_t ncerts, char *why, size_t why_cap);
+
+/*
+ * True when the certificate carries the identity (RFC 4945 §3.1):
+ * FQDN and RFC822_ADDR against subjectAltName dNSName / rfc822Name (case
+ * insensitive), IPV4/IPV6_ADDR against iPAddress, DER_ASN1_DN against the
+ * subject (DER compare).
+ */
+bool	ike_cert_id_match(X509 *cert, uint8_t id_type, const uint8_t *id,
+	    size_t id_len);
+
+/*
+ * Our signature scheme for @key: method 14 with the best hash in the
+ * peer's SIGNATURE_HASH_ALGORITHMS @mask (bit 1 << id), or method 1 for
+ * an RSA key when @have_mask is false.  False when nothing fits.
+ */
+bool	ike_cert_sig_pick(EVP_PKEY *key, bool have_mask, uint32_t mask,
+	    enum ike_sig *sig);
+
+#endif /* IKETCP_IKE_CERT_H */

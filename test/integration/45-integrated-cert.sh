@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# strongSwan initiator with a client certificate -> connector -> integrated
+# iketcpd with a certificate for vpn.test: both from a test CA.  The tunnel
+# comes up and pings the server's TUN address; a client certificate from
+# another CA is refused (AUTHENTICATION_FAILED) and the server logs why.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_iketcpd
+SVC_ADDR=10.10.0.1
+P=$T/pki
+mkdir -p "$P"
+mkcert() {	# mkcert NAME CA SAN
+	pki --gen --type ecdsa --size 256 --outform pem >"$P/$1.key"
+	pki --req --type priv --in "$P/$1.key" --dn "CN=$3" --san "$3" \
+	    --outform pem >"$P/$1.req"
+	pki --issue --cacert "$P/$2.pem" --cakey "$P/$2.key" --type pkcs10 \
+	    --in "$P/$1.req" --outform pem >"$P/$1.pem"
+}
+mkca() {
+	pki --gen --type ecdsa --size 256 --outform pem >"$P/$1.key"
+	pki --self --ca --in "$P/$1.key" --dn "CN=$1" --outform pem \
+	    >"$P/$1.pem"
+}
+mkca ca
+mkca evil
+mkcert srv ca vpn.test
+mkcert cli ca initiator.test
+mkcert bad evil initiator.test
+
+ns_new C
+ns_new R
+link_add C "$CLIENT_ADDR/24" R "$RELAY_C_ADDR/24"
+ip -n "$(ns C)" addr add "$CN_ADDR/32" dev lo
+cat >"$T/srv.conf" <<EOC
+[global]
+log-level = debug
+
+[integrated vpn]
+listen = $RELAY_C_ADDR:4500
+id = vpn.test
+cert = $P/srv.pem
+key = $P/srv.key
+ca = $P/ca.pem
+ike-proposals = aes256gcm16-prfsha384-x25519
+esp-proposals = aes256gcm16
+pool = 10.10.0.0/24
+tun = iketcp0
+EOC
+relay_start srv "$T/srv.conf" 4500 R
+connector_up cn
+
+init_cert() {	# init_cert CLIENT: (re)start the initiator with that cert
+	local d=$T/init
+	[ -n "${SWAN_PID_init:-}" ] && stop_pid "$SWAN_PID_init"
+	rm -rf "$d"
+	swan_conf "$d" "	port = 510
+	port_nat_t = 4510"
+	cp "$P/$1.pem" "$d/swanctl/x509/cli.pem"
+	cp "$P/$1.key" "$d/swanctl/ecdsa/cli.key"
+	cp "$P/ca.pem" "$d/swanctl/x509ca/ca.pem"
+	cat >"$d/swanctl/swanctl.conf" <<EOF2
+connections {
+	home {
+		version = 2
+		local_addrs = $CLIENT_ADDR
+		remote_addrs = $CN_ADDR
+		proposals = aes256gcm16-prfsha384-x25519
+		vips = 0.0.0.0
+		send_certreq = no
+		send_cert = always
+		local {
+			auth = pubkey
+			certs = cli.pem
+			id = initiator.test
+		}
+		remote {
+			auth = pubkey
+			id = vpn.test
+		}
+		children {
+			net {
+				remote_ts = $SVC_ADDR/32
+				esp_proposals = aes256gcm16
+			}
+		}
+	}
+}
+EOF2
+	swan_start init C "$d"
+}
+
+init_cert cli
+tunnel_up
+say "certificate IKE_SA + CHILD_SA in $IKE_MS ms"
+wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
+ping_tunnel 5
+say "ping through the tunnel: $PING_RTT ms"
+swanctl_ "$T/init" --terminate --ike home --timeout 10 >/dev/null 2>&1
+
+init_cert bad
+swanctl_ "$T/init" --initiate --child net --timeout 20 >"$T/bad.log" 2>&1 &&
+    fail "untrusted client certificate accepted"
+wait_log "$T/srv.log" "not trusted" 5 ||
+    fail "server: no reason for the untrusted certificate"
+say "refused: $(grep -o 'IKE: .*not trusted.*' "$T/srv.log" | tail -1)"
+grep -q AUTHENTICATION_FAILED "$T/bad.log" "$T/init/charon.log" ||
+    fail "initiator: no AUTHENTICATION_FAILED"
+ok
