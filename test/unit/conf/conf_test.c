@@ -39,22 +39,7 @@ static void
 expect_reject_log(const char *const *lines, size_t n, unsigned parse_errors,
     unsigned line, const char *what, unsigned nlog)
 {
-	struct capture cap;
-	char where[64];
-	unsigned errors;
-	struct conf *c;
-
-	c = parse(lines, n, &errors, &cap);
-	cr_assert_null(c, "accepted a bad file");
-	cr_assert_eq(errors, parse_errors, "errors before finish %u, want %u",
-	    errors, parse_errors);
-	cr_assert_eq(count_lines(cap.text), nlog, "want %u log lines: %s",
-	    nlog, cap.text);
-	snprintf(where, sizeof(where), "t.conf:%u: ", line);
-	cr_assert_not_null(strstr(cap.text, where), "want \"%s\" in: %s",
-	    where, cap.text);
-	cr_assert_not_null(strstr(cap.text, what), "want \"%s\" in: %s", what,
-	    cap.text);
+	conf_expect_reject_at(lines, n, &parse_errors, &line, 1, what, nlog);
 }
 
 static void

@@ -30,21 +30,7 @@ static void
 expect_reject(const char *const *lines, size_t n, unsigned line,
     const char *what)
 {
-	struct capture cap;
-	char where[64];
-	unsigned nl = 0;
-	struct conf *c;
-
-	c = parse(lines, n, &cap);
-	cr_assert_null(c, "accepted a bad file");
-	for (const char *s = cap.text; *s != '\0'; s++)
-		nl += *s == '\n';
-	cr_assert_eq(nl, 1, "want 1 log line: %s", cap.text);
-	snprintf(where, sizeof(where), "t.conf:%u: ", line);
-	cr_assert_not_null(strstr(cap.text, where), "want \"%s\" in: %s",
-	    where, cap.text);
-	cr_assert_not_null(strstr(cap.text, what), "want \"%s\" in: %s", what,
-	    cap.text);
+	conf_expect_reject_at(lines, n, NULL, &line, 1, what, 1);
 }
 
 static uint16_t

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -77,6 +78,38 @@ conf_test_parse(const char *const *lines, size_t n, unsigned *errors,
 	c = conf_finish(&p);
 	capture_end(cap);
 	return c;
+}
+
+/*
+ * Expect no struct and @nlog log lines, each of the @nat lines @at[]
+ * named as "t.conf:N: ", and @what among them.  @parse_errors, unless
+ * NULL, is how many errors conf_line() must have seen before conf_finish.
+ */
+static inline void
+conf_expect_reject_at(const char *const *lines, size_t n,
+    const unsigned *parse_errors, const unsigned *at, size_t nat,
+    const char *what, unsigned nlog)
+{
+	struct capture cap;
+	unsigned errors;
+	struct conf *c;
+
+	c = conf_test_parse(lines, n, &errors, &cap);
+	cr_assert_null(c, "accepted a bad file");
+	if (parse_errors != NULL)
+		cr_assert_eq(errors, *parse_errors, "errors before finish %u, "
+		    "want %u", errors, *parse_errors);
+	cr_assert_eq(count_lines(cap.text), nlog, "want %u log lines: %s",
+	    nlog, cap.text);
+	for (size_t i = 0; i < nat; i++) {
+		char where[64];
+
+		snprintf(where, sizeof(where), "t.conf:%u: ", at[i]);
+		cr_assert_not_null(strstr(cap.text, where),
+		    "want \"%s\" in: %s", where, cap.text);
+	}
+	cr_assert_not_null(strstr(cap.text, what), "want \"%s\" in: %s", what,
+	    cap.text);
 }
 
 #endif /* IKETCP_TEST_CONF_HELPERS_H */
