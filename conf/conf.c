@@ -11,6 +11,7 @@
  * each key has a parse_x() that logs the bad text and returns false.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -18,6 +19,8 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1012,6 +1015,34 @@ bad_line(struct conf_parser *p, const char *what)
 {
 	p->lineno++;
 	conf_err(p, "%s", what);
+}
+
+int
+conf_open_private(const char *path, struct stat *st)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		log_warn("%s", path);
+		goto fail;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		log_warnx("%s: not a regular file", path);
+		goto fail;
+	}
+	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		log_warnx("%s: mode %04o gives group or others access; "
+		    "chmod 600", path, (unsigned)(st->st_mode & 07777));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 struct conf *

@@ -15,6 +15,7 @@
 #define IKETCP_CONF_H
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -269,6 +270,9 @@ struct conf *conf_finish(struct conf_parser *p);
 void	conf_abort(struct conf_parser *p);
 
 struct conf *conf_load(const char *path);
+/* Opens a secrets file for reading: a regular file that gives its group
+ * and others no access.  The fd (its fstat in @st), or -1, logged. */
+int	conf_open_private(const char *path, struct stat *st);
 struct conf *conf_ref(struct conf *c);
 void	conf_unref(struct conf *c);
 

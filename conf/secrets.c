@@ -24,6 +24,7 @@
 
 #include <openssl/crypto.h>
 
+#include "conf/conf.h"
 #include "conf/secrets.h"
 #include "relay/log.h"
 
@@ -359,24 +360,8 @@ secrets_load(const char *path)
 	ssize_t got;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("%s", path);
+	if ((fd = conf_open_private(path, &st)) == -1)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("%s: not a regular file", path);
-		goto out;
-	}
-	/* The same rule as connect-auth-file (tls/connect.c). */
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		log_warnx("%s: mode %04o gives group or others access; "
-		    "chmod 600", path, (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
 	if (st.st_size > SECRETS_FILE_MAX) {
 		log_warnx("%s: larger than %d bytes", path, SECRETS_FILE_MAX);
 		goto out;

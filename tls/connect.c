@@ -23,6 +23,7 @@
 
 #include "framing/wire.h"
 #include "relay/log.h"
+#include "conf/conf.h"
 #include "tls/connect.h"
 
 enum {
@@ -540,23 +541,8 @@ connect_creds_load(const char *path)
 	bool bad = false;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("%s", path);
+	if ((fd = conf_open_private(path, &st)) == -1)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s", path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("%s: not a regular file", path);
-		goto fail;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		log_warnx("%s: mode %04o gives group or others access; "
-		    "chmod 600", path, (unsigned)(st.st_mode & 07777));
-		goto fail;
-	}
 	if ((f = fdopen(fd, "r")) == NULL) {
 		log_warn("%s", path);
 		goto fail;
