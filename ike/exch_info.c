@@ -22,7 +22,8 @@ ike_exch_info(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	size_t i, j;
 
 	/* Process and decide. */
-	if (sa->state != IKE_SA_ESTABLISHED) {
+	/* §1.4.1: while our Delete is out, the peer's requests still count. */
+	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING) {
 		ike_sa_reason(out, "INFORMATIONAL in state %s",
 		    ike_sa_state_name(sa->state));
 		return IKE_SA_DROPPED;
@@ -41,7 +42,12 @@ ike_exch_info(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	 * deleted Child SA gets the Delete of our inbound SPI.
 	 */
 	ike_build_inner_init(&b, &w);
-	if (!del_ike && del_child) {
+	/*
+	 * §1.4.1: a request to close a Child SA we are closing ourselves is
+	 * answered without a Delete payload.
+	 */
+	if (!del_ike && del_child &&
+	    !ike_req_deleting_child(sa, sa->child.spi_in)) {
 		memset(&d, 0, sizeof(d));
 		d.proto = IKE_PROTO_ESP;
 		d.spi_size = 4;

@@ -53,6 +53,7 @@ ike_sa_free(struct ike_sa *sa)
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->resp);
+	ike_req_cleanup(sa);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -100,6 +101,8 @@ ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 	sa->state = to;
 	if (to == IKE_SA_DEAD)
 		release_vip(sa);
+	if (to == IKE_SA_ESTABLISHED)
+		ike_req_established(sa, sa->last_ms);
 }
 
 enum ike_sa_state
@@ -474,16 +477,17 @@ ike_sa_handle(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		    ike_parse_strerror(m->err.reason), m->err.offset);
 		goto out;
 	}
-	if (m->hdr.flags & IKE_FLAG_RESPONSE) {
-		ike_sa_reason(out, "a response, but we sent no request");
-		goto out;
-	}
+	/* §3.1: the original initiator sets it in requests and responses. */
 	if (!(m->hdr.flags & IKE_FLAG_INITIATOR)) {
-		ike_sa_reason(out, "a request without the Initiator flag");
+		ike_sa_reason(out, "a message without the Initiator flag");
 		goto out;
 	}
 	if (sa->state != IKE_SA_IDLE && m->hdr.spi_i != sa->spi_i) {
 		ike_sa_reason(out, "unknown initiator SPI");
+		goto out;
+	}
+	if (m->hdr.flags & IKE_FLAG_RESPONSE) {
+		res = ike_req_response(sa, msg, len, m, now_ms, out);
 		goto out;
 	}
 	if (m->hdr.exchange != IKE_EXCH_IKE_SA_INIT) {

@@ -18,8 +18,23 @@
  *   ike_sa_free(sa);                              wipes every key
  *
  * States: IDLE -> INIT_DONE (IKE_SA_INIT answered, keys computed) ->
- * ESTABLISHED (IKE_AUTH succeeded) -> DEAD; DELETING is for a Delete we
- * initiate (reserved: this responder initiates nothing yet).
+ * ESTABLISHED (IKE_AUTH succeeded) -> DEAD; ESTABLISHED -> DELETING (we
+ * sent a Delete of the IKE SA) -> DEAD.
+ *
+ * Requests we initiate (exch_req.c; RFC 7296 §2.1, §2.2, §2.4, §1.4.1):
+ * one outstanding at a time (window 1), under our own message-ID counter.
+ * The caller asks when to come back and comes back then:
+ *
+ *   at = ike_sa_next_ms(sa);                      UINT64_MAX: nothing due
+ *   ike_sa_tick(sa, now_ms, &out);                out.msg: a request to
+ *                                                 send (out.resend: the same
+ *                                                 bytes again); out.ev: the
+ *                                                 peer was declared dead
+ *   ike_sa_alive(sa, now_ms);                     authentic inbound ESP
+ *   ike_sa_delete(sa, now_ms, &out);              start a Delete of the SA
+ *
+ * Responses to our requests come through ike_sa_handle().  See ike/README
+ * ("Requests we initiate") for the schedule over a stream.
  */
 #ifndef IKETCP_IKE_SA_H
 #define IKETCP_IKE_SA_H
@@ -44,7 +59,10 @@ enum {
 	IKE_SA_DNS_MAX		= 2,	/* INTERNAL_IP4_DNS servers */
 	IKE_SA_EVENTS_MAX	= 4,	/* events from one ike_sa_handle() */
 	IKE_SA_REASON_MAX	= 128,	/* out->reason, octets */
-	IKE_SA_COOKIE_SECRET	= 32	/* cookie secret, octets */
+	IKE_SA_COOKIE_SECRET	= 32,	/* cookie secret, octets */
+	IKE_SA_DPD_TIMEOUT_MS	= 30000, /* default dpd_timeout_ms */
+	IKE_SA_RTX_FIRST_MS	= 2000,	/* first retransmission after */
+	IKE_SA_RTX_MAX_MS	= 16000	/* retransmission interval cap */
 };
 
 /* An address and port as the caller sees them; addr in network order. */
@@ -93,6 +111,18 @@ struct ike_sa_conf {
 	struct ike_ts	 local_ts;	/* IPv4 range we offer as TSr */
 	uint8_t		 cookie_secret[IKE_SA_COOKIE_SECRET];
 	unsigned	 kex_flags;	/* enum ike_kex_flags */
+	/*
+	 * Requests we initiate.  dpd_delay_ms: a liveness check after that
+	 * long without anything authentic from the peer (0: none).
+	 * dpd_timeout_ms: any request of ours unanswered for that long
+	 * means the peer is dead (0: IKE_SA_DPD_TIMEOUT_MS).
+	 * ike/child_lifetime_ms: hard lifetimes (0: none); the SA is rekeyed
+	 * before (ike/README) and deleted when one is reached.
+	 */
+	unsigned	 dpd_delay_ms;
+	unsigned	 dpd_timeout_ms;
+	unsigned	 ike_lifetime_ms;
+	unsigned	 child_lifetime_ms;
 };
 
 enum ike_sa_state {
@@ -124,7 +154,8 @@ enum ike_event_type {
 	IKE_EV_IKE_UP,		/* IKE SA authenticated */
 	IKE_EV_CHILD_UP,	/* install: inbound spi_in, outbound spi_out */
 	IKE_EV_CHILD_DOWN,	/* remove child (keys already wiped) */
-	IKE_EV_IKE_DOWN		/* IKE SA deleted by the peer */
+	IKE_EV_IKE_DOWN		/* IKE SA gone: deleted (either side), or
+				 * the peer declared dead (out->reason) */
 };
 
 struct ike_event {
@@ -143,6 +174,7 @@ enum ike_sa_result {
 struct ike_out {
 	const uint8_t	*msg;	/* response, owned by the SA: valid until */
 	size_t		 len;	/* the next ike_sa_handle() or ike_sa_free() */
+	bool		 resend; /* a request of ours sent before: same bytes */
 	size_t		 nev;
 	struct ike_event ev[IKE_SA_EVENTS_MAX];
 	/* Why a request failed or was dropped; "" when all went well. */
@@ -174,7 +206,10 @@ uint64_t ike_sa_spi_i(const struct ike_sa *sa);
 uint64_t ike_sa_spi_r(const struct ike_sa *sa);
 /* The negotiated IKE suite (valid from INIT_DONE). */
 const struct ike_suite *ike_sa_suite(const struct ike_sa *sa);
-/* When the last authentic request arrived (now_ms of that call). */
+/*
+ * When something authentic last came from the peer: a request, a response
+ * or (ike_sa_alive()) ESP.
+ */
 uint64_t ike_sa_last_ms(const struct ike_sa *sa);
 /* The initiator's authenticated ID (valid from ESTABLISHED). */
 const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
@@ -187,5 +222,28 @@ bool	ike_sa_initial_contact(const struct ike_sa *sa);
 /* NAT seen by NAT_DETECTION (§2.23): in front of the peer / of us. */
 bool	ike_sa_nat_remote(const struct ike_sa *sa);
 bool	ike_sa_nat_local(const struct ike_sa *sa);
+
+
+/*
+ * When ike_sa_tick() has something to do: a request to start, retransmit
+ * or give up on.  UINT64_MAX: nothing (not established, or dead).
+ */
+uint64_t ike_sa_next_ms(const struct ike_sa *sa);
+/*
+ * Does what is due at @now_ms.  out->msg: a request to send (out->resend
+ * for the same bytes again); out->ev IKE_EV_CHILD_DOWN / IKE_EV_IKE_DOWN
+ * with out->reason when the peer did not answer in time (§2.4: the SA is
+ * then dead, its virtual IP released).
+ */
+void	ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out);
+/* Authentic inbound ESP at @now_ms: the peer is alive (§2.4). */
+void	ike_sa_alive(struct ike_sa *sa, uint64_t now_ms);
+/*
+ * Starts a Delete of the IKE SA (§1.4.1): out->msg is the request, or
+ * nothing yet when another request of ours is outstanding (it goes out
+ * from ike_sa_tick() once that one is answered).  -1 when the SA is not
+ * established or is already being deleted.
+ */
+int	ike_sa_delete(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out);
 
 #endif /* IKETCP_IKE_SA_H */

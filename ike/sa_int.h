@@ -22,6 +22,33 @@ enum {
 	IKE_SA_REASM_BYTES	= 16384	/* a fragmented request's plaintext */
 };
 
+/* What our outstanding request is for (exch_req.c). */
+enum ike_req_kind {
+	IKE_REQ_NONE,		/* nothing outstanding */
+	IKE_REQ_DPD,		/* empty INFORMATIONAL: liveness (§2.4) */
+	IKE_REQ_DELETE_IKE,	/* INFORMATIONAL, Delete of the IKE SA */
+	IKE_REQ_DELETE_CHILD	/* INFORMATIONAL, Delete of our ESP SPI */
+};
+
+/* Requests we initiate: window 1, our own message IDs (§2.1-§2.3). */
+struct ike_req {
+	enum ike_req_kind kind;		/* the outstanding one, or NONE */
+	uint32_t	 msgid_next;	/* our next request's message ID */
+	uint32_t	 msgid;		/* the outstanding one's */
+	uint8_t		 exchange;	/* the outstanding one's */
+	uint8_t		*msg;		/* its bytes, for resending (malloc) */
+	size_t		 len;
+	uint64_t	 sent_ms;	/* first sent */
+	uint64_t	 rtx_ms;	/* next retransmission */
+	unsigned	 rtx_gap_ms;	/* current interval, doubling */
+	bool		 want_delete;	/* a Delete of the IKE SA is queued */
+	const char	*why_delete;	/* for the log: why we delete */
+	uint32_t	 child_spi;	/* DELETE_CHILD: our inbound SPI */
+	uint64_t	 up_ms;		/* ESTABLISHED since */
+	uint64_t	 ike_expire_ms;	/* hard lifetime; 0 none */
+	uint64_t	 child_expire_ms; /* the Child SA's; 0 none */
+};
+
 struct ike_sa {
 	const struct ike_sa_conf *conf;
 	enum ike_sa_state state;
@@ -54,6 +81,7 @@ struct ike_sa {
 	bool		 nat_local, nat_remote;
 	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
+	struct ike_req	 req;		/* requests we initiate */
 };
 
 /* Checks the transition against the state diagram; asserts on a bug. */
@@ -89,5 +117,19 @@ enum ike_sa_result ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
 enum ike_sa_result ike_exch_info(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
+
+/*
+ * Requests we initiate (exch_req.c).  ike_req_response(): a message with
+ * the Response flag, SPIs already checked; @m is the outer parse.
+ * ike_req_established(): the SA just became ESTABLISHED at @now_ms (arms
+ * the lifetimes).  ike_req_deleting_child(): our outstanding request
+ * deletes the Child SA with inbound SPI @spi (§1.4.1 collisions).
+ */
+enum ike_sa_result ike_req_response(struct ike_sa *sa, const uint8_t *msg,
+	    size_t len, struct ike_msg *m, uint64_t now_ms,
+	    struct ike_out *out);
+void	ike_req_established(struct ike_sa *sa, uint64_t now_ms);
+bool	ike_req_deleting_child(const struct ike_sa *sa, uint32_t spi);
+void	ike_req_cleanup(struct ike_sa *sa);
 
 #endif /* IKETCP_IKE_SA_INT_H */

@@ -80,6 +80,15 @@ const struct ike_notify *ini_find_n(const struct ike_msg *m, uint16_t type);
 size_t	ini_protect(struct ini *I, uint8_t exch, uint32_t msgid,
 	    uint8_t first, const uint8_t *inner, size_t inner_len,
 	    uint8_t *out, size_t cap);
+size_t	ini_protect_flags(struct ini *I, uint8_t exch, uint8_t flags,
+	    uint32_t msgid, uint8_t first, const uint8_t *inner,
+	    size_t inner_len, uint8_t *out, size_t cap);
+/* Answering the responder's own requests (exch_req.c). */
+size_t	ini_respond(struct ini *I, uint8_t exch, uint32_t msgid,
+	    uint8_t first, const uint8_t *inner, size_t inner_len,
+	    uint8_t *out, size_t cap);
+void	ini_open_req(struct ini *I, const uint8_t *msg, size_t len,
+	    uint32_t msgid, struct ike_msg *m, uint8_t *plain);
 size_t	ini_protect_frag(struct ini *I, uint32_t msgid, uint8_t first,
 	    uint16_t num, uint16_t total, const uint8_t *part, size_t part_len,
 	    uint8_t *out, size_t cap);

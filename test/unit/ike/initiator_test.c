@@ -290,6 +290,43 @@ size_t
 ini_protect(struct ini *I, uint8_t exch, uint32_t msgid, uint8_t first,
     const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap)
 {
+	return ini_protect_flags(I, exch, IKE_FLAG_INITIATOR, msgid, first,
+	    inner, inner_len, out, cap);
+}
+
+/* A response (§3.1: Initiator and Response flags) to the SA's request. */
+size_t
+ini_respond(struct ini *I, uint8_t exch, uint32_t msgid, uint8_t first,
+    const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap)
+{
+	return ini_protect_flags(I, exch, IKE_FLAG_INITIATOR |
+	    IKE_FLAG_RESPONSE, msgid, first, inner, inner_len, out, cap);
+}
+
+/* A request from the responder: neither flag set (§3.1). */
+void
+ini_open_req(struct ini *I, const uint8_t *msg, size_t len, uint32_t msgid,
+    struct ike_msg *m, uint8_t *plain)
+{
+	size_t plain_len;
+
+	cr_assert_eq(ike_msg_parse(msg, len, m), IKE_PARSE_OK);
+	cr_assert_eq(m->hdr.flags, 0);
+	cr_assert_eq(m->hdr.msgid, msgid);
+	cr_assert_eq(m->hdr.spi_i, I->spi_i);
+	cr_assert_eq(m->hdr.spi_r, I->spi_r);
+	cr_assert(m->pl.have & IKE_HAVE_SK);
+	cr_assert_eq(ike_sk_unprotect(&I->sk_in, msg,
+	    m->pl.sk.hdr_off + IKE_GENHDR_LEN, len, plain, len, &plain_len), 0);
+	cr_assert_eq(ike_payloads_parse(m->pl.sk.inner, plain, plain_len, m),
+	    IKE_PARSE_OK);
+}
+
+size_t
+ini_protect_flags(struct ini *I, uint8_t exch, uint8_t flags, uint32_t msgid,
+    uint8_t first, const uint8_t *inner, size_t inner_len, uint8_t *out,
+    size_t cap)
+{
 	struct ike_builder b;
 	struct ike_hdr h;
 	struct wr w = wr_make(out, cap);
@@ -300,7 +337,7 @@ ini_protect(struct ini *I, uint8_t exch, uint32_t msgid, uint8_t first,
 	h.spi_i = I->spi_i;
 	h.spi_r = I->spi_r;
 	h.exchange = exch;
-	h.flags = IKE_FLAG_INITIATOR;
+	h.flags = flags;
 	h.msgid = msgid;
 	ike_build_init(&b, &w, &h);
 	cr_assert_eq(ike_build_sk(&b, first, body_len, &body), 0);
