@@ -109,6 +109,7 @@ enum {
 	CONF_REPLAY_WINDOW_MAX = 4096,
 	CONF_DEF_REPLAY_WINDOW = 1024,
 	CONF_DEF_DPD_DELAY_MS = 30 * 1000,
+	CONF_DEF_DPD_TIMEOUT_MS = 30 * 1000,
 	CONF_DEF_IKE_LIFETIME_MS = 4 * 3600 * 1000,
 	CONF_DEF_CHILD_LIFETIME_MS = 3600 * 1000,
 	CONF_DEF_COOKIE_THRESHOLD = 128,	/* half-open IKE SAs */
@@ -156,8 +157,9 @@ struct conf_integrated {
 	char		 tun[CONF_TUN_MAX];		/* interface name */
 	unsigned	 replay_window;			/* packets */
 	unsigned	 dpd_delay_ms;			/* 0 = no DPD */
-	unsigned	 ike_lifetime_ms;		/* IKE SA rekey */
-	unsigned	 child_lifetime_ms;		/* Child SA rekey */
+	unsigned	 dpd_timeout_ms;		/* request budget */
+	unsigned	 ike_lifetime_ms;		/* IKE SA hard life */
+	unsigned	 child_lifetime_ms;		/* Child SA hard life */
 	unsigned	 cookie_threshold;		/* half-open SAs */
 };
 

@@ -288,6 +288,13 @@ parse_dpd_delay(struct conf_parser *p, struct conf_integrated *ci,
 }
 
 static bool
+parse_dpd_timeout(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	return conf_key_ms(p, "dpd-timeout", v, 1000, &ci->dpd_timeout_ms);
+}
+
+static bool
 parse_ike_lifetime(struct conf_parser *p, struct conf_integrated *ci,
     const char *v)
 {
@@ -437,6 +444,7 @@ static const struct ikey integrated_keys[] = {
 	{ "cookie-threshold",	parse_cookie_threshold,	false },
 	{ "dns",		parse_dns,		true },
 	{ "dpd-delay",		parse_dpd_delay,	false },
+	{ "dpd-timeout",	parse_dpd_timeout,	false },
 	{ "esp-proposals",	parse_esp_proposals,	false },
 	{ "id",			parse_id,		false },
 	{ "ike-lifetime",	parse_ike_lifetime,	false },
@@ -478,6 +486,7 @@ conf_integrated_section(struct conf_parser *p)
 	memcpy(ci->tun, CONF_DEF_TUN, sizeof(CONF_DEF_TUN));
 	ci->replay_window = CONF_DEF_REPLAY_WINDOW;
 	ci->dpd_delay_ms = CONF_DEF_DPD_DELAY_MS;
+	ci->dpd_timeout_ms = CONF_DEF_DPD_TIMEOUT_MS;
 	ci->ike_lifetime_ms = CONF_DEF_IKE_LIFETIME_MS;
 	ci->child_lifetime_ms = CONF_DEF_CHILD_LIFETIME_MS;
 	ci->cookie_threshold = CONF_DEF_COOKIE_THRESHOLD;

@@ -8,13 +8,15 @@
  * see a socket (DESIGN.md).
  *
  * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, the first Child SA,
- * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca).  Not yet:
- * rekeying, DPD.
+ * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca); requests we
+ * initiate (liveness checks, Delete on shutdown and at the hard
+ * lifetimes), driven by one timer per session.  Not yet: rekeying.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,7 @@ struct integ_sec {
 	uint32_t	 tun_addr;	/* host order */
 	ev_io		 tio;
 	struct integ_sess *vips[INTEG_VIP_BUCKETS];
+	struct integ_sess *sessions;	/* all of this section's */
 };
 
 /* A session's backend state. */
@@ -79,6 +82,10 @@ struct integ_sess {
 	uint32_t	 vip;		/* host order; 0 none */
 	struct ike_endpoint local, remote;
 	bool		 dead;		/* freed from the linger timer */
+	struct integ_sess *snext, **sprev; /* sec->sessions */
+	ev_timer	 req_timer;	/* ike_sa_next_ms(): our requests */
+	unsigned long long req_stream;	/* stream id that carried the
+					 * outstanding request; 0 none */
 };
 
 static uint8_t pkt_buf[INTEG_PKT_MAX + 64];
@@ -303,6 +310,10 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 			memcpy(&a, ci->dns[i].addr, 4);
 			k->dns[k->ndns++] = ntohl(a);
 		}
+	k->dpd_delay_ms = ci->dpd_delay_ms;
+	k->dpd_timeout_ms = ci->dpd_timeout_ms;
+	k->ike_lifetime_ms = ci->ike_lifetime_ms;
+	k->child_lifetime_ms = ci->child_lifetime_ms;
 	k->local_ts.type = IKE_TS_IPV4_ADDR_RANGE;
 	k->local_ts.end_port = 0xffff;
 	memset(k->local_ts.end, 0xff, 4);
@@ -417,6 +428,8 @@ endpoint_of(const struct sockaddr_storage *ss, struct ike_endpoint *e)
 	}
 }
 
+static void req_timer_cb(EV_P_ ev_timer *w, int revents);
+
 struct session *
 integ_session_new(struct relay *r, struct stream *st)
 {
@@ -444,6 +457,11 @@ integ_session_new(struct relay *r, struct stream *st)
 	is->sec = sec;
 	endpoint_of(&st->laddr, &is->local);
 	endpoint_of(&st->peer, &is->remote);
+	ev_timer_init(&is->req_timer, req_timer_cb, 0., 0.);
+	if ((is->snext = sec->sessions) != NULL)
+		is->snext->sprev = &is->snext;
+	is->sprev = &sec->sessions;
+	sec->sessions = is;
 	s->integ = is;
 	return s;
 }
@@ -462,6 +480,9 @@ integ_session_free(struct session *s)
 {
 	struct integ_sess *is = s->integ;
 
+	ev_timer_stop(s->r->loop, &is->req_timer);
+	if ((*is->sprev = is->snext) != NULL)
+		is->snext->sprev = is->sprev;
 	child_down(is);
 	ike_sa_free(is->ike);
 	free(is);
@@ -529,6 +550,56 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 	    ch->spi_out, inet_ntop(AF_INET, &a, t, sizeof(t)));
 }
 
+/* One line about a session: on its stream, or naming the client. */
+static void __attribute__((format(printf, 3, 4)))
+sess_log(const struct integ_sess *is, int level, const char *fmt, ...)
+{
+	char msg[512], addr[INET6_ADDRSTRLEN];
+	va_list ap;
+
+	if (level > (int)log_get_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (is->s->owner != NULL) {
+		log_stream(is->s->owner, level, "%s", msg);
+		return;
+	}
+	if (inet_ntop(is->remote.family == 6 ? AF_INET6 : AF_INET,
+	    is->remote.addr, addr, sizeof(addr)) == NULL)
+		snprintf(addr, sizeof(addr), "?");
+	log_emit((enum log_level)level, "integrated %s: session %llu "
+	    "(client %s:%u, no stream): %s", is->sec->name, is->s->id, addr,
+	    is->remote.port, msg);
+}
+
+/* What the IKE SA reported: install or remove Child SAs, log the rest. */
+static void
+ike_events(struct integ_sess *is, const struct ike_out *out)
+{
+	for (size_t i = 0; i < out->nev; i++) {
+		switch (out->ev[i].type) {
+		case IKE_EV_IKE_UP:
+			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
+			    "established",
+			    (unsigned long long)ike_sa_spi_i(is->ike),
+			    (unsigned long long)ike_sa_spi_r(is->ike));
+			break;
+		case IKE_EV_CHILD_UP:
+			child_up(is, out->ev[i].child);
+			break;
+		case IKE_EV_CHILD_DOWN:
+			sess_log(is, LOG_LEVEL_INFO, "CHILD_SA deleted");
+			child_down(is);
+			break;
+		case IKE_EV_IKE_DOWN:
+			sess_log(is, LOG_LEVEL_INFO, "IKE_SA deleted");
+			break;
+		}
+	}
+}
+
 /* The session ends after its last response had a moment to leave. */
 static void
 session_end(struct integ_sess *is)
@@ -536,10 +607,122 @@ session_end(struct integ_sess *is)
 	struct session *s = is->s;
 
 	is->dead = true;
+	ev_timer_stop(s->r->loop, &is->req_timer);
 	child_down(is);
 	ev_timer_stop(s->r->loop, &s->linger);
 	ev_timer_set(&s->linger, 0.5, 0.);
 	ev_timer_start(s->r->loop, &s->linger);
+}
+
+/*
+ * A request of ours (ike/README, "Requests we initiate") to the session's
+ * stream.  RFC 9329 §7.2: no retransmission over the same TCP stream --
+ * a resend goes out only on a stream that has not carried it (the client
+ * re-attached); with no stream attached nothing goes out (§6: only the
+ * client reconnects).
+ */
+static void
+req_send(struct integ_sess *is, const struct ike_out *out)
+{
+	static uint8_t buf[INTEG_MARKER + IKE_SA_MSG_MAX];
+	struct stream *st = is->s->owner;
+	struct iovec iov;
+	bool ike = true;
+
+	if (out->len == 0 || out->len > IKE_SA_MSG_MAX || st == NULL)
+		return;
+	if (out->resend && is->req_stream == st->id)
+		return;
+	is->req_stream = st->id;
+	memset(buf, 0, INTEG_MARKER);
+	memcpy(buf + INTEG_MARKER, out->msg, out->len);
+	iov.iov_base = buf;
+	iov.iov_len = INTEG_MARKER + out->len;
+	(void)stream_send(st, &iov, &ike, 1);
+}
+
+/* Arms the session's timer for ike_sa_next_ms(). */
+static void
+req_arm(struct integ_sess *is)
+{
+	struct ev_loop *loop = is->s->r->loop;
+	uint64_t at, now;
+
+	ev_timer_stop(loop, &is->req_timer);
+	if (is->ike == NULL || is->dead ||
+	    (at = ike_sa_next_ms(is->ike)) == UINT64_MAX)
+		return;
+	now = now_ms();
+	ev_timer_set(&is->req_timer, at > now ? (double)(at - now) / 1000. :
+	    0., 0.);
+	ev_timer_start(loop, &is->req_timer);
+}
+
+/* After a tick or a shutdown Delete: send, log, end a dead session. */
+static void
+req_done(struct integ_sess *is, const struct ike_out *out)
+{
+	if (!out->resend && out->len > 0)
+		is->req_stream = 0;	/* a new request: on no stream yet */
+	req_send(is, out);
+	if (out->reason[0] != '\0')
+		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out->reason);
+	ike_events(is, out);
+	if (ike_sa_state(is->ike) == IKE_SA_DEAD) {
+		if (!is->dead)
+			session_end(is);
+		return;
+	}
+	req_arm(is);
+}
+
+/* Timer -> ike_sa_tick(): a liveness check, a Delete, or a dead peer. */
+static void
+req_timer_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct integ_sess *is = container_of(w, struct integ_sess, req_timer);
+	struct ike_out out;
+
+	if (is->ike == NULL || is->dead)
+		return;
+	ike_sa_tick(is->ike, now_ms(), &out);
+	req_done(is, &out);
+}
+
+int
+integ_shutdown(struct relay *r)
+{
+	struct integ_sec *sec;
+	struct integ_sess *is;
+	struct ike_out out;
+	int n = 0;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		for (is = sec->sessions; is != NULL; is = is->snext) {
+			if (is->ike == NULL || is->dead ||
+			    is->s->owner == NULL ||
+			    ike_sa_delete(is->ike, now_ms(), &out) == -1)
+				continue;
+			req_done(is, &out);
+			n++;
+		}
+	return n;
+}
+
+int
+integ_deleting(const struct relay *r)
+{
+	const struct integ_sec *sec;
+	const struct integ_sess *is;
+	int n = 0;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		for (is = sec->sessions; is != NULL; is = is->snext)
+			if (is->ike != NULL && !is->dead &&
+			    is->s->owner != NULL &&
+			    ike_sa_state(is->ike) == IKE_SA_DELETING)
+				n++;
+	return n;
 }
 
 static int
@@ -592,26 +775,7 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 		log_stream(st, LOG_LEVEL_INFO, "IKE: %s", out.reason);
 	if (res == IKE_SA_DROPPED)
 		r->stats.ike_drop++;
-	for (size_t i = 0; i < out.nev; i++) {
-		switch (out.ev[i].type) {
-		case IKE_EV_IKE_UP:
-			log_stream(st, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
-			    "established",
-			    (unsigned long long)ike_sa_spi_i(is->ike),
-			    (unsigned long long)ike_sa_spi_r(is->ike));
-			break;
-		case IKE_EV_CHILD_UP:
-			child_up(is, out.ev[i].child);
-			break;
-		case IKE_EV_CHILD_DOWN:
-			log_stream(st, LOG_LEVEL_INFO, "CHILD_SA deleted");
-			child_down(is);
-			break;
-		case IKE_EV_IKE_DOWN:
-			log_stream(st, LOG_LEVEL_INFO, "IKE_SA deleted");
-			break;
-		}
-	}
+	ike_events(is, &out);
 	if (out.len > 0 && out.len <= IKE_SA_MSG_MAX) {
 		memset(reply, 0, INTEG_MARKER);
 		memcpy(reply + INTEG_MARKER, out.msg, out.len);
@@ -633,6 +797,7 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			session_end(is);
 		break;
 	default:
+		req_arm(is);
 		break;
 	}
 	return 0;
@@ -659,6 +824,9 @@ esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 		    esp_result_name(res));
 		return;
 	}
+	/* RFC 7296 §2.4: authentic ESP proves the peer alive. */
+	if (is->ike != NULL)
+		ike_sa_alive(is->ike, now_ms());
 	if (write(is->sec->tun_fd, rx.inner, rx.len) == -1) {
 		r->stats.esp_in_drop++;
 		log_debug("write to %s: %s", is->sec->ifname, strerror(errno));

@@ -28,4 +28,12 @@ void	integ_session_free(struct session *s);
 int	integ_input(struct session *s, struct stream *st,
 	    const struct iovec *msgs, size_t n);
 
+/*
+ * SIGTERM: a Delete of every established IKE SA goes out on its live
+ * stream (RFC 7296 §1.4.1); returns how many.  integ_deleting() counts
+ * those still waiting for their response.
+ */
+int	integ_shutdown(struct relay *r);
+int	integ_deleting(const struct relay *r);
+
 #endif /* IKETCP_RELAY_INTEGRATED_H */

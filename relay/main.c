@@ -73,12 +73,51 @@ integrated_check(const struct conf *c)
 	return rc;
 }
 
+enum {
+	SHUTDOWN_GRACE_MS = 1000,	/* waiting for Delete responses */
+	SHUTDOWN_POLL_MS = 20
+};
+
+static ev_timer s_grace;
+static ev_tstamp grace_until;
+
+static void
+quit(EV_P)
+{
+	relay.quit = true;
+	ev_break(EV_A_ EVBREAK_ALL);
+}
+
+/* Until every Delete was answered, or the grace period is over. */
+static void
+grace_cb(EV_P_ ev_timer *w, int revents)
+{
+	if (integ_deleting(&relay) == 0 || ev_now(EV_A) >= grace_until)
+		quit(EV_A);
+}
+
+/*
+ * SIGTERM/SIGINT.  Integrated IKE SAs are deleted first (RFC 7296
+ * §1.4.1), so clients learn at once instead of by a failed liveness
+ * check; their responses are awaited for at most SHUTDOWN_GRACE_MS.  A
+ * second signal exits at once.
+ */
 static void
 sig_term_cb(EV_P_ ev_signal *w, int revents)
 {
-	log_info("signal %d: exiting", w->signum);
-	relay.quit = true;
-	ev_break(EV_A_ EVBREAK_ALL);
+	int n;
+
+	if (ev_is_active(&s_grace) || (n = integ_shutdown(&relay)) == 0) {
+		log_info("signal %d: exiting", w->signum);
+		quit(EV_A);
+		return;
+	}
+	log_info("signal %d: exiting after the Delete of %d IKE SA%s",
+	    w->signum, n, n == 1 ? "" : "s");
+	grace_until = ev_now(EV_A) + SHUTDOWN_GRACE_MS / 1000.;
+	ev_timer_init(&s_grace, grace_cb, SHUTDOWN_POLL_MS / 1000.,
+	    SHUTDOWN_POLL_MS / 1000.);
+	ev_timer_start(EV_A_ &s_grace);
 }
 
 /* SIGHUP: a new conf for new streams; live streams keep theirs. */

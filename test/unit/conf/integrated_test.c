@@ -69,6 +69,7 @@ Test(integrated, parses_a_minimal_section_with_defaults, .timeout = 10)
 	cr_assert_str_eq(ci->tun, "iketcp0");
 	cr_assert_eq(ci->replay_window, CONF_DEF_REPLAY_WINDOW);
 	cr_assert_eq(ci->dpd_delay_ms, CONF_DEF_DPD_DELAY_MS);
+	cr_assert_eq(ci->dpd_timeout_ms, CONF_DEF_DPD_TIMEOUT_MS);
 	cr_assert_eq(ci->ike_lifetime_ms, CONF_DEF_IKE_LIFETIME_MS);
 	cr_assert_eq(ci->child_lifetime_ms, CONF_DEF_CHILD_LIFETIME_MS);
 	cr_assert_eq(ci->cookie_threshold, CONF_DEF_COOKIE_THRESHOLD);
@@ -108,6 +109,7 @@ Test(integrated, parses_every_key_beside_a_relay, .timeout = 10)
 		"tun = ike7",
 		"replay-window = 4096",
 		"dpd-delay = 0",
+		"dpd-timeout = 90s",
 		"ike-lifetime = 8h",
 		"child-lifetime = 20m",
 		"cookie-threshold = 0",
@@ -142,6 +144,7 @@ Test(integrated, parses_every_key_beside_a_relay, .timeout = 10)
 	cr_assert_str_eq(ci->tun, "ike7");
 	cr_assert_eq(ci->replay_window, 4096);
 	cr_assert_eq(ci->dpd_delay_ms, 0);
+	cr_assert_eq(ci->dpd_timeout_ms, 90 * 1000);
 	cr_assert_eq(ci->ike_lifetime_ms, 8 * 3600 * 1000);
 	cr_assert_eq(ci->child_lifetime_ms, 20 * 60 * 1000);
 	cr_assert_eq(ci->cookie_threshold, 0);
@@ -248,6 +251,7 @@ static const struct reject bad_values[] = {
 	{ "replay-window = 31", "bad replay-window", 6 },
 	{ "replay-window = 4097", "bad replay-window", 6 },
 	{ "dpd-delay = soon", "bad dpd-delay", 6 },
+	{ "dpd-timeout = 999ms", "bad dpd-timeout", 6 },
 	{ "ike-lifetime = 0", "bad ike-lifetime", 6 },
 	{ "child-lifetime = 500ms", "bad child-lifetime", 6 },
 	{ "cookie-threshold = -1", "bad cookie-threshold", 6 },
