@@ -59,6 +59,7 @@ struct integ_sec {
 	uint8_t		 id[64];	/* binary IPv4/IPv6 identity */
 	struct ike_sa_conf conf;
 	struct secrets	*secrets;
+	struct secrets	*next_secrets;	/* read by SIGHUP, not yet in use */
 	uint8_t		*cert_der;	/* our certificate */
 	uint8_t		*dn;		/* its subject, for a dn: id */
 	unsigned	 replay_window;
@@ -355,6 +356,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	}
 	ike_pool_free(sec->conf.pool);
 	secrets_free(sec->secrets);
+	secrets_free(sec->next_secrets);
 	EVP_PKEY_free(sec->conf.key);
 	X509_STORE_free(sec->conf.ca);
 	free(sec->cert_der);
@@ -395,6 +397,91 @@ integ_close_all(struct relay *r)
 	while ((sec = r->integs) != NULL) {
 		r->integs = sec->next;
 		sec_free(r, sec);
+	}
+}
+
+static const struct conf_relay *
+find_integ(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; c != NULL && i < c->nrelays; i++)
+		if (c->relays[i].backend == CONF_BACKEND_INTEGRATED &&
+		    strcmp(c->relays[i].name, name) == 0)
+			return &c->relays[i];
+	return NULL;
+}
+
+static struct integ_sec *
+find_sec(struct relay *r, const char *name)
+{
+	struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		if (strcmp(sec->name, name) == 0)
+			return sec;
+	return NULL;
+}
+
+int
+integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
+{
+	const struct conf_relay *cr, *old;
+	struct integ_sec *sec;
+	const char *key;
+
+	/* Sections set up at start: the same names, the same fixed keys. */
+	for (size_t i = 0; i < c->nrelays; i++) {
+		cr = &c->relays[i];
+		if (cr->backend != CONF_BACKEND_INTEGRATED)
+			continue;
+		if ((sec = find_sec(r, cr->name)) == NULL ||
+		    (old = find_integ(r->conf, cr->name)) == NULL) {
+			log_warnx("%s:%u: [integrated %s] is new: integrated "
+			    "sections are set up at start only", path,
+			    cr->line, cr->name);
+			goto fail;
+		}
+		if ((key = conf_integrated_fixed_diff(old->integ,
+		    cr->integ)) != NULL) {
+			log_warnx("%s:%u: [integrated %s]: %s changed, but "
+			    "it is read at start only", path, cr->line,
+			    cr->name, key);
+			goto fail;
+		}
+	}
+	for (sec = r->integs; sec != NULL; sec = sec->next) {
+		if ((cr = find_integ(c, sec->name)) == NULL) {
+			log_warnx("%s: [integrated %s] is gone: integrated "
+			    "sections are removed by a restart only", path,
+			    sec->name);
+			goto fail;
+		}
+		/* Read now: a bad file keeps the running configuration. */
+		if (cr->integ->secrets[0] != '\0' &&
+		    (sec->next_secrets = secrets_load(cr->integ->secrets)) ==
+		    NULL)
+			goto fail;
+	}
+	return 0;
+fail:
+	integ_reload_commit(r, false);
+	return -1;
+}
+
+void
+integ_reload_commit(struct relay *r, bool ok)
+{
+	struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next) {
+		if (ok && sec->next_secrets != NULL) {
+			/* New IKE_AUTHs only: keys of live SAs stay. */
+			secrets_free(sec->secrets);
+			sec->secrets = sec->next_secrets;
+			log_info("integrated %s: %zu secrets in use", sec->name,
+			    secrets_count(sec->secrets));
+		} else
+			secrets_free(sec->next_secrets);
+		sec->next_secrets = NULL;
 	}
 }
 
