@@ -34,6 +34,7 @@
 #include "ike/auth.h"
 #include "ike/cert.h"
 #include "ike/cp.h"
+#include "ike/id.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "relay/integrated.h"
@@ -56,7 +57,7 @@ struct integ_sec {
 	struct relay	*r;
 	char		 name[CONF_NAME_MAX];
 	struct ike_prop	 ike[INTEG_PROPS_MAX], esp[INTEG_PROPS_MAX];
-	uint8_t		 id[64];	/* binary IPv4/IPv6 identity */
+	uint8_t		 id[CONF_ID_MAX / 2]; /* binary address or key ID */
 	struct ike_sa_conf conf;
 	struct secrets	*secrets;
 	struct secrets	*next_secrets;	/* read by SIGHUP, not yet in use */
@@ -139,6 +140,14 @@ vip_lookup(struct integ_sec *sec, uint32_t vip)
 	return NULL;
 }
 
+static unsigned
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0');
+	return (unsigned)((c | 0x20) - 'a' + 10);
+}
+
 static int
 psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
     uint8_t *psk, size_t cap, size_t *psk_len)
@@ -148,28 +157,9 @@ psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
 	const uint8_t *k;
 	size_t n;
 
-	switch (id_type) {
-	case IKE_ID_FQDN:
-	case IKE_ID_RFC822_ADDR:
-		if (id_len == 0 || id_len > SECRETS_ID_MAX ||
-		    memchr(id, '\0', id_len) != NULL)
-			return -1;
-		memcpy(text, id, id_len);
-		text[id_len] = '\0';
-		break;
-	case IKE_ID_IPV4_ADDR:
-		if (id_len != 4 || inet_ntop(AF_INET, id, text,
-		    sizeof(text)) == NULL)
-			return -1;
-		break;
-	case IKE_ID_IPV6_ADDR:
-		if (id_len != 16 || inet_ntop(AF_INET6, id, text,
-		    sizeof(text)) == NULL)
-			return -1;
-		break;
-	default:
+	/* The secrets file names peers in the text form of ike/id.h. */
+	if (ike_id_text(id_type, id, id_len, text, sizeof(text)) == -1)
 		return -1;
-	}
 	if ((k = secrets_psk(sec->secrets, text, &n)) == NULL || n > cap)
 		return -1;
 	memcpy(psk, k, n);
@@ -245,13 +235,26 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		k->id = sec->id;
 		k->id_len = ci->id_type == CONF_ID_IPV4 ? 4 : 16;
 		break;
+	case CONF_ID_KEYID: {
+		/* Hex, '#' allowed in front (conf/integrated.c checked it). */
+		const char *h = ci->id[0] == '#' ? ci->id + 1 : ci->id;
+		size_t n = strlen(h) / 2;
+
+		for (size_t i = 0; i < n && i < sizeof(sec->id); i++)
+			sec->id[i] = (uint8_t)(hexval(h[2 * i]) << 4 |
+			    hexval(h[2 * i + 1]));
+		k->id_type = IKE_ID_KEY_ID;
+		k->id = sec->id;
+		k->id_len = n < sizeof(sec->id) ? n : sizeof(sec->id);
+		break;
+	}
 	case CONF_ID_DN:
 		if (ci->cert[0] != '\0')
 			break;	/* the certificate's subject, below */
 		/* FALLTHROUGH */
 	default:
-		log_warnx("integrated %s: id %s: only fqdn, email, ipv4, ipv6 "
-		    "and (with cert) dn identities are supported yet",
+		log_warnx("integrated %s: id %s: a dn identity is our "
+		    "certificate's subject: it needs cert",
 		    sec->name, ci->id);
 		return -1;
 	}
