@@ -292,6 +292,13 @@ bool	conf_parse_dns_name(const char *s, bool wildcard, char *out);
 const char *conf_relay_kind(const struct conf_relay *r);
 /* Does any [integrated] section exist? */
 bool	conf_has_integrated(const struct conf *c);
+/*
+ * The first key of two [integrated] sections that differs and that is
+ * read at start only (SIGHUP cannot change it), or NULL: the secrets
+ * file's contents and cookie-threshold may change.
+ */
+const char *conf_integrated_fixed_diff(const struct conf_integrated *a,
+	    const struct conf_integrated *b);
 /* ADDR/LEN, v4 or v6, host bits zero; false on bad text. */
 bool	conf_parse_cidr(const char *s, struct conf_cidr *out);
 

@@ -624,3 +624,64 @@ conf_integrated_free(struct conf_integrated *ci)
 {
 	free(ci);
 }
+
+static bool
+cidr_eq(const struct conf_cidr *a, const struct conf_cidr *b)
+{
+	return a->family == b->family && a->plen == b->plen &&
+	    memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+static bool
+cidrs_eq(const struct conf_cidr *a, size_t na, const struct conf_cidr *b,
+    size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!cidr_eq(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+/*
+ * What the running daemon set up from these keys (a TUN, a pool, loaded
+ * keys, the SAs' conf) cannot change under live IKE SAs; the secrets file
+ * and cookie-threshold can.
+ */
+const char *
+conf_integrated_fixed_diff(const struct conf_integrated *a,
+    const struct conf_integrated *b)
+{
+	if (strcmp(a->ike_proposals, b->ike_proposals) != 0)
+		return "ike-proposals";
+	if (strcmp(a->esp_proposals, b->esp_proposals) != 0)
+		return "esp-proposals";
+	if (strcmp(a->cert, b->cert) != 0)
+		return "cert";
+	if (strcmp(a->key, b->key) != 0)
+		return "key";
+	if (strcmp(a->ca, b->ca) != 0)
+		return "ca";
+	if ((a->secrets[0] == '\0') != (b->secrets[0] == '\0'))
+		return "secrets";
+	if (a->id_type != b->id_type || strcmp(a->id, b->id) != 0)
+		return "id";
+	if (!cidr_eq(&a->pool4, &b->pool4) || !cidr_eq(&a->pool6, &b->pool6))
+		return "pool";
+	if (!cidrs_eq(a->dns, a->ndns, b->dns, b->ndns))
+		return "dns";
+	if (!cidrs_eq(a->local_ts, a->nlocal_ts, b->local_ts, b->nlocal_ts))
+		return "local-ts";
+	if (strcmp(a->tun, b->tun) != 0)
+		return "tun";
+	if (a->replay_window != b->replay_window)
+		return "replay-window";
+	if (a->dpd_delay_ms != b->dpd_delay_ms)
+		return "dpd-delay";
+	if (a->ike_lifetime_ms != b->ike_lifetime_ms)
+		return "ike-lifetime";
+	if (a->child_lifetime_ms != b->child_lifetime_ms)
+		return "child-lifetime";
+	return NULL;
+}

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "framing/wire.h"
+#include "ike/id.h"
 #include "ike/auth.h"
 #include "ike/cert.h"
 #include "ike/cp.h"
@@ -229,7 +230,13 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 	if ((pl->have & IKE_HAVE_IDR) && (pl->idr.type != conf->id_type ||
 	    pl->idr.data.len != conf->id_len ||
 	    memcmp(pl->idr.data.p, conf->id, conf->id_len) != 0)) {
-		ike_sa_reason(out, "IDr asks for an identity not ours");
+		char t[IKE_ID_TEXT_MAX];
+
+		if (ike_id_text(pl->idr.type, pl->idr.data.p,
+		    pl->idr.data.len, t, sizeof(t)) == -1)
+			snprintf(t, sizeof(t), "(unprintable)");
+		ike_sa_reason(out, "IDr %s %.64s asks for an identity not ours",
+		    ike_id_type_name(pl->idr.type), t);
 		return -1;
 	}
 	if (pl->auth.method == IKE_AUTH_RSA_SIG ||

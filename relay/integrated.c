@@ -36,6 +36,7 @@
 #include "ike/auth.h"
 #include "ike/cert.h"
 #include "ike/cp.h"
+#include "ike/id.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "relay/integrated.h"
@@ -58,9 +59,10 @@ struct integ_sec {
 	struct relay	*r;
 	char		 name[CONF_NAME_MAX];
 	struct ike_prop	 ike[INTEG_PROPS_MAX], esp[INTEG_PROPS_MAX];
-	uint8_t		 id[64];	/* binary IPv4/IPv6 identity */
+	uint8_t		 id[CONF_ID_MAX / 2]; /* binary address or key ID */
 	struct ike_sa_conf conf;
 	struct secrets	*secrets;
+	struct secrets	*next_secrets;	/* read by SIGHUP, not yet in use */
 	uint8_t		*cert_der;	/* our certificate */
 	uint8_t		*dn;		/* its subject, for a dn: id */
 	unsigned	 replay_window;
@@ -145,6 +147,14 @@ vip_lookup(struct integ_sec *sec, uint32_t vip)
 	return NULL;
 }
 
+static unsigned
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0');
+	return (unsigned)((c | 0x20) - 'a' + 10);
+}
+
 static int
 psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
     uint8_t *psk, size_t cap, size_t *psk_len)
@@ -154,28 +164,9 @@ psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
 	const uint8_t *k;
 	size_t n;
 
-	switch (id_type) {
-	case IKE_ID_FQDN:
-	case IKE_ID_RFC822_ADDR:
-		if (id_len == 0 || id_len > SECRETS_ID_MAX ||
-		    memchr(id, '\0', id_len) != NULL)
-			return -1;
-		memcpy(text, id, id_len);
-		text[id_len] = '\0';
-		break;
-	case IKE_ID_IPV4_ADDR:
-		if (id_len != 4 || inet_ntop(AF_INET, id, text,
-		    sizeof(text)) == NULL)
-			return -1;
-		break;
-	case IKE_ID_IPV6_ADDR:
-		if (id_len != 16 || inet_ntop(AF_INET6, id, text,
-		    sizeof(text)) == NULL)
-			return -1;
-		break;
-	default:
+	/* The secrets file names peers in the text form of ike/id.h. */
+	if (ike_id_text(id_type, id, id_len, text, sizeof(text)) == -1)
 		return -1;
-	}
 	if ((k = secrets_psk(sec->secrets, text, &n)) == NULL || n > cap)
 		return -1;
 	memcpy(psk, k, n);
@@ -251,13 +242,26 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		k->id = sec->id;
 		k->id_len = ci->id_type == CONF_ID_IPV4 ? 4 : 16;
 		break;
+	case CONF_ID_KEYID: {
+		/* Hex, '#' allowed in front (conf/integrated.c checked it). */
+		const char *h = ci->id[0] == '#' ? ci->id + 1 : ci->id;
+		size_t n = strlen(h) / 2;
+
+		for (size_t i = 0; i < n && i < sizeof(sec->id); i++)
+			sec->id[i] = (uint8_t)(hexval(h[2 * i]) << 4 |
+			    hexval(h[2 * i + 1]));
+		k->id_type = IKE_ID_KEY_ID;
+		k->id = sec->id;
+		k->id_len = n < sizeof(sec->id) ? n : sizeof(sec->id);
+		break;
+	}
 	case CONF_ID_DN:
 		if (ci->cert[0] != '\0')
 			break;	/* the certificate's subject, below */
 		/* FALLTHROUGH */
 	default:
-		log_warnx("integrated %s: id %s: only fqdn, email, ipv4, ipv6 "
-		    "and (with cert) dn identities are supported yet",
+		log_warnx("integrated %s: id %s: a dn identity is our "
+		    "certificate's subject: it needs cert",
 		    sec->name, ci->id);
 		return -1;
 	}
@@ -366,6 +370,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	}
 	ike_pool_free(sec->conf.pool);
 	secrets_free(sec->secrets);
+	secrets_free(sec->next_secrets);
 	EVP_PKEY_free(sec->conf.key);
 	X509_STORE_free(sec->conf.ca);
 	free(sec->cert_der);
@@ -406,6 +411,91 @@ integ_close_all(struct relay *r)
 	while ((sec = r->integs) != NULL) {
 		r->integs = sec->next;
 		sec_free(r, sec);
+	}
+}
+
+static const struct conf_relay *
+find_integ(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; c != NULL && i < c->nrelays; i++)
+		if (c->relays[i].backend == CONF_BACKEND_INTEGRATED &&
+		    strcmp(c->relays[i].name, name) == 0)
+			return &c->relays[i];
+	return NULL;
+}
+
+static struct integ_sec *
+find_sec(struct relay *r, const char *name)
+{
+	struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		if (strcmp(sec->name, name) == 0)
+			return sec;
+	return NULL;
+}
+
+int
+integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
+{
+	const struct conf_relay *cr, *old;
+	struct integ_sec *sec;
+	const char *key;
+
+	/* Sections set up at start: the same names, the same fixed keys. */
+	for (size_t i = 0; i < c->nrelays; i++) {
+		cr = &c->relays[i];
+		if (cr->backend != CONF_BACKEND_INTEGRATED)
+			continue;
+		if ((sec = find_sec(r, cr->name)) == NULL ||
+		    (old = find_integ(r->conf, cr->name)) == NULL) {
+			log_warnx("%s:%u: [integrated %s] is new: integrated "
+			    "sections are set up at start only", path,
+			    cr->line, cr->name);
+			goto fail;
+		}
+		if ((key = conf_integrated_fixed_diff(old->integ,
+		    cr->integ)) != NULL) {
+			log_warnx("%s:%u: [integrated %s]: %s changed, but "
+			    "it is read at start only", path, cr->line,
+			    cr->name, key);
+			goto fail;
+		}
+	}
+	for (sec = r->integs; sec != NULL; sec = sec->next) {
+		if ((cr = find_integ(c, sec->name)) == NULL) {
+			log_warnx("%s: [integrated %s] is gone: integrated "
+			    "sections are removed by a restart only", path,
+			    sec->name);
+			goto fail;
+		}
+		/* Read now: a bad file keeps the running configuration. */
+		if (cr->integ->secrets[0] != '\0' &&
+		    (sec->next_secrets = secrets_load(cr->integ->secrets)) ==
+		    NULL)
+			goto fail;
+	}
+	return 0;
+fail:
+	integ_reload_commit(r, false);
+	return -1;
+}
+
+void
+integ_reload_commit(struct relay *r, bool ok)
+{
+	struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next) {
+		if (ok && sec->next_secrets != NULL) {
+			/* New IKE_AUTHs only: keys of live SAs stay. */
+			secrets_free(sec->secrets);
+			sec->secrets = sec->next_secrets;
+			log_info("integrated %s: %zu secrets in use", sec->name,
+			    secrets_count(sec->secrets));
+		} else
+			secrets_free(sec->next_secrets);
+		sec->next_secrets = NULL;
 	}
 }
 

@@ -8,6 +8,7 @@
 
 #include <sys/uio.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct relay;
@@ -19,6 +20,15 @@ struct stream;
  * -1 (logged) on any failure. */
 int	integ_open_all(struct relay *r, const struct conf *c);
 void	integ_close_all(struct relay *r);
+/*
+ * SIGHUP: checks that @c (read from @path) keeps every [integrated]
+ * section and its start-only keys as running, and reads each secrets file
+ * anew; -1 (logged with file:line) when the reload must be refused.
+ * Then integ_reload_commit(ok) puts the new secrets in use, or drops them.
+ */
+int	integ_reload_prepare(struct relay *r, const struct conf *c,
+	    const char *path);
+void	integ_reload_commit(struct relay *r, bool ok);
 /* A new session for @st's integrated section; NULL (logged) on failure. */
 struct session *integ_session_new(struct relay *r, struct stream *st);
 /* The session's backend state; called by session_free(). */

@@ -126,19 +126,19 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 {
 	struct conf *c = conf_load(conf_path);
 
-	if (c != NULL && (conf_has_integrated(c) || relay.integs != NULL)) {
-		log_warnx("%s: [integrated] sections are read at start only",
-		    conf_path);
+	if (c != NULL && integ_reload_prepare(&relay, c, conf_path) == -1) {
 		conf_unref(c);
 		c = NULL;
 	}
 	if (c == NULL || route_res_load(&relay, c) == -1) {
 		log_warnx("reload of %s failed; keeping the running "
 		    "configuration", conf_path);
+		integ_reload_commit(&relay, false);
 		if (c != NULL)
 			conf_unref(c);
 		return;
 	}
+	integ_reload_commit(&relay, true);
 	log_set_level(c->log_level);
 	conf_unref(relay.conf);
 	relay.conf = c;

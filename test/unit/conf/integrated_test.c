@@ -612,3 +612,75 @@ Test(integrated, loads_the_sample_configuration, .timeout = 10)
 	cr_assert_eq(c->relays[0].integ->ndns, 1);
 	conf_unref(c);
 }
+
+/* SIGHUP: which keys are fixed at start, and which may change. */
+Test(integrated, names_the_first_start_only_key_that_changed, .timeout = 10)
+{
+	static const char *const base[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = /etc/iketcpd.secrets",
+		"pool = 10.10.0.0/24",
+		"cookie-threshold = 5",
+	};
+	static const struct {
+		const char *line;	/* replaces or adds to base */
+		const char *key;	/* NULL: may change */
+	} cases[] = {
+		{ "secrets = /etc/other.secrets", NULL },
+		{ "cookie-threshold = 50", NULL },
+		{ "listen = 127.0.0.2:4500", NULL },
+		{ "idle-timeout = 1m", NULL },
+		{ "pool = 10.20.0.0/24", "pool" },
+		{ "pool = fd00:1::/64", "pool" },
+		{ "id = other.example", "id" },
+		{ "id = email:vpn@example", "id" },
+		{ "ike-proposals = aes128gcm16-prfsha256-x25519",
+		    "ike-proposals" },
+		{ "esp-proposals = chacha20poly1305", "esp-proposals" },
+		{ "dns = 10.10.0.1", "dns" },
+		{ "local-ts = 10.0.0.0/8", "local-ts" },
+		{ "tun = iketcp7", "tun" },
+		{ "replay-window = 64", "replay-window" },
+		{ "dpd-delay = 5s", "dpd-delay" },
+		{ "ike-lifetime = 2h", "ike-lifetime" },
+		{ "child-lifetime = 2h", "child-lifetime" },
+		{ "ca = /etc/ca.pem", "ca" },
+	};
+	struct capture cap;
+	struct conf *a = parse(base, NELEM(base), &cap);
+
+	cr_assert_not_null(a, "%s", cap.text);
+	cr_assert_null(conf_integrated_fixed_diff(a->relays[0].integ,
+	    a->relays[0].integ));
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		const char *lines[NELEM(base) + 1];
+		const char *d;
+		struct conf *b;
+		size_t n = NELEM(base), k;
+
+		memcpy(lines, base, sizeof(base));
+		/* The same key replaces its line; a new key is added. */
+		for (k = 1; k < n; k++)
+			if (strncmp(lines[k], cases[i].line,
+			    strcspn(cases[i].line, " ")) == 0 &&
+			    strcspn(lines[k], " ") ==
+			    strcspn(cases[i].line, " "))
+				break;
+		lines[k] = cases[i].line;
+		if (k == n)
+			n++;
+		b = parse(lines, n, &cap);
+		cr_assert_not_null(b, "%s: %s", cases[i].line, cap.text);
+		d = conf_integrated_fixed_diff(a->relays[0].integ,
+		    b->relays[0].integ);
+		if (cases[i].key == NULL)
+			cr_assert_null(d, "%s: %s", cases[i].line, d);
+		else
+			cr_assert(d != NULL && strcmp(d, cases[i].key) == 0,
+			    "%s: got %s", cases[i].line, d ? d : "NULL");
+		conf_unref(b);
+	}
+	conf_unref(a);
+}
