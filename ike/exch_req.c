@@ -1,7 +1,8 @@
 /*
  * Requests the responder initiates (RFC 7296 §1.4, §2.1-§2.4, §1.4.1):
  * liveness checks (DPD), Delete of the IKE SA (shutdown, hard lifetime)
- * and of the Child SA (its hard lifetime).  One request outstanding at a
+ * and of the Child SA (its hard lifetime), and the rekey of the Child SA
+ * before its lifetime ends (§1.3.3, §2.8).  One request outstanding at a
  * time (window 1) under our own message-ID counter, kept for resending
  * until its authentic response arrives or the budget (dpd_timeout_ms)
  * runs out, when the peer is declared dead.  ike/README, "Requests we
@@ -12,9 +13,16 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "framing/wire.h"
+#include "ike/dh.h"
 #include "ike/sa_int.h"
+
+enum {
+	REQ_INNER_MAX	= 2048,		/* a CREATE_CHILD_SA request's plaintext */
+	SPI_TRIES	= 8		/* a non-zero inbound SPI */
+};
 
 static const char *
 kind_name(enum ike_req_kind kind)
@@ -28,8 +36,42 @@ kind_name(enum ike_req_kind kind)
 		return "IKE SA Delete";
 	case IKE_REQ_DELETE_CHILD:
 		return "Child SA Delete";
+	case IKE_REQ_REKEY_CHILD:
+		return "Child SA rekey";
 	}
 	return "?";
+}
+
+/*
+ * When to rekey an SA with hard lifetime @life from @now: a margin of 10%
+ * of the lifetime plus up to another 10% at random, so SAs made together
+ * are not all rekeyed together and the rekey is done well before the
+ * hard limit.
+ */
+static uint64_t
+rekey_at(uint64_t now, unsigned life)
+{
+	uint8_t r[2] = { 0, 0 };
+	uint64_t margin = life / 10;
+
+	(void)RAND_bytes(r, sizeof(r));
+	margin += (uint64_t)load_be16(r) * (life / 10) / 65536;
+	return now + life - margin;
+}
+
+static uint32_t
+new_spi(const struct ike_sa_conf *conf)
+{
+	uint8_t b[4];
+	uint32_t spi = 0;
+
+	for (int i = 0; i < SPI_TRIES && spi == 0; i++) {
+		if (conf->spi != NULL)
+			spi = conf->spi(conf->spi_arg);
+		else if (RAND_bytes(b, sizeof(b)) == 1)
+			spi = load_be32(b);
+	}
+	return spi;
 }
 
 static unsigned
@@ -39,9 +81,19 @@ budget_ms(const struct ike_sa *sa)
 	    IKE_SA_DPD_TIMEOUT_MS;
 }
 
+static void
+rekey_cleanup(struct ike_req *q)
+{
+	ike_kex_free(q->rk_kex);
+	q->rk_kex = NULL;
+	OPENSSL_cleanse(q->rk_ni, sizeof(q->rk_ni));
+	ike_child_keys_cleanse(&q->rk.keys);
+}
+
 void
 ike_req_cleanup(struct ike_sa *sa)
 {
+	rekey_cleanup(&sa->req);
 	free(sa->req.msg);
 	sa->req.msg = NULL;
 	sa->req.len = 0;
@@ -56,8 +108,11 @@ ike_req_established(struct ike_sa *sa, uint64_t now_ms)
 	sa->req.up_ms = now_ms;
 	if (c->ike_lifetime_ms != 0)
 		sa->req.ike_expire_ms = now_ms + c->ike_lifetime_ms;
-	if (c->child_lifetime_ms != 0)	/* the first Child SA comes with it */
+	if (c->child_lifetime_ms != 0) {	/* the first Child SA with it */
 		sa->req.child_expire_ms = now_ms + c->child_lifetime_ms;
+		sa->req.child_rekey_ms = rekey_at(now_ms,
+		    c->child_lifetime_ms);
+	}
 }
 
 bool
@@ -180,6 +235,224 @@ start_delete(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	ike_sa_reason(out, "deleting the IKE SA: %s", sa->req.why_delete);
 }
 
+/* The PFS group for a rekey: the first of our ESP proposals' groups. */
+static enum ike_dh
+pfs_group(const struct ike_sa *sa)
+{
+	for (size_t i = 0; i < sa->conf->nesp; i++)
+		if (sa->conf->esp[i].ndh > 0)
+			return (enum ike_dh)sa->conf->esp[i].dh[0];
+	return IKE_DH_NONE;
+}
+
+/* What we offer: the Child SA's own suite (the peer took it once). */
+static void
+rekey_offer(const struct ike_child *ch, struct ike_chosen *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->num = 1;
+	c->proto = IKE_PROTO_ESP;
+	c->suite = ch->suite;
+	c->has_integ = ch->suite.integ != IKE_INTEG_NONE;
+	c->has_dh = ch->suite.dh != IKE_DH_NONE;
+	c->has_esn = true;
+	c->esn = ch->esn ? IKE_ESN_YES : IKE_ESN_NO;
+}
+
+/*
+ * §1.3.3: CREATE_CHILD_SA {N(REKEY_SA), SA, Ni, [KEi], TSi, TSr} for the
+ * Child SA.  We initiate this exchange, so TSi is our side and TSr the
+ * peer's (§2.9); REKEY_SA names the SA by our inbound SPI.
+ */
+static int
+start_rekey_child(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
+{
+	struct ike_req *q = &sa->req;
+	uint8_t *inner = NULL, spi_old[4], spi_new[4];
+	uint8_t pub[IKE_KEX_PUB_MAX];
+	struct ike_sa_pl *sa_pl = NULL;
+	struct ike_builder b;
+	struct ike_ts_pl tsi, tsr;
+	struct ike_chosen c;
+	struct ike_notify n;
+	struct ike_ke ke;
+	struct wr w;
+	size_t pub_len = 0;
+	int rc = -1;
+
+	rekey_cleanup(q);
+	memset(&q->rk, 0, sizeof(q->rk));
+	q->rk = sa->child;
+	memset(&q->rk.keys, 0, sizeof(q->rk.keys));
+	q->rk.suite.dh = pfs_group(sa);
+	if ((q->rk.spi_in = new_spi(sa->conf)) == 0 ||
+	    RAND_bytes(q->rk_ni, sizeof(q->rk_ni)) != 1)
+		goto out;
+	if (q->rk.suite.dh != IKE_DH_NONE) {
+		pub_len = ike_kex_pub_len(q->rk.suite.dh);
+		if ((q->rk_kex = ike_kex_new(q->rk.suite.dh,
+		    sa->conf->kex_flags)) == NULL || pub_len > sizeof(pub) ||
+		    ike_kex_public(q->rk_kex, pub, pub_len) != 0)
+			goto out;
+	}
+	if ((inner = malloc(REQ_INNER_MAX)) == NULL ||
+	    (sa_pl = malloc(sizeof(*sa_pl))) == NULL)
+		goto out;
+	rekey_offer(&q->rk, &c);
+	store_be32(spi_new, q->rk.spi_in);
+	ike_proposal_response(&c, spi_new, 4, sa_pl);
+	store_be32(spi_old, sa->child.spi_in);
+	memset(&n, 0, sizeof(n));
+	n.proto = IKE_PROTO_ESP;
+	n.type = IKE_N_REKEY_SA;
+	n.spi.p = spi_old;
+	n.spi.len = 4;
+	memset(&tsi, 0, sizeof(tsi));
+	memset(&tsr, 0, sizeof(tsr));
+	tsi.count = tsr.count = 1;
+	tsi.ts[0] = sa->child.tsr;
+	tsr.ts[0] = sa->child.tsi;
+	w = wr_make(inner, REQ_INNER_MAX);
+	ike_build_inner_init(&b, &w);
+	rc = ike_build_notify(&b, &n) | ike_build_sa(&b, sa_pl) |
+	    ike_build_nonce(&b, q->rk_ni, sizeof(q->rk_ni));
+	if (q->rk_kex != NULL) {
+		ke.group = q->rk.suite.dh;
+		ke.data.p = pub;
+		ke.data.len = pub_len;
+		rc |= ike_build_ke(&b, &ke);
+	}
+	rc |= ike_build_ts(&b, IKE_PL_TSI, &tsi) |
+	    ike_build_ts(&b, IKE_PL_TSR, &tsr) | ike_build_finish(&b);
+	if (rc == 0)
+		rc = send_req(sa, IKE_REQ_REKEY_CHILD,
+		    IKE_EXCH_CREATE_CHILD_SA, b.first, inner, w.len, now_ms,
+		    out);
+out:
+	if (rc != 0) {
+		rekey_cleanup(q);
+		ike_sa_reason(out, "cannot build the Child SA rekey");
+	}
+	free(inner);
+	free(sa_pl);
+	return rc;
+}
+
+/* The first error notify of a response (§3.10.1: types below 16384). */
+static uint16_t
+error_notify(const struct ike_payloads *pl)
+{
+	for (size_t i = 0; i < pl->nnotify; i++)
+		if (pl->notify[i].type < 16384)
+			return pl->notify[i].type;
+	return 0;
+}
+
+/*
+ * Our rekey's response: the new Child SA replaces the old (CHILD_UP),
+ * whose Delete is queued (§2.8: the initiator of the rekey deletes the
+ * old SA).  A refusal leaves the old one, to be tried again at half its
+ * remaining life; the hard lifetime deletes it in the end.
+ */
+static void
+rekey_child_done(struct ike_sa *sa, const struct ike_payloads *pl,
+    uint64_t now_ms, struct ike_out *out)
+{
+	struct ike_req *q = &sa->req;
+	const struct ike_sa_conf *conf = sa->conf;
+	uint8_t gir[IKE_KEX_SECRET_MAX];
+	size_t gir_len = 0;
+	struct ike_child_keys k;
+	struct ike_prop offer;
+	struct ike_chosen c;
+	uint16_t err;
+
+	memset(&k, 0, sizeof(k));
+	if ((err = error_notify(pl)) != 0) {
+		ike_sa_reason(out, "Child SA rekey refused: notify %u", err);
+		goto fail;
+	}
+	memset(&offer, 0, sizeof(offer));
+	offer.proto = IKE_PROTO_ESP;
+	offer.nencr = 1;
+	offer.encr[0].id = (uint16_t)q->rk.suite.encr;
+	offer.encr[0].bits = (uint16_t)q->rk.suite.encr_bits;
+	if (q->rk.suite.integ != IKE_INTEG_NONE) {
+		offer.ninteg = 1;
+		offer.integ[0] = (uint16_t)q->rk.suite.integ;
+	}
+	if (q->rk.suite.dh != IKE_DH_NONE) {
+		offer.ndh = 1;
+		offer.dh[0] = (uint16_t)q->rk.suite.dh;
+	}
+	offer.nesn = 1;
+	offer.esn[0] = q->rk.esn ? IKE_ESN_YES : IKE_ESN_NO;
+	/* §2.7: the response holds one proposal, taken from our offer. */
+	if (!(pl->have & IKE_HAVE_SA) || !(pl->have & IKE_HAVE_NONCE) ||
+	    pl->sa.nproposals != 1 || ike_proposal_select(&offer, 1, &pl->sa,
+	    q->rk.suite.dh, 0, &c) != IKE_SELECT_OK || c.spi_size != 4 ||
+	    load_be32(c.spi) == 0) {
+		ike_sa_reason(out, "Child SA rekey: the response's SA or "
+		    "nonce is not acceptable");
+		goto fail;
+	}
+	if (q->rk_kex != NULL) {
+		gir_len = ike_kex_secret_len(q->rk.suite.dh);
+		if (!(pl->have & IKE_HAVE_KE) || pl->ke.group != q->rk.suite.dh ||
+		    gir_len > sizeof(gir) || ike_kex_derive(q->rk_kex,
+		    pl->ke.data.p, pl->ke.data.len, gir, gir_len) != 0) {
+			ike_sa_reason(out, "Child SA rekey: bad KE");
+			goto fail;
+		}
+	}
+	/* §2.17: KEYMAT = prf+(SK_d, [g^ir] | Ni | Nr); we are "i" here. */
+	if (ike_child_keys_derive(sa->suite.prf, sa->keys.sk_d,
+	    sa->keys.prf_len, &q->rk.suite, gir_len ? gir : NULL, gir_len,
+	    q->rk_ni, sizeof(q->rk_ni), pl->nonce.p, pl->nonce.len,
+	    &k) != 0) {
+		ike_sa_reason(out, "Child SA rekey: key derivation failed");
+		goto fail;
+	}
+	/* Commit.  ike_child keeps ei/ai inbound, er/ar outbound. */
+	q->rk.keys.encr_len = k.encr_len;
+	q->rk.keys.integ_len = k.integ_len;
+	memcpy(q->rk.keys.ei, k.er, sizeof(k.er));
+	memcpy(q->rk.keys.ai, k.ar, sizeof(k.ar));
+	memcpy(q->rk.keys.er, k.ei, sizeof(k.ei));
+	memcpy(q->rk.keys.ar, k.ai, sizeof(k.ai));
+	q->rk.spi_out = load_be32(c.spi);
+	if (!sa->child_up) {
+		/* The peer deleted the old one meanwhile: drop the new. */
+		memset(&q->old, 0, sizeof(q->old));
+		q->old.spi_in = q->rk.spi_in;
+		q->old.spi_out = q->rk.spi_out;
+		q->del_old = true;
+		ike_sa_reason(out, "Child SA rekeyed after its Delete: "
+		    "deleting the new one");
+		goto out;
+	}
+	memset(&q->old, 0, sizeof(q->old));
+	q->old.spi_in = sa->child.spi_in;
+	q->old.spi_out = sa->child.spi_out;
+	q->old.vip = sa->child.vip;
+	q->del_old = true;
+	ike_child_keys_cleanse(&sa->child.keys);
+	sa->child = q->rk;
+	ike_sa_event(out, IKE_EV_CHILD_UP, &sa->child);
+	q->child_expire_ms = now_ms + conf->child_lifetime_ms;
+	q->child_rekey_ms = rekey_at(now_ms, conf->child_lifetime_ms);
+	ike_sa_reason(out, "Child SA %08x rekeyed: %08x/%08x", q->old.spi_in,
+	    sa->child.spi_in, sa->child.spi_out);
+	goto out;
+fail:
+	q->child_rekey_ms = q->child_expire_ms > now_ms + 2000 ?
+	    now_ms + (q->child_expire_ms - now_ms) / 2 : 0;
+out:
+	OPENSSL_cleanse(gir, sizeof(gir));
+	ike_child_keys_cleanse(&k);
+	rekey_cleanup(q);
+}
+
 static bool
 is_live(const struct ike_sa *sa)
 {
@@ -202,12 +475,14 @@ ike_sa_next_ms(const struct ike_sa *sa)
 		return UINT64_MAX;
 	if (q->kind != IKE_REQ_NONE)
 		return min64(q->rtx_ms, q->sent_ms + budget_ms(sa));
-	if (q->want_delete)
+	if (q->want_delete || q->del_old)
 		return 0;
 	if (q->ike_expire_ms != 0)
 		t = min64(t, q->ike_expire_ms);
 	if (q->child_expire_ms != 0 && sa->child_up)
 		t = min64(t, q->child_expire_ms);
+	if (q->child_rekey_ms != 0 && sa->child_up)
+		t = min64(t, q->child_rekey_ms);
 	if (sa->conf->dpd_delay_ms != 0)
 		t = min64(t, sa->last_ms + sa->conf->dpd_delay_ms);
 	return t;
@@ -257,6 +532,17 @@ ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 		start_delete(sa, now_ms, out);
 		return;
 	}
+	if (q->del_old) {
+		/* §2.8: the rekey's initiator deletes the old Child SA. */
+		if (send_info(sa, IKE_REQ_DELETE_CHILD, IKE_PROTO_ESP,
+		    q->old.spi_in, now_ms, out) != 0) {
+			ike_sa_reason(out, "cannot build the Delete request");
+			return;
+		}
+		q->child_spi = q->old.spi_in;
+		q->del_old = false;
+		return;
+	}
 	if (q->child_expire_ms != 0 && sa->child_up &&
 	    now_ms >= q->child_expire_ms) {
 		if (send_info(sa, IKE_REQ_DELETE_CHILD, IKE_PROTO_ESP,
@@ -267,6 +553,12 @@ ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 		q->child_spi = sa->child.spi_in;
 		ike_sa_reason(out, "deleting Child SA %08x: lifetime reached",
 		    sa->child.spi_in);
+		return;
+	}
+	if (q->child_rekey_ms != 0 && sa->child_up &&
+	    now_ms >= q->child_rekey_ms) {
+		q->child_rekey_ms = 0;
+		(void)start_rekey_child(sa, now_ms, out);
 		return;
 	}
 	if (sa->conf->dpd_delay_ms != 0 &&
@@ -358,7 +650,16 @@ ike_req_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
 			child_gone(sa, out);
 			ike_sa_reason(out, "Child SA %08x deleted (lifetime "
 			    "reached)", spi);
+		} else if (q->old.spi_in == spi) {
+			/* A rekeyed one: its inbound SA can go now. */
+			ike_sa_event(out, IKE_EV_CHILD_DOWN, &q->old);
 		}
+		break;
+	case IKE_REQ_REKEY_CHILD:
+		if (parsed)
+			rekey_child_done(sa, &m->pl, now_ms, out);
+		else
+			rekey_cleanup(q);
 		break;
 	case IKE_REQ_DPD:
 	case IKE_REQ_NONE:

@@ -27,8 +27,11 @@ enum ike_req_kind {
 	IKE_REQ_NONE,		/* nothing outstanding */
 	IKE_REQ_DPD,		/* empty INFORMATIONAL: liveness (§2.4) */
 	IKE_REQ_DELETE_IKE,	/* INFORMATIONAL, Delete of the IKE SA */
-	IKE_REQ_DELETE_CHILD	/* INFORMATIONAL, Delete of our ESP SPI */
+	IKE_REQ_DELETE_CHILD,	/* INFORMATIONAL, Delete of our ESP SPI */
+	IKE_REQ_REKEY_CHILD	/* CREATE_CHILD_SA with REKEY_SA (§1.3.3) */
 };
+
+struct ike_kex;
 
 /* Requests we initiate: window 1, our own message IDs (§2.1-§2.3). */
 struct ike_req {
@@ -47,6 +50,14 @@ struct ike_req {
 	uint64_t	 up_ms;		/* ESTABLISHED since */
 	uint64_t	 ike_expire_ms;	/* hard lifetime; 0 none */
 	uint64_t	 child_expire_ms; /* the Child SA's; 0 none */
+	uint64_t	 child_rekey_ms; /* its rekey is due; 0 none */
+	/* REKEY_CHILD outstanding: the new Child SA so far. */
+	struct ike_child rk;		/* spi_in, suite, esn, selectors */
+	uint8_t		 rk_ni[IKE_SA_NONCE_LEN]; /* our nonce */
+	struct ike_kex	*rk_kex;	/* PFS key exchange, or NULL */
+	/* A rekeyed (old) Child SA whose Delete is queued or outstanding. */
+	bool		 del_old;	/* queued */
+	struct ike_child old;		/* its SPIs (no keys), for the event */
 };
 
 struct ike_sa {

@@ -81,6 +81,8 @@ struct integ_sess {
 	struct integ_sec *sec;
 	struct ike_sa	*ike;
 	struct esp_sa	*in, *out;
+	struct esp_sa	*in_old;	/* a rekeyed child's, until its Delete
+					 * is answered (RFC 7296 §2.8) */
 	uint32_t	 vip;		/* host order; 0 none */
 	struct ike_endpoint local, remote;
 	bool		 dead;		/* freed from the linger timer */
@@ -562,7 +564,24 @@ child_down(struct integ_sess *is)
 	vip_unlink(is);
 	esp_sa_free(is->in);
 	esp_sa_free(is->out);
-	is->in = is->out = NULL;
+	esp_sa_free(is->in_old);
+	is->in = is->out = is->in_old = NULL;
+}
+
+/*
+ * A rekey replaces the Child SA: outbound moves to the new SA at once,
+ * but the peer may send on the old inbound SA until our Delete of it is
+ * answered, so that one is kept until then (IKE_EV_CHILD_DOWN for it).
+ */
+static void
+child_retire(struct integ_sess *is)
+{
+	vip_unlink(is);
+	esp_sa_free(is->in_old);
+	is->in_old = is->in;
+	is->in = NULL;
+	esp_sa_free(is->out);
+	is->out = NULL;
 }
 
 void
@@ -587,7 +606,10 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 	char t[INET_ADDRSTRLEN];
 	uint32_t a;
 
-	child_down(is);
+	if (is->in != NULL && is->in->spi != ch->spi_in)
+		child_retire(is);
+	else
+		child_down(is);
 	memset(&ts, 0, sizeof(ts));
 	ts.family = 4;
 	ts.proto = ch->tsi.proto;
@@ -664,6 +686,19 @@ sess_log(const struct integ_sess *is, int level, const char *fmt, ...)
 	    is->remote.port, msg);
 }
 
+/* IKE_EV_CHILD_DOWN: the old SA of a rekey, or the Child SA itself. */
+static void
+child_gone(struct integ_sess *is, const struct ike_child *ch)
+{
+	if (is->in_old != NULL && is->in_old->spi == ch->spi_in) {
+		esp_sa_free(is->in_old);
+		is->in_old = NULL;
+		return;
+	}
+	sess_log(is, LOG_LEVEL_INFO, "CHILD_SA deleted");
+	child_down(is);
+}
+
 /* What the IKE SA reported: install or remove Child SAs, log the rest. */
 static void
 ike_events(struct integ_sess *is, const struct ike_out *out)
@@ -680,8 +715,7 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 			child_up(is, out->ev[i].child);
 			break;
 		case IKE_EV_CHILD_DOWN:
-			sess_log(is, LOG_LEVEL_INFO, "CHILD_SA deleted");
-			child_down(is);
+			child_gone(is, out->ev[i].child);
 			break;
 		case IKE_EV_IKE_DOWN:
 			sess_log(is, LOG_LEVEL_INFO, "IKE_SA deleted");
@@ -901,13 +935,17 @@ esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 	enum esp_result res;
 	uint32_t spi = 0;
 
+	struct esp_sa *in = is->in;
+
 	if (n >= ESP_HDR_LEN)
 		memcpy(&spi, p, sizeof(spi));
-	if (is->in == NULL || n < ESP_HDR_LEN || ntohl(spi) != is->in->spi) {
+	if (in != NULL && n >= ESP_HDR_LEN && ntohl(spi) != in->spi)
+		in = is->in_old;
+	if (in == NULL || n < ESP_HDR_LEN || ntohl(spi) != in->spi) {
 		r->stats.esp_in_drop++;
 		return;
 	}
-	res = esp_decap(is->in, p, n, pkt_buf, sizeof(pkt_buf), &rx);
+	res = esp_decap(in, p, n, pkt_buf, sizeof(pkt_buf), &rx);
 	if (res != ESP_OK) {
 		r->stats.esp_in_drop++;
 		log_debug("session %llu: ESP dropped: %s", is->s->id,

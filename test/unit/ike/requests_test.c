@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <openssl/rand.h>
 
 #include "framing/wire.h"
 #include "ike/cp.h"
+#include "ike/dh.h"
 #include "test/unit/ike/initiator.h"
 
 TestSuite(requests);
@@ -360,14 +362,48 @@ Test(requests, ike_lifetime_deletes_the_ike_sa, .timeout = 20)
 	down(&t);
 }
 
+/* The initiator refuses our request @msgid (TEMPORARY_FAILURE). */
+static void
+refuse(struct t *t, uint32_t msgid, uint64_t now)
+{
+	uint8_t inner[16];
+	struct ike_builder b;
+	struct ike_notify n;
+	struct wr w = wr_make(inner, sizeof(inner));
+	size_t len;
+
+	memset(&n, 0, sizeof(n));
+	n.type = IKE_N_TEMPORARY_FAILURE;
+	ike_build_inner_init(&b, &w);
+	cr_assert_eq(ike_build_notify(&b, &n), 0);
+	cr_assert_eq(ike_build_finish(&b), 0);
+	len = ini_respond(&t->I, IKE_EXCH_CREATE_CHILD_SA, msgid, b.first,
+	    inner, w.len, t->buf, sizeof(t->buf));
+	cr_assert_eq(ike_sa_handle(t->sa, t->buf, len, now, &t->out),
+	    IKE_SA_ANSWERED);
+	cr_assert(strstr(t->out.reason, "refused") != NULL, "%s",
+	    t->out.reason);
+	cr_assert_eq(t->out.nev, 0);
+}
+
 Test(requests, child_lifetime_deletes_the_child_sa, .timeout = 20)
 {
 	struct t t;
+	uint64_t at;
+	uint32_t id = 0;
 
 	up(&t, 0, 0, 0, 30000);
-	cr_assert_eq(ike_sa_next_ms(t.sa), 32000);
+	/* The peer refuses every rekey, until there is no time for one. */
+	while ((at = ike_sa_next_ms(t.sa)) != 32000) {
+		cr_assert_lt(at, 32000);
+		cr_assert_lt(id, 10);
+		ike_sa_tick(t.sa, at, &t.out);
+		ini_open_req(&t.I, t.out.msg, t.out.len, id, t.m, t.plain);
+		cr_assert_eq(t.m->hdr.exchange, IKE_EXCH_CREATE_CHILD_SA);
+		refuse(&t, id++, at);
+	}
 	ike_sa_tick(t.sa, 32000, &t.out);
-	ini_open_req(&t.I, t.out.msg, t.out.len, 0, t.m, t.plain);
+	ini_open_req(&t.I, t.out.msg, t.out.len, id, t.m, t.plain);
 	cr_assert_eq(t.m->pl.ndelete, 1);
 	cr_assert_eq(t.m->pl.delete[0].proto, IKE_PROTO_ESP);
 	cr_assert_eq(ike_delete_spi(&t.m->pl.delete[0], 0), 1);
@@ -379,10 +415,204 @@ Test(requests, child_lifetime_deletes_the_child_sa, .timeout = 20)
 	cr_assert(has_event(&t.out, IKE_EV_CHILD_DOWN));
 	ini_open(&t.I, t.out.msg, t.out.len, 2, t.m, t.plain);
 	cr_assert_eq(t.m->pl.ndelete, 0);
-	cr_assert_eq(answer(&t, 0, IKE_PL_NONE, NULL, 0, 32100),
+	cr_assert_eq(answer(&t, id, IKE_PL_NONE, NULL, 0, 32100),
 	    IKE_SA_ANSWERED, "%s", t.out.reason);
 	cr_assert_eq(t.out.nev, 0);
 	cr_assert_eq(ike_sa_state(t.sa), IKE_SA_ESTABLISHED);
 	cr_assert_eq(ike_sa_next_ms(t.sa), UINT64_MAX);
+	down(&t);
+}
+
+/*
+ * The initiator's side of our Child SA rekey (§1.3.3): checks the request,
+ * answers it with its new SPI @spi_i, and checks the keys both derive.
+ */
+static void
+rekey_round(struct t *t, bool pfs, uint32_t msgid, uint32_t old_in,
+    uint32_t new_in, uint32_t spi_i)
+{
+	const struct ike_notify *n;
+	const struct ike_child *ch;
+	struct ike_sa_pl *sa_pl = calloc(1, sizeof(*sa_pl));
+	struct ike_kex *kex = NULL;
+	struct ike_child_keys kk;
+	struct ike_builder b;
+	struct ike_chosen c;
+	struct ike_ts_pl tsi, tsr;
+	struct ike_suite cs;
+	struct ike_ke ke;
+	uint8_t inner[2048], ni[IKE_NONCE_MAX], nr[32], spi_b[4];
+	uint8_t pub[IKE_KEX_PUB_MAX], gir[IKE_KEX_SECRET_MAX];
+	size_t ni_len, gir_len = 0, n_len;
+	struct wr w;
+
+	cr_assert_not_null(sa_pl);
+	cr_assert_gt(t->out.len, 0, "%s", t->out.reason);
+	ini_open_req(&t->I, t->out.msg, t->out.len, msgid, t->m, t->plain);
+	cr_assert_eq(t->m->hdr.exchange, IKE_EXCH_CREATE_CHILD_SA);
+	n = ini_find_n(t->m, IKE_N_REKEY_SA);
+	cr_assert_not_null(n);
+	cr_assert_eq(n->proto, IKE_PROTO_ESP);
+	cr_assert_eq(n->spi.len, 4);
+	cr_assert_eq(load_be32(n->spi.p), old_in);
+	cr_assert_eq(t->m->pl.sa.nproposals, 1);
+	cr_assert_eq(t->m->pl.sa.proposals[0].spi_size, 4);
+	cr_assert_eq(load_be32(t->m->pl.sa.proposals[0].spi), new_in);
+	/* §2.9: TSi is the rekey initiator's side (ours), TSr the VIP. */
+	cr_assert_arr_eq(t->m->pl.tsi.ts[0].start, "\0\0\0\0", 4);
+	cr_assert_arr_eq(t->m->pl.tsr.ts[0].start, "\x0a\x0a\x00\x01", 4);
+	cr_assert_arr_eq(t->m->pl.tsr.ts[0].end, "\x0a\x0a\x00\x01", 4);
+	cr_assert_eq((t->m->pl.have & IKE_HAVE_KE) != 0, pfs);
+	ni_len = t->m->pl.nonce.len;
+	memcpy(ni, t->m->pl.nonce.p, ni_len);
+	memset(&cs, 0, sizeof(cs));
+	cs.encr = IKE_ENCR_AES_GCM_16;
+	cs.encr_bits = 256;
+	if (pfs) {
+		cr_assert_eq(t->m->pl.ke.group, IKE_DH_CURVE25519);
+		cs.dh = IKE_DH_CURVE25519;
+		kex = ike_kex_new(IKE_DH_CURVE25519, 0);
+		cr_assert_not_null(kex);
+		gir_len = ike_kex_secret_len(IKE_DH_CURVE25519);
+		cr_assert_eq(ike_kex_derive(kex, t->m->pl.ke.data.p,
+		    t->m->pl.ke.data.len, gir, gir_len), 0);
+		cr_assert_eq(ike_kex_public(kex, pub,
+		    ike_kex_pub_len(IKE_DH_CURVE25519)), 0);
+	}
+	tsi = t->m->pl.tsi;
+	tsr = t->m->pl.tsr;
+
+	/* The response: SA (our SPI), Nr, [KEr], TSi, TSr. */
+	memset(&c, 0, sizeof(c));
+	c.num = 1;
+	c.proto = IKE_PROTO_ESP;
+	c.suite = cs;
+	c.has_dh = pfs;
+	c.has_esn = true;
+	c.esn = IKE_ESN_NO;
+	store_be32(spi_b, spi_i);
+	ike_proposal_response(&c, spi_b, 4, sa_pl);
+	cr_assert_eq(RAND_bytes(nr, sizeof(nr)), 1);
+	w = wr_make(inner, sizeof(inner));
+	ike_build_inner_init(&b, &w);
+	cr_assert_eq(ike_build_sa(&b, sa_pl), 0);
+	cr_assert_eq(ike_build_nonce(&b, nr, sizeof(nr)), 0);
+	if (pfs) {
+		ke.group = IKE_DH_CURVE25519;
+		ke.data.p = pub;
+		ke.data.len = ike_kex_pub_len(IKE_DH_CURVE25519);
+		cr_assert_eq(ike_build_ke(&b, &ke), 0);
+	}
+	cr_assert_eq(ike_build_ts(&b, IKE_PL_TSI, &tsi), 0);
+	cr_assert_eq(ike_build_ts(&b, IKE_PL_TSR, &tsr), 0);
+	cr_assert_eq(ike_build_finish(&b), 0);
+	n_len = ini_respond(&t->I, IKE_EXCH_CREATE_CHILD_SA, msgid, b.first,
+	    inner, w.len, t->buf, sizeof(t->buf));
+	cr_assert_eq(ike_sa_handle(t->sa, t->buf, n_len, 40000, &t->out),
+	    IKE_SA_ANSWERED, "%s", t->out.reason);
+	cr_assert(strstr(t->out.reason, "rekeyed") != NULL, "%s",
+	    t->out.reason);
+	cr_assert_eq(t->out.nev, 1);
+	cr_assert_eq(t->out.ev[0].type, IKE_EV_CHILD_UP);
+	ch = t->out.ev[0].child;
+	cr_assert_eq(ch->spi_in, new_in);
+	cr_assert_eq(ch->spi_out, spi_i);
+	cr_assert_eq(ch->vip, 0x0a0a0001);
+
+	/* §2.17 with the server as "i": its inbound is our er/ar. */
+	cr_assert_eq(ike_child_keys_derive(t->I.suite.prf, t->I.keys.sk_d,
+	    t->I.keys.prf_len, &cs, pfs ? gir : NULL, gir_len, ni, ni_len,
+	    nr, sizeof(nr), &kk), 0);
+	cr_assert_eq(kk.encr_len, ch->keys.encr_len);
+	cr_assert_arr_eq(ch->keys.ei, kk.er, kk.encr_len);
+	cr_assert_arr_eq(ch->keys.er, kk.ei, kk.encr_len);
+
+	/* §2.8: then the old Child SA is deleted by its inbound SPI. */
+	cr_assert_eq(ike_sa_next_ms(t->sa), 0);
+	ike_sa_tick(t->sa, 40001, &t->out);
+	ini_open_req(&t->I, t->out.msg, t->out.len, msgid + 1, t->m,
+	    t->plain);
+	cr_assert_eq(t->m->pl.ndelete, 1);
+	cr_assert_eq(t->m->pl.delete[0].proto, IKE_PROTO_ESP);
+	cr_assert_eq(ike_delete_spi(&t->m->pl.delete[0], 0), old_in);
+	cr_assert_eq(answer(t, msgid + 1, IKE_PL_NONE, NULL, 0, 40002),
+	    IKE_SA_ANSWERED, "%s", t->out.reason);
+	cr_assert_eq(t->out.nev, 1);
+	cr_assert_eq(t->out.ev[0].type, IKE_EV_CHILD_DOWN);
+	cr_assert_eq(t->out.ev[0].child->spi_in, old_in);
+	cr_assert_eq(ike_sa_state(t->sa), IKE_SA_ESTABLISHED);
+	ike_child_keys_cleanse(&kk);
+	ike_kex_free(kex);
+	free(sa_pl);
+}
+
+/* Fast-forwards to the rekey, runs it (and the old one's Delete). */
+static void
+rekey(struct t *t, bool pfs, uint32_t msgid, uint32_t old_in,
+    uint32_t new_in, uint32_t spi_i)
+{
+	uint64_t at = ike_sa_next_ms(t->sa);
+
+	ike_sa_tick(t->sa, at, &t->out);
+	rekey_round(t, pfs, msgid, old_in, new_in, spi_i);
+}
+
+Test(requests, child_sa_rekey_starts_at_80_to_90_percent_of_its_life,
+    .timeout = 20)
+{
+	struct t t;
+	uint64_t at;
+
+	up(&t, 0, 0, 0, 100000);
+	/* Margin 10% of the lifetime + up to 10% jitter. */
+	at = ike_sa_next_ms(t.sa);
+	cr_assert_geq(at, 2000 + 80000);
+	cr_assert_leq(at, 2000 + 90000);
+	ike_sa_tick(t.sa, at - 1, &t.out);
+	cr_assert_eq(t.out.len, 0);
+	ike_sa_tick(t.sa, at, &t.out);
+	ini_open_req(&t.I, t.out.msg, t.out.len, 0, t.m, t.plain);
+	cr_assert_eq(t.m->hdr.exchange, IKE_EXCH_CREATE_CHILD_SA);
+	down(&t);
+}
+
+Test(requests, child_sa_rekey_installs_new_keys_then_deletes_the_old,
+    .timeout = 20)
+{
+	struct t t;
+
+	up(&t, 0, 0, 0, 30000);
+	rekey(&t, false, 0, 1, 2, 0xc001d00e);
+	/* And again: the next rekey replaces the new one. */
+	rekey(&t, false, 2, 2, 3, 0xc001d00f);
+	down(&t);
+}
+
+Test(requests, child_sa_rekey_with_pfs_sends_a_ke, .timeout = 20)
+{
+	struct t t;
+	char err[IKE_PROP_ERR_MAX];
+
+	up(&t, 0, 0, 0, 30000);
+	/* The configured ESP proposal asks for PFS (x25519). */
+	cr_assert(ike_proposal_parse(IKE_PROTO_ESP, "aes256gcm16-x25519",
+	    &fx.esp[0], err, sizeof(err)), "%s", err);
+	rekey(&t, true, 0, 1, 2, 0xc001d00e);
+	down(&t);
+}
+
+Test(requests, a_refused_child_rekey_keeps_the_old_and_retries,
+    .timeout = 20)
+{
+	struct t t;
+	uint64_t at;
+
+	up(&t, 0, 0, 0, 30000);
+	at = ike_sa_next_ms(t.sa);
+	ike_sa_tick(t.sa, at, &t.out);
+	refuse(&t, 0, at + 10);
+	/* Again at half the remaining life, and this time it works. */
+	cr_assert_eq(ike_sa_next_ms(t.sa), at + 10 + (32000 - at - 10) / 2);
+	rekey(&t, false, 1, 1, 3, 0xc001d00e);
 	down(&t);
 }
