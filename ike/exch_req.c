@@ -2,7 +2,8 @@
  * Requests the responder initiates (RFC 7296 §1.4, §2.1-§2.4, §1.4.1):
  * liveness checks (DPD), Delete of the IKE SA (shutdown, hard lifetime)
  * and of the Child SA (its hard lifetime), and the rekey of the Child SA
- * before its lifetime ends (§1.3.3, §2.8).  One request outstanding at a
+ * (§1.3.3, §2.8) and of the IKE SA (§1.3.2, §2.18) before their
+ * lifetimes end.  One request outstanding at a
  * time (window 1) under our own message-ID counter, kept for resending
  * until its authentic response arrives or the budget (dpd_timeout_ms)
  * runs out, when the peer is declared dead.  ike/README, "Requests we
@@ -38,6 +39,8 @@ kind_name(enum ike_req_kind kind)
 		return "Child SA Delete";
 	case IKE_REQ_REKEY_CHILD:
 		return "Child SA rekey";
+	case IKE_REQ_REKEY_IKE:
+		return "IKE SA rekey";
 	}
 	return "?";
 }
@@ -57,6 +60,19 @@ rekey_at(uint64_t now, unsigned life)
 	(void)RAND_bytes(r, sizeof(r));
 	margin += (uint64_t)load_be16(r) * (life / 10) / 65536;
 	return now + life - margin;
+}
+
+static uint64_t
+get_be64(const uint8_t *p)
+{
+	return (uint64_t)load_be32(p) << 32 | load_be32(p + 4);
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	store_be32(p, (uint32_t)(v >> 32));
+	store_be32(p + 4, (uint32_t)v);
 }
 
 static uint32_t
@@ -106,8 +122,10 @@ ike_req_established(struct ike_sa *sa, uint64_t now_ms)
 	const struct ike_sa_conf *c = sa->conf;
 
 	sa->req.up_ms = now_ms;
-	if (c->ike_lifetime_ms != 0)
+	if (c->ike_lifetime_ms != 0) {
 		sa->req.ike_expire_ms = now_ms + c->ike_lifetime_ms;
+		sa->req.ike_rekey_ms = rekey_at(now_ms, c->ike_lifetime_ms);
+	}
 	if (c->child_lifetime_ms != 0) {	/* the first Child SA with it */
 		sa->req.child_expire_ms = now_ms + c->child_lifetime_ms;
 		sa->req.child_rekey_ms = rekey_at(now_ms,
@@ -124,8 +142,8 @@ ike_req_deleting_child(const struct ike_sa *sa, uint32_t spi)
 /*
  * Protects @inner (first payload type @first) as request @exch under our
  * next message ID, keeps it as the outstanding request and points
- * out->msg at it.  §3.1: we are the original responder, so neither the
- * Initiator nor the Response flag is set.
+ * out->msg at it.  §3.1: no Response flag; the Initiator flag only when
+ * we are the original initiator (after our rekey of the IKE SA).
  */
 static int
 send_req(struct ike_sa *sa, enum ike_req_kind kind, uint8_t exch,
@@ -144,7 +162,7 @@ send_req(struct ike_sa *sa, enum ike_req_kind kind, uint8_t exch,
 	h.spi_i = sa->spi_i;
 	h.spi_r = sa->spi_r;
 	h.exchange = exch;
-	h.flags = 0;
+	h.flags = sa->we_init ? IKE_FLAG_INITIATOR : 0;
 	h.msgid = sa->req.msgid_next;
 	w = wr_make(buf, IKE_SA_MSG_MAX);
 	ike_build_init(&b, &w, &h);
@@ -453,6 +471,203 @@ out:
 	rekey_cleanup(q);
 }
 
+/* §1.3.2: CREATE_CHILD_SA {SA, Ni, KEi} with our new IKE SPI. */
+static int
+start_rekey_ike(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
+{
+	struct ike_req *q = &sa->req;
+	uint8_t *inner = NULL, spi[IKE_SPI_LEN], pub[IKE_KEX_PUB_MAX];
+	struct ike_sa_pl *sa_pl = NULL;
+	struct ike_builder b;
+	struct ike_chosen c;
+	struct ike_ke ke;
+	struct wr w;
+	size_t pub_len = ike_kex_pub_len(sa->suite.dh);
+	int rc = -1;
+
+	rekey_cleanup(q);
+	q->rk_suite = sa->suite;
+	do {
+		if (RAND_bytes(spi, sizeof(spi)) != 1)
+			goto out;
+	} while ((q->rk_spi = get_be64(spi)) == 0);
+	if (RAND_bytes(q->rk_ni, sizeof(q->rk_ni)) != 1 ||
+	    pub_len == 0 || pub_len > sizeof(pub) ||
+	    (q->rk_kex = ike_kex_new(sa->suite.dh,
+	    sa->conf->kex_flags)) == NULL ||
+	    ike_kex_public(q->rk_kex, pub, pub_len) != 0 ||
+	    (inner = malloc(REQ_INNER_MAX)) == NULL ||
+	    (sa_pl = malloc(sizeof(*sa_pl))) == NULL)
+		goto out;
+	/* The IKE SA's own suite: the peer chose it once. */
+	memset(&c, 0, sizeof(c));
+	c.num = 1;
+	c.proto = IKE_PROTO_IKE;
+	c.suite = sa->suite;
+	c.has_integ = sa->suite.integ != IKE_INTEG_NONE;
+	c.has_dh = true;
+	ike_proposal_response(&c, spi, IKE_SPI_LEN, sa_pl);
+	ke.group = sa->suite.dh;
+	ke.data.p = pub;
+	ke.data.len = pub_len;
+	w = wr_make(inner, REQ_INNER_MAX);
+	ike_build_inner_init(&b, &w);
+	rc = ike_build_sa(&b, sa_pl) |
+	    ike_build_nonce(&b, q->rk_ni, sizeof(q->rk_ni)) |
+	    ike_build_ke(&b, &ke) | ike_build_finish(&b);
+	if (rc == 0)
+		rc = send_req(sa, IKE_REQ_REKEY_IKE, IKE_EXCH_CREATE_CHILD_SA,
+		    b.first, inner, w.len, now_ms, out);
+out:
+	if (rc != 0) {
+		rekey_cleanup(q);
+		ike_sa_reason(out, "cannot build the IKE SA rekey");
+	}
+	free(inner);
+	free(sa_pl);
+	return rc;
+}
+
+/*
+ * §2.18: the new IKE SA, with us as its original initiator (we started
+ * the rekey), message IDs from 0, the Child SA and virtual IP moved to it
+ * from @sa.  Consumes @keys (cleansed on every path).
+ */
+static struct ike_sa *
+successor_new(struct ike_sa *sa, const struct ike_suite *suite,
+    struct ike_keys *keys, uint64_t spi_r, const uint8_t *nr, size_t nr_len,
+    uint64_t now_ms)
+{
+	struct ike_req *q = &sa->req;
+	const struct ike_sa_conf *c = sa->conf;
+	struct ike_sa *n;
+
+	if (nr_len > IKE_NONCE_MAX ||
+	    (n = ike_sa_new(c, &sa->local, &sa->remote, 0)) == NULL) {
+		ike_keys_cleanse(keys);
+		return NULL;
+	}
+	n->keys = *keys;
+	ike_keys_cleanse(keys);
+	n->suite = *suite;
+	if (ike_sk_init_pair(&n->sk_out, &n->sk_in, suite, &n->keys,
+	    true) != 0) {
+		ike_sa_free(n);
+		return NULL;
+	}
+	n->we_init = true;
+	n->state = IKE_SA_ESTABLISHED;	/* authenticated by its parent */
+	n->spi_i = q->rk_spi;
+	n->spi_r = spi_r;
+	memcpy(n->ni, q->rk_ni, sizeof(q->rk_ni));
+	n->ni_len = sizeof(q->rk_ni);
+	memcpy(n->nr, nr, nr_len);
+	n->nr_len = nr_len;
+	n->peer_id_type = sa->peer_id_type;
+	memcpy(n->peer_id, sa->peer_id, sa->peer_id_len);
+	n->peer_id_len = sa->peer_id_len;
+	n->nat_local = sa->nat_local;
+	n->nat_remote = sa->nat_remote;
+	n->hash_algs = sa->hash_algs;
+	n->hash_mask = sa->hash_mask;
+	n->last_ms = now_ms;
+	ike_req_established(n, now_ms);
+	/* The Child SA keeps its own lifetimes; it is not rekeyed here. */
+	n->req.child_expire_ms = q->child_expire_ms;
+	n->req.child_rekey_ms = q->child_rekey_ms;
+	n->child = sa->child;
+	n->child_up = sa->child_up;
+	n->vip = sa->vip;
+	sa->child_up = false;
+	sa->vip = 0;
+	ike_child_keys_cleanse(&sa->child.keys);
+	q->child_expire_ms = q->child_rekey_ms = 0;
+	return n;
+}
+
+/* Our IKE SA rekey's response {SA, Nr, KEr}: the successor, then our
+ * own Delete (§2.18: the old IKE SA is deleted by the rekey's initiator). */
+static void
+rekey_ike_done(struct ike_sa *sa, const struct ike_payloads *pl,
+    uint64_t now_ms, struct ike_out *out)
+{
+	struct ike_req *q = &sa->req;
+	uint8_t gir[IKE_KEX_SECRET_MAX], spi_i[IKE_SPI_LEN];
+	size_t gir_len = ike_kex_secret_len(q->rk_suite.dh);
+	struct ike_keys keys;
+	struct ike_prop offer;
+	struct ike_chosen c;
+	struct ike_sa *n;
+	uint16_t err;
+
+	memset(&keys, 0, sizeof(keys));
+	if ((err = error_notify(pl)) != 0) {
+		ike_sa_reason(out, "IKE SA rekey refused: notify %u", err);
+		goto fail;
+	}
+	memset(&offer, 0, sizeof(offer));
+	offer.proto = IKE_PROTO_IKE;
+	offer.nencr = offer.nprf = offer.ndh = 1;
+	offer.encr[0].id = (uint16_t)q->rk_suite.encr;
+	offer.encr[0].bits = (uint16_t)q->rk_suite.encr_bits;
+	offer.prf[0] = (uint16_t)q->rk_suite.prf;
+	offer.dh[0] = (uint16_t)q->rk_suite.dh;
+	if (q->rk_suite.integ != IKE_INTEG_NONE) {
+		offer.ninteg = 1;
+		offer.integ[0] = (uint16_t)q->rk_suite.integ;
+	}
+	if (!(pl->have & IKE_HAVE_SA) || !(pl->have & IKE_HAVE_NONCE) ||
+	    !(pl->have & IKE_HAVE_KE) || pl->sa.nproposals != 1 ||
+	    ike_proposal_select(&offer, 1, &pl->sa, q->rk_suite.dh, 0, &c) !=
+	    IKE_SELECT_OK || c.spi_size != IKE_SPI_LEN ||
+	    get_be64(c.spi) == 0 || pl->ke.group != q->rk_suite.dh ||
+	    gir_len == 0 || gir_len > sizeof(gir)) {
+		ike_sa_reason(out, "IKE SA rekey: the response's SA, nonce or "
+		    "KE is not acceptable");
+		goto fail;
+	}
+	if (ike_kex_derive(q->rk_kex, pl->ke.data.p, pl->ke.data.len, gir,
+	    gir_len) != 0) {
+		ike_sa_reason(out, "IKE SA rekey: bad KE");
+		goto fail;
+	}
+	/* §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr). */
+	put_be64(spi_i, q->rk_spi);
+	if (ike_keys_rekey_sa(&c.suite, sa->suite.prf, sa->keys.sk_d,
+	    sa->keys.prf_len, gir, gir_len, q->rk_ni, sizeof(q->rk_ni),
+	    pl->nonce.p, pl->nonce.len, spi_i, c.spi, &keys) != 0 ||
+	    (n = successor_new(sa, &c.suite, &keys, get_be64(c.spi),
+	    pl->nonce.p, pl->nonce.len, now_ms)) == NULL) {
+		ike_sa_reason(out, "IKE SA rekey: key derivation failed");
+		goto fail;
+	}
+	q->successor = n;
+	q->rekeyed = true;
+	q->want_delete = true;
+	q->why_delete = "rekeyed";
+	q->ike_rekey_ms = 0;
+	ike_sa_event(out, IKE_EV_IKE_REKEYED, NULL);
+	ike_sa_reason(out, "IKE SA rekeyed: %016llx_%016llx",
+	    (unsigned long long)n->spi_i, (unsigned long long)n->spi_r);
+	goto out;
+fail:
+	q->ike_rekey_ms = q->ike_expire_ms > now_ms + 2000 ?
+	    now_ms + (q->ike_expire_ms - now_ms) / 2 : 0;
+out:
+	OPENSSL_cleanse(gir, sizeof(gir));
+	ike_keys_cleanse(&keys);
+	rekey_cleanup(q);
+}
+
+struct ike_sa *
+ike_sa_successor(struct ike_sa *sa)
+{
+	struct ike_sa *n = sa->req.successor;
+
+	sa->req.successor = NULL;
+	return n;
+}
+
 static bool
 is_live(const struct ike_sa *sa)
 {
@@ -483,6 +698,8 @@ ike_sa_next_ms(const struct ike_sa *sa)
 		t = min64(t, q->child_expire_ms);
 	if (q->child_rekey_ms != 0 && sa->child_up)
 		t = min64(t, q->child_rekey_ms);
+	if (q->ike_rekey_ms != 0)
+		t = min64(t, q->ike_rekey_ms);
 	if (sa->conf->dpd_delay_ms != 0)
 		t = min64(t, sa->last_ms + sa->conf->dpd_delay_ms);
 	return t;
@@ -553,6 +770,11 @@ ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 		q->child_spi = sa->child.spi_in;
 		ike_sa_reason(out, "deleting Child SA %08x: lifetime reached",
 		    sa->child.spi_in);
+		return;
+	}
+	if (q->ike_rekey_ms != 0 && now_ms >= q->ike_rekey_ms) {
+		q->ike_rekey_ms = 0;
+		(void)start_rekey_ike(sa, now_ms, out);
 		return;
 	}
 	if (q->child_rekey_ms != 0 && sa->child_up &&
@@ -658,6 +880,12 @@ ike_req_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	case IKE_REQ_REKEY_CHILD:
 		if (parsed)
 			rekey_child_done(sa, &m->pl, now_ms, out);
+		else
+			rekey_cleanup(q);
+		break;
+	case IKE_REQ_REKEY_IKE:
+		if (parsed)
+			rekey_ike_done(sa, &m->pl, now_ms, out);
 		else
 			rekey_cleanup(q);
 		break;

@@ -54,6 +54,7 @@ ike_sa_free(struct ike_sa *sa)
 	free(sa->init_resp);
 	free(sa->resp);
 	ike_req_cleanup(sa);
+	ike_sa_free(sa->req.successor);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -208,7 +209,8 @@ begin(const struct ike_sa *sa, const struct ike_hdr *req, struct wr *w,
 	h.spi_i = req->spi_i;
 	h.spi_r = spi_r;
 	h.exchange = req->exchange;
-	h.flags = IKE_FLAG_RESPONSE;
+	/* §3.1: I is set by the original initiator (us, after our rekey). */
+	h.flags = IKE_FLAG_RESPONSE | (sa->we_init ? IKE_FLAG_INITIATOR : 0);
 	h.msgid = req->msgid;
 	*w = wr_make(buf, IKE_SA_MSG_MAX);
 	ike_build_init(b, w, &h);
@@ -477,9 +479,12 @@ ike_sa_handle(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		    ike_parse_strerror(m->err.reason), m->err.offset);
 		goto out;
 	}
-	/* §3.1: the original initiator sets it in requests and responses. */
-	if (!(m->hdr.flags & IKE_FLAG_INITIATOR)) {
-		ike_sa_reason(out, "a message without the Initiator flag");
+	/*
+	 * §3.1: the original initiator sets it in requests and responses --
+	 * the peer, unless we rekeyed the IKE SA (§2.18).
+	 */
+	if (((m->hdr.flags & IKE_FLAG_INITIATOR) != 0) == sa->we_init) {
+		ike_sa_reason(out, "a message with the wrong Initiator flag");
 		goto out;
 	}
 	if (sa->state != IKE_SA_IDLE && m->hdr.spi_i != sa->spi_i) {

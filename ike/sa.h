@@ -116,8 +116,8 @@ struct ike_sa_conf {
 	 * long without anything authentic from the peer (0: none).
 	 * dpd_timeout_ms: any request of ours unanswered for that long
 	 * means the peer is dead (0: IKE_SA_DPD_TIMEOUT_MS).
-	 * ike/child_lifetime_ms: hard lifetimes (0: none); the SA is rekeyed
-	 * before (ike/README) and deleted when one is reached.
+	 * ike/child_lifetime_ms: hard lifetimes (0: none); the SAs are
+	 * rekeyed before (ike/README) and deleted when one is reached.
 	 */
 	unsigned	 dpd_delay_ms;
 	unsigned	 dpd_timeout_ms;
@@ -154,8 +154,12 @@ enum ike_event_type {
 	IKE_EV_IKE_UP,		/* IKE SA authenticated */
 	IKE_EV_CHILD_UP,	/* install: inbound spi_in, outbound spi_out */
 	IKE_EV_CHILD_DOWN,	/* remove child (keys already wiped) */
-	IKE_EV_IKE_DOWN		/* IKE SA gone: deleted (either side), or
+	IKE_EV_IKE_DOWN,	/* IKE SA gone: deleted (either side), or
 				 * the peer declared dead (out->reason) */
+	IKE_EV_IKE_REKEYED	/* our rekey of the IKE SA is done: take
+				 * the new SA with ike_sa_successor(); this
+				 * one deletes itself, its IKE_EV_IKE_DOWN
+				 * then ends only it (the child moved) */
 };
 
 struct ike_event {
@@ -245,5 +249,11 @@ void	ike_sa_alive(struct ike_sa *sa, uint64_t now_ms);
  * established or is already being deleted.
  */
 int	ike_sa_delete(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out);
+/*
+ * After IKE_EV_IKE_REKEYED: the new IKE SA (ESTABLISHED, us as its
+ * original initiator, the Child SA and virtual IP moved to it); the
+ * caller owns it from now on.  NULL once taken.
+ */
+struct ike_sa *ike_sa_successor(struct ike_sa *sa);
 
 #endif /* IKETCP_IKE_SA_H */

@@ -28,7 +28,8 @@ enum ike_req_kind {
 	IKE_REQ_DPD,		/* empty INFORMATIONAL: liveness (§2.4) */
 	IKE_REQ_DELETE_IKE,	/* INFORMATIONAL, Delete of the IKE SA */
 	IKE_REQ_DELETE_CHILD,	/* INFORMATIONAL, Delete of our ESP SPI */
-	IKE_REQ_REKEY_CHILD	/* CREATE_CHILD_SA with REKEY_SA (§1.3.3) */
+	IKE_REQ_REKEY_CHILD,	/* CREATE_CHILD_SA with REKEY_SA (§1.3.3) */
+	IKE_REQ_REKEY_IKE	/* CREATE_CHILD_SA rekeying the IKE SA */
 };
 
 struct ike_kex;
@@ -58,6 +59,12 @@ struct ike_req {
 	/* A rekeyed (old) Child SA whose Delete is queued or outstanding. */
 	bool		 del_old;	/* queued */
 	struct ike_child old;		/* its SPIs (no keys), for the event */
+	/* IKE SA rekey (§1.3.2, §2.18). */
+	uint64_t	 ike_rekey_ms;	/* due; 0 none */
+	uint64_t	 rk_spi;	/* REKEY_IKE outstanding: our new SPI */
+	struct ike_suite rk_suite;	/* and the suite offered */
+	bool		 rekeyed;	/* we were rekeyed: a successor exists */
+	struct ike_sa	*successor;	/* until ike_sa_successor() takes it */
 };
 
 struct ike_sa {
@@ -93,6 +100,8 @@ struct ike_sa {
 	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 	struct ike_req	 req;		/* requests we initiate */
+	bool		 we_init;	/* the original initiator is us: after
+					 * our rekey of the IKE SA (§2.18) */
 };
 
 /* Checks the transition against the state diagram; asserts on a bug. */

@@ -10,7 +10,8 @@
  * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, the first Child SA,
  * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca); requests we
  * initiate (liveness checks, Delete on shutdown and at the hard
- * lifetimes), driven by one timer per session.  Not yet: rekeying.
+ * lifetimes, rekeys of the Child SA and of the IKE SA), driven by one
+ * timer per session.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -80,6 +81,7 @@ struct integ_sess {
 	struct session	*s;
 	struct integ_sec *sec;
 	struct ike_sa	*ike;
+	struct ike_sa	*ike_old;	/* rekeyed by us, deleting itself */
 	struct esp_sa	*in, *out;
 	struct esp_sa	*in_old;	/* a rekeyed child's, until its Delete
 					 * is answered (RFC 7296 §2.8) */
@@ -594,6 +596,7 @@ integ_session_free(struct session *s)
 		is->snext->sprev = is->sprev;
 	child_down(is);
 	ike_sa_free(is->ike);
+	ike_sa_free(is->ike_old);
 	free(is);
 	s->integ = NULL;
 }
@@ -699,17 +702,37 @@ child_gone(struct integ_sess *is, const struct ike_child *ch)
 	child_down(is);
 }
 
-/* What the IKE SA reported: install or remove Child SAs, log the rest. */
+/*
+ * Our rekey of the IKE SA is done (RFC 7296 §2.18): the new SA serves
+ * the session from now on; the old one stays until its own Delete is
+ * answered, and messages with its SPI still reach it.
+ */
 static void
-ike_events(struct integ_sess *is, const struct ike_out *out)
+ike_rekeyed(struct integ_sess *is, struct ike_sa *sa)
+{
+	struct ike_sa *n;
+
+	if (sa != is->ike || (n = ike_sa_successor(sa)) == NULL)
+		return;
+	ike_sa_free(is->ike_old);	/* an older one still deleting */
+	is->ike_old = sa;
+	is->ike = n;
+}
+
+/* What IKE SA @sa reported: install or remove Child SAs, log the rest. */
+static void
+ike_events(struct integ_sess *is, struct ike_sa *sa, const struct ike_out *out)
 {
 	for (size_t i = 0; i < out->nev; i++) {
 		switch (out->ev[i].type) {
 		case IKE_EV_IKE_UP:
 			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
 			    "established",
-			    (unsigned long long)ike_sa_spi_i(is->ike),
-			    (unsigned long long)ike_sa_spi_r(is->ike));
+			    (unsigned long long)ike_sa_spi_i(sa),
+			    (unsigned long long)ike_sa_spi_r(sa));
+			break;
+		case IKE_EV_IKE_REKEYED:
+			ike_rekeyed(is, sa);
 			break;
 		case IKE_EV_CHILD_UP:
 			child_up(is, out->ev[i].child);
@@ -718,7 +741,8 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 			child_gone(is, out->ev[i].child);
 			break;
 		case IKE_EV_IKE_DOWN:
-			sess_log(is, LOG_LEVEL_INFO, "IKE_SA deleted");
+			sess_log(is, LOG_LEVEL_INFO, "%sIKE_SA deleted",
+			    sa == is->ike_old ? "rekeyed " : "");
 			break;
 		}
 	}
@@ -773,8 +797,12 @@ req_arm(struct integ_sess *is)
 	uint64_t at, now;
 
 	ev_timer_stop(loop, &is->req_timer);
-	if (is->ike == NULL || is->dead ||
-	    (at = ike_sa_next_ms(is->ike)) == UINT64_MAX)
+	if (is->ike == NULL || is->dead)
+		return;
+	at = ike_sa_next_ms(is->ike);
+	if (is->ike_old != NULL && ike_sa_next_ms(is->ike_old) < at)
+		at = ike_sa_next_ms(is->ike_old);
+	if (at == UINT64_MAX)
 		return;
 	now = now_ms();
 	ev_timer_set(&is->req_timer, at > now ? (double)(at - now) / 1000. :
@@ -782,17 +810,20 @@ req_arm(struct integ_sess *is)
 	ev_timer_start(loop, &is->req_timer);
 }
 
-/* After a tick or a shutdown Delete: send, log, end a dead session. */
+/*
+ * After IKE SA @sa was ticked, answered or told to delete: a rekeyed SA
+ * that is dead is freed; the session's SA dead ends the session.  Else
+ * the timer is armed again.
+ */
 static void
-req_done(struct integ_sess *is, const struct ike_out *out)
+ike_after(struct integ_sess *is, struct ike_sa *sa)
 {
-	if (!out->resend && out->len > 0)
-		is->req_stream = 0;	/* a new request: on no stream yet */
-	req_send(is, out);
-	if (out->reason[0] != '\0')
-		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out->reason);
-	ike_events(is, out);
-	if (ike_sa_state(is->ike) == IKE_SA_DEAD) {
+	if (sa == is->ike_old) {
+		if (ike_sa_state(sa) == IKE_SA_DEAD) {
+			ike_sa_free(sa);
+			is->ike_old = NULL;
+		}
+	} else if (ike_sa_state(sa) == IKE_SA_DEAD) {
 		if (!is->dead)
 			session_end(is);
 		return;
@@ -800,17 +831,36 @@ req_done(struct integ_sess *is, const struct ike_out *out)
 	req_arm(is);
 }
 
-/* Timer -> ike_sa_tick(): a liveness check, a Delete, or a dead peer. */
+/* After a tick or a shutdown Delete of @sa: send, log, act. */
+static void
+req_done(struct integ_sess *is, struct ike_sa *sa, const struct ike_out *out)
+{
+	if (!out->resend && out->len > 0)
+		is->req_stream = 0;	/* a new request: on no stream yet */
+	req_send(is, out);
+	if (out->reason[0] != '\0')
+		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out->reason);
+	ike_events(is, sa, out);
+	ike_after(is, sa);
+}
+
+/* Timer -> ike_sa_tick(): a liveness check, a Delete, a rekey, or a dead
+ * peer; for a rekeyed SA still deleting itself too. */
 static void
 req_timer_cb(EV_P_ ev_timer *w, int revents)
 {
 	struct integ_sess *is = container_of(w, struct integ_sess, req_timer);
 	struct ike_out out;
+	uint64_t now = now_ms();
 
+	if (is->ike_old != NULL && !is->dead) {
+		ike_sa_tick(is->ike_old, now, &out);
+		req_done(is, is->ike_old, &out);
+	}
 	if (is->ike == NULL || is->dead)
 		return;
-	ike_sa_tick(is->ike, now_ms(), &out);
-	req_done(is, &out);
+	ike_sa_tick(is->ike, now, &out);
+	req_done(is, is->ike, &out);
 }
 
 int
@@ -827,7 +877,7 @@ integ_shutdown(struct relay *r)
 			    is->s->owner == NULL ||
 			    ike_sa_delete(is->ike, now_ms(), &out) == -1)
 				continue;
-			req_done(is, &out);
+			req_done(is, is->ike, &out);
 			n++;
 		}
 	return n;
@@ -857,6 +907,7 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	static uint8_t reply[INTEG_MARKER + IKE_SA_MSG_MAX];
 	struct ike_out out;
 	enum ike_sa_result res;
+	struct ike_sa *sa = NULL;
 	struct iovec iov;
 	bool ike = true, tentative = st != is->s->owner;
 	uint64_t spi_i;
@@ -869,7 +920,9 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	}
 	memcpy(&spi_i, p, sizeof(spi_i));
 	spi_i = be64toh(spi_i);
-	if (is->ike != NULL && ike_sa_spi_i(is->ike) != spi_i) {
+	if (is->ike_old != NULL && ike_sa_spi_i(is->ike_old) == spi_i)
+		sa = is->ike_old;
+	else if (is->ike != NULL && ike_sa_spi_i(is->ike) != spi_i) {
 		r->stats.ike_drop++;
 		log_stream(st, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
 		    "session's", (unsigned long long)spi_i);
@@ -889,7 +942,9 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			return 0;
 		}
 	}
-	res = ike_sa_handle(is->ike, p, n, now_ms(), &out);
+	if (sa == NULL)
+		sa = is->ike;
+	res = ike_sa_handle(sa, p, n, now_ms(), &out);
 	/*
 	 * A reason is a dropped or refused request (a wrong PSK answered
 	 * with AUTHENTICATION_FAILED, a Child SA refused): an operator
@@ -899,7 +954,7 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 		log_stream(st, LOG_LEVEL_INFO, "IKE: %s", out.reason);
 	if (res == IKE_SA_DROPPED)
 		r->stats.ike_drop++;
-	ike_events(is, &out);
+	ike_events(is, sa, &out);
 	if (out.len > 0 && out.len <= IKE_SA_MSG_MAX) {
 		memset(reply, 0, INTEG_MARKER);
 		memcpy(reply + INTEG_MARKER, out.msg, out.len);
@@ -910,20 +965,12 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	}
 	if (tentative && res == IKE_SA_ANSWERED)
 		stream_promote(st);
-	switch (ike_sa_state(is->ike)) {
-	case IKE_SA_IDLE:
+	if (ike_sa_state(sa) == IKE_SA_IDLE) {
 		/* COOKIE or INVALID_KE_PAYLOAD sent: no state kept. */
 		ike_sa_free(is->ike);
 		is->ike = NULL;
-		break;
-	case IKE_SA_DEAD:
-		if (!is->dead)
-			session_end(is);
-		break;
-	default:
-		req_arm(is);
-		break;
-	}
+	} else
+		ike_after(is, sa);
 	return 0;
 }
 

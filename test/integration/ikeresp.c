@@ -150,6 +150,11 @@ print_events(const struct ike_sa *sa, const struct ike_out *out)
 			printf("IKE_DOWN spi_i=%016llx\n",
 			    (unsigned long long)ike_sa_spi_i(sa));
 			break;
+		case IKE_EV_IKE_REKEYED:
+			/* No lifetimes are configured here: never happens. */
+			printf("IKE_REKEYED spi_i=%016llx\n",
+			    (unsigned long long)ike_sa_spi_i(sa));
+			break;
 		}
 	}
 }

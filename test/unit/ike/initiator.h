@@ -89,6 +89,8 @@ size_t	ini_respond(struct ini *I, uint8_t exch, uint32_t msgid,
 	    uint8_t *out, size_t cap);
 void	ini_open_req(struct ini *I, const uint8_t *msg, size_t len,
 	    uint32_t msgid, struct ike_msg *m, uint8_t *plain);
+void	ini_open_flags(struct ini *I, const uint8_t *msg, size_t len,
+	    uint8_t flags, uint32_t msgid, struct ike_msg *m, uint8_t *plain);
 size_t	ini_protect_frag(struct ini *I, uint32_t msgid, uint8_t first,
 	    uint16_t num, uint16_t total, const uint8_t *part, size_t part_len,
 	    uint8_t *out, size_t cap);

@@ -308,10 +308,18 @@ void
 ini_open_req(struct ini *I, const uint8_t *msg, size_t len, uint32_t msgid,
     struct ike_msg *m, uint8_t *plain)
 {
+	ini_open_flags(I, msg, len, 0, msgid, m, plain);
+}
+
+/* A protected message with header flags exactly @flags. */
+void
+ini_open_flags(struct ini *I, const uint8_t *msg, size_t len, uint8_t flags,
+    uint32_t msgid, struct ike_msg *m, uint8_t *plain)
+{
 	size_t plain_len;
 
 	cr_assert_eq(ike_msg_parse(msg, len, m), IKE_PARSE_OK);
-	cr_assert_eq(m->hdr.flags, 0);
+	cr_assert_eq(m->hdr.flags, flags);
 	cr_assert_eq(m->hdr.msgid, msgid);
 	cr_assert_eq(m->hdr.spi_i, I->spi_i);
 	cr_assert_eq(m->hdr.spi_r, I->spi_r);

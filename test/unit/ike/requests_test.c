@@ -347,21 +347,6 @@ Test(requests, an_unanswered_delete_ends_the_sa_all_the_same,
 	down(&t);
 }
 
-Test(requests, ike_lifetime_deletes_the_ike_sa, .timeout = 20)
-{
-	struct t t;
-
-	up(&t, 0, 0, 60000, 0);
-	cr_assert_eq(ike_sa_next_ms(t.sa), 62000);
-	ike_sa_tick(t.sa, 62000, &t.out);
-	cr_assert(strstr(t.out.reason, "lifetime") != NULL, "%s",
-	    t.out.reason);
-	ini_open_req(&t.I, t.out.msg, t.out.len, 0, t.m, t.plain);
-	cr_assert_eq(t.m->pl.delete[0].proto, IKE_PROTO_IKE);
-	cr_assert_eq(ike_sa_state(t.sa), IKE_SA_DELETING);
-	down(&t);
-}
-
 /* The initiator refuses our request @msgid (TEMPORARY_FAILURE). */
 static void
 refuse(struct t *t, uint32_t msgid, uint64_t now)
@@ -384,6 +369,31 @@ refuse(struct t *t, uint32_t msgid, uint64_t now)
 	cr_assert(strstr(t->out.reason, "refused") != NULL, "%s",
 	    t->out.reason);
 	cr_assert_eq(t->out.nev, 0);
+}
+
+Test(requests, ike_lifetime_deletes_the_ike_sa, .timeout = 20)
+{
+	struct t t;
+	uint64_t at;
+	uint32_t id = 0;
+
+	up(&t, 0, 0, 60000, 0);
+	/* The peer refuses every rekey, until there is no time for one. */
+	while ((at = ike_sa_next_ms(t.sa)) != 62000) {
+		cr_assert_lt(at, 62000);
+		cr_assert_lt(id, 10);
+		ike_sa_tick(t.sa, at, &t.out);
+		ini_open_req(&t.I, t.out.msg, t.out.len, id, t.m, t.plain);
+		cr_assert_eq(t.m->hdr.exchange, IKE_EXCH_CREATE_CHILD_SA);
+		refuse(&t, id++, at);
+	}
+	ike_sa_tick(t.sa, 62000, &t.out);
+	cr_assert(strstr(t.out.reason, "lifetime") != NULL, "%s",
+	    t.out.reason);
+	ini_open_req(&t.I, t.out.msg, t.out.len, id, t.m, t.plain);
+	cr_assert_eq(t.m->pl.delete[0].proto, IKE_PROTO_IKE);
+	cr_assert_eq(ike_sa_state(t.sa), IKE_SA_DELETING);
+	down(&t);
 }
 
 Test(requests, child_lifetime_deletes_the_child_sa, .timeout = 20)
@@ -614,5 +624,155 @@ Test(requests, a_refused_child_rekey_keeps_the_old_and_retries,
 	/* Again at half the remaining life, and this time it works. */
 	cr_assert_eq(ike_sa_next_ms(t.sa), at + 10 + (32000 - at - 10) / 2);
 	rekey(&t, false, 1, 1, 3, 0xc001d00e);
+	down(&t);
+}
+
+Test(requests, ike_sa_rekey_we_start_makes_us_the_new_sas_initiator,
+    .timeout = 20)
+{
+	struct ike_sa_pl *sa_pl = calloc(1, sizeof(*sa_pl));
+	struct ike_kex *kex;
+	struct ike_sa *n;
+	struct ike_builder b;
+	struct ike_chosen c;
+	struct ike_ke ke;
+	struct ike_keys k2;
+	struct ini I2;
+	struct t t;
+	struct wr w;
+	uint8_t inner[1024], ni[IKE_NONCE_MAX], nr[32], spi_new[8], gir[32];
+	uint8_t pub[32], spi_r[8] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+	    0x77, 0x88 };
+	uint64_t at;
+	size_t ni_len, len;
+
+	cr_assert_not_null(sa_pl);
+	up(&t, 0, 0, 100000, 0);
+	at = ike_sa_next_ms(t.sa);
+	cr_assert_geq(at, 2000 + 80000);
+	cr_assert_leq(at, 2000 + 90000);
+
+	/* §1.3.2: CREATE_CHILD_SA {SA, Ni, KEi}, our new SPI in the SA. */
+	ike_sa_tick(t.sa, at, &t.out);
+	ini_open_req(&t.I, t.out.msg, t.out.len, 0, t.m, t.plain);
+	cr_assert_eq(t.m->hdr.exchange, IKE_EXCH_CREATE_CHILD_SA);
+	cr_assert_null(ini_find_n(t.m, IKE_N_REKEY_SA));
+	cr_assert_eq(t.m->pl.sa.nproposals, 1);
+	cr_assert_eq(t.m->pl.sa.proposals[0].proto, IKE_PROTO_IKE);
+	cr_assert_eq(t.m->pl.sa.proposals[0].spi_size, 8);
+	memcpy(spi_new, t.m->pl.sa.proposals[0].spi, 8);
+	cr_assert(t.m->pl.have & IKE_HAVE_KE);
+	cr_assert_eq(t.m->pl.ke.group, IKE_DH_CURVE25519);
+	ni_len = t.m->pl.nonce.len;
+	memcpy(ni, t.m->pl.nonce.p, ni_len);
+	kex = ike_kex_new(IKE_DH_CURVE25519, 0);
+	cr_assert_not_null(kex);
+	cr_assert_eq(ike_kex_derive(kex, t.m->pl.ke.data.p,
+	    t.m->pl.ke.data.len, gir, sizeof(gir)), 0);
+	cr_assert_eq(ike_kex_public(kex, pub, sizeof(pub)), 0);
+
+	/* Our response {SA (our SPI), Nr, KEr}. */
+	memset(&c, 0, sizeof(c));
+	c.num = 1;
+	c.proto = IKE_PROTO_IKE;
+	c.suite = t.I.suite;
+	c.has_dh = true;
+	ike_proposal_response(&c, spi_r, 8, sa_pl);
+	cr_assert_eq(RAND_bytes(nr, sizeof(nr)), 1);
+	ke.group = IKE_DH_CURVE25519;
+	ke.data.p = pub;
+	ke.data.len = sizeof(pub);
+	w = wr_make(inner, sizeof(inner));
+	ike_build_inner_init(&b, &w);
+	cr_assert_eq(ike_build_sa(&b, sa_pl) | ike_build_nonce(&b, nr,
+	    sizeof(nr)) | ike_build_ke(&b, &ke) | ike_build_finish(&b), 0);
+	len = ini_respond(&t.I, IKE_EXCH_CREATE_CHILD_SA, 0, b.first, inner,
+	    w.len, t.buf, sizeof(t.buf));
+	cr_assert_eq(ike_sa_handle(t.sa, t.buf, len, at + 10, &t.out),
+	    IKE_SA_ANSWERED, "%s", t.out.reason);
+	cr_assert_eq(t.out.nev, 1);
+	cr_assert_eq(t.out.ev[0].type, IKE_EV_IKE_REKEYED);
+	n = ike_sa_successor(t.sa);
+	cr_assert_not_null(n);
+	cr_assert_null(ike_sa_successor(t.sa));
+	cr_assert_eq(ike_sa_state(n), IKE_SA_ESTABLISHED);
+	cr_assert_eq(ike_sa_spi_i(n), load_be32(spi_new) * 0x100000000ULL +
+	    load_be32(spi_new + 4));
+	cr_assert_eq(ike_sa_spi_r(n), 0x1122334455667788ULL);
+
+	/* §2.18: the old SA deletes itself; the child and VIP moved. */
+	cr_assert_eq(ike_sa_next_ms(t.sa), 0);
+	ike_sa_tick(t.sa, at + 11, &t.out);
+	ini_open_req(&t.I, t.out.msg, t.out.len, 1, t.m, t.plain);
+	cr_assert_eq(t.m->pl.delete[0].proto, IKE_PROTO_IKE);
+	cr_assert_eq(answer(&t, 1, IKE_PL_NONE, NULL, 0, at + 12),
+	    IKE_SA_ANSWERED, "%s", t.out.reason);
+	cr_assert_eq(t.out.nev, 1);
+	cr_assert_eq(t.out.ev[0].type, IKE_EV_IKE_DOWN);
+	cr_assert_eq(ike_sa_state(t.sa), IKE_SA_DEAD);
+	cr_assert_eq(ike_pool_used(fx.conf.pool), 1);
+
+	/* The peer's view of the new SA: it is now the responder. */
+	I2 = t.I;
+	I2.spi_i = ike_sa_spi_i(n);
+	I2.spi_r = 0x1122334455667788ULL;
+	cr_assert_eq(ike_keys_rekey_sa(&t.I.suite, t.I.suite.prf,
+	    t.I.keys.sk_d, t.I.keys.prf_len, gir, sizeof(gir), ni, ni_len, nr,
+	    sizeof(nr), spi_new, spi_r, &k2), 0);
+	I2.keys = k2;
+	cr_assert_eq(ike_sk_init_pair(&I2.sk_out, &I2.sk_in, &t.I.suite,
+	    &I2.keys, false), 0);
+
+	/* Our liveness check on it: ID 0, Initiator flag set (§3.1). */
+	fx.conf.dpd_delay_ms = 5000;
+	cr_assert_eq(ike_sa_next_ms(n), at + 10 + 5000);
+	ike_sa_tick(n, at + 10 + 5000, &t.out);
+	ini_open_flags(&I2, t.out.msg, t.out.len, IKE_FLAG_INITIATOR, 0, t.m,
+	    t.plain);
+	len = ini_protect_flags(&I2, IKE_EXCH_INFORMATIONAL,
+	    IKE_FLAG_RESPONSE, 0, IKE_PL_NONE, NULL, 0, t.buf, sizeof(t.buf));
+	cr_assert_eq(ike_sa_handle(n, t.buf, len, at + 5020, &t.out),
+	    IKE_SA_ANSWERED, "%s", t.out.reason);
+
+	/* Its requests: no Initiator flag now; answered with I|R. */
+	len = ini_protect_flags(&I2, IKE_EXCH_INFORMATIONAL,
+	    IKE_FLAG_INITIATOR, 0, IKE_PL_NONE, NULL, 0, t.buf, sizeof(t.buf));
+	cr_assert_eq(ike_sa_handle(n, t.buf, len, at + 5030, &t.out),
+	    IKE_SA_DROPPED);
+	len = ini_protect_flags(&I2, IKE_EXCH_INFORMATIONAL, 0, 0,
+	    IKE_PL_NONE, NULL, 0, t.buf, sizeof(t.buf));
+	cr_assert_eq(ike_sa_handle(n, t.buf, len, at + 5040, &t.out),
+	    IKE_SA_ANSWERED, "%s", t.out.reason);
+	ini_open_flags(&I2, t.out.msg, t.out.len, IKE_FLAG_INITIATOR |
+	    IKE_FLAG_RESPONSE, 0, t.m, t.plain);
+
+	/* The Child SA lives on in the new SA: deleting it there works. */
+	{
+		uint8_t din[32];
+		struct ike_delete d;
+		struct wr dw = wr_make(din, sizeof(din));
+
+		memset(&d, 0, sizeof(d));
+		d.proto = IKE_PROTO_ESP;
+		d.spi_size = 4;
+		d.nspis = 1;
+		d.spis.p = t.I.esp_spi;
+		d.spis.len = 4;
+		ike_build_inner_init(&b, &dw);
+		cr_assert_eq(ike_build_delete(&b, &d) | ike_build_finish(&b),
+		    0);
+		len = ini_protect_flags(&I2, IKE_EXCH_INFORMATIONAL, 0, 1,
+		    b.first, din, dw.len, t.buf, sizeof(t.buf));
+		cr_assert_eq(ike_sa_handle(n, t.buf, len, at + 5050, &t.out),
+		    IKE_SA_ANSWERED, "%s", t.out.reason);
+		cr_assert_eq(t.out.nev, 1);
+		cr_assert_eq(t.out.ev[0].type, IKE_EV_CHILD_DOWN);
+		cr_assert_eq(t.out.ev[0].child->spi_in, 1);
+	}
+	ike_sa_free(n);
+	cr_assert_eq(ike_pool_used(fx.conf.pool), 0);
+	ike_keys_cleanse(&k2);
+	ike_kex_free(kex);
+	free(sa_pl);
 	down(&t);
 }
