@@ -1,5 +1,6 @@
 /*
- * The IKEv2 responder (RFC 7296): one IKE SA and its first Child SA.
+ * The IKEv2 responder (RFC 7296): one IKE SA and its Child SAs (the
+ * first from IKE_AUTH, more and rekeys from CREATE_CHILD_SA).
  * Pure: messages in, messages out.  The caller owns the sockets or
  * streams, strips the Non-ESP marker before ike_sa_handle() and adds it in
  * front of the response; this module never opens a socket and never logs
@@ -42,7 +43,8 @@ enum {
 	IKE_SA_ID_MAX		= 255,	/* identification data, octets */
 	IKE_SA_PSK_MAX		= 256,	/* pre-shared key, octets */
 	IKE_SA_DNS_MAX		= 2,	/* INTERNAL_IP4_DNS servers */
-	IKE_SA_EVENTS_MAX	= 4,	/* events from one ike_sa_handle() */
+	IKE_SA_CHILD_MAX	= 4,	/* Child SAs per IKE SA (rekeys too) */
+	IKE_SA_EVENTS_MAX	= 8,	/* events from one ike_sa_handle() */
 	IKE_SA_REASON_MAX	= 128,	/* out->reason, octets */
 	IKE_SA_COOKIE_SECRET	= 32	/* cookie secret, octets */
 };
@@ -118,19 +120,38 @@ struct ike_child {
 	struct ike_ts	 tsi;		/* the initiator's side (virtual IP) */
 	struct ike_ts	 tsr;		/* our side */
 	uint32_t	 vip;		/* host order, 0 = none assigned */
+	/*
+	 * A rekey (RFC 7296 §1.3.3): spi_in of the Child SA this one
+	 * replaces, which stays installed until it is deleted (§2.8);
+	 * 0 for a new Child SA.
+	 */
+	uint32_t	 replaces;
+	/* We started the exchange that made it (a rekey of ours). */
+	bool		 initiated;
 };
 
 enum ike_event_type {
 	IKE_EV_IKE_UP,		/* IKE SA authenticated */
 	IKE_EV_CHILD_UP,	/* install: inbound spi_in, outbound spi_out */
 	IKE_EV_CHILD_DOWN,	/* remove child (keys already wiped) */
-	IKE_EV_IKE_DOWN		/* IKE SA deleted by the peer */
+	IKE_EV_IKE_DOWN,	/* IKE SA deleted by the peer */
+	/*
+	 * IKE SA rekeyed (RFC 7296 §2.18): ike_sa_spi_i/_r() are the new
+	 * SPIs, spi_i/spi_r the old ones, which still answer the old SA's
+	 * Delete (ike_sa_knows_spi_i()); the Child SAs stay.
+	 */
+	IKE_EV_IKE_REKEYED
 };
 
 struct ike_event {
 	enum ike_event_type type;
-	/* CHILD_*: valid until ike_sa_free() */
+	/*
+	 * CHILD_*: a slot of the SA's Child SA table; it stays at the same
+	 * address while the Child SA lives (until its CHILD_DOWN, whose
+	 * pointer is valid until the next ike_sa_handle()).
+	 */
 	const struct ike_child *child;
+	uint64_t	 spi_i, spi_r;	/* IKE_REKEYED: the old SA's */
 };
 
 enum ike_sa_result {
@@ -170,6 +191,11 @@ enum ike_sa_result ike_sa_handle(struct ike_sa *sa, const uint8_t *msg,
 enum ike_sa_state ike_sa_state(const struct ike_sa *sa);
 const char *ike_sa_state_name(enum ike_sa_state state);
 uint64_t ike_sa_spi_i(const struct ike_sa *sa);
+/*
+ * True for the current initiator SPI and, after an IKE SA rekey, for the
+ * old one until the old SA is deleted: both belong to this session.
+ */
+bool	ike_sa_knows_spi_i(const struct ike_sa *sa, uint64_t spi_i);
 /* Ours; 0 until IKE_SA_INIT is answered. */
 uint64_t ike_sa_spi_r(const struct ike_sa *sa);
 /* The negotiated IKE suite (valid from INIT_DONE). */

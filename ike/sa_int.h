@@ -1,7 +1,7 @@
 /*
  * Inside the responder: struct ike_sa and what sa.c gives the exchange
- * handlers (exch_init.c, exch_auth.c, exch_info.c).  Not for other
- * modules: they use ike/sa.h.
+ * handlers (exch_init.c, exch_auth.c, exch_info.c, exch_child.c).  Not
+ * for other modules: they use ike/sa.h.
  *
  * Every handler follows one shape: process the request, decide, then
  * build the response.  Results are computed into locals and committed to
@@ -20,6 +20,30 @@ enum {
 	IKE_SA_NONCE_LEN	= 32,	/* our Nr, octets */
 	IKE_SA_INNER_MAX	= 6144,	/* a protected response's plaintext */
 	IKE_SA_REASM_BYTES	= 16384	/* a fragmented request's plaintext */
+};
+
+/* One slot of an IKE SA's Child SA table. */
+struct ike_child_slot {
+	bool		 used;
+	struct ike_child ch;		/* what the events point at */
+	/* The nonces of the exchange that made it: §2.8.1 tie-breaks. */
+	uint8_t		 ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t		 ni_len, nr_len;
+};
+
+/*
+ * The IKE SA that a rekey replaced (§2.18), kept until the initiator
+ * deletes it: its SPIs, keys and message-ID window, so that its Delete
+ * and a retransmitted rekey request are still answered.
+ */
+struct ike_sa_old {
+	uint64_t	 spi_i, spi_r;
+	struct ike_sk	 sk_in, sk_out;
+	uint8_t		*resp;		/* its last response (malloc) */
+	size_t		 resp_len;
+	bool		 have_resp;
+	uint32_t	 resp_msgid;
+	uint32_t	 msgid_next;
 };
 
 struct ike_sa {
@@ -47,8 +71,10 @@ struct ike_sa {
 	uint8_t		 peer_id[IKE_SA_ID_MAX];
 	size_t		 peer_id_len;
 	uint32_t	 vip;		/* from the pool, host order; 0 none */
-	bool		 child_up;
-	struct ike_child child;
+	struct ike_child_slot children[IKE_SA_CHILD_MAX];
+	bool		 has_old;	/* old is a rekeyed IKE SA */
+	bool		 in_old;	/* old is swapped in (sa.c only) */
+	struct ike_sa_old old;
 	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;
@@ -82,12 +108,96 @@ void	ike_sa_event(struct ike_out *out, enum ike_event_type type,
 void	ike_sa_reason(struct ike_out *out, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/*
+ * The Child SA table (sa.c).  Reusable for Child SAs we create ourselves
+ * (a server-initiated rekey):
+ *
+ * ike_sa_child_count: live Child SAs; a new one needs fewer than
+ *   IKE_SA_CHILD_MAX (else NO_ADDITIONAL_SAS).
+ * ike_sa_child_install: copies @ch (keys included) and the exchange's
+ *   nonces into a free slot and returns the slot's Child SA (a stable
+ *   address until it is removed), or NULL when the table is full.  The
+ *   caller wipes its copy of the keys and sends IKE_EV_CHILD_UP.
+ * ike_sa_child_by_spi_out / _by_spi_in: a live Child SA by the
+ *   initiator's SPI (what REKEY_SA and Delete name) or by ours.
+ * ike_sa_child_remove: wipes the keys, frees the slot and adds
+ *   IKE_EV_CHILD_DOWN (the pointer stays readable until the next call).
+ * ike_sa_child_slot: the slot of a live Child SA (its nonces).
+ */
+size_t	ike_sa_child_count(const struct ike_sa *sa);
+struct ike_child *ike_sa_child_install(struct ike_sa *sa,
+	    const struct ike_child *ch, const uint8_t *ni, size_t ni_len,
+	    const uint8_t *nr, size_t nr_len);
+struct ike_child *ike_sa_child_by_spi_out(struct ike_sa *sa, uint32_t spi);
+struct ike_child *ike_sa_child_by_spi_in(struct ike_sa *sa, uint32_t spi);
+void	ike_sa_child_remove(struct ike_sa *sa, struct ike_child *ch,
+	    struct ike_out *out);
+struct ike_child_slot *ike_sa_child_slot(struct ike_sa *sa,
+	    const struct ike_child *ch);
+
+/*
+ * RFC 7296 §2.8.1: nonces compare as octet strings, a proper prefix
+ * being the lower; <0, 0 or >0 as memcmp.
+ */
+int	ike_nonce_cmp(const uint8_t *a, size_t a_len, const uint8_t *b,
+	    size_t b_len);
+/*
+ * §2.8.1 simultaneous rekey: exchange A (nonces ai/ar) and exchange B
+ * (bi/br) made redundant SAs; true when the lowest of the four nonces is
+ * one of A's, i.e. A's new SA is the one to close, by whoever initiated
+ * exchange A.
+ */
+bool	ike_rekey_a_loses(const uint8_t *ai, size_t ai_len,
+	    const uint8_t *ar, size_t ar_len, const uint8_t *bi,
+	    size_t bi_len, const uint8_t *br, size_t br_len);
+
+/*
+ * IKE SA rekey, the switch (§2.18): the current SPIs, SK keys and
+ * message-ID window (with the response just made, which is what a
+ * retransmitted rekey request gets) become the old SA; the new SA takes
+ * @spi_i/@spi_r, @suite, @keys, @sk_in/@sk_out (copied; the caller wipes
+ * its copies) and message IDs from 0.  Child SAs stay, now under SK_d of
+ * the new SA.  Adds IKE_EV_IKE_REKEYED.  An older old SA still waiting for
+ * its Delete is dropped.
+ */
+void	ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
+	    const struct ike_suite *suite, const struct ike_keys *keys,
+	    const struct ike_sk *sk_in, const struct ike_sk *sk_out,
+	    struct ike_out *out);
+
+/*
+ * CREATE_CHILD_SA pieces (exch_child.c), for the responder and for
+ * requests of our own:
+ *
+ * ike_child_ts: TSi/TSr narrowed as in IKE_AUTH (TSi = the virtual IP or
+ *   the peer's address, TSr = local_ts ∩ theirs) into @ch; 0 or
+ *   TS_UNACCEPTABLE (reason set).  (exch_auth.c)
+ * ike_child_spi: a fresh inbound ESP SPI, 0 when none could be drawn.
+ *   (exch_auth.c)
+ * ike_child_keys: ch->suite from @c and KEYMAT = prf+(SK_d, [g^ir |] Ni |
+ *   Nr) (§2.17) with Ni/Nr as the exchange's initiator/responder nonces.
+ * ike_kex_answer: for group @group, our KE data into @pub (@pub_len =
+ *   ike_kex_pub_len) and g^ir into @gir from the peer's @peer; 0/-1.
+ */
+uint16_t ike_child_ts(struct ike_sa *sa, const struct ike_payloads *pl,
+	    struct ike_child *ch, struct ike_out *out);
+uint32_t ike_child_spi(const struct ike_sa_conf *conf);
+int	ike_child_keys(const struct ike_sa *sa, const struct ike_chosen *c,
+	    const uint8_t *gir, size_t gir_len, const uint8_t *ni,
+	    size_t ni_len, const uint8_t *nr, size_t nr_len,
+	    struct ike_child *ch);
+int	ike_kex_answer(const struct ike_sa_conf *conf, uint16_t group,
+	    const uint8_t *peer, size_t peer_len, uint8_t *pub,
+	    size_t pub_len, uint8_t *gir, size_t gir_len);
+
 /* The exchanges.  @m is the parsed request (inner chain for SK). */
 enum ike_sa_result ike_exch_init(struct ike_sa *sa, const uint8_t *msg,
 	    size_t len, const struct ike_msg *m, struct ike_out *out);
 enum ike_sa_result ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
 enum ike_sa_result ike_exch_info(struct ike_sa *sa, const struct ike_msg *m,
+	    struct ike_out *out);
+enum ike_sa_result ike_exch_child(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
 
 #endif /* IKETCP_IKE_SA_INT_H */
