@@ -7,9 +7,9 @@
  * virtual IP, encapsulated and framed to its stream.  ike/ and esp/ never
  * see a socket (DESIGN.md).
  *
- * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, the first Child SA,
- * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca).  Not yet:
- * rekeying, DPD.
+ * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, Child SAs (the first,
+ * more, and rekeys: several ESP pairs per session), IKE SA rekey,
+ * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca).  Not yet: DPD.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -70,13 +70,23 @@ struct integ_sec {
 	struct integ_sess *vips[INTEG_VIP_BUCKETS];
 };
 
+/* One installed Child SA: its ESP pair. */
+struct integ_child {
+	struct esp_sa	*in, *out;	/* both NULL: a free slot */
+	uint32_t	 replaces;	/* inbound SPI of the pair it rekeys */
+	uint32_t	 src_lo, src_hi;	/* TSr (our side), host order */
+	unsigned long long gen;		/* install order: newest wins */
+	bool		 out_ok;	/* may carry what the TUN sends */
+};
+
 /* A session's backend state. */
 struct integ_sess {
 	struct integ_sess *vnext;	/* vips bucket chain */
 	struct session	*s;
 	struct integ_sec *sec;
 	struct ike_sa	*ike;
-	struct esp_sa	*in, *out;
+	struct integ_child ch[IKE_SA_CHILD_MAX];
+	unsigned long long gen;		/* Child SAs installed so far */
 	uint32_t	 vip;		/* host order; 0 none */
 	struct ike_endpoint local, remote;
 	bool		 dead;		/* freed from the linger timer */
@@ -536,12 +546,54 @@ integ_session_new(struct relay *r, struct stream *st)
 }
 
 static void
-child_down(struct integ_sess *is)
+pair_free(struct integ_child *c)
+{
+	esp_sa_free(c->in);
+	esp_sa_free(c->out);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The session's ESP pair with inbound SPI @spi, or NULL. */
+static struct integ_child *
+pair_by_spi(struct integ_sess *is, uint32_t spi)
+{
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		if (is->ch[k].in != NULL && is->ch[k].in->spi == spi)
+			return &is->ch[k];
+	return NULL;
+}
+
+/* Every ESP pair and the virtual IP's route: the session is ending. */
+static void
+children_down(struct integ_sess *is)
 {
 	vip_unlink(is);
-	esp_sa_free(is->in);
-	esp_sa_free(is->out);
-	is->in = is->out = NULL;
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		pair_free(&is->ch[k]);
+}
+
+/*
+ * One Child SA deleted.  Its successor (a rekey we answered) now carries
+ * the outbound traffic; the route stays while any Child SA is left.
+ */
+static void
+child_down(struct integ_sess *is, uint32_t spi_in)
+{
+	struct integ_child *c = pair_by_spi(is, spi_in);
+	size_t k, left = 0;
+
+	if (c == NULL)
+		return;
+	pair_free(c);
+	for (k = 0; k < IKE_SA_CHILD_MAX; k++) {
+		if (is->ch[k].in == NULL)
+			continue;
+		left++;
+		if (is->ch[k].replaces == spi_in)
+			is->ch[k].out_ok = true;
+	}
+	if (left == 0)
+		vip_unlink(is);
 }
 
 void
@@ -549,21 +601,30 @@ integ_session_free(struct session *s)
 {
 	struct integ_sess *is = s->integ;
 
-	child_down(is);
+	children_down(is);
 	ike_sa_free(is->ike);
 	free(is);
 	s->integ = NULL;
 }
 
 static void
-child_up(struct integ_sess *is, const struct ike_child *ch)
+child_up(struct integ_sess *is, struct stream *st, const struct ike_child *ch)
 {
 	struct esp_sa_params in, out;
+	struct integ_child *c = NULL, *old;
 	struct esp_ts ts;
 	char t[INET_ADDRSTRLEN];
 	uint32_t a;
 
-	child_down(is);
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX && c == NULL; k++)
+		if (is->ch[k].in == NULL)
+			c = &is->ch[k];
+	if (c == NULL) {
+		/* ike/ keeps as many Child SAs as we have slots. */
+		log_warnx("session %llu: no slot for Child SA %08x", is->s->id,
+		    ch->spi_in);
+		return;
+	}
 	memset(&ts, 0, sizeof(ts));
 	ts.family = 4;
 	ts.proto = ch->tsi.proto;
@@ -595,11 +656,30 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 		out.akey = ch->keys.ar;
 		in.akey_len = out.akey_len = ch->keys.integ_len;
 	}
-	if ((is->in = esp_sa_new(&in)) == NULL ||
-	    (is->out = esp_sa_new(&out)) == NULL) {
-		child_down(is);
+	if ((c->in = esp_sa_new(&in)) == NULL ||
+	    (c->out = esp_sa_new(&out)) == NULL) {
+		pair_free(c);
 		log_warnx("session %llu: Child SA %08x/%08x not installed",
 		    is->s->id, ch->spi_in, ch->spi_out);
+		return;
+	}
+	c->gen = ++is->gen;
+	c->src_lo = load_be32(ch->tsr.start);
+	c->src_hi = load_be32(ch->tsr.end);
+	c->replaces = ch->replaces;
+	/*
+	 * RFC 7296 §2.8: both SAs stay until the old one is deleted.  The
+	 * rekey's initiator can only receive on the new SA once it has our
+	 * response, so we keep sending on the old one until the peer sends
+	 * on the new one or deletes the old (as strongSwan does).  A rekey
+	 * we started ourselves is usable at once.
+	 */
+	old = ch->replaces != 0 ? pair_by_spi(is, ch->replaces) : NULL;
+	c->out_ok = old == NULL || ch->initiated;
+	if (old != NULL) {
+		log_stream(st, LOG_LEVEL_INFO, "CHILD_SA rekeyed, spi in "
+		    "%08x -> %08x, out %08x -> %08x", old->in->spi,
+		    ch->spi_in, old->out->spi, ch->spi_out);
 		return;
 	}
 	if (ch->vip != 0 && vip_lookup(is->sec, ch->vip) == NULL)
@@ -623,10 +703,33 @@ session_end(struct integ_sess *is)
 	struct session *s = is->s;
 
 	is->dead = true;
-	child_down(is);
+	children_down(is);
 	ev_timer_stop(s->r->loop, &s->linger);
 	ev_timer_set(&s->linger, 0.5, 0.);
 	ev_timer_start(s->r->loop, &s->linger);
+}
+
+/*
+ * RFC 7296 §2.18: the session now answers to the new IKE SPIs too; the
+ * SPI table learns the new initiator SPI at once, so that a stream
+ * re-attaching with it (RFC 9329 §6) finds the session.
+ */
+static void
+ike_rekeyed(struct integ_sess *is, struct stream *st,
+    const struct ike_event *ev)
+{
+	struct msg_info m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = MSG_IKE;
+	m.spi_i = ike_sa_spi_i(is->ike);
+	m.spi_r = ike_sa_spi_r(is->ike);
+	m.flags = IKE_FLAG_RESPONSE;
+	session_note(is->s, &m, false);
+	log_stream(st, LOG_LEVEL_INFO, "IKE_SA rekeyed, %016llx_%016llx -> "
+	    "%016llx_%016llx", (unsigned long long)ev->spi_i,
+	    (unsigned long long)ev->spi_r, (unsigned long long)m.spi_i,
+	    (unsigned long long)m.spi_r);
 }
 
 static int
@@ -649,7 +752,7 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	}
 	memcpy(&spi_i, p, sizeof(spi_i));
 	spi_i = be64toh(spi_i);
-	if (is->ike != NULL && ike_sa_spi_i(is->ike) != spi_i) {
+	if (is->ike != NULL && !ike_sa_knows_spi_i(is->ike, spi_i)) {
 		r->stats.ike_drop++;
 		log_stream(st, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
 		    "session's", (unsigned long long)spi_i);
@@ -688,14 +791,18 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			    (unsigned long long)ike_sa_spi_r(is->ike));
 			break;
 		case IKE_EV_CHILD_UP:
-			child_up(is, out.ev[i].child);
+			child_up(is, st, out.ev[i].child);
 			break;
 		case IKE_EV_CHILD_DOWN:
-			log_stream(st, LOG_LEVEL_INFO, "CHILD_SA deleted");
-			child_down(is);
+			log_stream(st, LOG_LEVEL_INFO, "CHILD_SA deleted, spi "
+			    "in %08x", out.ev[i].child->spi_in);
+			child_down(is, out.ev[i].child->spi_in);
 			break;
 		case IKE_EV_IKE_DOWN:
 			log_stream(st, LOG_LEVEL_INFO, "IKE_SA deleted");
+			break;
+		case IKE_EV_IKE_REKEYED:
+			ike_rekeyed(is, st, &out.ev[i]);
 			break;
 		}
 	}
@@ -729,23 +836,28 @@ static void
 esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 {
 	struct relay *r = is->s->r;
+	struct integ_child *c = NULL;
 	struct esp_rx rx;
 	enum esp_result res;
 	uint32_t spi = 0;
 
-	if (n >= ESP_HDR_LEN)
+	if (n >= ESP_HDR_LEN) {
 		memcpy(&spi, p, sizeof(spi));
-	if (is->in == NULL || n < ESP_HDR_LEN || ntohl(spi) != is->in->spi) {
+		c = pair_by_spi(is, ntohl(spi));
+	}
+	if (c == NULL) {
 		r->stats.esp_in_drop++;
 		return;
 	}
-	res = esp_decap(is->in, p, n, pkt_buf, sizeof(pkt_buf), &rx);
+	res = esp_decap(c->in, p, n, pkt_buf, sizeof(pkt_buf), &rx);
 	if (res != ESP_OK) {
 		r->stats.esp_in_drop++;
 		log_debug("session %llu: ESP dropped: %s", is->s->id,
 		    esp_result_name(res));
 		return;
 	}
+	/* §2.8: the peer sends on the new SA, so it receives on it too. */
+	c->out_ok = true;
 	if (write(is->sec->tun_fd, rx.inner, rx.len) == -1) {
 		r->stats.esp_in_drop++;
 		log_debug("write to %s: %s", is->sec->ifname, strerror(errno));
@@ -777,6 +889,27 @@ integ_input(struct session *s, struct stream *st, const struct iovec *msgs,
 	return 0;
 }
 
+/*
+ * The pair for a packet from @src (host order) to the session's virtual
+ * IP: among the Child SAs whose TSr holds @src and that may send, the
+ * newest.
+ */
+static struct integ_child *
+pair_out(struct integ_sess *is, uint32_t src)
+{
+	struct integ_child *best = NULL, *c;
+
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++) {
+		c = &is->ch[k];
+		if (c->out == NULL || !c->out_ok || src < c->src_lo ||
+		    src > c->src_hi)
+			continue;
+		if (best == NULL || c->gen > best->gen)
+			best = c;
+	}
+	return best;
+}
+
 /* TUN -> the session owning the destination -> ESP -> its stream. */
 static void
 tun_read_cb(EV_P_ ev_io *w, int revents)
@@ -785,6 +918,7 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 	struct relay *r = sec->r;
 
 	for (int k = 0; k < INTEG_TUN_BATCH; k++) {
+		struct integ_child *c;
 		struct integ_sess *is;
 		struct wr wr;
 		struct iovec iov;
@@ -805,13 +939,14 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 		}
 		memcpy(&dst, pkt_buf + 16, 4);
 		is = vip_lookup(sec, ntohl(dst));
-		if (is == NULL || is->out == NULL || is->s->owner == NULL) {
+		if (is == NULL || is->s->owner == NULL ||
+		    (c = pair_out(is, load_be32(pkt_buf + 12))) == NULL) {
 			r->stats.esp_out_drop++;
 			continue;
 		}
 		wr = wr_make(out_buf, sizeof(out_buf));
-		if (esp_encap_len(is->out, (size_t)n) > is->s->max_message ||
-		    esp_encap(is->out, pkt_buf, (size_t)n, &wr) !=
+		if (esp_encap_len(c->out, (size_t)n) > is->s->max_message ||
+		    esp_encap(c->out, pkt_buf, (size_t)n, &wr) !=
 		    ESP_ENCAP_OK) {
 			r->stats.esp_out_drop++;
 			continue;
