@@ -20,7 +20,10 @@
  *
  * States: IDLE -> INIT_DONE (IKE_SA_INIT answered, keys computed) ->
  * ESTABLISHED (IKE_AUTH succeeded) -> DEAD; DELETING is for a Delete we
- * initiate (reserved: this responder initiates nothing yet).
+ * initiate (reserved: this responder initiates nothing yet).  An IKE SA
+ * rekey (RFC 7296 §2.18) keeps the object ESTABLISHED: it takes the new
+ * SPIs and keys (IKE_EV_IKE_REKEYED), and the old SA lives on inside it
+ * until the initiator deletes it.
  */
 #ifndef IKETCP_IKE_SA_H
 #define IKETCP_IKE_SA_H
