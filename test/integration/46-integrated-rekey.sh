@@ -9,7 +9,8 @@
 # Asserted: several Child SA rekeys and at least one IKE SA rekey in the
 # server's log, the initiator's IKE SPIs changed, one authentication only,
 # the download intact, no ping lost, and the server's ESP drop counters
-# at zero (both SAs of a rekey stay until the old one is deleted, §2.8).
+# at zero (both SAs of a rekey stay until the old one is deleted, §2.8);
+# then a reset stream re-attaches to the session by the new IKE SPI.
 . "$(dirname "$0")/lib.sh"
 
 SVC2_ADDR=10.20.0.1	# the second Child SA's server-side address
@@ -91,7 +92,20 @@ grep -q "IKE_SA rekeyed, .* -> ${spis1}\$" "$T/srv.log" ||
 [ "$(count_log "$T/srv.log" "CHILD_SA deleted, spi in")" -ge $((crk - 2)) ] ||
     fail "old Child SAs not deleted"
 
+# RFC 9329 §6 after the rekeys: the stream is reset and the new one
+# re-attaches to the session by the new IKE SPI (the session's SPI table
+# learnt it at the rekey); an IKE SA rekey at once is its first message.
+ns_exec C ss -K dst "$RELAY_C_ADDR" dport = :4500 >"$T/ss.log" 2>&1 ||
+    fail "ss -K failed: $(cat "$T/ss.log")"
+wait_log "$T/cn.log" "stream 2 to .* up" 5 || fail "connector did not reconnect"
+swanctl_ "$T/init" --rekey --ike home >"$T/rekey.log" 2>&1 ||
+    fail "swanctl --rekey: $(cat "$T/rekey.log")"
+wait_log "$T/srv.log" "re-attach by IKE SPI ${spis1%_*}" 5 ||
+    fail "the new stream did not name the session by its new IKE SPI"
+wait_log "$T/srv.log" "IKE_SA rekeyed, $spis1 -> " 10 ||
+    fail "no IKE SA rekey on the re-attached stream"
 ping_tunnel 3
+say "re-attached by IKE SPI ${spis1%_*}, rekeyed there; ping ok"
 st=$(integ_stats srv)
 say "server: $st"
 drops=$(sed -nE 's/.*esp dropped inbound ([0-9]+).*/\1/p' <<<"$st")
