@@ -410,7 +410,7 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	uint16_t child_err = 0;
 	uint8_t method = 0;
 	struct ike_cert cert;
-	bool want_child, sig;
+	bool want_child, sig, mobike;
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
@@ -459,6 +459,13 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		rc |= ike_build_cert(&b, IKE_PL_CERT, &cert);
 	}
 	rc |= ike_build_auth(&b, &auth);
+	/* RFC 4555 §3.1: MOBIKE_SUPPORTED back to an initiator that sent it. */
+	mobike = ike_sa_notify(pl, IKE_N_MOBIKE_SUPPORTED) != NULL;
+	if (mobike) {
+		memset(&n, 0, sizeof(n));
+		n.type = IKE_N_MOBIKE_SUPPORTED;
+		rc |= ike_build_notify(&b, &n);
+	}
 	if (want_child && child_err == 0 && ch.vip != 0) {
 		memset(&cp, 0, sizeof(cp));
 		cp.type = IKE_CFG_REPLY;
@@ -502,6 +509,7 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	for (i = 0; i < pl->nnotify; i++)
 		if (pl->notify[i].type == IKE_N_INITIAL_CONTACT)
 			sa->initial_contact = true;
+	sa->mobike = mobike;
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	ike_sa_event(out, IKE_EV_IKE_UP, NULL);
 	if (want_child && child_err == 0) {

@@ -19,17 +19,6 @@ enum {
 	CHILD_NONCE_LEN	= IKE_SA_NONCE_LEN	/* our Nr, octets */
 };
 
-static const struct ike_notify *
-find_notify(const struct ike_payloads *pl, uint16_t type)
-{
-	size_t i;
-
-	for (i = 0; i < pl->nnotify; i++)
-		if (pl->notify[i].type == type)
-			return &pl->notify[i];
-	return NULL;
-}
-
 /*
  * An error answer (§1.3: "a Notify payload ... indicating the error"),
  * with @data and, for CHILD_SA_NOT_FOUND, the Child SA's @proto/@spi.
@@ -347,7 +336,7 @@ enum ike_sa_result
 ike_exch_child(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 {
 	const struct ike_payloads *pl = &m->pl;
-	const struct ike_notify *rekey = find_notify(pl, IKE_N_REKEY_SA);
+	const struct ike_notify *rekey = ike_sa_notify(pl, IKE_N_REKEY_SA);
 
 	/* §1.3: SA and Ni in every CREATE_CHILD_SA request. */
 	if ((pl->have & (IKE_HAVE_SA | IKE_HAVE_NONCE)) !=

@@ -170,6 +170,31 @@ ike_sa_initial_contact(const struct ike_sa *sa)
 	return sa->initial_contact;
 }
 
+void
+ike_sa_set_path(struct ike_sa *sa, const struct ike_endpoint *local,
+    const struct ike_endpoint *remote)
+{
+	sa->local = *local;
+	sa->remote = *remote;
+}
+
+bool
+ike_sa_mobike(const struct ike_sa *sa)
+{
+	return sa->mobike;
+}
+
+const struct ike_notify *
+ike_sa_notify(const struct ike_payloads *pl, uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nnotify; i++)
+		if (pl->notify[i].type == type)
+			return &pl->notify[i];
+	return NULL;
+}
+
 bool
 ike_sa_nat_remote(const struct ike_sa *sa)
 {

@@ -143,7 +143,12 @@ enum ike_event_type {
 	 * SPIs, spi_i/spi_r the old ones, which still answer the old SA's
 	 * Delete (ike_sa_knows_spi_i()); the Child SAs stay.
 	 */
-	IKE_EV_IKE_REKEYED
+	IKE_EV_IKE_REKEYED,
+	/*
+	 * RFC 4555 UPDATE_SA_ADDRESSES accepted: the SA's addresses are now
+	 * those given by the last ike_sa_set_path() (the stream it came on).
+	 */
+	IKE_EV_ADDRESSES
 };
 
 struct ike_event {
@@ -213,6 +218,14 @@ const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
  * other IKE SAs of the same peer ID.
  */
 bool	ike_sa_initial_contact(const struct ike_sa *sa);
+/*
+ * The addresses the next request arrived on (a stream's): they feed the
+ * NAT_DETECTION hashes of IKE_SA_INIT and of a MOBIKE address update.
+ */
+void	ike_sa_set_path(struct ike_sa *sa, const struct ike_endpoint *local,
+	    const struct ike_endpoint *remote);
+/* MOBIKE (RFC 4555) was agreed in IKE_AUTH. */
+bool	ike_sa_mobike(const struct ike_sa *sa);
 /* NAT seen by NAT_DETECTION (§2.23): in front of the peer / of us. */
 bool	ike_sa_nat_remote(const struct ike_sa *sa);
 bool	ike_sa_nat_local(const struct ike_sa *sa);

@@ -19,7 +19,10 @@
 enum {
 	IKE_SA_NONCE_LEN	= 32,	/* our Nr, octets */
 	IKE_SA_INNER_MAX	= 6144,	/* a protected response's plaintext */
-	IKE_SA_REASM_BYTES	= 16384	/* a fragmented request's plaintext */
+	IKE_SA_REASM_BYTES	= 16384,	/* a fragmented request's plaintext */
+	IKE_SA_NATD_LEN		= 20,	/* a NAT_DETECTION hash (SHA-1) */
+	IKE_SA_COOKIE2_MIN	= 8,	/* RFC 4555 §4.2.5, octets */
+	IKE_SA_COOKIE2_MAX	= 64
 };
 
 /* One slot of an IKE SA's Child SA table. */
@@ -78,6 +81,7 @@ struct ike_sa {
 	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;
+	bool		 mobike;	/* RFC 4555 agreed in IKE_AUTH */
 	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 };
@@ -189,6 +193,13 @@ int	ike_child_keys(const struct ike_sa *sa, const struct ike_chosen *c,
 int	ike_kex_answer(const struct ike_sa_conf *conf, uint16_t group,
 	    const uint8_t *peer, size_t peer_len, uint8_t *pub,
 	    size_t pub_len, uint8_t *gir, size_t gir_len);
+
+/* The first notify of @type in @pl, or NULL. */
+const struct ike_notify *ike_sa_notify(const struct ike_payloads *pl,
+	    uint16_t type);
+/* §2.23: SHA-1(SPIi | SPIr | IP address | port) of @e.  (exch_init.c) */
+int	ike_natd_hash(uint64_t spi_i, uint64_t spi_r,
+	    const struct ike_endpoint *e, uint8_t out[static IKE_SA_NATD_LEN]);
 
 /* The exchanges.  @m is the parsed request (inner chain for SK). */
 enum ike_sa_result ike_exch_init(struct ike_sa *sa, const uint8_t *msg,

@@ -772,6 +772,14 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			return 0;
 		}
 	}
+	{
+		struct ike_endpoint l, rm;
+
+		/* The addresses are those of the stream it came on. */
+		endpoint_of(&st->laddr, &l);
+		endpoint_of(&st->peer, &rm);
+		ike_sa_set_path(is->ike, &l, &rm);
+	}
 	res = ike_sa_handle(is->ike, p, n, now_ms(), &out);
 	/*
 	 * A reason is a dropped or refused request (a wrong PSK answered
@@ -803,6 +811,11 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			break;
 		case IKE_EV_IKE_REKEYED:
 			ike_rekeyed(is, st, &out.ev[i]);
+			break;
+		case IKE_EV_ADDRESSES:
+			/* RFC 4555 §3.5: the SA's path is this stream. */
+			log_stream(st, LOG_LEVEL_INFO, "MOBIKE: "
+			    "UPDATE_SA_ADDRESSES accepted on this stream");
 			break;
 		}
 	}

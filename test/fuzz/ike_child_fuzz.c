@@ -3,8 +3,9 @@
  * established IKE SA (keys from fixed nonces, one Child SA, a virtual IP)
  * gets a series of authentic requests whose plaintext is the input, so
  * CREATE_CHILD_SA (new Child SA, Child SA and IKE SA rekey, every
- * refusal) and INFORMATIONAL (Delete, the old SA after a rekey) are
- * reached past the ICV check that stops ike_sa_fuzz.
+ * refusal) and INFORMATIONAL (Delete, the old SA after a rekey,
+ * and MOBIKE's UPDATE_SA_ADDRESSES / COOKIE2) are reached past the ICV
+ * check that stops ike_sa_fuzz.
  *
  * Input: records of  [flags][first payload][length, 2 octets][payload
  * chain].  flags bit 0: INFORMATIONAL, else CREATE_CHILD_SA; bit 1: the
@@ -96,6 +97,7 @@ established(struct ike_sk *ini_out)
 	ike_sa_set_state(sa, IKE_SA_INIT_DONE);
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	sa->msgid_next = 1;
+	sa->mobike = true;	/* RFC 4555 notifies are processed */
 	memset(&ch, 0, sizeof(ch));
 	ch.spi_in = 1;
 	ch.spi_out = 0x11111111;

@@ -150,6 +150,10 @@ print_events(const struct ike_sa *sa, const struct ike_out *out)
 			printf("IKE_DOWN spi_i=%016llx\n",
 			    (unsigned long long)ike_sa_spi_i(sa));
 			break;
+		case IKE_EV_ADDRESSES:
+			printf("ADDRESSES spi_i=%016llx\n",
+			    (unsigned long long)ike_sa_spi_i(sa));
+			break;
 		case IKE_EV_IKE_REKEYED:
 			printf("IKE_REKEYED spi_i=%016llx spi_r=%016llx -> "
 			    "spi_i=%016llx spi_r=%016llx\n",

@@ -50,6 +50,7 @@ struct ini {
 	const uint8_t	*id;
 	size_t		 id_len;
 	bool		 no_cp;		/* no CFG_REQUEST */
+	bool		 mobike;	/* MOBIKE_SUPPORTED in IKE_AUTH */
 	uint8_t		 esp_spi[4];	/* our inbound ESP SPI */
 	struct ike_ts	 tsr;		/* TSr we ask for */
 	uint8_t		 cookie[64];

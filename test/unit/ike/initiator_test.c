@@ -406,6 +406,8 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	if (!I->no_cp)
 		cr_assert_eq(ike_build_cp(&b, &cp), 0);
 	notify(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
+	if (I->mobike)
+		notify(&b, IKE_N_MOBIKE_SUPPORTED, NULL, 0);
 	sa->nproposals = 1;
 	sa->proposals[0].num = 1;
 	sa->proposals[0].proto = IKE_PROTO_ESP;
