@@ -758,7 +758,9 @@ ike_sa_handle(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		res = ike_exch_init(sa, msg, len, m, out);
 		if (res == IKE_SA_ANSWERED && sa->state == IKE_SA_INIT_DONE)
 			sa->last_ms = now_ms;
-	} else if (sa->have_resp && sa->resp_msgid == 0)
+	} else if (sa->state == IKE_SA_INIT_DONE && sa->have_resp &&
+	    sa->resp_msgid == 0)
+		/* Not later: a rekeyed SA's message 0 is no IKE_SA_INIT. */
 		res = retransmit(sa, out);
 	else
 		ike_sa_reason(out, "IKE_SA_INIT again after IKE_AUTH");

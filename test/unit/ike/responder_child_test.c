@@ -412,6 +412,9 @@ Test(responder_child, ike_sa_rekey_moves_children_and_old_sa_is_deleted,
 	cr_assert_eq(ini_info(sa, &I, 0, IKE_PL_NONE, NULL, 0, &out),
 	    IKE_SA_ANSWERED, "%s", out.reason);
 	ini_open(&I, out.msg, out.len, 0, m, plain);
+	/* A late IKE_SA_INIT does not get the new SA's response 0. */
+	cr_assert_eq(ike_sa_handle(sa, I.req1, I.req1_len, 3050, &out),
+	    IKE_SA_DROPPED);
 	/* The retransmitted rekey request gets the same bytes (old SA). */
 	cr_assert_eq(ike_sa_handle(sa, rekey_req, rn, 3100, &out),
 	    IKE_SA_RETRANSMIT, "%s", out.reason);
