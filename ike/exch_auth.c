@@ -318,6 +318,27 @@ out:
 	return rc;
 }
 
+/* §2.9: TSi narrowed to @vip, TSr to local_ts; 0, or -1 (reason set). */
+static int
+ts_for(const struct ike_sa *sa, const struct ike_payloads *pl, uint32_t vip,
+    struct ike_child *ch, struct ike_out *out)
+{
+	struct ike_ts want;
+
+	memset(&want, 0, sizeof(want));
+	want.type = IKE_TS_IPV4_ADDR_RANGE;
+	want.end_port = 0xffff;
+	store_be32(want.start, vip);
+	store_be32(want.end, vip);
+	if (!ts_pick(&pl->tsi, &want, &ch->tsi) ||
+	    !ts_pick(&pl->tsr, &sa->conf->local_ts, &ch->tsr)) {
+		ike_sa_reason(out, "Child SA: traffic selectors do not "
+		    "overlap ours");
+		return -1;
+	}
+	return 0;
+}
+
 /* The first Child SA; 0, or the error notify type (reason set). */
 static uint16_t
 child_decide(struct ike_sa *sa, const struct ike_msg *m,
@@ -325,7 +346,6 @@ child_decide(struct ike_sa *sa, const struct ike_msg *m,
 {
 	const struct ike_payloads *pl = &m->pl;
 	const struct ike_sa_conf *conf = sa->conf;
-	struct ike_ts want;
 	uint32_t vip;
 
 	if (ike_proposal_select(conf->esp, conf->nesp, &pl->sa, IKE_DH_NONE,
@@ -353,17 +373,8 @@ child_decide(struct ike_sa *sa, const struct ike_msg *m,
 		ike_sa_reason(out, "Child SA: no pool and an IPv6 peer");
 		return IKE_N_TS_UNACCEPTABLE;
 	}
-	memset(&want, 0, sizeof(want));
-	want.type = IKE_TS_IPV4_ADDR_RANGE;
-	want.end_port = 0xffff;
-	store_be32(want.start, vip);
-	store_be32(want.end, vip);
-	if (!ts_pick(&pl->tsi, &want, &ch->tsi) ||
-	    !ts_pick(&pl->tsr, &conf->local_ts, &ch->tsr)) {
-		ike_sa_reason(out, "Child SA: traffic selectors do not "
-		    "overlap ours");
+	if (ts_for(sa, pl, vip, ch, out) != 0)
 		return IKE_N_TS_UNACCEPTABLE;
-	}
 	ch->spi_out = load_be32(c->spi);
 	if ((ch->spi_in = new_spi(conf)) == 0) {
 		ike_sa_reason(out, "Child SA: no inbound SPI");
@@ -406,7 +417,7 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	uint16_t child_err = 0;
 	uint8_t method = 0;
 	struct ike_cert cert;
-	bool want_child, sig;
+	bool want_child, sig, mobike;
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
@@ -455,6 +466,13 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		rc |= ike_build_cert(&b, IKE_PL_CERT, &cert);
 	}
 	rc |= ike_build_auth(&b, &auth);
+	/* RFC 4555 §3.1: MOBIKE_SUPPORTED back to an initiator that sent it. */
+	mobike = ike_sa_notify(pl, IKE_N_MOBIKE_SUPPORTED) != NULL;
+	if (mobike) {
+		memset(&n, 0, sizeof(n));
+		n.type = IKE_N_MOBIKE_SUPPORTED;
+		rc |= ike_build_notify(&b, &n);
+	}
 	if (want_child && child_err == 0 && ch.vip != 0) {
 		memset(&cp, 0, sizeof(cp));
 		cp.type = IKE_CFG_REPLY;
@@ -498,14 +516,15 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	for (i = 0; i < pl->nnotify; i++)
 		if (pl->notify[i].type == IKE_N_INITIAL_CONTACT)
 			sa->initial_contact = true;
+	sa->mobike = mobike;
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	ike_sa_event(out, IKE_EV_IKE_UP, NULL);
 	if (want_child && child_err == 0) {
-		sa->child = ch;
-		sa->child_up = true;
 		sa->vip = ch.vip;
+		/* The table is empty: the first Child SA always fits. */
+		ike_sa_event(out, IKE_EV_CHILD_UP, ike_sa_child_install(sa,
+		    &ch, sa->ni, sa->ni_len, sa->nr, sa->nr_len));
 		memset(&ch, 0, sizeof(ch));
-		ike_sa_event(out, IKE_EV_CHILD_UP, &sa->child);
 	}
 	res = IKE_SA_ANSWERED;
 out:
@@ -515,4 +534,34 @@ out:
 	OPENSSL_cleanse(psk, sizeof(psk));
 	OPENSSL_cleanse(inner, sizeof(inner));
 	return res;
+}
+
+/*
+ * For CREATE_CHILD_SA (exch_child.c): the same narrowing as the first
+ * Child SA, to the IKE SA's virtual IP (or, without a pool, the peer).
+ */
+uint16_t
+ike_child_ts(struct ike_sa *sa, const struct ike_payloads *pl,
+    struct ike_child *ch, struct ike_out *out)
+{
+	uint32_t vip;
+
+	if (sa->vip != 0)
+		vip = sa->vip;
+	else if (sa->conf->pool == NULL && sa->remote.family == 4)
+		vip = load_be32(sa->remote.addr);
+	else {
+		ike_sa_reason(out, "Child SA: no virtual IP for TSi");
+		return IKE_N_TS_UNACCEPTABLE;
+	}
+	if (ts_for(sa, pl, vip, ch, out) != 0)
+		return IKE_N_TS_UNACCEPTABLE;
+	ch->vip = sa->vip;
+	return 0;
+}
+
+uint32_t
+ike_child_spi(const struct ike_sa_conf *conf)
+{
+	return new_spi(conf);
 }

@@ -1,6 +1,7 @@
 /*
  * INFORMATIONAL, responder side (RFC 7296 §1.4, §1.4.1): liveness checks
- * and Delete of the IKE SA or of its Child SA.
+ * and Delete of the IKE SA or of its Child SAs; with MOBIKE (RFC 4555)
+ * UPDATE_SA_ADDRESSES and COOKIE2.
  */
 #include <string.h>
 
@@ -9,17 +10,104 @@
 #include "framing/wire.h"
 #include "ike/sa_int.h"
 
+/* What an INFORMATIONAL request asks of MOBIKE (RFC 4555 §3.5, §3.7). */
+struct mobike {
+	bool		 update;	/* UPDATE_SA_ADDRESSES, accepted */
+	bool		 natd;		/* NAT_DETECTION_* go back */
+	bool		 nat_local, nat_remote;
+	bool		 unexpected;	/* NO_NATS_ALLOWED, but a NAT */
+	uint8_t		 src[IKE_SA_NATD_LEN], dst[IKE_SA_NATD_LEN];
+	const struct ike_notify *cookie2;	/* echoed as is */
+};
+
+/* True when some notify of @type carries @hash. */
+static bool
+has_natd(const struct ike_payloads *pl, uint16_t type,
+    const uint8_t hash[static IKE_SA_NATD_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < pl->nnotify; i++)
+		if (pl->notify[i].type == type &&
+		    pl->notify[i].data.len == IKE_SA_NATD_LEN &&
+		    memcmp(pl->notify[i].data.p, hash, IKE_SA_NATD_LEN) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Over a stream the addresses of the SA are those of the stream the
+ * request came on (ike_sa_set_path): the NAT_DETECTION hashes answer
+ * with them, as RFC 4555 §3.5 asks, and NO_NATS_ALLOWED (§3.9) is judged
+ * by the same hashes.  Without MOBIKE agreed, its notifies are ignored.
+ */
+static int
+mobike_get(const struct ike_sa *sa, const struct ike_payloads *pl,
+    struct mobike *mb, struct ike_out *out)
+{
+	const struct ike_notify *c2;
+	uint8_t h[IKE_SA_NATD_LEN];
+
+	memset(mb, 0, sizeof(*mb));
+	if (!sa->mobike)
+		return 0;
+	/* §3.7: "the recipient ... MUST copy the notification as-is". */
+	if ((c2 = ike_sa_notify(pl, IKE_N_COOKIE2)) != NULL) {
+		if (c2->data.len < IKE_SA_COOKIE2_MIN ||
+		    c2->data.len > IKE_SA_COOKIE2_MAX)
+			ike_sa_reason(out, "COOKIE2 of %zu octets ignored "
+			    "(RFC 4555 §4.2.5: 8 to 64)", c2->data.len);
+		else
+			mb->cookie2 = c2;
+	}
+	if (ike_sa_notify(pl, IKE_N_UPDATE_SA_ADDRESSES) == NULL)
+		return 0;
+	mb->update = true;
+	if (ike_sa_notify(pl, IKE_N_NAT_DETECTION_SOURCE_IP) == NULL ||
+	    ike_sa_notify(pl, IKE_N_NAT_DETECTION_DESTINATION_IP) == NULL)
+		return 0;
+	mb->natd = true;
+	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->remote, h) != 0)
+		return -1;
+	mb->nat_remote = !has_natd(pl, IKE_N_NAT_DETECTION_SOURCE_IP, h);
+	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->local, h) != 0)
+		return -1;
+	mb->nat_local = !has_natd(pl, IKE_N_NAT_DETECTION_DESTINATION_IP, h);
+	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->local, mb->src) != 0 ||
+	    ike_natd_hash(sa->spi_i, sa->spi_r, &sa->remote, mb->dst) != 0)
+		return -1;
+	mb->unexpected = ike_sa_notify(pl, IKE_N_NO_NATS_ALLOWED) != NULL &&
+	    (mb->nat_local || mb->nat_remote);
+	return 0;
+}
+
+static int
+add_notify(struct ike_builder *b, uint16_t type, const uint8_t *data,
+    size_t len)
+{
+	struct ike_notify n;
+
+	memset(&n, 0, sizeof(n));
+	n.type = type;
+	n.data.p = data;
+	n.data.len = len;
+	return ike_build_notify(b, &n);
+}
+
 enum ike_sa_result
 ike_exch_info(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 {
 	const struct ike_payloads *pl = &m->pl;
-	uint8_t inner[IKE_GENHDR_LEN + 4 + 4];
-	uint8_t spi_b[4];
+	uint8_t inner[256 + 4 * IKE_SA_CHILD_MAX];
+	uint8_t spi_b[4 * IKE_SA_CHILD_MAX];
+	struct ike_child *del[IKE_SA_CHILD_MAX], *ch;
 	struct ike_builder b;
 	struct ike_delete d;
 	struct wr w = wr_make(inner, sizeof(inner));
-	bool del_ike = false, del_child = false;
-	size_t i, j;
+	struct mobike mb;
+	bool del_ike = false;
+	size_t i, j, k, ndel = 0;
+	int rc = 0;
 
 	/* Process and decide. */
 	/* §1.4.1: while our Delete is out, the peer's requests still count. */
@@ -31,48 +119,81 @@ ike_exch_info(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	for (i = 0; i < pl->ndelete; i++) {
 		if (pl->delete[i].proto == IKE_PROTO_IKE)
 			del_ike = true;
-		else if (pl->delete[i].proto == IKE_PROTO_ESP && sa->child_up)
-			for (j = 0; j < pl->delete[i].nspis; j++)
-				if (ike_delete_spi(&pl->delete[i], j) ==
-				    sa->child.spi_out)
-					del_child = true;
+		else if (pl->delete[i].proto == IKE_PROTO_ESP)
+			for (j = 0; j < pl->delete[i].nspis; j++) {
+				ch = ike_sa_child_by_spi_out(sa,
+				    ike_delete_spi(&pl->delete[i], j));
+				for (k = 0; k < ndel && del[k] != ch; k++)
+					;
+				if (ch != NULL && k == ndel)
+					del[ndel++] = ch;
+			}
 	}
+	if (mobike_get(sa, pl, &mb, out) != 0)
+		goto fail;
 	/*
 	 * Build.  §1.4.1: deleting the IKE SA gets an empty response; a
-	 * deleted Child SA gets the Delete of our inbound SPI.
+	 * deleted Child SA gets the Delete of our inbound SPI (unknown SPIs
+	 * are ignored, §1.4.1).
 	 */
 	ike_build_inner_init(&b, &w);
-	/*
-	 * §1.4.1: a request to close a Child SA we are closing ourselves is
-	 * answered without a Delete payload.
-	 */
-	if (!del_ike && del_child &&
-	    !ike_req_deleting_child(sa, sa->child.spi_in)) {
+	if (mb.unexpected)
+		rc |= add_notify(&b, IKE_N_UNEXPECTED_NAT_DETECTED, NULL, 0);
+	else if (mb.natd)
+		rc |= add_notify(&b, IKE_N_NAT_DETECTION_SOURCE_IP, mb.src,
+		    sizeof(mb.src)) | add_notify(&b,
+		    IKE_N_NAT_DETECTION_DESTINATION_IP, mb.dst, sizeof(mb.dst));
+	if (mb.cookie2 != NULL)
+		rc |= add_notify(&b, IKE_N_COOKIE2, mb.cookie2->data.p,
+		    mb.cookie2->data.len);
+	if (rc != 0)
+		goto fail;
+	if (!del_ike && ndel > 0) {
 		memset(&d, 0, sizeof(d));
 		d.proto = IKE_PROTO_ESP;
 		d.spi_size = 4;
-		d.nspis = 1;
-		store_be32(spi_b, sa->child.spi_in);
+		/*
+		 * §1.4.1: a Child SA we are deleting ourselves is answered
+		 * without a Delete payload.
+		 */
+		for (k = 0; k < ndel; k++)
+			if (!ike_req_deleting_child(sa, del[k]->spi_in))
+				store_be32(spi_b + 4 * d.nspis++,
+				    del[k]->spi_in);
 		d.spis.p = spi_b;
-		d.spis.len = sizeof(spi_b);
-		if (ike_build_delete(&b, &d) != 0)
+		d.spis.len = 4 * (size_t)d.nspis;
+		if (d.nspis > 0 && ike_build_delete(&b, &d) != 0)
 			goto fail;
 	}
 	if (ike_build_finish(&b) != 0 ||
 	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0)
 		goto fail;
 	/* Commit. */
-	if ((del_ike || del_child) && sa->child_up) {
-		sa->child_up = false;
-		ike_child_keys_cleanse(&sa->child.keys);
-		ike_sa_event(out, IKE_EV_CHILD_DOWN, &sa->child);
-	}
 	if (del_ike) {
+		for (k = 0; k < IKE_SA_CHILD_MAX; k++)
+			if (sa->children[k].used)
+				ike_sa_child_remove(sa, &sa->children[k].ch,
+				    out);
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		ike_sa_event(out, IKE_EV_IKE_DOWN, NULL);
 		ike_sa_reason(out, "IKE SA deleted by the peer");
-	} else if (del_child)
-		ike_sa_reason(out, "Child SA deleted by the peer");
+	} else if (ndel > 0) {
+		for (k = 0; k < ndel; k++)
+			ike_sa_child_remove(sa, del[k], out);
+	}
+	if (!del_ike && mb.update) {
+		if (mb.unexpected) {
+			ike_sa_reason(out, "UPDATE_SA_ADDRESSES with "
+			    "NO_NATS_ALLOWED through a NAT: "
+			    "UNEXPECTED_NAT_DETECTED");
+		} else {
+			if (mb.natd) {
+				sa->nat_local = mb.nat_local;
+				sa->nat_remote = mb.nat_remote;
+			}
+			ike_sa_event(out, IKE_EV_ADDRESSES, NULL);
+		}
+	}
 	return IKE_SA_ANSWERED;
 fail:
 	ike_sa_reason(out, "cannot build the INFORMATIONAL response");

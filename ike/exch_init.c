@@ -359,3 +359,10 @@ out:
 	free(resp_copy);
 	return res;
 }
+
+int
+ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *e,
+    uint8_t out[static IKE_SA_NATD_LEN])
+{
+	return natd_hash(spi_i, spi_r, e, out);
+}

@@ -1,7 +1,7 @@
 /*
  * Requests the responder initiates (RFC 7296 §1.4, §2.1-§2.4, §1.4.1):
  * liveness checks (DPD), Delete of the IKE SA (shutdown, hard lifetime)
- * and of the Child SA (its hard lifetime), and the rekey of the Child SA
+ * and of Child SAs (their hard lifetimes), and the rekeys of Child SAs
  * (§1.3.3, §2.8) and of the IKE SA (§1.3.2, §2.18) before their
  * lifetimes end.  One request outstanding at a
  * time (window 1) under our own message-ID counter, kept for resending
@@ -21,8 +21,7 @@
 #include "ike/sa_int.h"
 
 enum {
-	REQ_INNER_MAX	= 2048,		/* a CREATE_CHILD_SA request's plaintext */
-	SPI_TRIES	= 8		/* a non-zero inbound SPI */
+	REQ_INNER_MAX	= 2048	/* a CREATE_CHILD_SA request's plaintext */
 };
 
 static const char *
@@ -75,26 +74,23 @@ put_be64(uint8_t *p, uint64_t v)
 	store_be32(p + 4, (uint32_t)v);
 }
 
-static uint32_t
-new_spi(const struct ike_sa_conf *conf)
-{
-	uint8_t b[4];
-	uint32_t spi = 0;
-
-	for (int i = 0; i < SPI_TRIES && spi == 0; i++) {
-		if (conf->spi != NULL)
-			spi = conf->spi(conf->spi_arg);
-		else if (RAND_bytes(b, sizeof(b)) == 1)
-			spi = load_be32(b);
-	}
-	return spi;
-}
-
 static unsigned
 budget_ms(const struct ike_sa *sa)
 {
 	return sa->conf->dpd_timeout_ms != 0 ? sa->conf->dpd_timeout_ms :
 	    IKE_SA_DPD_TIMEOUT_MS;
+}
+
+static uint64_t
+min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static bool
+is_live(const struct ike_sa *sa)
+{
+	return sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING;
 }
 
 static void
@@ -106,31 +102,81 @@ rekey_cleanup(struct ike_req *q)
 	ike_child_keys_cleanse(&q->rk.keys);
 }
 
+static void
+forget_req(struct ike_req *q)
+{
+	free(q->msg);
+	q->msg = NULL;
+	q->len = 0;
+	q->kind = IKE_REQ_NONE;
+}
+
+static void
+forget_old_del(struct ike_req *q)
+{
+	free(q->old_msg);
+	q->old_msg = NULL;
+	q->old_len = 0;
+	q->old_del = false;
+}
+
 void
 ike_req_cleanup(struct ike_sa *sa)
 {
 	rekey_cleanup(&sa->req);
-	free(sa->req.msg);
-	sa->req.msg = NULL;
-	sa->req.len = 0;
-	sa->req.kind = IKE_REQ_NONE;
+	forget_req(&sa->req);
+	forget_old_del(&sa->req);
+}
+
+/* Lifetimes of the IKE SA from @now_ms (IKE_AUTH, or a rekey of it). */
+static void
+ike_timers(struct ike_sa *sa, uint64_t now_ms)
+{
+	unsigned life = sa->conf->ike_lifetime_ms;
+
+	sa->req.up_ms = now_ms;
+	sa->req.ike_expire_ms = life != 0 ? now_ms + life : 0;
+	sa->req.ike_rekey_ms = life != 0 ? rekey_at(now_ms, life) : 0;
 }
 
 void
 ike_req_established(struct ike_sa *sa, uint64_t now_ms)
 {
-	const struct ike_sa_conf *c = sa->conf;
+	ike_timers(sa, now_ms);
+}
 
-	sa->req.up_ms = now_ms;
-	if (c->ike_lifetime_ms != 0) {
-		sa->req.ike_expire_ms = now_ms + c->ike_lifetime_ms;
-		sa->req.ike_rekey_ms = rekey_at(now_ms, c->ike_lifetime_ms);
-	}
-	if (c->child_lifetime_ms != 0) {	/* the first Child SA with it */
-		sa->req.child_expire_ms = now_ms + c->child_lifetime_ms;
-		sa->req.child_rekey_ms = rekey_at(now_ms,
-		    c->child_lifetime_ms);
-	}
+void
+ike_req_child_installed(struct ike_sa *sa, struct ike_child_slot *sl)
+{
+	unsigned life = sa->conf->child_lifetime_ms;
+
+	/* sa->last_ms: the exchange that made it, just now. */
+	sl->expire_ms = life != 0 ? sa->last_ms + life : 0;
+	sl->rekey_ms = life != 0 ? rekey_at(sa->last_ms, life) : 0;
+}
+
+void
+ike_req_switched(struct ike_sa *sa)
+{
+	struct ike_req *q = &sa->req;
+	struct ike_child *ch;
+
+	/*
+	 * A request of ours outstanding on the old SA will not be answered
+	 * on the new one: a Delete is asked for again, a Child SA rekey
+	 * tried again; a liveness check is moot.  §2.18: our message IDs
+	 * restart at 0 too.
+	 */
+	if (q->kind == IKE_REQ_DELETE_IKE)
+		q->want_delete = true;
+	if (q->kind == IKE_REQ_REKEY_CHILD &&
+	    (ch = ike_sa_child_by_spi_in(sa, q->child_spi)) != NULL)
+		ike_sa_child_slot(sa, ch)->rekey_ms = sa->last_ms;
+	rekey_cleanup(q);
+	forget_req(q);
+	forget_old_del(q);
+	q->msgid_next = 0;
+	ike_timers(sa, sa->last_ms);
 }
 
 bool
@@ -140,64 +186,81 @@ ike_req_deleting_child(const struct ike_sa *sa, uint32_t spi)
 }
 
 /*
- * Protects @inner (first payload type @first) as request @exch under our
- * next message ID, keeps it as the outstanding request and points
- * out->msg at it.  §3.1: no Response flag; the Initiator flag only when
- * we are the original initiator (after our rekey of the IKE SA).
+ * Protects @inner (first payload type @first) as a request @exch with
+ * message ID @msgid into a new buffer (*@buf, *@len).  §3.1: no Response
+ * flag; the Initiator flag only when we are the SA's original initiator
+ * (after our rekey of it).
  */
 static int
-send_req(struct ike_sa *sa, enum ike_req_kind kind, uint8_t exch,
-    uint8_t first, const uint8_t *inner, size_t inner_len, uint64_t now_ms,
-    struct ike_out *out)
+protect_req(struct ike_sa *sa, uint8_t exch, uint32_t msgid, uint8_t first,
+    const uint8_t *inner, size_t inner_len, uint8_t **buf, size_t *len)
 {
 	struct ike_builder b;
 	struct ike_hdr h;
 	struct wr w;
-	uint8_t *buf, *body;
+	uint8_t *p, *body;
 	size_t body_len;
 
-	if ((buf = malloc(IKE_SA_MSG_MAX)) == NULL)
+	if ((p = malloc(IKE_SA_MSG_MAX)) == NULL)
 		return -1;
 	memset(&h, 0, sizeof(h));
 	h.spi_i = sa->spi_i;
 	h.spi_r = sa->spi_r;
 	h.exchange = exch;
 	h.flags = sa->we_init ? IKE_FLAG_INITIATOR : 0;
-	h.msgid = sa->req.msgid_next;
-	w = wr_make(buf, IKE_SA_MSG_MAX);
+	h.msgid = msgid;
+	w = wr_make(p, IKE_SA_MSG_MAX);
 	ike_build_init(&b, &w, &h);
 	body_len = ike_sk_len(&sa->sk_out, inner_len);
 	if (body_len == 0 || ike_build_sk(&b, first, body_len, &body) != 0 ||
 	    ike_build_finish(&b) != 0 ||
-	    ike_sk_protect(&sa->sk_out, buf, (size_t)(body - buf), inner,
+	    ike_sk_protect(&sa->sk_out, p, (size_t)(body - p), inner,
 	    inner_len, body_len) != 0) {
-		free(buf);
+		free(p);
 		return -1;
 	}
-	free(sa->req.msg);
-	sa->req.msg = buf;
-	sa->req.len = w.len;
-	sa->req.kind = kind;
-	sa->req.exchange = exch;
-	sa->req.msgid = sa->req.msgid_next++;
-	sa->req.sent_ms = now_ms;
-	sa->req.rtx_gap_ms = IKE_SA_RTX_FIRST_MS;
-	sa->req.rtx_ms = now_ms + IKE_SA_RTX_FIRST_MS;
+	*buf = p;
+	*len = w.len;
+	return 0;
+}
+
+/* Our next request: protected, kept as the outstanding one, in out->msg. */
+static int
+send_req(struct ike_sa *sa, enum ike_req_kind kind, uint8_t exch,
+    uint8_t first, const uint8_t *inner, size_t inner_len, uint64_t now_ms,
+    struct ike_out *out)
+{
+	struct ike_req *q = &sa->req;
+	uint8_t *buf;
+	size_t len;
+
+	if (protect_req(sa, exch, q->msgid_next, first, inner, inner_len,
+	    &buf, &len) != 0)
+		return -1;
+	free(q->msg);
+	q->msg = buf;
+	q->len = len;
+	q->kind = kind;
+	q->exchange = exch;
+	q->msgid = q->msgid_next++;
+	q->sent_ms = now_ms;
+	q->rtx_gap_ms = IKE_SA_RTX_FIRST_MS;
+	q->rtx_ms = now_ms + IKE_SA_RTX_FIRST_MS;
 	out->msg = buf;
-	out->len = w.len;
+	out->len = len;
 	out->resend = false;
 	return 0;
 }
 
-/* An INFORMATIONAL with at most one Delete (@proto IKE or ESP @spi). */
+/* The inner chain of an INFORMATIONAL with at most one Delete. */
 static int
-send_info(struct ike_sa *sa, enum ike_req_kind kind, uint8_t proto,
-    uint32_t spi, uint64_t now_ms, struct ike_out *out)
+info_inner(uint8_t proto, uint32_t spi, uint8_t *inner, size_t cap,
+    size_t *len, uint8_t *first)
 {
-	uint8_t inner[IKE_GENHDR_LEN + 4 + 4], spi_b[4];
+	uint8_t spi_b[4];
 	struct ike_builder b;
 	struct ike_delete d;
-	struct wr w = wr_make(inner, sizeof(inner));
+	struct wr w = wr_make(inner, cap);
 
 	ike_build_inner_init(&b, &w);
 	if (proto != 0) {
@@ -215,26 +278,31 @@ send_info(struct ike_sa *sa, enum ike_req_kind kind, uint8_t proto,
 	}
 	if (ike_build_finish(&b) != 0)
 		return -1;
-	return send_req(sa, kind, IKE_EXCH_INFORMATIONAL, b.first, inner,
-	    w.len, now_ms, out);
+	*len = w.len;
+	*first = b.first;
+	return 0;
 }
 
-static void
-child_gone(struct ike_sa *sa, struct ike_out *out)
+static int
+send_info(struct ike_sa *sa, enum ike_req_kind kind, uint8_t proto,
+    uint32_t spi, uint64_t now_ms, struct ike_out *out)
 {
-	if (!sa->child_up)
-		return;
-	sa->child_up = false;
-	sa->req.child_expire_ms = 0;
-	ike_child_keys_cleanse(&sa->child.keys);
-	ike_sa_event(out, IKE_EV_CHILD_DOWN, &sa->child);
+	uint8_t inner[IKE_GENHDR_LEN + 4 + 4], first;
+	size_t len;
+
+	if (info_inner(proto, spi, inner, sizeof(inner), &len, &first) != 0)
+		return -1;
+	return send_req(sa, kind, IKE_EXCH_INFORMATIONAL, first, inner, len,
+	    now_ms, out);
 }
 
-/* The IKE SA ends here: its Child SA with it (§1.4.1), the VIP released. */
+/* The IKE SA ends here: its Child SAs with it (§1.4.1), the VIP released. */
 static void
 ike_gone(struct ike_sa *sa, struct ike_out *out)
 {
-	child_gone(sa, out);
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		if (sa->children[k].used)
+			ike_sa_child_remove(sa, &sa->children[k].ch, out);
 	ike_req_cleanup(sa);
 	ike_sa_set_state(sa, IKE_SA_DEAD);
 	ike_sa_event(out, IKE_EV_IKE_DOWN, NULL);
@@ -253,6 +321,16 @@ start_delete(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	ike_sa_reason(out, "deleting the IKE SA: %s", sa->req.why_delete);
 }
 
+/* The first error notify of a response (§3.10.1: types below 16384). */
+static uint16_t
+error_notify(const struct ike_payloads *pl)
+{
+	for (size_t i = 0; i < pl->nnotify; i++)
+		if (pl->notify[i].type < 16384)
+			return pl->notify[i].type;
+	return 0;
+}
+
 /* The PFS group for a rekey: the first of our ESP proposals' groups. */
 static enum ike_dh
 pfs_group(const struct ike_sa *sa)
@@ -263,29 +341,53 @@ pfs_group(const struct ike_sa *sa)
 	return IKE_DH_NONE;
 }
 
-/* What we offer: the Child SA's own suite (the peer took it once). */
-static void
-rekey_offer(const struct ike_child *ch, struct ike_chosen *c)
+/* A Child SA that a rekey (either side's) already replaced. */
+static bool
+is_replaced(const struct ike_sa *sa, const struct ike_child *ch)
 {
-	memset(c, 0, sizeof(*c));
-	c->num = 1;
-	c->proto = IKE_PROTO_ESP;
-	c->suite = ch->suite;
-	c->has_integ = ch->suite.integ != IKE_INTEG_NONE;
-	c->has_dh = ch->suite.dh != IKE_DH_NONE;
-	c->has_esn = true;
-	c->esn = ch->esn ? IKE_ESN_YES : IKE_ESN_NO;
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		if (sa->children[k].used &&
+		    sa->children[k].ch.replaces == ch->spi_in)
+			return true;
+	return false;
 }
 
 /*
- * §1.3.3: CREATE_CHILD_SA {N(REKEY_SA), SA, Ni, [KEi], TSi, TSr} for the
- * Child SA.  We initiate this exchange, so TSi is our side and TSr the
- * peer's (§2.9); REKEY_SA names the SA by our inbound SPI.
+ * The live Child SA whose rekey (@rekey) or hard lifetime is due first,
+ * and when; a replaced one is left to the Delete that ends it.
+ */
+static struct ike_child_slot *
+child_due(const struct ike_sa *sa, bool rekey, uint64_t *at)
+{
+	const struct ike_child_slot *best = NULL, *sl;
+	uint64_t t, bt = UINT64_MAX;
+
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++) {
+		sl = &sa->children[k];
+		t = rekey ? sl->rekey_ms : sl->expire_ms;
+		if (!sl->used || t == 0 || is_replaced(sa, &sl->ch) ||
+		    t >= bt)
+			continue;
+		best = sl;
+		bt = t;
+	}
+	*at = bt;
+	return (struct ike_child_slot *)(uintptr_t)best;
+}
+
+/*
+ * §1.3.3: CREATE_CHILD_SA {N(REKEY_SA), SA, Ni, [KEi], TSi, TSr} for @ch.
+ * One proposal: its own suite (the peer took it once), with a KE of the
+ * first group of our ESP proposals when one has a group (PFS).  We
+ * initiate this exchange, so TSi is our side and TSr the peer's (§2.9);
+ * REKEY_SA names the SA by our inbound SPI.
  */
 static int
-start_rekey_child(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
+start_rekey_child(struct ike_sa *sa, struct ike_child_slot *sl,
+    uint64_t now_ms, struct ike_out *out)
 {
 	struct ike_req *q = &sa->req;
+	const struct ike_child *ch = &sl->ch;
 	uint8_t *inner = NULL, spi_old[4], spi_new[4];
 	uint8_t pub[IKE_KEX_PUB_MAX];
 	struct ike_sa_pl *sa_pl = NULL;
@@ -298,12 +400,14 @@ start_rekey_child(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	size_t pub_len = 0;
 	int rc = -1;
 
+	sl->rekey_ms = 0;
 	rekey_cleanup(q);
-	memset(&q->rk, 0, sizeof(q->rk));
-	q->rk = sa->child;
+	q->rk = *ch;
 	memset(&q->rk.keys, 0, sizeof(q->rk.keys));
 	q->rk.suite.dh = pfs_group(sa);
-	if ((q->rk.spi_in = new_spi(sa->conf)) == 0 ||
+	q->rk.replaces = ch->spi_in;
+	q->rk.initiated = true;
+	if ((q->rk.spi_in = ike_child_spi(sa->conf)) == 0 ||
 	    RAND_bytes(q->rk_ni, sizeof(q->rk_ni)) != 1)
 		goto out;
 	if (q->rk.suite.dh != IKE_DH_NONE) {
@@ -316,10 +420,17 @@ start_rekey_child(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	if ((inner = malloc(REQ_INNER_MAX)) == NULL ||
 	    (sa_pl = malloc(sizeof(*sa_pl))) == NULL)
 		goto out;
-	rekey_offer(&q->rk, &c);
+	memset(&c, 0, sizeof(c));
+	c.num = 1;
+	c.proto = IKE_PROTO_ESP;
+	c.suite = q->rk.suite;
+	c.has_integ = q->rk.suite.integ != IKE_INTEG_NONE;
+	c.has_dh = q->rk.suite.dh != IKE_DH_NONE;
+	c.has_esn = true;
+	c.esn = q->rk.esn ? IKE_ESN_YES : IKE_ESN_NO;
 	store_be32(spi_new, q->rk.spi_in);
 	ike_proposal_response(&c, spi_new, 4, sa_pl);
-	store_be32(spi_old, sa->child.spi_in);
+	store_be32(spi_old, ch->spi_in);
 	memset(&n, 0, sizeof(n));
 	n.proto = IKE_PROTO_ESP;
 	n.type = IKE_N_REKEY_SA;
@@ -328,8 +439,8 @@ start_rekey_child(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	memset(&tsi, 0, sizeof(tsi));
 	memset(&tsr, 0, sizeof(tsr));
 	tsi.count = tsr.count = 1;
-	tsi.ts[0] = sa->child.tsr;
-	tsr.ts[0] = sa->child.tsi;
+	tsi.ts[0] = ch->tsr;
+	tsr.ts[0] = ch->tsi;
 	w = wr_make(inner, REQ_INNER_MAX);
 	ike_build_inner_init(&b, &w);
 	rc = ike_build_notify(&b, &n) | ike_build_sa(&b, sa_pl) |
@@ -346,6 +457,7 @@ start_rekey_child(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 		rc = send_req(sa, IKE_REQ_REKEY_CHILD,
 		    IKE_EXCH_CREATE_CHILD_SA, b.first, inner, w.len, now_ms,
 		    out);
+	q->child_spi = ch->spi_in;
 out:
 	if (rc != 0) {
 		rekey_cleanup(q);
@@ -356,36 +468,52 @@ out:
 	return rc;
 }
 
-/* The first error notify of a response (§3.10.1: types below 16384). */
-static uint16_t
-error_notify(const struct ike_payloads *pl)
+/*
+ * Whether our new Child SA (nonces ni/nr) loses to the peer's rekey of the
+ * same SA that completed meanwhile (§2.8.1: the exchange with the lowest
+ * nonce made the redundant SA).
+ */
+static bool
+rekey_lost(struct ike_sa *sa, uint32_t old_spi, const uint8_t *ni,
+    size_t ni_len, const uint8_t *nr, size_t nr_len)
 {
-	for (size_t i = 0; i < pl->nnotify; i++)
-		if (pl->notify[i].type < 16384)
-			return pl->notify[i].type;
-	return 0;
+	struct ike_child_slot *sl;
+
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++) {
+		sl = &sa->children[k];
+		if (sl->used && sl->ch.replaces == old_spi &&
+		    !sl->ch.initiated)
+			return ike_rekey_a_loses(ni, ni_len, nr, nr_len,
+			    sl->ni, sl->ni_len, sl->nr, sl->nr_len);
+	}
+	return false;
 }
 
 /*
- * Our rekey's response: the new Child SA replaces the old (CHILD_UP),
- * whose Delete is queued (§2.8: the initiator of the rekey deletes the
- * old SA).  A refusal leaves the old one, to be tried again at half its
- * remaining life; the hard lifetime deletes it in the end.
+ * Our Child SA rekey's response.  The new Child SA goes into the table
+ * (IKE_EV_CHILD_UP; it replaces the old one, which stays installed until
+ * its Delete, §2.8) and the old one's Delete is queued: we started the
+ * rekey, so we delete the old SA.  A refusal leaves the old Child SA, to
+ * be tried again at half its remaining life; its hard lifetime ends it
+ * otherwise.
  */
 static void
 rekey_child_done(struct ike_sa *sa, const struct ike_payloads *pl,
     uint64_t now_ms, struct ike_out *out)
 {
 	struct ike_req *q = &sa->req;
-	const struct ike_sa_conf *conf = sa->conf;
 	uint8_t gir[IKE_KEX_SECRET_MAX];
 	size_t gir_len = 0;
 	struct ike_child_keys k;
+	struct ike_child_slot *sl = NULL;
+	struct ike_child *old, *nc;
 	struct ike_prop offer;
 	struct ike_chosen c;
 	uint16_t err;
 
 	memset(&k, 0, sizeof(k));
+	if ((old = ike_sa_child_by_spi_in(sa, q->child_spi)) != NULL)
+		sl = ike_sa_child_slot(sa, old);
 	if ((err = error_notify(pl)) != 0) {
 		ike_sa_reason(out, "Child SA rekey refused: notify %u", err);
 		goto fail;
@@ -409,7 +537,7 @@ rekey_child_done(struct ike_sa *sa, const struct ike_payloads *pl,
 	if (!(pl->have & IKE_HAVE_SA) || !(pl->have & IKE_HAVE_NONCE) ||
 	    pl->sa.nproposals != 1 || ike_proposal_select(&offer, 1, &pl->sa,
 	    q->rk.suite.dh, 0, &c) != IKE_SELECT_OK || c.spi_size != 4 ||
-	    load_be32(c.spi) == 0) {
+	    load_be32(c.spi) == 0 || pl->nonce.len > IKE_NONCE_MAX) {
 		ike_sa_reason(out, "Child SA rekey: the response's SA or "
 		    "nonce is not acceptable");
 		goto fail;
@@ -431,7 +559,7 @@ rekey_child_done(struct ike_sa *sa, const struct ike_payloads *pl,
 		ike_sa_reason(out, "Child SA rekey: key derivation failed");
 		goto fail;
 	}
-	/* Commit.  ike_child keeps ei/ai inbound, er/ar outbound. */
+	/* Commit.  struct ike_child keeps ei/ai inbound, er/ar outbound. */
 	q->rk.keys.encr_len = k.encr_len;
 	q->rk.keys.integ_len = k.integ_len;
 	memcpy(q->rk.keys.ei, k.er, sizeof(k.er));
@@ -439,32 +567,30 @@ rekey_child_done(struct ike_sa *sa, const struct ike_payloads *pl,
 	memcpy(q->rk.keys.er, k.ei, sizeof(k.ei));
 	memcpy(q->rk.keys.ar, k.ai, sizeof(k.ai));
 	q->rk.spi_out = load_be32(c.spi);
-	if (!sa->child_up) {
-		/* The peer deleted the old one meanwhile: drop the new. */
-		memset(&q->old, 0, sizeof(q->old));
-		q->old.spi_in = q->rk.spi_in;
-		q->old.spi_out = q->rk.spi_out;
-		q->del_old = true;
-		ike_sa_reason(out, "Child SA rekeyed after its Delete: "
-		    "deleting the new one");
+	q->rk.suite.prf = sa->suite.prf;
+	if (old == NULL || rekey_lost(sa, q->child_spi, q->rk_ni,
+	    sizeof(q->rk_ni), pl->nonce.p, pl->nonce.len) ||
+	    (nc = ike_sa_child_install(sa, &q->rk, q->rk_ni,
+	    sizeof(q->rk_ni), pl->nonce.p, pl->nonce.len)) == NULL) {
+		/*
+		 * The old one went meanwhile (the peer deleted it), the
+		 * peer's simultaneous rekey won (§2.8.1) or the table is
+		 * full: the new SA is redundant, and ours to delete.
+		 */
+		q->del_queued = q->rk.spi_in;
+		ike_sa_reason(out, "Child SA rekey redundant: deleting "
+		    "%08x", q->rk.spi_in);
 		goto out;
 	}
-	memset(&q->old, 0, sizeof(q->old));
-	q->old.spi_in = sa->child.spi_in;
-	q->old.spi_out = sa->child.spi_out;
-	q->old.vip = sa->child.vip;
-	q->del_old = true;
-	ike_child_keys_cleanse(&sa->child.keys);
-	sa->child = q->rk;
-	ike_sa_event(out, IKE_EV_CHILD_UP, &sa->child);
-	q->child_expire_ms = now_ms + conf->child_lifetime_ms;
-	q->child_rekey_ms = rekey_at(now_ms, conf->child_lifetime_ms);
-	ike_sa_reason(out, "Child SA %08x rekeyed: %08x/%08x", q->old.spi_in,
-	    sa->child.spi_in, sa->child.spi_out);
+	ike_sa_event(out, IKE_EV_CHILD_UP, nc);
+	q->del_queued = old->spi_in;
+	ike_sa_reason(out, "Child SA %08x rekeyed: %08x/%08x", old->spi_in,
+	    nc->spi_in, nc->spi_out);
 	goto out;
 fail:
-	q->child_rekey_ms = q->child_expire_ms > now_ms + 2000 ?
-	    now_ms + (q->child_expire_ms - now_ms) / 2 : 0;
+	if (sl != NULL)
+		sl->rekey_ms = sl->expire_ms > now_ms + 2000 ?
+		    now_ms + (sl->expire_ms - now_ms) / 2 : 0;
 out:
 	OPENSSL_cleanse(gir, sizeof(gir));
 	ike_child_keys_cleanse(&k);
@@ -485,6 +611,7 @@ start_rekey_ike(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	size_t pub_len = ike_kex_pub_len(sa->suite.dh);
 	int rc = -1;
 
+	q->ike_rekey_ms = 0;
 	rekey_cleanup(q);
 	q->rk_suite = sa->suite;
 	do {
@@ -529,64 +656,12 @@ out:
 }
 
 /*
- * §2.18: the new IKE SA, with us as its original initiator (we started
- * the rekey), message IDs from 0, the Child SA and virtual IP moved to it
- * from @sa.  Consumes @keys (cleansed on every path).
+ * Our IKE SA rekey's response {SA, Nr, KEr}.  §2.18: SKEYSEED = prf(SK_d
+ * (old), g^ir (new) | Ni | Nr), SK_* from the new SPIs with ours as SPIi:
+ * the rekey's initiator is the new SA's original initiator.  The SA
+ * switches to the new SPIs and keys in place (the Child SAs stay), and
+ * our Delete of the old SA is queued: the rekey's initiator deletes it.
  */
-static struct ike_sa *
-successor_new(struct ike_sa *sa, const struct ike_suite *suite,
-    struct ike_keys *keys, uint64_t spi_r, const uint8_t *nr, size_t nr_len,
-    uint64_t now_ms)
-{
-	struct ike_req *q = &sa->req;
-	const struct ike_sa_conf *c = sa->conf;
-	struct ike_sa *n;
-
-	if (nr_len > IKE_NONCE_MAX ||
-	    (n = ike_sa_new(c, &sa->local, &sa->remote, 0)) == NULL) {
-		ike_keys_cleanse(keys);
-		return NULL;
-	}
-	n->keys = *keys;
-	ike_keys_cleanse(keys);
-	n->suite = *suite;
-	if (ike_sk_init_pair(&n->sk_out, &n->sk_in, suite, &n->keys,
-	    true) != 0) {
-		ike_sa_free(n);
-		return NULL;
-	}
-	n->we_init = true;
-	n->state = IKE_SA_ESTABLISHED;	/* authenticated by its parent */
-	n->spi_i = q->rk_spi;
-	n->spi_r = spi_r;
-	memcpy(n->ni, q->rk_ni, sizeof(q->rk_ni));
-	n->ni_len = sizeof(q->rk_ni);
-	memcpy(n->nr, nr, nr_len);
-	n->nr_len = nr_len;
-	n->peer_id_type = sa->peer_id_type;
-	memcpy(n->peer_id, sa->peer_id, sa->peer_id_len);
-	n->peer_id_len = sa->peer_id_len;
-	n->nat_local = sa->nat_local;
-	n->nat_remote = sa->nat_remote;
-	n->hash_algs = sa->hash_algs;
-	n->hash_mask = sa->hash_mask;
-	n->last_ms = now_ms;
-	ike_req_established(n, now_ms);
-	/* The Child SA keeps its own lifetimes; it is not rekeyed here. */
-	n->req.child_expire_ms = q->child_expire_ms;
-	n->req.child_rekey_ms = q->child_rekey_ms;
-	n->child = sa->child;
-	n->child_up = sa->child_up;
-	n->vip = sa->vip;
-	sa->child_up = false;
-	sa->vip = 0;
-	ike_child_keys_cleanse(&sa->child.keys);
-	q->child_expire_ms = q->child_rekey_ms = 0;
-	return n;
-}
-
-/* Our IKE SA rekey's response {SA, Nr, KEr}: the successor, then our
- * own Delete (§2.18: the old IKE SA is deleted by the rekey's initiator). */
 static void
 rekey_ike_done(struct ike_sa *sa, const struct ike_payloads *pl,
     uint64_t now_ms, struct ike_out *out)
@@ -594,13 +669,16 @@ rekey_ike_done(struct ike_sa *sa, const struct ike_payloads *pl,
 	struct ike_req *q = &sa->req;
 	uint8_t gir[IKE_KEX_SECRET_MAX], spi_i[IKE_SPI_LEN];
 	size_t gir_len = ike_kex_secret_len(q->rk_suite.dh);
+	struct ike_sk sk_in, sk_out;
 	struct ike_keys keys;
 	struct ike_prop offer;
 	struct ike_chosen c;
-	struct ike_sa *n;
+	uint32_t old_msgid = q->msgid_next;
 	uint16_t err;
 
 	memset(&keys, 0, sizeof(keys));
+	memset(&sk_in, 0, sizeof(sk_in));
+	memset(&sk_out, 0, sizeof(sk_out));
 	if ((err = error_notify(pl)) != 0) {
 		ike_sa_reason(out, "IKE SA rekey refused: notify %u", err);
 		goto fail;
@@ -631,75 +709,108 @@ rekey_ike_done(struct ike_sa *sa, const struct ike_payloads *pl,
 		ike_sa_reason(out, "IKE SA rekey: bad KE");
 		goto fail;
 	}
-	/* §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr). */
 	put_be64(spi_i, q->rk_spi);
 	if (ike_keys_rekey_sa(&c.suite, sa->suite.prf, sa->keys.sk_d,
 	    sa->keys.prf_len, gir, gir_len, q->rk_ni, sizeof(q->rk_ni),
 	    pl->nonce.p, pl->nonce.len, spi_i, c.spi, &keys) != 0 ||
-	    (n = successor_new(sa, &c.suite, &keys, get_be64(c.spi),
-	    pl->nonce.p, pl->nonce.len, now_ms)) == NULL) {
+	    ike_sk_init_pair(&sk_out, &sk_in, &c.suite, &keys, true) != 0) {
 		ike_sa_reason(out, "IKE SA rekey: key derivation failed");
 		goto fail;
 	}
-	q->successor = n;
-	q->rekeyed = true;
-	q->want_delete = true;
-	q->why_delete = "rekeyed";
-	q->ike_rekey_ms = 0;
-	ike_sa_event(out, IKE_EV_IKE_REKEYED, NULL);
+	/* Commit: the switch resets our requests for the new SA. */
+	forget_req(q);
+	ike_sa_ike_switch(sa, q->rk_spi, get_be64(c.spi), &c.suite, &keys,
+	    &sk_in, &sk_out, out);
+	sa->we_init = true;
+	q->old_del = true;
+	q->old_msgid = old_msgid;
 	ike_sa_reason(out, "IKE SA rekeyed: %016llx_%016llx",
-	    (unsigned long long)n->spi_i, (unsigned long long)n->spi_r);
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);
 	goto out;
 fail:
 	q->ike_rekey_ms = q->ike_expire_ms > now_ms + 2000 ?
 	    now_ms + (q->ike_expire_ms - now_ms) / 2 : 0;
 out:
 	OPENSSL_cleanse(gir, sizeof(gir));
+	OPENSSL_cleanse(&sk_in, sizeof(sk_in));
+	OPENSSL_cleanse(&sk_out, sizeof(sk_out));
 	ike_keys_cleanse(&keys);
 	rekey_cleanup(q);
 }
 
-struct ike_sa *
-ike_sa_successor(struct ike_sa *sa)
+/*
+ * Our Delete of the old IKE SA after our rekey, on its SPIs and keys and
+ * under its message-ID counter; resent like any request, forgotten (not
+ * fatal: the new SA is fine) when the budget runs out.
+ */
+static void
+old_delete_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 {
-	struct ike_sa *n = sa->req.successor;
+	struct ike_req *q = &sa->req;
+	uint8_t inner[IKE_GENHDR_LEN + 4], first;
+	size_t len;
+	int rc;
 
-	sa->req.successor = NULL;
-	return n;
-}
-
-static bool
-is_live(const struct ike_sa *sa)
-{
-	return sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING;
-}
-
-static uint64_t
-min64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
+	if (q->old_msg != NULL) {
+		if (now_ms >= q->old_sent_ms + budget_ms(sa)) {
+			ike_sa_reason(out, "Delete of the rekeyed IKE SA "
+			    "unanswered: forgotten");
+			forget_old_del(q);
+			ike_sa_old_drop(sa);
+		} else if (now_ms >= q->old_rtx_ms) {
+			out->msg = q->old_msg;
+			out->len = q->old_len;
+			out->resend = true;
+			q->old_rtx_ms = now_ms + IKE_SA_RTX_MAX_MS;
+		}
+		return;
+	}
+	if (!sa->has_old ||
+	    info_inner(IKE_PROTO_IKE, 0, inner, sizeof(inner), &len,
+	    &first) != 0) {
+		forget_old_del(q);
+		return;
+	}
+	ike_sa_old_swap(sa);
+	rc = protect_req(sa, IKE_EXCH_INFORMATIONAL, q->old_msgid, first,
+	    inner, len, &q->old_msg, &q->old_len);
+	ike_sa_old_swap(sa);
+	if (rc != 0) {
+		forget_old_del(q);
+		return;
+	}
+	q->old_sent_ms = now_ms;
+	q->old_rtx_ms = now_ms + IKE_SA_RTX_FIRST_MS;
+	out->msg = q->old_msg;
+	out->len = q->old_len;
+	out->resend = false;
 }
 
 uint64_t
 ike_sa_next_ms(const struct ike_sa *sa)
 {
 	const struct ike_req *q = &sa->req;
-	uint64_t t = UINT64_MAX;
+	uint64_t t = UINT64_MAX, c;
 
 	if (!is_live(sa))
 		return UINT64_MAX;
+	if (q->old_del)
+		t = q->old_msg == NULL ? 0 : min64(q->old_rtx_ms,
+		    q->old_sent_ms + budget_ms(sa));
 	if (q->kind != IKE_REQ_NONE)
-		return min64(q->rtx_ms, q->sent_ms + budget_ms(sa));
-	if (q->want_delete || q->del_old)
+		return min64(t, min64(q->rtx_ms, q->sent_ms + budget_ms(sa)));
+	if (q->want_delete || q->del_queued != 0)
 		return 0;
+	if (sa->state != IKE_SA_ESTABLISHED)
+		return t;
 	if (q->ike_expire_ms != 0)
 		t = min64(t, q->ike_expire_ms);
-	if (q->child_expire_ms != 0 && sa->child_up)
-		t = min64(t, q->child_expire_ms);
-	if (q->child_rekey_ms != 0 && sa->child_up)
-		t = min64(t, q->child_rekey_ms);
 	if (q->ike_rekey_ms != 0)
 		t = min64(t, q->ike_rekey_ms);
+	(void)child_due(sa, false, &c);
+	t = min64(t, c);
+	(void)child_due(sa, true, &c);
+	t = min64(t, c);
 	if (sa->conf->dpd_delay_ms != 0)
 		t = min64(t, sa->last_ms + sa->conf->dpd_delay_ms);
 	return t;
@@ -709,10 +820,17 @@ void
 ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 {
 	struct ike_req *q = &sa->req;
+	struct ike_child_slot *sl;
+	uint64_t at;
 
 	memset(out, 0, sizeof(*out));
 	if (!is_live(sa))
 		return;
+	if (q->old_del) {
+		old_delete_tick(sa, now_ms, out);
+		if (out->len > 0 || out->reason[0] != '\0')
+			return;
+	}
 	if (q->kind != IKE_REQ_NONE) {
 		if (now_ms >= q->sent_ms + budget_ms(sa)) {
 			/*
@@ -749,38 +867,35 @@ ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 		start_delete(sa, now_ms, out);
 		return;
 	}
-	if (q->del_old) {
+	if (q->del_queued != 0) {
 		/* §2.8: the rekey's initiator deletes the old Child SA. */
 		if (send_info(sa, IKE_REQ_DELETE_CHILD, IKE_PROTO_ESP,
-		    q->old.spi_in, now_ms, out) != 0) {
+		    q->del_queued, now_ms, out) != 0) {
 			ike_sa_reason(out, "cannot build the Delete request");
 			return;
 		}
-		q->child_spi = q->old.spi_in;
-		q->del_old = false;
+		q->child_spi = q->del_queued;
+		q->del_queued = 0;
 		return;
 	}
-	if (q->child_expire_ms != 0 && sa->child_up &&
-	    now_ms >= q->child_expire_ms) {
+	if ((sl = child_due(sa, false, &at)) != NULL && now_ms >= at) {
 		if (send_info(sa, IKE_REQ_DELETE_CHILD, IKE_PROTO_ESP,
-		    sa->child.spi_in, now_ms, out) != 0) {
+		    sl->ch.spi_in, now_ms, out) != 0) {
 			ike_sa_reason(out, "cannot build the Delete request");
 			return;
 		}
-		q->child_spi = sa->child.spi_in;
+		sl->expire_ms = sl->rekey_ms = 0;
+		q->child_spi = sl->ch.spi_in;
 		ike_sa_reason(out, "deleting Child SA %08x: lifetime reached",
-		    sa->child.spi_in);
+		    sl->ch.spi_in);
 		return;
 	}
 	if (q->ike_rekey_ms != 0 && now_ms >= q->ike_rekey_ms) {
-		q->ike_rekey_ms = 0;
 		(void)start_rekey_ike(sa, now_ms, out);
 		return;
 	}
-	if (q->child_rekey_ms != 0 && sa->child_up &&
-	    now_ms >= q->child_rekey_ms) {
-		q->child_rekey_ms = 0;
-		(void)start_rekey_child(sa, now_ms, out);
+	if ((sl = child_due(sa, true, &at)) != NULL && now_ms >= at) {
+		(void)start_rekey_child(sa, sl, now_ms, out);
 		return;
 	}
 	if (sa->conf->dpd_delay_ms != 0 &&
@@ -811,17 +926,57 @@ ike_sa_delete(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	return 0;
 }
 
+/* The response to our Delete of the old IKE SA (swapped in). */
+static enum ike_sa_result
+old_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
+    const struct ike_msg *m, uint64_t now_ms, struct ike_out *out)
+{
+	struct ike_req *q = &sa->req;
+	uint8_t *plain;
+	size_t plain_len;
+
+	if (!q->old_del || q->old_msg == NULL || m->hdr.msgid != q->old_msgid ||
+	    m->hdr.exchange != IKE_EXCH_INFORMATIONAL ||
+	    !(m->pl.have & IKE_HAVE_SK)) {
+		ike_sa_reason(out, "response %u on the rekeyed IKE SA, not to "
+		    "our Delete", m->hdr.msgid);
+		return IKE_SA_DROPPED;
+	}
+	if ((plain = malloc(len)) == NULL) {
+		ike_sa_reason(out, "out of memory");
+		return IKE_SA_DROPPED;
+	}
+	if (ike_sk_unprotect(&sa->sk_in, msg, m->pl.sk.hdr_off +
+	    IKE_GENHDR_LEN, len, plain, len, &plain_len) != 0) {
+		free(plain);
+		ike_sa_reason(out, "response %u: integrity check failed",
+		    m->hdr.msgid);
+		return IKE_SA_DROPPED;
+	}
+	OPENSSL_cleanse(plain, len);
+	free(plain);
+	sa->last_ms = now_ms;
+	forget_old_del(q);
+	/* Deleted: only its last answer is left (as when the peer deletes). */
+	sa->msgid_next = UINT32_MAX;
+	ike_sa_reason(out, "rekeyed IKE SA deleted");
+	return IKE_SA_ANSWERED;
+}
+
 enum ike_sa_result
 ike_req_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
     struct ike_msg *m, uint64_t now_ms, struct ike_out *out)
 {
 	struct ike_req *q = &sa->req;
 	enum ike_sa_result res = IKE_SA_DROPPED;
+	struct ike_child *ch;
 	uint8_t *plain = NULL;
 	size_t plain_len, hdr_len;
 	uint32_t spi;
 	bool parsed;
 
+	if (sa->in_old)
+		return old_response(sa, msg, len, m, now_ms, out);
 	if (!is_live(sa) || q->kind == IKE_REQ_NONE) {
 		ike_sa_reason(out, "a response, but no request of ours is "
 		    "outstanding");
@@ -868,38 +1023,35 @@ ike_req_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		goto out;
 	case IKE_REQ_DELETE_CHILD:
 		spi = q->child_spi;
-		if (sa->child_up && sa->child.spi_in == spi) {
-			child_gone(sa, out);
-			ike_sa_reason(out, "Child SA %08x deleted (lifetime "
-			    "reached)", spi);
-		} else if (q->old.spi_in == spi) {
-			/* A rekeyed one: its inbound SA can go now. */
-			ike_sa_event(out, IKE_EV_CHILD_DOWN, &q->old);
+		/* Gone already if the peer deleted it too (§1.4.1). */
+		if ((ch = ike_sa_child_by_spi_in(sa, spi)) != NULL) {
+			ike_sa_child_remove(sa, ch, out);
+			ike_sa_reason(out, "Child SA %08x deleted", spi);
 		}
 		break;
 	case IKE_REQ_REKEY_CHILD:
+		forget_req(q);
 		if (parsed)
 			rekey_child_done(sa, &m->pl, now_ms, out);
 		else
 			rekey_cleanup(q);
-		break;
+		goto parse;
 	case IKE_REQ_REKEY_IKE:
+		forget_req(q);
 		if (parsed)
 			rekey_ike_done(sa, &m->pl, now_ms, out);
 		else
 			rekey_cleanup(q);
-		break;
+		goto parse;
 	case IKE_REQ_DPD:
 	case IKE_REQ_NONE:
 		break;
 	}
+	forget_req(q);
+parse:
 	if (!parsed)
 		ike_sa_reason(out, "response %u: %s at octet %zu", m->hdr.msgid,
 		    ike_parse_strerror(m->err.reason), m->err.offset);
-	free(q->msg);
-	q->msg = NULL;
-	q->len = 0;
-	q->kind = IKE_REQ_NONE;
 out:
 	OPENSSL_cleanse(plain, len);
 	free(plain);

@@ -1,7 +1,9 @@
 /*
  * The responder IKE SA: lifecycle, state, message-ID window and
  * retransmissions (RFC 7296 §2.1, §2.2), SK protection of responses, and
- * the dispatch of each request to its exchange.
+ * the dispatch of each request to its exchange; the Child SA table and
+ * the switch to a rekeyed IKE SA (§2.18), whose predecessor lingers here
+ * until the initiator deletes it.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -39,9 +41,23 @@ release_vip(struct ike_sa *sa)
 	sa->vip = 0;
 }
 
+static void
+drop_old(struct ike_sa *sa)
+{
+	if (!sa->has_old)
+		return;
+	ike_sk_cleanup(&sa->old.sk_in);
+	ike_sk_cleanup(&sa->old.sk_out);
+	free(sa->old.resp);
+	memset(&sa->old, 0, sizeof(sa->old));
+	sa->has_old = false;
+}
+
 void
 ike_sa_free(struct ike_sa *sa)
 {
+	size_t i;
+
 	if (sa == NULL)
 		return;
 	release_vip(sa);
@@ -49,12 +65,13 @@ ike_sa_free(struct ike_sa *sa)
 	ike_keys_cleanse(&sa->keys);
 	ike_sk_cleanup(&sa->sk_in);
 	ike_sk_cleanup(&sa->sk_out);
-	ike_child_keys_cleanse(&sa->child.keys);
+	for (i = 0; i < IKE_SA_CHILD_MAX; i++)
+		ike_child_keys_cleanse(&sa->children[i].ch.keys);
+	drop_old(sa);
+	ike_req_cleanup(sa);
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->resp);
-	ike_req_cleanup(sa);
-	ike_sa_free(sa->req.successor);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -118,6 +135,12 @@ ike_sa_spi_i(const struct ike_sa *sa)
 	return sa->spi_i;
 }
 
+bool
+ike_sa_knows_spi_i(const struct ike_sa *sa, uint64_t spi_i)
+{
+	return spi_i == sa->spi_i || (sa->has_old && spi_i == sa->old.spi_i);
+}
+
 uint64_t
 ike_sa_spi_r(const struct ike_sa *sa)
 {
@@ -150,6 +173,31 @@ ike_sa_initial_contact(const struct ike_sa *sa)
 	return sa->initial_contact;
 }
 
+void
+ike_sa_set_path(struct ike_sa *sa, const struct ike_endpoint *local,
+    const struct ike_endpoint *remote)
+{
+	sa->local = *local;
+	sa->remote = *remote;
+}
+
+bool
+ike_sa_mobike(const struct ike_sa *sa)
+{
+	return sa->mobike;
+}
+
+const struct ike_notify *
+ike_sa_notify(const struct ike_payloads *pl, uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nnotify; i++)
+		if (pl->notify[i].type == type)
+			return &pl->notify[i];
+	return NULL;
+}
+
 bool
 ike_sa_nat_remote(const struct ike_sa *sa)
 {
@@ -167,9 +215,234 @@ ike_sa_event(struct ike_out *out, enum ike_event_type type,
     const struct ike_child *child)
 {
 	assert(out->nev < IKE_SA_EVENTS_MAX);
+	memset(&out->ev[out->nev], 0, sizeof(out->ev[0]));
 	out->ev[out->nev].type = type;
 	out->ev[out->nev].child = child;
 	out->nev++;
+}
+
+size_t
+ike_sa_child_count(const struct ike_sa *sa)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < IKE_SA_CHILD_MAX; i++)
+		n += sa->children[i].used;
+	return n;
+}
+
+struct ike_child *
+ike_sa_child_install(struct ike_sa *sa, const struct ike_child *ch,
+    const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len)
+{
+	struct ike_child_slot *sl;
+	size_t i;
+
+	assert(ni_len <= IKE_NONCE_MAX && nr_len <= IKE_NONCE_MAX);
+	for (i = 0; i < IKE_SA_CHILD_MAX; i++)
+		if (!sa->children[i].used)
+			break;
+	if (i == IKE_SA_CHILD_MAX)
+		return NULL;
+	sl = &sa->children[i];
+	sl->used = true;
+	sl->ch = *ch;
+	memcpy(sl->ni, ni, ni_len);
+	sl->ni_len = ni_len;
+	memcpy(sl->nr, nr, nr_len);
+	sl->nr_len = nr_len;
+	ike_req_child_installed(sa, sl);
+	return &sl->ch;
+}
+
+struct ike_child *
+ike_sa_child_by_spi_out(struct ike_sa *sa, uint32_t spi)
+{
+	size_t i;
+
+	for (i = 0; i < IKE_SA_CHILD_MAX; i++)
+		if (sa->children[i].used && sa->children[i].ch.spi_out == spi)
+			return &sa->children[i].ch;
+	return NULL;
+}
+
+struct ike_child *
+ike_sa_child_by_spi_in(struct ike_sa *sa, uint32_t spi)
+{
+	size_t i;
+
+	for (i = 0; i < IKE_SA_CHILD_MAX; i++)
+		if (sa->children[i].used && sa->children[i].ch.spi_in == spi)
+			return &sa->children[i].ch;
+	return NULL;
+}
+
+struct ike_child_slot *
+ike_sa_child_slot(struct ike_sa *sa, const struct ike_child *ch)
+{
+	size_t i;
+
+	for (i = 0; i < IKE_SA_CHILD_MAX; i++)
+		if (&sa->children[i].ch == ch)
+			return &sa->children[i];
+	return NULL;
+}
+
+void
+ike_sa_child_remove(struct ike_sa *sa, struct ike_child *ch,
+    struct ike_out *out)
+{
+	struct ike_child_slot *sl = ike_sa_child_slot(sa, ch);
+
+	assert(sl != NULL && sl->used);
+	sl->used = false;
+	ike_child_keys_cleanse(&sl->ch.keys);
+	OPENSSL_cleanse(sl->ni, sizeof(sl->ni));
+	OPENSSL_cleanse(sl->nr, sizeof(sl->nr));
+	ike_sa_event(out, IKE_EV_CHILD_DOWN, &sl->ch);
+}
+
+int
+ike_nonce_cmp(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+
+	if (c != 0)
+		return c;
+	return a_len < b_len ? -1 : a_len > b_len;
+}
+
+bool
+ike_rekey_a_loses(const uint8_t *ai, size_t ai_len, const uint8_t *ar,
+    size_t ar_len, const uint8_t *bi, size_t bi_len, const uint8_t *br,
+    size_t br_len)
+{
+	const uint8_t *a = ai, *b = bi;
+	size_t a_len = ai_len, b_len = bi_len;
+
+	/* The lowest of each exchange, then the lower of the two. */
+	if (ike_nonce_cmp(ar, ar_len, a, a_len) < 0) {
+		a = ar;
+		a_len = ar_len;
+	}
+	if (ike_nonce_cmp(br, br_len, b, b_len) < 0) {
+		b = br;
+		b_len = br_len;
+	}
+	return ike_nonce_cmp(a, a_len, b, b_len) < 0;
+}
+
+void
+ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
+    const struct ike_suite *suite, const struct ike_keys *keys,
+    const struct ike_sk *sk_in, const struct ike_sk *sk_out,
+    struct ike_out *out)
+{
+	struct ike_event *ev;
+
+	assert(!sa->in_old);
+	drop_old(sa);
+	sa->has_old = true;
+	sa->old.spi_i = sa->spi_i;
+	sa->old.spi_r = sa->spi_r;
+	sa->old.sk_in = sa->sk_in;
+	sa->old.sk_out = sa->sk_out;
+	sa->old.resp = sa->resp;
+	sa->old.resp_len = sa->resp_len;
+	sa->old.have_resp = sa->have_resp;
+	sa->old.resp_msgid = sa->resp_msgid;
+	sa->old.msgid_next = sa->have_resp ? sa->resp_msgid + 1 :
+	    sa->msgid_next;
+	/* §2.18: the rekey's initiator is the new SA's; ours sets it back. */
+	sa->old.we_init = sa->we_init;
+	sa->we_init = false;
+	sa->resp = NULL;
+	sa->resp_len = 0;
+	sa->have_resp = false;
+	/* §2.18: the new IKE SA's message IDs start at 0. */
+	sa->msgid_next = 0;
+	sa->spi_i = spi_i;
+	sa->spi_r = spi_r;
+	sa->suite = *suite;
+	ike_keys_cleanse(&sa->keys);
+	sa->keys = *keys;
+	sa->sk_in = *sk_in;
+	sa->sk_out = *sk_out;
+	ike_sa_event(out, IKE_EV_IKE_REKEYED, NULL);
+	ev = &out->ev[out->nev - 1];
+	ev->spi_i = sa->old.spi_i;
+	ev->spi_r = sa->old.spi_r;
+	ike_req_switched(sa);
+}
+
+/* Swaps the old SA's SPIs, keys and window with the current ones. */
+static void
+swap_old(struct ike_sa *sa)
+{
+	struct ike_sa_old t;
+
+	t.spi_i = sa->spi_i;
+	t.spi_r = sa->spi_r;
+	t.sk_in = sa->sk_in;
+	t.sk_out = sa->sk_out;
+	t.resp = sa->resp;
+	t.resp_len = sa->resp_len;
+	t.have_resp = sa->have_resp;
+	t.resp_msgid = sa->resp_msgid;
+	t.msgid_next = sa->msgid_next;
+	t.we_init = sa->we_init;
+	sa->spi_i = sa->old.spi_i;
+	sa->spi_r = sa->old.spi_r;
+	sa->sk_in = sa->old.sk_in;
+	sa->sk_out = sa->old.sk_out;
+	sa->resp = sa->old.resp;
+	sa->resp_len = sa->old.resp_len;
+	sa->have_resp = sa->old.have_resp;
+	sa->resp_msgid = sa->old.resp_msgid;
+	sa->msgid_next = sa->old.msgid_next;
+	sa->we_init = sa->old.we_init;
+	sa->old = t;
+	sa->in_old = !sa->in_old;
+	OPENSSL_cleanse(&t, sizeof(t));
+}
+
+void
+ike_sa_old_swap(struct ike_sa *sa)
+{
+	swap_old(sa);
+}
+
+void
+ike_sa_old_drop(struct ike_sa *sa)
+{
+	assert(!sa->in_old);
+	drop_old(sa);
+}
+
+/*
+ * INFORMATIONAL on the old IKE SA after a rekey: its Delete (§2.18: the
+ * initiator of the rekey deletes the old SA) takes nothing else down, the
+ * Child SAs having moved to the new SA; the answer is empty (§1.4.1).
+ */
+static enum ike_sa_result
+old_info(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
+    bool *deleted)
+{
+	uint8_t inner[8];
+	struct ike_builder b;
+	struct wr w = wr_make(inner, sizeof(inner));
+	size_t i;
+
+	ike_build_inner_init(&b, &w);
+	if (ike_build_finish(&b) != 0 ||
+	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0) {
+		ike_sa_reason(out, "cannot build the response");
+		return IKE_SA_DROPPED;
+	}
+	for (i = 0; i < m->pl.ndelete; i++)
+		if (m->pl.delete[i].proto == IKE_PROTO_IKE)
+			*deleted = true;
+	return IKE_SA_ANSWERED;
 }
 
 void
@@ -271,27 +544,6 @@ retransmit(const struct ike_sa *sa, struct ike_out *out)
 	return IKE_SA_RETRANSMIT;
 }
 
-/* CREATE_CHILD_SA: rekeying and more Child SAs are not supported. */
-static enum ike_sa_result
-refuse_child(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
-{
-	uint8_t inner[IKE_GENHDR_LEN + 4];
-	struct ike_builder b;
-	struct ike_notify n;
-	struct wr w = wr_make(inner, sizeof(inner));
-
-	ike_build_inner_init(&b, &w);
-	memset(&n, 0, sizeof(n));
-	n.type = IKE_N_NO_ADDITIONAL_SAS;
-	if (ike_build_notify(&b, &n) != 0 || ike_build_finish(&b) != 0 ||
-	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0) {
-		ike_sa_reason(out, "cannot build the response");
-		return IKE_SA_DROPPED;
-	}
-	ike_sa_reason(out, "CREATE_CHILD_SA refused: NO_ADDITIONAL_SAS");
-	return IKE_SA_ANSWERED;
-}
-
 /*
  * An authentic request whose inner payloads do not parse: §3.10.1 allows
  * INVALID_SYNTAX (or UNSUPPORTED_CRITICAL_PAYLOAD) only now, "for and in
@@ -336,7 +588,8 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	uint8_t *plain = NULL, *whole = NULL, first;
 	size_t plain_len, whole_len = 0, hdr_len;
 	uint32_t msgid = m->hdr.msgid;
-	bool frag = (m->pl.have & IKE_HAVE_SKF) != 0;
+	uint64_t spi_r = sa->spi_r;
+	bool frag = (m->pl.have & IKE_HAVE_SKF) != 0, deleted = false;
 
 	if (sa->state == IKE_SA_IDLE) {
 		ike_sa_reason(out, "%s before IKE_SA_INIT", "request");
@@ -373,6 +626,11 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 			res = retransmit(sa, out);
 		goto out;
 	}
+	if (sa->in_old && sa->msgid_next == UINT32_MAX) {
+		/* The old SA was deleted: only its last answer is left. */
+		ike_sa_reason(out, "request to a deleted (rekeyed) IKE SA");
+		goto out;
+	}
 	if (msgid != sa->msgid_next) {
 		ike_sa_reason(out, "message ID %u, expected %u", msgid,
 		    sa->msgid_next);
@@ -382,6 +640,7 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		ike_sa_reason(out, "request to a dead IKE SA");
 		goto out;
 	}
+
 	first = m->pl.sk.inner;
 	if (frag) {
 		/* RFC 7383 §2.6: verified fragments, reassembled. */
@@ -416,6 +675,16 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		goto out;
 	}
 	sa->last_ms = now_ms;
+	if (sa->in_old) {
+		if (m->hdr.exchange != IKE_EXCH_INFORMATIONAL) {
+			ike_sa_reason(out, "exchange %u on the rekeyed IKE SA",
+			    m->hdr.exchange);
+			goto out;
+		}
+		if ((res = old_info(sa, m, out, &deleted)) == IKE_SA_ANSWERED)
+			sa->msgid_next = deleted ? UINT32_MAX : msgid + 1;
+		goto out;
+	}
 	switch (m->hdr.exchange) {
 	case IKE_EXCH_IKE_AUTH:
 		if (sa->state != IKE_SA_INIT_DONE) {
@@ -434,14 +703,15 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 			    ike_sa_state_name(sa->state));
 			goto out;
 		}
-		res = refuse_child(sa, m, out);
+		res = ike_exch_child(sa, m, out);
 		break;
 	default:
 		ike_sa_reason(out, "exchange type %u not supported",
 		    m->hdr.exchange);
 		goto out;
 	}
-	if (res == IKE_SA_ANSWERED)
+	/* After an IKE SA rekey the window is the new SA's, from 0. */
+	if (res == IKE_SA_ANSWERED && sa->spi_r == spi_r)
 		sa->msgid_next = msgid + 1;
 out:
 	if (plain != NULL) {
@@ -453,6 +723,24 @@ out:
 		free(whole);
 	}
 	return res;
+}
+
+/*
+ * A protected message: the peer's request, or a response to ours.  §3.1:
+ * the original initiator sets I in both -- the peer, unless we rekeyed
+ * the IKE SA (§2.18).
+ */
+static enum ike_sa_result
+dispatch(struct ike_sa *sa, const uint8_t *msg, size_t len,
+    struct ike_msg *m, uint64_t now_ms, struct ike_out *out)
+{
+	if (((m->hdr.flags & IKE_FLAG_INITIATOR) != 0) == sa->we_init) {
+		ike_sa_reason(out, "a message with the wrong Initiator flag");
+		return IKE_SA_DROPPED;
+	}
+	if (m->hdr.flags & IKE_FLAG_RESPONSE)
+		return ike_req_response(sa, msg, len, m, now_ms, out);
+	return protected(sa, msg, len, m, now_ms, out);
 }
 
 enum ike_sa_result
@@ -479,24 +767,25 @@ ike_sa_handle(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		    ike_parse_strerror(m->err.reason), m->err.offset);
 		goto out;
 	}
-	/*
-	 * §3.1: the original initiator sets it in requests and responses --
-	 * the peer, unless we rekeyed the IKE SA (§2.18).
-	 */
-	if (((m->hdr.flags & IKE_FLAG_INITIATOR) != 0) == sa->we_init) {
-		ike_sa_reason(out, "a message with the wrong Initiator flag");
-		goto out;
-	}
-	if (sa->state != IKE_SA_IDLE && m->hdr.spi_i != sa->spi_i) {
+	if (sa->state != IKE_SA_IDLE && !ike_sa_knows_spi_i(sa, m->hdr.spi_i)) {
 		ike_sa_reason(out, "unknown initiator SPI");
 		goto out;
 	}
-	if (m->hdr.flags & IKE_FLAG_RESPONSE) {
-		res = ike_req_response(sa, msg, len, m, now_ms, out);
+	if (m->hdr.exchange != IKE_EXCH_IKE_SA_INIT && sa->has_old &&
+	    m->hdr.spi_i == sa->old.spi_i && m->hdr.spi_r == sa->old.spi_r) {
+		/* §2.18: the old SA answers until it is deleted. */
+		swap_old(sa);
+		res = dispatch(sa, msg, len, m, now_ms, out);
+		swap_old(sa);
 		goto out;
 	}
 	if (m->hdr.exchange != IKE_EXCH_IKE_SA_INIT) {
-		res = protected(sa, msg, len, m, now_ms, out);
+		res = dispatch(sa, msg, len, m, now_ms, out);
+		goto out;
+	}
+	if (!(m->hdr.flags & IKE_FLAG_INITIATOR) ||
+	    (m->hdr.flags & IKE_FLAG_RESPONSE)) {
+		ike_sa_reason(out, "IKE_SA_INIT with flags %#x", m->hdr.flags);
 		goto out;
 	}
 	if (m->hdr.msgid != 0 || m->hdr.spi_r != 0) {
@@ -508,7 +797,9 @@ ike_sa_handle(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		res = ike_exch_init(sa, msg, len, m, out);
 		if (res == IKE_SA_ANSWERED && sa->state == IKE_SA_INIT_DONE)
 			sa->last_ms = now_ms;
-	} else if (sa->have_resp && sa->resp_msgid == 0)
+	} else if (sa->state == IKE_SA_INIT_DONE && sa->have_resp &&
+	    sa->resp_msgid == 0)
+		/* Not later: a rekeyed SA's message 0 is no IKE_SA_INIT. */
 		res = retransmit(sa, out);
 	else
 		ike_sa_reason(out, "IKE_SA_INIT again after IKE_AUTH");

@@ -1,5 +1,6 @@
 /*
- * The IKEv2 responder (RFC 7296): one IKE SA and its first Child SA.
+ * The IKEv2 responder (RFC 7296): one IKE SA and its Child SAs (the
+ * first from IKE_AUTH, more and rekeys from CREATE_CHILD_SA).
  * Pure: messages in, messages out.  The caller owns the sockets or
  * streams, strips the Non-ESP marker before ike_sa_handle() and adds it in
  * front of the response; this module never opens a socket and never logs
@@ -19,7 +20,10 @@
  *
  * States: IDLE -> INIT_DONE (IKE_SA_INIT answered, keys computed) ->
  * ESTABLISHED (IKE_AUTH succeeded) -> DEAD; ESTABLISHED -> DELETING (we
- * sent a Delete of the IKE SA) -> DEAD.
+ * sent a Delete of the IKE SA) -> DEAD.  An IKE SA rekey (RFC 7296 §2.18),
+ * the peer's or ours, keeps the object ESTABLISHED: it takes the new SPIs
+ * and keys (IKE_EV_IKE_REKEYED), and the old SA lives on inside it until
+ * the rekey's initiator deletes it.
  *
  * Requests we initiate (exch_req.c; RFC 7296 §2.1, §2.2, §2.4, §1.4.1):
  * one outstanding at a time (window 1), under our own message-ID counter.
@@ -57,7 +61,8 @@ enum {
 	IKE_SA_ID_MAX		= 255,	/* identification data, octets */
 	IKE_SA_PSK_MAX		= 256,	/* pre-shared key, octets */
 	IKE_SA_DNS_MAX		= 2,	/* INTERNAL_IP4_DNS servers */
-	IKE_SA_EVENTS_MAX	= 4,	/* events from one ike_sa_handle() */
+	IKE_SA_CHILD_MAX	= 4,	/* Child SAs per IKE SA (rekeys too) */
+	IKE_SA_EVENTS_MAX	= 8,	/* events from one ike_sa_handle() */
 	IKE_SA_REASON_MAX	= 128,	/* out->reason, octets */
 	IKE_SA_COOKIE_SECRET	= 32,	/* cookie secret, octets */
 	IKE_SA_DPD_TIMEOUT_MS	= 30000, /* default dpd_timeout_ms */
@@ -148,6 +153,14 @@ struct ike_child {
 	struct ike_ts	 tsi;		/* the initiator's side (virtual IP) */
 	struct ike_ts	 tsr;		/* our side */
 	uint32_t	 vip;		/* host order, 0 = none assigned */
+	/*
+	 * A rekey (RFC 7296 §1.3.3): spi_in of the Child SA this one
+	 * replaces, which stays installed until it is deleted (§2.8);
+	 * 0 for a new Child SA.
+	 */
+	uint32_t	 replaces;
+	/* We started the exchange that made it (a rekey of ours). */
+	bool		 initiated;
 };
 
 enum ike_event_type {
@@ -156,16 +169,28 @@ enum ike_event_type {
 	IKE_EV_CHILD_DOWN,	/* remove child (keys already wiped) */
 	IKE_EV_IKE_DOWN,	/* IKE SA gone: deleted (either side), or
 				 * the peer declared dead (out->reason) */
-	IKE_EV_IKE_REKEYED	/* our rekey of the IKE SA is done: take
-				 * the new SA with ike_sa_successor(); this
-				 * one deletes itself, its IKE_EV_IKE_DOWN
-				 * then ends only it (the child moved) */
+	/*
+	 * IKE SA rekeyed (RFC 7296 §2.18): ike_sa_spi_i/_r() are the new
+	 * SPIs, spi_i/spi_r the old ones, which still answer the old SA's
+	 * Delete (ike_sa_knows_spi_i()); the Child SAs stay.
+	 */
+	IKE_EV_IKE_REKEYED,
+	/*
+	 * RFC 4555 UPDATE_SA_ADDRESSES accepted: the SA's addresses are now
+	 * those given by the last ike_sa_set_path() (the stream it came on).
+	 */
+	IKE_EV_ADDRESSES
 };
 
 struct ike_event {
 	enum ike_event_type type;
-	/* CHILD_*: valid until ike_sa_free() */
+	/*
+	 * CHILD_*: a slot of the SA's Child SA table; it stays at the same
+	 * address while the Child SA lives (until its CHILD_DOWN, whose
+	 * pointer is valid until the next ike_sa_handle()).
+	 */
 	const struct ike_child *child;
+	uint64_t	 spi_i, spi_r;	/* IKE_REKEYED: the old SA's */
 };
 
 enum ike_sa_result {
@@ -206,6 +231,11 @@ enum ike_sa_result ike_sa_handle(struct ike_sa *sa, const uint8_t *msg,
 enum ike_sa_state ike_sa_state(const struct ike_sa *sa);
 const char *ike_sa_state_name(enum ike_sa_state state);
 uint64_t ike_sa_spi_i(const struct ike_sa *sa);
+/*
+ * True for the current initiator SPI and, after an IKE SA rekey, for the
+ * old one until the old SA is deleted: both belong to this session.
+ */
+bool	ike_sa_knows_spi_i(const struct ike_sa *sa, uint64_t spi_i);
 /* Ours; 0 until IKE_SA_INIT is answered. */
 uint64_t ike_sa_spi_r(const struct ike_sa *sa);
 /* The negotiated IKE suite (valid from INIT_DONE). */
@@ -223,6 +253,14 @@ const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
  * other IKE SAs of the same peer ID.
  */
 bool	ike_sa_initial_contact(const struct ike_sa *sa);
+/*
+ * The addresses the next request arrived on (a stream's): they feed the
+ * NAT_DETECTION hashes of IKE_SA_INIT and of a MOBIKE address update.
+ */
+void	ike_sa_set_path(struct ike_sa *sa, const struct ike_endpoint *local,
+	    const struct ike_endpoint *remote);
+/* MOBIKE (RFC 4555) was agreed in IKE_AUTH. */
+bool	ike_sa_mobike(const struct ike_sa *sa);
 /* NAT seen by NAT_DETECTION (§2.23): in front of the peer / of us. */
 bool	ike_sa_nat_remote(const struct ike_sa *sa);
 bool	ike_sa_nat_local(const struct ike_sa *sa);
@@ -237,7 +275,8 @@ uint64_t ike_sa_next_ms(const struct ike_sa *sa);
  * Does what is due at @now_ms.  out->msg: a request to send (out->resend
  * for the same bytes again); out->ev IKE_EV_CHILD_DOWN / IKE_EV_IKE_DOWN
  * with out->reason when the peer did not answer in time (§2.4: the SA is
- * then dead, its virtual IP released).
+ * then dead, its virtual IP released); CHILD_UP / IKE_REKEYED never come
+ * from here (they come with the responses).
  */
 void	ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out);
 /* Authentic inbound ESP at @now_ms: the peer is alive (§2.4). */
@@ -249,11 +288,5 @@ void	ike_sa_alive(struct ike_sa *sa, uint64_t now_ms);
  * established or is already being deleted.
  */
 int	ike_sa_delete(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out);
-/*
- * After IKE_EV_IKE_REKEYED: the new IKE SA (ESTABLISHED, us as its
- * original initiator, the Child SA and virtual IP moved to it); the
- * caller owns it from now on.  NULL once taken.
- */
-struct ike_sa *ike_sa_successor(struct ike_sa *sa);
 
 #endif /* IKETCP_IKE_SA_H */

@@ -1,7 +1,7 @@
 /*
  * Inside the responder: struct ike_sa and what sa.c gives the exchange
- * handlers (exch_init.c, exch_auth.c, exch_info.c).  Not for other
- * modules: they use ike/sa.h.
+ * handlers (exch_init.c, exch_auth.c, exch_info.c, exch_child.c).  Not
+ * for other modules: they use ike/sa.h.
  *
  * Every handler follows one shape: process the request, decide, then
  * build the response.  Results are computed into locals and committed to
@@ -19,7 +19,37 @@
 enum {
 	IKE_SA_NONCE_LEN	= 32,	/* our Nr, octets */
 	IKE_SA_INNER_MAX	= 6144,	/* a protected response's plaintext */
-	IKE_SA_REASM_BYTES	= 16384	/* a fragmented request's plaintext */
+	IKE_SA_REASM_BYTES	= 16384,	/* a fragmented request's plaintext */
+	IKE_SA_NATD_LEN		= 20,	/* a NAT_DETECTION hash (SHA-1) */
+	IKE_SA_COOKIE2_MIN	= 8,	/* RFC 4555 §4.2.5, octets */
+	IKE_SA_COOKIE2_MAX	= 64
+};
+
+/* One slot of an IKE SA's Child SA table. */
+struct ike_child_slot {
+	bool		 used;
+	uint64_t	 rekey_ms;	/* our rekey of it is due; 0 none */
+	uint64_t	 expire_ms;	/* its hard lifetime; 0 none */
+	struct ike_child ch;		/* what the events point at */
+	/* The nonces of the exchange that made it: §2.8.1 tie-breaks. */
+	uint8_t		 ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t		 ni_len, nr_len;
+};
+
+/*
+ * The IKE SA that a rekey replaced (§2.18), kept until the initiator
+ * deletes it: its SPIs, keys and message-ID window, so that its Delete
+ * and a retransmitted rekey request are still answered.
+ */
+struct ike_sa_old {
+	uint64_t	 spi_i, spi_r;
+	struct ike_sk	 sk_in, sk_out;
+	uint8_t		*resp;		/* its last response (malloc) */
+	size_t		 resp_len;
+	bool		 have_resp;
+	uint32_t	 resp_msgid;
+	uint32_t	 msgid_next;
+	bool		 we_init;	/* its Initiator-flag role (§3.1) */
 };
 
 /* What our outstanding request is for (exch_req.c). */
@@ -47,24 +77,28 @@ struct ike_req {
 	unsigned	 rtx_gap_ms;	/* current interval, doubling */
 	bool		 want_delete;	/* a Delete of the IKE SA is queued */
 	const char	*why_delete;	/* for the log: why we delete */
-	uint32_t	 child_spi;	/* DELETE_CHILD: our inbound SPI */
+	uint32_t	 child_spi;	/* DELETE_CHILD, REKEY_CHILD: the
+					 * Child SA's inbound SPI */
+	uint32_t	 del_queued;	/* a rekeyed Child SA's inbound SPI
+					 * whose Delete is due; 0 none */
 	uint64_t	 up_ms;		/* ESTABLISHED since */
 	uint64_t	 ike_expire_ms;	/* hard lifetime; 0 none */
-	uint64_t	 child_expire_ms; /* the Child SA's; 0 none */
-	uint64_t	 child_rekey_ms; /* its rekey is due; 0 none */
-	/* REKEY_CHILD outstanding: the new Child SA so far. */
-	struct ike_child rk;		/* spi_in, suite, esn, selectors */
+	uint64_t	 ike_rekey_ms;	/* our IKE SA rekey is due; 0 none */
+	/* REKEY_CHILD / REKEY_IKE outstanding. */
+	struct ike_child rk;		/* the new Child SA so far */
+	uint64_t	 rk_spi;	/* our new IKE SPI */
+	struct ike_suite rk_suite;	/* the IKE suite offered */
 	uint8_t		 rk_ni[IKE_SA_NONCE_LEN]; /* our nonce */
-	struct ike_kex	*rk_kex;	/* PFS key exchange, or NULL */
-	/* A rekeyed (old) Child SA whose Delete is queued or outstanding. */
-	bool		 del_old;	/* queued */
-	struct ike_child old;		/* its SPIs (no keys), for the event */
-	/* IKE SA rekey (§1.3.2, §2.18). */
-	uint64_t	 ike_rekey_ms;	/* due; 0 none */
-	uint64_t	 rk_spi;	/* REKEY_IKE outstanding: our new SPI */
-	struct ike_suite rk_suite;	/* and the suite offered */
-	bool		 rekeyed;	/* we were rekeyed: a successor exists */
-	struct ike_sa	*successor;	/* until ike_sa_successor() takes it */
+	struct ike_kex	*rk_kex;	/* its key exchange, or NULL */
+	/*
+	 * After our IKE SA rekey, our Delete of the old SA (§2.18), on the
+	 * old SPIs and keys, beside the new SA's own requests.
+	 */
+	bool		 old_del;	/* queued or outstanding */
+	uint32_t	 old_msgid;	/* its message ID (the old counter) */
+	uint8_t		*old_msg;	/* its bytes once sent (malloc) */
+	size_t		 old_len;
+	uint64_t	 old_sent_ms, old_rtx_ms;
 };
 
 struct ike_sa {
@@ -92,11 +126,14 @@ struct ike_sa {
 	uint8_t		 peer_id[IKE_SA_ID_MAX];
 	size_t		 peer_id_len;
 	uint32_t	 vip;		/* from the pool, host order; 0 none */
-	bool		 child_up;
-	struct ike_child child;
+	struct ike_child_slot children[IKE_SA_CHILD_MAX];
+	bool		 has_old;	/* old is a rekeyed IKE SA */
+	bool		 in_old;	/* old is swapped in (sa.c only) */
+	struct ike_sa_old old;
 	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;
+	bool		 mobike;	/* RFC 4555 agreed in IKE_AUTH */
 	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 	struct ike_req	 req;		/* requests we initiate */
@@ -130,6 +167,95 @@ void	ike_sa_event(struct ike_out *out, enum ike_event_type type,
 void	ike_sa_reason(struct ike_out *out, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/*
+ * The Child SA table (sa.c).  Reusable for Child SAs we create ourselves
+ * (a server-initiated rekey):
+ *
+ * ike_sa_child_count: live Child SAs; a new one needs fewer than
+ *   IKE_SA_CHILD_MAX (else NO_ADDITIONAL_SAS).
+ * ike_sa_child_install: copies @ch (keys included) and the exchange's
+ *   nonces into a free slot and returns the slot's Child SA (a stable
+ *   address until it is removed), or NULL when the table is full.  The
+ *   caller wipes its copy of the keys and sends IKE_EV_CHILD_UP.
+ * ike_sa_child_by_spi_out / _by_spi_in: a live Child SA by the
+ *   initiator's SPI (what REKEY_SA and Delete name) or by ours.
+ * ike_sa_child_remove: wipes the keys, frees the slot and adds
+ *   IKE_EV_CHILD_DOWN (the pointer stays readable until the next call).
+ * ike_sa_child_slot: the slot of a live Child SA (its nonces).
+ */
+size_t	ike_sa_child_count(const struct ike_sa *sa);
+struct ike_child *ike_sa_child_install(struct ike_sa *sa,
+	    const struct ike_child *ch, const uint8_t *ni, size_t ni_len,
+	    const uint8_t *nr, size_t nr_len);
+struct ike_child *ike_sa_child_by_spi_out(struct ike_sa *sa, uint32_t spi);
+struct ike_child *ike_sa_child_by_spi_in(struct ike_sa *sa, uint32_t spi);
+void	ike_sa_child_remove(struct ike_sa *sa, struct ike_child *ch,
+	    struct ike_out *out);
+struct ike_child_slot *ike_sa_child_slot(struct ike_sa *sa,
+	    const struct ike_child *ch);
+
+/*
+ * RFC 7296 §2.8.1: nonces compare as octet strings, a proper prefix
+ * being the lower; <0, 0 or >0 as memcmp.
+ */
+int	ike_nonce_cmp(const uint8_t *a, size_t a_len, const uint8_t *b,
+	    size_t b_len);
+/*
+ * §2.8.1 simultaneous rekey: exchange A (nonces ai/ar) and exchange B
+ * (bi/br) made redundant SAs; true when the lowest of the four nonces is
+ * one of A's, i.e. A's new SA is the one to close, by whoever initiated
+ * exchange A.
+ */
+bool	ike_rekey_a_loses(const uint8_t *ai, size_t ai_len,
+	    const uint8_t *ar, size_t ar_len, const uint8_t *bi,
+	    size_t bi_len, const uint8_t *br, size_t br_len);
+
+/*
+ * IKE SA rekey, the switch (§2.18): the current SPIs, SK keys and
+ * message-ID window (with the response just made, which is what a
+ * retransmitted rekey request gets) become the old SA; the new SA takes
+ * @spi_i/@spi_r, @suite, @keys, @sk_in/@sk_out (copied; the caller wipes
+ * its copies) and message IDs from 0.  Child SAs stay, now under SK_d of
+ * the new SA.  Adds IKE_EV_IKE_REKEYED.  An older old SA still waiting for
+ * its Delete is dropped.
+ */
+void	ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
+	    const struct ike_suite *suite, const struct ike_keys *keys,
+	    const struct ike_sk *sk_in, const struct ike_sk *sk_out,
+	    struct ike_out *out);
+
+/*
+ * CREATE_CHILD_SA pieces (exch_child.c), for the responder and for
+ * requests of our own:
+ *
+ * ike_child_ts: TSi/TSr narrowed as in IKE_AUTH (TSi = the virtual IP or
+ *   the peer's address, TSr = local_ts ∩ theirs) into @ch; 0 or
+ *   TS_UNACCEPTABLE (reason set).  (exch_auth.c)
+ * ike_child_spi: a fresh inbound ESP SPI, 0 when none could be drawn.
+ *   (exch_auth.c)
+ * ike_child_keys: ch->suite from @c and KEYMAT = prf+(SK_d, [g^ir |] Ni |
+ *   Nr) (§2.17) with Ni/Nr as the exchange's initiator/responder nonces.
+ * ike_kex_answer: for group @group, our KE data into @pub (@pub_len =
+ *   ike_kex_pub_len) and g^ir into @gir from the peer's @peer; 0/-1.
+ */
+uint16_t ike_child_ts(struct ike_sa *sa, const struct ike_payloads *pl,
+	    struct ike_child *ch, struct ike_out *out);
+uint32_t ike_child_spi(const struct ike_sa_conf *conf);
+int	ike_child_keys(const struct ike_sa *sa, const struct ike_chosen *c,
+	    const uint8_t *gir, size_t gir_len, const uint8_t *ni,
+	    size_t ni_len, const uint8_t *nr, size_t nr_len,
+	    struct ike_child *ch);
+int	ike_kex_answer(const struct ike_sa_conf *conf, uint16_t group,
+	    const uint8_t *peer, size_t peer_len, uint8_t *pub,
+	    size_t pub_len, uint8_t *gir, size_t gir_len);
+
+/* The first notify of @type in @pl, or NULL. */
+const struct ike_notify *ike_sa_notify(const struct ike_payloads *pl,
+	    uint16_t type);
+/* §2.23: SHA-1(SPIi | SPIr | IP address | port) of @e.  (exch_init.c) */
+int	ike_natd_hash(uint64_t spi_i, uint64_t spi_r,
+	    const struct ike_endpoint *e, uint8_t out[static IKE_SA_NATD_LEN]);
+
 /* The exchanges.  @m is the parsed request (inner chain for SK). */
 enum ike_sa_result ike_exch_init(struct ike_sa *sa, const uint8_t *msg,
 	    size_t len, const struct ike_msg *m, struct ike_out *out);
@@ -137,19 +263,30 @@ enum ike_sa_result ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
 enum ike_sa_result ike_exch_info(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
+enum ike_sa_result ike_exch_child(struct ike_sa *sa, const struct ike_msg *m,
+	    struct ike_out *out);
 
 /*
  * Requests we initiate (exch_req.c).  ike_req_response(): a message with
- * the Response flag, SPIs already checked; @m is the outer parse.
- * ike_req_established(): the SA just became ESTABLISHED at @now_ms (arms
- * the lifetimes).  ike_req_deleting_child(): our outstanding request
- * deletes the Child SA with inbound SPI @spi (§1.4.1 collisions).
+ * the Response flag, SPIs already checked (the old SA swapped in when
+ * they are its); @m is the outer parse.  ike_req_established(): the SA
+ * just became ESTABLISHED at @now_ms (arms the lifetimes).
+ * ike_req_child_installed(): a new Child SA in @sl (arms its lifetimes
+ * from sa->last_ms).  ike_req_switched(): ike_sa_ike_switch() happened;
+ * a request of ours outstanding on the old SA is given up.
+ * ike_req_deleting_child(): our outstanding request deletes the Child SA
+ * with inbound SPI @spi (§1.4.1 collisions).
  */
 enum ike_sa_result ike_req_response(struct ike_sa *sa, const uint8_t *msg,
 	    size_t len, struct ike_msg *m, uint64_t now_ms,
 	    struct ike_out *out);
 void	ike_req_established(struct ike_sa *sa, uint64_t now_ms);
+void	ike_req_child_installed(struct ike_sa *sa, struct ike_child_slot *sl);
+void	ike_req_switched(struct ike_sa *sa);
 bool	ike_req_deleting_child(const struct ike_sa *sa, uint32_t spi);
 void	ike_req_cleanup(struct ike_sa *sa);
+/* The old SA after an IKE SA rekey (sa.c): swap it in and out; forget it. */
+void	ike_sa_old_swap(struct ike_sa *sa);
+void	ike_sa_old_drop(struct ike_sa *sa);
 
 #endif /* IKETCP_IKE_SA_INT_H */

@@ -7,11 +7,12 @@
  * virtual IP, encapsulated and framed to its stream.  ike/ and esp/ never
  * see a socket (DESIGN.md).
  *
- * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, the first Child SA,
+ * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, Child SAs (the first,
+ * more, and rekeys: several ESP pairs per session), IKE SA rekey,
  * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca); requests we
  * initiate (liveness checks, Delete on shutdown and at the hard
- * lifetimes, rekeys of the Child SA and of the IKE SA), driven by one
- * timer per session.
+ * lifetimes, rekeys of Child SAs and of the IKE SA), driven by one timer
+ * per session.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,7 +38,6 @@
 #include "ike/auth.h"
 #include "ike/cert.h"
 #include "ike/cp.h"
-#include "ike/id.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "relay/integrated.h"
@@ -60,7 +60,7 @@ struct integ_sec {
 	struct relay	*r;
 	char		 name[CONF_NAME_MAX];
 	struct ike_prop	 ike[INTEG_PROPS_MAX], esp[INTEG_PROPS_MAX];
-	uint8_t		 id[CONF_ID_MAX / 2]; /* binary address or key ID */
+	uint8_t		 id[64];	/* binary IPv4/IPv6 identity */
 	struct ike_sa_conf conf;
 	struct secrets	*secrets;
 	struct secrets	*next_secrets;	/* read by SIGHUP, not yet in use */
@@ -75,16 +75,23 @@ struct integ_sec {
 	struct integ_sess *sessions;	/* all of this section's */
 };
 
+/* One installed Child SA: its ESP pair. */
+struct integ_child {
+	struct esp_sa	*in, *out;	/* both NULL: a free slot */
+	uint32_t	 replaces;	/* inbound SPI of the pair it rekeys */
+	uint32_t	 src_lo, src_hi;	/* TSr (our side), host order */
+	unsigned long long gen;		/* install order: newest wins */
+	bool		 out_ok;	/* may carry what the TUN sends */
+};
+
 /* A session's backend state. */
 struct integ_sess {
 	struct integ_sess *vnext;	/* vips bucket chain */
 	struct session	*s;
 	struct integ_sec *sec;
 	struct ike_sa	*ike;
-	struct ike_sa	*ike_old;	/* rekeyed by us, deleting itself */
-	struct esp_sa	*in, *out;
-	struct esp_sa	*in_old;	/* a rekeyed child's, until its Delete
-					 * is answered (RFC 7296 §2.8) */
+	struct integ_child ch[IKE_SA_CHILD_MAX];
+	unsigned long long gen;		/* Child SAs installed so far */
 	uint32_t	 vip;		/* host order; 0 none */
 	struct ike_endpoint local, remote;
 	bool		 dead;		/* freed from the linger timer */
@@ -151,14 +158,6 @@ vip_lookup(struct integ_sec *sec, uint32_t vip)
 	return NULL;
 }
 
-static unsigned
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (unsigned)(c - '0');
-	return (unsigned)((c | 0x20) - 'a' + 10);
-}
-
 static int
 psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
     uint8_t *psk, size_t cap, size_t *psk_len)
@@ -168,9 +167,28 @@ psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
 	const uint8_t *k;
 	size_t n;
 
-	/* The secrets file names peers in the text form of ike/id.h. */
-	if (ike_id_text(id_type, id, id_len, text, sizeof(text)) == -1)
+	switch (id_type) {
+	case IKE_ID_FQDN:
+	case IKE_ID_RFC822_ADDR:
+		if (id_len == 0 || id_len > SECRETS_ID_MAX ||
+		    memchr(id, '\0', id_len) != NULL)
+			return -1;
+		memcpy(text, id, id_len);
+		text[id_len] = '\0';
+		break;
+	case IKE_ID_IPV4_ADDR:
+		if (id_len != 4 || inet_ntop(AF_INET, id, text,
+		    sizeof(text)) == NULL)
+			return -1;
+		break;
+	case IKE_ID_IPV6_ADDR:
+		if (id_len != 16 || inet_ntop(AF_INET6, id, text,
+		    sizeof(text)) == NULL)
+			return -1;
+		break;
+	default:
 		return -1;
+	}
 	if ((k = secrets_psk(sec->secrets, text, &n)) == NULL || n > cap)
 		return -1;
 	memcpy(psk, k, n);
@@ -246,26 +264,13 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		k->id = sec->id;
 		k->id_len = ci->id_type == CONF_ID_IPV4 ? 4 : 16;
 		break;
-	case CONF_ID_KEYID: {
-		/* Hex, '#' allowed in front (conf/integrated.c checked it). */
-		const char *h = ci->id[0] == '#' ? ci->id + 1 : ci->id;
-		size_t n = strlen(h) / 2;
-
-		for (size_t i = 0; i < n && i < sizeof(sec->id); i++)
-			sec->id[i] = (uint8_t)(hexval(h[2 * i]) << 4 |
-			    hexval(h[2 * i + 1]));
-		k->id_type = IKE_ID_KEY_ID;
-		k->id = sec->id;
-		k->id_len = n < sizeof(sec->id) ? n : sizeof(sec->id);
-		break;
-	}
 	case CONF_ID_DN:
 		if (ci->cert[0] != '\0')
 			break;	/* the certificate's subject, below */
 		/* FALLTHROUGH */
 	default:
-		log_warnx("integrated %s: id %s: a dn identity is our "
-		    "certificate's subject: it needs cert",
+		log_warnx("integrated %s: id %s: only fqdn, email, ipv4, ipv6 "
+		    "and (with cert) dn identities are supported yet",
 		    sec->name, ci->id);
 		return -1;
 	}
@@ -560,30 +565,79 @@ integ_session_new(struct relay *r, struct stream *st)
 	return s;
 }
 
+/* One line about a session: on its stream, or naming the client. */
+static void __attribute__((format(printf, 3, 4)))
+sess_log(const struct integ_sess *is, int level, const char *fmt, ...)
+{
+	char msg[512], addr[INET6_ADDRSTRLEN];
+	va_list ap;
+
+	if (level > (int)log_get_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (is->s->owner != NULL) {
+		log_stream(is->s->owner, level, "%s", msg);
+		return;
+	}
+	if (inet_ntop(is->remote.family == 6 ? AF_INET6 : AF_INET,
+	    is->remote.addr, addr, sizeof(addr)) == NULL)
+		snprintf(addr, sizeof(addr), "?");
+	log_emit((enum log_level)level, "integrated %s: session %llu "
+	    "(client %s:%u, no stream): %s", is->sec->name, is->s->id, addr,
+	    is->remote.port, msg);
+}
+
 static void
-child_down(struct integ_sess *is)
+pair_free(struct integ_child *c)
+{
+	esp_sa_free(c->in);
+	esp_sa_free(c->out);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The session's ESP pair with inbound SPI @spi, or NULL. */
+static struct integ_child *
+pair_by_spi(struct integ_sess *is, uint32_t spi)
+{
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		if (is->ch[k].in != NULL && is->ch[k].in->spi == spi)
+			return &is->ch[k];
+	return NULL;
+}
+
+/* Every ESP pair and the virtual IP's route: the session is ending. */
+static void
+children_down(struct integ_sess *is)
 {
 	vip_unlink(is);
-	esp_sa_free(is->in);
-	esp_sa_free(is->out);
-	esp_sa_free(is->in_old);
-	is->in = is->out = is->in_old = NULL;
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		pair_free(&is->ch[k]);
 }
 
 /*
- * A rekey replaces the Child SA: outbound moves to the new SA at once,
- * but the peer may send on the old inbound SA until our Delete of it is
- * answered, so that one is kept until then (IKE_EV_CHILD_DOWN for it).
+ * One Child SA deleted.  Its successor (a rekey we answered) now carries
+ * the outbound traffic; the route stays while any Child SA is left.
  */
 static void
-child_retire(struct integ_sess *is)
+child_down(struct integ_sess *is, uint32_t spi_in)
 {
-	vip_unlink(is);
-	esp_sa_free(is->in_old);
-	is->in_old = is->in;
-	is->in = NULL;
-	esp_sa_free(is->out);
-	is->out = NULL;
+	struct integ_child *c = pair_by_spi(is, spi_in);
+	size_t k, left = 0;
+
+	if (c == NULL)
+		return;
+	pair_free(c);
+	for (k = 0; k < IKE_SA_CHILD_MAX; k++) {
+		if (is->ch[k].in == NULL)
+			continue;
+		left++;
+		if (is->ch[k].replaces == spi_in)
+			is->ch[k].out_ok = true;
+	}
+	if (left == 0)
+		vip_unlink(is);
 }
 
 void
@@ -594,9 +648,8 @@ integ_session_free(struct session *s)
 	ev_timer_stop(s->r->loop, &is->req_timer);
 	if ((*is->sprev = is->snext) != NULL)
 		is->snext->sprev = is->sprev;
-	child_down(is);
+	children_down(is);
 	ike_sa_free(is->ike);
-	ike_sa_free(is->ike_old);
 	free(is);
 	s->integ = NULL;
 }
@@ -605,14 +658,20 @@ static void
 child_up(struct integ_sess *is, const struct ike_child *ch)
 {
 	struct esp_sa_params in, out;
+	struct integ_child *c = NULL, *old;
 	struct esp_ts ts;
 	char t[INET_ADDRSTRLEN];
 	uint32_t a;
 
-	if (is->in != NULL && is->in->spi != ch->spi_in)
-		child_retire(is);
-	else
-		child_down(is);
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX && c == NULL; k++)
+		if (is->ch[k].in == NULL)
+			c = &is->ch[k];
+	if (c == NULL) {
+		/* ike/ keeps as many Child SAs as we have slots. */
+		log_warnx("session %llu: no slot for Child SA %08x", is->s->id,
+		    ch->spi_in);
+		return;
+	}
 	memset(&ts, 0, sizeof(ts));
 	ts.family = 4;
 	ts.proto = ch->tsi.proto;
@@ -644,11 +703,30 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 		out.akey = ch->keys.ar;
 		in.akey_len = out.akey_len = ch->keys.integ_len;
 	}
-	if ((is->in = esp_sa_new(&in)) == NULL ||
-	    (is->out = esp_sa_new(&out)) == NULL) {
-		child_down(is);
+	if ((c->in = esp_sa_new(&in)) == NULL ||
+	    (c->out = esp_sa_new(&out)) == NULL) {
+		pair_free(c);
 		log_warnx("session %llu: Child SA %08x/%08x not installed",
 		    is->s->id, ch->spi_in, ch->spi_out);
+		return;
+	}
+	c->gen = ++is->gen;
+	c->src_lo = load_be32(ch->tsr.start);
+	c->src_hi = load_be32(ch->tsr.end);
+	c->replaces = ch->replaces;
+	/*
+	 * RFC 7296 §2.8: both SAs stay until the old one is deleted.  The
+	 * rekey's initiator can only receive on the new SA once it has our
+	 * response, so we keep sending on the old one until the peer sends
+	 * on the new one or deletes the old (as strongSwan does).  A rekey
+	 * we started ourselves is usable at once.
+	 */
+	old = ch->replaces != 0 ? pair_by_spi(is, ch->replaces) : NULL;
+	c->out_ok = old == NULL || ch->initiated;
+	if (old != NULL) {
+		sess_log(is, LOG_LEVEL_INFO, "CHILD_SA rekeyed, spi in "
+		    "%08x -> %08x, out %08x -> %08x", old->in->spi,
+		    ch->spi_in, old->out->spi, ch->spi_out);
 		return;
 	}
 	if (ch->vip != 0 && vip_lookup(is->sec, ch->vip) == NULL)
@@ -665,89 +743,6 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 	    ch->spi_out, inet_ntop(AF_INET, &a, t, sizeof(t)));
 }
 
-/* One line about a session: on its stream, or naming the client. */
-static void __attribute__((format(printf, 3, 4)))
-sess_log(const struct integ_sess *is, int level, const char *fmt, ...)
-{
-	char msg[512], addr[INET6_ADDRSTRLEN];
-	va_list ap;
-
-	if (level > (int)log_get_level())
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (is->s->owner != NULL) {
-		log_stream(is->s->owner, level, "%s", msg);
-		return;
-	}
-	if (inet_ntop(is->remote.family == 6 ? AF_INET6 : AF_INET,
-	    is->remote.addr, addr, sizeof(addr)) == NULL)
-		snprintf(addr, sizeof(addr), "?");
-	log_emit((enum log_level)level, "integrated %s: session %llu "
-	    "(client %s:%u, no stream): %s", is->sec->name, is->s->id, addr,
-	    is->remote.port, msg);
-}
-
-/* IKE_EV_CHILD_DOWN: the old SA of a rekey, or the Child SA itself. */
-static void
-child_gone(struct integ_sess *is, const struct ike_child *ch)
-{
-	if (is->in_old != NULL && is->in_old->spi == ch->spi_in) {
-		esp_sa_free(is->in_old);
-		is->in_old = NULL;
-		return;
-	}
-	sess_log(is, LOG_LEVEL_INFO, "CHILD_SA deleted");
-	child_down(is);
-}
-
-/*
- * Our rekey of the IKE SA is done (RFC 7296 §2.18): the new SA serves
- * the session from now on; the old one stays until its own Delete is
- * answered, and messages with its SPI still reach it.
- */
-static void
-ike_rekeyed(struct integ_sess *is, struct ike_sa *sa)
-{
-	struct ike_sa *n;
-
-	if (sa != is->ike || (n = ike_sa_successor(sa)) == NULL)
-		return;
-	ike_sa_free(is->ike_old);	/* an older one still deleting */
-	is->ike_old = sa;
-	is->ike = n;
-}
-
-/* What IKE SA @sa reported: install or remove Child SAs, log the rest. */
-static void
-ike_events(struct integ_sess *is, struct ike_sa *sa, const struct ike_out *out)
-{
-	for (size_t i = 0; i < out->nev; i++) {
-		switch (out->ev[i].type) {
-		case IKE_EV_IKE_UP:
-			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
-			    "established",
-			    (unsigned long long)ike_sa_spi_i(sa),
-			    (unsigned long long)ike_sa_spi_r(sa));
-			break;
-		case IKE_EV_IKE_REKEYED:
-			ike_rekeyed(is, sa);
-			break;
-		case IKE_EV_CHILD_UP:
-			child_up(is, out->ev[i].child);
-			break;
-		case IKE_EV_CHILD_DOWN:
-			child_gone(is, out->ev[i].child);
-			break;
-		case IKE_EV_IKE_DOWN:
-			sess_log(is, LOG_LEVEL_INFO, "%sIKE_SA deleted",
-			    sa == is->ike_old ? "rekeyed " : "");
-			break;
-		}
-	}
-}
-
 /* The session ends after its last response had a moment to leave. */
 static void
 session_end(struct integ_sess *is)
@@ -756,10 +751,67 @@ session_end(struct integ_sess *is)
 
 	is->dead = true;
 	ev_timer_stop(s->r->loop, &is->req_timer);
-	child_down(is);
+	children_down(is);
 	ev_timer_stop(s->r->loop, &s->linger);
 	ev_timer_set(&s->linger, 0.5, 0.);
 	ev_timer_start(s->r->loop, &s->linger);
+}
+
+/*
+ * RFC 7296 §2.18: the session now answers to the new IKE SPIs too; the
+ * SPI table learns the new initiator SPI at once, so that a stream
+ * re-attaching with it (RFC 9329 §6) finds the session.
+ */
+static void
+ike_rekeyed(struct integ_sess *is, const struct ike_event *ev)
+{
+	struct msg_info m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = MSG_IKE;
+	m.spi_i = ike_sa_spi_i(is->ike);
+	m.spi_r = ike_sa_spi_r(is->ike);
+	m.flags = IKE_FLAG_RESPONSE;
+	session_note(is->s, &m, false);
+	sess_log(is, LOG_LEVEL_INFO, "IKE_SA rekeyed, %016llx_%016llx -> "
+	    "%016llx_%016llx", (unsigned long long)ev->spi_i,
+	    (unsigned long long)ev->spi_r, (unsigned long long)m.spi_i,
+	    (unsigned long long)m.spi_r);
+}
+
+/* What the IKE SA reported: install or remove Child SAs, log the rest. */
+static void
+ike_events(struct integ_sess *is, const struct ike_out *out)
+{
+	for (size_t i = 0; i < out->nev; i++) {
+		switch (out->ev[i].type) {
+		case IKE_EV_IKE_UP:
+			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
+			    "established",
+			    (unsigned long long)ike_sa_spi_i(is->ike),
+			    (unsigned long long)ike_sa_spi_r(is->ike));
+			break;
+		case IKE_EV_CHILD_UP:
+			child_up(is, out->ev[i].child);
+			break;
+		case IKE_EV_CHILD_DOWN:
+			sess_log(is, LOG_LEVEL_INFO, "CHILD_SA deleted, spi "
+			    "in %08x", out->ev[i].child->spi_in);
+			child_down(is, out->ev[i].child->spi_in);
+			break;
+		case IKE_EV_IKE_DOWN:
+			sess_log(is, LOG_LEVEL_INFO, "IKE_SA deleted");
+			break;
+		case IKE_EV_IKE_REKEYED:
+			ike_rekeyed(is, &out->ev[i]);
+			break;
+		case IKE_EV_ADDRESSES:
+			/* RFC 4555 §3.5: the SA's path is this stream. */
+			sess_log(is, LOG_LEVEL_INFO, "MOBIKE: "
+			    "UPDATE_SA_ADDRESSES accepted on this stream");
+			break;
+		}
+	}
 }
 
 /*
@@ -797,12 +849,8 @@ req_arm(struct integ_sess *is)
 	uint64_t at, now;
 
 	ev_timer_stop(loop, &is->req_timer);
-	if (is->ike == NULL || is->dead)
-		return;
-	at = ike_sa_next_ms(is->ike);
-	if (is->ike_old != NULL && ike_sa_next_ms(is->ike_old) < at)
-		at = ike_sa_next_ms(is->ike_old);
-	if (at == UINT64_MAX)
+	if (is->ike == NULL || is->dead ||
+	    (at = ike_sa_next_ms(is->ike)) == UINT64_MAX)
 		return;
 	now = now_ms();
 	ev_timer_set(&is->req_timer, at > now ? (double)(at - now) / 1000. :
@@ -810,20 +858,17 @@ req_arm(struct integ_sess *is)
 	ev_timer_start(loop, &is->req_timer);
 }
 
-/*
- * After IKE SA @sa was ticked, answered or told to delete: a rekeyed SA
- * that is dead is freed; the session's SA dead ends the session.  Else
- * the timer is armed again.
- */
+/* After a tick or a shutdown Delete: send, log, end a dead session. */
 static void
-ike_after(struct integ_sess *is, struct ike_sa *sa)
+req_done(struct integ_sess *is, const struct ike_out *out)
 {
-	if (sa == is->ike_old) {
-		if (ike_sa_state(sa) == IKE_SA_DEAD) {
-			ike_sa_free(sa);
-			is->ike_old = NULL;
-		}
-	} else if (ike_sa_state(sa) == IKE_SA_DEAD) {
+	if (!out->resend && out->len > 0)
+		is->req_stream = 0;	/* a new request: on no stream yet */
+	req_send(is, out);
+	if (out->reason[0] != '\0')
+		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out->reason);
+	ike_events(is, out);
+	if (ike_sa_state(is->ike) == IKE_SA_DEAD) {
 		if (!is->dead)
 			session_end(is);
 		return;
@@ -831,36 +876,18 @@ ike_after(struct integ_sess *is, struct ike_sa *sa)
 	req_arm(is);
 }
 
-/* After a tick or a shutdown Delete of @sa: send, log, act. */
-static void
-req_done(struct integ_sess *is, struct ike_sa *sa, const struct ike_out *out)
-{
-	if (!out->resend && out->len > 0)
-		is->req_stream = 0;	/* a new request: on no stream yet */
-	req_send(is, out);
-	if (out->reason[0] != '\0')
-		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out->reason);
-	ike_events(is, sa, out);
-	ike_after(is, sa);
-}
-
 /* Timer -> ike_sa_tick(): a liveness check, a Delete, a rekey, or a dead
- * peer; for a rekeyed SA still deleting itself too. */
+ * peer. */
 static void
 req_timer_cb(EV_P_ ev_timer *w, int revents)
 {
 	struct integ_sess *is = container_of(w, struct integ_sess, req_timer);
 	struct ike_out out;
-	uint64_t now = now_ms();
 
-	if (is->ike_old != NULL && !is->dead) {
-		ike_sa_tick(is->ike_old, now, &out);
-		req_done(is, is->ike_old, &out);
-	}
 	if (is->ike == NULL || is->dead)
 		return;
-	ike_sa_tick(is->ike, now, &out);
-	req_done(is, is->ike, &out);
+	ike_sa_tick(is->ike, now_ms(), &out);
+	req_done(is, &out);
 }
 
 int
@@ -877,7 +904,7 @@ integ_shutdown(struct relay *r)
 			    is->s->owner == NULL ||
 			    ike_sa_delete(is->ike, now_ms(), &out) == -1)
 				continue;
-			req_done(is, is->ike, &out);
+			req_done(is, &out);
 			n++;
 		}
 	return n;
@@ -907,7 +934,6 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	static uint8_t reply[INTEG_MARKER + IKE_SA_MSG_MAX];
 	struct ike_out out;
 	enum ike_sa_result res;
-	struct ike_sa *sa = NULL;
 	struct iovec iov;
 	bool ike = true, tentative = st != is->s->owner;
 	uint64_t spi_i;
@@ -920,9 +946,7 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	}
 	memcpy(&spi_i, p, sizeof(spi_i));
 	spi_i = be64toh(spi_i);
-	if (is->ike_old != NULL && ike_sa_spi_i(is->ike_old) == spi_i)
-		sa = is->ike_old;
-	else if (is->ike != NULL && ike_sa_spi_i(is->ike) != spi_i) {
+	if (is->ike != NULL && !ike_sa_knows_spi_i(is->ike, spi_i)) {
 		r->stats.ike_drop++;
 		log_stream(st, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
 		    "session's", (unsigned long long)spi_i);
@@ -942,9 +966,15 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			return 0;
 		}
 	}
-	if (sa == NULL)
-		sa = is->ike;
-	res = ike_sa_handle(sa, p, n, now_ms(), &out);
+	{
+		struct ike_endpoint l, rm;
+
+		/* The addresses are those of the stream it came on. */
+		endpoint_of(&st->laddr, &l);
+		endpoint_of(&st->peer, &rm);
+		ike_sa_set_path(is->ike, &l, &rm);
+	}
+	res = ike_sa_handle(is->ike, p, n, now_ms(), &out);
 	/*
 	 * A reason is a dropped or refused request (a wrong PSK answered
 	 * with AUTHENTICATION_FAILED, a Child SA refused): an operator
@@ -954,7 +984,7 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 		log_stream(st, LOG_LEVEL_INFO, "IKE: %s", out.reason);
 	if (res == IKE_SA_DROPPED)
 		r->stats.ike_drop++;
-	ike_events(is, sa, &out);
+	ike_events(is, &out);
 	if (out.len > 0 && out.len <= IKE_SA_MSG_MAX) {
 		memset(reply, 0, INTEG_MARKER);
 		memcpy(reply + INTEG_MARKER, out.msg, out.len);
@@ -965,12 +995,20 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	}
 	if (tentative && res == IKE_SA_ANSWERED)
 		stream_promote(st);
-	if (ike_sa_state(sa) == IKE_SA_IDLE) {
+	switch (ike_sa_state(is->ike)) {
+	case IKE_SA_IDLE:
 		/* COOKIE or INVALID_KE_PAYLOAD sent: no state kept. */
 		ike_sa_free(is->ike);
 		is->ike = NULL;
-	} else
-		ike_after(is, sa);
+		break;
+	case IKE_SA_DEAD:
+		if (!is->dead)
+			session_end(is);
+		break;
+	default:
+		req_arm(is);
+		break;
+	}
 	return 0;
 }
 
@@ -978,27 +1016,28 @@ static void
 esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 {
 	struct relay *r = is->s->r;
+	struct integ_child *c = NULL;
 	struct esp_rx rx;
 	enum esp_result res;
 	uint32_t spi = 0;
 
-	struct esp_sa *in = is->in;
-
-	if (n >= ESP_HDR_LEN)
+	if (n >= ESP_HDR_LEN) {
 		memcpy(&spi, p, sizeof(spi));
-	if (in != NULL && n >= ESP_HDR_LEN && ntohl(spi) != in->spi)
-		in = is->in_old;
-	if (in == NULL || n < ESP_HDR_LEN || ntohl(spi) != in->spi) {
+		c = pair_by_spi(is, ntohl(spi));
+	}
+	if (c == NULL) {
 		r->stats.esp_in_drop++;
 		return;
 	}
-	res = esp_decap(in, p, n, pkt_buf, sizeof(pkt_buf), &rx);
+	res = esp_decap(c->in, p, n, pkt_buf, sizeof(pkt_buf), &rx);
 	if (res != ESP_OK) {
 		r->stats.esp_in_drop++;
 		log_debug("session %llu: ESP dropped: %s", is->s->id,
 		    esp_result_name(res));
 		return;
 	}
+	/* §2.8: the peer sends on the new SA, so it receives on it too. */
+	c->out_ok = true;
 	/* RFC 7296 §2.4: authentic ESP proves the peer alive. */
 	if (is->ike != NULL)
 		ike_sa_alive(is->ike, now_ms());
@@ -1033,6 +1072,27 @@ integ_input(struct session *s, struct stream *st, const struct iovec *msgs,
 	return 0;
 }
 
+/*
+ * The pair for a packet from @src (host order) to the session's virtual
+ * IP: among the Child SAs whose TSr holds @src and that may send, the
+ * newest.
+ */
+static struct integ_child *
+pair_out(struct integ_sess *is, uint32_t src)
+{
+	struct integ_child *best = NULL, *c;
+
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++) {
+		c = &is->ch[k];
+		if (c->out == NULL || !c->out_ok || src < c->src_lo ||
+		    src > c->src_hi)
+			continue;
+		if (best == NULL || c->gen > best->gen)
+			best = c;
+	}
+	return best;
+}
+
 /* TUN -> the session owning the destination -> ESP -> its stream. */
 static void
 tun_read_cb(EV_P_ ev_io *w, int revents)
@@ -1041,6 +1101,7 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 	struct relay *r = sec->r;
 
 	for (int k = 0; k < INTEG_TUN_BATCH; k++) {
+		struct integ_child *c;
 		struct integ_sess *is;
 		struct wr wr;
 		struct iovec iov;
@@ -1061,13 +1122,14 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 		}
 		memcpy(&dst, pkt_buf + 16, 4);
 		is = vip_lookup(sec, ntohl(dst));
-		if (is == NULL || is->out == NULL || is->s->owner == NULL) {
+		if (is == NULL || is->s->owner == NULL ||
+		    (c = pair_out(is, load_be32(pkt_buf + 12))) == NULL) {
 			r->stats.esp_out_drop++;
 			continue;
 		}
 		wr = wr_make(out_buf, sizeof(out_buf));
-		if (esp_encap_len(is->out, (size_t)n) > is->s->max_message ||
-		    esp_encap(is->out, pkt_buf, (size_t)n, &wr) !=
+		if (esp_encap_len(c->out, (size_t)n) > is->s->max_message ||
+		    esp_encap(c->out, pkt_buf, (size_t)n, &wr) !=
 		    ESP_ENCAP_OK) {
 			r->stats.esp_out_drop++;
 			continue;

@@ -54,10 +54,12 @@ spis1=$(child_spis)
 say "strongSwan's Child SA SPIs: $spis0-> $spis1"
 k=$(count_log "$T/srv.log" "IKE: IKE SA rekeyed: [0-9a-f]{16}_[0-9a-f]{16}")
 [ "$k" -ge 1 ] || fail "server did not rekey the IKE SA"
-grep -q "IKE: IKE SA deleted (rekeyed)" "$T/srv.log" ||
+grep -q "IKE: rekeyed IKE SA deleted" "$T/srv.log" ||
     fail "server: the old IKE SA was not deleted"
 grep -qE "IKE_SA home\[[0-9]+\] rekeyed" "$T/init/charon.log" ||
     fail "strongSwan did not log a rekeyed IKE_SA"
+grep -qE "received DELETE for IKE_SA home\[1\]" "$T/init/charon.log" ||
+    fail "strongSwan did not receive the Delete of the old IKE SA"
 ike1=$(ike_spis)
 [ -n "$ike1" ] && [ "$ike1" != "$ike0" ] ||
     fail "IKE SA SPIs unchanged: $ike0 -> $ike1"

@@ -150,10 +150,17 @@ print_events(const struct ike_sa *sa, const struct ike_out *out)
 			printf("IKE_DOWN spi_i=%016llx\n",
 			    (unsigned long long)ike_sa_spi_i(sa));
 			break;
-		case IKE_EV_IKE_REKEYED:
-			/* No lifetimes are configured here: never happens. */
-			printf("IKE_REKEYED spi_i=%016llx\n",
+		case IKE_EV_ADDRESSES:
+			printf("ADDRESSES spi_i=%016llx\n",
 			    (unsigned long long)ike_sa_spi_i(sa));
+			break;
+		case IKE_EV_IKE_REKEYED:
+			printf("IKE_REKEYED spi_i=%016llx spi_r=%016llx -> "
+			    "spi_i=%016llx spi_r=%016llx\n",
+			    (unsigned long long)out->ev[i].spi_i,
+			    (unsigned long long)out->ev[i].spi_r,
+			    (unsigned long long)ike_sa_spi_i(sa),
+			    (unsigned long long)ike_sa_spi_r(sa));
 			break;
 		}
 	}
@@ -176,8 +183,9 @@ lookup(uint64_t spi_i, uint64_t spi_r)
 	size_t i;
 
 	for (i = 0; i < MAX_SAS; i++)
-		if (sas[i] != NULL && ike_sa_spi_i(sas[i]) == spi_i &&
-		    (spi_r == 0 || ike_sa_spi_r(sas[i]) == spi_r))
+		if (sas[i] != NULL && ike_sa_knows_spi_i(sas[i], spi_i) &&
+		    (spi_r == 0 || ike_sa_spi_i(sas[i]) != spi_i ||
+		    ike_sa_spi_r(sas[i]) == spi_r))
 			return &sas[i];
 	return NULL;
 }

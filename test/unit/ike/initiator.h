@@ -50,6 +50,7 @@ struct ini {
 	const uint8_t	*id;
 	size_t		 id_len;
 	bool		 no_cp;		/* no CFG_REQUEST */
+	bool		 mobike;	/* MOBIKE_SUPPORTED in IKE_AUTH */
 	uint8_t		 esp_spi[4];	/* our inbound ESP SPI */
 	struct ike_ts	 tsr;		/* TSr we ask for */
 	uint8_t		 cookie[64];
@@ -57,6 +58,38 @@ struct ini {
 	uint8_t		 esp_encr;	/* ESP offer */
 	uint16_t	 esp_bits;
 	uint8_t		 esp_integ;
+};
+
+/*
+ * A CREATE_CHILD_SA for a Child SA (RFC 7296 §1.3.1, §1.3.3): what we
+ * offer and send, then what both sides agree on.
+ */
+struct ini_child {
+	uint8_t		 spi[4];	/* our inbound SPI for it */
+	uint8_t		 encr;		/* ESP offer */
+	uint16_t	 bits;
+	uint8_t		 integ;
+	uint16_t	 dh;		/* PFS group offered, 0: none */
+	uint16_t	 ke_group;	/* KE sent, 0: none */
+	uint32_t	 rekey_spi;	/* REKEY_SA naming it, 0: none */
+	struct ike_ts	 tsi, tsr;	/* what we ask for */
+	bool		 no_ts;		/* send no TSi/TSr */
+	/* Set by ini_child_req / ini_child_resp. */
+	struct ike_kex	*kex;
+	uint8_t		 ni[32];
+	uint8_t		 nr[IKE_NONCE_MAX];
+	size_t		 nr_len;
+	uint32_t	 spi_r;		/* the responder's inbound SPI */
+	struct ike_child_keys keys;	/* KEYMAT as we derive it */
+};
+
+/* An IKE SA rekey (§1.3.2): the new SA's SPIi and group. */
+struct ini_rekey {
+	uint64_t	 spi_i;
+	uint16_t	 dh;		/* group offered */
+	uint16_t	 ke_group;	/* KE sent */
+	struct ike_kex	*kex;
+	uint8_t		 ni[32];
 };
 
 /* An IKE_AUTH request's plaintext, for tests that fragment it. */
@@ -109,5 +142,31 @@ struct ike_sa *ini_new_sa(unsigned flags);
 enum ike_sa_result ini_info(struct ike_sa *sa, struct ini *I,
 	    uint32_t msgid, uint8_t first, const uint8_t *inner,
 	    size_t inner_len, struct ike_out *out);
+
+/* An established SA (IKE_SA_INIT + IKE_AUTH, first Child SA up). */
+struct ike_sa *ini_establish(struct ini *I);
+/* A Child SA offer like the first one's (ESP as in @I, TS all/ours). */
+void	ini_child_gcm(const struct ini *I, struct ini_child *C,
+	    const char *spi);
+size_t	ini_child_req(struct ini *I, struct ini_child *C, uint32_t msgid,
+	    uint8_t *out, size_t cap);
+/*
+ * Opens a CREATE_CHILD_SA response into @m (@plain for its inner chain);
+ * when it carries an SA, checks SA/Nr/[KEr]/TS and derives C->keys.
+ */
+void	ini_child_resp(struct ini *I, struct ini_child *C, const uint8_t *msg,
+	    size_t len, uint32_t msgid, struct ike_msg *m, uint8_t *plain);
+void	ini_child_free(struct ini_child *C);
+size_t	ini_rekey_req(struct ini *I, struct ini_rekey *R, uint32_t msgid,
+	    uint8_t *out, size_t cap);
+/*
+ * Takes an IKE SA rekey response: @I moves to the new SA (new SPIs,
+ * SK_* from SK_d of the old one); the old SA's state goes to @old.
+ */
+void	ini_rekey_resp(struct ini *I, struct ini_rekey *R, const uint8_t *msg,
+	    size_t len, uint32_t msgid, struct ini *old);
+/* A Delete of one protocol (IKE: no SPI; ESP: @spi) as an inner chain. */
+size_t	ini_delete_inner(uint8_t proto, const uint8_t *spi, uint8_t *out,
+	    size_t cap, uint8_t *first);
 
 #endif /* IKETCP_TEST_IKE_INITIATOR_H */

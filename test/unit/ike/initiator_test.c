@@ -1,7 +1,7 @@
 /*
  * The test-only IKEv2 initiator of initiator.h: IKE_SA_INIT, IKE_AUTH with
- * PSK, CP and one Child SA, INFORMATIONAL, SKF fragments; and the
- * responder fixture.  No tests here: the responder_*_test.c files use it.
+ * PSK, CP and one Child SA, INFORMATIONAL, SKF fragments, CREATE_CHILD_SA
+ * (new Child SA, Child SA and IKE SA rekey); and the responder fixture.  No tests here: the responder_*_test.c files use it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -451,6 +451,8 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	if (!I->no_cp)
 		cr_assert_eq(ike_build_cp(&b, &cp), 0);
 	notify(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
+	if (I->mobike)
+		notify(&b, IKE_N_MOBIKE_SUPPORTED, NULL, 0);
 	sa->nproposals = 1;
 	sa->proposals[0].num = 1;
 	sa->proposals[0].proto = IKE_PROTO_ESP;
@@ -542,4 +544,246 @@ ini_info(struct ike_sa *sa, struct ini *I, uint32_t msgid, uint8_t first,
 	    inner, inner_len, req, sizeof(req));
 
 	return ike_sa_handle(sa, req, n, 5000, out);
+}
+
+struct ike_sa *
+ini_establish(struct ini *I)
+{
+	uint8_t req[IKE_SA_MSG_MAX];
+	struct ike_sa *sa = ini_new_sa(0);
+	struct ike_out out;
+	size_t n;
+
+	ini_run_init(sa, I);
+	n = ini_auth_req(I, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 2000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	cr_assert_eq(out.nev, 2);
+	return sa;
+}
+
+void
+ini_child_gcm(const struct ini *I, struct ini_child *C, const char *spi)
+{
+	memset(C, 0, sizeof(*C));
+	memcpy(C->spi, spi, 4);
+	C->encr = I->esp_encr;
+	C->bits = I->esp_bits;
+	C->integ = I->esp_integ;
+	ini_ts_set(&C->tsi, 0, 0xffffffff);
+	C->tsr = I->tsr;
+	cr_assert_eq(RAND_bytes(C->ni, sizeof(C->ni)), 1);
+}
+
+void
+ini_child_free(struct ini_child *C)
+{
+	ike_kex_free(C->kex);
+	C->kex = NULL;
+	ike_child_keys_cleanse(&C->keys);
+}
+
+static void
+ke_add(struct ike_builder *b, struct ike_kex **kex, uint16_t group)
+{
+	uint8_t pub[IKE_KEX_PUB_MAX];
+	size_t pub_len = ike_kex_pub_len(group);
+	struct ike_ke ke;
+
+	ike_kex_free(*kex);
+	*kex = ike_kex_new(group, 0);
+	cr_assert_not_null(*kex);
+	cr_assert_eq(ike_kex_public(*kex, pub, pub_len), 0);
+	ke.group = group;
+	ke.data.p = pub;
+	ke.data.len = pub_len;
+	cr_assert_eq(ike_build_ke(b, &ke), 0);
+}
+
+size_t
+ini_child_req(struct ini *I, struct ini_child *C, uint32_t msgid,
+    uint8_t *out, size_t cap)
+{
+	uint8_t inner[2048], spi_b[4];
+	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
+	struct ike_builder b;
+	struct ike_ts_pl tsi, tsr;
+	struct ike_notify n;
+	struct wr w = wr_make(inner, sizeof(inner));
+
+	cr_assert_not_null(sa);
+	ike_build_inner_init(&b, &w);
+	if (C->rekey_spi != 0) {
+		memset(&n, 0, sizeof(n));
+		n.type = IKE_N_REKEY_SA;
+		n.proto = IKE_PROTO_ESP;
+		store_be32(spi_b, C->rekey_spi);
+		n.spi.p = spi_b;
+		n.spi.len = 4;
+		cr_assert_eq(ike_build_notify(&b, &n), 0);
+	}
+	sa->nproposals = 1;
+	sa->proposals[0].num = 1;
+	sa->proposals[0].proto = IKE_PROTO_ESP;
+	sa->proposals[0].spi_size = 4;
+	memcpy(sa->proposals[0].spi, C->spi, 4);
+	xf(sa, IKE_XFORM_ENCR, C->encr, C->bits);
+	if (C->integ != IKE_INTEG_NONE)
+		xf(sa, IKE_XFORM_INTEG, C->integ, 0);
+	if (C->dh != 0)
+		xf(sa, IKE_XFORM_DH, C->dh, 0);
+	xf(sa, IKE_XFORM_ESN, IKE_ESN_NO, 0);
+	cr_assert_eq(ike_build_sa(&b, sa), 0);
+	cr_assert_eq(ike_build_nonce(&b, C->ni, sizeof(C->ni)), 0);
+	if (C->ke_group != 0)
+		ke_add(&b, &C->kex, C->ke_group);
+	if (!C->no_ts) {
+		memset(&tsi, 0, sizeof(tsi));
+		memset(&tsr, 0, sizeof(tsr));
+		tsi.count = tsr.count = 1;
+		tsi.ts[0] = C->tsi;
+		tsr.ts[0] = C->tsr;
+		cr_assert_eq(ike_build_ts(&b, IKE_PL_TSI, &tsi), 0);
+		cr_assert_eq(ike_build_ts(&b, IKE_PL_TSR, &tsr), 0);
+	}
+	cr_assert_eq(ike_build_finish(&b), 0);
+	free(sa);
+	return ini_protect(I, IKE_EXCH_CREATE_CHILD_SA, msgid, b.first, inner,
+	    w.len, out, cap);
+}
+
+void
+ini_child_resp(struct ini *I, struct ini_child *C, const uint8_t *msg,
+    size_t len, uint32_t msgid, struct ike_msg *m, uint8_t *plain)
+{
+	uint8_t gir[IKE_KEX_SECRET_MAX];
+	struct ike_suite cs;
+	size_t gir_len = 0;
+
+	ini_open(I, msg, len, msgid, m, plain);
+	if (!(m->pl.have & IKE_HAVE_SA))
+		return;
+	cr_assert_eq(m->pl.have & (IKE_HAVE_NONCE | IKE_HAVE_TSI |
+	    IKE_HAVE_TSR), IKE_HAVE_NONCE | IKE_HAVE_TSI | IKE_HAVE_TSR);
+	cr_assert_eq(m->pl.sa.nproposals, 1);
+	cr_assert_eq(m->pl.sa.proposals[0].proto, IKE_PROTO_ESP);
+	cr_assert_eq(m->pl.sa.proposals[0].spi_size, 4);
+	C->spi_r = load_be32(m->pl.sa.proposals[0].spi);
+	memcpy(C->nr, m->pl.nonce.p, m->pl.nonce.len);
+	C->nr_len = m->pl.nonce.len;
+	if (C->dh != 0) {
+		cr_assert(m->pl.have & IKE_HAVE_KE);
+		cr_assert_eq(m->pl.ke.group, C->dh);
+		gir_len = ike_kex_secret_len(C->dh);
+		cr_assert_eq(ike_kex_derive(C->kex, m->pl.ke.data.p,
+		    m->pl.ke.data.len, gir, gir_len), 0);
+	} else
+		cr_assert_eq(m->pl.have & IKE_HAVE_KE, 0);
+	memset(&cs, 0, sizeof(cs));
+	cs.encr = C->encr;
+	cs.encr_bits = C->bits;
+	cs.integ = C->integ;
+	cr_assert_eq(ike_child_keys_derive(I->suite.prf, I->keys.sk_d,
+	    I->keys.prf_len, &cs, gir_len > 0 ? gir : NULL, gir_len, C->ni,
+	    sizeof(C->ni), C->nr, C->nr_len, &C->keys), 0);
+}
+
+size_t
+ini_rekey_req(struct ini *I, struct ini_rekey *R, uint32_t msgid,
+    uint8_t *out, size_t cap)
+{
+	uint8_t inner[2048];
+	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
+	struct ike_builder b;
+	struct wr w = wr_make(inner, sizeof(inner));
+
+	cr_assert_not_null(sa);
+	cr_assert_eq(RAND_bytes(R->ni, sizeof(R->ni)), 1);
+	ike_build_inner_init(&b, &w);
+	sa->nproposals = 1;
+	sa->proposals[0].num = 1;
+	sa->proposals[0].proto = IKE_PROTO_IKE;
+	sa->proposals[0].spi_size = 8;
+	store_be32(sa->proposals[0].spi, (uint32_t)(R->spi_i >> 32));
+	store_be32(sa->proposals[0].spi + 4, (uint32_t)R->spi_i);
+	xf(sa, IKE_XFORM_ENCR, (uint16_t)I->prop.encr,
+	    (uint16_t)I->prop.encr_bits);
+	xf(sa, IKE_XFORM_PRF, (uint16_t)I->prop.prf, 0);
+	if (I->prop.integ != IKE_INTEG_NONE)
+		xf(sa, IKE_XFORM_INTEG, (uint16_t)I->prop.integ, 0);
+	xf(sa, IKE_XFORM_DH, R->dh, 0);
+	cr_assert_eq(ike_build_sa(&b, sa), 0);
+	cr_assert_eq(ike_build_nonce(&b, R->ni, sizeof(R->ni)), 0);
+	if (R->ke_group != 0)
+		ke_add(&b, &R->kex, R->ke_group);
+	cr_assert_eq(ike_build_finish(&b), 0);
+	free(sa);
+	return ini_protect(I, IKE_EXCH_CREATE_CHILD_SA, msgid, b.first, inner,
+	    w.len, out, cap);
+}
+
+void
+ini_rekey_resp(struct ini *I, struct ini_rekey *R, const uint8_t *msg,
+    size_t len, uint32_t msgid, struct ini *old)
+{
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	uint8_t plain[IKE_SA_MSG_MAX], gir[IKE_KEX_SECRET_MAX];
+	uint8_t spii[8], spir[8];
+	struct ike_keys keys;
+	size_t gir_len;
+
+	cr_assert_not_null(m);
+	ini_open(I, msg, len, msgid, m, plain);
+	cr_assert_eq(m->pl.have & (IKE_HAVE_SA | IKE_HAVE_NONCE |
+	    IKE_HAVE_KE | IKE_HAVE_TSI | IKE_HAVE_TSR), IKE_HAVE_SA |
+	    IKE_HAVE_NONCE | IKE_HAVE_KE);
+	cr_assert_eq(m->pl.sa.nproposals, 1);
+	cr_assert_eq(m->pl.sa.proposals[0].proto, IKE_PROTO_IKE);
+	cr_assert_eq(m->pl.sa.proposals[0].spi_size, 8);
+	cr_assert_eq(m->pl.ke.group, R->dh);
+	gir_len = ike_kex_secret_len(R->dh);
+	cr_assert_eq(ike_kex_derive(R->kex, m->pl.ke.data.p,
+	    m->pl.ke.data.len, gir, gir_len), 0);
+	store_be32(spii, (uint32_t)(R->spi_i >> 32));
+	store_be32(spii + 4, (uint32_t)R->spi_i);
+	memcpy(spir, m->pl.sa.proposals[0].spi, 8);
+	/* §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr). */
+	cr_assert_eq(ike_keys_rekey_sa(&I->suite, I->suite.prf, I->keys.sk_d,
+	    I->keys.prf_len, gir, gir_len, R->ni, sizeof(R->ni),
+	    m->pl.nonce.p, m->pl.nonce.len, spii, spir, &keys), 0);
+	*old = *I;
+	old->kex = NULL;
+	I->spi_i = R->spi_i;
+	I->spi_r = (uint64_t)load_be32(spir) << 32 | load_be32(spir + 4);
+	I->keys = keys;
+	cr_assert_eq(ike_sk_init_pair(&I->sk_out, &I->sk_in, &I->suite,
+	    &I->keys, true), 0);
+	ike_kex_free(R->kex);
+	R->kex = NULL;
+	ike_keys_cleanse(&keys);
+	free(m);
+}
+
+size_t
+ini_delete_inner(uint8_t proto, const uint8_t *spi, uint8_t *out, size_t cap,
+    uint8_t *first)
+{
+	struct ike_builder b;
+	struct ike_delete d;
+	struct wr w = wr_make(out, cap);
+
+	memset(&d, 0, sizeof(d));
+	d.proto = proto;
+	if (spi != NULL) {
+		d.spi_size = 4;
+		d.nspis = 1;
+		d.spis.p = spi;
+		d.spis.len = 4;
+	}
+	ike_build_inner_init(&b, &w);
+	cr_assert_eq(ike_build_delete(&b, &d), 0);
+	cr_assert_eq(ike_build_finish(&b), 0);
+	*first = b.first;
+	return w.len;
 }

@@ -632,7 +632,6 @@ Test(requests, ike_sa_rekey_we_start_makes_us_the_new_sas_initiator,
 {
 	struct ike_sa_pl *sa_pl = calloc(1, sizeof(*sa_pl));
 	struct ike_kex *kex;
-	struct ike_sa *n;
 	struct ike_builder b;
 	struct ike_chosen c;
 	struct ike_ke ke;
@@ -643,7 +642,7 @@ Test(requests, ike_sa_rekey_we_start_makes_us_the_new_sas_initiator,
 	uint8_t inner[1024], ni[IKE_NONCE_MAX], nr[32], spi_new[8], gir[32];
 	uint8_t pub[32], spi_r[8] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
 	    0x77, 0x88 };
-	uint64_t at;
+	uint64_t at, old_i = 0x0123456789abcdefULL;
 	size_t ni_len, len;
 
 	cr_assert_not_null(sa_pl);
@@ -671,7 +670,7 @@ Test(requests, ike_sa_rekey_we_start_makes_us_the_new_sas_initiator,
 	    t.m->pl.ke.data.len, gir, sizeof(gir)), 0);
 	cr_assert_eq(ike_kex_public(kex, pub, sizeof(pub)), 0);
 
-	/* Our response {SA (our SPI), Nr, KEr}. */
+	/* The peer's response {SA (its SPI), Nr, KEr}. */
 	memset(&c, 0, sizeof(c));
 	c.num = 1;
 	c.proto = IKE_PROTO_IKE;
@@ -692,29 +691,33 @@ Test(requests, ike_sa_rekey_we_start_makes_us_the_new_sas_initiator,
 	    IKE_SA_ANSWERED, "%s", t.out.reason);
 	cr_assert_eq(t.out.nev, 1);
 	cr_assert_eq(t.out.ev[0].type, IKE_EV_IKE_REKEYED);
-	n = ike_sa_successor(t.sa);
-	cr_assert_not_null(n);
-	cr_assert_null(ike_sa_successor(t.sa));
-	cr_assert_eq(ike_sa_state(n), IKE_SA_ESTABLISHED);
-	cr_assert_eq(ike_sa_spi_i(n), load_be32(spi_new) * 0x100000000ULL +
+	cr_assert_eq(t.out.ev[0].spi_i, old_i);
+	/* §2.18: our SPI is SPIi now -- we are the original initiator. */
+	cr_assert_eq(ike_sa_spi_i(t.sa), load_be32(spi_new) * 0x100000000ULL +
 	    load_be32(spi_new + 4));
-	cr_assert_eq(ike_sa_spi_r(n), 0x1122334455667788ULL);
+	cr_assert_eq(ike_sa_spi_r(t.sa), 0x1122334455667788ULL);
+	cr_assert(ike_sa_knows_spi_i(t.sa, old_i));
+	cr_assert_eq(ike_sa_state(t.sa), IKE_SA_ESTABLISHED);
 
-	/* §2.18: the old SA deletes itself; the child and VIP moved. */
+	/* Then our Delete of the old SA, on its SPIs, keys and ID 1. */
 	cr_assert_eq(ike_sa_next_ms(t.sa), 0);
 	ike_sa_tick(t.sa, at + 11, &t.out);
 	ini_open_req(&t.I, t.out.msg, t.out.len, 1, t.m, t.plain);
+	cr_assert_eq(t.m->hdr.spi_i, old_i);
+	cr_assert_eq(t.m->pl.ndelete, 1);
 	cr_assert_eq(t.m->pl.delete[0].proto, IKE_PROTO_IKE);
 	cr_assert_eq(answer(&t, 1, IKE_PL_NONE, NULL, 0, at + 12),
 	    IKE_SA_ANSWERED, "%s", t.out.reason);
-	cr_assert_eq(t.out.nev, 1);
-	cr_assert_eq(t.out.ev[0].type, IKE_EV_IKE_DOWN);
-	cr_assert_eq(ike_sa_state(t.sa), IKE_SA_DEAD);
+	cr_assert_eq(t.out.nev, 0);
+	cr_assert_eq(ike_sa_state(t.sa), IKE_SA_ESTABLISHED);
 	cr_assert_eq(ike_pool_used(fx.conf.pool), 1);
+	/* The old SA takes no more requests. */
+	cr_assert_eq(ini_info(t.sa, &t.I, 2, IKE_PL_NONE, NULL, 0, &t.out),
+	    IKE_SA_DROPPED);
 
 	/* The peer's view of the new SA: it is now the responder. */
 	I2 = t.I;
-	I2.spi_i = ike_sa_spi_i(n);
+	I2.spi_i = ike_sa_spi_i(t.sa);
 	I2.spi_r = 0x1122334455667788ULL;
 	cr_assert_eq(ike_keys_rekey_sa(&t.I.suite, t.I.suite.prf,
 	    t.I.keys.sk_d, t.I.keys.prf_len, gir, sizeof(gir), ni, ni_len, nr,
@@ -725,28 +728,28 @@ Test(requests, ike_sa_rekey_we_start_makes_us_the_new_sas_initiator,
 
 	/* Our liveness check on it: ID 0, Initiator flag set (§3.1). */
 	fx.conf.dpd_delay_ms = 5000;
-	cr_assert_eq(ike_sa_next_ms(n), at + 10 + 5000);
-	ike_sa_tick(n, at + 10 + 5000, &t.out);
+	cr_assert_eq(ike_sa_next_ms(t.sa), at + 12 + 5000);
+	ike_sa_tick(t.sa, at + 12 + 5000, &t.out);
 	ini_open_flags(&I2, t.out.msg, t.out.len, IKE_FLAG_INITIATOR, 0, t.m,
 	    t.plain);
 	len = ini_protect_flags(&I2, IKE_EXCH_INFORMATIONAL,
 	    IKE_FLAG_RESPONSE, 0, IKE_PL_NONE, NULL, 0, t.buf, sizeof(t.buf));
-	cr_assert_eq(ike_sa_handle(n, t.buf, len, at + 5020, &t.out),
+	cr_assert_eq(ike_sa_handle(t.sa, t.buf, len, at + 5020, &t.out),
 	    IKE_SA_ANSWERED, "%s", t.out.reason);
 
 	/* Its requests: no Initiator flag now; answered with I|R. */
 	len = ini_protect_flags(&I2, IKE_EXCH_INFORMATIONAL,
 	    IKE_FLAG_INITIATOR, 0, IKE_PL_NONE, NULL, 0, t.buf, sizeof(t.buf));
-	cr_assert_eq(ike_sa_handle(n, t.buf, len, at + 5030, &t.out),
+	cr_assert_eq(ike_sa_handle(t.sa, t.buf, len, at + 5030, &t.out),
 	    IKE_SA_DROPPED);
 	len = ini_protect_flags(&I2, IKE_EXCH_INFORMATIONAL, 0, 0,
 	    IKE_PL_NONE, NULL, 0, t.buf, sizeof(t.buf));
-	cr_assert_eq(ike_sa_handle(n, t.buf, len, at + 5040, &t.out),
+	cr_assert_eq(ike_sa_handle(t.sa, t.buf, len, at + 5040, &t.out),
 	    IKE_SA_ANSWERED, "%s", t.out.reason);
 	ini_open_flags(&I2, t.out.msg, t.out.len, IKE_FLAG_INITIATOR |
 	    IKE_FLAG_RESPONSE, 0, t.m, t.plain);
 
-	/* The Child SA lives on in the new SA: deleting it there works. */
+	/* The Child SA lives on under the new SA: deleting it there works. */
 	{
 		uint8_t din[32];
 		struct ike_delete d;
@@ -763,14 +766,12 @@ Test(requests, ike_sa_rekey_we_start_makes_us_the_new_sas_initiator,
 		    0);
 		len = ini_protect_flags(&I2, IKE_EXCH_INFORMATIONAL, 0, 1,
 		    b.first, din, dw.len, t.buf, sizeof(t.buf));
-		cr_assert_eq(ike_sa_handle(n, t.buf, len, at + 5050, &t.out),
-		    IKE_SA_ANSWERED, "%s", t.out.reason);
+		cr_assert_eq(ike_sa_handle(t.sa, t.buf, len, at + 5050,
+		    &t.out), IKE_SA_ANSWERED, "%s", t.out.reason);
 		cr_assert_eq(t.out.nev, 1);
 		cr_assert_eq(t.out.ev[0].type, IKE_EV_CHILD_DOWN);
 		cr_assert_eq(t.out.ev[0].child->spi_in, 1);
 	}
-	ike_sa_free(n);
-	cr_assert_eq(ike_pool_used(fx.conf.pool), 0);
 	ike_keys_cleanse(&k2);
 	ike_kex_free(kex);
 	free(sa_pl);

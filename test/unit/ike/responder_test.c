@@ -313,7 +313,8 @@ Test(responder, cookie_required_then_accepted, .timeout = 20)
 	ini_responder_teardown();
 }
 
-Test(responder, create_child_sa_is_refused, .timeout = 20)
+Test(responder, create_child_sa_without_payloads_is_invalid_syntax,
+    .timeout = 20)
 {
 	struct ike_msg *m = calloc(1, sizeof(*m));
 	uint8_t req[IKE_SA_MSG_MAX], plain[IKE_SA_MSG_MAX];
@@ -333,7 +334,7 @@ Test(responder, create_child_sa_is_refused, .timeout = 20)
 	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED);
 	ini_open(&I, out.msg, out.len, 2, m, plain);
 	cr_assert_eq(m->pl.nnotify, 1);
-	cr_assert_eq(m->pl.notify[0].type, IKE_N_NO_ADDITIONAL_SAS);
+	cr_assert_eq(m->pl.notify[0].type, IKE_N_INVALID_SYNTAX);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
 	ike_sa_free(sa);
 	ini_free(&I);

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Rekeying with an unmodified strongSwan initiator (-> connector ->
+# integrated iketcpd), under traffic: strongSwan's short lifetimes
+# (Child SAs rekey every 4 s, the IKE SA every 12 s, rand_time 0) make it
+# send CREATE_CHILD_SA with REKEY_SA (RFC 7296 §1.3.3) and for the IKE SA
+# (§1.3.2, §2.18) while a rate-limited 10 MB download runs (SHA-256
+# checked) and pings go through a second Child SA (a second `children`
+# entry, CREATE_CHILD_SA §1.3.1) to another address of the server.
+# Asserted: several Child SA rekeys and at least one IKE SA rekey in the
+# server's log, the initiator's IKE SPIs changed, one authentication only,
+# the download intact, no ping lost, and the server's ESP drop counters
+# at zero (both SAs of a rekey stay until the old one is deleted, §2.8);
+# then a reset stream re-attaches to the session by the new IKE SPI.
+. "$(dirname "$0")/lib.sh"
+
+SVC2_ADDR=10.20.0.1	# the second Child SA's server-side address
+
+integ_topo
+ip -n "$(ns R)" addr add "$SVC2_ADDR/32" dev lo
+integ_server_up srv
+connector_up cn
+INIT_CONN_EXTRA="
+		rekey_time = 12s
+		over_time = 5s
+		rand_time = 0
+		children {
+			net {
+				rekey_time = 4s
+				life_time = 8s
+				rand_time = 0
+			}
+			net2 {
+				remote_ts = $SVC2_ADDR/32
+				esp_proposals = ${INIT_ESP:-aes256gcm16}
+				rekey_time = 5s
+				life_time = 9s
+				rand_time = 0
+			}
+		}" initiator_start
+tunnel_up
+wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
+spis0=$(ike_spis)
+swanctl_ "$T/init" --initiate --child net2 --timeout 20 >"$T/net2.log" 2>&1 ||
+    fail "second Child SA: $(cat "$T/net2.log")"
+[ "$(count_log "$T/srv.log" "CHILD_SA up")" = 2 ] ||
+    fail "server: not two Child SAs"
+ping_tunnel 3
+ns_exec C ping -n -c 3 -i 0.2 -W 2 "$SVC2_ADDR" >/dev/null ||
+    fail "no ping through the second Child SA"
+say "IKE SA $spis0 with two Child SAs"
+
+# Traffic for ~20 s: the download at 512 KiB/s, pings on both children.
+WEB_NS=R web_start
+t0=$SECONDS
+fetch_bg --limit-rate 512k
+bg ping1 60 ip netns exec "$(ns C)" ping -n -c 90 -i 0.25 -W 2 "$SVC_ADDR"
+bg ping2 60 ip netns exec "$(ns C)" ping -n -c 90 -i 0.25 -W 2 "$SVC2_ADDR"
+fetch_wait
+say "10 MB in $XFER_S s, SHA-256 ok"
+for p in ping1 ping2; do
+	wait_log "$T/$p.log" "packet loss" 30 || fail "$p did not finish"
+	grep -q " 0% packet loss" "$T/$p.log" ||
+	    fail "$p lost packets: $(tail -n 2 "$T/$p.log")"
+done
+say "pings over $((SECONDS - t0)) s: none lost"
+
+crk=$(count_log "$T/srv.log" "CHILD_SA rekeyed, spi in [0-9a-f]{8} -> ")
+irk=$(count_log "$T/srv.log" "IKE_SA rekeyed, [0-9a-f_]+ -> ")
+say "server: $crk Child SA rekeys, $irk IKE SA rekeys"
+[ "$crk" -ge 6 ] || fail "only $crk Child SA rekeys"
+[ "$irk" -ge 1 ] || fail "no IKE SA rekey"
+! grep -q "CREATE_CHILD_SA refused\|CHILD_SA_NOT_FOUND\|INVALID_KE" \
+    "$T/srv.log" || fail "a CREATE_CHILD_SA was refused"
+
+# The initiator agrees: new IKE SPIs, still one IKE SA, both children.
+spis1=$(ike_spis)
+[ "$(wc -l <<<"$spis1")" = 1 ] || fail "initiator IKE SAs: $spis1"
+[ "$spis1" != "$spis0" ] || fail "IKE SPIs unchanged: $spis1"
+sas=$(swanctl_ "$T/init" --list-sas 2>&1)
+grep -q "net: .*INSTALLED" <<<"$sas" && grep -q "net2: .*INSTALLED" \
+    <<<"$sas" || fail "initiator Child SAs: $sas"
+say "IKE SA now $spis1"
+# The server's log names the new SPIs; authentication happened once.
+grep -q "IKE_SA rekeyed, .* -> ${spis1}\$" "$T/srv.log" ||
+    fail "server log does not name $spis1"
+[ "$(count_log "$T/srv.log" "IKE_SA [0-9a-f_]+ established")" = 1 ] ||
+    fail "more than one IKE_AUTH"
+[ "$(count_log "$T/init/charon.log" \
+    "authentication of 'responder.test' with pre-shared key successful")" \
+    = 1 ] || fail "the initiator authenticated more than once"
+# Old Child SAs were deleted by the initiator, not left behind.
+[ "$(count_log "$T/srv.log" "CHILD_SA deleted, spi in")" -ge $((crk - 2)) ] ||
+    fail "old Child SAs not deleted"
+
+# RFC 9329 §6 after the rekeys: the stream is reset and the new one
+# re-attaches to the session by the new IKE SPI (the session's SPI table
+# learnt it at the rekey); an IKE SA rekey at once is its first message.
+ns_exec C ss -K dst "$RELAY_C_ADDR" dport = :4500 >"$T/ss.log" 2>&1 ||
+    fail "ss -K failed: $(cat "$T/ss.log")"
+wait_log "$T/cn.log" "stream 2 to .* up" 5 || fail "connector did not reconnect"
+swanctl_ "$T/init" --rekey --ike home >"$T/rekey.log" 2>&1 ||
+    fail "swanctl --rekey: $(cat "$T/rekey.log")"
+wait_log "$T/srv.log" "re-attach by IKE SPI ${spis1%_*}" 5 ||
+    fail "the new stream did not name the session by its new IKE SPI"
+wait_log "$T/srv.log" "IKE_SA rekeyed, $spis1 -> " 10 ||
+    fail "no IKE SA rekey on the re-attached stream"
+ping_tunnel 3
+say "re-attached by IKE SPI ${spis1%_*}, rekeyed there; ping ok"
+st=$(integ_stats srv)
+say "server: $st"
+drops=$(sed -nE 's/.*esp dropped inbound ([0-9]+).*/\1/p' <<<"$st")
+[ "$drops" = 0 ] || fail "server dropped $drops inbound ESP packets"
+ok

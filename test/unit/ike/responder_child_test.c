@@ -1,0 +1,510 @@
+/*
+ * CREATE_CHILD_SA against the test-only initiator (initiator.h): a new
+ * Child SA with and without PFS (RFC 7296 §1.3.1), a Child SA rekey
+ * (§1.3.3, §2.8), the IKE SA rekey (§1.3.2, §2.18) with the old SA's
+ * Delete and retransmissions, and one test per refusal; the §2.8.1
+ * nonce tie-break.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "framing/wire.h"
+#include "ike/cp.h"
+#include "ike/sa_int.h"
+#include "test/unit/ike/initiator.h"
+
+TestSuite(responder_child);
+
+static struct ike_msg *m;
+static uint8_t req[IKE_SA_MSG_MAX], plain[IKE_SA_MSG_MAX];
+
+static void
+setup(void)
+{
+	m = calloc(1, sizeof(*m));
+	cr_assert_not_null(m);
+	ini_responder_setup("aes256gcm16-prfsha384-x25519", "aes256gcm16");
+}
+
+static void
+setup_pfs(void)
+{
+	m = calloc(1, sizeof(*m));
+	cr_assert_not_null(m);
+	ini_responder_setup("aes256gcm16-prfsha384-x25519",
+	    "aes256gcm16-x25519");
+}
+
+static void
+teardown(void)
+{
+	free(m);
+	ini_responder_teardown();
+}
+
+/* The responder's keys for @ch are the ones the initiator derived. */
+static void
+keys_agree(const struct ike_child *ch, const struct ini_child *C)
+{
+	cr_assert_eq(ch->keys.encr_len, C->keys.encr_len);
+	cr_assert_gt(ch->keys.encr_len, 0);
+	cr_assert_arr_eq(ch->keys.ei, C->keys.ei, C->keys.encr_len);
+	cr_assert_arr_eq(ch->keys.er, C->keys.er, C->keys.encr_len);
+	cr_assert_eq(ch->keys.integ_len, C->keys.integ_len);
+	cr_assert_arr_eq(ch->keys.ai, C->keys.ai, C->keys.integ_len);
+	cr_assert_arr_eq(ch->keys.ar, C->keys.ar, C->keys.integ_len);
+}
+
+/* The one notify of a refusal; the IKE SA stands. */
+static const struct ike_notify *
+refused(struct ike_sa *sa, struct ini *I, size_t n, uint32_t msgid,
+    uint16_t type)
+{
+	struct ike_out out;
+
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(out.nev, 0);
+	cr_assert_str_not_empty(out.reason);
+	ini_open(I, out.msg, out.len, msgid, m, plain);
+	cr_assert_eq(m->pl.nnotify, 1);
+	cr_assert_eq(m->pl.notify[0].type, type, "notify %u, want %u",
+	    m->pl.notify[0].type, type);
+	cr_assert_eq(m->pl.have & IKE_HAVE_SA, 0);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	return &m->pl.notify[0];
+}
+
+Test(responder_child, new_child_sa_agrees_on_keys, .init = setup,
+    .fini = teardown, .timeout = 20)
+{
+	const struct ike_child *ch;
+	struct ini_child C;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	ini_child_gcm(&I, &C, "\xc0\x02\x00\x01");
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_str_empty(out.reason);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].type, IKE_EV_CHILD_UP);
+	ch = out.ev[0].child;
+	ini_child_resp(&I, &C, out.msg, out.len, 2, m, plain);
+	/* Our SPI from the generator (1 went to the first Child SA). */
+	cr_assert_eq(C.spi_r, 2);
+	cr_assert_eq(ch->spi_in, 2);
+	cr_assert_eq(ch->spi_out, 0xc0020001);
+	cr_assert_eq(ch->replaces, 0);
+	cr_assert_eq(ch->vip, 0x0a0a0001);
+	/* TSi narrowed to the IKE SA's virtual IP, as in IKE_AUTH. */
+	cr_assert_arr_eq(m->pl.tsi.ts[0].start, "\x0a\x0a\x00\x01", 4);
+	cr_assert_arr_eq(m->pl.tsi.ts[0].end, "\x0a\x0a\x00\x01", 4);
+	keys_agree(ch, &C);
+	cr_assert_eq(ike_sa_child_count(sa), 2);
+	cr_assert_eq(ike_pool_used(fx.conf.pool), 1);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, new_child_sa_with_pfs_uses_g_ir, .init = setup_pfs,
+    .fini = teardown, .timeout = 20)
+{
+	struct ini_child C;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	ini_child_gcm(&I, &C, "\xc0\x02\x00\x02");
+	C.dh = C.ke_group = IKE_DH_CURVE25519;
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(out.nev, 1);
+	ini_child_resp(&I, &C, out.msg, out.len, 2, m, plain);
+	cr_assert_eq(out.ev[0].child->suite.dh, IKE_DH_CURVE25519);
+	keys_agree(out.ev[0].child, &C);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, pfs_with_another_group_is_invalid_ke_payload,
+    .init = setup_pfs, .fini = teardown, .timeout = 20)
+{
+	const struct ike_notify *no;
+	struct ini_child C;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	ini_child_gcm(&I, &C, "\xc0\x02\x00\x03");
+	/* x25519 offered, but the KE is ECP-256 (not ours). */
+	C.dh = IKE_DH_CURVE25519;
+	C.ke_group = IKE_DH_ECP256;
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	no = refused(sa, &I, n, 2, IKE_N_INVALID_KE_PAYLOAD);
+	cr_assert_eq(no->data.len, 2);
+	cr_assert_eq(load_be16(no->data.p), IKE_DH_CURVE25519);
+	/* The retry with the group named works (message ID 3). */
+	C.ke_group = IKE_DH_CURVE25519;
+	n = ini_child_req(&I, &C, 3, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(out.nev, 1);
+	ini_child_resp(&I, &C, out.msg, out.len, 3, m, plain);
+	keys_agree(out.ev[0].child, &C);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, pfs_without_ke_is_invalid_ke_payload, .init = setup_pfs,
+    .fini = teardown, .timeout = 20)
+{
+	struct ini_child C;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	ini_child_gcm(&I, &C, "\xc0\x02\x00\x04");
+	C.dh = IKE_DH_CURVE25519;
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	(void)refused(sa, &I, n, 2, IKE_N_INVALID_KE_PAYLOAD);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, other_esp_is_no_proposal_chosen, .init = setup,
+    .fini = teardown, .timeout = 20)
+{
+	struct ini_child C;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	ini_child_gcm(&I, &C, "\xc0\x02\x00\x05");
+	C.encr = IKE_ENCR_AES_CBC;
+	C.bits = 128;
+	C.integ = IKE_INTEG_HMAC_SHA2_256_128;
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	(void)refused(sa, &I, n, 2, IKE_N_NO_PROPOSAL_CHOSEN);
+	/* PFS offered to a responder without a group: refused as well. */
+	ini_child_gcm(&I, &C, "\xc0\x02\x00\x05");
+	C.dh = C.ke_group = IKE_DH_CURVE25519;
+	n = ini_child_req(&I, &C, 3, req, sizeof(req));
+	(void)refused(sa, &I, n, 3, IKE_N_NO_PROPOSAL_CHOSEN);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, tsi_without_the_virtual_ip_is_ts_unacceptable,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	struct ini_child C;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	ini_child_gcm(&I, &C, "\xc0\x02\x00\x06");
+	ini_ts_set(&C.tsi, 0xc0a80000, 0xc0a800ff);
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	(void)refused(sa, &I, n, 2, IKE_N_TS_UNACCEPTABLE);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, missing_payloads_are_invalid_syntax, .init = setup,
+    .fini = teardown, .timeout = 20)
+{
+	struct ini_child C;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	/* No payloads at all. */
+	n = ini_protect(&I, IKE_EXCH_CREATE_CHILD_SA, 2, IKE_PL_NONE, NULL, 0,
+	    req, sizeof(req));
+	(void)refused(sa, &I, n, 2, IKE_N_INVALID_SYNTAX);
+	/* An ESP SA without traffic selectors. */
+	ini_child_gcm(&I, &C, "\xc0\x02\x00\x07");
+	C.no_ts = true;
+	n = ini_child_req(&I, &C, 3, req, sizeof(req));
+	(void)refused(sa, &I, n, 3, IKE_N_INVALID_SYNTAX);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, beyond_the_table_is_no_additional_sas, .init = setup,
+    .fini = teardown, .timeout = 20)
+{
+	struct ini_child C;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	uint32_t id = 2;
+	size_t n;
+	char spi[4] = "\xc0\x03\x00\x00";
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	for (; ike_sa_child_count(sa) < IKE_SA_CHILD_MAX; id++) {
+		spi[3] = (char)id;
+		ini_child_gcm(&I, &C, spi);
+		n = ini_child_req(&I, &C, id, req, sizeof(req));
+		cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out),
+		    IKE_SA_ANSWERED, "%s", out.reason);
+		cr_assert_eq(out.nev, 1);
+	}
+	ini_child_gcm(&I, &C, "\xc0\x03\x00\xff");
+	n = ini_child_req(&I, &C, id, req, sizeof(req));
+	(void)refused(sa, &I, n, id, IKE_N_NO_ADDITIONAL_SAS);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, rekey_keeps_both_until_the_old_is_deleted,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	const struct ike_child *ch;
+	struct ini_child C;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	uint8_t inner[64], first;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	ini_child_gcm(&I, &C, "\xc0\x04\x00\x01");
+	/* §1.3.3: REKEY_SA names the SA by our (the initiator's) SPI. */
+	C.rekey_spi = load_be32(I.esp_spi);
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].type, IKE_EV_CHILD_UP);
+	ch = out.ev[0].child;
+	cr_assert_eq(ch->replaces, 1);
+	cr_assert_eq(ch->spi_in, 2);
+	cr_assert_eq(ch->spi_out, 0xc0040001);
+	ini_child_resp(&I, &C, out.msg, out.len, 2, m, plain);
+	keys_agree(ch, &C);
+	/* §2.8: the old Child SA stays until it is deleted. */
+	cr_assert_eq(ike_sa_child_count(sa), 2);
+	cr_assert_not_null(ike_sa_child_by_spi_in(sa, 1));
+	/* The initiator deletes the old one: only it goes down. */
+	n = ini_delete_inner(IKE_PROTO_ESP, I.esp_spi, inner, sizeof(inner),
+	    &first);
+	cr_assert_eq(ini_info(sa, &I, 3, first, inner, n, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].type, IKE_EV_CHILD_DOWN);
+	cr_assert_eq(out.ev[0].child->spi_in, 1);
+	ini_open(&I, out.msg, out.len, 3, m, plain);
+	cr_assert_eq(m->pl.ndelete, 1);
+	cr_assert_eq(ike_delete_spi(&m->pl.delete[0], 0), 1);
+	cr_assert_eq(ike_sa_child_count(sa), 1);
+	cr_assert_not_null(ike_sa_child_by_spi_in(sa, 2));
+	/* The virtual IP stays with the IKE SA. */
+	cr_assert_eq(ike_pool_used(fx.conf.pool), 1);
+	/* And the new one can be rekeyed in turn. */
+	C.rekey_spi = 0xc0040001;
+	memcpy(C.spi, "\xc0\x04\x00\x02", 4);
+	n = ini_child_req(&I, &C, 4, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(out.ev[0].child->replaces, 2);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, rekey_of_an_unknown_spi_is_child_sa_not_found,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	const struct ike_notify *no;
+	struct ini_child C;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	ini_child_gcm(&I, &C, "\xc0\x05\x00\x01");
+	C.rekey_spi = 0xdeadbeef;
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	no = refused(sa, &I, n, 2, IKE_N_CHILD_SA_NOT_FOUND);
+	cr_assert_eq(no->proto, IKE_PROTO_ESP);
+	cr_assert_eq(no->spi.len, 4);
+	cr_assert_eq(load_be32(no->spi.p), 0xdeadbeef);
+	cr_assert_eq(ike_sa_child_count(sa), 1);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, ike_sa_rekey_moves_children_and_old_sa_is_deleted,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	uint8_t rekey_req[IKE_SA_MSG_MAX], rekey_resp[IKE_SA_MSG_MAX];
+	uint8_t inner[64], first;
+	struct ini_rekey R;
+	struct ini_child C;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I, old;
+	uint64_t spi_i0, spi_r0;
+	size_t n, rn, resp_len;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	spi_i0 = I.spi_i;
+	spi_r0 = I.spi_r;
+	memset(&R, 0, sizeof(R));
+	R.spi_i = 0x1122334455667788ULL;
+	R.dh = R.ke_group = IKE_DH_CURVE25519;
+	rn = ini_rekey_req(&I, &R, 2, rekey_req, sizeof(rekey_req));
+	cr_assert_eq(ike_sa_handle(sa, rekey_req, rn, 3000, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_str_empty(out.reason);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].type, IKE_EV_IKE_REKEYED);
+	cr_assert_eq(out.ev[0].spi_i, spi_i0);
+	cr_assert_eq(out.ev[0].spi_r, spi_r0);
+	memcpy(rekey_resp, out.msg, out.len);
+	resp_len = out.len;
+	ini_rekey_resp(&I, &R, rekey_resp, resp_len, 2, &old);
+	cr_assert_eq(ike_sa_spi_i(sa), R.spi_i);
+	cr_assert_eq(ike_sa_spi_r(sa), I.spi_r);
+	cr_assert_neq(I.spi_r, spi_r0);
+	cr_assert(ike_sa_knows_spi_i(sa, spi_i0));
+	cr_assert(ike_sa_knows_spi_i(sa, R.spi_i));
+
+	/* The new SA: its own keys, message IDs from 0 (§2.18). */
+	cr_assert_eq(ini_info(sa, &I, 0, IKE_PL_NONE, NULL, 0, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	ini_open(&I, out.msg, out.len, 0, m, plain);
+	/* A late IKE_SA_INIT does not get the new SA's response 0. */
+	cr_assert_eq(ike_sa_handle(sa, I.req1, I.req1_len, 3050, &out),
+	    IKE_SA_DROPPED);
+	/* The retransmitted rekey request gets the same bytes (old SA). */
+	cr_assert_eq(ike_sa_handle(sa, rekey_req, rn, 3100, &out),
+	    IKE_SA_RETRANSMIT, "%s", out.reason);
+	cr_assert_eq(out.len, resp_len);
+	cr_assert_arr_eq(out.msg, rekey_resp, resp_len);
+	/* The old SA's Delete: answered under the old keys, nothing down. */
+	n = ini_delete_inner(IKE_PROTO_IKE, NULL, inner, sizeof(inner),
+	    &first);
+	cr_assert_eq(ini_info(sa, &old, 3, first, inner, n, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_eq(out.nev, 0);
+	ini_open(&old, out.msg, out.len, 3, m, plain);
+	cr_assert_eq(m->pl.have, 0);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	cr_assert_eq(ike_sa_child_count(sa), 1);
+	cr_assert_eq(ike_pool_used(fx.conf.pool), 1);
+	/* The deleted old SA takes no new request. */
+	cr_assert_eq(ini_info(sa, &old, 4, IKE_PL_NONE, NULL, 0, &out),
+	    IKE_SA_DROPPED);
+	cr_assert(strstr(out.reason, "deleted") != NULL, "%s", out.reason);
+
+	/* The Child SA moved: rekeyed on the new SA with its SK_d. */
+	ini_child_gcm(&I, &C, "\xc0\x06\x00\x01");
+	C.rekey_spi = load_be32(I.esp_spi);
+	n = ini_child_req(&I, &C, 1, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3200, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].child->replaces, 1);
+	ini_child_resp(&I, &C, out.msg, out.len, 1, m, plain);
+	keys_agree(out.ev[0].child, &C);
+	/* A Delete of the IKE SA on the new SA takes everything down. */
+	n = ini_delete_inner(IKE_PROTO_IKE, NULL, inner, sizeof(inner),
+	    &first);
+	cr_assert_eq(ini_info(sa, &I, 2, first, inner, n, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_eq(out.nev, 3);
+	cr_assert_eq(out.ev[0].type, IKE_EV_CHILD_DOWN);
+	cr_assert_eq(out.ev[1].type, IKE_EV_CHILD_DOWN);
+	cr_assert_eq(out.ev[2].type, IKE_EV_IKE_DOWN);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_DEAD);
+	cr_assert_eq(ike_pool_used(fx.conf.pool), 0);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&old);
+	ini_free(&I);
+}
+
+Test(responder_child, ike_sa_rekey_refusals, .init = setup, .fini = teardown,
+    .timeout = 20)
+{
+	const struct ike_notify *no;
+	struct ini_rekey R;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	memset(&R, 0, sizeof(R));
+	R.spi_i = 0x1122334455667788ULL;
+	R.dh = IKE_DH_CURVE25519;
+	R.ke_group = IKE_DH_ECP256;
+	n = ini_rekey_req(&I, &R, 2, req, sizeof(req));
+	no = refused(sa, &I, n, 2, IKE_N_INVALID_KE_PAYLOAD);
+	cr_assert_eq(load_be16(no->data.p), IKE_DH_CURVE25519);
+	R.dh = R.ke_group = IKE_DH_ECP256;
+	n = ini_rekey_req(&I, &R, 3, req, sizeof(req));
+	(void)refused(sa, &I, n, 3, IKE_N_NO_PROPOSAL_CHOSEN);
+	R.dh = R.ke_group = IKE_DH_CURVE25519;
+	R.spi_i = 0;
+	n = ini_rekey_req(&I, &R, 4, req, sizeof(req));
+	(void)refused(sa, &I, n, 4, IKE_N_INVALID_SYNTAX);
+	cr_assert_eq(ike_sa_spi_i(sa), I.spi_i);
+	ike_kex_free(R.kex);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, nonces_compare_as_octet_strings, .timeout = 5)
+{
+	static const uint8_t a[] = { 1, 2, 3 }, b[] = { 1, 2, 3, 0 };
+	static const uint8_t c[] = { 1, 2, 4 }, d[] = { 0, 9, 9, 9 };
+
+	cr_assert_eq(ike_nonce_cmp(a, 3, a, 3), 0);
+	cr_assert_lt(ike_nonce_cmp(a, 3, b, 4), 0);	/* prefix is lower */
+	cr_assert_gt(ike_nonce_cmp(b, 4, a, 3), 0);
+	cr_assert_lt(ike_nonce_cmp(b, 4, c, 3), 0);
+	/* §2.8.1: the exchange holding the lowest of the four loses. */
+	cr_assert(ike_rekey_a_loses(c, 3, d, 4, a, 3, b, 4));
+	cr_assert_not(ike_rekey_a_loses(a, 3, c, 3, b, 4, d, 4));
+	cr_assert(ike_rekey_a_loses(c, 3, a, 3, b, 4, c, 3));
+}

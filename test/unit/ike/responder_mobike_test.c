@@ -1,0 +1,252 @@
+/*
+ * MOBIKE (RFC 4555) on the responder: MOBIKE_SUPPORTED answered in
+ * IKE_AUTH only when offered (§3.1), UPDATE_SA_ADDRESSES answered with
+ * NAT_DETECTION hashes of the path the request came on and COOKIE2 copied
+ * as is (§3.5, §3.7), its refusals, and nothing of it without MOBIKE.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <openssl/evp.h>
+
+#include "framing/wire.h"
+#include "test/unit/ike/initiator.h"
+
+TestSuite(responder_mobike);
+
+static struct ike_msg *m;
+static uint8_t plain[IKE_SA_MSG_MAX];
+
+static void
+setup(void)
+{
+	m = calloc(1, sizeof(*m));
+	cr_assert_not_null(m);
+	ini_responder_setup("aes256gcm16-prfsha384-x25519", "aes256gcm16");
+}
+
+static void
+teardown(void)
+{
+	free(m);
+	ini_responder_teardown();
+}
+
+/* RFC 7296 §2.23: SHA-1(SPIi | SPIr | IPv4 address | port). */
+static void
+natd(const struct ini *I, const struct ike_endpoint *e, uint8_t out[20])
+{
+	uint8_t buf[8 + 8 + 4 + 2];
+
+	store_be32(buf, (uint32_t)(I->spi_i >> 32));
+	store_be32(buf + 4, (uint32_t)I->spi_i);
+	store_be32(buf + 8, (uint32_t)(I->spi_r >> 32));
+	store_be32(buf + 12, (uint32_t)I->spi_r);
+	memcpy(buf + 16, e->addr, 4);
+	store_be16(buf + 20, e->port);
+	cr_assert_eq(EVP_Digest(buf, sizeof(buf), out, NULL, EVP_sha1(), NULL),
+	    1);
+}
+
+static void
+add(struct ike_builder *b, uint16_t type, const void *data, size_t len)
+{
+	struct ike_notify n;
+
+	memset(&n, 0, sizeof(n));
+	n.type = type;
+	n.data.p = data;
+	n.data.len = len;
+	cr_assert_eq(ike_build_notify(b, &n), 0);
+}
+
+/*
+ * INFORMATIONAL @msgid with UPDATE_SA_ADDRESSES (unless !@update), the
+ * NAT_DETECTION hashes the initiator computes for @src/@dst (NULL: none),
+ * COOKIE2 of @c2_len octets (0: none), NO_NATS_ALLOWED with @no_nats.
+ */
+static enum ike_sa_result
+update(struct ike_sa *sa, struct ini *I, uint32_t msgid, bool update,
+    const struct ike_endpoint *src, const struct ike_endpoint *dst,
+    size_t c2_len, bool no_nats, struct ike_out *out)
+{
+	uint8_t inner[512], h[20], cookie2[80];
+	struct ike_builder b;
+	struct wr w = wr_make(inner, sizeof(inner));
+
+	memset(cookie2, 0xc2, sizeof(cookie2));
+	ike_build_inner_init(&b, &w);
+	if (update)
+		add(&b, IKE_N_UPDATE_SA_ADDRESSES, NULL, 0);
+	if (src != NULL) {
+		natd(I, src, h);
+		add(&b, IKE_N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
+		natd(I, dst, h);
+		add(&b, IKE_N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
+	}
+	if (no_nats)
+		add(&b, IKE_N_NO_NATS_ALLOWED, "\xc0\x00\x02\x01", 4);
+	if (c2_len > 0)
+		add(&b, IKE_N_COOKIE2, cookie2, c2_len);
+	cr_assert_eq(ike_build_finish(&b), 0);
+	return ini_info(sa, I, msgid, b.first, inner, w.len, out);
+}
+
+Test(responder_mobike, supported_only_when_offered, .init = setup,
+    .fini = teardown, .timeout = 20)
+{
+	uint8_t req[IKE_SA_MSG_MAX];
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		ini_gcm(&I);
+		I.mobike = k == 1;
+		sa = ini_new_sa(0);
+		ini_run_init(sa, &I);
+		n = ini_auth_req(&I, req, sizeof(req));
+		cr_assert_eq(ike_sa_handle(sa, req, n, 2000, &out),
+		    IKE_SA_ANSWERED, "%s", out.reason);
+		ini_open(&I, out.msg, out.len, 1, m, plain);
+		cr_assert_eq(ini_find_n(m, IKE_N_MOBIKE_SUPPORTED) != NULL,
+		    I.mobike);
+		cr_assert_eq(ike_sa_mobike(sa), I.mobike);
+		ike_sa_free(sa);
+		ini_free(&I);
+	}
+}
+
+Test(responder_mobike, update_answers_natd_of_the_new_path_and_cookie2,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	const struct ike_notify *no;
+	struct ike_endpoint local, remote;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	uint8_t h[20];
+
+	ini_gcm(&I);
+	I.mobike = true;
+	sa = ini_establish(&I);
+	/* A new stream: another client port. */
+	local = fx.local;
+	remote = fx.remote;
+	remote.port = 40001;
+	ike_sa_set_path(sa, &local, &remote);
+	cr_assert_eq(update(sa, &I, 2, true, &remote, &local, 16, false, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_str_empty(out.reason);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].type, IKE_EV_ADDRESSES);
+	ini_open(&I, out.msg, out.len, 2, m, plain);
+	cr_assert_eq(m->pl.nnotify, 3);
+	/* Source: ours; destination: the initiator's on this path. */
+	no = ini_find_n(m, IKE_N_NAT_DETECTION_SOURCE_IP);
+	cr_assert_not_null(no);
+	natd(&I, &local, h);
+	cr_assert_eq(no->data.len, 20);
+	cr_assert_arr_eq(no->data.p, h, 20);
+	no = ini_find_n(m, IKE_N_NAT_DETECTION_DESTINATION_IP);
+	cr_assert_not_null(no);
+	natd(&I, &remote, h);
+	cr_assert_arr_eq(no->data.p, h, 20);
+	no = ini_find_n(m, IKE_N_COOKIE2);
+	cr_assert_not_null(no);
+	cr_assert_eq(no->data.len, 16);
+	cr_assert_arr_eq(no->data.p, "\xc2\xc2\xc2\xc2\xc2\xc2\xc2\xc2"
+	    "\xc2\xc2\xc2\xc2\xc2\xc2\xc2\xc2", 16);
+	cr_assert_not(ike_sa_nat_remote(sa));
+	cr_assert_not(ike_sa_nat_local(sa));
+	/* Hashes of other addresses (a NAT) are noted. */
+	remote.port = 40002;
+	cr_assert_eq(update(sa, &I, 3, true, &remote, &local, 0, false, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_eq(out.nev, 1);
+	cr_assert(ike_sa_nat_remote(sa));
+	/* COOKIE2 alone (a routability check) is echoed too, no event. */
+	cr_assert_eq(update(sa, &I, 4, false, NULL, NULL, 64, false, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_eq(out.nev, 0);
+	ini_open(&I, out.msg, out.len, 4, m, plain);
+	cr_assert_eq(m->pl.nnotify, 1);
+	cr_assert_eq(m->pl.notify[0].type, IKE_N_COOKIE2);
+	cr_assert_eq(m->pl.notify[0].data.len, 64);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_mobike, cookie2_of_a_wrong_length_is_not_echoed,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+
+	ini_gcm(&I);
+	I.mobike = true;
+	sa = ini_establish(&I);
+	cr_assert_eq(update(sa, &I, 2, false, NULL, NULL, 7, false, &out),
+	    IKE_SA_ANSWERED);
+	cr_assert(strstr(out.reason, "COOKIE2 of 7") != NULL, "%s",
+	    out.reason);
+	ini_open(&I, out.msg, out.len, 2, m, plain);
+	cr_assert_eq(m->pl.nnotify, 0);
+	cr_assert_eq(update(sa, &I, 3, false, NULL, NULL, 65, false, &out),
+	    IKE_SA_ANSWERED);
+	ini_open(&I, out.msg, out.len, 3, m, plain);
+	cr_assert_eq(m->pl.nnotify, 0);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_mobike, no_nats_allowed_through_a_nat_is_refused,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	struct ike_endpoint elsewhere;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+
+	ini_gcm(&I);
+	I.mobike = true;
+	sa = ini_establish(&I);
+	elsewhere = fx.remote;
+	elsewhere.addr[3] = 99;
+	cr_assert_eq(update(sa, &I, 2, true, &elsewhere, &fx.local, 0, true,
+	    &out), IKE_SA_ANSWERED);
+	cr_assert_eq(out.nev, 0);
+	cr_assert(strstr(out.reason, "UNEXPECTED_NAT_DETECTED") != NULL);
+	ini_open(&I, out.msg, out.len, 2, m, plain);
+	cr_assert_eq(m->pl.nnotify, 1);
+	cr_assert_eq(m->pl.notify[0].type, IKE_N_UNEXPECTED_NAT_DETECTED);
+	/* Without a NAT it is accepted. */
+	cr_assert_eq(update(sa, &I, 3, true, &fx.remote, &fx.local, 0, true,
+	    &out), IKE_SA_ANSWERED);
+	cr_assert_eq(out.nev, 1);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_mobike, ignored_without_mobike, .init = setup,
+    .fini = teardown, .timeout = 20)
+{
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	cr_assert_not(ike_sa_mobike(sa));
+	cr_assert_eq(update(sa, &I, 2, true, &fx.remote, &fx.local, 16, false,
+	    &out), IKE_SA_ANSWERED);
+	cr_assert_eq(out.nev, 0);
+	ini_open(&I, out.msg, out.len, 2, m, plain);
+	cr_assert_eq(m->pl.nnotify, 0);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
