@@ -21,7 +21,7 @@
 #include "ike/sa_int.h"
 
 enum {
-	REQ_INNER_MAX	= 2048	/* a CREATE_CHILD_SA request's plaintext */
+	REQ_INNER_MAX	= 2048	/* CREATE_CHILD_SA request plaintext */
 };
 
 static const char *
@@ -544,9 +544,10 @@ rekey_child_done(struct ike_sa *sa, const struct ike_payloads *pl,
 	}
 	if (q->rk_kex != NULL) {
 		gir_len = ike_kex_secret_len(q->rk.suite.dh);
-		if (!(pl->have & IKE_HAVE_KE) || pl->ke.group != q->rk.suite.dh ||
-		    gir_len > sizeof(gir) || ike_kex_derive(q->rk_kex,
-		    pl->ke.data.p, pl->ke.data.len, gir, gir_len) != 0) {
+		if (!(pl->have & IKE_HAVE_KE) ||
+		    pl->ke.group != q->rk.suite.dh || gir_len > sizeof(gir) ||
+		    ike_kex_derive(q->rk_kex, pl->ke.data.p, pl->ke.data.len,
+		    gir, gir_len) != 0) {
 			ike_sa_reason(out, "Child SA rekey: bad KE");
 			goto fail;
 		}

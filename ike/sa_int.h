@@ -281,7 +281,8 @@ enum ike_sa_result ike_req_response(struct ike_sa *sa, const uint8_t *msg,
 	    size_t len, struct ike_msg *m, uint64_t now_ms,
 	    struct ike_out *out);
 void	ike_req_established(struct ike_sa *sa, uint64_t now_ms);
-void	ike_req_child_installed(struct ike_sa *sa, struct ike_child_slot *sl);
+void	ike_req_child_installed(struct ike_sa *sa,
+	    struct ike_child_slot *sl);
 void	ike_req_switched(struct ike_sa *sa);
 bool	ike_req_deleting_child(const struct ike_sa *sa, uint32_t spi);
 void	ike_req_cleanup(struct ike_sa *sa);

@@ -186,7 +186,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(sa, &out);
 			if (out.len == 0 && out.nev == 0 &&
 			    ike_sa_next_ms(sa) <= now)
-				break;	/* nothing happened: do not spin */
+				break;	/* nothing happened: no spin */
 		}
 		if (sa->req.kind == IKE_REQ_NONE)
 			break;
