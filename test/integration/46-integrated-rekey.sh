@@ -109,6 +109,14 @@ grep -q "IKE_SA rekeyed, .* -> ${spis1}\$" "$T/srv.log" ||
 [ "$(count_log "$T/init/charon.log" \
     "authentication of 'responder.test' with pre-shared key successful")" \
     = 1 ] || fail "the initiator authenticated more than once"
+# MOBIKE (RFC 4555) agreed: strongSwan's address update when its virtual
+# IP appeared was answered (NAT detection of the stream, COOKIE2 back).
+grep -q "peer supports MOBIKE" "$T/init/charon.log" ||
+    fail "MOBIKE not agreed"
+grep -q "MOBIKE: UPDATE_SA_ADDRESSES accepted" "$T/srv.log" ||
+    fail "no MOBIKE address update accepted"
+grep -q "parsed INFORMATIONAL response .*N(COOKIE2)" "$T/init/charon.log" ||
+    fail "COOKIE2 not echoed to the initiator"
 # Old Child SAs were deleted by the initiator, not left behind.
 [ "$(count_log "$T/srv.log" "CHILD_SA deleted, spi in")" -ge $((crk - 2)) ] ||
     fail "old Child SAs not deleted"
