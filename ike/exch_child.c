@@ -298,13 +298,10 @@ ike_rekey(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		ike_sa_reason(out, "no random nonce");
 		goto out;
 	}
-	while (spi_r == 0)
-		if (RAND_bytes(spir, sizeof(spir)) != 1) {
-			ike_sa_reason(out, "no random SPI");
-			goto out;
-		} else
-			spi_r = (uint64_t)load_be32(spir) << 32 |
-			    load_be32(spir + 4);
+	if ((spi_r = ike_sa_draw_spi(spir)) == 0) {
+		ike_sa_reason(out, "no random SPI");
+		goto out;
+	}
 	if (ike_keys_rekey_sa(&c.suite, sa->suite.prf, sa->keys.sk_d,
 	    sa->keys.prf_len, gir, gir_len, pl->nonce.p, pl->nonce.len, nr,
 	    sizeof(nr), c.spi, spir, &keys) != 0 ||

@@ -298,13 +298,10 @@ ike_exch_init(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		ike_sa_reason(out, "no random nonce");
 		goto out;
 	}
-	while (spi_r == 0)
-		if (RAND_bytes(spir, sizeof(spir)) != 1) {
-			ike_sa_reason(out, "no random SPI");
-			goto out;
-		} else
-			spi_r = (uint64_t)load_be32(spir) << 32 |
-			    load_be32(spir + 4);
+	if ((spi_r = ike_sa_draw_spi(spir)) == 0) {
+		ike_sa_reason(out, "no random SPI");
+		goto out;
+	}
 	be64(m->hdr.spi_i, spii);
 	if (ike_keys_new_sa(&c.suite, pl->nonce.p, pl->nonce.len, nr,
 	    sizeof(nr), gir, gir_len, spii, spir, &keys) != 0 ||
@@ -365,4 +362,18 @@ ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *e,
     uint8_t out[static IKE_SA_NATD_LEN])
 {
 	return natd_hash(spi_i, spi_r, e, out);
+}
+
+bool
+ike_natd_has(const struct ike_payloads *pl, uint16_t type,
+    const uint8_t hash[static IKE_SA_NATD_LEN])
+{
+	return has_hash(pl, type, hash);
+}
+
+int
+ike_notify_add(struct ike_builder *b, uint16_t type, const uint8_t *data,
+    size_t len)
+{
+	return add_notify(b, type, data, len);
 }

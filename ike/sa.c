@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "framing/wire.h"
 #include "ike/cp.h"
@@ -296,6 +297,19 @@ ike_sa_child_remove(struct ike_sa *sa, struct ike_child *ch,
 	OPENSSL_cleanse(sl->ni, sizeof(sl->ni));
 	OPENSSL_cleanse(sl->nr, sizeof(sl->nr));
 	ike_sa_event(out, IKE_EV_CHILD_DOWN, &sl->ch);
+}
+
+uint64_t
+ike_sa_draw_spi(uint8_t spi[static IKE_SPI_LEN])
+{
+	uint64_t v = 0;
+
+	while (v == 0) {
+		if (RAND_bytes(spi, IKE_SPI_LEN) != 1)
+			return 0;
+		v = (uint64_t)load_be32(spi) << 32 | load_be32(spi + 4);
+	}
+	return v;
 }
 
 int

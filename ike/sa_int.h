@@ -19,7 +19,7 @@
 enum {
 	IKE_SA_NONCE_LEN	= 32,	/* our Nr, octets */
 	IKE_SA_INNER_MAX	= 6144,	/* a protected response's plaintext */
-	IKE_SA_REASM_BYTES	= 16384,	/* a fragmented request's plaintext */
+	IKE_SA_REASM_BYTES	= 16384,	/* fragmented request, octets */
 	IKE_SA_NATD_LEN		= 20,	/* a NAT_DETECTION hash (SHA-1) */
 	IKE_SA_COOKIE2_MIN	= 8,	/* RFC 4555 §4.2.5, octets */
 	IKE_SA_COOKIE2_MAX	= 64
@@ -200,6 +200,14 @@ const struct ike_notify *ike_sa_notify(const struct ike_payloads *pl,
 /* §2.23: SHA-1(SPIi | SPIr | IP address | port) of @e.  (exch_init.c) */
 int	ike_natd_hash(uint64_t spi_i, uint64_t spi_r,
 	    const struct ike_endpoint *e, uint8_t out[static IKE_SA_NATD_LEN]);
+/* Some notify of @type in @pl carries @hash.  (exch_init.c) */
+bool	ike_natd_has(const struct ike_payloads *pl, uint16_t type,
+	    const uint8_t hash[static IKE_SA_NATD_LEN]);
+/* A notify without protocol or SPI.  (exch_init.c) */
+int	ike_notify_add(struct ike_builder *b, uint16_t type,
+	    const uint8_t *data, size_t len);
+/* A fresh non-zero IKE SPI into @spi (network order), or 0. */
+uint64_t ike_sa_draw_spi(uint8_t spi[static IKE_SPI_LEN]);
 
 /* The exchanges.  @m is the parsed request (inner chain for SK). */
 enum ike_sa_result ike_exch_init(struct ike_sa *sa, const uint8_t *msg,

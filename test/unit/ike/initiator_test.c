@@ -1,7 +1,8 @@
 /*
  * The test-only IKEv2 initiator of initiator.h: IKE_SA_INIT, IKE_AUTH with
  * PSK, CP and one Child SA, INFORMATIONAL, SKF fragments, CREATE_CHILD_SA
- * (new Child SA, Child SA and IKE SA rekey); and the responder fixture.  No tests here: the responder_*_test.c files use it.
+ * (new Child SA, Child SA and IKE SA rekey); and the responder fixture.
+ * No tests here: the responder_*_test.c files use it.
  */
 #include <stdlib.h>
 #include <string.h>
