@@ -198,7 +198,18 @@ child(struct ike_sa *sa, const struct ike_msg *m,
 		return refuse(sa, m, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, rekey,
 		    out);
 	}
-	/* Decide. */
+	/* Decide.  §2.25.1, §2.25.2: collisions with requests of ours. */
+	if ((old != NULL && ike_sa_child_slot(sa, old)->closing) ||
+	    (sa->own & IKE_SA_OWN_IKE_REKEY) ||
+	    sa->state == IKE_SA_DELETING) {
+		ike_sa_reason(out, "CREATE_CHILD_SA while we %s: "
+		    "TEMPORARY_FAILURE", sa->state == IKE_SA_DELETING ?
+		    "delete the IKE SA" : old != NULL &&
+		    ike_sa_child_slot(sa, old)->closing ?
+		    "delete that Child SA" : "rekey the IKE SA");
+		return refuse(sa, m, IKE_N_TEMPORARY_FAILURE, NULL, 0, NULL,
+		    out);
+	}
 	if (ike_sa_child_count(sa) >= IKE_SA_CHILD_MAX) {
 		ike_sa_reason(out, "CREATE_CHILD_SA refused: %d Child SAs: "
 		    "NO_ADDITIONAL_SAS", IKE_SA_CHILD_MAX);
@@ -276,6 +287,20 @@ ike_rekey(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	memset(&keys, 0, sizeof(keys));
 	memset(&sk_in, 0, sizeof(sk_in));
 	memset(&sk_out, 0, sizeof(sk_out));
+	/*
+	 * §2.25.2: "If a peer receives a request to rekey the IKE SA, and it
+	 * is currently creating, rekeying, or closing a Child SA of that IKE
+	 * SA, it SHOULD reply with TEMPORARY_FAILURE", likewise when it is
+	 * closing the IKE SA.  A collision with our own IKE SA rekey is
+	 * answered as usual (§2.8.1: ike_rekey_a_loses() decides later).
+	 */
+	if ((sa->own & IKE_SA_OWN_CHILD) || sa->state == IKE_SA_DELETING) {
+		ike_sa_reason(out, "IKE SA rekey while we %s: "
+		    "TEMPORARY_FAILURE", sa->state == IKE_SA_DELETING ?
+		    "delete it" : "change a Child SA");
+		return refuse(sa, m, IKE_N_TEMPORARY_FAILURE, NULL, 0, NULL,
+		    out);
+	}
 	/* Decide. */
 	if (ike_proposal_select(sa->conf->ike, sa->conf->nike, &pl->sa,
 	    (pl->have & IKE_HAVE_KE) ? pl->ke.group : IKE_DH_NONE, 0, &c) !=

@@ -688,7 +688,9 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		res = ike_exch_info(sa, m, out);
 		break;
 	case IKE_EXCH_CREATE_CHILD_SA:
-		if (sa->state != IKE_SA_ESTABLISHED) {
+		/* DELETING: answered TEMPORARY_FAILURE (§2.25.2). */
+		if (sa->state != IKE_SA_ESTABLISHED &&
+		    sa->state != IKE_SA_DELETING) {
 			ike_sa_reason(out, "CREATE_CHILD_SA in state %s",
 			    ike_sa_state_name(sa->state));
 			goto out;

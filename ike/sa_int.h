@@ -28,6 +28,7 @@ enum {
 /* One slot of an IKE SA's Child SA table. */
 struct ike_child_slot {
 	bool		 used;
+	bool		 closing;	/* our Delete of it is outstanding */
 	struct ike_child ch;		/* what the events point at */
 	/* The nonces of the exchange that made it: §2.8.1 tie-breaks. */
 	uint8_t		 ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
@@ -47,6 +48,15 @@ struct ike_sa_old {
 	bool		 have_resp;
 	uint32_t	 resp_msgid;
 	uint32_t	 msgid_next;
+};
+
+/*
+ * Requests of our own still outstanding, for the collision rules of
+ * RFC 7296 §2.25 (set and cleared by whoever sends them).
+ */
+enum ike_sa_own {
+	IKE_SA_OWN_IKE_REKEY	= 0x01,	/* our IKE SA rekey */
+	IKE_SA_OWN_CHILD	= 0x02	/* our Child SA create, rekey, delete */
 };
 
 struct ike_sa {
@@ -82,6 +92,7 @@ struct ike_sa {
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;
 	bool		 mobike;	/* RFC 4555 agreed in IKE_AUTH */
+	unsigned	 own;		/* enum ike_sa_own */
 	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 };
