@@ -343,7 +343,7 @@ ike_rekey(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	}
 	/* Commit. */
 	ike_sa_ike_switch(sa, spi_i, spi_r, &c.suite, &keys, &sk_in, &sk_out,
-	    out);
+	    false, out);
 	res = IKE_SA_ANSWERED;
 out:
 	ike_keys_cleanse(&keys);

@@ -346,7 +346,7 @@ void
 ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
     const struct ike_suite *suite, const struct ike_keys *keys,
     const struct ike_sk *sk_in, const struct ike_sk *sk_out,
-    struct ike_out *out)
+    bool we_initiated, struct ike_out *out)
 {
 	struct ike_event *ev;
 
@@ -363,6 +363,8 @@ ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
 	sa->old.resp_msgid = sa->resp_msgid;
 	sa->old.msgid_next = sa->have_resp ? sa->resp_msgid + 1 :
 	    sa->msgid_next;
+	sa->old.orig_init = sa->orig_init;
+	sa->orig_init = we_initiated;
 	sa->resp = NULL;
 	sa->resp_len = 0;
 	sa->have_resp = false;
@@ -396,6 +398,7 @@ swap_old(struct ike_sa *sa)
 	t.have_resp = sa->have_resp;
 	t.resp_msgid = sa->resp_msgid;
 	t.msgid_next = sa->msgid_next;
+	t.orig_init = sa->orig_init;
 	sa->spi_i = sa->old.spi_i;
 	sa->spi_r = sa->old.spi_r;
 	sa->sk_in = sa->old.sk_in;
@@ -405,6 +408,7 @@ swap_old(struct ike_sa *sa)
 	sa->have_resp = sa->old.have_resp;
 	sa->resp_msgid = sa->old.resp_msgid;
 	sa->msgid_next = sa->old.msgid_next;
+	sa->orig_init = sa->old.orig_init;
 	sa->old = t;
 	sa->in_old = !sa->in_old;
 	OPENSSL_cleanse(&t, sizeof(t));
@@ -473,7 +477,7 @@ begin(const struct ike_sa *sa, const struct ike_hdr *req, struct wr *w,
 	h.spi_i = req->spi_i;
 	h.spi_r = spi_r;
 	h.exchange = req->exchange;
-	h.flags = IKE_FLAG_RESPONSE;
+	h.flags = IKE_FLAG_RESPONSE | (sa->orig_init ? IKE_FLAG_INITIATOR : 0);
 	h.msgid = req->msgid;
 	*w = wr_make(buf, IKE_SA_MSG_MAX);
 	ike_build_init(b, w, &h);
@@ -724,6 +728,7 @@ ike_sa_handle(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	enum ike_sa_result res = IKE_SA_DROPPED;
 	enum ike_parse_result pr;
 	struct ike_msg *m;
+	bool we_init;
 
 	memset(out, 0, sizeof(*out));
 	if (len > IKE_SA_MSG_MAX) {
@@ -745,8 +750,12 @@ ike_sa_handle(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		ike_sa_reason(out, "a response, but we sent no request");
 		goto out;
 	}
-	if (!(m->hdr.flags & IKE_FLAG_INITIATOR)) {
-		ike_sa_reason(out, "a request without the Initiator flag");
+	/* §3.1: only the original initiator sets the Initiator flag. */
+	we_init = sa->has_old && m->hdr.spi_i == sa->old.spi_i ?
+	    sa->old.orig_init : sa->orig_init;
+	if (((m->hdr.flags & IKE_FLAG_INITIATOR) != 0) == we_init) {
+		ike_sa_reason(out, "a request %s the Initiator flag",
+		    (m->hdr.flags & IKE_FLAG_INITIATOR) ? "with" : "without");
 		goto out;
 	}
 	if (sa->state != IKE_SA_IDLE && !ike_sa_knows_spi_i(sa, m->hdr.spi_i)) {

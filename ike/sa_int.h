@@ -48,6 +48,7 @@ struct ike_sa_old {
 	bool		 have_resp;
 	uint32_t	 resp_msgid;
 	uint32_t	 msgid_next;
+	bool		 orig_init;	/* we were its original initiator */
 };
 
 /*
@@ -93,6 +94,12 @@ struct ike_sa {
 	bool		 nat_local, nat_remote;
 	bool		 mobike;	/* RFC 4555 agreed in IKE_AUTH */
 	unsigned	 own;		/* enum ike_sa_own */
+	/*
+	 * We are the original initiator (§2.18: after an IKE SA rekey we
+	 * started): the peer's requests come without the Initiator flag
+	 * and our messages carry it.
+	 */
+	bool		 orig_init;
 	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 };
@@ -171,14 +178,16 @@ bool	ike_rekey_a_loses(const uint8_t *ai, size_t ai_len,
  * message-ID window (with the response just made, which is what a
  * retransmitted rekey request gets) become the old SA; the new SA takes
  * @spi_i/@spi_r, @suite, @keys, @sk_in/@sk_out (copied; the caller wipes
- * its copies) and message IDs from 0.  Child SAs stay, now under SK_d of
- * the new SA.  Adds IKE_EV_IKE_REKEYED.  An older old SA still waiting for
- * its Delete is dropped.
+ * its copies) and message IDs from 0.  @we_initiated: the rekey was ours,
+ * so we are the new SA's original initiator (§2.18; @spi_i is then our
+ * SPI, and the caller derived the keys with initiator = true).  Child SAs
+ * stay, now under SK_d of the new SA.  Adds IKE_EV_IKE_REKEYED.  An older
+ * old SA still waiting for its Delete is dropped.
  */
 void	ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
 	    const struct ike_suite *suite, const struct ike_keys *keys,
 	    const struct ike_sk *sk_in, const struct ike_sk *sk_out,
-	    struct ike_out *out);
+	    bool we_initiated, struct ike_out *out);
 
 /*
  * CREATE_CHILD_SA pieces (exch_child.c), for the responder and for

@@ -51,6 +51,7 @@ struct ini {
 	size_t		 id_len;
 	bool		 no_cp;		/* no CFG_REQUEST */
 	bool		 mobike;	/* MOBIKE_SUPPORTED in IKE_AUTH */
+	bool		 not_orig;	/* the responder rekeyed the IKE SA */
 	uint8_t		 esp_spi[4];	/* our inbound ESP SPI */
 	struct ike_ts	 tsr;		/* TSr we ask for */
 	uint8_t		 cookie[64];

@@ -301,7 +301,7 @@ ini_protect(struct ini *I, uint8_t exch, uint32_t msgid, uint8_t first,
 	h.spi_i = I->spi_i;
 	h.spi_r = I->spi_r;
 	h.exchange = exch;
-	h.flags = IKE_FLAG_INITIATOR;
+	h.flags = I->not_orig ? 0 : IKE_FLAG_INITIATOR;
 	h.msgid = msgid;
 	ike_build_init(&b, &w, &h);
 	cr_assert_eq(ike_build_sk(&b, first, body_len, &body), 0);
@@ -346,7 +346,8 @@ ini_open(struct ini *I, const uint8_t *msg, size_t len, uint32_t msgid,
 	size_t plain_len;
 
 	cr_assert_eq(ike_msg_parse(msg, len, m), IKE_PARSE_OK);
-	cr_assert_eq(m->hdr.flags, IKE_FLAG_RESPONSE);
+	cr_assert_eq(m->hdr.flags, IKE_FLAG_RESPONSE |
+	    (I->not_orig ? IKE_FLAG_INITIATOR : 0));
 	cr_assert_eq(m->hdr.msgid, msgid);
 	cr_assert_eq(m->hdr.spi_r, I->spi_r);
 	cr_assert(m->pl.have & IKE_HAVE_SK);
