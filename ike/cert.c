@@ -10,6 +10,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -28,6 +29,49 @@ ike_cert_store_load(const char *path)
 		return NULL;
 	}
 	return st;
+}
+
+uint8_t *
+ike_cert_ca_hashes(X509_STORE *store, size_t *len)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	uint8_t *out = NULL, *spki = NULL, *p;
+	size_t n = 0, cap = 0;
+	int k, i;
+
+	for (i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		uint8_t *grown;
+
+		if (x == NULL)
+			continue;	/* a CRL */
+		if ((k = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), NULL)) <= 0 ||
+		    (spki = malloc((size_t)k)) == NULL)
+			goto fail;
+		p = spki;
+		if (i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &p) != k)
+			goto fail;
+		if (n + SHA_DIGEST_LENGTH > cap) {
+			cap = cap ? 2 * cap : 4 * SHA_DIGEST_LENGTH;
+			if ((grown = realloc(out, cap)) == NULL)
+				goto fail;
+			out = grown;
+		}
+		if (EVP_Digest(spki, (size_t)k, out + n, NULL, EVP_sha1(),
+		    NULL) != 1)
+			goto fail;
+		n += SHA_DIGEST_LENGTH;
+		free(spki);
+		spki = NULL;
+	}
+	if (n == 0)
+		goto fail;
+	*len = n;
+	return out;
+fail:
+	free(spki);
+	free(out);
+	return NULL;
 }
 
 static uint8_t *

@@ -22,6 +22,12 @@ enum {
 
 /* A store with every certificate of the PEM file @path; NULL on error. */
 X509_STORE *ike_cert_store_load(const char *path);
+/*
+ * CERTREQ Certification Authority data for @store (RFC 7296 §3.7): the
+ * SHA-1 hash of each certificate's SubjectPublicKeyInfo, concatenated
+ * (malloc, *len = 20 * certificates); NULL when it holds none or on error.
+ */
+uint8_t *ike_cert_ca_hashes(X509_STORE *store, size_t *len);
 /* The first certificate of the PEM file @path as DER (malloc). */
 uint8_t *ike_cert_der_load(const char *path, size_t *len);
 /* DER of the subject name of the certificate @der (malloc). */

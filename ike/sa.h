@@ -85,6 +85,13 @@ struct ike_sa_conf {
 	const uint8_t	*cert;
 	size_t		 cert_len;
 	X509_STORE	*ca;
+	/*
+	 * CERTREQ data for the IKE_SA_INIT response (§3.7): the 20-octet
+	 * SHA-1 hashes of @ca's trust anchors' SubjectPublicKeyInfo,
+	 * concatenated (ike_cert_ca_hashes()); 0 octets: no CERTREQ.
+	 */
+	const uint8_t	*certreq;
+	size_t		 certreq_len;
 	ike_spi_fn	*spi;		/* NULL: RAND_bytes */
 	void		*spi_arg;
 	struct ike_pool	*pool;		/* NULL: TSi is the peer's address */

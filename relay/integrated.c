@@ -63,6 +63,7 @@ struct integ_sec {
 	struct secrets	*next_secrets;	/* read by SIGHUP, not yet in use */
 	uint8_t		*cert_der;	/* our certificate */
 	uint8_t		*dn;		/* its subject, for a dn: id */
+	uint8_t		*certreq;	/* CERTREQ data: ca's SPKI hashes */
 	unsigned	 replay_window;
 	int		 tun_fd;
 	char		 ifname[ESP_TUN_NAME_MAX];
@@ -286,6 +287,15 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		    ci->ca);
 		return -1;
 	}
+	if (k->ca != NULL) {
+		if ((sec->certreq = ike_cert_ca_hashes(k->ca,
+		    &k->certreq_len)) == NULL) {
+			log_warnx("integrated %s: no CA certificate in %s",
+			    sec->name, ci->ca);
+			return -1;
+		}
+		k->certreq = sec->certreq;
+	}
 	if (ci->secrets[0] != '\0') {
 		if ((sec->secrets = secrets_load(ci->secrets)) == NULL)
 			return -1;
@@ -364,6 +374,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	X509_STORE_free(sec->conf.ca);
 	free(sec->cert_der);
 	free(sec->dn);
+	free(sec->certreq);
 	OPENSSL_cleanse(sec, sizeof(*sec));
 	free(sec);
 }
