@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -306,4 +307,26 @@ ike_cert_sig_pick(EVP_PKEY *key, bool have_mask, uint32_t mask,
 		}
 	}
 	return false;
+}
+
+int
+ike_cert_check_ours(const uint8_t *der, size_t len, EVP_PKEY *key,
+    uint8_t id_type, const uint8_t *id, size_t id_len, char *why,
+    size_t why_cap)
+{
+	X509 *x = x509_parse(der, len);
+	int rc = -1;
+
+	if (x == NULL)
+		snprintf(why, why_cap, "the certificate does not parse");
+	else if (X509_check_private_key(x, key) != 1)
+		snprintf(why, why_cap, "key does not match the certificate");
+	else if (!ike_cert_id_match(x, id_type, id, id_len))
+		snprintf(why, why_cap, "id is not in the certificate's "
+		    "subjectAltName (or, for a dn, its subject)");
+	else
+		rc = 0;
+	ERR_clear_error();
+	X509_free(x);
+	return rc;
 }

@@ -52,6 +52,16 @@ bool	ike_cert_id_match(X509 *cert, uint8_t id_type, const uint8_t *id,
 	    size_t id_len);
 
 /*
+ * Our own certificate (@der) and key, checked at start: the key must be
+ * the certificate's, and our identity must be one it carries (as
+ * ike_cert_id_match()), or initiators would refuse our AUTH.  0, or -1
+ * with @why set.
+ */
+int	ike_cert_check_ours(const uint8_t *der, size_t len, EVP_PKEY *key,
+	    uint8_t id_type, const uint8_t *id, size_t id_len, char *why,
+	    size_t why_cap);
+
+/*
  * Our signature scheme for @key: method 14 with the best hash in the
  * peer's SIGNATURE_HASH_ALGORITHMS @mask (bit 1 << id), or method 1 for
  * an RSA key when @have_mask is false.  False when nothing fits.

@@ -201,7 +201,7 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 {
 	const struct conf_integrated *ci = cr->integ;
 	struct ike_sa_conf *k = &sec->conf;
-	char err[IKE_POOL_ERR_MAX];
+	char err[IKE_POOL_ERR_MAX], why[IKE_CERT_WHY_MAX];
 	uint8_t plen;
 	uint32_t a;
 
@@ -279,6 +279,12 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 			k->id_type = IKE_ID_DER_ASN1_DN;
 			k->id = sec->dn;
 			k->id_len = n;
+		}
+		if (ike_cert_check_ours(sec->cert_der, k->cert_len, k->key,
+		    k->id_type, k->id, k->id_len, why, sizeof(why)) == -1) {
+			log_warnx("integrated %s: cert %s, id %s: %s",
+			    sec->name, ci->cert, ci->id, why);
+			return -1;
 		}
 	}
 	if (ci->ca[0] != '\0' &&

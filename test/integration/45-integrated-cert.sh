@@ -11,8 +11,12 @@ need_iketcpd
 SVC_ADDR=10.10.0.1
 P=$T/pki
 mkdir -p "$P"
-mkcert() {	# mkcert NAME CA SAN
-	pki --gen --type ecdsa --size 256 --outform pem >"$P/$1.key"
+mkcert() {	# mkcert NAME CA SAN [KEYTYPE]: an ECDSA (or rsa) certificate
+	if [ "${4:-ecdsa}" = rsa ]; then
+		pki --gen --type rsa --size 2048 --outform pem >"$P/$1.key"
+	else
+		pki --gen --type ecdsa --size 256 --outform pem >"$P/$1.key"
+	fi
 	pki --req --type priv --in "$P/$1.key" --dn "CN=$3" --san "$3" \
 	    --outform pem >"$P/$1.req"
 	pki --issue --cacert "$P/$2.pem" --cakey "$P/$2.key" --type pkcs10 \
@@ -25,9 +29,14 @@ mkca() {
 }
 mkca ca
 mkca evil
+# An intermediate CA under ca: only the root is in the server's ca file.
+pki --gen --type ecdsa --size 256 --outform pem >"$P/mid.key"
+pki --issue --cacert "$P/ca.pem" --cakey "$P/ca.key" --type priv --ca \
+    --in "$P/mid.key" --dn "CN=mid" --outform pem >"$P/mid.pem"
 mkcert srv ca vpn.test
 mkcert cli ca initiator.test
 mkcert bad evil initiator.test
+mkcert rsa mid initiator.test rsa
 
 ns_new C
 ns_new R
@@ -48,6 +57,20 @@ esp-proposals = aes256gcm16
 pool = 10.10.0.0/24
 tun = iketcp0
 EOC
+# Our own certificate is checked at start: an id it does not carry, or a
+# key that is not its, stops the daemon with the reason.
+bad_start() {	# bad_start SED-EXPR EXPECTED
+	sed "$1" "$T/srv.conf" >"$T/bad-srv.conf"
+	if timeout -k 2 10 ip netns exec "$(ns R)" "$IKETCPD" -d \
+	    -f "$T/bad-srv.conf" >"$T/bad-srv.log" 2>&1; then
+		fail "started with $1"
+	fi
+	grep -q "$2" "$T/bad-srv.log" ||
+	    fail "no '$2' for $1: $(cat "$T/bad-srv.log")"
+}
+bad_start "s/^id = vpn.test/id = other.test/" "id other.test: id is not in"
+bad_start "s|^key = .*|key = $P/cli.key|" "key does not match the certificate"
+say "a foreign id or key in [integrated] refuses to start"
 relay_start srv "$T/srv.conf" 4500 R
 connector_up cn
 
@@ -58,7 +81,13 @@ init_cert() {	# init_cert CLIENT: (re)start the initiator with that cert
 	swan_conf "$d" "	port = 510
 	port_nat_t = 4510"
 	cp "$P/$1.pem" "$d/swanctl/x509/cli.pem"
-	cp "$P/$1.key" "$d/swanctl/ecdsa/cli.key"
+	if [ "$1" = rsa ]; then
+		mkdir -p "$d/swanctl/rsa"
+		cp "$P/$1.key" "$d/swanctl/rsa/cli.key"
+		cp "$P/mid.pem" "$d/swanctl/x509ca/mid.pem"
+	else
+		cp "$P/$1.key" "$d/swanctl/ecdsa/cli.key"
+	fi
 	cp "$P/ca.pem" "$d/swanctl/x509ca/ca.pem"
 	cat >"$d/swanctl/swanctl.conf" <<EOF2
 connections {
@@ -103,6 +132,18 @@ grep -q "sending end entity cert" "$T/init/charon.log" ||
 wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
 ping_tunnel 5
 say "ping through the tunnel: $PING_RTT ms"
+swanctl_ "$T/init" --terminate --ike home --timeout 10 >/dev/null 2>&1
+
+# An RSA client certificate from an intermediate CA: the client sends the
+# intermediate as a second CERT, the server builds the chain to its root.
+init_cert rsa
+tunnel_up
+grep -q "sending issuer cert \"CN=mid\"" "$T/init/charon.log" ||
+    fail "initiator did not send the intermediate"
+[ "$(grep -c "CHILD_SA up" "$T/srv.log")" = 2 ] ||
+    fail "server: no second CHILD_SA (rsa)"
+ping_tunnel 5
+say "RSA client certificate via an intermediate CA: up"
 swanctl_ "$T/init" --terminate --ike home --timeout 10 >/dev/null 2>&1
 
 SEND_CERT="send_cert = always" init_cert bad
