@@ -453,7 +453,7 @@ integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
 		cr = &c->relays[i];
 		if (cr->backend != CONF_BACKEND_INTEGRATED)
 			continue;
-		if ((sec = find_sec(r, cr->name)) == NULL ||
+		if (find_sec(r, cr->name) == NULL ||
 		    (old = find_integ(r->conf, cr->name)) == NULL) {
 			log_warnx("%s:%u: [integrated %s] is new: integrated "
 			    "sections are set up at start only", path,
