@@ -405,6 +405,12 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	memset(&ch, 0, sizeof(ch));
 	/* Process. */
 	if (verify_peer(sa, m, out, psk, &psk_len, &sig) != 0) {
+		/* The claimed identity, for the caller's log line. */
+		if ((pl->have & IKE_HAVE_IDI) && is_id_ok(&pl->idi)) {
+			sa->peer_id_type = pl->idi.type;
+			memcpy(sa->peer_id, pl->idi.data.p, pl->idi.data.len);
+			sa->peer_id_len = pl->idi.data.len;
+		}
 		res = auth_failed(sa, m, out);
 		goto out;
 	}

@@ -176,7 +176,10 @@ uint64_t ike_sa_spi_r(const struct ike_sa *sa);
 const struct ike_suite *ike_sa_suite(const struct ike_sa *sa);
 /* When the last authentic request arrived (now_ms of that call). */
 uint64_t ike_sa_last_ms(const struct ike_sa *sa);
-/* The initiator's authenticated ID (valid from ESTABLISHED). */
+/*
+ * The initiator's authenticated ID (valid from ESTABLISHED); after a
+ * refused IKE_AUTH, the ID it claimed (for the log); *len 0 when none.
+ */
 const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
 	    size_t *len);
 /*

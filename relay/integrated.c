@@ -34,6 +34,7 @@
 #include "ike/auth.h"
 #include "ike/cert.h"
 #include "ike/cp.h"
+#include "ike/id.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "relay/integrated.h"
@@ -542,6 +543,20 @@ session_end(struct integ_sess *is)
 	ev_timer_start(s->r->loop, &s->linger);
 }
 
+/* The peer's IKE identity as text, or "an unnamed peer". */
+static const char *
+peer_text(const struct ike_sa *sa, char out[static IKE_ID_TEXT_MAX])
+{
+	const uint8_t *id;
+	uint8_t type;
+	size_t len;
+
+	id = ike_sa_peer_id(sa, &type, &len);
+	if (len == 0)
+		return "an unnamed peer";
+	return ike_id_format(type, id, len, out, IKE_ID_TEXT_MAX);
+}
+
 static int
 ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
     size_t n)
@@ -550,6 +565,10 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	static uint8_t reply[INTEG_MARKER + IKE_SA_MSG_MAX];
 	struct ike_out out;
 	enum ike_sa_result res;
+	enum ike_sa_state before;
+	char idt[IKE_ID_TEXT_MAX];
+	uint8_t idtype;
+	size_t idlen;
 	struct iovec iov;
 	bool ike = true, tentative = st != is->s->owner;
 	uint64_t spi_i;
@@ -582,23 +601,34 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			return 0;
 		}
 	}
+	before = ike_sa_state(is->ike);
 	res = ike_sa_handle(is->ike, p, n, now_ms(), &out);
 	/*
 	 * A reason is a dropped or refused request (a wrong PSK answered
 	 * with AUTHENTICATION_FAILED, a Child SA refused): an operator
-	 * must see it at the default level.
+	 * must see it at the default level, with the peer's identity
+	 * (log_stream() adds its address).
 	 */
-	if (out.reason[0] != '\0')
-		log_stream(st, LOG_LEVEL_INFO, "IKE: %s", out.reason);
+	if (out.reason[0] != '\0' && before == IKE_SA_INIT_DONE &&
+	    ike_sa_state(is->ike) == IKE_SA_DEAD)
+		log_stream(st, LOG_LEVEL_INFO, "IKE: authentication of %s "
+		    "refused: %s", peer_text(is->ike, idt), out.reason);
+	else if (out.reason[0] != '\0') {
+		(void)ike_sa_peer_id(is->ike, &idtype, &idlen);
+		log_stream(st, LOG_LEVEL_INFO, "IKE: %s%s%s", out.reason,
+		    idlen > 0 ? ", peer " : "",
+		    idlen > 0 ? peer_text(is->ike, idt) : "");
+	}
 	if (res == IKE_SA_DROPPED)
 		r->stats.ike_drop++;
 	for (size_t i = 0; i < out.nev; i++) {
 		switch (out.ev[i].type) {
 		case IKE_EV_IKE_UP:
 			log_stream(st, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
-			    "established",
+			    "established, %s authenticated",
 			    (unsigned long long)ike_sa_spi_i(is->ike),
-			    (unsigned long long)ike_sa_spi_r(is->ike));
+			    (unsigned long long)ike_sa_spi_r(is->ike),
+			    peer_text(is->ike, idt));
 			break;
 		case IKE_EV_CHILD_UP:
 			child_up(is, out.ev[i].child);
