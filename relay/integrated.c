@@ -68,6 +68,9 @@ struct integ_sec {
 	uint32_t	 tun_addr;	/* host order */
 	ev_io		 tio;
 	struct integ_sess *vips[INTEG_VIP_BUCKETS];
+	unsigned	 cookie_threshold;	/* half-open SAs; 0 = always */
+	unsigned	 half_open;	/* SAs in IKE_SA_INIT_DONE */
+	unsigned long long cookies;	/* IKE_SA_INITs answered with one */
 };
 
 /* A session's backend state. */
@@ -80,6 +83,8 @@ struct integ_sess {
 	uint32_t	 vip;		/* host order; 0 none */
 	struct ike_endpoint local, remote;
 	bool		 dead;		/* freed from the linger timer */
+	bool		 half_open;	/* counted in sec->half_open */
+	bool		 cookie;	/* ike was made with IKE_SA_F_COOKIE */
 };
 
 static uint8_t pkt_buf[INTEG_PKT_MAX + 64];
@@ -217,6 +222,7 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 	snprintf(sec->name, sizeof(sec->name), "%s", cr->name);
 	sec->tun_fd = -1;
 	sec->replay_window = ci->replay_window;
+	sec->cookie_threshold = ci->cookie_threshold;
 	if ((k->nike = parse_props(sec->name, IKE_PROTO_IKE,
 	    ci->ike_proposals, sec->ike)) == 0 ||
 	    (k->nesp = parse_props(sec->name, IKE_PROTO_ESP,
@@ -449,6 +455,31 @@ integ_session_new(struct relay *r, struct stream *st)
 	return s;
 }
 
+/*
+ * RFC 7296 §2.6: a half-open IKE SA is one whose IKE_SA_INIT we answered
+ * and whose IKE_AUTH has not succeeded yet.  The section counts them so
+ * that, at cookie-threshold or more, a new IKE_SA_INIT gets a COOKIE
+ * before we keep any state for it.
+ */
+static void
+half_open_sync(struct integ_sess *is)
+{
+	struct integ_sec *sec = is->sec;
+	bool now = is->ike != NULL && ike_sa_state(is->ike) ==
+	    IKE_SA_INIT_DONE;
+
+	if (now == is->half_open)
+		return;
+	is->half_open = now;
+	if (now)
+		sec->half_open++;
+	else
+		sec->half_open--;
+	log_debug("%s: integrated %s: session %llu: %u half-open IKE SAs "
+	    "(cookie threshold %u)", __func__, sec->name, is->s->id,
+	    sec->half_open, sec->cookie_threshold);
+}
+
 static void
 child_down(struct integ_sess *is)
 {
@@ -465,6 +496,8 @@ integ_session_free(struct session *s)
 
 	child_down(is);
 	ike_sa_free(is->ike);
+	is->ike = NULL;
+	half_open_sync(is);
 	free(is);
 	s->integ = NULL;
 }
@@ -592,10 +625,9 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			r->stats.ike_drop++;
 			return 0;
 		}
+		is->cookie = is->sec->half_open >= is->sec->cookie_threshold;
 		is->ike = ike_sa_new(&is->sec->conf, &is->local, &is->remote,
-		    is->sec->conf.pool != NULL &&
-		    st->cr->integ->cookie_threshold == 0 ? IKE_SA_F_COOKIE :
-		    0);
+		    is->cookie ? IKE_SA_F_COOKIE : 0);
 		if (is->ike == NULL) {
 			log_warnx("IKE SA: out of memory");
 			return 0;
@@ -609,7 +641,15 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	 * must see it at the default level, with the peer's identity
 	 * (log_stream() adds its address).
 	 */
-	if (out.reason[0] != '\0' && before == IKE_SA_INIT_DONE &&
+	if (out.reason[0] != '\0' && before == IKE_SA_IDLE &&
+	    ike_sa_state(is->ike) == IKE_SA_IDLE)
+		/*
+		 * A COOKIE or INVALID_KE_PAYLOAD answer: a normal step of
+		 * IKE_SA_INIT, and under a flood of them (when cookies are
+		 * in use) one info line each would flood the log too.
+		 */
+		log_stream(st, LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
+	else if (out.reason[0] != '\0' && before == IKE_SA_INIT_DONE &&
 	    ike_sa_state(is->ike) == IKE_SA_DEAD)
 		log_stream(st, LOG_LEVEL_INFO, "IKE: authentication of %s "
 		    "refused: %s", peer_text(is->ike, idt), out.reason);
@@ -655,6 +695,10 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	switch (ike_sa_state(is->ike)) {
 	case IKE_SA_IDLE:
 		/* COOKIE or INVALID_KE_PAYLOAD sent: no state kept. */
+		/* (The other stateless answer names INVALID_KE_PAYLOAD.) */
+		if (is->cookie && res == IKE_SA_ANSWERED &&
+		    strstr(out.reason, "COOKIE sent") != NULL)
+			is->sec->cookies++;
 		ike_sa_free(is->ike);
 		is->ike = NULL;
 		break;
@@ -665,6 +709,7 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	default:
 		break;
 	}
+	half_open_sync(is);
 	return 0;
 }
 
@@ -763,4 +808,15 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 		iov.iov_len = wr.len;
 		(void)stream_send(is->s->owner, &iov, &ike, 1);
 	}
+}
+
+void
+integ_stats_log(const struct relay *r)
+{
+	const struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		log_info("integrated %s: half-open IKE SAs %u (cookie "
+		    "threshold %u), COOKIEs demanded %llu", sec->name,
+		    sec->half_open, sec->cookie_threshold, sec->cookies);
 }
