@@ -91,6 +91,11 @@ struct ike_sa_conf {
 	uint32_t	 dns[IKE_SA_DNS_MAX];	/* host order */
 	size_t		 ndns;
 	struct ike_ts	 local_ts;	/* IPv4 range we offer as TSr */
+	/* IPv6 (RFC 7296 §3.15.1): NULL pool6, no INTERNAL_IP6_ADDRESS. */
+	struct ike_pool	*pool6;
+	uint8_t		 dns6[IKE_SA_DNS_MAX][16];
+	size_t		 ndns6;
+	struct ike_ts	 local_ts6;	/* IPv6 range we offer as TSr */
 	uint8_t		 cookie_secret[IKE_SA_COOKIE_SECRET];
 	unsigned	 kex_flags;	/* enum ike_kex_flags */
 };
@@ -118,6 +123,10 @@ struct ike_child {
 	struct ike_ts	 tsi;		/* the initiator's side (virtual IP) */
 	struct ike_ts	 tsr;		/* our side */
 	uint32_t	 vip;		/* host order, 0 = none assigned */
+	/* An IPv6 virtual address and its selectors, when has6. */
+	bool		 has6;
+	uint8_t		 vip6[16];
+	struct ike_ts	 tsi6, tsr6;
 };
 
 enum ike_event_type {
