@@ -66,8 +66,10 @@ struct integ_sec {
 	int		 tun_fd;
 	char		 ifname[ESP_TUN_NAME_MAX];
 	uint32_t	 tun_addr;	/* host order */
+	uint8_t		 tun_addr6[16];	/* with an IPv6 pool */
 	ev_io		 tio;
 	struct integ_sess *vips[INTEG_VIP_BUCKETS];
+	struct integ_sess *vips6[INTEG_VIP_BUCKETS];
 	unsigned	 cookie_threshold;	/* half-open SAs; 0 = always */
 	unsigned	 half_open;	/* SAs in IKE_SA_INIT_DONE */
 	unsigned long long cookies;	/* IKE_SA_INITs answered with one */
@@ -81,6 +83,9 @@ struct integ_sess {
 	struct ike_sa	*ike;
 	struct esp_sa	*in, *out;
 	uint32_t	 vip;		/* host order; 0 none */
+	struct integ_sess *vnext6;	/* vips6 bucket chain */
+	bool		 has_vip6;
+	uint8_t		 vip6[16];
 	struct ike_endpoint local, remote;
 	bool		 dead;		/* freed from the linger timer */
 	bool		 half_open;	/* counted in sec->half_open */
@@ -140,6 +145,57 @@ vip_lookup(struct integ_sec *sec, uint32_t vip)
 
 	for (is = sec->vips[vip_bucket(vip)]; is != NULL; is = is->vnext)
 		if (is->vip == vip)
+			return is;
+	return NULL;
+}
+
+static size_t
+vip6_bucket(const uint8_t a[static 16])
+{
+	uint32_t h = 2166136261U;
+
+	/* FNV-1a over the interface identifier; pools differ below /64. */
+	for (size_t i = 8; i < 16; i++)
+		h = (h ^ a[i]) * 16777619U;
+	return h & (INTEG_VIP_BUCKETS - 1);
+}
+
+static void
+vip6_unlink(struct integ_sess *is)
+{
+	struct integ_sess **pp;
+
+	if (!is->has_vip6)
+		return;
+	for (pp = &is->sec->vips6[vip6_bucket(is->vip6)]; *pp != NULL;
+	    pp = &(*pp)->vnext6)
+		if (*pp == is) {
+			*pp = is->vnext6;
+			break;
+		}
+	is->vnext6 = NULL;
+	is->has_vip6 = false;
+}
+
+static void
+vip6_link(struct integ_sess *is, const uint8_t vip6[static 16])
+{
+	size_t b = vip6_bucket(vip6);
+
+	vip6_unlink(is);
+	memcpy(is->vip6, vip6, 16);
+	is->has_vip6 = true;
+	is->vnext6 = is->sec->vips6[b];
+	is->sec->vips6[b] = is;
+}
+
+static struct integ_sess *
+vip6_lookup(struct integ_sec *sec, const uint8_t vip6[static 16])
+{
+	struct integ_sess *is;
+
+	for (is = sec->vips6[vip6_bucket(vip6)]; is != NULL; is = is->vnext6)
+		if (memcmp(is->vip6, vip6, 16) == 0)
 			return is;
 	return NULL;
 }
@@ -210,13 +266,59 @@ parse_props(const char *sec, uint8_t proto, const char *text,
 
 static void tun_read_cb(EV_P_ ev_io *w, int revents);
 
+/*
+ * The IPv6 side of a section (RFC 7296 §3.15.1): the pool, its DNS
+ * servers, our IPv6 selector (the first IPv6 local-ts, ::/0 by default)
+ * and the TUN's IPv6 address, the pool's first.  Nothing without a pool.
+ */
+static int
+sec_open6(struct integ_sec *sec, const struct conf_integrated *ci)
+{
+	struct ike_sa_conf *k = &sec->conf;
+	char err[IKE_POOL_ERR_MAX];
+
+	if (ci->pool6.family != AF_INET6)
+		return 0;
+	if ((k->pool6 = ike_pool6_new(ci->pool6.text, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("integrated %s: pool %s: %s", sec->name,
+		    ci->pool6.text, err);
+		return -1;
+	}
+	for (size_t i = 0; i < ci->ndns && k->ndns6 < IKE_SA_DNS_MAX; i++)
+		if (ci->dns[i].family == AF_INET6)
+			memcpy(k->dns6[k->ndns6++], ci->dns[i].addr, 16);
+	k->local_ts6.type = IKE_TS_IPV6_ADDR_RANGE;
+	k->local_ts6.end_port = 0xffff;
+	memset(k->local_ts6.end, 0xff, 16);
+	for (size_t i = 0; i < ci->nlocal_ts; i++) {
+		const struct conf_cidr *t = &ci->local_ts[i];
+
+		if (t->family != AF_INET6)
+			continue;
+		for (unsigned b = 0; b < 128; b++) {
+			uint8_t bit = 0x80 >> (b % 8);
+
+			if (b < t->plen && (t->addr[b / 8] & bit)) {
+				k->local_ts6.start[b / 8] |= bit;
+				k->local_ts6.end[b / 8] |= bit;
+			} else if (b < t->plen)
+				k->local_ts6.end[b / 8] &= (uint8_t)~bit;
+		}
+		break;
+	}
+	/* Ours, never a client's, as with IPv4. */
+	return ike_pool6_alloc(k->pool6, (const uint8_t *)"\0iketcpd", 8,
+	    sec->tun_addr6);
+}
+
 static int
 sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 {
 	const struct conf_integrated *ci = cr->integ;
 	struct ike_sa_conf *k = &sec->conf;
 	char err[IKE_POOL_ERR_MAX];
-	uint8_t plen;
+	uint8_t plen, plen6 = 0, net6[16];
 	uint32_t a;
 
 	snprintf(sec->name, sizeof(sec->name), "%s", cr->name);
@@ -310,6 +412,8 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 			memcpy(&a, ci->dns[i].addr, 4);
 			k->dns[k->ndns++] = ntohl(a);
 		}
+	if (sec_open6(sec, ci) == -1)
+		return -1;
 	k->local_ts.type = IKE_TS_IPV4_ADDR_RANGE;
 	k->local_ts.end_port = 0xffff;
 	memset(k->local_ts.end, 0xff, 4);
@@ -336,19 +440,27 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 	    &sec->tun_addr) == -1)
 		return -1;
 	(void)ike_pool_network(k->pool, &plen);
+	if (k->pool6 != NULL)
+		ike_pool6_network(k->pool6, net6, &plen6);
 	a = htonl(sec->tun_addr);
 	if ((sec->tun_fd = esp_tun_open(ci->tun, sec->ifname)) == -1 ||
 	    esp_tun_add_addr(sec->ifname, 4, (const uint8_t *)&a, plen) ==
-	    -1 || esp_tun_up(sec->ifname) == -1)
+	    -1 || (k->pool6 != NULL && esp_tun_add_addr(sec->ifname, 6,
+	    sec->tun_addr6, plen6) == -1) || esp_tun_up(sec->ifname) == -1)
 		return -1;
 	ev_io_init(&sec->tio, tun_read_cb, sec->tun_fd, EV_READ);
 	ev_io_start(sec->r->loop, &sec->tio);
 	{
-		char t[INET_ADDRSTRLEN];
+		char t[INET6_ADDRSTRLEN];
 
 		log_info("integrated %s: tun %s %s/%u, pool %s", sec->name,
 		    sec->ifname, inet_ntop(AF_INET, &a, t, sizeof(t)), plen,
 		    ci->pool4.text);
+		if (k->pool6 != NULL)
+			log_info("integrated %s: tun %s %s/%u, pool %s",
+			    sec->name, sec->ifname, inet_ntop(AF_INET6,
+			    sec->tun_addr6, t, sizeof(t)), plen6,
+			    ci->pool6.text);
 	}
 	return 0;
 }
@@ -361,6 +473,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 		close(sec->tun_fd);
 	}
 	ike_pool_free(sec->conf.pool);
+	ike_pool_free(sec->conf.pool6);
 	secrets_free(sec->secrets);
 	EVP_PKEY_free(sec->conf.key);
 	X509_STORE_free(sec->conf.ca);
@@ -484,6 +597,7 @@ static void
 child_down(struct integ_sess *is)
 {
 	vip_unlink(is);
+	vip6_unlink(is);
 	esp_sa_free(is->in);
 	esp_sa_free(is->out);
 	is->in = is->out = NULL;
@@ -506,18 +620,30 @@ static void
 child_up(struct integ_sess *is, const struct ike_child *ch)
 {
 	struct esp_sa_params in, out;
-	struct esp_ts ts;
-	char t[INET_ADDRSTRLEN];
+	struct esp_ts ts[2];
+	char t[INET_ADDRSTRLEN], t6[INET6_ADDRSTRLEN];
+	size_t nts = 0;
 	uint32_t a;
 
 	child_down(is);
-	memset(&ts, 0, sizeof(ts));
-	ts.family = 4;
-	ts.proto = ch->tsi.proto;
-	ts.port_lo = ch->tsi.start_port;
-	ts.port_hi = ch->tsi.end_port;
-	memcpy(ts.addr_lo, ch->tsi.start, 4);
-	memcpy(ts.addr_hi, ch->tsi.end, 4);
+	/* Inbound inner sources: the initiator's selector of each family. */
+	memset(ts, 0, sizeof(ts));
+	if (ch->tsi.type == IKE_TS_IPV4_ADDR_RANGE) {
+		ts[nts].family = 4;
+		ts[nts].proto = ch->tsi.proto;
+		ts[nts].port_lo = ch->tsi.start_port;
+		ts[nts].port_hi = ch->tsi.end_port;
+		memcpy(ts[nts].addr_lo, ch->tsi.start, 4);
+		memcpy(ts[nts++].addr_hi, ch->tsi.end, 4);
+	}
+	if (ch->has6) {
+		ts[nts].family = 6;
+		ts[nts].proto = ch->tsi6.proto;
+		ts[nts].port_lo = ch->tsi6.start_port;
+		ts[nts].port_hi = ch->tsi6.end_port;
+		memcpy(ts[nts].addr_lo, ch->tsi6.start, 16);
+		memcpy(ts[nts++].addr_hi, ch->tsi6.end, 16);
+	}
 	memset(&in, 0, sizeof(in));
 	in.spi = ch->spi_in;
 	in.dir = ESP_DIR_IN;
@@ -526,8 +652,8 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 	in.integ = ch->suite.integ;
 	in.esn = ch->esn;
 	in.replay_window = is->sec->replay_window;
-	in.ts = &ts;
-	in.nts = 1;
+	in.ts = ts;
+	in.nts = nts;
 	out = in;
 	out.spi = ch->spi_out;
 	out.dir = ESP_DIR_OUT;
@@ -551,16 +677,21 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 	}
 	if (ch->vip != 0 && vip_lookup(is->sec, ch->vip) == NULL)
 		vip_link(is, ch->vip);
-	else if (ch->vip == 0 && ch->tsi.start[0] != 0 &&
+	else if (ch->vip == 0 && ch->tsi.type == IKE_TS_IPV4_ADDR_RANGE &&
+	    ch->tsi.start[0] != 0 &&
 	    memcmp(ch->tsi.start, ch->tsi.end, 4) == 0) {
 		memcpy(&a, ch->tsi.start, 4);
 		if (vip_lookup(is->sec, ntohl(a)) == NULL)
 			vip_link(is, ntohl(a));
 	}
+	if (ch->has6 && vip6_lookup(is->sec, ch->vip6) == NULL)
+		vip6_link(is, ch->vip6);
 	a = htonl(is->vip);
 	log_info("integrated %s: session %llu: CHILD_SA up, spi in %08x out "
-	    "%08x, virtual IP %s", is->sec->name, is->s->id, ch->spi_in,
-	    ch->spi_out, inet_ntop(AF_INET, &a, t, sizeof(t)));
+	    "%08x, virtual IP %s%s%s", is->sec->name, is->s->id, ch->spi_in,
+	    ch->spi_out, inet_ntop(AF_INET, &a, t, sizeof(t)),
+	    is->has_vip6 ? " and " : "", is->has_vip6 ? inet_ntop(AF_INET6,
+	    is->vip6, t6, sizeof(t6)) : "");
 }
 
 /* The session ends after its last response had a moment to leave. */
@@ -787,12 +918,13 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 				log_warn("read %s", sec->ifname);
 			return;
 		}
-		if (n < 20 || (pkt_buf[0] >> 4) != 4) {
-			r->stats.esp_out_drop++;
-			continue;
-		}
-		memcpy(&dst, pkt_buf + 16, 4);
-		is = vip_lookup(sec, ntohl(dst));
+		if (n >= 20 && (pkt_buf[0] >> 4) == 4) {
+			memcpy(&dst, pkt_buf + 16, 4);
+			is = vip_lookup(sec, ntohl(dst));
+		} else if (n >= 40 && (pkt_buf[0] >> 4) == 6)
+			is = vip6_lookup(sec, pkt_buf + 24);	/* dst */
+		else
+			is = NULL;
 		if (is == NULL || is->out == NULL || is->s->owner == NULL) {
 			r->stats.esp_out_drop++;
 			continue;
