@@ -4,8 +4,8 @@
  * responses are framed back with the Non-ESP marker; ESP goes through the
  * Child SA's inbound esp_sa to the section's TUN device, and packets read
  * from the TUN are routed by destination to the session owning that
- * virtual IP, encapsulated and framed to its stream.  ike/ and esp/ never
- * see a socket (DESIGN.md).
+ * virtual IP (IPv4, or IPv6 with an IPv6 pool), encapsulated and framed
+ * to its stream.  ike/ and esp/ never see a socket (DESIGN.md).
  *
  * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, the first Child SA,
  * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca).  Not yet:
