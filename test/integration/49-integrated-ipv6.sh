@@ -17,8 +17,10 @@ integ_topo
 integ_server_up srv "pool=fd00:10::/64" "local-ts=::/0" "dns=fd00:10::53"
 grep -q "tun iketcp0 $SVC6/64, pool fd00:10::/64" "$T/srv.log" ||
     fail "server: no IPv6 address on the TUN"
-ip -n "$(ns R)" -6 addr show dev iketcp0 | grep -q "inet6 $SVC6/64" ||
-    fail "TUN has no $SVC6/64: $(ip -n "$(ns R)" -6 addr show dev iketcp0)"
+# (Captured first: with pipefail, grep -q closing the pipe early can
+# fail ip with SIGPIPE.)
+a6=$(ip -n "$(ns R)" -6 addr show dev iketcp0)
+grep -q "inet6 $SVC6/64" <<<"$a6" || fail "TUN has no $SVC6/64: $a6"
 connector_up cn
 
 SWAN_LOG_EXTRA="chd = 4" initiator_start
@@ -33,9 +35,11 @@ tunnel_up
 say "IKE_SA + CHILD_SA + two virtual IPs in $IKE_MS ms"
 
 sas=$(swanctl_ "$T/init" --list-sas 2>&1)
-vip4=$(ip -n "$(ns C)" -4 -o addr show | grep -oE '10\.10\.0\.[0-9]+' | head -1)
-vip6=$(ip -n "$(ns C)" -6 -o addr show | grep -oE 'fd00:10::[0-9a-f]+' |
-    grep -v "^$SVC6\$" | head -1)
+a4=$(ip -n "$(ns C)" -4 -o addr show)
+a6=$(ip -n "$(ns C)" -6 -o addr show)
+vip4=$(grep -oE '10\.10\.0\.[0-9]+' <<<"$a4" | sed -n 1p)
+vip6=$(grep -oE 'fd00:10::[0-9a-f]+' <<<"$a6" | grep -v "^$SVC6\$" |
+    sed -n 1p)
 [ -n "$vip4" ] || fail "no IPv4 virtual IP: $sas"
 [ -n "$vip6" ] || fail "no IPv6 virtual IP: $(ip -n "$(ns C)" -6 addr)"
 say "virtual IPs $vip4 and $vip6"
