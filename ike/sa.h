@@ -98,6 +98,11 @@ struct ike_sa_conf {
 	uint32_t	 dns[IKE_SA_DNS_MAX];	/* host order */
 	size_t		 ndns;
 	struct ike_ts	 local_ts;	/* IPv4 range we offer as TSr */
+	/* IPv6 (RFC 7296 §3.15.1): NULL pool6, no INTERNAL_IP6_ADDRESS. */
+	struct ike_pool	*pool6;
+	uint8_t		 dns6[IKE_SA_DNS_MAX][16];
+	size_t		 ndns6;
+	struct ike_ts	 local_ts6;	/* IPv6 range we offer as TSr */
 	uint8_t		 cookie_secret[IKE_SA_COOKIE_SECRET];
 	unsigned	 kex_flags;	/* enum ike_kex_flags */
 };
@@ -125,6 +130,10 @@ struct ike_child {
 	struct ike_ts	 tsi;		/* the initiator's side (virtual IP) */
 	struct ike_ts	 tsr;		/* our side */
 	uint32_t	 vip;		/* host order, 0 = none assigned */
+	/* An IPv6 virtual address and its selectors, when has6. */
+	bool		 has6;
+	uint8_t		 vip6[16];
+	struct ike_ts	 tsi6, tsr6;
 };
 
 enum ike_event_type {
@@ -183,7 +192,10 @@ uint64_t ike_sa_spi_r(const struct ike_sa *sa);
 const struct ike_suite *ike_sa_suite(const struct ike_sa *sa);
 /* When the last authentic request arrived (now_ms of that call). */
 uint64_t ike_sa_last_ms(const struct ike_sa *sa);
-/* The initiator's authenticated ID (valid from ESTABLISHED). */
+/*
+ * The initiator's authenticated ID (valid from ESTABLISHED); after a
+ * refused IKE_AUTH, the ID it claimed (for the log); *len 0 when none.
+ */
 const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
 	    size_t *len);
 /*

@@ -2,8 +2,10 @@
 # strongSwan initiator with a client certificate -> connector -> integrated
 # iketcpd with a certificate for vpn.test: both from a test CA.  The tunnel
 # comes up (the client sends its certificate because our CERTREQ asks for
-# it, RFC 7296 §3.7) and pings the server's TUN address; a client certificate from
-# another CA is refused (AUTHENTICATION_FAILED) and the server logs why.
+# it, RFC 7296 §3.7) and pings the server's TUN address; a client
+# certificate from another CA is refused (AUTHENTICATION_FAILED) and the
+# server logs the peer's address, its identity and why.  The successful
+# authentication is logged with the certificate's identity.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -130,6 +132,8 @@ grep -q "received cert request for \"CN=ca\"" \
 grep -q "sending end entity cert" "$T/init/charon.log" ||
     fail "initiator did not send its certificate"
 wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
+wait_log "$T/srv.log" "established, fqdn:initiator\.test authenticated" 1 ||
+    fail "server: the authenticated identity is not logged"
 ping_tunnel 5
 say "ping through the tunnel: $PING_RTT ms"
 swanctl_ "$T/init" --terminate --ike home --timeout 10 >/dev/null 2>&1
@@ -149,8 +153,8 @@ swanctl_ "$T/init" --terminate --ike home --timeout 10 >/dev/null 2>&1
 SEND_CERT="send_cert = always" init_cert bad
 swanctl_ "$T/init" --initiate --child net --timeout 20 >"$T/bad.log" 2>&1 &&
     fail "untrusted client certificate accepted"
-wait_log "$T/srv.log" "not trusted" 5 ||
-    fail "server: no reason for the untrusted certificate"
+wait_log "$T/srv.log" "$CLIENT_ADDR:[0-9]+.*authentication of fqdn:initiator\.test refused: .*not trusted" 5 ||
+    fail "server: the untrusted certificate is not logged with the peer, its identity and the reason"
 say "refused: $(grep -o 'IKE: .*not trusted.*' "$T/srv.log" | tail -1)"
 grep -q AUTHENTICATION_FAILED "$T/bad.log" "$T/init/charon.log" ||
     fail "initiator: no AUTHENTICATION_FAILED"
