@@ -149,9 +149,15 @@ respond(struct ike_sa *sa, const struct ike_msg *m,
 		rc |= ike_build_ke(&b, &ke);
 	}
 	if (ch != NULL) {
-		ts[0].count = ts[1].count = 1;
-		ts[0].ts[0] = ch->tsi;
-		ts[1].ts[0] = ch->tsr;
+		/* §2.9: one selector per family we agreed on. */
+		if (ch->tsi.type == IKE_TS_IPV4_ADDR_RANGE) {
+			ts[0].ts[ts[0].count++] = ch->tsi;
+			ts[1].ts[ts[1].count++] = ch->tsr;
+		}
+		if (ch->has6) {
+			ts[0].ts[ts[0].count++] = ch->tsi6;
+			ts[1].ts[ts[1].count++] = ch->tsr6;
+		}
 		rc |= ike_build_ts(&b, IKE_PL_TSI, &ts[0]) |
 		    ike_build_ts(&b, IKE_PL_TSR, &ts[1]);
 	}

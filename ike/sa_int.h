@@ -89,6 +89,8 @@ struct ike_sa {
 	bool		 has_old;	/* old is a rekeyed IKE SA */
 	bool		 in_old;	/* old is swapped in (sa.c only) */
 	struct ike_sa_old old;
+	bool		 has_vip6;	/* vip6 from conf->pool6 */
+	uint8_t		 vip6[16];
 	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;

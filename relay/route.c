@@ -5,6 +5,7 @@
  * protocol, that at most one is the default and that each is reachable.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,37 @@ res_free(struct route_res *res, size_t n)
 	free(res);
 }
 
+/* connect-auth-file: private to us (chmod 600), then parsed. */
+static struct connect_creds *
+creds_load(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = conf_open_private(path, &st)) == -1)
+		return NULL;
+	return connect_creds_read(fd, path);
+}
+
+/* tls/ takes plain options; the section's keys become them here. */
+static SSL_CTX *
+server_ctx(const struct conf_relay *cr, const unsigned char *ticket_keys,
+    char *err, size_t errlen)
+{
+	struct tls_server_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.cert = cr->tls_cert;
+	o.key = cr->tls_key;
+	o.chain = cr->tls_chain[0] ? cr->tls_chain : NULL;
+	o.tls13_only = cr->tls_min_version == CONF_TLS_1_3;
+	o.ciphers = cr->tls_ciphers[0] ? cr->tls_ciphers : NULL;
+	o.ciphersuites = cr->tls_ciphersuites[0] ? cr->tls_ciphersuites :
+	    NULL;
+	o.null_suites = cr->tls_null;
+	return tls_ctx_server_new(&o, ticket_keys, err, errlen);
+}
+
 int
 route_res_load(struct relay *r, const struct conf *c)
 {
@@ -140,7 +172,7 @@ route_res_load(struct relay *r, const struct conf *c)
 
 		snprintf(res[i].name, sizeof(res[i].name), "%s", cr->name);
 		if (cr->ntls_listen > 0) {
-			res[i].ctx = tls_ctx_server_new(cr, r->ticket_keys,
+			res[i].ctx = server_ctx(cr, r->ticket_keys,
 			    err, sizeof(err));
 			if (res[i].ctx == NULL) {
 				log_warnx("%s:%u: [relay %s]: %s", c->path,
@@ -151,8 +183,8 @@ route_res_load(struct relay *r, const struct conf *c)
 				    res[i].ctx, layers_sni_cb);
 		}
 		if (cr->connect_auth_file[0] &&
-		    (res[i].creds = connect_creds_load(
-		    cr->connect_auth_file)) == NULL) {
+		    (res[i].creds = creds_load(cr->connect_auth_file)) ==
+		    NULL) {
 			log_warnx("%s:%u: [relay %s]: connect-auth-file %s "
 			    "not loaded", c->path, cr->connect_auth_line,
 			    cr->name, cr->connect_auth_file);

@@ -23,7 +23,6 @@
 
 #include "framing/wire.h"
 #include "relay/log.h"
-#include "conf/conf.h"
 #include "tls/connect.h"
 
 enum {
@@ -529,20 +528,20 @@ creds_add(struct connect_creds *c, const char *line, size_t len,
 }
 
 struct connect_creds *
-connect_creds_load(const char *path)
+connect_creds_read(int fd, const char *path)
 {
 	struct connect_creds *c = NULL;
-	struct stat st;
 	FILE *f = NULL;
 	char *line = NULL;
 	size_t linecap = 0, lineno = 0, len, k;
 	ssize_t got;
 	const char *why;
 	bool bad = false;
-	int fd;
 
-	if ((fd = conf_open_private(path, &st)) == -1)
+	if (fd == -1) {
+		log_warn("%s", path);
 		return NULL;
+	}
 	if ((f = fdopen(fd, "r")) == NULL) {
 		log_warn("%s", path);
 		goto fail;

@@ -87,11 +87,12 @@ size_t		connect_srv_response(int status, char *buf, size_t cap);
 bool		connect_auth_check(const char *header_value,
 		    const struct connect_creds *creds);
 /*
- * Load "user:password" lines ('#' comments, blank lines) from @path.
- * Refuses a file with any group or other permission.  Logs every error as
+ * Reads "user:password" lines ('#' comments, blank lines) from @fd, the
+ * file @path opened by the caller (who checks its permissions:
+ * conf_open_private()), and closes it.  Logs every error as
  * "file:line: message" and returns NULL if there was any.
  */
-struct connect_creds *connect_creds_load(const char *path);
+struct connect_creds *connect_creds_read(int fd, const char *path);
 /* Wipe and free; NULL is a no-op. */
 void		connect_creds_free(struct connect_creds *creds);
 size_t		connect_creds_count(const struct connect_creds *creds);

@@ -21,7 +21,6 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
-#include "conf/conf.h"
 #include "tls/ctx.h"
 
 /* OpenSSL's "DEFAULT" bans eNULL for good ("!eNULL"), so the base list
@@ -46,10 +45,10 @@ ssl_err(char *err, size_t errlen, const char *what, const char *path)
 }
 
 SSL_CTX *
-tls_ctx_server_new(const struct conf_relay *cr,
+tls_ctx_server_new(const struct tls_server_opts *o,
     const unsigned char *ticket_keys, char *err, size_t errlen)
 {
-	char list[CONF_CIPHERS_MAX + sizeof(tls_null_ciphers) + 16];
+	char list[TLS_CIPHERS_MAX + sizeof(tls_null_ciphers) + 16];
 	SSL_CTX *ctx;
 
 	ERR_clear_error();
@@ -58,38 +57,42 @@ tls_ctx_server_new(const struct conf_relay *cr,
 		return NULL;
 	}
 	if (!SSL_CTX_set_min_proto_version(ctx,
-	    cr->tls_min_version == CONF_TLS_1_3 ? TLS1_3_VERSION :
+	    o->tls13_only ? TLS1_3_VERSION :
 	    TLS1_2_VERSION)) {
 		ssl_err(err, errlen, "tls-min-version", NULL);
 		goto fail;
 	}
+	if (o->ciphers != NULL && strlen(o->ciphers) >= TLS_CIPHERS_MAX) {
+		snprintf(err, errlen, "tls-ciphers: longer than %d",
+		    TLS_CIPHERS_MAX - 1);
+		goto fail;
+	}
 	snprintf(list, sizeof(list), "%s%s%s",
-	    cr->tls_ciphers[0] ? cr->tls_ciphers : default_ciphers,
-	    cr->tls_null ? ":" : "", cr->tls_null ? tls_null_ciphers : "");
-	if (cr->tls_null)
+	    o->ciphers != NULL ? o->ciphers : default_ciphers,
+	    o->null_suites ? ":" : "", o->null_suites ? tls_null_ciphers : "");
+	if (o->null_suites)
 		SSL_CTX_set_security_level(ctx, 0);
 	if (!SSL_CTX_set_cipher_list(ctx, list)) {
-		ssl_err(err, errlen, "tls-ciphers", cr->tls_ciphers);
+		ssl_err(err, errlen, "tls-ciphers", o->ciphers);
 		goto fail;
 	}
-	if (cr->tls_ciphersuites[0] &&
-	    !SSL_CTX_set_ciphersuites(ctx, cr->tls_ciphersuites)) {
-		ssl_err(err, errlen, "tls-ciphersuites",
-		    cr->tls_ciphersuites);
+	if (o->ciphersuites != NULL &&
+	    !SSL_CTX_set_ciphersuites(ctx, o->ciphersuites)) {
+		ssl_err(err, errlen, "tls-ciphersuites", o->ciphersuites);
 		goto fail;
 	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, cr->tls_cert) != 1) {
-		ssl_err(err, errlen, "tls-cert", cr->tls_cert);
+	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
+		ssl_err(err, errlen, "tls-cert", o->cert);
 		goto fail;
 	}
-	if (cr->tls_chain[0]) {
+	if (o->chain != NULL) {
 		/* Extra intermediates, in order, after the leaf. */
-		FILE *f = fopen(cr->tls_chain, "r");
+		FILE *f = fopen(o->chain, "r");
 		X509 *x;
 
 		if (f == NULL) {
 			snprintf(err, errlen, "tls-chain %s: %s",
-			    cr->tls_chain, strerror(errno));
+			    o->chain, strerror(errno));
 			goto fail;
 		}
 		while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
@@ -97,20 +100,20 @@ tls_ctx_server_new(const struct conf_relay *cr,
 				X509_free(x);
 				fclose(f);
 				ssl_err(err, errlen, "tls-chain",
-				    cr->tls_chain);
+				    o->chain);
 				goto fail;
 			}
 		fclose(f);
 		ERR_clear_error();	/* the end of the file */
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, cr->tls_key,
+	if (SSL_CTX_use_PrivateKey_file(ctx, o->key,
 	    SSL_FILETYPE_PEM) != 1) {
-		ssl_err(err, errlen, "tls-key", cr->tls_key);
+		ssl_err(err, errlen, "tls-key", o->key);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ssl_err(err, errlen, "tls-key does not match tls-cert",
-		    cr->tls_key);
+		    o->key);
 		goto fail;
 	}
 	/* No client certificate is asked for: IKE authenticates peers. */

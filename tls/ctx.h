@@ -11,20 +11,31 @@
 
 #include <openssl/ssl.h>
 
-struct conf_relay;
+/* A server context's options; NULL strings are "not set". */
+struct tls_server_opts {
+	const char	*cert;		/* PEM chain file: leaf first */
+	const char	*key;		/* PEM private key */
+	const char	*chain;		/* extra intermediates, or NULL */
+	bool		 tls13_only;	/* else TLS 1.2 and 1.3 */
+	const char	*ciphers;	/* TLS 1.2 list; NULL: our default */
+	const char	*ciphersuites;	/* TLS 1.3; NULL: OpenSSL's */
+	bool		 null_suites;	/* append tls_null_ciphers (9329 A) */
+};
 
 enum {
 	TLS_TICKET_KEYS = 80,	/* SSL_CTX_set_tlsext_ticket_keys: name,
 				   HMAC and AES keys */
 	TLS_ERR_MAX = 256,	/* tls_ctx_server_new() error text */
+	TLS_CIPHERS_MAX = 512,	/* a TLS 1.2 cipher list, with its NUL */
 };
 
 /*
- * A server context for section @cr, or NULL with the reason in @err.
+ * A server context with options @o, or NULL with the reason (naming the
+ * configuration key: tls-cert, tls-ciphers...) in @err.
  * @ticket_keys (TLS_TICKET_KEYS bytes) are shared by every context of the
  * process, so a ticket issued before a reload still resumes after it.
  */
-SSL_CTX	*tls_ctx_server_new(const struct conf_relay *cr,
+SSL_CTX	*tls_ctx_server_new(const struct tls_server_opts *o,
 	    const unsigned char *ticket_keys, char *err, size_t errlen);
 
 /*

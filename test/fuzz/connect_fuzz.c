@@ -6,6 +6,7 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    write(fd, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1)
 		abort();
 	close(fd);
-	creds = connect_creds_load(path);
+	creds = connect_creds_read(open(path, O_RDONLY | O_CLOEXEC), path);
 	unlink(path);
 	if (creds == NULL)
 		abort();

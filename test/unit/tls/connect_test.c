@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
 
+#include "conf/conf.h"
 #include "tls/connect.h"
 
 TestSuite(connect, .timeout = 10);
@@ -358,11 +359,23 @@ write_creds(const char *text, mode_t mode)
 	return path;
 }
 
+/* As relay/route.c loads connect-auth-file. */
+static struct connect_creds *
+creds_load(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = conf_open_private(path, &st)) == -1)
+		return NULL;
+	return connect_creds_read(fd, path);
+}
+
 static struct connect_creds *
 load(const char *text, mode_t mode)
 {
 	char *path = write_creds(text, mode);
-	struct connect_creds *c = connect_creds_load(path);
+	struct connect_creds *c = creds_load(path);
 
 	unlink(path);
 	free(path);
@@ -489,8 +502,8 @@ Test(connect, refuses_credentials_files_open_to_group_or_others)
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		cr_expect_null(load("user:pass\n", modes[i]), "mode %o",
 		    (unsigned)modes[i]);
-	cr_expect_null(connect_creds_load("/nonexistent/iketcp-creds"));
-	cr_expect_null(connect_creds_load("/tmp"), "a directory");
+	cr_expect_null(creds_load("/nonexistent/iketcp-creds"));
+	cr_expect_null(creds_load("/tmp"), "a directory");
 }
 
 Test(connect, refuses_each_bad_credentials_line)

@@ -17,7 +17,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "conf/conf.h"
 #include "tls/ctx.h"
 #include "tls/io.h"
 
@@ -25,7 +24,8 @@ struct pair {
 	int		 fd[2];		/* 0 server, 1 client */
 	SSL		*s, *c;
 	SSL_CTX		*sctx, *cctx;
-	struct conf_relay cr;
+	char		 cert[96], key[96];
+	struct tls_server_opts o;
 	char		 dir[64];
 };
 
@@ -51,12 +51,12 @@ make_cert(struct pair *p)
 	    (const unsigned char *)"relay.test", -1, -1, 0);
 	X509_set_issuer_name(x, n);
 	cr_assert(X509_sign(x, k, EVP_sha256()) > 0);
-	snprintf(p->cr.tls_cert, sizeof(p->cr.tls_cert), "%s/c.pem", p->dir);
-	snprintf(p->cr.tls_key, sizeof(p->cr.tls_key), "%s/k.pem", p->dir);
-	cr_assert_not_null(f = fopen(p->cr.tls_cert, "w"));
+	snprintf(p->cert, sizeof(p->cert), "%s/c.pem", p->dir);
+	snprintf(p->key, sizeof(p->key), "%s/k.pem", p->dir);
+	cr_assert_not_null(f = fopen(p->cert, "w"));
 	PEM_write_X509(f, x);
 	fclose(f);
-	cr_assert_not_null(f = fopen(p->cr.tls_key, "w"));
+	cr_assert_not_null(f = fopen(p->key, "w"));
 	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
 	fclose(f);
 	X509_free(x);
@@ -72,8 +72,10 @@ pair_init(struct pair *p, bool null_only)
 	snprintf(p->dir, sizeof(p->dir), "/tmp/iketcp-io-XXXXXX");
 	cr_assert_not_null(mkdtemp(p->dir));
 	make_cert(p);
-	p->cr.tls_null = true;
-	p->sctx = tls_ctx_server_new(&p->cr, tickets, err, sizeof(err));
+	p->o.cert = p->cert;
+	p->o.key = p->key;
+	p->o.null_suites = true;
+	p->sctx = tls_ctx_server_new(&p->o, tickets, err, sizeof(err));
 	cr_assert_not_null(p->sctx, "%s", err);
 	p->cctx = tls_ctx_client_new(false, NULL, err, sizeof(err));
 	cr_assert_not_null(p->cctx, "%s", err);
@@ -93,18 +95,15 @@ pair_init(struct pair *p, bool null_only)
 static void
 pair_free(struct pair *p)
 {
-	char path[CONF_PATH_MAX + 8];
-
 	tls_io_free(p->s);
 	tls_io_free(p->c);
 	SSL_CTX_free(p->sctx);
 	SSL_CTX_free(p->cctx);
 	close(p->fd[0]);
 	close(p->fd[1]);
-	unlink(p->cr.tls_cert);
-	unlink(p->cr.tls_key);
-	snprintf(path, sizeof(path), "%s", p->dir);
-	rmdir(path);
+	unlink(p->cert);
+	unlink(p->key);
+	rmdir(p->dir);
 }
 
 /* Reads what is waiting on @fd and feeds it to @ssl; bytes fed. */
