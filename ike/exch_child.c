@@ -149,9 +149,15 @@ respond(struct ike_sa *sa, const struct ike_msg *m,
 		rc |= ike_build_ke(&b, &ke);
 	}
 	if (ch != NULL) {
-		ts[0].count = ts[1].count = 1;
-		ts[0].ts[0] = ch->tsi;
-		ts[1].ts[0] = ch->tsr;
+		/* §2.9: one selector per family we agreed on. */
+		if (ch->tsi.type == IKE_TS_IPV4_ADDR_RANGE) {
+			ts[0].ts[ts[0].count++] = ch->tsi;
+			ts[1].ts[ts[1].count++] = ch->tsr;
+		}
+		if (ch->has6) {
+			ts[0].ts[ts[0].count++] = ch->tsi6;
+			ts[1].ts[ts[1].count++] = ch->tsr6;
+		}
 		rc |= ike_build_ts(&b, IKE_PL_TSI, &ts[0]) |
 		    ike_build_ts(&b, IKE_PL_TSR, &ts[1]);
 	}
@@ -198,7 +204,18 @@ child(struct ike_sa *sa, const struct ike_msg *m,
 		return refuse(sa, m, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, rekey,
 		    out);
 	}
-	/* Decide. */
+	/* Decide.  §2.25.1, §2.25.2: collisions with requests of ours. */
+	if ((old != NULL && ike_sa_child_slot(sa, old)->closing) ||
+	    (sa->own & IKE_SA_OWN_IKE_REKEY) ||
+	    sa->state == IKE_SA_DELETING) {
+		ike_sa_reason(out, "CREATE_CHILD_SA while we %s: "
+		    "TEMPORARY_FAILURE", sa->state == IKE_SA_DELETING ?
+		    "delete the IKE SA" : old != NULL &&
+		    ike_sa_child_slot(sa, old)->closing ?
+		    "delete that Child SA" : "rekey the IKE SA");
+		return refuse(sa, m, IKE_N_TEMPORARY_FAILURE, NULL, 0, NULL,
+		    out);
+	}
 	if (ike_sa_child_count(sa) >= IKE_SA_CHILD_MAX) {
 		ike_sa_reason(out, "CREATE_CHILD_SA refused: %d Child SAs: "
 		    "NO_ADDITIONAL_SAS", IKE_SA_CHILD_MAX);
@@ -276,6 +293,20 @@ ike_rekey(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	memset(&keys, 0, sizeof(keys));
 	memset(&sk_in, 0, sizeof(sk_in));
 	memset(&sk_out, 0, sizeof(sk_out));
+	/*
+	 * §2.25.2: "If a peer receives a request to rekey the IKE SA, and it
+	 * is currently creating, rekeying, or closing a Child SA of that IKE
+	 * SA, it SHOULD reply with TEMPORARY_FAILURE", likewise when it is
+	 * closing the IKE SA.  A collision with our own IKE SA rekey is
+	 * answered as usual (§2.8.1: ike_rekey_a_loses() decides later).
+	 */
+	if ((sa->own & IKE_SA_OWN_CHILD) || sa->state == IKE_SA_DELETING) {
+		ike_sa_reason(out, "IKE SA rekey while we %s: "
+		    "TEMPORARY_FAILURE", sa->state == IKE_SA_DELETING ?
+		    "delete it" : "change a Child SA");
+		return refuse(sa, m, IKE_N_TEMPORARY_FAILURE, NULL, 0, NULL,
+		    out);
+	}
 	/* Decide. */
 	if (ike_proposal_select(sa->conf->ike, sa->conf->nike, &pl->sa,
 	    (pl->have & IKE_HAVE_KE) ? pl->ke.group : IKE_DH_NONE, 0, &c) !=
@@ -298,13 +329,10 @@ ike_rekey(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		ike_sa_reason(out, "no random nonce");
 		goto out;
 	}
-	while (spi_r == 0)
-		if (RAND_bytes(spir, sizeof(spir)) != 1) {
-			ike_sa_reason(out, "no random SPI");
-			goto out;
-		} else
-			spi_r = (uint64_t)load_be32(spir) << 32 |
-			    load_be32(spir + 4);
+	if ((spi_r = ike_sa_draw_spi(spir)) == 0) {
+		ike_sa_reason(out, "no random SPI");
+		goto out;
+	}
 	if (ike_keys_rekey_sa(&c.suite, sa->suite.prf, sa->keys.sk_d,
 	    sa->keys.prf_len, gir, gir_len, pl->nonce.p, pl->nonce.len, nr,
 	    sizeof(nr), c.spi, spir, &keys) != 0 ||
@@ -321,7 +349,7 @@ ike_rekey(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	}
 	/* Commit. */
 	ike_sa_ike_switch(sa, spi_i, spi_r, &c.suite, &keys, &sk_in, &sk_out,
-	    out);
+	    false, out);
 	res = IKE_SA_ANSWERED;
 out:
 	ike_keys_cleanse(&keys);

@@ -20,21 +20,6 @@ struct mobike {
 	const struct ike_notify *cookie2;	/* echoed as is */
 };
 
-/* True when some notify of @type carries @hash. */
-static bool
-has_natd(const struct ike_payloads *pl, uint16_t type,
-    const uint8_t hash[static IKE_SA_NATD_LEN])
-{
-	size_t i;
-
-	for (i = 0; i < pl->nnotify; i++)
-		if (pl->notify[i].type == type &&
-		    pl->notify[i].data.len == IKE_SA_NATD_LEN &&
-		    memcmp(pl->notify[i].data.p, hash, IKE_SA_NATD_LEN) == 0)
-			return true;
-	return false;
-}
-
 /*
  * Over a stream the addresses of the SA are those of the stream the
  * request came on (ike_sa_set_path): the NAT_DETECTION hashes answer
@@ -69,29 +54,18 @@ mobike_get(const struct ike_sa *sa, const struct ike_payloads *pl,
 	mb->natd = true;
 	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->remote, h) != 0)
 		return -1;
-	mb->nat_remote = !has_natd(pl, IKE_N_NAT_DETECTION_SOURCE_IP, h);
+	mb->nat_remote = !ike_natd_has(pl, IKE_N_NAT_DETECTION_SOURCE_IP,
+	    h);
 	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->local, h) != 0)
 		return -1;
-	mb->nat_local = !has_natd(pl, IKE_N_NAT_DETECTION_DESTINATION_IP, h);
+	mb->nat_local = !ike_natd_has(pl,
+	    IKE_N_NAT_DETECTION_DESTINATION_IP, h);
 	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->local, mb->src) != 0 ||
 	    ike_natd_hash(sa->spi_i, sa->spi_r, &sa->remote, mb->dst) != 0)
 		return -1;
 	mb->unexpected = ike_sa_notify(pl, IKE_N_NO_NATS_ALLOWED) != NULL &&
 	    (mb->nat_local || mb->nat_remote);
 	return 0;
-}
-
-static int
-add_notify(struct ike_builder *b, uint16_t type, const uint8_t *data,
-    size_t len)
-{
-	struct ike_notify n;
-
-	memset(&n, 0, sizeof(n));
-	n.type = type;
-	n.data.p = data;
-	n.data.len = len;
-	return ike_build_notify(b, &n);
 }
 
 enum ike_sa_result
@@ -138,13 +112,14 @@ ike_exch_info(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	 */
 	ike_build_inner_init(&b, &w);
 	if (mb.unexpected)
-		rc |= add_notify(&b, IKE_N_UNEXPECTED_NAT_DETECTED, NULL, 0);
+		rc |= ike_notify_add(&b, IKE_N_UNEXPECTED_NAT_DETECTED, NULL,
+		    0);
 	else if (mb.natd)
-		rc |= add_notify(&b, IKE_N_NAT_DETECTION_SOURCE_IP, mb.src,
-		    sizeof(mb.src)) | add_notify(&b,
+		rc |= ike_notify_add(&b, IKE_N_NAT_DETECTION_SOURCE_IP, mb.src,
+		    sizeof(mb.src)) | ike_notify_add(&b,
 		    IKE_N_NAT_DETECTION_DESTINATION_IP, mb.dst, sizeof(mb.dst));
 	if (mb.cookie2 != NULL)
-		rc |= add_notify(&b, IKE_N_COOKIE2, mb.cookie2->data.p,
+		rc |= ike_notify_add(&b, IKE_N_COOKIE2, mb.cookie2->data.p,
 		    mb.cookie2->data.len);
 	if (rc != 0)
 		goto fail;

@@ -120,6 +120,35 @@ forget_old_del(struct ike_req *q)
 	q->old_del = false;
 }
 
+/*
+ * §2.25: what our outstanding request is doing, for the collision rules
+ * of exch_child.c (sa->own, a slot's `closing`).
+ */
+static void
+own_sync(struct ike_sa *sa)
+{
+	const struct ike_req *q = &sa->req;
+	struct ike_child *ch;
+
+	sa->own &= ~(unsigned)(IKE_SA_OWN_IKE_REKEY | IKE_SA_OWN_CHILD);
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		sa->children[k].closing = false;
+	switch (q->kind) {
+	case IKE_REQ_REKEY_IKE:
+		sa->own |= IKE_SA_OWN_IKE_REKEY;
+		break;
+	case IKE_REQ_DELETE_CHILD:
+		if ((ch = ike_sa_child_by_spi_in(sa, q->child_spi)) != NULL)
+			ike_sa_child_slot(sa, ch)->closing = true;
+		/* FALLTHROUGH */
+	case IKE_REQ_REKEY_CHILD:
+		sa->own |= IKE_SA_OWN_CHILD;
+		break;
+	default:
+		break;
+	}
+}
+
 void
 ike_req_cleanup(struct ike_sa *sa)
 {
@@ -177,6 +206,7 @@ ike_req_switched(struct ike_sa *sa)
 	forget_old_del(q);
 	q->msgid_next = 0;
 	ike_timers(sa, sa->last_ms);
+	own_sync(sa);
 }
 
 bool
@@ -207,7 +237,7 @@ protect_req(struct ike_sa *sa, uint8_t exch, uint32_t msgid, uint8_t first,
 	h.spi_i = sa->spi_i;
 	h.spi_r = sa->spi_r;
 	h.exchange = exch;
-	h.flags = sa->we_init ? IKE_FLAG_INITIATOR : 0;
+	h.flags = sa->orig_init ? IKE_FLAG_INITIATOR : 0;
 	h.msgid = msgid;
 	w = wr_make(p, IKE_SA_MSG_MAX);
 	ike_build_init(&b, &w, &h);
@@ -721,8 +751,7 @@ rekey_ike_done(struct ike_sa *sa, const struct ike_payloads *pl,
 	/* Commit: the switch resets our requests for the new SA. */
 	forget_req(q);
 	ike_sa_ike_switch(sa, q->rk_spi, get_be64(c.spi), &c.suite, &keys,
-	    &sk_in, &sk_out, out);
-	sa->we_init = true;
+	    &sk_in, &sk_out, true, out);
 	q->old_del = true;
 	q->old_msgid = old_msgid;
 	ike_sa_reason(out, "IKE SA rekeyed: %016llx_%016llx",
@@ -817,8 +846,8 @@ ike_sa_next_ms(const struct ike_sa *sa)
 	return t;
 }
 
-void
-ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
+static void
+tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 {
 	struct ike_req *q = &sa->req;
 	struct ike_child_slot *sl;
@@ -908,6 +937,13 @@ ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 }
 
 void
+ike_sa_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
+{
+	tick(sa, now_ms, out);
+	own_sync(sa);
+}
+
+void
 ike_sa_alive(struct ike_sa *sa, uint64_t now_ms)
 {
 	if (now_ms > sa->last_ms)
@@ -924,6 +960,7 @@ ike_sa_delete(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	sa->req.why_delete = "shutting down";
 	if (sa->req.kind == IKE_REQ_NONE)
 		start_delete(sa, now_ms, out);
+	own_sync(sa);
 	return 0;
 }
 
@@ -964,8 +1001,8 @@ old_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	return IKE_SA_ANSWERED;
 }
 
-enum ike_sa_result
-ike_req_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
+static enum ike_sa_result
+response(struct ike_sa *sa, const uint8_t *msg, size_t len,
     struct ike_msg *m, uint64_t now_ms, struct ike_out *out)
 {
 	struct ike_req *q = &sa->req;
@@ -1056,5 +1093,16 @@ parse:
 out:
 	OPENSSL_cleanse(plain, len);
 	free(plain);
+	return res;
+}
+
+enum ike_sa_result
+ike_req_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
+    struct ike_msg *m, uint64_t now_ms, struct ike_out *out)
+{
+	enum ike_sa_result res = response(sa, msg, len, m, now_ms, out);
+
+	if (!sa->in_old)
+		own_sync(sa);
 	return res;
 }

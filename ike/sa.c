@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "framing/wire.h"
 #include "ike/cp.h"
@@ -39,6 +40,9 @@ release_vip(struct ike_sa *sa)
 	if (sa->vip != 0 && sa->conf->pool != NULL)
 		ike_pool_release(sa->conf->pool, sa->vip);
 	sa->vip = 0;
+	if (sa->has_vip6 && sa->conf->pool6 != NULL)
+		ike_pool6_release(sa->conf->pool6, sa->vip6);
+	sa->has_vip6 = false;
 }
 
 static void
@@ -302,6 +306,19 @@ ike_sa_child_remove(struct ike_sa *sa, struct ike_child *ch,
 	ike_sa_event(out, IKE_EV_CHILD_DOWN, &sl->ch);
 }
 
+uint64_t
+ike_sa_draw_spi(uint8_t spi[static IKE_SPI_LEN])
+{
+	uint64_t v = 0;
+
+	while (v == 0) {
+		if (RAND_bytes(spi, IKE_SPI_LEN) != 1)
+			return 0;
+		v = (uint64_t)load_be32(spi) << 32 | load_be32(spi + 4);
+	}
+	return v;
+}
+
 int
 ike_nonce_cmp(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
 {
@@ -336,7 +353,7 @@ void
 ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
     const struct ike_suite *suite, const struct ike_keys *keys,
     const struct ike_sk *sk_in, const struct ike_sk *sk_out,
-    struct ike_out *out)
+    bool we_initiated, struct ike_out *out)
 {
 	struct ike_event *ev;
 
@@ -353,9 +370,8 @@ ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
 	sa->old.resp_msgid = sa->resp_msgid;
 	sa->old.msgid_next = sa->have_resp ? sa->resp_msgid + 1 :
 	    sa->msgid_next;
-	/* §2.18: the rekey's initiator is the new SA's; ours sets it back. */
-	sa->old.we_init = sa->we_init;
-	sa->we_init = false;
+	sa->old.orig_init = sa->orig_init;
+	sa->orig_init = we_initiated;
 	sa->resp = NULL;
 	sa->resp_len = 0;
 	sa->have_resp = false;
@@ -390,7 +406,7 @@ swap_old(struct ike_sa *sa)
 	t.have_resp = sa->have_resp;
 	t.resp_msgid = sa->resp_msgid;
 	t.msgid_next = sa->msgid_next;
-	t.we_init = sa->we_init;
+	t.orig_init = sa->orig_init;
 	sa->spi_i = sa->old.spi_i;
 	sa->spi_r = sa->old.spi_r;
 	sa->sk_in = sa->old.sk_in;
@@ -400,7 +416,7 @@ swap_old(struct ike_sa *sa)
 	sa->have_resp = sa->old.have_resp;
 	sa->resp_msgid = sa->old.resp_msgid;
 	sa->msgid_next = sa->old.msgid_next;
-	sa->we_init = sa->old.we_init;
+	sa->orig_init = sa->old.orig_init;
 	sa->old = t;
 	sa->in_old = !sa->in_old;
 	OPENSSL_cleanse(&t, sizeof(t));
@@ -482,8 +498,7 @@ begin(const struct ike_sa *sa, const struct ike_hdr *req, struct wr *w,
 	h.spi_i = req->spi_i;
 	h.spi_r = spi_r;
 	h.exchange = req->exchange;
-	/* §3.1: I is set by the original initiator (us, after our rekey). */
-	h.flags = IKE_FLAG_RESPONSE | (sa->we_init ? IKE_FLAG_INITIATOR : 0);
+	h.flags = IKE_FLAG_RESPONSE | (sa->orig_init ? IKE_FLAG_INITIATOR : 0);
 	h.msgid = req->msgid;
 	*w = wr_make(buf, IKE_SA_MSG_MAX);
 	ike_build_init(b, w, &h);
@@ -698,7 +713,9 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		res = ike_exch_info(sa, m, out);
 		break;
 	case IKE_EXCH_CREATE_CHILD_SA:
-		if (sa->state != IKE_SA_ESTABLISHED) {
+		/* DELETING: answered TEMPORARY_FAILURE (§2.25.2). */
+		if (sa->state != IKE_SA_ESTABLISHED &&
+		    sa->state != IKE_SA_DELETING) {
 			ike_sa_reason(out, "CREATE_CHILD_SA in state %s",
 			    ike_sa_state_name(sa->state));
 			goto out;
@@ -734,8 +751,11 @@ static enum ike_sa_result
 dispatch(struct ike_sa *sa, const uint8_t *msg, size_t len,
     struct ike_msg *m, uint64_t now_ms, struct ike_out *out)
 {
-	if (((m->hdr.flags & IKE_FLAG_INITIATOR) != 0) == sa->we_init) {
-		ike_sa_reason(out, "a message with the wrong Initiator flag");
+	if (((m->hdr.flags & IKE_FLAG_INITIATOR) != 0) == sa->orig_init) {
+		ike_sa_reason(out, "a %s %s the Initiator flag",
+		    (m->hdr.flags & IKE_FLAG_RESPONSE) ? "response" :
+		    "request", (m->hdr.flags & IKE_FLAG_INITIATOR) ? "with" :
+		    "without");
 		return IKE_SA_DROPPED;
 	}
 	if (m->hdr.flags & IKE_FLAG_RESPONSE)

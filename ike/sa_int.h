@@ -19,7 +19,7 @@
 enum {
 	IKE_SA_NONCE_LEN	= 32,	/* our Nr, octets */
 	IKE_SA_INNER_MAX	= 6144,	/* a protected response's plaintext */
-	IKE_SA_REASM_BYTES	= 16384,	/* a fragmented request's plaintext */
+	IKE_SA_REASM_BYTES	= 16384,	/* fragmented request, octets */
 	IKE_SA_NATD_LEN		= 20,	/* a NAT_DETECTION hash (SHA-1) */
 	IKE_SA_COOKIE2_MIN	= 8,	/* RFC 4555 §4.2.5, octets */
 	IKE_SA_COOKIE2_MAX	= 64
@@ -30,6 +30,7 @@ struct ike_child_slot {
 	bool		 used;
 	uint64_t	 rekey_ms;	/* our rekey of it is due; 0 none */
 	uint64_t	 expire_ms;	/* its hard lifetime; 0 none */
+	bool		 closing;	/* our Delete of it is outstanding */
 	struct ike_child ch;		/* what the events point at */
 	/* The nonces of the exchange that made it: §2.8.1 tie-breaks. */
 	uint8_t		 ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
@@ -49,7 +50,7 @@ struct ike_sa_old {
 	bool		 have_resp;
 	uint32_t	 resp_msgid;
 	uint32_t	 msgid_next;
-	bool		 we_init;	/* its Initiator-flag role (§3.1) */
+	bool		 orig_init;	/* we were its original initiator */
 };
 
 /* What our outstanding request is for (exch_req.c). */
@@ -101,6 +102,15 @@ struct ike_req {
 	uint64_t	 old_sent_ms, old_rtx_ms;
 };
 
+/*
+ * Requests of our own still outstanding, for the collision rules of
+ * RFC 7296 §2.25 (set and cleared by whoever sends them).
+ */
+enum ike_sa_own {
+	IKE_SA_OWN_IKE_REKEY	= 0x01,	/* our IKE SA rekey */
+	IKE_SA_OWN_CHILD	= 0x02	/* our Child SA create, rekey, delete */
+};
+
 struct ike_sa {
 	const struct ike_sa_conf *conf;
 	enum ike_sa_state state;
@@ -130,15 +140,22 @@ struct ike_sa {
 	bool		 has_old;	/* old is a rekeyed IKE SA */
 	bool		 in_old;	/* old is swapped in (sa.c only) */
 	struct ike_sa_old old;
+	bool		 has_vip6;	/* vip6 from conf->pool6 */
+	uint8_t		 vip6[16];
 	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;
 	bool		 mobike;	/* RFC 4555 agreed in IKE_AUTH */
+	unsigned	 own;		/* enum ike_sa_own */
+	/*
+	 * We are the original initiator (§2.18: after an IKE SA rekey we
+	 * started): the peer's requests come without the Initiator flag
+	 * and our messages carry it.
+	 */
+	bool		 orig_init;
 	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 	struct ike_req	 req;		/* requests we initiate */
-	bool		 we_init;	/* the original initiator is us: after
-					 * our rekey of the IKE SA (§2.18) */
 };
 
 /* Checks the transition against the state diagram; asserts on a bug. */
@@ -215,14 +232,16 @@ bool	ike_rekey_a_loses(const uint8_t *ai, size_t ai_len,
  * message-ID window (with the response just made, which is what a
  * retransmitted rekey request gets) become the old SA; the new SA takes
  * @spi_i/@spi_r, @suite, @keys, @sk_in/@sk_out (copied; the caller wipes
- * its copies) and message IDs from 0.  Child SAs stay, now under SK_d of
- * the new SA.  Adds IKE_EV_IKE_REKEYED.  An older old SA still waiting for
- * its Delete is dropped.
+ * its copies) and message IDs from 0.  @we_initiated: the rekey was ours,
+ * so we are the new SA's original initiator (§2.18; @spi_i is then our
+ * SPI, and the caller derived the keys with initiator = true).  Child SAs
+ * stay, now under SK_d of the new SA.  Adds IKE_EV_IKE_REKEYED.  An older
+ * old SA still waiting for its Delete is dropped.
  */
 void	ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
 	    const struct ike_suite *suite, const struct ike_keys *keys,
 	    const struct ike_sk *sk_in, const struct ike_sk *sk_out,
-	    struct ike_out *out);
+	    bool we_initiated, struct ike_out *out);
 
 /*
  * CREATE_CHILD_SA pieces (exch_child.c), for the responder and for
@@ -255,6 +274,14 @@ const struct ike_notify *ike_sa_notify(const struct ike_payloads *pl,
 /* §2.23: SHA-1(SPIi | SPIr | IP address | port) of @e.  (exch_init.c) */
 int	ike_natd_hash(uint64_t spi_i, uint64_t spi_r,
 	    const struct ike_endpoint *e, uint8_t out[static IKE_SA_NATD_LEN]);
+/* Some notify of @type in @pl carries @hash.  (exch_init.c) */
+bool	ike_natd_has(const struct ike_payloads *pl, uint16_t type,
+	    const uint8_t hash[static IKE_SA_NATD_LEN]);
+/* A notify without protocol or SPI.  (exch_init.c) */
+int	ike_notify_add(struct ike_builder *b, uint16_t type,
+	    const uint8_t *data, size_t len);
+/* A fresh non-zero IKE SPI into @spi (network order), or 0. */
+uint64_t ike_sa_draw_spi(uint8_t spi[static IKE_SPI_LEN]);
 
 /* The exchanges.  @m is the parsed request (inner chain for SK). */
 enum ike_sa_result ike_exch_init(struct ike_sa *sa, const uint8_t *msg,

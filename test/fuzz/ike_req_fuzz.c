@@ -127,14 +127,14 @@ response(struct ike_sa *sa, bool wrong, uint8_t first, const uint8_t *inner,
 
 	/* The peer's side: the other role of the same keys. */
 	if (ike_sk_init_pair(&out, &in, &sa->suite, &sa->keys,
-	    !sa->we_init) != 0)
+	    !sa->orig_init) != 0)
 		abort();
 	body_len = ike_sk_len(&out, inner_len);
 	memset(&h, 0, sizeof(h));
 	h.spi_i = sa->spi_i;
 	h.spi_r = sa->spi_r;
 	h.exchange = sa->req.exchange;
-	h.flags = IKE_FLAG_RESPONSE | (sa->we_init ? 0 : IKE_FLAG_INITIATOR);
+	h.flags = IKE_FLAG_RESPONSE | (sa->orig_init ? 0 : IKE_FLAG_INITIATOR);
 	h.msgid = sa->req.msgid + (wrong ? 1 : 0);
 	ike_build_init(&b, &w, &h);
 	if (body_len != 0 && ike_build_sk(&b, first, body_len, &body) == 0 &&

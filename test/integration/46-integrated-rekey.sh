@@ -8,15 +8,22 @@
 # entry, CREATE_CHILD_SA §1.3.1) to another address of the server.
 # Asserted: several Child SA rekeys and at least one IKE SA rekey in the
 # server's log, the initiator's IKE SPIs changed, one authentication only,
-# the download intact, no ping lost, and the server's ESP drop counters
-# at zero (both SAs of a rekey stay until the old one is deleted, §2.8);
-# then a reset stream re-attaches to the session by the new IKE SPI.
+# the download intact, and the server dropped nothing: no inbound ESP and
+# no packet from its TUN for want of an SA (both SAs of a rekey stay
+# until the old one is deleted, §2.8); of the 180 pings at most one a
+# stream may go missing (strongSwan's libipsec has been seen to lose one
+# echo while it rekeys the other Child SA, with the server's counters
+# clean); then a reset stream re-attaches by the new IKE SPI.
 . "$(dirname "$0")/lib.sh"
 
 SVC2_ADDR=10.20.0.1	# the second Child SA's server-side address
 
 integ_topo
 ip -n "$(ns R)" addr add "$SVC2_ADDR/32" dev lo
+# No IPv6 chatter (router solicitations) from the TUN: every packet the
+# server drops from it then means an IPv4 packet without an SA.
+ns_exec R sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    net.ipv6.conf.default.disable_ipv6=1
 integ_server_up srv
 connector_up cn
 INIT_CONN_EXTRA="
@@ -50,22 +57,36 @@ ns_exec C ping -n -c 3 -i 0.2 -W 2 "$SVC2_ADDR" >/dev/null ||
 say "IKE SA $spis0 with two Child SAs"
 
 # Traffic for ~20 s: the download at 512 KiB/s, pings on both children.
+tun_drops() { sed -nE 's/.*tun packets dropped ([0-9]+).*/\1/p' <<<"$1"; }
 WEB_NS=R web_start
+rekeys() { count_log "$T/srv.log" "$1 rekeyed, "; }
+crk0=$(rekeys CHILD_SA)
 t0=$SECONDS
 fetch_bg --limit-rate 512k
 bg ping1 60 ip netns exec "$(ns C)" ping -n -c 90 -i 0.25 -W 2 "$SVC_ADDR"
 bg ping2 60 ip netns exec "$(ns C)" ping -n -c 90 -i 0.25 -W 2 "$SVC2_ADDR"
 fetch_wait
-say "10 MB in $XFER_S s, SHA-256 ok"
+say "10 MB in $XFER_S s, SHA-256 ok, $(($(rekeys CHILD_SA) - crk0)) Child SA \
+rekeys meanwhile"
+[ "$(rekeys CHILD_SA)" -gt "$crk0" ] || fail "no rekey during the download"
+lost=0
 for p in ping1 ping2; do
 	wait_log "$T/$p.log" "packet loss" 30 || fail "$p did not finish"
-	grep -q " 0% packet loss" "$T/$p.log" ||
-	    fail "$p lost packets: $(tail -n 2 "$T/$p.log")"
+	n=$(sed -nE 's/^([0-9]+) packets transmitted, ([0-9]+) received.*/\1 \2/p' \
+	    "$T/$p.log")
+	[ -n "$n" ] || fail "$p: $(tail -n 2 "$T/$p.log")"
+	read -r tx rx <<<"$n"
+	[ $((tx - rx)) -le 1 ] || fail "$p lost $((tx - rx)) of $tx"
+	lost=$((lost + tx - rx))
 done
-say "pings over $((SECONDS - t0)) s: none lost"
+st1=$(integ_stats srv)
+say "pings over $((SECONDS - t0)) s: $lost of 180 lost; server: $st1"
+drops=$(sed -nE 's/.*esp dropped inbound ([0-9]+).*/\1/p' <<<"$st1")
+[ "$drops" = 0 ] || fail "server dropped $drops inbound ESP packets"
+[ "$(tun_drops "$st1")" = 0 ] || fail "server dropped TUN packets: $st1"
 
-crk=$(count_log "$T/srv.log" "CHILD_SA rekeyed, spi in [0-9a-f]{8} -> ")
-irk=$(count_log "$T/srv.log" "IKE_SA rekeyed, [0-9a-f_]+ -> ")
+crk=$(rekeys CHILD_SA)
+irk=$(rekeys IKE_SA)
 say "server: $crk Child SA rekeys, $irk IKE SA rekeys"
 [ "$crk" -ge 6 ] || fail "only $crk Child SA rekeys"
 [ "$irk" -ge 1 ] || fail "no IKE SA rekey"
@@ -88,6 +109,14 @@ grep -q "IKE_SA rekeyed, .* -> ${spis1}\$" "$T/srv.log" ||
 [ "$(count_log "$T/init/charon.log" \
     "authentication of 'responder.test' with pre-shared key successful")" \
     = 1 ] || fail "the initiator authenticated more than once"
+# MOBIKE (RFC 4555) agreed: strongSwan's address update when its virtual
+# IP appeared was answered (NAT detection of the stream, COOKIE2 back).
+grep -q "peer supports MOBIKE" "$T/init/charon.log" ||
+    fail "MOBIKE not agreed"
+grep -q "MOBIKE: UPDATE_SA_ADDRESSES accepted" "$T/srv.log" ||
+    fail "no MOBIKE address update accepted"
+grep -q "parsed INFORMATIONAL response .*N(COOKIE2)" "$T/init/charon.log" ||
+    fail "COOKIE2 not echoed to the initiator"
 # Old Child SAs were deleted by the initiator, not left behind.
 [ "$(count_log "$T/srv.log" "CHILD_SA deleted, spi in")" -ge $((crk - 2)) ] ||
     fail "old Child SAs not deleted"
@@ -110,4 +139,5 @@ st=$(integ_stats srv)
 say "server: $st"
 drops=$(sed -nE 's/.*esp dropped inbound ([0-9]+).*/\1/p' <<<"$st")
 [ "$drops" = 0 ] || fail "server dropped $drops inbound ESP packets"
+[ "$(tun_drops "$st")" = 0 ] || fail "server dropped TUN packets: $st"
 ok

@@ -1,7 +1,8 @@
 /*
  * The test-only IKEv2 initiator of initiator.h: IKE_SA_INIT, IKE_AUTH with
  * PSK, CP and one Child SA, INFORMATIONAL, SKF fragments, CREATE_CHILD_SA
- * (new Child SA, Child SA and IKE SA rekey); and the responder fixture.  No tests here: the responder_*_test.c files use it.
+ * (new Child SA, Child SA and IKE SA rekey); and the responder fixture.
+ * No tests here: the responder_*_test.c files use it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,15 @@ ini_responder_setup(const char *ike, const char *esp)
 	memcpy(fx.remote.addr, "\xc0\x00\x02\x01", 4);
 	fx.local.port = 4500;
 	fx.remote.port = 4500;
+}
+
+void
+ini_ts6_all(struct ike_ts *ts)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->type = IKE_TS_IPV6_ADDR_RANGE;
+	ts->end_port = 0xffff;
+	memset(ts->end, 0xff, 16);
 }
 
 void
@@ -290,8 +300,9 @@ size_t
 ini_protect(struct ini *I, uint8_t exch, uint32_t msgid, uint8_t first,
     const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap)
 {
-	return ini_protect_flags(I, exch, IKE_FLAG_INITIATOR, msgid, first,
-	    inner, inner_len, out, cap);
+	/* Not the original initiator once the responder rekeyed (§2.18). */
+	return ini_protect_flags(I, exch, I->not_orig ? 0 : IKE_FLAG_INITIATOR,
+	    msgid, first, inner, inner_len, out, cap);
 }
 
 /* A response (§3.1: Initiator and Response flags) to the SA's request. */
@@ -390,7 +401,8 @@ ini_open(struct ini *I, const uint8_t *msg, size_t len, uint32_t msgid,
 	size_t plain_len;
 
 	cr_assert_eq(ike_msg_parse(msg, len, m), IKE_PARSE_OK);
-	cr_assert_eq(m->hdr.flags, IKE_FLAG_RESPONSE);
+	cr_assert_eq(m->hdr.flags, IKE_FLAG_RESPONSE |
+	    (I->not_orig ? IKE_FLAG_INITIATOR : 0));
 	cr_assert_eq(m->hdr.msgid, msgid);
 	cr_assert_eq(m->hdr.spi_r, I->spi_r);
 	cr_assert(m->pl.have & IKE_HAVE_SK);
@@ -445,9 +457,14 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	cr_assert_eq(ike_build_auth(&b, &auth), 0);
 	memset(&cp, 0, sizeof(cp));
 	cp.type = IKE_CFG_REQUEST;
-	cp.nattrs = 2;
-	cp.attrs[0].type = IKE_CFG_INTERNAL_IP4_ADDRESS;
-	cp.attrs[1].type = IKE_CFG_INTERNAL_IP4_DNS;
+	if (!I->no_ip4) {
+		cp.attrs[cp.nattrs++].type = IKE_CFG_INTERNAL_IP4_ADDRESS;
+		cp.attrs[cp.nattrs++].type = IKE_CFG_INTERNAL_IP4_DNS;
+	}
+	if (I->want6) {
+		cp.attrs[cp.nattrs++].type = IKE_CFG_INTERNAL_IP6_ADDRESS;
+		cp.attrs[cp.nattrs++].type = IKE_CFG_INTERNAL_IP6_DNS;
+	}
 	if (!I->no_cp)
 		cr_assert_eq(ike_build_cp(&b, &cp), 0);
 	notify(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
@@ -464,11 +481,15 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	xf(sa, IKE_XFORM_ESN, IKE_ESN_NO, 0);
 	cr_assert_eq(ike_build_sa(&b, sa), 0);
 	memset(&tsi, 0, sizeof(tsi));
-	tsi.count = 1;
-	ini_ts_set(&tsi.ts[0], 0, 0xffffffff);
 	memset(&tsr, 0, sizeof(tsr));
-	tsr.count = 1;
-	tsr.ts[0] = I->tsr;
+	if (!I->no_ip4) {
+		ini_ts_set(&tsi.ts[tsi.count++], 0, 0xffffffff);
+		tsr.ts[tsr.count++] = I->tsr;
+	}
+	if (I->want6) {
+		ini_ts6_all(&tsi.ts[tsi.count++]);
+		ini_ts6_all(&tsr.ts[tsr.count++]);
+	}
 	cr_assert_eq(ike_build_ts(&b, IKE_PL_TSI, &tsi), 0);
 	cr_assert_eq(ike_build_ts(&b, IKE_PL_TSR, &tsr), 0);
 	cr_assert_eq(ike_build_finish(&b), 0);

@@ -2,8 +2,8 @@
  * CREATE_CHILD_SA against the test-only initiator (initiator.h): a new
  * Child SA with and without PFS (RFC 7296 §1.3.1), a Child SA rekey
  * (§1.3.3, §2.8), the IKE SA rekey (§1.3.2, §2.18) with the old SA's
- * Delete and retransmissions, and one test per refusal; the §2.8.1
- * nonce tie-break.
+ * Delete and retransmissions, and one test per refusal; the §2.25
+ * collisions with requests of ours and the §2.8.1 nonce tie-break.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -491,6 +491,125 @@ Test(responder_child, ike_sa_rekey_refusals, .init = setup, .fini = teardown,
 	cr_assert_eq(ike_sa_spi_i(sa), I.spi_i);
 	ike_kex_free(R.kex);
 	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+Test(responder_child, collisions_with_our_requests_are_temporary_failure,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	struct ini_child C;
+	struct ini_rekey R;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	memset(&R, 0, sizeof(R));
+	R.spi_i = 0x1122334455667788ULL;
+	R.dh = R.ke_group = IKE_DH_CURVE25519;
+	/* §2.25.1: a rekey of a Child SA we are deleting. */
+	ike_sa_child_slot(sa, ike_sa_child_by_spi_in(sa, 1))->closing = true;
+	ini_child_gcm(&I, &C, "\xc0\x07\x00\x01");
+	C.rekey_spi = load_be32(I.esp_spi);
+	n = ini_child_req(&I, &C, 2, req, sizeof(req));
+	(void)refused(sa, &I, n, 2, IKE_N_TEMPORARY_FAILURE);
+	/* Another Child SA is fine meanwhile. */
+	C.rekey_spi = 0;
+	n = ini_child_req(&I, &C, 3, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(out.nev, 1);
+	/* §2.25.2: Child SAs while we rekey the IKE SA. */
+	sa->own = IKE_SA_OWN_IKE_REKEY;
+	n = ini_child_req(&I, &C, 4, req, sizeof(req));
+	(void)refused(sa, &I, n, 4, IKE_N_TEMPORARY_FAILURE);
+	/* The IKE SA while we change a Child SA. */
+	sa->own = IKE_SA_OWN_CHILD;
+	n = ini_rekey_req(&I, &R, 5, req, sizeof(req));
+	(void)refused(sa, &I, n, 5, IKE_N_TEMPORARY_FAILURE);
+	/* Either while we delete the IKE SA. */
+	sa->own = 0;
+	ike_sa_set_state(sa, IKE_SA_DELETING);
+	n = ini_rekey_req(&I, &R, 6, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED);
+	ini_open(&I, out.msg, out.len, 6, m, plain);
+	cr_assert_eq(m->pl.notify[0].type, IKE_N_TEMPORARY_FAILURE);
+	n = ini_child_req(&I, &C, 7, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED);
+	ini_open(&I, out.msg, out.len, 7, m, plain);
+	cr_assert_eq(m->pl.notify[0].type, IKE_N_TEMPORARY_FAILURE);
+	cr_assert_eq(ike_sa_spi_i(sa), I.spi_i);
+	ike_kex_free(R.kex);
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
+}
+
+/*
+ * A rekey the server started (what ike_sa_ike_switch() is also for):
+ * §2.18 makes it the new SA's original initiator, so the flags turn.
+ */
+Test(responder_child, switch_after_our_rekey_makes_us_original_initiator,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	static const uint8_t spii[8] = { 0xaa, 1, 2, 3, 4, 5, 6, 7 };
+	static const uint8_t spir[8] = { 0xbb, 1, 2, 3, 4, 5, 6, 7 };
+	uint8_t gir[32], n1[32], n2[32], inner[64], first;
+	struct ike_sk sk_in, sk_out;
+	struct ike_keys keys;
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I, old;
+	size_t n;
+
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+	memset(gir, 7, sizeof(gir));
+	memset(n1, 1, sizeof(n1));
+	memset(n2, 2, sizeof(n2));
+	cr_assert_eq(ike_keys_rekey_sa(&I.suite, I.suite.prf, I.keys.sk_d,
+	    I.keys.prf_len, gir, sizeof(gir), n1, sizeof(n1), n2, sizeof(n2),
+	    spii, spir, &keys), 0);
+	cr_assert_eq(ike_sk_init_pair(&sk_out, &sk_in, &I.suite, &keys, true),
+	    0);
+	memset(&out, 0, sizeof(out));
+	ike_sa_ike_switch(sa, load_be32(spii) * 0x100000000ULL +
+	    load_be32(spii + 4), load_be32(spir) * 0x100000000ULL +
+	    load_be32(spir + 4), &I.suite, &keys, &sk_in, &sk_out, true, &out);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].type, IKE_EV_IKE_REKEYED);
+	ike_sk_cleanup(&sk_in);
+	ike_sk_cleanup(&sk_out);
+	/* The test initiator is now the new SA's responder. */
+	old = I;
+	old.kex = NULL;
+	I.spi_i = ike_sa_spi_i(sa);
+	I.spi_r = ike_sa_spi_r(sa);
+	I.keys = keys;
+	I.not_orig = true;
+	cr_assert_eq(ike_sk_init_pair(&I.sk_out, &I.sk_in, &I.suite, &I.keys,
+	    false), 0);
+	cr_assert_eq(ini_info(sa, &I, 0, IKE_PL_NONE, NULL, 0, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	ini_open(&I, out.msg, out.len, 0, m, plain);	/* flags R | I */
+	/* A request that claims to be the original initiator's is not. */
+	I.not_orig = false;
+	cr_assert_eq(ini_info(sa, &I, 1, IKE_PL_NONE, NULL, 0, &out),
+	    IKE_SA_DROPPED);
+	cr_assert(strstr(out.reason, "with the Initiator flag") != NULL, "%s",
+	    out.reason);
+	/* The old SA keeps its roles: its Delete still has the flag. */
+	n = ini_delete_inner(IKE_PROTO_IKE, NULL, inner, sizeof(inner),
+	    &first);
+	cr_assert_eq(ini_info(sa, &old, 2, first, inner, n, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	ini_open(&old, out.msg, out.len, 2, m, plain);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	ike_keys_cleanse(&keys);
+	ike_sa_free(sa);
+	ini_free(&old);
 	ini_free(&I);
 }
 
