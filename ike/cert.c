@@ -8,8 +8,10 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -28,6 +30,49 @@ ike_cert_store_load(const char *path)
 		return NULL;
 	}
 	return st;
+}
+
+uint8_t *
+ike_cert_ca_hashes(X509_STORE *store, size_t *len)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	uint8_t *out = NULL, *spki = NULL, *p;
+	size_t n = 0, cap = 0;
+	int k, i;
+
+	for (i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		uint8_t *grown;
+
+		if (x == NULL)
+			continue;	/* a CRL */
+		if ((k = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), NULL)) <= 0 ||
+		    (spki = malloc((size_t)k)) == NULL)
+			goto fail;
+		p = spki;
+		if (i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &p) != k)
+			goto fail;
+		if (n + SHA_DIGEST_LENGTH > cap) {
+			cap = cap ? 2 * cap : 4 * SHA_DIGEST_LENGTH;
+			if ((grown = realloc(out, cap)) == NULL)
+				goto fail;
+			out = grown;
+		}
+		if (EVP_Digest(spki, (size_t)k, out + n, NULL, EVP_sha1(),
+		    NULL) != 1)
+			goto fail;
+		n += SHA_DIGEST_LENGTH;
+		free(spki);
+		spki = NULL;
+	}
+	if (n == 0)
+		goto fail;
+	*len = n;
+	return out;
+fail:
+	free(spki);
+	free(out);
+	return NULL;
 }
 
 static uint8_t *
@@ -262,4 +307,26 @@ ike_cert_sig_pick(EVP_PKEY *key, bool have_mask, uint32_t mask,
 		}
 	}
 	return false;
+}
+
+int
+ike_cert_check_ours(const uint8_t *der, size_t len, EVP_PKEY *key,
+    uint8_t id_type, const uint8_t *id, size_t id_len, char *why,
+    size_t why_cap)
+{
+	X509 *x = x509_parse(der, len);
+	int rc = -1;
+
+	if (x == NULL)
+		snprintf(why, why_cap, "the certificate does not parse");
+	else if (X509_check_private_key(x, key) != 1)
+		snprintf(why, why_cap, "key does not match the certificate");
+	else if (!ike_cert_id_match(x, id_type, id, id_len))
+		snprintf(why, why_cap, "id is not in the certificate's "
+		    "subjectAltName (or, for a dn, its subject)");
+	else
+		rc = 0;
+	ERR_clear_error();
+	X509_free(x);
+	return rc;
 }

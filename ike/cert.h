@@ -22,6 +22,12 @@ enum {
 
 /* A store with every certificate of the PEM file @path; NULL on error. */
 X509_STORE *ike_cert_store_load(const char *path);
+/*
+ * CERTREQ Certification Authority data for @store (RFC 7296 §3.7): the
+ * SHA-1 hash of each certificate's SubjectPublicKeyInfo, concatenated
+ * (malloc, *len = 20 * certificates); NULL when it holds none or on error.
+ */
+uint8_t *ike_cert_ca_hashes(X509_STORE *store, size_t *len);
 /* The first certificate of the PEM file @path as DER (malloc). */
 uint8_t *ike_cert_der_load(const char *path, size_t *len);
 /* DER of the subject name of the certificate @der (malloc). */
@@ -44,6 +50,16 @@ X509	*ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,
  */
 bool	ike_cert_id_match(X509 *cert, uint8_t id_type, const uint8_t *id,
 	    size_t id_len);
+
+/*
+ * Our own certificate (@der) and key, checked at start: the key must be
+ * the certificate's, and our identity must be one it carries (as
+ * ike_cert_id_match()), or initiators would refuse our AUTH.  0, or -1
+ * with @why set.
+ */
+int	ike_cert_check_ours(const uint8_t *der, size_t len, EVP_PKEY *key,
+	    uint8_t id_type, const uint8_t *id, size_t id_len, char *why,
+	    size_t why_cap);
 
 /*
  * Our signature scheme for @key: method 14 with the best hash in the

@@ -1,9 +1,12 @@
 /*
- * Virtual IPv4 address pool for the Configuration Payload (RFC 7296
- * §2.19, §3.15).  A pool is a CIDR block; its network and broadcast
- * addresses are never handed out (a /31 or /32 pool is refused).  An
- * identity that comes back gets its previous address again while that
- * address is still free.  Addresses are host-order uint32_t.
+ * Virtual address pools for the Configuration Payload (RFC 7296 §2.19,
+ * §3.15).  A pool is a CIDR block.  IPv4: its network and broadcast
+ * addresses are never handed out (a /31 or /32 pool is refused);
+ * addresses are host-order uint32_t.  IPv6 (ike_pool6_*): the network
+ * address (the Subnet-Router anycast address, RFC 4291 §2.6.1) is never
+ * handed out, and at most IKE_POOL6_MAX addresses after it are used;
+ * addresses are 16 octets in network order.  In both, an identity that
+ * comes back gets its previous address again while it is still free.
  */
 #ifndef IKETCP_IKE_CP_H
 #define IKETCP_IKE_CP_H
@@ -15,6 +18,8 @@
 enum {
 	IKE_POOL_PREFIX_MIN	= 16,	/* at most 65534 addresses */
 	IKE_POOL_PREFIX_MAX	= 30,
+	IKE_POOL6_PREFIX_MAX	= 126,
+	IKE_POOL6_MAX		= 65534,	/* addresses used of a v6 pool */
 	IKE_POOL_ERR_MAX	= 96	/* error message buffer, octets */
 };
 
@@ -41,5 +46,16 @@ size_t	ike_pool_used(const struct ike_pool *pool);
 size_t	ike_pool_size(const struct ike_pool *pool);
 /* The pool's network address and prefix length. */
 uint32_t ike_pool_network(const struct ike_pool *pool, uint8_t *prefix);
+
+/* An IPv6 pool from "addr/len" (len <= 126, host bits zero), or NULL. */
+struct ike_pool *ike_pool6_new(const char *cidr, char *err, size_t errlen);
+/* As ike_pool_alloc / _release / _network, for an IPv6 pool. */
+int	ike_pool6_alloc(struct ike_pool *pool, const uint8_t *id,
+	    size_t id_len, uint8_t addr[static 16]);
+void	ike_pool6_release(struct ike_pool *pool, const uint8_t addr[static 16]);
+void	ike_pool6_network(const struct ike_pool *pool, uint8_t net[static 16],
+	    uint8_t *prefix);
+/* 4 or 6. */
+int	ike_pool_family(const struct ike_pool *pool);
 
 #endif /* IKETCP_IKE_CP_H */

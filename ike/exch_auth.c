@@ -54,34 +54,81 @@ is_id_ok(const struct ike_id *id)
 	return false;
 }
 
-/* a ∩ b for IPv4 range selectors (§2.9); false when empty. */
+/* a ∩ b for range selectors of one family (§2.9); false when empty. */
 static bool
 ts_narrow(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out)
 {
-	uint32_t lo, hi;
+	const uint8_t *lo, *hi;
+	size_t n;
 
-	if (a->type != IKE_TS_IPV4_ADDR_RANGE ||
-	    b->type != IKE_TS_IPV4_ADDR_RANGE)
+	if (a->type != b->type || (a->type != IKE_TS_IPV4_ADDR_RANGE &&
+	    a->type != IKE_TS_IPV6_ADDR_RANGE))
 		return false;
+	n = a->type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
 	if (a->proto != 0 && b->proto != 0 && a->proto != b->proto)
 		return false;
 	memset(out, 0, sizeof(*out));
-	out->type = IKE_TS_IPV4_ADDR_RANGE;
+	out->type = a->type;
 	out->proto = a->proto != 0 ? a->proto : b->proto;
 	out->start_port = a->start_port > b->start_port ? a->start_port :
 	    b->start_port;
 	out->end_port = a->end_port < b->end_port ? a->end_port : b->end_port;
 	if (out->start_port > out->end_port)
 		return false;
-	lo = load_be32(a->start) > load_be32(b->start) ? load_be32(a->start) :
-	    load_be32(b->start);
-	hi = load_be32(a->end) < load_be32(b->end) ? load_be32(a->end) :
-	    load_be32(b->end);
-	if (lo > hi)
+	/* Network order: memcmp orders addresses. */
+	lo = memcmp(a->start, b->start, n) > 0 ? a->start : b->start;
+	hi = memcmp(a->end, b->end, n) < 0 ? a->end : b->end;
+	if (memcmp(lo, hi, n) > 0)
 		return false;
-	store_be32(out->start, lo);
-	store_be32(out->end, hi);
+	memcpy(out->start, lo, n);
+	memcpy(out->end, hi, n);
 	return true;
+}
+
+static bool ts_pick(const struct ike_ts_pl *theirs, const struct ike_ts *want,
+    struct ike_ts *out);
+
+/* Returns the child's virtual addresses to their pools. */
+static void
+child_release(const struct ike_sa_conf *conf, struct ike_child *ch)
+{
+	if (ch->vip != 0)
+		ike_pool_release(conf->pool, ch->vip);
+	ch->vip = 0;
+	if (ch->has6)
+		ike_pool6_release(conf->pool6, ch->vip6);
+	ch->has6 = false;
+}
+
+/*
+ * RFC 7296 §3.15.1: an IPv6 address when the initiator asked for one and
+ * we have a pool, with TSi = that address and TSr = local_ts6, narrowed
+ * (§2.9).  Not fatal: without it the Child SA is IPv4 only.
+ */
+static void
+child_decide6(const struct ike_sa *sa, const struct ike_payloads *pl,
+    struct ike_child *ch)
+{
+	const struct ike_sa_conf *conf = sa->conf;
+	struct ike_ts want;
+
+	if (conf->pool6 == NULL || !(pl->have & IKE_HAVE_CP) ||
+	    pl->cp.type != IKE_CFG_REQUEST ||
+	    !has_attr(&pl->cp, IKE_CFG_INTERNAL_IP6_ADDRESS) ||
+	    ike_pool6_alloc(conf->pool6, pl->idi.body.p, pl->idi.body.len,
+	    ch->vip6) != 0)
+		return;
+	memset(&want, 0, sizeof(want));
+	want.type = IKE_TS_IPV6_ADDR_RANGE;
+	want.end_port = 0xffff;
+	memcpy(want.start, ch->vip6, 16);
+	memcpy(want.end, ch->vip6, 16);
+	if (!ts_pick(&pl->tsi, &want, &ch->tsi6) ||
+	    !ts_pick(&pl->tsr, &conf->local_ts6, &ch->tsr6)) {
+		ike_pool6_release(conf->pool6, ch->vip6);
+		return;
+	}
+	ch->has6 = true;
 }
 
 /* The first of the initiator's selectors that meets @want, narrowed. */
@@ -230,13 +277,11 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 	if ((pl->have & IKE_HAVE_IDR) && (pl->idr.type != conf->id_type ||
 	    pl->idr.data.len != conf->id_len ||
 	    memcmp(pl->idr.data.p, conf->id, conf->id_len) != 0)) {
-		char t[IKE_ID_TEXT_MAX];
+		char t[IKE_ID_LOG_MAX];
 
-		if (ike_id_text(pl->idr.type, pl->idr.data.p,
-		    pl->idr.data.len, t, sizeof(t)) == -1)
-			snprintf(t, sizeof(t), "(unprintable)");
-		ike_sa_reason(out, "IDr %s %.64s asks for an identity not ours",
-		    ike_id_type_name(pl->idr.type), t);
+		ike_id_format(pl->idr.type, pl->idr.data.p, pl->idr.data.len,
+		    t, 64);
+		ike_sa_reason(out, "IDr %s asks for an identity not ours", t);
 		return -1;
 	}
 	if (pl->auth.method == IKE_AUTH_RSA_SIG ||
@@ -327,20 +372,26 @@ child_decide(struct ike_sa *sa, const struct ike_msg *m,
 	const struct ike_sa_conf *conf = sa->conf;
 	struct ike_ts want;
 	uint32_t vip;
+	bool want4;
 
 	if (ike_proposal_select(conf->esp, conf->nesp, &pl->sa, IKE_DH_NONE,
 	    IKE_SELECT_NO_DH, c) != IKE_SELECT_OK || c->spi_size != 4) {
 		ike_sa_reason(out, "Child SA: no acceptable ESP proposal");
 		return IKE_N_NO_PROPOSAL_CHOSEN;
 	}
+	child_decide6(sa, pl, ch);
 	if (conf->pool != NULL) {
-		if (!(pl->have & IKE_HAVE_CP) ||
-		    pl->cp.type != IKE_CFG_REQUEST ||
-		    !has_attr(&pl->cp, IKE_CFG_INTERNAL_IP4_ADDRESS)) {
+		want4 = (pl->have & IKE_HAVE_CP) &&
+		    pl->cp.type == IKE_CFG_REQUEST &&
+		    has_attr(&pl->cp, IKE_CFG_INTERNAL_IP4_ADDRESS);
+		if (!want4 && !ch->has6) {
 			ike_sa_reason(out, "Child SA: no CFG_REQUEST for an "
-			    "IPv4 address");
+			    "IPv4 address%s", conf->pool6 != NULL ?
+			    " or an IPv6 one within our TS" : "");
 			return IKE_N_FAILED_CP_REQUIRED;
 		}
+		if (!want4)
+			goto keys;	/* IPv6 only */
 		if (ike_pool_alloc(conf->pool, pl->idi.body.p,
 		    pl->idi.body.len, &vip) != 0) {
 			ike_sa_reason(out, "Child SA: address pool exhausted");
@@ -364,6 +415,7 @@ child_decide(struct ike_sa *sa, const struct ike_msg *m,
 		    "overlap ours");
 		return IKE_N_TS_UNACCEPTABLE;
 	}
+keys:
 	ch->spi_out = load_be32(c->spi);
 	if ((ch->spi_in = new_spi(conf)) == 0) {
 		ike_sa_reason(out, "Child SA: no inbound SPI");
@@ -391,7 +443,7 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	enum ike_sa_result res = IKE_SA_DROPPED;
 	uint8_t psk[IKE_SA_PSK_MAX], auth_data[AUTH_MAX];
 	uint8_t idr_body[4 + IKE_SA_ID_MAX], inner[IKE_SA_INNER_MAX];
-	uint8_t vip_b[4], dns_b[IKE_SA_DNS_MAX][4], spi_b[4];
+	uint8_t vip_b[4], dns_b[IKE_SA_DNS_MAX][4], spi_b[4], vip6_b[17];
 	struct ike_child ch;
 	struct ike_chosen c;
 	struct ike_sa_pl sa_pl;
@@ -401,6 +453,7 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	struct ike_auth auth;
 	struct ike_id idr;
 	struct ike_cp cp;
+	uint8_t net6[16];
 	struct wr w;
 	size_t psk_len = 0, auth_len = 0, i;
 	uint16_t child_err = 0;
@@ -412,6 +465,12 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	memset(&ch, 0, sizeof(ch));
 	/* Process. */
 	if (verify_peer(sa, m, out, psk, &psk_len, &sig) != 0) {
+		/* The claimed identity, for the caller's log line. */
+		if ((pl->have & IKE_HAVE_IDI) && is_id_ok(&pl->idi)) {
+			sa->peer_id_type = pl->idi.type;
+			memcpy(sa->peer_id, pl->idi.data.p, pl->idi.data.len);
+			sa->peer_id_len = pl->idi.data.len;
+		}
 		res = auth_failed(sa, m, out);
 		goto out;
 	}
@@ -420,10 +479,8 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	    == (IKE_HAVE_SA | IKE_HAVE_TSI | IKE_HAVE_TSR);
 	if (want_child)
 		child_err = child_decide(sa, m, &ch, &c, out);
-	if (child_err != 0 && ch.vip != 0) {
-		ike_pool_release(conf->pool, ch.vip);
-		ch.vip = 0;
-	}
+	if (child_err != 0)
+		child_release(conf, &ch);
 	/* Build: IDr, AUTH, [CP], then SA, TSi, TSr or the child's error. */
 	if (conf->id_len > IKE_SA_ID_MAX) {
 		ike_sa_reason(out, "our ID is too long");
@@ -455,14 +512,33 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		rc |= ike_build_cert(&b, IKE_PL_CERT, &cert);
 	}
 	rc |= ike_build_auth(&b, &auth);
-	if (want_child && child_err == 0 && ch.vip != 0) {
+	if (want_child && child_err == 0 && (ch.vip != 0 || ch.has6)) {
 		memset(&cp, 0, sizeof(cp));
 		cp.type = IKE_CFG_REPLY;
 		store_be32(vip_b, ch.vip);
-		cp.attrs[cp.nattrs].type = IKE_CFG_INTERNAL_IP4_ADDRESS;
-		cp.attrs[cp.nattrs].value.p = vip_b;
-		cp.attrs[cp.nattrs++].value.len = 4;
-		for (i = 0; has_attr(&pl->cp, IKE_CFG_INTERNAL_IP4_DNS) &&
+		if (ch.vip != 0) {
+			cp.attrs[cp.nattrs].type = IKE_CFG_INTERNAL_IP4_ADDRESS;
+			cp.attrs[cp.nattrs].value.p = vip_b;
+			cp.attrs[cp.nattrs++].value.len = 4;
+		}
+		if (ch.has6) {
+			/* §3.15.1: 16 octets of address, 1 of prefix length. */
+			memcpy(vip6_b, ch.vip6, 16);
+			ike_pool6_network(conf->pool6, net6, &vip6_b[16]);
+			cp.attrs[cp.nattrs].type = IKE_CFG_INTERNAL_IP6_ADDRESS;
+			cp.attrs[cp.nattrs].value.p = vip6_b;
+			cp.attrs[cp.nattrs++].value.len = 17;
+			for (i = 0; has_attr(&pl->cp,
+			    IKE_CFG_INTERNAL_IP6_DNS) && i < conf->ndns6 &&
+			    i < IKE_SA_DNS_MAX; i++) {
+				cp.attrs[cp.nattrs].type =
+				    IKE_CFG_INTERNAL_IP6_DNS;
+				cp.attrs[cp.nattrs].value.p = conf->dns6[i];
+				cp.attrs[cp.nattrs++].value.len = 16;
+			}
+		}
+		for (i = 0; ch.vip != 0 &&
+		    has_attr(&pl->cp, IKE_CFG_INTERNAL_IP4_DNS) &&
 		    i < conf->ndns && i < IKE_SA_DNS_MAX; i++) {
 			store_be32(dns_b[i], conf->dns[i]);
 			cp.attrs[cp.nattrs].type = IKE_CFG_INTERNAL_IP4_DNS;
@@ -476,9 +552,15 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		ike_proposal_response(&c, spi_b, 4, &sa_pl);
 		memset(&tsi, 0, sizeof(tsi));
 		memset(&tsr, 0, sizeof(tsr));
-		tsi.count = tsr.count = 1;
-		tsi.ts[0] = ch.tsi;
-		tsr.ts[0] = ch.tsr;
+		/* §2.9: one selector per family we agreed on. */
+		if (ch.vip != 0 || conf->pool == NULL) {
+			tsi.ts[tsi.count++] = ch.tsi;
+			tsr.ts[tsr.count++] = ch.tsr;
+		}
+		if (ch.has6) {
+			tsi.ts[tsi.count++] = ch.tsi6;
+			tsr.ts[tsr.count++] = ch.tsr6;
+		}
 		rc |= ike_build_sa(&b, &sa_pl) | ike_build_ts(&b, IKE_PL_TSI,
 		    &tsi) | ike_build_ts(&b, IKE_PL_TSR, &tsr);
 	} else if (child_err != 0) {
@@ -504,13 +586,14 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		sa->child = ch;
 		sa->child_up = true;
 		sa->vip = ch.vip;
+		sa->has_vip6 = ch.has6;
+		memcpy(sa->vip6, ch.vip6, 16);
 		memset(&ch, 0, sizeof(ch));
 		ike_sa_event(out, IKE_EV_CHILD_UP, &sa->child);
 	}
 	res = IKE_SA_ANSWERED;
 out:
-	if (ch.vip != 0)
-		ike_pool_release(conf->pool, ch.vip);
+	child_release(conf, &ch);
 	ike_child_keys_cleanse(&ch.keys);
 	OPENSSL_cleanse(psk, sizeof(psk));
 	OPENSSL_cleanse(inner, sizeof(inner));

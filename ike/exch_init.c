@@ -118,6 +118,8 @@ struct extras {
 	bool		 frag;
 	bool		 hash_algs;
 	uint32_t	 hash_mask;
+	const uint8_t	*certreq;	/* CA hashes, or certreq_len 0 */
+	size_t		 certreq_len;
 };
 
 static int
@@ -149,6 +151,8 @@ extras_get(const struct ike_sa *sa, const struct ike_msg *m,
 	    NULL;
 	n = find_notify(&m->pl, IKE_N_SIGNATURE_HASH_ALGORITHMS);
 	x->hash_algs = n != NULL;
+	x->certreq = sa->conf->certreq;
+	x->certreq_len = sa->conf->certreq_len;
 	if (n != NULL && !ike_auth_hash_algs_parse(n->data.p, n->data.len,
 	    &x->hash_mask))
 		x->hash_mask = 0;
@@ -198,6 +202,20 @@ build_response(const struct ike_msg *m, uint64_t spi_r,
 	if (x->hash_algs)
 		rc |= add_notify(&b, IKE_N_SIGNATURE_HASH_ALGORITHMS, algs,
 		    sizeof(algs));
+	if (x->certreq_len > 0) {
+		/*
+		 * §3.7: ask for the initiator's certificate, naming our
+		 * trust anchors; without it a client that sends its
+		 * certificate only when asked (strongSwan's default) sends
+		 * none.
+		 */
+		struct ike_cert cr;
+
+		cr.encoding = IKE_CERT_X509_SIG;
+		cr.data.p = x->certreq;
+		cr.data.len = x->certreq_len;
+		rc |= ike_build_cert(&b, IKE_PL_CERTREQ, &cr);
+	}
 	if (rc != 0 || ike_build_finish(&b) != 0)
 		goto fail;
 	free(sa_pl);

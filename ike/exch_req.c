@@ -578,8 +578,11 @@ successor_new(struct ike_sa *sa, const struct ike_suite *suite,
 	n->child = sa->child;
 	n->child_up = sa->child_up;
 	n->vip = sa->vip;
+	n->has_vip6 = sa->has_vip6;
+	memcpy(n->vip6, sa->vip6, sizeof(n->vip6));
 	sa->child_up = false;
 	sa->vip = 0;
+	sa->has_vip6 = false;
 	ike_child_keys_cleanse(&sa->child.keys);
 	q->child_expire_ms = q->child_rekey_ms = 0;
 	return n;

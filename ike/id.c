@@ -92,25 +92,128 @@ ike_id_text(uint8_t type, const uint8_t *id, size_t len, char *out,
 	return -1;
 }
 
-const char *
-ike_id_type_name(uint8_t type)
+/* A cursor over @out that never writes past cap - 1 and remembers it. */
+struct tbuf {
+	char	*p;
+	size_t	 cap, len;
+	bool	 cut;
+};
+
+static void
+put(struct tbuf *t, const char *s, size_t n)
 {
-	static char other[16];
+	if (t->cut)
+		return;
+	if (n > t->cap - 1 - t->len) {
+		n = t->cap - 1 - t->len;
+		t->cut = true;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+}
+
+/* Printable ASCII as it is, the rest as \xNN (and '\' as \x5c). */
+static void
+put_safe(struct tbuf *t, const uint8_t *s, size_t n)
+{
+	char esc[5];
+
+	for (size_t i = 0; i < n && !t->cut; i++) {
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
+			put(t, (const char *)&s[i], 1);
+		else {
+			snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+			put(t, esc, 4);
+		}
+	}
+}
+
+static void
+put_hex(struct tbuf *t, const uint8_t *s, size_t n)
+{
+	char h[3];
+
+	for (size_t i = 0; i < n && !t->cut; i++) {
+		snprintf(h, sizeof(h), "%02x", s[i]);
+		put(t, h, 2);
+	}
+}
+
+/* RFC 4514 text of a DER Name; false when it does not parse. */
+static bool
+put_dn(struct tbuf *t, const uint8_t *der, size_t n)
+{
+	const unsigned char *p = der;
+	X509_NAME *name;
+	BIO *bio;
+	char *s;
+	long len;
+	bool ok = false;
+
+	if ((name = d2i_X509_NAME(NULL, &p, (long)n)) == NULL)
+		return false;
+	if (p != der + n || (bio = BIO_new(BIO_s_mem())) == NULL) {
+		X509_NAME_free(name);
+		return false;
+	}
+	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (len = BIO_get_mem_data(bio, &s)) >= 0) {
+		put_safe(t, (const uint8_t *)s, (size_t)len);
+		ok = true;
+	}
+	BIO_free(bio);
+	X509_NAME_free(name);
+	return ok;
+}
+
+const char *
+ike_id_format(uint8_t type, const uint8_t *data, size_t len, char *out,
+    size_t cap)
+{
+	struct tbuf t = { out, cap, 0, false };
+	char a[INET6_ADDRSTRLEN], pfx[16];
 
 	switch (type) {
 	case IKE_ID_FQDN:
-		return "fqdn";
+		put(&t, "fqdn:", 5);
+		put_safe(&t, data, len);
+		break;
 	case IKE_ID_RFC822_ADDR:
-		return "email";
+		put(&t, "email:", 6);
+		put_safe(&t, data, len);
+		break;
 	case IKE_ID_IPV4_ADDR:
-		return "ipv4";
 	case IKE_ID_IPV6_ADDR:
-		return "ipv6";
-	case IKE_ID_DER_ASN1_DN:
-		return "dn";
+		if (len == (type == IKE_ID_IPV4_ADDR ? 4u : 16u) &&
+		    inet_ntop(type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6,
+		    data, a, sizeof(a)) != NULL) {
+			put(&t, type == IKE_ID_IPV4_ADDR ? "ipv4:" : "ipv6:",
+			    5);
+			put(&t, a, strlen(a));
+			break;
+		}
+		goto raw;
 	case IKE_ID_KEY_ID:
-		return "keyid";
+		put(&t, "keyid:", 6);
+		put_hex(&t, data, len);
+		break;
+	case IKE_ID_DER_ASN1_DN:
+		put(&t, "dn:", 3);
+		if (put_dn(&t, data, len))
+			break;
+		t.len = 0;
+		/* FALLTHROUGH */
+	default:
+raw:
+		snprintf(pfx, sizeof(pfx), "type %u:", type);
+		put(&t, pfx, strlen(pfx));
+		put_hex(&t, data, len);
+		break;
 	}
-	snprintf(other, sizeof(other), "type %u", type);
-	return other;
+	if (t.cut) {
+		memcpy(out + cap - 4, "...", 3);
+		t.len = cap - 1;
+	}
+	out[t.len] = '\0';
+	return out;
 }

@@ -37,6 +37,9 @@ release_vip(struct ike_sa *sa)
 	if (sa->vip != 0 && sa->conf->pool != NULL)
 		ike_pool_release(sa->conf->pool, sa->vip);
 	sa->vip = 0;
+	if (sa->has_vip6 && sa->conf->pool6 != NULL)
+		ike_pool6_release(sa->conf->pool6, sa->vip6);
+	sa->has_vip6 = false;
 }
 
 void

@@ -103,12 +103,24 @@ struct ike_sa_conf {
 	const uint8_t	*cert;
 	size_t		 cert_len;
 	X509_STORE	*ca;
+	/*
+	 * CERTREQ data for the IKE_SA_INIT response (§3.7): the 20-octet
+	 * SHA-1 hashes of @ca's trust anchors' SubjectPublicKeyInfo,
+	 * concatenated (ike_cert_ca_hashes()); 0 octets: no CERTREQ.
+	 */
+	const uint8_t	*certreq;
+	size_t		 certreq_len;
 	ike_spi_fn	*spi;		/* NULL: RAND_bytes */
 	void		*spi_arg;
 	struct ike_pool	*pool;		/* NULL: TSi is the peer's address */
 	uint32_t	 dns[IKE_SA_DNS_MAX];	/* host order */
 	size_t		 ndns;
 	struct ike_ts	 local_ts;	/* IPv4 range we offer as TSr */
+	/* IPv6 (RFC 7296 §3.15.1): NULL pool6, no INTERNAL_IP6_ADDRESS. */
+	struct ike_pool	*pool6;
+	uint8_t		 dns6[IKE_SA_DNS_MAX][16];
+	size_t		 ndns6;
+	struct ike_ts	 local_ts6;	/* IPv6 range we offer as TSr */
 	uint8_t		 cookie_secret[IKE_SA_COOKIE_SECRET];
 	unsigned	 kex_flags;	/* enum ike_kex_flags */
 	/*
@@ -148,6 +160,10 @@ struct ike_child {
 	struct ike_ts	 tsi;		/* the initiator's side (virtual IP) */
 	struct ike_ts	 tsr;		/* our side */
 	uint32_t	 vip;		/* host order, 0 = none assigned */
+	/* An IPv6 virtual address and its selectors, when has6. */
+	bool		 has6;
+	uint8_t		 vip6[16];
+	struct ike_ts	 tsi6, tsr6;
 };
 
 enum ike_event_type {
@@ -215,7 +231,10 @@ const struct ike_suite *ike_sa_suite(const struct ike_sa *sa);
  * or (ike_sa_alive()) ESP.
  */
 uint64_t ike_sa_last_ms(const struct ike_sa *sa);
-/* The initiator's authenticated ID (valid from ESTABLISHED). */
+/*
+ * The initiator's authenticated ID (valid from ESTABLISHED); after a
+ * refused IKE_AUTH, the ID it claimed (for the log); *len 0 when none.
+ */
 const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
 	    size_t *len);
 /*

@@ -92,6 +92,8 @@ struct ike_sa {
 	uint8_t		 peer_id[IKE_SA_ID_MAX];
 	size_t		 peer_id_len;
 	uint32_t	 vip;		/* from the pool, host order; 0 none */
+	bool		 has_vip6;	/* vip6 from conf->pool6 */
+	uint8_t		 vip6[16];
 	bool		 child_up;
 	struct ike_child child;
 	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */

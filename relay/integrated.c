@@ -4,8 +4,8 @@
  * responses are framed back with the Non-ESP marker; ESP goes through the
  * Child SA's inbound esp_sa to the section's TUN device, and packets read
  * from the TUN are routed by destination to the session owning that
- * virtual IP, encapsulated and framed to its stream.  ike/ and esp/ never
- * see a socket (DESIGN.md).
+ * virtual IP (IPv4, or IPv6 with an IPv6 pool), encapsulated and framed
+ * to its stream.  ike/ and esp/ never see a socket (DESIGN.md).
  *
  * Carried so far: IKE_SA_INIT, IKE_AUTH with PSK, the first Child SA,
  * INFORMATIONAL (Delete), ESP; certificates (cert/key/ca); requests we
@@ -66,13 +66,19 @@ struct integ_sec {
 	struct secrets	*next_secrets;	/* read by SIGHUP, not yet in use */
 	uint8_t		*cert_der;	/* our certificate */
 	uint8_t		*dn;		/* its subject, for a dn: id */
+	uint8_t		*certreq;	/* CERTREQ data: ca's SPKI hashes */
 	unsigned	 replay_window;
 	int		 tun_fd;
 	char		 ifname[ESP_TUN_NAME_MAX];
 	uint32_t	 tun_addr;	/* host order */
+	uint8_t		 tun_addr6[16];	/* with an IPv6 pool */
 	ev_io		 tio;
 	struct integ_sess *vips[INTEG_VIP_BUCKETS];
 	struct integ_sess *sessions;	/* all of this section's */
+	struct integ_sess *vips6[INTEG_VIP_BUCKETS];
+	unsigned	 cookie_threshold;	/* half-open SAs; 0 = always */
+	unsigned	 half_open;	/* SAs in IKE_SA_INIT_DONE */
+	unsigned long long cookies;	/* IKE_SA_INITs answered with one */
 };
 
 /* A session's backend state. */
@@ -86,8 +92,13 @@ struct integ_sess {
 	struct esp_sa	*in_old;	/* a rekeyed child's, until its Delete
 					 * is answered (RFC 7296 §2.8) */
 	uint32_t	 vip;		/* host order; 0 none */
+	struct integ_sess *vnext6;	/* vips6 bucket chain */
+	bool		 has_vip6;
+	uint8_t		 vip6[16];
 	struct ike_endpoint local, remote;
 	bool		 dead;		/* freed from the linger timer */
+	bool		 half_open;	/* counted in sec->half_open */
+	bool		 cookie;	/* ike was made with IKE_SA_F_COOKIE */
 	struct integ_sess *snext, **sprev; /* sec->sessions */
 	ev_timer	 req_timer;	/* ike_sa_next_ms(): our requests */
 	unsigned long long req_stream;	/* stream id that carried the
@@ -159,6 +170,57 @@ hexval(char c)
 	return (unsigned)((c | 0x20) - 'a' + 10);
 }
 
+static size_t
+vip6_bucket(const uint8_t a[static 16])
+{
+	uint32_t h = 2166136261U;
+
+	/* FNV-1a over the interface identifier; pools differ below /64. */
+	for (size_t i = 8; i < 16; i++)
+		h = (h ^ a[i]) * 16777619U;
+	return h & (INTEG_VIP_BUCKETS - 1);
+}
+
+static void
+vip6_unlink(struct integ_sess *is)
+{
+	struct integ_sess **pp;
+
+	if (!is->has_vip6)
+		return;
+	for (pp = &is->sec->vips6[vip6_bucket(is->vip6)]; *pp != NULL;
+	    pp = &(*pp)->vnext6)
+		if (*pp == is) {
+			*pp = is->vnext6;
+			break;
+		}
+	is->vnext6 = NULL;
+	is->has_vip6 = false;
+}
+
+static void
+vip6_link(struct integ_sess *is, const uint8_t vip6[static 16])
+{
+	size_t b = vip6_bucket(vip6);
+
+	vip6_unlink(is);
+	memcpy(is->vip6, vip6, 16);
+	is->has_vip6 = true;
+	is->vnext6 = is->sec->vips6[b];
+	is->sec->vips6[b] = is;
+}
+
+static struct integ_sess *
+vip6_lookup(struct integ_sec *sec, const uint8_t vip6[static 16])
+{
+	struct integ_sess *is;
+
+	for (is = sec->vips6[vip6_bucket(vip6)]; is != NULL; is = is->vnext6)
+		if (memcmp(is->vip6, vip6, 16) == 0)
+			return is;
+	return NULL;
+}
+
 static int
 psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
     uint8_t *psk, size_t cap, size_t *psk_len)
@@ -206,18 +268,65 @@ parse_props(const char *sec, uint8_t proto, const char *text,
 
 static void tun_read_cb(EV_P_ ev_io *w, int revents);
 
+/*
+ * The IPv6 side of a section (RFC 7296 §3.15.1): the pool, its DNS
+ * servers, our IPv6 selector (the first IPv6 local-ts, ::/0 by default)
+ * and the TUN's IPv6 address, the pool's first.  Nothing without a pool.
+ */
+static int
+sec_open6(struct integ_sec *sec, const struct conf_integrated *ci)
+{
+	struct ike_sa_conf *k = &sec->conf;
+	char err[IKE_POOL_ERR_MAX];
+
+	if (ci->pool6.family != AF_INET6)
+		return 0;
+	if ((k->pool6 = ike_pool6_new(ci->pool6.text, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("integrated %s: pool %s: %s", sec->name,
+		    ci->pool6.text, err);
+		return -1;
+	}
+	for (size_t i = 0; i < ci->ndns && k->ndns6 < IKE_SA_DNS_MAX; i++)
+		if (ci->dns[i].family == AF_INET6)
+			memcpy(k->dns6[k->ndns6++], ci->dns[i].addr, 16);
+	k->local_ts6.type = IKE_TS_IPV6_ADDR_RANGE;
+	k->local_ts6.end_port = 0xffff;
+	memset(k->local_ts6.end, 0xff, 16);
+	for (size_t i = 0; i < ci->nlocal_ts; i++) {
+		const struct conf_cidr *t = &ci->local_ts[i];
+
+		if (t->family != AF_INET6)
+			continue;
+		for (unsigned b = 0; b < 128; b++) {
+			uint8_t bit = 0x80 >> (b % 8);
+
+			if (b < t->plen && (t->addr[b / 8] & bit)) {
+				k->local_ts6.start[b / 8] |= bit;
+				k->local_ts6.end[b / 8] |= bit;
+			} else if (b < t->plen)
+				k->local_ts6.end[b / 8] &= (uint8_t)~bit;
+		}
+		break;
+	}
+	/* Ours, never a client's, as with IPv4. */
+	return ike_pool6_alloc(k->pool6, (const uint8_t *)"\0iketcpd", 8,
+	    sec->tun_addr6);
+}
+
 static int
 sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 {
 	const struct conf_integrated *ci = cr->integ;
 	struct ike_sa_conf *k = &sec->conf;
-	char err[IKE_POOL_ERR_MAX];
-	uint8_t plen;
+	char err[IKE_POOL_ERR_MAX], why[IKE_CERT_WHY_MAX];
+	uint8_t plen, plen6 = 0, net6[16];
 	uint32_t a;
 
 	snprintf(sec->name, sizeof(sec->name), "%s", cr->name);
 	sec->tun_fd = -1;
 	sec->replay_window = ci->replay_window;
+	sec->cookie_threshold = ci->cookie_threshold;
 	if ((k->nike = parse_props(sec->name, IKE_PROTO_IKE,
 	    ci->ike_proposals, sec->ike)) == 0 ||
 	    (k->nesp = parse_props(sec->name, IKE_PROTO_ESP,
@@ -290,12 +399,27 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 			k->id = sec->dn;
 			k->id_len = n;
 		}
+		if (ike_cert_check_ours(sec->cert_der, k->cert_len, k->key,
+		    k->id_type, k->id, k->id_len, why, sizeof(why)) == -1) {
+			log_warnx("integrated %s: cert %s, id %s: %s",
+			    sec->name, ci->cert, ci->id, why);
+			return -1;
+		}
 	}
 	if (ci->ca[0] != '\0' &&
 	    (k->ca = ike_cert_store_load(ci->ca)) == NULL) {
 		log_warnx("integrated %s: cannot load ca %s", sec->name,
 		    ci->ca);
 		return -1;
+	}
+	if (k->ca != NULL) {
+		if ((sec->certreq = ike_cert_ca_hashes(k->ca,
+		    &k->certreq_len)) == NULL) {
+			log_warnx("integrated %s: no CA certificate in %s",
+			    sec->name, ci->ca);
+			return -1;
+		}
+		k->certreq = sec->certreq;
 	}
 	if (ci->secrets[0] != '\0') {
 		if ((sec->secrets = secrets_load(ci->secrets)) == NULL)
@@ -318,6 +442,8 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 			memcpy(&a, ci->dns[i].addr, 4);
 			k->dns[k->ndns++] = ntohl(a);
 		}
+	if (sec_open6(sec, ci) == -1)
+		return -1;
 	k->dpd_delay_ms = ci->dpd_delay_ms;
 	k->dpd_timeout_ms = ci->dpd_timeout_ms;
 	k->ike_lifetime_ms = ci->ike_lifetime_ms;
@@ -348,19 +474,27 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 	    &sec->tun_addr) == -1)
 		return -1;
 	(void)ike_pool_network(k->pool, &plen);
+	if (k->pool6 != NULL)
+		ike_pool6_network(k->pool6, net6, &plen6);
 	a = htonl(sec->tun_addr);
 	if ((sec->tun_fd = esp_tun_open(ci->tun, sec->ifname)) == -1 ||
 	    esp_tun_add_addr(sec->ifname, 4, (const uint8_t *)&a, plen) ==
-	    -1 || esp_tun_up(sec->ifname) == -1)
+	    -1 || (k->pool6 != NULL && esp_tun_add_addr(sec->ifname, 6,
+	    sec->tun_addr6, plen6) == -1) || esp_tun_up(sec->ifname) == -1)
 		return -1;
 	ev_io_init(&sec->tio, tun_read_cb, sec->tun_fd, EV_READ);
 	ev_io_start(sec->r->loop, &sec->tio);
 	{
-		char t[INET_ADDRSTRLEN];
+		char t[INET6_ADDRSTRLEN];
 
 		log_info("integrated %s: tun %s %s/%u, pool %s", sec->name,
 		    sec->ifname, inet_ntop(AF_INET, &a, t, sizeof(t)), plen,
 		    ci->pool4.text);
+		if (k->pool6 != NULL)
+			log_info("integrated %s: tun %s %s/%u, pool %s",
+			    sec->name, sec->ifname, inet_ntop(AF_INET6,
+			    sec->tun_addr6, t, sizeof(t)), plen6,
+			    ci->pool6.text);
 	}
 	return 0;
 }
@@ -373,12 +507,14 @@ sec_free(struct relay *r, struct integ_sec *sec)
 		close(sec->tun_fd);
 	}
 	ike_pool_free(sec->conf.pool);
+	ike_pool_free(sec->conf.pool6);
 	secrets_free(sec->secrets);
 	secrets_free(sec->next_secrets);
 	EVP_PKEY_free(sec->conf.key);
 	X509_STORE_free(sec->conf.ca);
 	free(sec->cert_der);
 	free(sec->dn);
+	free(sec->certreq);
 	OPENSSL_cleanse(sec, sizeof(*sec));
 	free(sec);
 }
@@ -451,7 +587,7 @@ integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
 		cr = &c->relays[i];
 		if (cr->backend != CONF_BACKEND_INTEGRATED)
 			continue;
-		if ((sec = find_sec(r, cr->name)) == NULL ||
+		if (find_sec(r, cr->name) == NULL ||
 		    (old = find_integ(r->conf, cr->name)) == NULL) {
 			log_warnx("%s:%u: [integrated %s] is new: integrated "
 			    "sections are set up at start only", path,
@@ -560,10 +696,36 @@ integ_session_new(struct relay *r, struct stream *st)
 	return s;
 }
 
+/*
+ * RFC 7296 §2.6: a half-open IKE SA is one whose IKE_SA_INIT we answered
+ * and whose IKE_AUTH has not succeeded yet.  The section counts them so
+ * that, at cookie-threshold or more, a new IKE_SA_INIT gets a COOKIE
+ * before we keep any state for it.
+ */
+static void
+half_open_sync(struct integ_sess *is)
+{
+	struct integ_sec *sec = is->sec;
+	bool now = is->ike != NULL && ike_sa_state(is->ike) ==
+	    IKE_SA_INIT_DONE;
+
+	if (now == is->half_open)
+		return;
+	is->half_open = now;
+	if (now)
+		sec->half_open++;
+	else
+		sec->half_open--;
+	log_debug("%s: integrated %s: session %llu: %u half-open IKE SAs "
+	    "(cookie threshold %u)", __func__, sec->name, is->s->id,
+	    sec->half_open, sec->cookie_threshold);
+}
+
 static void
 child_down(struct integ_sess *is)
 {
 	vip_unlink(is);
+	vip6_unlink(is);
 	esp_sa_free(is->in);
 	esp_sa_free(is->out);
 	esp_sa_free(is->in_old);
@@ -579,6 +741,7 @@ static void
 child_retire(struct integ_sess *is)
 {
 	vip_unlink(is);
+	vip6_unlink(is);
 	esp_sa_free(is->in_old);
 	is->in_old = is->in;
 	is->in = NULL;
@@ -597,6 +760,8 @@ integ_session_free(struct session *s)
 	child_down(is);
 	ike_sa_free(is->ike);
 	ike_sa_free(is->ike_old);
+	is->ike = NULL;
+	half_open_sync(is);
 	free(is);
 	s->integ = NULL;
 }
@@ -605,21 +770,33 @@ static void
 child_up(struct integ_sess *is, const struct ike_child *ch)
 {
 	struct esp_sa_params in, out;
-	struct esp_ts ts;
-	char t[INET_ADDRSTRLEN];
+	struct esp_ts ts[2];
+	char t[INET_ADDRSTRLEN], t6[INET6_ADDRSTRLEN];
+	size_t nts = 0;
 	uint32_t a;
 
 	if (is->in != NULL && is->in->spi != ch->spi_in)
 		child_retire(is);
 	else
 		child_down(is);
-	memset(&ts, 0, sizeof(ts));
-	ts.family = 4;
-	ts.proto = ch->tsi.proto;
-	ts.port_lo = ch->tsi.start_port;
-	ts.port_hi = ch->tsi.end_port;
-	memcpy(ts.addr_lo, ch->tsi.start, 4);
-	memcpy(ts.addr_hi, ch->tsi.end, 4);
+	/* Inbound inner sources: the initiator's selector of each family. */
+	memset(ts, 0, sizeof(ts));
+	if (ch->tsi.type == IKE_TS_IPV4_ADDR_RANGE) {
+		ts[nts].family = 4;
+		ts[nts].proto = ch->tsi.proto;
+		ts[nts].port_lo = ch->tsi.start_port;
+		ts[nts].port_hi = ch->tsi.end_port;
+		memcpy(ts[nts].addr_lo, ch->tsi.start, 4);
+		memcpy(ts[nts++].addr_hi, ch->tsi.end, 4);
+	}
+	if (ch->has6) {
+		ts[nts].family = 6;
+		ts[nts].proto = ch->tsi6.proto;
+		ts[nts].port_lo = ch->tsi6.start_port;
+		ts[nts].port_hi = ch->tsi6.end_port;
+		memcpy(ts[nts].addr_lo, ch->tsi6.start, 16);
+		memcpy(ts[nts++].addr_hi, ch->tsi6.end, 16);
+	}
 	memset(&in, 0, sizeof(in));
 	in.spi = ch->spi_in;
 	in.dir = ESP_DIR_IN;
@@ -628,8 +805,8 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 	in.integ = ch->suite.integ;
 	in.esn = ch->esn;
 	in.replay_window = is->sec->replay_window;
-	in.ts = &ts;
-	in.nts = 1;
+	in.ts = ts;
+	in.nts = nts;
 	out = in;
 	out.spi = ch->spi_out;
 	out.dir = ESP_DIR_OUT;
@@ -653,16 +830,21 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 	}
 	if (ch->vip != 0 && vip_lookup(is->sec, ch->vip) == NULL)
 		vip_link(is, ch->vip);
-	else if (ch->vip == 0 && ch->tsi.start[0] != 0 &&
+	else if (ch->vip == 0 && ch->tsi.type == IKE_TS_IPV4_ADDR_RANGE &&
+	    ch->tsi.start[0] != 0 &&
 	    memcmp(ch->tsi.start, ch->tsi.end, 4) == 0) {
 		memcpy(&a, ch->tsi.start, 4);
 		if (vip_lookup(is->sec, ntohl(a)) == NULL)
 			vip_link(is, ntohl(a));
 	}
+	if (ch->has6 && vip6_lookup(is->sec, ch->vip6) == NULL)
+		vip6_link(is, ch->vip6);
 	a = htonl(is->vip);
 	log_info("integrated %s: session %llu: CHILD_SA up, spi in %08x out "
-	    "%08x, virtual IP %s", is->sec->name, is->s->id, ch->spi_in,
-	    ch->spi_out, inet_ntop(AF_INET, &a, t, sizeof(t)));
+	    "%08x, virtual IP %s%s%s", is->sec->name, is->s->id, ch->spi_in,
+	    ch->spi_out, inet_ntop(AF_INET, &a, t, sizeof(t)),
+	    is->has_vip6 ? " and " : "", is->has_vip6 ? inet_ntop(AF_INET6,
+	    is->vip6, t6, sizeof(t6)) : "");
 }
 
 /* One line about a session: on its stream, or naming the client. */
@@ -719,17 +901,23 @@ ike_rekeyed(struct integ_sess *is, struct ike_sa *sa)
 	is->ike = n;
 }
 
+static const char *peer_text(const struct ike_sa *sa,
+	    char out[static IKE_ID_LOG_MAX]);
+
 /* What IKE SA @sa reported: install or remove Child SAs, log the rest. */
 static void
 ike_events(struct integ_sess *is, struct ike_sa *sa, const struct ike_out *out)
 {
+	char idt[IKE_ID_LOG_MAX];
+
 	for (size_t i = 0; i < out->nev; i++) {
 		switch (out->ev[i].type) {
 		case IKE_EV_IKE_UP:
 			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
-			    "established",
+			    "established, %s authenticated",
 			    (unsigned long long)ike_sa_spi_i(sa),
-			    (unsigned long long)ike_sa_spi_r(sa));
+			    (unsigned long long)ike_sa_spi_r(sa),
+			    peer_text(sa, idt));
 			break;
 		case IKE_EV_IKE_REKEYED:
 			ike_rekeyed(is, sa);
@@ -899,6 +1087,20 @@ integ_deleting(const struct relay *r)
 	return n;
 }
 
+/* The peer's IKE identity as text, or "an unnamed peer". */
+static const char *
+peer_text(const struct ike_sa *sa, char out[static IKE_ID_LOG_MAX])
+{
+	const uint8_t *id;
+	uint8_t type;
+	size_t len;
+
+	id = ike_sa_peer_id(sa, &type, &len);
+	if (len == 0)
+		return "an unnamed peer";
+	return ike_id_format(type, id, len, out, IKE_ID_LOG_MAX);
+}
+
 static int
 ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
     size_t n)
@@ -908,6 +1110,10 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	struct ike_out out;
 	enum ike_sa_result res;
 	struct ike_sa *sa = NULL;
+	enum ike_sa_state before;
+	char idt[IKE_ID_LOG_MAX];
+	uint8_t idtype;
+	size_t idlen;
 	struct iovec iov;
 	bool ike = true, tentative = st != is->s->owner;
 	uint64_t spi_i;
@@ -933,10 +1139,9 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 			r->stats.ike_drop++;
 			return 0;
 		}
+		is->cookie = is->sec->half_open >= is->sec->cookie_threshold;
 		is->ike = ike_sa_new(&is->sec->conf, &is->local, &is->remote,
-		    is->sec->conf.pool != NULL &&
-		    st->cr->integ->cookie_threshold == 0 ? IKE_SA_F_COOKIE :
-		    0);
+		    is->cookie ? IKE_SA_F_COOKIE : 0);
 		if (is->ike == NULL) {
 			log_warnx("IKE SA: out of memory");
 			return 0;
@@ -944,14 +1149,32 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	}
 	if (sa == NULL)
 		sa = is->ike;
+	before = ike_sa_state(sa);
 	res = ike_sa_handle(sa, p, n, now_ms(), &out);
 	/*
 	 * A reason is a dropped or refused request (a wrong PSK answered
 	 * with AUTHENTICATION_FAILED, a Child SA refused): an operator
-	 * must see it at the default level.
+	 * must see it at the default level, with the peer's identity
+	 * (log_stream() adds its address).
 	 */
-	if (out.reason[0] != '\0')
-		log_stream(st, LOG_LEVEL_INFO, "IKE: %s", out.reason);
+	if (out.reason[0] != '\0' && before == IKE_SA_IDLE &&
+	    ike_sa_state(sa) == IKE_SA_IDLE)
+		/*
+		 * A COOKIE or INVALID_KE_PAYLOAD answer: a normal step of
+		 * IKE_SA_INIT, and under a flood of them (when cookies are
+		 * in use) one info line each would flood the log too.
+		 */
+		log_stream(st, LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
+	else if (out.reason[0] != '\0' && before == IKE_SA_INIT_DONE &&
+	    ike_sa_state(sa) == IKE_SA_DEAD)
+		log_stream(st, LOG_LEVEL_INFO, "IKE: authentication of %s "
+		    "refused: %s", peer_text(sa, idt), out.reason);
+	else if (out.reason[0] != '\0') {
+		(void)ike_sa_peer_id(sa, &idtype, &idlen);
+		log_stream(st, LOG_LEVEL_INFO, "IKE: %s%s%s", out.reason,
+		    idlen > 0 ? ", peer " : "",
+		    idlen > 0 ? peer_text(sa, idt) : "");
+	}
 	if (res == IKE_SA_DROPPED)
 		r->stats.ike_drop++;
 	ike_events(is, sa, &out);
@@ -967,10 +1190,15 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 		stream_promote(st);
 	if (ike_sa_state(sa) == IKE_SA_IDLE) {
 		/* COOKIE or INVALID_KE_PAYLOAD sent: no state kept. */
+		/* (The other stateless answer names INVALID_KE_PAYLOAD.) */
+		if (is->cookie && res == IKE_SA_ANSWERED &&
+		    strstr(out.reason, "COOKIE sent") != NULL)
+			is->sec->cookies++;
 		ike_sa_free(is->ike);
 		is->ike = NULL;
 	} else
 		ike_after(is, sa);
+	half_open_sync(is);
 	return 0;
 }
 
@@ -1055,12 +1283,13 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 				log_warn("read %s", sec->ifname);
 			return;
 		}
-		if (n < 20 || (pkt_buf[0] >> 4) != 4) {
-			r->stats.esp_out_drop++;
-			continue;
-		}
-		memcpy(&dst, pkt_buf + 16, 4);
-		is = vip_lookup(sec, ntohl(dst));
+		if (n >= 20 && (pkt_buf[0] >> 4) == 4) {
+			memcpy(&dst, pkt_buf + 16, 4);
+			is = vip_lookup(sec, ntohl(dst));
+		} else if (n >= 40 && (pkt_buf[0] >> 4) == 6)
+			is = vip6_lookup(sec, pkt_buf + 24);	/* dst */
+		else
+			is = NULL;
 		if (is == NULL || is->out == NULL || is->s->owner == NULL) {
 			r->stats.esp_out_drop++;
 			continue;
@@ -1076,4 +1305,15 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 		iov.iov_len = wr.len;
 		(void)stream_send(is->s->owner, &iov, &ike, 1);
 	}
+}
+
+void
+integ_stats_log(const struct relay *r)
+{
+	const struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		log_info("integrated %s: half-open IKE SAs %u (cookie "
+		    "threshold %u), COOKIEs demanded %llu", sec->name,
+		    sec->half_open, sec->cookie_threshold, sec->cookies);
 }

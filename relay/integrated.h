@@ -37,6 +37,8 @@ void	integ_session_free(struct session *s);
  * @st was closed. */
 int	integ_input(struct session *s, struct stream *st,
 	    const struct iovec *msgs, size_t n);
+/* One info line per section: half-open IKE SAs, COOKIEs (SIGUSR1). */
+void	integ_stats_log(const struct relay *r);
 
 /*
  * SIGTERM: a Delete of every established IKE SA goes out on its live

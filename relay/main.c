@@ -48,6 +48,7 @@ relay_stats_log(const struct relay *r)
 		    "packets dropped %llu, ike dropped %llu",
 		    r->stats.esp_in_drop, r->stats.esp_out_drop,
 		    r->stats.ike_drop);
+	integ_stats_log(r);
 }
 
 static struct relay relay;

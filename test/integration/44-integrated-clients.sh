@@ -7,7 +7,8 @@
 # with that inner source (made with client 1's key) is dropped by the
 # server and counted.  A fourth
 # initiator with a wrong PSK is refused: strongSwan sees
-# AUTHENTICATION_FAILED and the server logs the peer and the reason; so
+# AUTHENTICATION_FAILED and the server logs the peer's address, its
+# identity and the reason; so
 # is an identity the secrets file does not list.
 . "$(dirname "$0")/lib.sh"
 
@@ -132,8 +133,8 @@ if swanctl_ "$T/init4" --initiate --child net --timeout 15 \
 fi
 wait_log "$T/init4/charon.log" "AUTHENTICATION_FAILED" 5 ||
     fail "strongSwan did not see AUTHENTICATION_FAILED"
-wait_log "$T/srv.log" "198\.51\.104\.1:[0-9]+.*AUTH of the peer does not verify" 5 ||
-    fail "server: the refusal is not logged with the peer and the reason"
+wait_log "$T/srv.log" "198\.51\.104\.1:[0-9]+.*authentication of fqdn:client4\.test refused: AUTH of the peer does not verify" 5 ||
+    fail "server: the refusal is not logged with the peer, its identity and the reason"
 say "server: $(grep -o "198\.51\.104\.1:.*AUTH of the peer.*" "$T/srv.log")"
 
 # An identity the secrets file does not list: refused the same way.
@@ -147,8 +148,9 @@ if swanctl_ "$T/init4" --initiate --child net --timeout 15 \
 fi
 [ "$(count_log "$T/init4/charon.log" "AUTHENTICATION_FAILED")" -gt \
     "$before" ] || fail "unknown identity: no AUTHENTICATION_FAILED"
-wait_log "$T/srv.log" "198\.51\.104\.1:[0-9]+.*no PSK for the peer's identity" 5 ||
-    fail "server: the unknown identity is not logged"
+wait_log "$T/srv.log" "198\.51\.104\.1:[0-9]+.*authentication of fqdn:nobody\.test refused: no PSK for the peer's identity" 5 ||
+    fail "server: the unknown identity is not logged with the peer and its identity"
+say "server: $(grep -o "198\.51\.104\.1:.*no PSK.*" "$T/srv.log")"
 [ "$(count_log "$T/srv.log" "CHILD_SA up")" = 3 ] ||
     fail "server: a refused initiator got a CHILD_SA"
 ok

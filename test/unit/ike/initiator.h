@@ -57,6 +57,8 @@ struct ini {
 	uint8_t		 esp_encr;	/* ESP offer */
 	uint16_t	 esp_bits;
 	uint8_t		 esp_integ;
+	bool		 want6;		/* ask for IPv6 too (CP, ::/0 TS) */
+	bool		 no_ip4;	/* ask for no IPv4 (CP, TS) */
 };
 
 /* An IKE_AUTH request's plaintext, for tests that fragment it. */
@@ -69,6 +71,8 @@ struct ini_plain {
 void	ini_responder_setup(const char *ike, const char *esp);
 void	ini_responder_teardown(void);
 void	ini_ts_set(struct ike_ts *ts, uint32_t start, uint32_t end);
+/* ::/0, all protocols and ports. */
+void	ini_ts6_all(struct ike_ts *ts);
 /* AES-GCM-256/PRF-SHA384/X25519, ESP AES-GCM-256, initiator.test. */
 void	ini_gcm(struct ini *I);
 void	ini_free(struct ini *I);

@@ -99,6 +99,15 @@ ini_responder_setup(const char *ike, const char *esp)
 }
 
 void
+ini_ts6_all(struct ike_ts *ts)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->type = IKE_TS_IPV6_ADDR_RANGE;
+	ts->end_port = 0xffff;
+	memset(ts->end, 0xff, 16);
+}
+
+void
 ini_responder_teardown(void)
 {
 	ike_pool_free(fx.conf.pool);
@@ -445,9 +454,14 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	cr_assert_eq(ike_build_auth(&b, &auth), 0);
 	memset(&cp, 0, sizeof(cp));
 	cp.type = IKE_CFG_REQUEST;
-	cp.nattrs = 2;
-	cp.attrs[0].type = IKE_CFG_INTERNAL_IP4_ADDRESS;
-	cp.attrs[1].type = IKE_CFG_INTERNAL_IP4_DNS;
+	if (!I->no_ip4) {
+		cp.attrs[cp.nattrs++].type = IKE_CFG_INTERNAL_IP4_ADDRESS;
+		cp.attrs[cp.nattrs++].type = IKE_CFG_INTERNAL_IP4_DNS;
+	}
+	if (I->want6) {
+		cp.attrs[cp.nattrs++].type = IKE_CFG_INTERNAL_IP6_ADDRESS;
+		cp.attrs[cp.nattrs++].type = IKE_CFG_INTERNAL_IP6_DNS;
+	}
 	if (!I->no_cp)
 		cr_assert_eq(ike_build_cp(&b, &cp), 0);
 	notify(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
@@ -462,11 +476,15 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	xf(sa, IKE_XFORM_ESN, IKE_ESN_NO, 0);
 	cr_assert_eq(ike_build_sa(&b, sa), 0);
 	memset(&tsi, 0, sizeof(tsi));
-	tsi.count = 1;
-	ini_ts_set(&tsi.ts[0], 0, 0xffffffff);
 	memset(&tsr, 0, sizeof(tsr));
-	tsr.count = 1;
-	tsr.ts[0] = I->tsr;
+	if (!I->no_ip4) {
+		ini_ts_set(&tsi.ts[tsi.count++], 0, 0xffffffff);
+		tsr.ts[tsr.count++] = I->tsr;
+	}
+	if (I->want6) {
+		ini_ts6_all(&tsi.ts[tsi.count++]);
+		ini_ts6_all(&tsr.ts[tsr.count++]);
+	}
 	cr_assert_eq(ike_build_ts(&b, IKE_PL_TSI, &tsi), 0);
 	cr_assert_eq(ike_build_ts(&b, IKE_PL_TSR, &tsr), 0);
 	cr_assert_eq(ike_build_finish(&b), 0);
