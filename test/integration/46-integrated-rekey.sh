@@ -26,7 +26,7 @@ ns_exec R sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
     net.ipv6.conf.default.disable_ipv6=1
 integ_server_up srv
 connector_up cn
-INIT_CONN_EXTRA="
+INIT_MOBIKE=yes INIT_CONN_EXTRA="
 		rekey_time = 12s
 		over_time = 5s
 		rand_time = 0

@@ -23,10 +23,7 @@ a6=$(ip -n "$(ns R)" -6 addr show dev iketcp0)
 grep -q "inet6 $SVC6/64" <<<"$a6" || fail "TUN has no $SVC6/64: $a6"
 connector_up cn
 
-# Without MOBIKE: with it strongSwan follows its address update by
-# rekeying the Child SA, and the ESP made below needs the one Child SA
-# whose key charon logged first (the rekey is done by hand at the end).
-INIT_CONN_EXTRA="mobike = no" SWAN_LOG_EXTRA="chd = 4" initiator_start
+SWAN_LOG_EXTRA="chd = 4" initiator_start
 sed -i -e 's|vips = 0\.0\.0\.0$|vips = 0.0.0.0,::|' \
     -e "s|remote_ts = $SVC_ADDR/32|remote_ts = $SVC_ADDR/32,$SVC6/128|" \
     "$T/init/swanctl/swanctl.conf"
