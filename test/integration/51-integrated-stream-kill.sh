@@ -35,11 +35,14 @@ wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
 ping_tunnel 3
 
 WEB_NS=R web_start
-# About 4 s at 2.5 MB/s: the kill lands in the middle.
-fetch_bg --limit-rate 2500k
+# About 4 s at 20 Mbit/s on the shaped link: the kill lands in the middle.
+link_rate C R 20mbit
+fetch_bg
 sleep 1.5
 [ -s "$T/got" ] || fail "the transfer has not started"
 killed_at=$(stat -c %s "$T/got")
+[ "$killed_at" -lt $((10 * 1024 * 1024)) ] ||
+    fail "the transfer ended before the kill"
 ns_exec C ss -K dst "$RELAY_C_ADDR" dport = :443 >/dev/null ||
     fail "ss -K failed"
 say "stream killed after $killed_at bytes"

@@ -167,6 +167,17 @@ link_add()
 	ip -n "$b" link set "v$1" up
 }
 
+# link_rate A B RATE: shapes what B sends to A over their link (made by
+# link_add A .. B ..) to RATE (tc units, e.g. 20mbit) with a token bucket.
+# curl's own --limit-rate (7.88) writes the body at full speed and only
+# sleeps afterwards, so a test that needs a transfer still running seconds
+# later shapes the link instead.
+link_rate()
+{
+	tc -n "$(ns "$2")" qdisc replace dev "v$1" root tbf rate "$3" \
+	    burst 32kb latency 200ms
+}
+
 # --- processes ------------------------------------------------------------
 
 # bg NAME SECONDS CMD...: run CMD in the background under timeout, output
