@@ -20,23 +20,7 @@ spis=$(ike_spis)
 [ -n "$spis" ] || fail "no IKE SA listed"
 say "IKE SA $spis up in $IKE_MS ms"
 
-# About 4 s at 20 Mbit/s on the shaped link: the kill lands in the middle.
-link_rate C R 20mbit
-fetch_bg
-sleep 1.5
-[ -s "$T/got" ] || fail "the transfer has not started"
-killed_at=$(stat -c %s "$T/got")
-[ "$killed_at" -lt $((10 * 1024 * 1024)) ] ||
-    fail "the transfer ended before the kill"
-ns_exec C ss -K dst "$RELAY_C_ADDR" dport = :4500 >/dev/null ||
-    fail "ss -K failed"
-say "stream killed after $killed_at bytes"
-wait_log "$T/cn.log" "stream to .* lost" 5 || fail "connector saw no loss"
-wait_log "$T/cn.log" "stream 2 to .* up" 5 || fail "connector did not reconnect"
-wait_log "$T/relay.log" "session re-attached" 10 ||
-    fail "relay did not re-attach the new stream"
-fetch_wait
-[ "$(stat -c %s "$T/got")" -gt "$killed_at" ] || fail "nothing after the kill"
+kill_mid_transfer 4500 "$T/relay.log"
 say "transfer completed in $XFER_S s across the reconnect"
 
 [ "$(ike_spis)" = "$spis" ] ||
