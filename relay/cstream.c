@@ -116,6 +116,9 @@ teardown(struct cstream *cs)
 	frame_dec_init(&cs->dec, cs->cc->max_message);
 }
 
+static bool frame_into(struct cstream *cs, bool marker, const uint8_t *p,
+    size_t n, size_t reserve);
+
 void
 cstream_reset(struct cstream *cs, const char *reason)
 {
@@ -125,6 +128,11 @@ cstream_reset(struct cstream *cs, const char *reason)
 		cs->stats.breaks++;
 	teardown(cs);
 	seed(cs);
+	/* The next connection names the session by ESP SPI (header). */
+	if (cs->last_esp_len != 0 && frame_into(cs, false, cs->last_esp,
+	    cs->last_esp_len, 0))
+		cs->stats.replayed++;
+	cs->last_esp_len = 0;
 	set_state(cs, CSTREAM_DOWN);
 	/* A connection that carried a message from the server resets the
 	 * back-off; one that failed before that doubles it. */
@@ -558,30 +566,27 @@ cstream_read_cb(EV_P_ ev_io *w, int revents)
 	}
 }
 
-bool
-cstream_send(struct cstream *cs, bool marker, const uint8_t *p, size_t n,
-    bool ike)
+/* Appends one frame to the output buffer, leaving @reserve bytes free;
+ * false when it does not fit. */
+static bool
+frame_into(struct cstream *cs, bool marker, const uint8_t *p, size_t n,
+    size_t reserve)
 {
 	size_t body = n + (marker ? NON_ESP_MARKER_LEN : 0);
 	size_t flen = FRAME_HDR_LEN + body;
-	size_t reserve = ike ? 0 : cs->cc->max_message + FRAME_HDR_LEN;
 	size_t cap = cs->cc->write_buffer;
 	uint8_t *at;
 
-	if (body > cs->cc->max_message) {
-		cs->stats.dropped++;
+	if (body > cs->cc->max_message)
 		return false;
-	}
 	if (cs->out_off > 0 && cs->out_len + flen + reserve > cap) {
 		memmove(cs->out, cs->out + cs->out_off,
 		    cs->out_len - cs->out_off);
 		cs->out_len -= cs->out_off;
 		cs->out_off = 0;
 	}
-	if (cs->out_len + flen + reserve > cap) {
-		cs->stats.dropped++;
+	if (cs->out_len + flen + reserve > cap)
 		return false;
-	}
 	at = cs->out + cs->out_len;
 	frame_header(at, body);
 	at += FRAME_HDR_LEN;
@@ -591,6 +596,27 @@ cstream_send(struct cstream *cs, bool marker, const uint8_t *p, size_t n,
 	}
 	memcpy(at, p, n);
 	cs->out_len += flen;
+	return true;
+}
+
+bool
+cstream_send(struct cstream *cs, bool marker, const uint8_t *p, size_t n,
+    bool ike)
+{
+	size_t reserve = ike ? 0 : cs->cc->max_message + FRAME_HDR_LEN;
+
+	if (!frame_into(cs, marker, p, n, reserve)) {
+		cs->stats.dropped++;
+		return false;
+	}
+	/* Kept for the next connection's first message (see cstream.h). */
+	if (!ike && !marker && n >= ESP_HDR_MIN) {
+		if (cs->last_esp == NULL &&
+		    (cs->last_esp = malloc(cs->cc->max_message)) == NULL)
+			return true;
+		memcpy(cs->last_esp, p, n);
+		cs->last_esp_len = n;
+	}
 	/* Written on this loop turn, together with the rest of the batch. */
 	if (cs->state == CSTREAM_UP && !cs->write_wants_read)
 		ev_io_start(cs->r->loop, &cs->wio);
@@ -644,5 +670,7 @@ cstream_cleanup(struct cstream *cs)
 	cs->tls_sess = NULL;
 	free(cs->out);
 	cs->out = NULL;
+	free(cs->last_esp);
+	cs->last_esp = NULL;
 	cs->r = NULL;
 }

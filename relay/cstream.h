@@ -7,6 +7,14 @@
  * start of a connection, the prefix and then whole frames, so a broken
  * connection drops what was in flight and the next one starts clean.
  * Below it, optionally, an HTTP CONNECT through a proxy, then TLS.
+ *
+ * A new connection must name the session to the server by its first
+ * message (an IKE SPI, or an ESP SPI from the same address).  The
+ * initiator may have nothing to send for a long time (a download waits
+ * for data that the server cannot deliver until the stream is named), so
+ * a reconnect begins with a copy of the initiator's last ESP message: the
+ * server re-attaches by its SPI and its anti-replay check drops the copy
+ * (RFC 4303 §3.4.3).  It is replayed once, not on every attempt.
  */
 #ifndef IKETCP_CSTREAM_H
 #define IKETCP_CSTREAM_H
@@ -45,6 +53,7 @@ struct cstream_stats {
 	unsigned long long connects;	/* connections that came up */
 	unsigned long long breaks;	/* connections lost */
 	unsigned long long dropped;	/* messages refused: buffer full */
+	unsigned long long replayed;	/* ESP copies that opened a stream */
 };
 
 struct cstream {
@@ -71,6 +80,8 @@ struct cstream {
 	uint8_t		*out;		/* write-buffer bytes */
 	size_t		 out_off, out_len; /* bytes sent / held */
 	size_t		 prefix_len;	/* prefix bytes at out[0] */
+	uint8_t		*last_esp;	/* the initiator's last ESP message */
+	size_t		 last_esp_len;	/* 0: none, or already replayed */
 	char		 local[64];	/* our ip:port, for logs */
 	struct cstream_stats stats;
 };

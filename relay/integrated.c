@@ -172,14 +172,6 @@ vip_lookup(struct integ_sec *sec, uint32_t vip)
 	return NULL;
 }
 
-static unsigned
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (unsigned)(c - '0');
-	return (unsigned)((c | 0x20) - 'a' + 10);
-}
-
 static size_t
 vip6_bucket(const uint8_t a[static 16])
 {
@@ -371,8 +363,9 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		size_t n = strlen(h) / 2;
 
 		for (size_t i = 0; i < n && i < sizeof(sec->id); i++)
-			sec->id[i] = (uint8_t)(hexval(h[2 * i]) << 4 |
-			    hexval(h[2 * i + 1]));
+			sec->id[i] = (uint8_t)(OPENSSL_hexchar2int(
+			    (unsigned char)h[2 * i]) << 4 |
+			    OPENSSL_hexchar2int((unsigned char)h[2 * i + 1]));
 		k->id_type = IKE_ID_KEY_ID;
 		k->id = sec->id;
 		k->id_len = n < sizeof(sec->id) ? n : sizeof(sec->id);

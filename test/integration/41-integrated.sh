@@ -9,39 +9,16 @@
 # re-attaches to the session.
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_iketcpd
-SVC_ADDR=10.10.0.1	# the server's TUN address: the pool's first
 PSK=iketcp-integrated-test-psk
 
-ns_new C
-ns_new R
-link_add C "$CLIENT_ADDR/24" R "$RELAY_C_ADDR/24"
-ip -n "$(ns C)" addr add "$CN_ADDR/32" dev lo
-
-printf 'initiator.test : PSK "%s"\n' "$PSK" >"$T/ipsec.secrets"
-chmod 600 "$T/ipsec.secrets"
-cat >"$T/srv.conf" <<EOC
-[global]
-log-level = debug
-
-[integrated vpn]
-listen = $RELAY_C_ADDR:4500
-id = responder.test
-secrets = $T/ipsec.secrets
-ike-proposals = aes256gcm16-prfsha384-x25519
-esp-proposals = aes256gcm16
-pool = 10.10.0.0/24
-local-ts = 0.0.0.0/0
-tun = iketcp0
-EOC
-relay_start srv "$T/srv.conf" 4500 R
-grep -q "tun iketcp0 10.10.0.1/24" "$T/srv.log" || fail "no TUN set up"
+integ_topo
+GW_PSK=$PSK integ_server_up srv
 # An integrated section has no gateway and its sessions no UDP port.
 grep -q "integrated vpn: listening on $RELAY_C_ADDR:4500\$" "$T/srv.log" ||
     fail "no 'integrated vpn: listening on' line"
 
 connector_up cn reconnect-min=100ms reconnect-max=2s
+# MOBIKE off, as integ_server_up set it (test 46 covers MOBIKE).
 GW_PSK=$PSK initiator_start
 
 tunnel_up

@@ -26,7 +26,7 @@ ns_exec R sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
     net.ipv6.conf.default.disable_ipv6=1
 integ_server_up srv
 connector_up cn
-INIT_CONN_EXTRA="
+INIT_MOBIKE=yes INIT_CONN_EXTRA="
 		rekey_time = 12s
 		over_time = 5s
 		rand_time = 0
@@ -56,13 +56,14 @@ ns_exec C ping -n -c 3 -i 0.2 -W 2 "$SVC2_ADDR" >/dev/null ||
     fail "no ping through the second Child SA"
 say "IKE SA $spis0 with two Child SAs"
 
-# Traffic for ~20 s: the download at 512 KiB/s, pings on both children.
+# Traffic for ~20 s: the download at 4 Mbit/s (the link shaped), pings on both children.
 tun_drops() { sed -nE 's/.*tun packets dropped ([0-9]+).*/\1/p' <<<"$1"; }
 WEB_NS=R web_start
 rekeys() { count_log "$T/srv.log" "$1 rekeyed, "; }
 crk0=$(rekeys CHILD_SA)
 t0=$SECONDS
-fetch_bg --limit-rate 512k
+link_rate C R 4mbit
+fetch_bg
 bg ping1 60 ip netns exec "$(ns C)" ping -n -c 90 -i 0.25 -W 2 "$SVC_ADDR"
 bg ping2 60 ip netns exec "$(ns C)" ping -n -c 90 -i 0.25 -W 2 "$SVC2_ADDR"
 fetch_wait

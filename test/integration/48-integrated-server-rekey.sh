@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The integrated server rekeys on its own (RFC 7296 §1.3.2, §1.3.3, §2.8,
-# §2.18): its child-lifetime (4 s) and ike-lifetime (7 s) are short,
-# strongSwan's lifetimes are long (hours by default), so every rekey is
-# the server's.  During a 10 MB HTTP download paced to ~10 s, the server
-# starts CREATE_CHILD_SA with REKEY_SA before each Child SA's lifetime
-# ends, installs the new SA on the response and deletes the old one; it
-# rekeys the IKE SA (new SPIs, KE, nonces; the Child SA moves to the new
-# IKE SA) and deletes the old IKE SA.  The transfer completes with the
-# right SHA-256, strongSwan lists new Child SA and IKE SA SPIs and logs
-# the rekeyed IKE_SA, the tunnel still pings, and the server kept each old
-# inbound SA until its Delete was answered (no inbound ESP lost).
+# The integrated server rekeys on its own (RFC 7296 §1.3.2, §1.3.3,
+# §2.8, §2.18): its child-lifetime (4 s) and ike-lifetime (7 s) are
+# short, strongSwan's lifetimes are long (hours by default), so every
+# rekey is the server's.  During a 10 MB HTTP download paced to ~10 s
+# (the C-R link shaped to 8 Mbit/s), the server starts CREATE_CHILD_SA
+# with REKEY_SA before each Child SA's lifetime ends, installs the new
+# SA on the response and deletes the old one; it rekeys the IKE SA (new
+# SPIs, KE, nonces; the Child SA moves to the new IKE SA) and deletes
+# the old IKE SA.  The transfer completes with the right SHA-256,
+# strongSwan lists new Child SA and IKE SA SPIs and logs the rekeyed
+# IKE_SA, the tunnel still pings, and the server kept each old inbound
+# SA until its Delete was answered (no inbound ESP lost).
 . "$(dirname "$0")/lib.sh"
 
 integ_topo
@@ -33,7 +34,8 @@ spis0=$(child_spis)
 ike0=$(ike_spis)
 
 WEB_NS=R web_start
-fetch_bg --limit-rate 1M
+link_rate C R 8mbit
+fetch_bg
 fetch_wait
 # The rekeys happened during the transfer (it lasts about 10 s, a rekey
 # every 3-4 s); a slow machine gets a few more seconds for the last one.

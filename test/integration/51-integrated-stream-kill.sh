@@ -35,20 +35,7 @@ wait_log "$T/srv.log" "CHILD_SA up" 5 || fail "server: no CHILD_SA"
 ping_tunnel 3
 
 WEB_NS=R web_start
-# About 4 s at 2.5 MB/s: the kill lands in the middle.
-fetch_bg --limit-rate 2500k
-sleep 1.5
-[ -s "$T/got" ] || fail "the transfer has not started"
-killed_at=$(stat -c %s "$T/got")
-ns_exec C ss -K dst "$RELAY_C_ADDR" dport = :443 >/dev/null ||
-    fail "ss -K failed"
-say "stream killed after $killed_at bytes"
-wait_log "$T/cn.log" "stream to .* lost" 5 || fail "connector saw no loss"
-wait_log "$T/cn.log" "stream 2 to .* up" 5 || fail "connector did not reconnect"
-wait_log "$T/srv.log" "session re-attached" 10 ||
-    fail "server did not re-attach the new stream"
-fetch_wait
-[ "$(stat -c %s "$T/got")" -gt "$killed_at" ] || fail "nothing after the kill"
+kill_mid_transfer 443 "$T/srv.log"
 say "transfer completed in $XFER_S s across the reconnect, SHA-256 ok"
 grep -q "session 1: TLS TLSv1\.3 .*resumed" "$T/cn.log" &&
     say "the reconnect resumed the TLS session"

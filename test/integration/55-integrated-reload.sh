@@ -6,16 +6,10 @@
 # daemon carries on with what it runs.
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_iketcpd
-SVC_ADDR=10.10.0.1
 PSK_A=iketcp-reload-test-first-key
 PSK_B=iketcp-reload-test-second-key
 
-ns_new C
-ns_new R
-link_add C "$CLIENT_ADDR/24" R "$RELAY_C_ADDR/24"
-ip -n "$(ns C)" addr add "$CN_ADDR/32" dev lo
+integ_topo
 
 printf 'initiator.test : PSK "%s"\n' "$PSK_A" >"$T/ipsec.secrets"
 chmod 600 "$T/ipsec.secrets"

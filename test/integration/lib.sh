@@ -167,6 +167,17 @@ link_add()
 	ip -n "$b" link set "v$1" up
 }
 
+# link_rate A B RATE: shapes what B sends to A over their link (made by
+# link_add A .. B ..) to RATE (tc units, e.g. 20mbit) with a token bucket.
+# curl's own --limit-rate (7.88) writes the body at full speed and only
+# sleeps afterwards, so a test that needs a transfer still running seconds
+# later shapes the link instead.
+link_rate()
+{
+	tc -n "$(ns "$2")" qdisc replace dev "v$1" root tbf rate "$3" \
+	    burst 32kb latency 200ms
+}
+
 # --- processes ------------------------------------------------------------
 
 # bg NAME SECONDS CMD...: run CMD in the background under timeout, output
@@ -722,7 +733,11 @@ relay_for_connector()
 # INIT_CONN_EXTRA: swanctl.conf lines in the connection.  INIT_PROPOSALS,
 # INIT_ESP: its IKE and ESP proposals.  INIT_NS (C), INIT_DIR ($T/init),
 # INIT_ADDR ($CLIENT_ADDR): another namespace, directory and address, for
-# several initiators.
+# several initiators.  INIT_MOBIKE: yes (strongSwan's default) or no;
+# integ_server_up makes it no: with an integrated server that agrees to
+# MOBIKE, strongSwan follows its first address update with a rekey of
+# every Child SA (libipsec cannot move SAs), which tests that ping right
+# after the tunnel is up or use the first Child SA's key do not want.
 initiator_start()
 {
 	local d=${INIT_DIR:-$T/init}
@@ -736,6 +751,7 @@ connections {
 		local_addrs = ${INIT_ADDR:-$CLIENT_ADDR}
 		remote_addrs = $CN_ADDR
 		proposals = ${INIT_PROPOSALS:-aes256gcm16-prfsha384-x25519}
+		mobike = ${INIT_MOBIKE:-yes}
 		vips = 0.0.0.0
 		send_certreq = no
 		local {
@@ -837,6 +853,35 @@ fetch_wait()
 	[ "$sum" = "$WEB_SUM" ] || fail "transfer corrupted ($sum)"
 }
 
+# kill_mid_transfer PORT LOG: a 10 MB download through the tunnel with
+# the C-R link shaped to 20 Mbit/s (about 4 s); 1.5 s in, the connector's
+# stream to PORT is killed (ss -K: the kernel aborts it and sends a RST).
+# Waits for the connector to lose and reopen it (stream 2) and for LOG
+# (the relay's or the server's) to show the re-attach, then for the
+# download, which must have gone on after the kill.  KILLED_AT: bytes
+# received before the kill.
+kill_mid_transfer()
+{
+	link_rate C R 20mbit
+	fetch_bg
+	sleep 1.5
+	[ -s "$T/got" ] || fail "the transfer has not started"
+	KILLED_AT=$(stat -c %s "$T/got")
+	[ "$KILLED_AT" -lt $((10 * 1024 * 1024)) ] ||
+	    fail "the transfer ended before the kill"
+	ns_exec C ss -K dst "$RELAY_C_ADDR" dport = ":$1" >/dev/null ||
+	    fail "ss -K failed"
+	say "stream killed after $KILLED_AT bytes"
+	wait_log "$T/cn.log" "stream to .* lost" 5 || fail "connector saw no loss"
+	wait_log "$T/cn.log" "stream 2 to .* up" 5 ||
+	    fail "connector did not reconnect"
+	wait_log "$2" "session re-attached" 10 ||
+	    fail "${2##*/}: the new stream was not re-attached"
+	fetch_wait
+	[ "$(stat -c %s "$T/got")" -gt "$KILLED_AT" ] ||
+	    fail "nothing after the kill"
+}
+
 # wire_check [ARGS]: stops the C-R capture (so it is complete) and runs
 # tcpwire.py over it (relay port 4500 unless ARGS give --port); JSON in
 # WIRE.
@@ -905,6 +950,7 @@ integ_server_up()
 {
 	local name=$1 kv l
 	shift
+	: "${INIT_MOBIKE:=no}"	# see initiator_start
 	if [ -n "${INTEG_SECRETS:-}" ]; then
 		printf '%s\n' "$INTEG_SECRETS" >"$T/ipsec.secrets"
 	else
@@ -934,6 +980,20 @@ EOC
 	relay_start "$name" "$T/$name.conf" 4500 R
 	grep -q "tun iketcp0 10.10.0.1/24" "$T/$name.log" ||
 	    fail "$name: no TUN set up"
+}
+
+# integ_tun_rx: packets the server's TUN (iketcp0 in R) has received.
+integ_tun_rx()
+{
+	ip -n "$(ns R)" -s -j link show iketcp0 |
+	    "$IKT_PY" -c 'import json, sys
+print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'
+}
+
+# integ_esp_drops NAME: the server's count of inbound ESP dropped.
+integ_esp_drops()
+{
+	integ_stats "$1" | sed -nE 's/.*esp dropped inbound ([0-9]+).*/\1/p'
 }
 
 # integ_stats NAME: SIGUSR1 to the server (RELAY_DPID); its newest

@@ -5,7 +5,9 @@ Checks that every IP packet in PCAP is TCP to or from PORT (no UDP at
 all), reassembles each connection's two byte streams, and parses them as
 RFC 9329 streams: the originator's starts with the prefix, then both
 directions are 16-bit-length frames, each IKE (Non-ESP marker + an IKEv2
-header) or ESP (non-zero SPI, at least 8 octets).  A NAT keepalive frame
+header) or ESP (non-zero SPI, at least 8 octets); each direction's first
+message is reported ("first": "ike" or "esp", "first_spi": the initiator's
+IKE SPI or the ESP SPI, in hex).  A NAT keepalive frame
 (00 03 ff) or anything else is a fault.  A connection cut by a reset may
 end inside a frame; a refused one (SYN, RST) is only counted.  Prints JSON; exit status 1 when there are faults.
 """
@@ -68,7 +70,8 @@ def reassemble(segs):
 
 
 def frames(data, prefix, faults, tag, reset):
-	counts = {"ike": 0, "esp": 0, "keepalive": 0, "bad": 0, "bytes": 0}
+	counts = {"ike": 0, "esp": 0, "keepalive": 0, "bad": 0, "bytes": 0,
+	    "first": None, "first_spi": None}
 	if prefix:
 		if data[:len(prefix)] != prefix:
 			faults.append("%s: stream starts %r, want %r" %
@@ -94,8 +97,14 @@ def frames(data, prefix, faults, tag, reset):
 		    m[4 + 17] >> 4 == 2 and \
 		    struct.unpack("!I", m[4 + 24:4 + 28])[0] == len(m) - 4:
 			counts["ike"] += 1
+			if counts["first"] is None:
+				counts["first"] = "ike"
+				counts["first_spi"] = m[4:12].hex()
 		elif len(m) >= 8 and m[:4] != b"\0\0\0\0":
 			counts["esp"] += 1
+			if counts["first"] is None:
+				counts["first"] = "esp"
+				counts["first_spi"] = m[:4].hex()
 		else:
 			counts["bad"] += 1
 			faults.append("%s: frame of %d bytes is neither IKE nor "
