@@ -679,6 +679,8 @@ conf_integrated_fixed_diff(const struct conf_integrated *a,
 		return "replay-window";
 	if (a->dpd_delay_ms != b->dpd_delay_ms)
 		return "dpd-delay";
+	if (a->dpd_timeout_ms != b->dpd_timeout_ms)
+		return "dpd-timeout";
 	if (a->ike_lifetime_ms != b->ike_lifetime_ms)
 		return "ike-lifetime";
 	if (a->child_lifetime_ms != b->child_lifetime_ms)

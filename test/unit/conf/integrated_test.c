@@ -644,6 +644,7 @@ Test(integrated, names_the_first_start_only_key_that_changed, .timeout = 10)
 		{ "tun = iketcp7", "tun" },
 		{ "replay-window = 64", "replay-window" },
 		{ "dpd-delay = 5s", "dpd-delay" },
+		{ "dpd-timeout = 5s", "dpd-timeout" },
 		{ "ike-lifetime = 2h", "ike-lifetime" },
 		{ "child-lifetime = 2h", "child-lifetime" },
 		{ "ca = /etc/ca.pem", "ca" },
