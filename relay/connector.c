@@ -82,11 +82,12 @@ log_counters(const struct cn_session *s, const char *what)
 
 	log_info("%s: %s: transport %s, up %llu msgs/%llu bytes, down %llu "
 	    "msgs/%llu bytes, keepalives dropped %llu, other drops %llu, "
-	    "streams %llu (lost %llu, named by a replayed ESP %llu), %.1f s", s->cs.tag, what,
-	    transport_name(s->transport), n->up_msgs, n->up_bytes,
-	    n->down_msgs, n->down_bytes, n->keepalives,
+	    "streams %llu (lost %llu, named by a replayed ESP %llu), %.1f s",
+	    s->cs.tag, what, transport_name(s->transport), n->up_msgs,
+	    n->up_bytes, n->down_msgs, n->down_bytes, n->keepalives,
 	    n->dropped + s->cs.stats.dropped, s->cs.stats.connects,
-	    s->cs.stats.breaks, s->cs.stats.replayed, ev_now(s->cn->r->loop) - s->started);
+	    s->cs.stats.breaks, s->cs.stats.replayed,
+	    ev_now(s->cn->r->loop) - s->started);
 }
 
 static struct cn_session *

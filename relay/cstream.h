@@ -53,7 +53,7 @@ struct cstream_stats {
 	unsigned long long connects;	/* connections that came up */
 	unsigned long long breaks;	/* connections lost */
 	unsigned long long dropped;	/* messages refused: buffer full */
-	unsigned long long replayed;	/* ESP copies that opened a stream */
+	unsigned long long replayed;	/* ESP copies opening a stream */
 };
 
 struct cstream {
@@ -80,8 +80,8 @@ struct cstream {
 	uint8_t		*out;		/* write-buffer bytes */
 	size_t		 out_off, out_len; /* bytes sent / held */
 	size_t		 prefix_len;	/* prefix bytes at out[0] */
-	uint8_t		*last_esp;	/* the initiator's last ESP message */
-	size_t		 last_esp_len;	/* 0: none, or already replayed */
+	uint8_t		*last_esp;	/* the initiator's last ESP */
+	size_t		 last_esp_len;	/* 0: none, or replayed */
 	char		 local[64];	/* our ip:port, for logs */
 	struct cstream_stats stats;
 };
