@@ -183,8 +183,7 @@ seal(struct esp_sa *sa, const uint8_t *inner, size_t len, uint8_t nh,
 
 	if (sa->aead) {
 		/* RFC 4106 §3.1: the IV is unique per key: the counter. */
-		store_be32(iv, (uint32_t)(seq >> 32));
-		store_be32(iv + 4, (uint32_t)seq);
+		store_be64(iv, seq);
 		if (!aead_start(sa, iv, seq) ||
 		    !update(sa, ct, &done, ct, ctl) ||
 		    !EVP_CipherFinal_ex(sa->cctx, ct + done, &n) ||

@@ -131,6 +131,12 @@ load_be32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
+static inline uint64_t
+load_be64(const uint8_t *p)
+{
+	return (uint64_t)load_be32(p) << 32 | load_be32(p + 4);
+}
+
 static inline void
 store_be16(uint8_t *p, uint16_t v)
 {
@@ -145,6 +151,13 @@ store_be32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
+}
+
+static inline void
+store_be64(uint8_t *p, uint64_t v)
+{
+	store_be32(p, (uint32_t)(v >> 32));
+	store_be32(p + 4, (uint32_t)v);
 }
 
 static inline struct wr

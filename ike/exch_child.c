@@ -315,8 +315,7 @@ ike_rekey(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		return refuse(sa, m, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, NULL,
 		    out);
 	}
-	spi_i = c.spi_size == IKE_SPI_LEN ? (uint64_t)load_be32(c.spi) << 32 |
-	    load_be32(c.spi + 4) : 0;
+	spi_i = c.spi_size == IKE_SPI_LEN ? load_be64(c.spi) : 0;
 	if (spi_i == 0) {
 		ike_sa_reason(out, "IKE SA rekey: proposal SPI of %u octets",
 		    c.spi_size);

@@ -19,13 +19,6 @@ enum {
 	COOKIE_LEN	= 32	/* SHA-256 */
 };
 
-static void
-be64(uint64_t v, uint8_t out[static 8])
-{
-	store_be32(out, (uint32_t)(v >> 32));
-	store_be32(out + 4, (uint32_t)v);
-}
-
 static size_t
 addr_len(const struct ike_endpoint *e)
 {
@@ -40,8 +33,8 @@ natd_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *e,
 	uint8_t buf[8 + 8 + 16 + 2];
 	size_t n = addr_len(e);
 
-	be64(spi_i, buf);
-	be64(spi_r, buf + 8);
+	store_be64(buf, spi_i);
+	store_be64(buf + 8, spi_r);
 	memcpy(buf + 16, e->addr, n);
 	store_be16(buf + 16 + n, e->port);
 	return EVP_Digest(buf, 18 + n, out, NULL, EVP_sha1(), NULL) == 1 ?
@@ -59,7 +52,7 @@ cookie_make(const struct ike_sa *sa, const struct ike_msg *m,
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
-	be64(m->hdr.spi_i, spi);
+	store_be64(spi, m->hdr.spi_i);
 	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
 	    EVP_DigestUpdate(ctx, m->pl.nonce.p, m->pl.nonce.len) == 1 &&
 	    EVP_DigestUpdate(ctx, sa->remote.addr, addr_len(&sa->remote)) ==
@@ -320,7 +313,7 @@ ike_exch_init(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		ike_sa_reason(out, "no random SPI");
 		goto out;
 	}
-	be64(m->hdr.spi_i, spii);
+	store_be64(spii, m->hdr.spi_i);
 	if (ike_keys_new_sa(&c.suite, pl->nonce.p, pl->nonce.len, nr,
 	    sizeof(nr), gir, gir_len, spii, spir, &keys) != 0 ||
 	    ike_sk_init_pair(&sk_out, &sk_in, &c.suite, &keys, false) != 0) {

@@ -61,19 +61,6 @@ rekey_at(uint64_t now, unsigned life)
 	return now + life - margin;
 }
 
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	return (uint64_t)load_be32(p) << 32 | load_be32(p + 4);
-}
-
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	store_be32(p, (uint32_t)(v >> 32));
-	store_be32(p + 4, (uint32_t)v);
-}
-
 static unsigned
 budget_ms(const struct ike_sa *sa)
 {
@@ -648,7 +635,7 @@ start_rekey_ike(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	do {
 		if (RAND_bytes(spi, sizeof(spi)) != 1)
 			goto out;
-	} while ((q->rk_spi = get_be64(spi)) == 0);
+	} while ((q->rk_spi = load_be64(spi)) == 0);
 	if (RAND_bytes(q->rk_ni, sizeof(q->rk_ni)) != 1 ||
 	    pub_len == 0 || pub_len > sizeof(pub) ||
 	    (q->rk_kex = ike_kex_new(sa->suite.dh,
@@ -729,7 +716,7 @@ rekey_ike_done(struct ike_sa *sa, const struct ike_payloads *pl,
 	    !(pl->have & IKE_HAVE_KE) || pl->sa.nproposals != 1 ||
 	    ike_proposal_select(&offer, 1, &pl->sa, q->rk_suite.dh, 0, &c) !=
 	    IKE_SELECT_OK || c.spi_size != IKE_SPI_LEN ||
-	    get_be64(c.spi) == 0 || pl->ke.group != q->rk_suite.dh ||
+	    load_be64(c.spi) == 0 || pl->ke.group != q->rk_suite.dh ||
 	    gir_len == 0 || gir_len > sizeof(gir)) {
 		ike_sa_reason(out, "IKE SA rekey: the response's SA, nonce or "
 		    "KE is not acceptable");
@@ -740,7 +727,7 @@ rekey_ike_done(struct ike_sa *sa, const struct ike_payloads *pl,
 		ike_sa_reason(out, "IKE SA rekey: bad KE");
 		goto fail;
 	}
-	put_be64(spi_i, q->rk_spi);
+	store_be64(spi_i, q->rk_spi);
 	if (ike_keys_rekey_sa(&c.suite, sa->suite.prf, sa->keys.sk_d,
 	    sa->keys.prf_len, gir, gir_len, q->rk_ni, sizeof(q->rk_ni),
 	    pl->nonce.p, pl->nonce.len, spi_i, c.spi, &keys) != 0 ||
@@ -750,7 +737,7 @@ rekey_ike_done(struct ike_sa *sa, const struct ike_payloads *pl,
 	}
 	/* Commit: the switch resets our requests for the new SA. */
 	forget_req(q);
-	ike_sa_ike_switch(sa, q->rk_spi, get_be64(c.spi), &c.suite, &keys,
+	ike_sa_ike_switch(sa, q->rk_spi, load_be64(c.spi), &c.suite, &keys,
 	    &sk_in, &sk_out, true, out);
 	q->old_del = true;
 	q->old_msgid = old_msgid;

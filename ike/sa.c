@@ -314,7 +314,7 @@ ike_sa_draw_spi(uint8_t spi[static IKE_SPI_LEN])
 	while (v == 0) {
 		if (RAND_bytes(spi, IKE_SPI_LEN) != 1)
 			return 0;
-		v = (uint64_t)load_be32(spi) << 32 | load_be32(spi + 4);
+		v = load_be64(spi);
 	}
 	return v;
 }

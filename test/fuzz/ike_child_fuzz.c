@@ -80,8 +80,8 @@ established(struct ike_sk *ini_out)
 		return NULL;
 	memset(nonce, 0x4e, sizeof(nonce));
 	memset(gir, 0x67, sizeof(gir));
-	sa->spi_i = (uint64_t)load_be32(spii) << 32 | load_be32(spii + 4);
-	sa->spi_r = (uint64_t)load_be32(spir) << 32 | load_be32(spir + 4);
+	sa->spi_i = load_be64(spii);
+	sa->spi_r = load_be64(spir);
 	sa->suite = s;
 	memcpy(sa->ni, nonce, sizeof(nonce));
 	memcpy(sa->nr, nonce, sizeof(nonce));

@@ -82,8 +82,8 @@ established(void)
 		return NULL;
 	memset(nonce, 0x4e, sizeof(nonce));
 	memset(gir, 0x67, sizeof(gir));
-	sa->spi_i = (uint64_t)load_be32(spii) << 32 | load_be32(spii + 4);
-	sa->spi_r = (uint64_t)load_be32(spir) << 32 | load_be32(spir + 4);
+	sa->spi_i = load_be64(spii);
+	sa->spi_r = load_be64(spir);
 	sa->suite = s;
 	if (ike_keys_new_sa(&s, nonce, sizeof(nonce), nonce, sizeof(nonce),
 	    gir, sizeof(gir), spii, spir, &sa->keys) != 0 ||

@@ -282,10 +282,8 @@ ini_init_resp(struct ini *I, const uint8_t *msg, size_t len)
 	gir_len = ike_kex_secret_len(I->ke_group);
 	cr_assert_eq(ike_kex_derive(I->kex, m->pl.ke.data.p,
 	    m->pl.ke.data.len, gir, gir_len), 0);
-	store_be32(spii, (uint32_t)(I->spi_i >> 32));
-	store_be32(spii + 4, (uint32_t)I->spi_i);
-	store_be32(spir, (uint32_t)(I->spi_r >> 32));
-	store_be32(spir + 4, (uint32_t)I->spi_r);
+	store_be64(spii, I->spi_i);
+	store_be64(spir, I->spi_r);
 	cr_assert_eq(ike_keys_new_sa(&I->suite, I->ni, sizeof(I->ni), I->nr,
 	    I->nr_len, gir, gir_len, spii, spir, &I->keys), 0);
 	cr_assert_eq(ike_sk_init_pair(&I->sk_out, &I->sk_in, &I->suite,
@@ -726,8 +724,7 @@ ini_rekey_req(struct ini *I, struct ini_rekey *R, uint32_t msgid,
 	sa->proposals[0].num = 1;
 	sa->proposals[0].proto = IKE_PROTO_IKE;
 	sa->proposals[0].spi_size = 8;
-	store_be32(sa->proposals[0].spi, (uint32_t)(R->spi_i >> 32));
-	store_be32(sa->proposals[0].spi + 4, (uint32_t)R->spi_i);
+	store_be64(sa->proposals[0].spi, R->spi_i);
 	xf(sa, IKE_XFORM_ENCR, (uint16_t)I->prop.encr,
 	    (uint16_t)I->prop.encr_bits);
 	xf(sa, IKE_XFORM_PRF, (uint16_t)I->prop.prf, 0);
@@ -766,8 +763,7 @@ ini_rekey_resp(struct ini *I, struct ini_rekey *R, const uint8_t *msg,
 	gir_len = ike_kex_secret_len(R->dh);
 	cr_assert_eq(ike_kex_derive(R->kex, m->pl.ke.data.p,
 	    m->pl.ke.data.len, gir, gir_len), 0);
-	store_be32(spii, (uint32_t)(R->spi_i >> 32));
-	store_be32(spii + 4, (uint32_t)R->spi_i);
+	store_be64(spii, R->spi_i);
 	memcpy(spir, m->pl.sa.proposals[0].spi, 8);
 	/* §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr). */
 	cr_assert_eq(ike_keys_rekey_sa(&I->suite, I->suite.prf, I->keys.sk_d,
@@ -776,7 +772,7 @@ ini_rekey_resp(struct ini *I, struct ini_rekey *R, const uint8_t *msg,
 	*old = *I;
 	old->kex = NULL;
 	I->spi_i = R->spi_i;
-	I->spi_r = (uint64_t)load_be32(spir) << 32 | load_be32(spir + 4);
+	I->spi_r = load_be64(spir);
 	I->keys = keys;
 	cr_assert_eq(ike_sk_init_pair(&I->sk_out, &I->sk_in, &I->suite,
 	    &I->keys, true), 0);

@@ -39,10 +39,8 @@ natd(const struct ini *I, const struct ike_endpoint *e, uint8_t out[20])
 {
 	uint8_t buf[8 + 8 + 4 + 2];
 
-	store_be32(buf, (uint32_t)(I->spi_i >> 32));
-	store_be32(buf + 4, (uint32_t)I->spi_i);
-	store_be32(buf + 8, (uint32_t)(I->spi_r >> 32));
-	store_be32(buf + 12, (uint32_t)I->spi_r);
+	store_be64(buf, I->spi_i);
+	store_be64(buf + 8, I->spi_r);
 	memcpy(buf + 16, e->addr, 4);
 	store_be16(buf + 20, e->port);
 	cr_assert_eq(EVP_Digest(buf, sizeof(buf), out, NULL, EVP_sha1(), NULL),
