@@ -19,48 +19,67 @@ TestSuite(responder_child);
 
 static struct ike_msg *m;
 static uint8_t req[IKE_SA_MSG_MAX], plain[IKE_SA_MSG_MAX];
+/*
+ * The fixture: an IKE SA established with I (its first Child SA up) and
+ * C, the CREATE_CHILD_SA offer a test fills in with ini_child_gcm().
+ */
+static struct ini I;
+static struct ini_child C;
+static struct ike_sa *sa;
+
+static void
+establish(const char *esp)
+{
+	m = calloc(1, sizeof(*m));
+	cr_assert_not_null(m);
+	ini_responder_setup("aes256gcm16-prfsha384-x25519", esp);
+	memset(&C, 0, sizeof(C));
+	ini_gcm(&I);
+	sa = ini_establish(&I);
+}
 
 static void
 setup(void)
 {
-	m = calloc(1, sizeof(*m));
-	cr_assert_not_null(m);
-	ini_responder_setup("aes256gcm16-prfsha384-x25519", "aes256gcm16");
+	establish("aes256gcm16");
 }
 
 static void
 setup_pfs(void)
 {
-	m = calloc(1, sizeof(*m));
-	cr_assert_not_null(m);
-	ini_responder_setup("aes256gcm16-prfsha384-x25519",
-	    "aes256gcm16-x25519");
+	establish("aes256gcm16-x25519");
 }
 
+/*
+ * Each free is a no-op on what a test left untouched (C still zeroed).
+ * The SA goes before the pool, which takes its virtual IP back.
+ */
 static void
 teardown(void)
 {
+	ini_child_free(&C);
+	ike_sa_free(sa);
+	ini_free(&I);
 	free(m);
 	ini_responder_teardown();
 }
 
-/* The responder's keys for @ch are the ones the initiator derived. */
+/* The responder's keys for @ch are the ones the initiator derived in C. */
 static void
-keys_agree(const struct ike_child *ch, const struct ini_child *C)
+keys_agree(const struct ike_child *ch)
 {
-	cr_assert_eq(ch->keys.encr_len, C->keys.encr_len);
+	cr_assert_eq(ch->keys.encr_len, C.keys.encr_len);
 	cr_assert_gt(ch->keys.encr_len, 0);
-	cr_assert_arr_eq(ch->keys.ei, C->keys.ei, C->keys.encr_len);
-	cr_assert_arr_eq(ch->keys.er, C->keys.er, C->keys.encr_len);
-	cr_assert_eq(ch->keys.integ_len, C->keys.integ_len);
-	cr_assert_arr_eq(ch->keys.ai, C->keys.ai, C->keys.integ_len);
-	cr_assert_arr_eq(ch->keys.ar, C->keys.ar, C->keys.integ_len);
+	cr_assert_arr_eq(ch->keys.ei, C.keys.ei, C.keys.encr_len);
+	cr_assert_arr_eq(ch->keys.er, C.keys.er, C.keys.encr_len);
+	cr_assert_eq(ch->keys.integ_len, C.keys.integ_len);
+	cr_assert_arr_eq(ch->keys.ai, C.keys.ai, C.keys.integ_len);
+	cr_assert_arr_eq(ch->keys.ar, C.keys.ar, C.keys.integ_len);
 }
 
 /* The one notify of a refusal; the IKE SA stands. */
 static const struct ike_notify *
-refused(struct ike_sa *sa, struct ini *I, size_t n, uint32_t msgid,
-    uint16_t type)
+refused(size_t n, uint32_t msgid, uint16_t type)
 {
 	struct ike_out out;
 
@@ -68,7 +87,7 @@ refused(struct ike_sa *sa, struct ini *I, size_t n, uint32_t msgid,
 	    "%s", out.reason);
 	cr_assert_eq(out.nev, 0);
 	cr_assert_str_not_empty(out.reason);
-	ini_open(I, out.msg, out.len, msgid, m, plain);
+	ini_open(&I, out.msg, out.len, msgid, m, plain);
 	cr_assert_eq(m->pl.nnotify, 1);
 	cr_assert_eq(m->pl.notify[0].type, type, "notify %u, want %u",
 	    m->pl.notify[0].type, type);
@@ -77,22 +96,33 @@ refused(struct ike_sa *sa, struct ini *I, size_t n, uint32_t msgid,
 	return &m->pl.notify[0];
 }
 
+/* C's CREATE_CHILD_SA as @msgid, refused with @type. */
+static const struct ike_notify *
+child_refused(uint32_t msgid, uint16_t type)
+{
+	size_t n = ini_child_req(&I, &C, msgid, req, sizeof(req));
+
+	return refused(n, msgid, type);
+}
+
+/* C's CREATE_CHILD_SA as @msgid, answered into @out. */
+static void
+child_answered(uint32_t msgid, struct ike_out *out)
+{
+	size_t n = ini_child_req(&I, &C, msgid, req, sizeof(req));
+
+	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, out), IKE_SA_ANSWERED,
+	    "%s", out->reason);
+}
+
 Test(responder_child, new_child_sa_agrees_on_keys, .init = setup,
     .fini = teardown, .timeout = 20)
 {
 	const struct ike_child *ch;
-	struct ini_child C;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
-	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	ini_child_gcm(&I, &C, "\xc0\x02\x00\x01");
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
-	    "%s", out.reason);
+	child_answered(2, &out);
 	cr_assert_str_empty(out.reason);
 	cr_assert_eq(out.nev, 1);
 	cr_assert_eq(out.ev[0].type, IKE_EV_CHILD_UP);
@@ -107,208 +137,120 @@ Test(responder_child, new_child_sa_agrees_on_keys, .init = setup,
 	/* TSi narrowed to the IKE SA's virtual IP, as in IKE_AUTH. */
 	cr_assert_arr_eq(m->pl.tsi.ts[0].start, "\x0a\x0a\x00\x01", 4);
 	cr_assert_arr_eq(m->pl.tsi.ts[0].end, "\x0a\x0a\x00\x01", 4);
-	keys_agree(ch, &C);
+	keys_agree(ch);
 	cr_assert_eq(ike_sa_child_count(sa), 2);
 	cr_assert_eq(ike_pool_used(fx.conf.pool), 1);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
 
 Test(responder_child, new_child_sa_with_pfs_uses_g_ir, .init = setup_pfs,
     .fini = teardown, .timeout = 20)
 {
-	struct ini_child C;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
-	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	ini_child_gcm(&I, &C, "\xc0\x02\x00\x02");
 	C.dh = C.ke_group = IKE_DH_CURVE25519;
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
-	    "%s", out.reason);
+	child_answered(2, &out);
 	cr_assert_eq(out.nev, 1);
 	ini_child_resp(&I, &C, out.msg, out.len, 2, m, plain);
 	cr_assert_eq(out.ev[0].child->suite.dh, IKE_DH_CURVE25519);
-	keys_agree(out.ev[0].child, &C);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
+	keys_agree(out.ev[0].child);
 }
 
 Test(responder_child, pfs_with_another_group_is_invalid_ke_payload,
     .init = setup_pfs, .fini = teardown, .timeout = 20)
 {
 	const struct ike_notify *no;
-	struct ini_child C;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
-	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	ini_child_gcm(&I, &C, "\xc0\x02\x00\x03");
 	/* x25519 offered, but the KE is ECP-256 (not ours). */
 	C.dh = IKE_DH_CURVE25519;
 	C.ke_group = IKE_DH_ECP256;
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	no = refused(sa, &I, n, 2, IKE_N_INVALID_KE_PAYLOAD);
+	no = child_refused(2, IKE_N_INVALID_KE_PAYLOAD);
 	cr_assert_eq(no->data.len, 2);
 	cr_assert_eq(load_be16(no->data.p), IKE_DH_CURVE25519);
 	/* The retry with the group named works (message ID 3). */
 	C.ke_group = IKE_DH_CURVE25519;
-	n = ini_child_req(&I, &C, 3, req, sizeof(req));
-	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
-	    "%s", out.reason);
+	child_answered(3, &out);
 	cr_assert_eq(out.nev, 1);
 	ini_child_resp(&I, &C, out.msg, out.len, 3, m, plain);
-	keys_agree(out.ev[0].child, &C);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
+	keys_agree(out.ev[0].child);
 }
 
 Test(responder_child, pfs_without_ke_is_invalid_ke_payload, .init = setup_pfs,
     .fini = teardown, .timeout = 20)
 {
-	struct ini_child C;
-	struct ike_sa *sa;
-	struct ini I;
-	size_t n;
-
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	ini_child_gcm(&I, &C, "\xc0\x02\x00\x04");
 	C.dh = IKE_DH_CURVE25519;
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	(void)refused(sa, &I, n, 2, IKE_N_INVALID_KE_PAYLOAD);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
+	(void)child_refused(2, IKE_N_INVALID_KE_PAYLOAD);
 }
 
 Test(responder_child, other_esp_is_no_proposal_chosen, .init = setup,
     .fini = teardown, .timeout = 20)
 {
-	struct ini_child C;
-	struct ike_sa *sa;
-	struct ini I;
-	size_t n;
-
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	ini_child_gcm(&I, &C, "\xc0\x02\x00\x05");
 	C.encr = IKE_ENCR_AES_CBC;
 	C.bits = 128;
 	C.integ = IKE_INTEG_HMAC_SHA2_256_128;
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	(void)refused(sa, &I, n, 2, IKE_N_NO_PROPOSAL_CHOSEN);
+	(void)child_refused(2, IKE_N_NO_PROPOSAL_CHOSEN);
 	/* PFS offered to a responder without a group: refused as well. */
 	ini_child_gcm(&I, &C, "\xc0\x02\x00\x05");
 	C.dh = C.ke_group = IKE_DH_CURVE25519;
-	n = ini_child_req(&I, &C, 3, req, sizeof(req));
-	(void)refused(sa, &I, n, 3, IKE_N_NO_PROPOSAL_CHOSEN);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
+	(void)child_refused(3, IKE_N_NO_PROPOSAL_CHOSEN);
 }
 
 Test(responder_child, tsi_without_the_virtual_ip_is_ts_unacceptable,
     .init = setup, .fini = teardown, .timeout = 20)
 {
-	struct ini_child C;
-	struct ike_sa *sa;
-	struct ini I;
-	size_t n;
-
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	ini_child_gcm(&I, &C, "\xc0\x02\x00\x06");
 	ini_ts_set(&C.tsi, 0xc0a80000, 0xc0a800ff);
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	(void)refused(sa, &I, n, 2, IKE_N_TS_UNACCEPTABLE);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
+	(void)child_refused(2, IKE_N_TS_UNACCEPTABLE);
 }
 
 Test(responder_child, missing_payloads_are_invalid_syntax, .init = setup,
     .fini = teardown, .timeout = 20)
 {
-	struct ini_child C;
-	struct ike_sa *sa;
-	struct ini I;
 	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	/* No payloads at all. */
 	n = ini_protect(&I, IKE_EXCH_CREATE_CHILD_SA, 2, IKE_PL_NONE, NULL, 0,
 	    req, sizeof(req));
-	(void)refused(sa, &I, n, 2, IKE_N_INVALID_SYNTAX);
+	(void)refused(n, 2, IKE_N_INVALID_SYNTAX);
 	/* An ESP SA without traffic selectors. */
 	ini_child_gcm(&I, &C, "\xc0\x02\x00\x07");
 	C.no_ts = true;
-	n = ini_child_req(&I, &C, 3, req, sizeof(req));
-	(void)refused(sa, &I, n, 3, IKE_N_INVALID_SYNTAX);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
+	(void)child_refused(3, IKE_N_INVALID_SYNTAX);
 }
 
 Test(responder_child, beyond_the_table_is_no_additional_sas, .init = setup,
     .fini = teardown, .timeout = 20)
 {
-	struct ini_child C;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
 	uint32_t id = 2;
-	size_t n;
 	char spi[4] = "\xc0\x03\x00\x00";
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	for (; ike_sa_child_count(sa) < IKE_SA_CHILD_MAX; id++) {
 		spi[3] = (char)id;
 		ini_child_gcm(&I, &C, spi);
-		n = ini_child_req(&I, &C, id, req, sizeof(req));
-		cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out),
-		    IKE_SA_ANSWERED, "%s", out.reason);
+		child_answered(id, &out);
 		cr_assert_eq(out.nev, 1);
 	}
 	ini_child_gcm(&I, &C, "\xc0\x03\x00\xff");
-	n = ini_child_req(&I, &C, id, req, sizeof(req));
-	(void)refused(sa, &I, n, id, IKE_N_NO_ADDITIONAL_SAS);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
+	(void)child_refused(id, IKE_N_NO_ADDITIONAL_SAS);
 }
 
 Test(responder_child, rekey_keeps_both_until_the_old_is_deleted,
     .init = setup, .fini = teardown, .timeout = 20)
 {
 	const struct ike_child *ch;
-	struct ini_child C;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
 	uint8_t inner[64], first;
 	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	ini_child_gcm(&I, &C, "\xc0\x04\x00\x01");
 	/* §1.3.3: REKEY_SA names the SA by our (the initiator's) SPI. */
 	C.rekey_spi = load_be32(I.esp_spi);
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
-	    "%s", out.reason);
+	child_answered(2, &out);
 	cr_assert_eq(out.nev, 1);
 	cr_assert_eq(out.ev[0].type, IKE_EV_CHILD_UP);
 	ch = out.ev[0].child;
@@ -316,7 +258,7 @@ Test(responder_child, rekey_keeps_both_until_the_old_is_deleted,
 	cr_assert_eq(ch->spi_in, 2);
 	cr_assert_eq(ch->spi_out, 0xc0040001);
 	ini_child_resp(&I, &C, out.msg, out.len, 2, m, plain);
-	keys_agree(ch, &C);
+	keys_agree(ch);
 	/* §2.8: the old Child SA stays until it is deleted. */
 	cr_assert_eq(ike_sa_child_count(sa), 2);
 	cr_assert_not_null(ike_sa_child_by_spi_in(sa, 1));
@@ -338,37 +280,22 @@ Test(responder_child, rekey_keeps_both_until_the_old_is_deleted,
 	/* And the new one can be rekeyed in turn. */
 	C.rekey_spi = 0xc0040001;
 	memcpy(C.spi, "\xc0\x04\x00\x02", 4);
-	n = ini_child_req(&I, &C, 4, req, sizeof(req));
-	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
-	    "%s", out.reason);
+	child_answered(4, &out);
 	cr_assert_eq(out.ev[0].child->replaces, 2);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
 
 Test(responder_child, rekey_of_an_unknown_spi_is_child_sa_not_found,
     .init = setup, .fini = teardown, .timeout = 20)
 {
 	const struct ike_notify *no;
-	struct ini_child C;
-	struct ike_sa *sa;
-	struct ini I;
-	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	ini_child_gcm(&I, &C, "\xc0\x05\x00\x01");
 	C.rekey_spi = 0xdeadbeef;
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	no = refused(sa, &I, n, 2, IKE_N_CHILD_SA_NOT_FOUND);
+	no = child_refused(2, IKE_N_CHILD_SA_NOT_FOUND);
 	cr_assert_eq(no->proto, IKE_PROTO_ESP);
 	cr_assert_eq(no->spi.len, 4);
 	cr_assert_eq(load_be32(no->spi.p), 0xdeadbeef);
 	cr_assert_eq(ike_sa_child_count(sa), 1);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
 
 Test(responder_child, ike_sa_rekey_moves_children_and_old_sa_is_deleted,
@@ -377,15 +304,11 @@ Test(responder_child, ike_sa_rekey_moves_children_and_old_sa_is_deleted,
 	uint8_t rekey_req[IKE_SA_MSG_MAX], rekey_resp[IKE_SA_MSG_MAX];
 	uint8_t inner[64], first;
 	struct ini_rekey R;
-	struct ini_child C;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I, old;
+	struct ini old;
 	uint64_t spi_i0, spi_r0;
 	size_t n, rn, resp_len;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	spi_i0 = I.spi_i;
 	spi_r0 = I.spi_r;
 	memset(&R, 0, sizeof(R));
@@ -445,7 +368,7 @@ Test(responder_child, ike_sa_rekey_moves_children_and_old_sa_is_deleted,
 	cr_assert_eq(out.nev, 1);
 	cr_assert_eq(out.ev[0].child->replaces, 1);
 	ini_child_resp(&I, &C, out.msg, out.len, 1, m, plain);
-	keys_agree(out.ev[0].child, &C);
+	keys_agree(out.ev[0].child);
 	/* A Delete of the IKE SA on the new SA takes everything down. */
 	n = ini_delete_inner(IKE_PROTO_IKE, NULL, inner, sizeof(inner),
 	    &first);
@@ -457,10 +380,7 @@ Test(responder_child, ike_sa_rekey_moves_children_and_old_sa_is_deleted,
 	cr_assert_eq(out.ev[2].type, IKE_EV_IKE_DOWN);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_DEAD);
 	cr_assert_eq(ike_pool_used(fx.conf.pool), 0);
-	ini_child_free(&C);
-	ike_sa_free(sa);
 	ini_free(&old);
-	ini_free(&I);
 }
 
 Test(responder_child, ike_sa_rekey_refusals, .init = setup, .fini = teardown,
@@ -468,44 +388,33 @@ Test(responder_child, ike_sa_rekey_refusals, .init = setup, .fini = teardown,
 {
 	const struct ike_notify *no;
 	struct ini_rekey R;
-	struct ike_sa *sa;
-	struct ini I;
 	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	memset(&R, 0, sizeof(R));
 	R.spi_i = 0x1122334455667788ULL;
 	R.dh = IKE_DH_CURVE25519;
 	R.ke_group = IKE_DH_ECP256;
 	n = ini_rekey_req(&I, &R, 2, req, sizeof(req));
-	no = refused(sa, &I, n, 2, IKE_N_INVALID_KE_PAYLOAD);
+	no = refused(n, 2, IKE_N_INVALID_KE_PAYLOAD);
 	cr_assert_eq(load_be16(no->data.p), IKE_DH_CURVE25519);
 	R.dh = R.ke_group = IKE_DH_ECP256;
 	n = ini_rekey_req(&I, &R, 3, req, sizeof(req));
-	(void)refused(sa, &I, n, 3, IKE_N_NO_PROPOSAL_CHOSEN);
+	(void)refused(n, 3, IKE_N_NO_PROPOSAL_CHOSEN);
 	R.dh = R.ke_group = IKE_DH_CURVE25519;
 	R.spi_i = 0;
 	n = ini_rekey_req(&I, &R, 4, req, sizeof(req));
-	(void)refused(sa, &I, n, 4, IKE_N_INVALID_SYNTAX);
+	(void)refused(n, 4, IKE_N_INVALID_SYNTAX);
 	cr_assert_eq(ike_sa_spi_i(sa), I.spi_i);
 	ike_kex_free(R.kex);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
 
 Test(responder_child, collisions_with_our_requests_are_temporary_failure,
     .init = setup, .fini = teardown, .timeout = 20)
 {
-	struct ini_child C;
 	struct ini_rekey R;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
 	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	memset(&R, 0, sizeof(R));
 	R.spi_i = 0x1122334455667788ULL;
 	R.dh = R.ke_group = IKE_DH_CURVE25519;
@@ -513,22 +422,18 @@ Test(responder_child, collisions_with_our_requests_are_temporary_failure,
 	ike_sa_child_slot(sa, ike_sa_child_by_spi_in(sa, 1))->closing = true;
 	ini_child_gcm(&I, &C, "\xc0\x07\x00\x01");
 	C.rekey_spi = load_be32(I.esp_spi);
-	n = ini_child_req(&I, &C, 2, req, sizeof(req));
-	(void)refused(sa, &I, n, 2, IKE_N_TEMPORARY_FAILURE);
+	(void)child_refused(2, IKE_N_TEMPORARY_FAILURE);
 	/* Another Child SA is fine meanwhile. */
 	C.rekey_spi = 0;
-	n = ini_child_req(&I, &C, 3, req, sizeof(req));
-	cr_assert_eq(ike_sa_handle(sa, req, n, 3000, &out), IKE_SA_ANSWERED,
-	    "%s", out.reason);
+	child_answered(3, &out);
 	cr_assert_eq(out.nev, 1);
 	/* §2.25.2: Child SAs while we rekey the IKE SA. */
 	sa->own = IKE_SA_OWN_IKE_REKEY;
-	n = ini_child_req(&I, &C, 4, req, sizeof(req));
-	(void)refused(sa, &I, n, 4, IKE_N_TEMPORARY_FAILURE);
+	(void)child_refused(4, IKE_N_TEMPORARY_FAILURE);
 	/* The IKE SA while we change a Child SA. */
 	sa->own = IKE_SA_OWN_CHILD;
 	n = ini_rekey_req(&I, &R, 5, req, sizeof(req));
-	(void)refused(sa, &I, n, 5, IKE_N_TEMPORARY_FAILURE);
+	(void)refused(n, 5, IKE_N_TEMPORARY_FAILURE);
 	/* Either while we delete the IKE SA. */
 	sa->own = 0;
 	ike_sa_set_state(sa, IKE_SA_DELETING);
@@ -542,9 +447,6 @@ Test(responder_child, collisions_with_our_requests_are_temporary_failure,
 	cr_assert_eq(m->pl.notify[0].type, IKE_N_TEMPORARY_FAILURE);
 	cr_assert_eq(ike_sa_spi_i(sa), I.spi_i);
 	ike_kex_free(R.kex);
-	ini_child_free(&C);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
 
 /*
@@ -560,12 +462,9 @@ Test(responder_child, switch_after_our_rekey_makes_us_original_initiator,
 	struct ike_sk sk_in, sk_out;
 	struct ike_keys keys;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I, old;
+	struct ini old;
 	size_t n;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	memset(gir, 7, sizeof(gir));
 	memset(n1, 1, sizeof(n1));
 	memset(n2, 2, sizeof(n2));
@@ -608,9 +507,7 @@ Test(responder_child, switch_after_our_rekey_makes_us_original_initiator,
 	ini_open(&old, out.msg, out.len, 2, m, plain);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
 	ike_keys_cleanse(&keys);
-	ike_sa_free(sa);
 	ini_free(&old);
-	ini_free(&I);
 }
 
 Test(responder_child, nonces_compare_as_octet_strings, .timeout = 5)
