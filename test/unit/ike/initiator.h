@@ -109,6 +109,7 @@ void	ini_ts_set(struct ike_ts *ts, uint32_t start, uint32_t end);
 void	ini_ts6_all(struct ike_ts *ts);
 /* AES-GCM-256/PRF-SHA384/X25519, ESP AES-GCM-256, initiator.test. */
 void	ini_gcm(struct ini *I);
+/* Leaves @I safe to free again (a test's own free, then a .fini's). */
 void	ini_free(struct ini *I);
 /* IKE_SA_INIT request into I->req1; takes the response. */
 void	ini_init_req(struct ini *I);

@@ -142,6 +142,7 @@ void
 ini_free(struct ini *I)
 {
 	ike_kex_free(I->kex);
+	I->kex = NULL;
 	ike_keys_cleanse(&I->keys);
 	ike_sk_cleanup(&I->sk_in);
 	ike_sk_cleanup(&I->sk_out);
