@@ -17,6 +17,9 @@ TestSuite(responder_mobike);
 
 static struct ike_msg *m;
 static uint8_t plain[IKE_SA_MSG_MAX];
+/* The fixture: an initiator and the IKE SA it established. */
+static struct ini I;
+static struct ike_sa *sa;
 
 static void
 setup(void)
@@ -27,20 +30,44 @@ setup(void)
 }
 
 static void
+establish(bool mobike)
+{
+	setup();
+	ini_gcm(&I);
+	I.mobike = mobike;
+	sa = ini_establish(&I);
+}
+
+static void
+setup_mobike(void)
+{
+	establish(true);
+}
+
+static void
+setup_plain(void)
+{
+	establish(false);
+}
+
+/* The SA goes before the pool, which takes its virtual IP back. */
+static void
 teardown(void)
 {
+	ike_sa_free(sa);
+	ini_free(&I);
 	free(m);
 	ini_responder_teardown();
 }
 
 /* RFC 7296 §2.23: SHA-1(SPIi | SPIr | IPv4 address | port). */
 static void
-natd(const struct ini *I, const struct ike_endpoint *e, uint8_t out[20])
+natd(const struct ike_endpoint *e, uint8_t out[20])
 {
 	uint8_t buf[8 + 8 + 4 + 2];
 
-	store_be64(buf, I->spi_i);
-	store_be64(buf + 8, I->spi_r);
+	store_be64(buf, I.spi_i);
+	store_be64(buf + 8, I.spi_r);
 	memcpy(buf + 16, e->addr, 4);
 	store_be16(buf + 20, e->port);
 	cr_assert_eq(EVP_Digest(buf, sizeof(buf), out, NULL, EVP_sha1(), NULL),
@@ -65,9 +92,9 @@ add(struct ike_builder *b, uint16_t type, const void *data, size_t len)
  * COOKIE2 of @c2_len octets (0: none), NO_NATS_ALLOWED with @no_nats.
  */
 static enum ike_sa_result
-update(struct ike_sa *sa, struct ini *I, uint32_t msgid, bool update,
-    const struct ike_endpoint *src, const struct ike_endpoint *dst,
-    size_t c2_len, bool no_nats, struct ike_out *out)
+update(uint32_t msgid, bool update, const struct ike_endpoint *src,
+    const struct ike_endpoint *dst, size_t c2_len, bool no_nats,
+    struct ike_out *out)
 {
 	uint8_t inner[512], h[20], cookie2[80];
 	struct ike_builder b;
@@ -78,9 +105,9 @@ update(struct ike_sa *sa, struct ini *I, uint32_t msgid, bool update,
 	if (update)
 		add(&b, IKE_N_UPDATE_SA_ADDRESSES, NULL, 0);
 	if (src != NULL) {
-		natd(I, src, h);
+		natd(src, h);
 		add(&b, IKE_N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
-		natd(I, dst, h);
+		natd(dst, h);
 		add(&b, IKE_N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
 	}
 	if (no_nats)
@@ -88,7 +115,7 @@ update(struct ike_sa *sa, struct ini *I, uint32_t msgid, bool update,
 	if (c2_len > 0)
 		add(&b, IKE_N_COOKIE2, cookie2, c2_len);
 	cr_assert_eq(ike_build_finish(&b), 0);
-	return ini_info(sa, I, msgid, b.first, inner, w.len, out);
+	return ini_info(sa, &I, msgid, b.first, inner, w.len, out);
 }
 
 Test(responder_mobike, supported_only_when_offered, .init = setup,
@@ -96,8 +123,6 @@ Test(responder_mobike, supported_only_when_offered, .init = setup,
 {
 	uint8_t req[IKE_SA_MSG_MAX];
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
 	size_t n;
 	int k;
 
@@ -114,29 +139,25 @@ Test(responder_mobike, supported_only_when_offered, .init = setup,
 		    I.mobike);
 		cr_assert_eq(ike_sa_mobike(sa), I.mobike);
 		ike_sa_free(sa);
+		sa = NULL;
 		ini_free(&I);
 	}
 }
 
 Test(responder_mobike, update_answers_natd_of_the_new_path_and_cookie2,
-    .init = setup, .fini = teardown, .timeout = 20)
+    .init = setup_mobike, .fini = teardown, .timeout = 20)
 {
 	const struct ike_notify *no;
 	struct ike_endpoint local, remote;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
 	uint8_t h[20];
 
-	ini_gcm(&I);
-	I.mobike = true;
-	sa = ini_establish(&I);
 	/* A new stream: another client port. */
 	local = fx.local;
 	remote = fx.remote;
 	remote.port = 40001;
 	ike_sa_set_path(sa, &local, &remote);
-	cr_assert_eq(update(sa, &I, 2, true, &remote, &local, 16, false, &out),
+	cr_assert_eq(update(2, true, &remote, &local, 16, false, &out),
 	    IKE_SA_ANSWERED, "%s", out.reason);
 	cr_assert_str_empty(out.reason);
 	cr_assert_eq(out.nev, 1);
@@ -146,12 +167,12 @@ Test(responder_mobike, update_answers_natd_of_the_new_path_and_cookie2,
 	/* Source: ours; destination: the initiator's on this path. */
 	no = ini_find_n(m, IKE_N_NAT_DETECTION_SOURCE_IP);
 	cr_assert_not_null(no);
-	natd(&I, &local, h);
+	natd(&local, h);
 	cr_assert_eq(no->data.len, 20);
 	cr_assert_arr_eq(no->data.p, h, 20);
 	no = ini_find_n(m, IKE_N_NAT_DETECTION_DESTINATION_IP);
 	cr_assert_not_null(no);
-	natd(&I, &remote, h);
+	natd(&remote, h);
 	cr_assert_arr_eq(no->data.p, h, 20);
 	no = ini_find_n(m, IKE_N_COOKIE2);
 	cr_assert_not_null(no);
@@ -162,60 +183,46 @@ Test(responder_mobike, update_answers_natd_of_the_new_path_and_cookie2,
 	cr_assert_not(ike_sa_nat_local(sa));
 	/* Hashes of other addresses (a NAT) are noted. */
 	remote.port = 40002;
-	cr_assert_eq(update(sa, &I, 3, true, &remote, &local, 0, false, &out),
+	cr_assert_eq(update(3, true, &remote, &local, 0, false, &out),
 	    IKE_SA_ANSWERED, "%s", out.reason);
 	cr_assert_eq(out.nev, 1);
 	cr_assert(ike_sa_nat_remote(sa));
 	/* COOKIE2 alone (a routability check) is echoed too, no event. */
-	cr_assert_eq(update(sa, &I, 4, false, NULL, NULL, 64, false, &out),
+	cr_assert_eq(update(4, false, NULL, NULL, 64, false, &out),
 	    IKE_SA_ANSWERED, "%s", out.reason);
 	cr_assert_eq(out.nev, 0);
 	ini_open(&I, out.msg, out.len, 4, m, plain);
 	cr_assert_eq(m->pl.nnotify, 1);
 	cr_assert_eq(m->pl.notify[0].type, IKE_N_COOKIE2);
 	cr_assert_eq(m->pl.notify[0].data.len, 64);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
 
 Test(responder_mobike, cookie2_of_a_wrong_length_is_not_echoed,
-    .init = setup, .fini = teardown, .timeout = 20)
+    .init = setup_mobike, .fini = teardown, .timeout = 20)
 {
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
 
-	ini_gcm(&I);
-	I.mobike = true;
-	sa = ini_establish(&I);
-	cr_assert_eq(update(sa, &I, 2, false, NULL, NULL, 7, false, &out),
+	cr_assert_eq(update(2, false, NULL, NULL, 7, false, &out),
 	    IKE_SA_ANSWERED);
 	cr_assert(strstr(out.reason, "COOKIE2 of 7") != NULL, "%s",
 	    out.reason);
 	ini_open(&I, out.msg, out.len, 2, m, plain);
 	cr_assert_eq(m->pl.nnotify, 0);
-	cr_assert_eq(update(sa, &I, 3, false, NULL, NULL, 65, false, &out),
+	cr_assert_eq(update(3, false, NULL, NULL, 65, false, &out),
 	    IKE_SA_ANSWERED);
 	ini_open(&I, out.msg, out.len, 3, m, plain);
 	cr_assert_eq(m->pl.nnotify, 0);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
 
 Test(responder_mobike, no_nats_allowed_through_a_nat_is_refused,
-    .init = setup, .fini = teardown, .timeout = 20)
+    .init = setup_mobike, .fini = teardown, .timeout = 20)
 {
 	struct ike_endpoint elsewhere;
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
 
-	ini_gcm(&I);
-	I.mobike = true;
-	sa = ini_establish(&I);
 	elsewhere = fx.remote;
 	elsewhere.addr[3] = 99;
-	cr_assert_eq(update(sa, &I, 2, true, &elsewhere, &fx.local, 0, true,
+	cr_assert_eq(update(2, true, &elsewhere, &fx.local, 0, true,
 	    &out), IKE_SA_ANSWERED);
 	cr_assert_eq(out.nev, 0);
 	cr_assert(strstr(out.reason, "UNEXPECTED_NAT_DETECTED") != NULL);
@@ -223,28 +230,20 @@ Test(responder_mobike, no_nats_allowed_through_a_nat_is_refused,
 	cr_assert_eq(m->pl.nnotify, 1);
 	cr_assert_eq(m->pl.notify[0].type, IKE_N_UNEXPECTED_NAT_DETECTED);
 	/* Without a NAT it is accepted. */
-	cr_assert_eq(update(sa, &I, 3, true, &fx.remote, &fx.local, 0, true,
+	cr_assert_eq(update(3, true, &fx.remote, &fx.local, 0, true,
 	    &out), IKE_SA_ANSWERED);
 	cr_assert_eq(out.nev, 1);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
 
-Test(responder_mobike, ignored_without_mobike, .init = setup,
+Test(responder_mobike, ignored_without_mobike, .init = setup_plain,
     .fini = teardown, .timeout = 20)
 {
 	struct ike_out out;
-	struct ike_sa *sa;
-	struct ini I;
 
-	ini_gcm(&I);
-	sa = ini_establish(&I);
 	cr_assert_not(ike_sa_mobike(sa));
-	cr_assert_eq(update(sa, &I, 2, true, &fx.remote, &fx.local, 16, false,
+	cr_assert_eq(update(2, true, &fx.remote, &fx.local, 16, false,
 	    &out), IKE_SA_ANSWERED);
 	cr_assert_eq(out.nev, 0);
 	ini_open(&I, out.msg, out.len, 2, m, plain);
 	cr_assert_eq(m->pl.nnotify, 0);
-	ike_sa_free(sa);
-	ini_free(&I);
 }
