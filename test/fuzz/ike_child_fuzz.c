@@ -19,8 +19,8 @@
 
 #include "framing/wire.h"
 #include "ike/cp.h"
-#include "ike/proposal.h"
 #include "ike/sa_int.h"
+#include "test/fuzz/ike_fuzz_sa.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,86 +28,13 @@ enum {
 	RECORDS_MAX	= 8
 };
 
-static struct ike_prop ike[1], esp[2];
+static const char *const ike[] = { "aes256gcm16-prfsha384-x25519", NULL };
+/* The second one: AES-CBC, HMAC-SHA-256 and a PFS group. */
+static const char *const esp[] = { "aes256gcm16", "aes128-sha256-x25519",
+    NULL };
 static struct ike_sa_conf conf;
 static struct ike_msg m;
 static uint8_t msg[IKE_SA_MSG_MAX];
-
-static void
-setup(void)
-{
-	char err[IKE_POOL_ERR_MAX];
-
-	if (conf.nike != 0)
-		return;
-	if (!ike_proposal_parse(IKE_PROTO_IKE, "aes256gcm16-prfsha384-x25519",
-	    &ike[0], err, sizeof(err)) ||
-	    !ike_proposal_parse(IKE_PROTO_ESP, "aes256gcm16", &esp[0], err,
-	    sizeof(err)) ||
-	    !ike_proposal_parse(IKE_PROTO_ESP, "aes128-sha256-x25519", &esp[1],
-	    err, sizeof(err)) ||
-	    (conf.pool = ike_pool_new("10.9.0.0/24", err, sizeof(err))) ==
-	    NULL)
-		abort();
-	conf.ike = ike;
-	conf.nike = 1;
-	conf.esp = esp;
-	conf.nesp = 2;
-	conf.id_type = IKE_ID_FQDN;
-	conf.id = (const uint8_t *)"fuzz.test";
-	conf.id_len = 9;
-	conf.local_ts.type = IKE_TS_IPV4_ADDR_RANGE;
-	conf.local_ts.end_port = 0xffff;
-	memset(conf.local_ts.end, 0xff, 4);
-}
-
-/* An SA as IKE_AUTH leaves it; @ini_out protects what we send to it. */
-static struct ike_sa *
-established(struct ike_sk *ini_out)
-{
-	static const uint8_t spii[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	static const uint8_t spir[8] = { 8, 7, 6, 5, 4, 3, 2, 1 };
-	struct ike_endpoint a = { 4, { 192, 0, 2, 1 }, 4500 };
-	struct ike_endpoint b = { 4, { 192, 0, 2, 2 }, 4500 };
-	struct ike_suite s = { IKE_ENCR_AES_GCM_16, 256,
-	    IKE_PRF_HMAC_SHA2_384, IKE_INTEG_NONE, IKE_DH_CURVE25519 };
-	uint8_t nonce[32], gir[32];
-	struct ike_child ch;
-	struct ike_sk ini_in;
-	struct ike_sa *sa;
-
-	if ((sa = ike_sa_new(&conf, &b, &a, 0)) == NULL)
-		return NULL;
-	memset(nonce, 0x4e, sizeof(nonce));
-	memset(gir, 0x67, sizeof(gir));
-	sa->spi_i = load_be64(spii);
-	sa->spi_r = load_be64(spir);
-	sa->suite = s;
-	memcpy(sa->ni, nonce, sizeof(nonce));
-	memcpy(sa->nr, nonce, sizeof(nonce));
-	sa->ni_len = sa->nr_len = sizeof(nonce);
-	if (ike_keys_new_sa(&s, nonce, sizeof(nonce), nonce, sizeof(nonce),
-	    gir, sizeof(gir), spii, spir, &sa->keys) != 0 ||
-	    ike_sk_init_pair(&sa->sk_out, &sa->sk_in, &s, &sa->keys, false) !=
-	    0 || ike_sk_init_pair(ini_out, &ini_in, &s, &sa->keys, true) != 0 ||
-	    ike_pool_alloc(conf.pool, (const uint8_t *)"fuzz", 4, &sa->vip) !=
-	    0)
-		abort();
-	ike_sk_cleanup(&ini_in);
-	ike_sa_set_state(sa, IKE_SA_INIT_DONE);
-	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
-	sa->msgid_next = 1;
-	sa->mobike = true;	/* RFC 4555 notifies are processed */
-	memset(&ch, 0, sizeof(ch));
-	ch.spi_in = 1;
-	ch.spi_out = 0x11111111;
-	ch.suite.encr = IKE_ENCR_AES_GCM_16;
-	ch.suite.encr_bits = 256;
-	ch.vip = sa->vip;
-	if (ike_sa_child_install(sa, &ch, nonce, 16, nonce, 16) == NULL)
-		abort();
-	return sa;
-}
 
 /* One protected request around @inner; its length, 0 if it did not fit. */
 static size_t
@@ -138,7 +65,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rd r = { data, size };
-	struct ike_sk sk;
+	struct ike_sk sk, in;
 	struct ike_out out;
 	struct ike_sa *sa;
 	uint64_t spi_i, spi_r;
@@ -148,9 +75,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i, n;
 	const uint8_t *inner;
 
-	setup();
-	if ((sa = established(&sk)) == NULL)
+	(void)fuzz_conf(&conf, ike, esp);
+	if ((sa = fuzz_established(&conf)) == NULL)
 		return 0;
+	sa->mobike = true;	/* RFC 4555 notifies are processed */
+	/* What the initiator protects its requests with. */
+	if (ike_sk_init_pair(&sk, &in, &sa->suite, &sa->keys, true) != 0)
+		abort();
+	ike_sk_cleanup(&in);
 	spi_i = sa->spi_i;
 	spi_r = sa->spi_r;
 	for (i = 0; i < RECORDS_MAX && rd_u8(&r, &flags) &&
@@ -167,11 +99,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n == 0)
 			continue;
 		(void)ike_sa_handle(sa, msg, n, 1000 + i, &out);
-		if (out.len > IKE_SA_MSG_MAX ||
-		    (out.len > 0 && ike_msg_parse(out.msg, out.len, &m) !=
-		    IKE_PARSE_OK))
-			abort();
-		if (ike_sa_child_count(sa) > IKE_SA_CHILD_MAX)
+		if (!fuzz_out_ok(&out, &m) ||
+		    ike_sa_child_count(sa) > IKE_SA_CHILD_MAX)
 			abort();
 	}
 	ike_sk_cleanup(&sk);

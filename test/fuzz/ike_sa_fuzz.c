@@ -12,10 +12,14 @@
 #include "ike/cp.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
+#include "test/fuzz/ike_fuzz_sa.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct ike_prop ike[2], esp[2];
+/* Two IKE proposals, so that IKE_SA_INIT's selection has a choice. */
+static const char *const ike[] = { "aes256gcm16-prfsha384-x25519",
+    "aes128-sha256-ecp256", NULL };
+static const char *const esp[] = { "aes256gcm16", NULL };
 static struct ike_sa_conf conf;
 static struct ike_msg m;
 static char str[512];
@@ -35,35 +39,6 @@ psk(void *arg, uint8_t type, const uint8_t *id, size_t len, uint8_t *out,
 }
 
 static void
-setup(void)
-{
-	char err[IKE_POOL_ERR_MAX];
-
-	if (conf.nike != 0)
-		return;
-	if (!ike_proposal_parse(IKE_PROTO_IKE, "aes256gcm16-prfsha384-x25519",
-	    &ike[0], err, sizeof(err)) ||
-	    !ike_proposal_parse(IKE_PROTO_IKE, "aes128-sha256-ecp256",
-	    &ike[1], err, sizeof(err)) ||
-	    !ike_proposal_parse(IKE_PROTO_ESP, "aes256gcm16", &esp[0], err,
-	    sizeof(err)) ||
-	    (conf.pool = ike_pool_new("10.9.0.0/24", err, sizeof(err))) ==
-	    NULL)
-		abort();
-	conf.ike = ike;
-	conf.nike = 2;
-	conf.esp = esp;
-	conf.nesp = 1;
-	conf.id_type = 2;
-	conf.id = (const uint8_t *)"fuzz.test";
-	conf.id_len = 9;
-	conf.psk = psk;
-	conf.local_ts.type = 7;
-	conf.local_ts.end_port = 0xffff;
-	memset(conf.local_ts.end, 0xff, 4);
-}
-
-static void
 one(const uint8_t *data, size_t size, unsigned flags)
 {
 	struct ike_endpoint a = { 4, { 192, 0, 2, 1 }, 4500 };
@@ -77,9 +52,7 @@ one(const uint8_t *data, size_t size, unsigned flags)
 	if (size >= 28 && load_be32(data + 24) < size)
 		first = load_be32(data + 24);
 	(void)ike_sa_handle(sa, data, first, 1, &out);
-	if (out.len > IKE_SA_MSG_MAX ||
-	    (out.len > 0 && ike_msg_parse(out.msg, out.len, &m) !=
-	    IKE_PARSE_OK))
+	if (!fuzz_out_ok(&out, &m))
 		abort();
 	if (first < size)
 		(void)ike_sa_handle(sa, data + first, size - first, 2, &out);
@@ -93,7 +66,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[IKE_PROP_ERR_MAX];
 	size_t n = size < sizeof(str) - 1 ? size : sizeof(str) - 1;
 
-	setup();
+	if (fuzz_conf(&conf, ike, esp))
+		conf.psk = psk;
 	one(data, size, 0);
 	one(data, size, IKE_SA_F_COOKIE);
 	memcpy(str, data, n);
