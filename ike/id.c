@@ -53,45 +53,6 @@ out:
 	return rc;
 }
 
-int
-ike_id_text(uint8_t type, const uint8_t *id, size_t len, char *out,
-    size_t cap)
-{
-	int af = AF_INET;
-
-	if (cap == 0)
-		return -1;
-	out[0] = '\0';
-	switch (type) {
-	case IKE_ID_FQDN:
-	case IKE_ID_RFC822_ADDR:
-		if (!is_text(id, len) || len >= cap)
-			return -1;
-		memcpy(out, id, len);
-		out[len] = '\0';
-		return 0;
-	case IKE_ID_IPV6_ADDR:
-		af = AF_INET6;
-		/* FALLTHROUGH */
-	case IKE_ID_IPV4_ADDR:
-		if (len != (af == AF_INET ? 4u : 16u) ||
-		    inet_ntop(af, id, out, (socklen_t)cap) == NULL)
-			return -1;
-		return 0;
-	case IKE_ID_KEY_ID:
-		if (len == 0 || 2 + 2 * len >= cap)
-			return -1;
-		out[0] = '@';
-		out[1] = '#';
-		for (size_t i = 0; i < len; i++)
-			snprintf(out + 2 + 2 * i, 3, "%02x", id[i]);
-		return 0;
-	case IKE_ID_DER_ASN1_DN:
-		return dn_text(id, len, out, cap);
-	}
-	return -1;
-}
-
 /* A cursor over @out that never writes past cap - 1 and remembers it. */
 struct tbuf {
 	char	*p;
@@ -128,6 +89,7 @@ put_safe(struct tbuf *t, const uint8_t *s, size_t n)
 	}
 }
 
+/* Lower-case hex, no separators: a KEY_ID in both forms, raw data. */
 static void
 put_hex(struct tbuf *t, const uint8_t *s, size_t n)
 {
@@ -164,6 +126,46 @@ put_dn(struct tbuf *t, const uint8_t *der, size_t n)
 	BIO_free(bio);
 	X509_NAME_free(name);
 	return ok;
+}
+
+int
+ike_id_text(uint8_t type, const uint8_t *id, size_t len, char *out,
+    size_t cap)
+{
+	struct tbuf t = { out, cap, 0, false };
+	int af = AF_INET;
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	switch (type) {
+	case IKE_ID_FQDN:
+	case IKE_ID_RFC822_ADDR:
+		if (!is_text(id, len) || len >= cap)
+			return -1;
+		memcpy(out, id, len);
+		out[len] = '\0';
+		return 0;
+	case IKE_ID_IPV6_ADDR:
+		af = AF_INET6;
+		/* FALLTHROUGH */
+	case IKE_ID_IPV4_ADDR:
+		if (len != (af == AF_INET ? 4u : 16u) ||
+		    inet_ntop(af, id, out, (socklen_t)cap) == NULL)
+			return -1;
+		return 0;
+	case IKE_ID_KEY_ID:
+		/* It fits (checked above), so put() does not cut it. */
+		if (len == 0 || 2 + 2 * len >= cap)
+			return -1;
+		put(&t, "@#", 2);
+		put_hex(&t, id, len);
+		out[t.len] = '\0';
+		return 0;
+	case IKE_ID_DER_ASN1_DN:
+		return dn_text(id, len, out, cap);
+	}
+	return -1;
 }
 
 const char *
