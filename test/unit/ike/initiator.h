@@ -115,6 +115,9 @@ void	ini_free(struct ini *I);
 void	ini_init_req(struct ini *I);
 void	ini_init_resp(struct ini *I, const uint8_t *msg, size_t len);
 const struct ike_notify *ini_find_n(const struct ike_msg *m, uint16_t type);
+/* Adds a notify of @type with @data to @b's chain. */
+void	ini_notify(struct ike_builder *b, uint16_t type, const void *data,
+	    size_t len);
 /* Protected requests and responses. */
 size_t	ini_protect(struct ini *I, uint8_t exch, uint32_t msgid,
 	    uint8_t first, const uint8_t *inner, size_t inner_len,

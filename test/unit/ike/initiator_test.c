@@ -148,8 +148,9 @@ ini_free(struct ini *I)
 	ike_sk_cleanup(&I->sk_out);
 }
 
-static void
-notify(struct ike_builder *b, uint16_t type, const void *data, size_t len)
+void
+ini_notify(struct ike_builder *b, uint16_t type, const void *data,
+    size_t len)
 {
 	struct ike_notify n;
 
@@ -197,7 +198,7 @@ ini_init_req(struct ini *I)
 	w = wr_make(I->req1, sizeof(I->req1));
 	ike_build_init(&b, &w, &h);
 	if (I->cookie_len > 0)
-		notify(&b, IKE_N_COOKIE, I->cookie, I->cookie_len);
+		ini_notify(&b, IKE_N_COOKIE, I->cookie, I->cookie_len);
 	sa->nproposals = 1;
 	sa->proposals[0].num = 1;
 	sa->proposals[0].proto = IKE_PROTO_IKE;
@@ -215,10 +216,10 @@ ini_init_req(struct ini *I)
 	cr_assert_eq(ike_build_ke(&b, &ke), 0);
 	cr_assert_eq(ike_build_nonce(&b, I->ni, sizeof(I->ni)), 0);
 	memset(natd, 0x77, sizeof(natd));
-	notify(&b, IKE_N_NAT_DETECTION_SOURCE_IP, natd, sizeof(natd));
-	notify(&b, IKE_N_NAT_DETECTION_DESTINATION_IP, natd, sizeof(natd));
-	notify(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-	notify(&b, IKE_N_SIGNATURE_HASH_ALGORITHMS, algs, sizeof(algs));
+	ini_notify(&b, IKE_N_NAT_DETECTION_SOURCE_IP, natd, sizeof(natd));
+	ini_notify(&b, IKE_N_NAT_DETECTION_DESTINATION_IP, natd, sizeof(natd));
+	ini_notify(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	ini_notify(&b, IKE_N_SIGNATURE_HASH_ALGORITHMS, algs, sizeof(algs));
 	cr_assert_eq(ike_build_finish(&b), 0);
 	I->req1_len = w.len;
 	free(sa);
@@ -466,9 +467,9 @@ ini_auth_req_ex(struct ini *I, uint8_t *out, size_t cap,
 	}
 	if (!I->no_cp)
 		cr_assert_eq(ike_build_cp(&b, &cp), 0);
-	notify(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
+	ini_notify(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
 	if (I->mobike)
-		notify(&b, IKE_N_MOBIKE_SUPPORTED, NULL, 0);
+		ini_notify(&b, IKE_N_MOBIKE_SUPPORTED, NULL, 0);
 	sa->nproposals = 1;
 	sa->proposals[0].num = 1;
 	sa->proposals[0].proto = IKE_PROTO_ESP;

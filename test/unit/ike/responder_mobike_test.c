@@ -74,18 +74,6 @@ natd(const struct ike_endpoint *e, uint8_t out[20])
 	    1);
 }
 
-static void
-add(struct ike_builder *b, uint16_t type, const void *data, size_t len)
-{
-	struct ike_notify n;
-
-	memset(&n, 0, sizeof(n));
-	n.type = type;
-	n.data.p = data;
-	n.data.len = len;
-	cr_assert_eq(ike_build_notify(b, &n), 0);
-}
-
 /*
  * INFORMATIONAL @msgid with UPDATE_SA_ADDRESSES (unless !@update), the
  * NAT_DETECTION hashes the initiator computes for @src/@dst (NULL: none),
@@ -103,17 +91,18 @@ update(uint32_t msgid, bool update, const struct ike_endpoint *src,
 	memset(cookie2, 0xc2, sizeof(cookie2));
 	ike_build_inner_init(&b, &w);
 	if (update)
-		add(&b, IKE_N_UPDATE_SA_ADDRESSES, NULL, 0);
+		ini_notify(&b, IKE_N_UPDATE_SA_ADDRESSES, NULL, 0);
 	if (src != NULL) {
 		natd(src, h);
-		add(&b, IKE_N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
+		ini_notify(&b, IKE_N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
 		natd(dst, h);
-		add(&b, IKE_N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
+		ini_notify(&b, IKE_N_NAT_DETECTION_DESTINATION_IP, h,
+		    sizeof(h));
 	}
 	if (no_nats)
-		add(&b, IKE_N_NO_NATS_ALLOWED, "\xc0\x00\x02\x01", 4);
+		ini_notify(&b, IKE_N_NO_NATS_ALLOWED, "\xc0\x00\x02\x01", 4);
 	if (c2_len > 0)
-		add(&b, IKE_N_COOKIE2, cookie2, c2_len);
+		ini_notify(&b, IKE_N_COOKIE2, cookie2, c2_len);
 	cr_assert_eq(ike_build_finish(&b), 0);
 	return ini_info(sa, &I, msgid, b.first, inner, w.len, out);
 }
