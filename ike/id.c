@@ -155,7 +155,7 @@ ike_id_text(uint8_t type, const uint8_t *id, size_t len, char *out,
 			return -1;
 		return 0;
 	case IKE_ID_KEY_ID:
-		/* It fits (checked above), so put() does not cut it. */
+		/* Refused unless it fits, so put() never cuts it. */
 		if (len == 0 || 2 + 2 * len >= cap)
 			return -1;
 		put(&t, "@#", 2);
