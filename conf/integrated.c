@@ -548,6 +548,9 @@ check_one(struct conf_parser *p, const struct conf_relay *r)
 	if (ci->pool4.family == 0 && ci->pool6.family == 0)
 		conf_err_at(p, r->line, "[integrated %s]: missing pool",
 		    r->name);
+	else if (ci->pool4.family == 0)
+		conf_err_at(p, r->line, "[integrated %s]: an IPv6 pool needs "
+		    "an IPv4 pool beside it", r->name);
 	if (ci->id[0] == '\0')
 		conf_err_at(p, r->line, "[integrated %s]: missing id",
 		    r->name);

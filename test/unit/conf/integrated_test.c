@@ -328,6 +328,21 @@ Test(integrated, rejects_a_section_without_pool, .timeout = 10)
 	expect_reject(lines, NELEM(lines), 1, "missing pool");
 }
 
+/* The IPv6 pool is an addition to the IPv4 one (iketcpd.conf(5)). */
+Test(integrated, rejects_an_ipv6_pool_alone, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = fd00:10::/64",
+	};
+
+	expect_reject(lines, NELEM(lines), 1,
+	    "an IPv6 pool needs an IPv4 pool beside it");
+}
+
 Test(integrated, rejects_a_section_without_id, .timeout = 10)
 {
 	static const char *const lines[] = {
@@ -436,6 +451,7 @@ Test(integrated, rejects_overlapping_pools, .timeout = 10)
 		"id = vpn.example",
 		"secrets = s",
 		"pool = fd00::/64",
+		"pool = 10.11.0.0/24",
 		"tun = a0",
 		"[integrated b]",
 		"listen = 127.0.0.1:4501",
@@ -464,7 +480,7 @@ Test(integrated, rejects_overlapping_pools, .timeout = 10)
 
 	expect_reject(v4, NELEM(v4), 7, "pool 10.10.8.0/24 overlaps pool "
 	    "10.10.0.0/16 of [integrated a]");
-	expect_reject(v6, NELEM(v6), 7, "pool fd00::/48 overlaps pool "
+	expect_reject(v6, NELEM(v6), 8, "pool fd00::/48 overlaps pool "
 	    "fd00::/64 of [integrated a]");
 	c = parse(apart, NELEM(apart), &cap);
 	cr_assert_not_null(c, "%s", cap.text);
@@ -625,7 +641,7 @@ Test(integrated, names_the_first_start_only_key_that_changed, .timeout = 10)
 		"cookie-threshold = 5",
 	};
 	static const struct {
-		const char *line;	/* replaces or adds to base */
+		const char *line;	/* replaces or adds to base; '+': adds */
 		const char *key;	/* NULL: may change */
 	} cases[] = {
 		{ "secrets = /etc/other.secrets", NULL },
@@ -633,7 +649,7 @@ Test(integrated, names_the_first_start_only_key_that_changed, .timeout = 10)
 		{ "listen = 127.0.0.2:4500", NULL },
 		{ "idle-timeout = 1m", NULL },
 		{ "pool = 10.20.0.0/24", "pool" },
-		{ "pool = fd00:1::/64", "pool" },
+		{ "+pool = fd00:1::/64", "pool" },
 		{ "id = other.example", "id" },
 		{ "id = email:vpn@example", "id" },
 		{ "ike-proposals = aes128gcm16-prfsha256-x25519",
@@ -657,19 +673,22 @@ Test(integrated, names_the_first_start_only_key_that_changed, .timeout = 10)
 	    a->relays[0].integ));
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		const char *lines[NELEM(base) + 1];
-		const char *d;
+		const char *d, *line = cases[i].line;
 		struct conf *b;
-		size_t n = NELEM(base), k;
+		size_t n = NELEM(base), k = n;
 
 		memcpy(lines, base, sizeof(base));
 		/* The same key replaces its line; a new key is added. */
-		for (k = 1; k < n; k++)
-			if (strncmp(lines[k], cases[i].line,
-			    strcspn(cases[i].line, " ")) == 0 &&
-			    strcspn(lines[k], " ") ==
-			    strcspn(cases[i].line, " "))
-				break;
-		lines[k] = cases[i].line;
+		if (line[0] == '+')
+			line++;
+		else
+			for (k = 1; k < n; k++)
+				if (strncmp(lines[k], line,
+				    strcspn(line, " ")) == 0 &&
+				    strcspn(lines[k], " ") ==
+				    strcspn(line, " "))
+					break;
+		lines[k] = line;
 		if (k == n)
 			n++;
 		b = parse(lines, n, &cap);
