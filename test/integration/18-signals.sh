@@ -37,14 +37,5 @@ ikeclient R init --connect 127.0.0.1:4500 >/dev/null ||
     fail "no service after a rejected reload"
 
 # SIGTERM: exit 0 within 3 s.
-IKT_RELAYS=()
-kill -TERM "$RELAY_DPID"
-for i in $(seq 30); do
-	kill -0 "$RELAY_DPID" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$RELAY_DPID" 2>/dev/null && fail "still running 3 s after SIGTERM"
-rc=0
-wait "$RELAY_PID" || rc=$?
-[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM"
+relay_sigterm
 ok

@@ -38,11 +38,5 @@ say "CPU ticks ($hz/s): $busy during 0.8 s of traffic, $idle in 2 s idle"
     fail "busy-poll did not poll during traffic ($busy ticks)"
 [ "$idle" -le $((hz / 10)) ] || fail "busy-poll spun while idle ($idle ticks)"
 
-IKT_RELAYS=()
-kill -TERM "$RELAY_DPID"
-for i in $(seq 30); do
-	kill -0 "$RELAY_DPID" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$RELAY_DPID" 2>/dev/null && fail "still running 3 s after SIGTERM"
+relay_sigterm
 ok

@@ -89,16 +89,7 @@ client 2
 [ "$VIP" = 10.10.0.2 ] || fail "client 2 got $VIP, not the released 10.10.0.2"
 
 # SIGTERM: the server deletes client 2's IKE SA before it exits.
-IKT_RELAYS=()
-kill -TERM "$RELAY_DPID"
-for _ in $(seq 30); do
-	kill -0 "$RELAY_DPID" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$RELAY_DPID" 2>/dev/null && fail "still running 3 s after SIGTERM"
-rc=0
-wait "$RELAY_PID" || rc=$?
-[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM"
+relay_sigterm
 grep -q "exiting after the Delete of 1 IKE SA" "$T/srv.log" ||
     fail "server: no Delete on SIGTERM"
 wait_log "$T/init2/charon.log" "received DELETE for IKE_SA home" 5 ||

@@ -516,6 +516,23 @@ relay_up()
 	relay_start "$name" "$T/$name.conf" "$port"
 }
 
+# relay_sigterm: SIGTERM to the daemon last started (RELAY_DPID), which
+# must exit with status 0 within 3 s; no relay is then expected to run
+# at the end.
+relay_sigterm()
+{
+	local rc=0
+	IKT_RELAYS=()
+	kill -TERM "$RELAY_DPID"
+	for _ in $(seq 30); do
+		kill -0 "$RELAY_DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$RELAY_DPID" 2>/dev/null && fail "still running 3 s after SIGTERM"
+	wait "$RELAY_PID" || rc=$?
+	[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM"
+}
+
 # relay_stream_log NAME CPORT REGEX: the relay's log lines about the
 # stream from client port CPORT that also match REGEX (status 1 if none).
 relay_stream_log()
