@@ -76,23 +76,10 @@ answer(struct t *t, uint32_t msgid, uint8_t first, const uint8_t *inner,
 static enum ike_sa_result
 peer_delete(struct t *t, uint32_t msgid, uint8_t proto, const uint8_t *spi)
 {
-	uint8_t inner[32];
-	struct ike_builder b;
-	struct ike_delete d;
-	struct wr w = wr_make(inner, sizeof(inner));
+	uint8_t inner[32], first;
+	size_t n = ini_delete_inner(proto, spi, inner, sizeof(inner), &first);
 
-	memset(&d, 0, sizeof(d));
-	d.proto = proto;
-	if (spi != NULL) {
-		d.spi_size = 4;
-		d.nspis = 1;
-		d.spis.p = spi;
-		d.spis.len = 4;
-	}
-	ike_build_inner_init(&b, &w);
-	cr_assert_eq(ike_build_delete(&b, &d), 0);
-	cr_assert_eq(ike_build_finish(&b), 0);
-	return ini_info(t->sa, &t->I, msgid, b.first, inner, w.len, &t->out);
+	return ini_info(t->sa, &t->I, msgid, first, inner, n, &t->out);
 }
 
 static bool
@@ -371,22 +358,36 @@ refuse(struct t *t, uint32_t msgid, uint64_t now)
 	cr_assert_eq(t->out.nev, 0);
 }
 
-Test(requests, ike_lifetime_deletes_the_ike_sa, .timeout = 20)
+/*
+ * The peer refuses every rekey we start (at most 10), until there is no
+ * time left for one: the next thing due is the hard limit @hard.
+ * Returns the message ID of our next request.
+ */
+static uint32_t
+refuse_rekeys_until(struct t *t, uint64_t hard)
 {
-	struct t t;
 	uint64_t at;
 	uint32_t id = 0;
 
-	up(&t, 0, 0, 60000, 0);
-	/* The peer refuses every rekey, until there is no time for one. */
-	while ((at = ike_sa_next_ms(t.sa)) != 62000) {
-		cr_assert_lt(at, 62000);
+	while ((at = ike_sa_next_ms(t->sa)) != hard) {
+		cr_assert_lt(at, hard);
 		cr_assert_lt(id, 10);
-		ike_sa_tick(t.sa, at, &t.out);
-		ini_open_req(&t.I, t.out.msg, t.out.len, id, t.m, t.plain);
-		cr_assert_eq(t.m->hdr.exchange, IKE_EXCH_CREATE_CHILD_SA);
-		refuse(&t, id++, at);
+		ike_sa_tick(t->sa, at, &t->out);
+		ini_open_req(&t->I, t->out.msg, t->out.len, id, t->m,
+		    t->plain);
+		cr_assert_eq(t->m->hdr.exchange, IKE_EXCH_CREATE_CHILD_SA);
+		refuse(t, id++, at);
 	}
+	return id;
+}
+
+Test(requests, ike_lifetime_deletes_the_ike_sa, .timeout = 20)
+{
+	struct t t;
+	uint32_t id;
+
+	up(&t, 0, 0, 60000, 0);
+	id = refuse_rekeys_until(&t, 62000);
 	ike_sa_tick(t.sa, 62000, &t.out);
 	cr_assert(strstr(t.out.reason, "lifetime") != NULL, "%s",
 	    t.out.reason);
@@ -399,19 +400,10 @@ Test(requests, ike_lifetime_deletes_the_ike_sa, .timeout = 20)
 Test(requests, child_lifetime_deletes_the_child_sa, .timeout = 20)
 {
 	struct t t;
-	uint64_t at;
-	uint32_t id = 0;
+	uint32_t id;
 
 	up(&t, 0, 0, 0, 30000);
-	/* The peer refuses every rekey, until there is no time for one. */
-	while ((at = ike_sa_next_ms(t.sa)) != 32000) {
-		cr_assert_lt(at, 32000);
-		cr_assert_lt(id, 10);
-		ike_sa_tick(t.sa, at, &t.out);
-		ini_open_req(&t.I, t.out.msg, t.out.len, id, t.m, t.plain);
-		cr_assert_eq(t.m->hdr.exchange, IKE_EXCH_CREATE_CHILD_SA);
-		refuse(&t, id++, at);
-	}
+	id = refuse_rekeys_until(&t, 32000);
 	ike_sa_tick(t.sa, 32000, &t.out);
 	ini_open_req(&t.I, t.out.msg, t.out.len, id, t.m, t.plain);
 	cr_assert_eq(t.m->pl.ndelete, 1);
