@@ -398,18 +398,8 @@ void
 ini_open(struct ini *I, const uint8_t *msg, size_t len, uint32_t msgid,
     struct ike_msg *m, uint8_t *plain)
 {
-	size_t plain_len;
-
-	cr_assert_eq(ike_msg_parse(msg, len, m), IKE_PARSE_OK);
-	cr_assert_eq(m->hdr.flags, IKE_FLAG_RESPONSE |
-	    (I->not_orig ? IKE_FLAG_INITIATOR : 0));
-	cr_assert_eq(m->hdr.msgid, msgid);
-	cr_assert_eq(m->hdr.spi_r, I->spi_r);
-	cr_assert(m->pl.have & IKE_HAVE_SK);
-	cr_assert_eq(ike_sk_unprotect(&I->sk_in, msg,
-	    m->pl.sk.hdr_off + IKE_GENHDR_LEN, len, plain, len, &plain_len), 0);
-	cr_assert_eq(ike_payloads_parse(m->pl.sk.inner, plain, plain_len, m),
-	    IKE_PARSE_OK);
+	ini_open_flags(I, msg, len, IKE_FLAG_RESPONSE |
+	    (I->not_orig ? IKE_FLAG_INITIATOR : 0), msgid, m, plain);
 }
 
 size_t
