@@ -116,8 +116,38 @@ teardown(struct cstream *cs)
 	frame_dec_init(&cs->dec, cs->cc->max_message);
 }
 
-static bool frame_into(struct cstream *cs, bool marker, const uint8_t *p,
-    size_t n, size_t reserve);
+/* Appends one frame to the output buffer, leaving @reserve bytes free;
+ * false when it does not fit. */
+static bool
+frame_into(struct cstream *cs, bool marker, const uint8_t *p, size_t n,
+    size_t reserve)
+{
+	size_t body = n + (marker ? NON_ESP_MARKER_LEN : 0);
+	size_t flen = FRAME_HDR_LEN + body;
+	size_t cap = cs->cc->write_buffer;
+	uint8_t *at;
+
+	if (body > cs->cc->max_message)
+		return false;
+	if (cs->out_off > 0 && cs->out_len + flen + reserve > cap) {
+		memmove(cs->out, cs->out + cs->out_off,
+		    cs->out_len - cs->out_off);
+		cs->out_len -= cs->out_off;
+		cs->out_off = 0;
+	}
+	if (cs->out_len + flen + reserve > cap)
+		return false;
+	at = cs->out + cs->out_len;
+	frame_header(at, body);
+	at += FRAME_HDR_LEN;
+	if (marker) {
+		memset(at, 0, NON_ESP_MARKER_LEN);
+		at += NON_ESP_MARKER_LEN;
+	}
+	memcpy(at, p, n);
+	cs->out_len += flen;
+	return true;
+}
 
 void
 cstream_reset(struct cstream *cs, const char *reason)
@@ -564,39 +594,6 @@ cstream_read_cb(EV_P_ ev_io *w, int revents)
 		if (cs->out_len > cs->out_off)
 			ev_io_start(EV_A_ &cs->wio);
 	}
-}
-
-/* Appends one frame to the output buffer, leaving @reserve bytes free;
- * false when it does not fit. */
-static bool
-frame_into(struct cstream *cs, bool marker, const uint8_t *p, size_t n,
-    size_t reserve)
-{
-	size_t body = n + (marker ? NON_ESP_MARKER_LEN : 0);
-	size_t flen = FRAME_HDR_LEN + body;
-	size_t cap = cs->cc->write_buffer;
-	uint8_t *at;
-
-	if (body > cs->cc->max_message)
-		return false;
-	if (cs->out_off > 0 && cs->out_len + flen + reserve > cap) {
-		memmove(cs->out, cs->out + cs->out_off,
-		    cs->out_len - cs->out_off);
-		cs->out_len -= cs->out_off;
-		cs->out_off = 0;
-	}
-	if (cs->out_len + flen + reserve > cap)
-		return false;
-	at = cs->out + cs->out_len;
-	frame_header(at, body);
-	at += FRAME_HDR_LEN;
-	if (marker) {
-		memset(at, 0, NON_ESP_MARKER_LEN);
-		at += NON_ESP_MARKER_LEN;
-	}
-	memcpy(at, p, n);
-	cs->out_len += flen;
-	return true;
 }
 
 bool
