@@ -623,6 +623,10 @@ conf_init(struct conf_parser *p, const char *file)
 	}
 	strcpy(b->conf.path, file);
 	b->conf.log_level = LOG_LEVEL_INFO;
+	b->conf.max_sessions = 16384;	/* TEMP until budgets merge */
+	b->conf.fd_reserve = 64;
+	b->conf.write_buffer_total = 64u << 20;
+	b->conf.log_rate = 100;
 	b->conf.refs = 1;
 	p->conf = &b->conf;
 	p->file = b->conf.path;
@@ -734,6 +738,7 @@ section_relay(struct conf_parser *p, const char *name, size_t len,
 	r->handshake_timeout_ms = CONF_DEF_HANDSHAKE_TIMEOUT_MS;
 	r->max_connections = CONF_DEF_MAX_CONNECTIONS;
 	r->max_per_source = CONF_DEF_MAX_PER_SOURCE;
+	r->max_sessions_per_source = 256;	/* TEMP */
 	conf_layers_defaults(r);
 
 	/* Still parsed, so that its keys are checked too; the error stands. */

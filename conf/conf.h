@@ -182,6 +182,7 @@ struct conf_relay {
 	unsigned	 handshake_timeout_ms;	/* prefix (and later TLS) */
 	unsigned	 max_connections;	/* streams in this section */
 	unsigned	 max_per_source;	/* streams per client address */
+	unsigned	 max_sessions_per_source; /* TEMP until budgets merge */
 	/* Layers before the stream prefix (DESIGN.md data flow). */
 	struct conf_addr tls_listen[CONF_LISTEN_MAX]; /* TLS also accepted */
 	size_t		 ntls_listen;
@@ -236,6 +237,10 @@ struct conf {
 	unsigned	 busy_poll_ms;		/* [global] busy-poll, 0 off */
 	char		 user[CONF_NAME_MAX];	/* [global] user, "" = stay */
 	char		 group[CONF_NAME_MAX];	/* [global] group */
+	unsigned	 max_sessions;		/* TEMP until budgets merge */
+	unsigned	 fd_reserve;
+	size_t		 write_buffer_total;
+	unsigned	 log_rate;
 	struct conf_relay *relays;		/* array of nrelays */
 	size_t		 nrelays;
 	struct conf_connector *connectors;	/* array of nconnectors */

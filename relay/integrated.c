@@ -663,28 +663,30 @@ endpoint_of(const struct sockaddr_storage *ss, struct ike_endpoint *e)
 
 static void req_timer_cb(EV_P_ ev_timer *w, int revents);
 
-struct session *
-integ_session_new(struct relay *r, struct stream *st)
+/* A new session for @st's integrated section (session_backend.open). */
+static int
+be_open(struct session *s, struct stream *st, const struct msg_info *m)
 {
+	struct relay *r = s->r;
 	struct integ_sec *sec;
 	struct integ_sess *is;
-	struct session *s;
 
+	if (m->kind != MSG_IKE) {
+		log_stream(st, LOG_LEVEL_INFO, "a new integrated session "
+		    "must start with IKE");
+		return -1;
+	}
 	for (sec = r->integs; sec != NULL; sec = sec->next)
 		if (strcmp(sec->name, st->cr->name) == 0)
 			break;
 	if (sec == NULL) {
 		log_warnx("integrated %s: not opened at start (sections are "
 		    "read at start only)", st->cr->name);
-		return NULL;
+		return -1;
 	}
 	if ((is = calloc(1, sizeof(*is))) == NULL) {
 		log_warn("integrated session");
-		return NULL;
-	}
-	if ((s = session_alloc(r, st->cr)) == NULL) {
-		free(is);
-		return NULL;
+		return -1;
 	}
 	is->s = s;
 	is->sec = sec;
@@ -695,33 +697,11 @@ integ_session_new(struct relay *r, struct stream *st)
 		is->snext->sprev = &is->snext;
 	is->sprev = &sec->sessions;
 	sec->sessions = is;
-	s->integ = is;
-	return s;
+	s->be = is;
+	return 0;
 }
 
-/* One line about a session: on its stream, or naming the client. */
-static void __attribute__((format(printf, 3, 4)))
-sess_log(const struct integ_sess *is, int level, const char *fmt, ...)
-{
-	char msg[512], addr[INET6_ADDRSTRLEN];
-	va_list ap;
-
-	if (level > (int)log_get_level())
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (is->s->owner != NULL) {
-		log_stream(is->s->owner, level, "%s", msg);
-		return;
-	}
-	if (inet_ntop(is->remote.family == 6 ? AF_INET6 : AF_INET,
-	    is->remote.addr, addr, sizeof(addr)) == NULL)
-		snprintf(addr, sizeof(addr), "?");
-	log_emit((enum log_level)level, "integrated %s: session %llu "
-	    "(client %s:%u, no stream): %s", is->sec->name, is->s->id, addr,
-	    is->remote.port, msg);
-}
+#define sess_log(is, ...) session_log((is)->s, __VA_ARGS__)
 
 /*
  * RFC 7296 §2.6: a half-open IKE SA is one whose IKE_SA_INIT we answered
@@ -802,10 +782,11 @@ child_down(struct integ_sess *is, uint32_t spi_in)
 	}
 }
 
-void
-integ_session_free(struct session *s)
+/* The session ends (session_backend.close). */
+static void
+be_close(struct session *s)
 {
-	struct integ_sess *is = s->integ;
+	struct integ_sess *is = s->be;
 
 	ev_timer_stop(s->r->loop, &is->req_timer);
 	if ((*is->sprev = is->snext) != NULL)
@@ -815,7 +796,7 @@ integ_session_free(struct session *s)
 	is->ike = NULL;
 	half_open_sync(is);
 	free(is);
-	s->integ = NULL;
+	s->be = NULL;
 }
 
 static void
@@ -930,16 +911,14 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 
 /* The session ends after its last response had a moment to leave. */
 static void
-session_end(struct integ_sess *is)
+integ_end(struct integ_sess *is)
 {
 	struct session *s = is->s;
 
 	is->dead = true;
 	ev_timer_stop(s->r->loop, &is->req_timer);
 	children_down(is);
-	ev_timer_stop(s->r->loop, &s->linger);
-	ev_timer_set(&s->linger, 0.5, 0.);
-	ev_timer_start(s->r->loop, &s->linger);
+	session_end(s, 0.5);
 }
 
 /*
@@ -950,18 +929,13 @@ session_end(struct integ_sess *is)
 static void
 ike_rekeyed(struct integ_sess *is, const struct ike_event *ev)
 {
-	struct msg_info m;
+	uint64_t spi_i = ike_sa_spi_i(is->ike), spi_r = ike_sa_spi_r(is->ike);
 
-	memset(&m, 0, sizeof(m));
-	m.kind = MSG_IKE;
-	m.spi_i = ike_sa_spi_i(is->ike);
-	m.spi_r = ike_sa_spi_r(is->ike);
-	m.flags = IKE_FLAG_RESPONSE;
-	session_note(is->s, &m, false);
+	session_key_ike(is->s, spi_i, spi_r);
 	sess_log(is, LOG_LEVEL_INFO, "IKE_SA rekeyed, %016llx_%016llx -> "
 	    "%016llx_%016llx", (unsigned long long)ev->spi_i,
-	    (unsigned long long)ev->spi_r, (unsigned long long)m.spi_i,
-	    (unsigned long long)m.spi_r);
+	    (unsigned long long)ev->spi_r, (unsigned long long)spi_i,
+	    (unsigned long long)spi_r);
 }
 
 static const char *peer_text(const struct ike_sa *sa,
@@ -1029,7 +1003,7 @@ req_send(struct integ_sess *is, const struct ike_out *out)
 	memcpy(buf + INTEG_MARKER, out->msg, out->len);
 	iov.iov_base = buf;
 	iov.iov_len = INTEG_MARKER + out->len;
-	(void)stream_send(st, &iov, &ike, 1);
+	session_deliver(is->s, &iov, &ike, 1);
 }
 
 /* Arms the session's timer for ike_sa_next_ms(). */
@@ -1061,7 +1035,7 @@ req_done(struct integ_sess *is, const struct ike_out *out)
 	ike_events(is, out);
 	if (ike_sa_state(is->ike) == IKE_SA_DEAD) {
 		if (!is->dead)
-			session_end(is);
+			integ_end(is);
 		return;
 	}
 	req_arm(is);
@@ -1131,11 +1105,31 @@ peer_text(const struct ike_sa *sa, char out[static IKE_ID_LOG_MAX])
 	return ike_id_format(type, id, len, out, IKE_ID_LOG_MAX);
 }
 
-static int
-ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
-    size_t n)
+/* The IKE SA's path is that of the stream @st. */
+static void
+set_path(struct integ_sess *is, const struct stream *st)
 {
-	struct relay *r = is->s->r;
+	struct ike_endpoint l, rm;
+
+	endpoint_of(&st->laddr, &l);
+	endpoint_of(&st->peer, &rm);
+	ike_sa_set_path(is->ike, &l, &rm);
+}
+
+/*
+ * One IKE message from the owner stream, or from probe @pr (a stream that
+ * named this session and must prove it holds the IKE SA's keys): a new
+ * request that ike/ authenticated and answered proves it (RFC 9329 §10);
+ * a retransmission does not (anyone can replay one), and nothing is sent
+ * to an unproven stream.
+ */
+static void
+ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
+    const uint8_t *p, size_t n)
+{
+	struct session *s = is->s;
+	struct relay *r = s->r;
+	struct stream *st = pr != NULL ? pr->st : s->owner;
 	static uint8_t reply[INTEG_MARKER + IKE_SA_MSG_MAX];
 	struct ike_out out;
 	enum ike_sa_result res;
@@ -1144,44 +1138,34 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	uint8_t idtype;
 	size_t idlen;
 	struct iovec iov;
-	bool ike = true, tentative = st != is->s->owner;
-	uint64_t spi_i;
+	bool ike = true;
 
+	/* classify_msg() checked the marker and the IKE header. */
 	p += INTEG_MARKER;
 	n -= INTEG_MARKER;
-	if (n < 28) {
-		r->stats.ike_drop++;
-		return 0;
-	}
-	memcpy(&spi_i, p, sizeof(spi_i));
-	spi_i = be64toh(spi_i);
-	if (is->ike != NULL && !ike_sa_knows_spi_i(is->ike, spi_i)) {
+	if (is->ike != NULL && !ike_sa_knows_spi_i(is->ike, m->spi_i)) {
 		r->stats.ike_drop++;
 		log_stream(st, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
-		    "session's", (unsigned long long)spi_i);
-		return 0;
+		    "session's", (unsigned long long)m->spi_i);
+		return;
 	}
 	if (is->ike == NULL) {
-		if (tentative) {
+		if (pr != NULL) {
 			r->stats.ike_drop++;
-			return 0;
+			return;
 		}
 		is->cookie = is->sec->half_open >= is->sec->cookie_threshold;
 		is->ike = ike_sa_new(&is->sec->conf, &is->local, &is->remote,
 		    is->cookie ? IKE_SA_F_COOKIE : 0);
 		if (is->ike == NULL) {
 			log_warnx("IKE SA: out of memory");
-			return 0;
+			return;
 		}
 	}
-	{
-		struct ike_endpoint l, rm;
-
-		/* The addresses are those of the stream it came on. */
-		endpoint_of(&st->laddr, &l);
-		endpoint_of(&st->peer, &rm);
-		ike_sa_set_path(is->ike, &l, &rm);
-	}
+	/* The addresses are those of the stream it came on (a MOBIKE
+	 * answer's NAT detection needs them); an unproven probe's are
+	 * undone below. */
+	set_path(is, st);
 	before = ike_sa_state(is->ike);
 	res = ike_sa_handle(is->ike, p, n, now_ms(), &out);
 	/*
@@ -1210,17 +1194,23 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 	}
 	if (res == IKE_SA_DROPPED)
 		r->stats.ike_drop++;
+	if (pr != NULL && res == IKE_SA_ANSWERED)
+		session_prove(s, pr, "a new IKE request authenticated");
+	else if (pr != NULL) {
+		if (s->owner != NULL)
+			set_path(is, s->owner);
+		if (out.len > 0)
+			r->stats.probe_drop++;
+		out.len = 0;
+	}
 	ike_events(is, &out);
 	if (out.len > 0 && out.len <= IKE_SA_MSG_MAX) {
 		memset(reply, 0, INTEG_MARKER);
 		memcpy(reply + INTEG_MARKER, out.msg, out.len);
 		iov.iov_base = reply;
 		iov.iov_len = INTEG_MARKER + out.len;
-		if (stream_send(st, &iov, &ike, 1) == -1)
-			return -1;
+		session_deliver(s, &iov, &ike, 1);
 	}
-	if (tentative && res == IKE_SA_ANSWERED)
-		stream_promote(st);
 	switch (ike_sa_state(is->ike)) {
 	case IKE_SA_IDLE:
 		/* COOKIE or INVALID_KE_PAYLOAD sent: no state kept. */
@@ -1233,17 +1223,18 @@ ike_input(struct integ_sess *is, struct stream *st, const uint8_t *p,
 		break;
 	case IKE_SA_DEAD:
 		if (!is->dead)
-			session_end(is);
+			integ_end(is);
 		break;
 	default:
 		req_arm(is);
 		break;
 	}
 	half_open_sync(is);
-	return 0;
 }
 
-static void
+/* ESP -> TUN; true when it was authentic and new (its ICV verified and
+ * its sequence number had not been seen: RFC 4303 §3.4.3). */
+static bool
 esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 {
 	struct relay *r = is->s->r;
@@ -1258,14 +1249,14 @@ esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 	}
 	if (c == NULL) {
 		r->stats.esp_in_drop++;
-		return;
+		return false;
 	}
 	res = esp_decap(c->in, p, n, pkt_buf, sizeof(pkt_buf), &rx);
 	if (res != ESP_OK) {
 		r->stats.esp_in_drop++;
 		log_debug("session %llu: ESP dropped: %s", is->s->id,
 		    esp_result_name(res));
-		return;
+		return false;
 	}
 	/* §2.8: the peer sends on the new SA, so it receives on it too. */
 	c->out_ok = true;
@@ -1276,31 +1267,34 @@ esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 		r->stats.esp_in_drop++;
 		log_debug("write to %s: %s", is->sec->ifname, strerror(errno));
 	}
+	return true;
 }
 
-int
-integ_input(struct session *s, struct stream *st, const struct iovec *msgs,
-    size_t n)
+/* Client messages from the owner or probe @pr (session_backend.input). */
+static void
+be_input(struct session *s, struct probe *pr, const struct iovec *msgs,
+    const struct msg_info *mi, size_t n)
 {
-	struct integ_sess *is = s->integ;
+	struct integ_sess *is = s->be;
+	struct stream *st = pr != NULL ? pr->st : s->owner;
 
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *p = msgs[i].iov_base;
 		size_t len = msgs[i].iov_len;
 
-		if (is->dead)
-			return 0;
-		if (len >= INTEG_MARKER && memcmp(p, "\0\0\0\0", 4) == 0) {
-			if (ike_input(is, st, p, len) == -1)
-				return -1;
-			if (st->sess != s)
-				return 0;	/* replaced or closed */
-		} else if (st == s->owner)
-			esp_input(is, p, len);
-		else
-			s->r->stats.esp_in_drop++;
+		/* The stream gone (and its probe with it), or the session
+		 * ending: the rest is nobody's. */
+		if (is->dead || s->r->in_stream_closed)
+			break;
+		if (mi[i].kind == MSG_IKE)
+			ike_input(is, pr, &mi[i], p, len);
+		else if (esp_input(is, p, len) && pr != NULL)
+			session_prove(s, pr, "ESP that passed its ICV and "
+			    "replay checks");
+		/* Proven: the probe is gone, the rest is the owner's. */
+		if (pr != NULL && s->owner == st)
+			pr = NULL;
 	}
-	return 0;
 }
 
 /*
@@ -1373,9 +1367,16 @@ tun_read_cb(EV_P_ ev_io *w, int revents)
 		}
 		iov.iov_base = out_buf;
 		iov.iov_len = wr.len;
-		(void)stream_send(is->s->owner, &iov, &ike, 1);
+		session_deliver(is->s, &iov, &ike, 1);
 	}
 }
+
+const struct session_backend integ_backend = {
+	.name = "integrated",
+	.open = be_open,
+	.close = be_close,
+	.input = be_input,
+};
 
 void
 integ_stats_log(const struct relay *r)

@@ -13,8 +13,7 @@
 
 struct relay;
 struct conf;
-struct session;
-struct stream;
+struct session_backend;
 
 /* Opens every section's TUN, pool, secrets and proposals (as root);
  * -1 (logged) on any failure. */
@@ -29,14 +28,8 @@ void	integ_close_all(struct relay *r);
 int	integ_reload_prepare(struct relay *r, const struct conf *c,
 	    const char *path);
 void	integ_reload_commit(struct relay *r, bool ok);
-/* A new session for @st's integrated section; NULL (logged) on failure. */
-struct session *integ_session_new(struct relay *r, struct stream *st);
-/* The session's backend state; called by session_free(). */
-void	integ_session_free(struct session *s);
-/* @n client messages from @st (the owner or a tentative stream); -1 when
- * @st was closed. */
-int	integ_input(struct session *s, struct stream *st,
-	    const struct iovec *msgs, size_t n);
+/* The integrated backend of the session layer (relay/session.h). */
+extern const struct session_backend integ_backend;
 /* One info line per section: half-open IKE SAs, COOKIEs (SIGUSR1). */
 void	integ_stats_log(const struct relay *r);
 

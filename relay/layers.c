@@ -117,7 +117,7 @@ start_tls(struct stream *st)
 	}
 	SSL_set_app_data(st->ssl, st);
 	st->layers |= LAYER_TLS;
-	st->state = STREAM_SNIFF;
+	stream_set_state(st, STREAM_SNIFF);
 	return STEP_TLS;
 }
 
@@ -130,7 +130,7 @@ start_connect(struct stream *st)
 	}
 	connect_srv_init(st->cs, st->hs_cap - 1);
 	st->cs_fed = 0;
-	st->state = STREAM_CONNECT;
+	stream_set_state(st, STREAM_CONNECT);
 	return STEP_NEXT;
 }
 
@@ -155,7 +155,7 @@ to_prefix(struct stream *st)
 		log_stream(st, LOG_LEVEL_INFO, "layers %s, relay %s",
 		    layer_names(st, names, sizeof(names)), st->cr->name);
 	}
-	st->state = STREAM_PREFIX;
+	stream_set_state(st, STREAM_PREFIX);
 	return STEP_NEXT;
 }
 
@@ -182,7 +182,7 @@ sniff_step(struct stream *st)
 		if (st->layers != 0)
 			return refuse(st, "PROXY header refused", "a PROXY "
 			    "header after another layer: %s", hex);
-		st->state = STREAM_PROXY;
+		stream_set_state(st, STREAM_PROXY);
 		return STEP_NEXT;
 	case SNIFF_TLS:
 		if (st->ssl != NULL)
@@ -230,7 +230,7 @@ proxy_step(struct stream *st)
 	}
 	consume(st, used);
 	st->layers |= LAYER_PROXY;
-	st->state = STREAM_SNIFF;
+	stream_set_state(st, STREAM_SNIFF);
 	if (!h.has_addr || h.local) {
 		log_stream(st, LOG_LEVEL_INFO, "PROXY header without a client "
 		    "address (LOCAL or UNKNOWN): keeping %s", st->peer_text);
@@ -291,7 +291,7 @@ connect_step(struct stream *st)
 	st->cs = NULL;
 	st->cs_fed = 0;
 	st->layers |= LAYER_CONNECT;
-	st->state = STREAM_SNIFF;
+	stream_set_state(st, STREAM_SNIFF);
 	n = connect_srv_response(200, ok, sizeof(ok));
 	if (stream_write_raw(st, ok, n) == -1)
 		return STEP_CLOSED;

@@ -69,55 +69,6 @@ sockaddr_equal(const struct sockaddr_storage *a,
 	    ((const struct sockaddr_in *)(const void *)b)->sin_port;
 }
 
-static size_t
-source_bucket(const struct sockaddr_storage *ss, const char *section)
-{
-	uint64_t h = 1469598103934665603ULL;
-	const uint8_t *p = NULL;
-	size_t n = 0;
-
-	if (ss != NULL && ss->ss_family == AF_INET6) {
-		p = (const uint8_t *)&((const struct sockaddr_in6 *)
-		    (const void *)ss)->sin6_addr;
-		n = 16;
-	} else if (ss != NULL && ss->ss_family == AF_INET) {
-		p = (const uint8_t *)&((const struct sockaddr_in *)
-		    (const void *)ss)->sin_addr;
-		n = 4;
-	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	for (; *section != '\0'; section++)
-		h = (h ^ (uint8_t)*section) * 1099511628211ULL;
-	return (size_t)h & (SOURCE_BUCKETS - 1);
-}
-
-/* The live-stream count of @ss in @section, or of the whole section when
- * @ss is NULL. */
-unsigned *
-source_count(struct relay *r, const struct sockaddr_storage *ss,
-    const char *section, bool create)
-{
-	struct sockaddr_storage any = { .ss_family = AF_UNSPEC };
-	struct source *src;
-	size_t b;
-
-	if (ss == NULL)
-		ss = &any;
-	b = source_bucket(ss, section);
-	for (src = r->sources[b]; src != NULL; src = src->next)
-		if (sockaddr_same_ip(&src->addr, ss) &&
-		    strcmp(src->section, section) == 0)
-			return &src->count;
-	if (!create || (src = calloc(1, sizeof(*src))) == NULL)
-		return NULL;
-	src->addr = *ss;
-	snprintf(src->section, sizeof(src->section), "%s", section);
-	src->next = r->sources[b];
-	r->sources[b] = src;
-	return &src->count;
-}
-
 /* Listening socket readable: accept what is queued.  Limits are counted
  * by the stream, once it knows its section and its real client. */
 static void

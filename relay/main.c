@@ -1,9 +1,14 @@
 /*
- * iketcpd: argv -> conf -> open listeners -> drop privileges -> loop.
- * Follow the data flow from here: listener.c accepts, stream.c de-frames,
- * session.c relays to the gateway over UDP and back.
+ * iketcpd: argv -> conf -> open listeners, connector sockets, TUN devices
+ * -> drop privileges -> loop.  Follow the data flow from here (relay/README
+ * maps it): listener.c accepts; stream.c (with layers.c, route.c) turns
+ * bytes into classified messages; session.c binds each stream to a
+ * session and its backend -- udp_backend.c (a gateway over UDP) or the
+ * integrated backend (integrated.c: IKE SA, ESP, TUN); connector.c and
+ * cstream.c are the client-side role.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -23,7 +28,10 @@
 #include "relay/integrated.h"
 #include "relay/log.h"
 #include "relay/relay.h"
+#include "relay/keyhash.h"
 #include "relay/route.h"
+#include "relay/session.h"
+#include "relay/udp_backend.h"
 
 static void
 usage(void)
@@ -43,6 +51,13 @@ relay_stats_log(const struct relay *r)
 	    r->stats.esp_full, r->stats.ike_full, r->stats.gw_nostream,
 	    r->stats.gw_bad, r->stats.udp_send_errors, r->stats.refused,
 	    r->stats.layer_refused);
+	log_info("stats: sessions %u (lingering ones reclaimed %llu, refused "
+	    "%llu), re-attaches proven %llu, datagrams withheld from "
+	    "unproven streams %llu, descriptors %u of %u, write buffers %zu "
+	    "bytes (frames dropped at write-buffer-total %llu)",
+	    r->nsessions, r->stats.reclaimed, r->stats.sess_refused,
+	    r->stats.proven, r->stats.probe_drop, r->fds_used, r->fds_max,
+	    r->wbuf_total, r->stats.wbuf_total_full);
 	if (r->integs != NULL)
 		log_info("stats: integrated: esp dropped inbound %llu, tun "
 		    "packets dropped %llu, ike dropped %llu",
@@ -52,6 +67,22 @@ relay_stats_log(const struct relay *r)
 }
 
 static struct relay relay;
+
+/* The descriptor budget of streams and sessions: the process's limit
+ * less fd-reserve, kept for listeners, TUN devices, logs and reloads. */
+static void
+budget_update(struct relay *r)
+{
+	struct rlimit rl;
+	rlim_t max = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = rl.rlim_cur;
+	else if (rl.rlim_cur == RLIM_INFINITY)
+		max = 1u << 20;
+	r->fds_max = max > r->conf->fd_reserve ?
+	    (unsigned)(max - r->conf->fd_reserve) : 0;
+}
 static const char *conf_path = "/etc/iketcpd.conf";
 
 /* -t checks each [integrated] section's secrets file; -1 if one is bad. */
@@ -143,6 +174,7 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 	log_set_level(c->log_level);
 	conf_unref(relay.conf);
 	relay.conf = c;
+	budget_update(&relay);
 	listener_open_all(&relay, c);
 	log_info("reloaded %s", conf_path);
 	/* run() picks up a changed busy-poll on its next turn. */
@@ -293,6 +325,11 @@ main(int argc, char *argv[])
 	if (relay.rbuf == NULL || relay.ubuf == NULL || relay.cbuf == NULL ||
 	    relay.tbuf == NULL)
 		fatal("buffers");
+	if (keyhash_init() == -1 || session_layer_init(&relay) == -1)
+		fatalx("cannot set up the session layer");
+	budget_update(&relay);
+	relay.backends[CONF_BACKEND_RELAY] = &udp_backend;
+	relay.backends[CONF_BACKEND_INTEGRATED] = &integ_backend;
 	if (listener_open_all(&relay, c) == -1)
 		fatalx("cannot open every listener");
 	if (connector_open_all(&relay, c) == -1)
@@ -323,6 +360,7 @@ main(int argc, char *argv[])
 	connector_close_all(&relay);
 	listener_close_all(&relay);
 	integ_close_all(&relay);
+	session_layer_cleanup(&relay);
 	route_res_free(&relay);
 	conf_unref(relay.conf);
 	free(relay.cbuf);

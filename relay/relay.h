@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "framing/classify.h"
 #include "framing/decoder.h"
+#include "relay/srctab.h"
 
 /* The object that embeds watcher @ptr as @member (ev(3), "ASSOCIATING
  * CUSTOM DATA WITH A WATCHER"); type-checked, independent of layout. */
@@ -31,14 +32,10 @@ enum {
 	RELAY_TLS_BUF = 256 * 1024,	/* frames gathered for SSL_write */
 	RELAY_UDP_BATCH = 32,		/* datagrams per recvmmsg */
 	RELAY_UDP_SLOT = 65536,		/* bytes per datagram slot */
-	SESSION_IKE_SPIS = 4,		/* IKE SPIs remembered per session */
-	SESSION_ESP_SPIS = 8,		/* ESP SPIs remembered per session */
-	SESSION_TENTATIVE = 4,		/* re-attaching streams on probation */
 	RELAY_SEND_BATCH = 256,		/* client messages per flush */
 	UDP_GSO_SEGMENTS = 64,		/* kernel limit per GSO send */
 	UDP_GSO_BYTES = 65000,		/* payload bytes per GSO send */
-	SPI_BUCKETS = 4096,		/* SPI table, power of two */
-	SOURCE_BUCKETS = 1024,		/* per-source counts, power of two */
+	SPI_BUCKETS_MIN = 1024,		/* SPI table, power of two; grows */
 };
 
 struct relay_stats {
@@ -53,22 +50,11 @@ struct relay_stats {
 	unsigned long long esp_in_drop;		/* integrated: ESP not decapsulated */
 	unsigned long long esp_out_drop;	/* integrated: TUN packets dropped */
 	unsigned long long ike_drop;		/* integrated: IKE dropped */
-};
-
-struct source {
-	struct source	*next;
-	struct sockaddr_storage addr;	/* port zeroed */
-	char		 section[CONF_NAME_MAX];
-	unsigned	 count;		/* live streams from this address */
-};
-
-struct spi_entry {
-	struct spi_entry *next;		/* bucket chain */
-	struct session	*s;		/* owner; NULL while unused */
-	uint64_t	 spi;		/* IKE SPIi, or ESP SPI */
-	bool		 esp;
-	bool		 have_req;	/* a client request was seen */
-	uint32_t	 max_req;	/* highest client request msgid */
+	unsigned long long probe_drop;		/* not for a probing stream */
+	unsigned long long proven;		/* probes proven, now owners */
+	unsigned long long reclaimed;		/* lingering sessions reclaimed */
+	unsigned long long sess_refused;	/* session budgets */
+	unsigned long long wbuf_total_full;	/* write-buffer-total reached */
 };
 
 struct listener {
@@ -83,6 +69,11 @@ struct listener {
 struct connector;
 struct route_res;
 struct integ_sec;
+struct session;
+struct spi_key;
+struct stream;
+struct stream_up;
+struct session_backend;
 
 struct relay {
 	struct ev_loop	*loop;
@@ -90,8 +81,19 @@ struct relay {
 	struct listener	*listeners;
 	struct connector *connectors;		/* relay/connector.c */
 	struct integ_sec *integs;		/* relay/integrated.c */
-	struct spi_entry *spis[SPI_BUCKETS];
-	struct source	*sources[SOURCE_BUCKETS];
+	const struct stream_up *up;		/* the session layer */
+	const struct session_backend *backends[CONF_BACKEND_INTEGRATED + 1];
+	struct srctab	 sources;		/* per-source budgets */
+	struct spi_key	**spis;			/* SPI table, spi_mask + 1 */
+	size_t		 spi_mask, nspis;
+	struct session	*lingering;		/* oldest first */
+	struct session	**lingering_tail;
+	unsigned	 nsessions;		/* all but the dead */
+	unsigned	 fds_used;		/* streams' and sessions' fds */
+	unsigned	 fds_max;		/* budget: limit - fd-reserve */
+	size_t		 wbuf_total;		/* write buffers held, bytes */
+	struct stream	*in_stream;		/* whose messages a backend has */
+	bool		 in_stream_closed;	/* ... and it closed meanwhile */
 	unsigned long long next_stream_id;
 	unsigned long long next_session_id;
 	uint8_t		*rbuf;			/* RELAY_READ_BUF */
@@ -107,14 +109,13 @@ struct relay {
 	bool		 quit;			/* SIGTERM/SIGINT seen */
 	unsigned long long busy_events;		/* callbacks run (busy-poll) */
 	struct iovec	 tx[RELAY_SEND_BATCH];	/* client -> gateway batch */
+	struct msg_info	 txi[RELAY_SEND_BATCH];	/* what each of tx is */
 	size_t		 ntx;
 };
 
 /* listener.c */
 int	listener_open_all(struct relay *r, struct conf *c);
 void	listener_close_all(struct relay *r);
-unsigned *source_count(struct relay *r, const struct sockaddr_storage *ss,
-	    const char *section, bool create);
 
 void	relay_stats_log(const struct relay *r);
 const char *sockaddr_text(const struct sockaddr_storage *ss, char *buf,

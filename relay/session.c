@@ -1,421 +1,666 @@
 /*
- * Sessions and the SPI table.  A session owns one connected UDP socket
- * toward the gateway, so the gateway sees one stable source port per client
- * however often the client's stream breaks and comes back (RFC 9329 §6).
+ * The session layer: streams hand their messages here (session_stream_up),
+ * and this file alone decides which session a stream serves, whether it
+ * must first prove that it holds the SA's keys, how long a session lingers
+ * without a stream, which sessions the budgets reclaim, and what the SPI
+ * table holds.  Backends are reached only through s->ops.
+ *
+ * Re-attach (RFC 9329 §6) and its proof (RFC 9329 §10: only messages that
+ * pass authentication may move the return path): relay/README, "Proof".
  */
 #include <sys/socket.h>
+#include <sys/uio.h>
 
-#include <netinet/in.h>
-#include <netinet/udp.h>
-
-#include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "framing/encoder.h"
-#include "relay/integrated.h"
+#include "relay/keyhash.h"
 #include "relay/log.h"
+#include "relay/relay.h"
 #include "relay/session.h"
+#include "relay/srctab.h"
 #include "relay/stream.h"
 
-static size_t
-spi_bucket(uint64_t spi, bool esp)
-{
-	uint64_t h = (spi ^ (esp ? 0x9e3779b97f4a7c15ULL : 0)) *
-	    0xff51afd7ed558ccdULL;
+static void session_free(struct session *s);
 
-	return (size_t)(h >> 52) & (SPI_BUCKETS - 1);
+/* ---- SPI table: keyed hash (peer-chosen keys), grows, frees ---- */
+
+static size_t
+key_bucket(const struct relay *r, bool esp, uint64_t spi_i, uint64_t spi_r)
+{
+	uint8_t k[17];
+
+	k[0] = esp;
+	memcpy(k + 1, &spi_i, 8);
+	memcpy(k + 9, &spi_r, 8);
+	return (size_t)keyhash(k, sizeof(k)) & r->spi_mask;
 }
 
-struct spi_entry *
-session_lookup(struct relay *r, uint64_t spi, bool esp)
+static struct spi_key *
+key_find(const struct relay *r, bool esp, uint64_t spi_i, uint64_t spi_r)
 {
-	struct spi_entry *e;
+	struct spi_key *e;
 
-	for (e = r->spis[spi_bucket(spi, esp)]; e != NULL; e = e->next)
-		if (e->spi == spi && e->esp == esp)
+	for (e = r->spis[key_bucket(r, esp, spi_i, spi_r)]; e != NULL;
+	    e = e->next)
+		if (e->esp == esp && e->spi_i == spi_i && e->spi_r == spi_r)
 			return e;
 	return NULL;
 }
 
+/* Doubles the bucket array when the keys outnumber the buckets, so that
+ * chains stay short whatever the peers choose. */
 static void
-spi_unlink(struct relay *r, struct spi_entry *e)
+table_grow(struct relay *r)
 {
-	struct spi_entry **pp;
+	size_t n = (r->spi_mask + 1) * 2;
+	struct spi_key **nb, **old = r->spis;
+	size_t omask = r->spi_mask;
 
-	if (e->s == NULL)
+	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+		return;		/* longer chains, still correct */
+	r->spis = nb;
+	r->spi_mask = n - 1;
+	for (size_t i = 0; i <= omask; i++)
+		while (old[i] != NULL) {
+			struct spi_key *e = old[i];
+			size_t b = key_bucket(r, e->esp, e->spi_i, e->spi_r);
+
+			old[i] = e->next;
+			e->next = nb[b];
+			nb[b] = e;
+		}
+	free(old);
+}
+
+static void
+key_unlink(struct relay *r, struct spi_key *e)
+{
+	struct spi_key **pp;
+
+	if (!e->linked)
 		return;
-	for (pp = &r->spis[spi_bucket(e->spi, e->esp)]; *pp != NULL;
-	    pp = &(*pp)->next)
+	for (pp = &r->spis[key_bucket(r, e->esp, e->spi_i, e->spi_r)];
+	    *pp != NULL; pp = &(*pp)->next)
 		if (*pp == e) {
 			*pp = e->next;
 			break;
 		}
-	e->s = NULL;
 	e->next = NULL;
+	e->linked = false;
+	r->nspis--;
 }
 
-/* Remember @spi for @s; a SPI owned by another session stays with it. */
-static struct spi_entry *
-spi_add(struct session *s, uint64_t spi, bool esp)
+/* @s's slot for a key, found or newly taken (replacing its oldest key of
+ * that kind); linked into the table unless another session holds the key
+ * (first come keeps it: the later one cannot take what it did not
+ * start). */
+static struct spi_key *
+key_add(struct session *s, bool esp, uint64_t spi_i, uint64_t spi_r)
 {
 	struct relay *r = s->r;
-	struct spi_entry *e = session_lookup(r, spi, esp);
+	struct spi_key *ring = esp ? s->esp : s->ike, *e;
+	size_t n = esp ? SESSION_ESP_KEYS : SESSION_IKE_KEYS;
+	unsigned *next = esp ? &s->esp_next : &s->ike_next;
 	size_t b;
 
-	if (e != NULL)
-		return e->s == s ? e : NULL;
-	if (esp) {
-		e = &s->esp[s->esp_next++ % SESSION_ESP_SPIS];
-	} else
-		e = &s->ike[s->ike_next++ % SESSION_IKE_SPIS];
-	spi_unlink(r, e);
+	for (size_t i = 0; i < n; i++)
+		if (ring[i].s == s && ring[i].spi_i == spi_i &&
+		    ring[i].spi_r == spi_r)
+			return &ring[i];
+	e = &ring[(*next)++ % n];
+	key_unlink(r, e);
 	memset(e, 0, sizeof(*e));
 	e->s = s;
-	e->spi = spi;
 	e->esp = esp;
-	b = spi_bucket(spi, esp);
+	e->spi_i = spi_i;
+	e->spi_r = spi_r;
+	if (key_find(r, esp, spi_i, spi_r) != NULL)
+		return e;
+	if (r->nspis >= r->spi_mask + 1)
+		table_grow(r);
+	b = key_bucket(r, esp, spi_i, spi_r);
 	e->next = r->spis[b];
 	r->spis[b] = e;
+	e->linked = true;
+	r->nspis++;
 	return e;
 }
 
 void
 session_note(struct session *s, const struct msg_info *m, bool from_client)
 {
-	struct spi_entry *e;
+	struct spi_key *e;
 
-	if (m->kind == MSG_ESP && from_client) {
-		spi_add(s, m->esp_spi, true);
+	if (m->kind == MSG_ESP) {
+		if (from_client)
+			(void)key_add(s, true, m->esp_spi, 0);
 		return;
 	}
-	if (m->kind != MSG_IKE)
+	/* An IKE_SA_INIT request (SPIr 0) names no SA yet. */
+	if (m->kind != MSG_IKE || m->spi_r == 0)
 		return;
-	e = spi_add(s, m->spi_i, false);
-	if (e != NULL && from_client && msg_is_request(m) &&
+	e = key_add(s, false, m->spi_i, m->spi_r);
+	if (from_client && msg_is_request(m) &&
 	    (!e->have_req || m->msgid > e->max_req)) {
 		e->have_req = true;
 		e->max_req = m->msgid;
 	}
+	/* The answer to IKE_SA_INIT (message ID 0) first shows the pair:
+	 * the client's request 0 is relayed by then. */
+	if (!from_client && !e->have_req && m->msgid == 0) {
+		e->have_req = true;
+		e->max_req = 0;
+	}
 }
 
-static void
-deliver(struct session *s, struct iovec *iov, bool *ike, size_t n)
+void
+session_key_ike(struct session *s, uint64_t spi_i, uint64_t spi_r)
 {
-	if (s->owner != NULL)
-		stream_send(s->owner, iov, ike, n);
+	(void)key_add(s, false, spi_i, spi_r);
 }
 
-/* Gateway -> session: a tentative stream gets only the IKE responses to its
- * own requests; one that answers a request newer than any seen proves the
- * peer holds the IKE keys (DESIGN.md, security model). */
-static bool
-deliver_tentative(struct session *s, const struct msg_info *m,
-    struct iovec *iov)
+bool
+session_is_fresh_answer(const struct session *s, const struct msg_info *m)
 {
-	struct spi_entry *e;
-	bool ike = true;
-
-	if (m->kind != MSG_IKE || msg_is_request(m))
+	if (m->kind != MSG_IKE || msg_is_request(m) || m->spi_r == 0)
 		return false;
-	for (size_t i = 0; i < SESSION_TENTATIVE; i++) {
-		struct stream *st = s->tent[i];
+	for (size_t i = 0; i < SESSION_IKE_KEYS; i++) {
+		const struct spi_key *e = &s->ike[i];
 
-		if (st == NULL || !st->tent_req || st->tent_spi != m->spi_i ||
-		    st->tent_msgid != m->msgid)
-			continue;
-		e = session_lookup(s->r, m->spi_i, false);
-		if (stream_send(st, iov, &ike, 1) == -1)
-			return true;
-		if (e != NULL && e->s == s && e->have_req &&
-		    m->msgid > e->max_req) {
-			e->max_req = m->msgid;
-			stream_promote(st);
-		}
-		return true;
+		if (e->s == s && e->spi_i == m->spi_i &&
+		    e->spi_r == m->spi_r)
+			return e->have_req && m->msgid > e->max_req;
 	}
 	return false;
 }
 
-/* Gateway datagrams, framed back onto the session's stream. */
-static void
-session_udp_cb(EV_P_ ev_io *w, int revents)
-{
-	struct session *s = container_of(w, struct session, uio);
-	struct relay *r = s->r;
-	struct mmsghdr mm[RELAY_UDP_BATCH];
-	struct iovec rv[RELAY_UDP_BATCH], out[RELAY_UDP_BATCH];
-	bool ike[RELAY_UDP_BATCH];
-	size_t nout = 0;
-	int n;
+/* ---- logging ---- */
 
-	memset(mm, 0, sizeof(mm));
-	for (size_t i = 0; i < RELAY_UDP_BATCH; i++) {
-		rv[i].iov_base = r->ubuf + i * RELAY_UDP_SLOT;
-		rv[i].iov_len = RELAY_UDP_SLOT;
-		mm[i].msg_hdr.msg_iov = &rv[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
-	n = recvmmsg(s->fd, mm, RELAY_UDP_BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0) {
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR)
-			log_debug("%s: session %llu: recvmmsg: %s", __func__,
-			    s->id, strerror(errno));
+void
+session_log(const struct session *s, int level, const char *fmt, ...)
+{
+	char msg[512], addr[64];
+	va_list ap;
+
+	if (level > (int)log_get_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s->owner != NULL) {
+		log_stream(s->owner, level, "%s", msg);
 		return;
 	}
-	for (int i = 0; i < n; i++) {
-		const uint8_t *p = rv[i].iov_base;
-		size_t len = mm[i].msg_len;
-		struct msg_info m;
-
-		if ((mm[i].msg_hdr.msg_flags & MSG_TRUNC) ||
-		    len > s->max_message) {
-			r->stats.gw_bad++;
-			continue;
-		}
-		switch (classify_msg(p, len, &m)) {
-		case MSG_KEEPALIVE:
-			/* RFC 9329 §3: never send a keepalive on a stream. */
-			r->stats.keepalives++;
-			continue;
-		case MSG_INVALID:
-			r->stats.gw_bad++;
-			continue;
-		default:
-			break;
-		}
-		if (s->owner == NULL) {
-			struct iovec one = { (void *)p, len };
-
-			if (!deliver_tentative(s, &m, &one))
-				r->stats.gw_nostream++;
-			continue;
-		}
-		session_note(s, &m, false);
-		out[nout].iov_base = (void *)p;
-		out[nout].iov_len = len;
-		ike[nout++] = m.kind == MSG_IKE;
-	}
-	if (nout > 0)
-		deliver(s, out, ike, nout);
+	log_emit((enum log_level)level, "%s %s: session %llu (client %s, no "
+	    "stream): %s", s->ops->name,
+	    s->section, s->id, sockaddr_text(&s->last_client, addr,
+	    sizeof(addr)), msg);
 }
+
+/* ---- budgets ---- */
+
+static void
+linger_unlink(struct session *s)
+{
+	struct relay *r = s->r;
+
+	if (s->lprev == NULL)
+		return;
+	if ((*s->lprev = s->lnext) != NULL)
+		s->lnext->lprev = s->lprev;
+	else
+		r->lingering_tail = s->lprev;
+	s->lnext = NULL;
+	s->lprev = NULL;
+}
+
+static void
+linger_link(struct session *s)
+{
+	struct relay *r = s->r;
+
+	s->lnext = NULL;
+	s->lprev = r->lingering_tail;
+	*r->lingering_tail = s;
+	r->lingering_tail = &s->lnext;
+}
+
+/* Frees the oldest lingering session (of source @src, or of any when
+ * NULL); false when there is none.  Live and probing sessions are never
+ * reclaimed: only state nobody is using goes. */
+static bool
+reclaim(struct relay *r, const struct src *src, const char *why)
+{
+	struct session *s;
+
+	for (s = r->lingering; s != NULL; s = s->lnext)
+		if ((src == NULL || s->src == src) && s->probes == NULL)
+			break;
+	if (s == NULL)
+		return false;
+	r->stats.reclaimed++;
+	session_log(s, LOG_LEVEL_INFO, "reclaimed while lingering: %s", why);
+	session_free(s);
+	return true;
+}
+
+/*
+ * Room for one more session or probe started by @st, holding @fds
+ * descriptors: within the source's share (max-sessions-per-source),
+ * max-sessions and the descriptor budget; reclaims lingering sessions to
+ * make it (the source's own first).  -1 (logged) when there is none.
+ */
+static int
+budget_check(struct stream *st, unsigned fds)
+{
+	struct relay *r = st->r;
+	const struct conf *c = r->conf;
+	const char *why = NULL;
+
+	if (st->src == NULL)
+		why = "not counted";
+	while (why == NULL &&
+	    st->src->sessions >= st->cr->max_sessions_per_source)
+		if (!reclaim(r, st->src, "its source is at "
+		    "max-sessions-per-source"))
+			why = "max-sessions-per-source reached";
+	while (why == NULL && r->nsessions >= c->max_sessions)
+		if (!reclaim(r, NULL, "max-sessions reached"))
+			why = "max-sessions reached";
+	while (why == NULL && r->fds_used + fds > r->fds_max)
+		if (!reclaim(r, NULL, "descriptor budget reached"))
+			why = "descriptor budget reached";
+	if (why != NULL) {
+		r->stats.sess_refused++;
+		log_stream(st, LOG_LEVEL_INFO, "refused: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A session's or probe's count in the budget of @st's source. */
+static struct src *
+src_take(struct stream *st)
+{
+	struct src *src = srctab_get(&st->r->sources, &st->peer,
+	    st->cr->name);
+
+	if (src != NULL)
+		src->sessions++;
+	return src;
+}
+
+static void
+src_drop(struct relay *r, struct src *src)
+{
+	if (src == NULL)
+		return;
+	src->sessions--;
+	srctab_put(&r->sources, src);
+}
+
+/* ---- sessions ---- */
 
 static void
 session_linger_cb(EV_P_ ev_timer *w, int revents)
 {
 	struct session *s = container_of(w, struct session, linger);
 
-	log_debug("%s: session %llu lport %u expired", __func__, s->id,
-	    s->lport);
+	if (s->state == SESSION_LINGER)
+		session_log(s, LOG_LEVEL_DEBUG, "%s: linger expired",
+		    __func__);
 	session_free(s);
 }
 
-struct session *
-session_alloc(struct relay *r, const struct conf_relay *cr)
+static void probe_free(struct probe *p);
+
+/* Ends @s now: its streams are closed.  Runs only from the event loop,
+ * or on a lingering session no call is using (reclaim). */
+static void
+session_free(struct session *s)
 {
+	struct relay *r = s->r;
+	struct stream *st;
+
+	if ((st = s->owner) != NULL) {
+		s->owner = NULL;
+		st->up = NULL;
+		stream_close(st, "session closed");
+	}
+	while (s->probes != NULL) {
+		struct probe *p = s->probes;
+
+		st = p->st;
+		p->st = NULL;
+		st->up = NULL;
+		probe_free(p);
+		stream_close(st, "session closed");
+	}
+	for (size_t i = 0; i < SESSION_IKE_KEYS; i++)
+		key_unlink(r, &s->ike[i]);
+	for (size_t i = 0; i < SESSION_ESP_KEYS; i++)
+		key_unlink(r, &s->esp[i]);
+	linger_unlink(s);
+	ev_timer_stop(r->loop, &s->linger);
+	if (s->be != NULL)
+		s->ops->close(s);
+	src_drop(r, s->src);
+	r->nsessions--;
+	free(s);
+}
+
+void
+session_end(struct session *s, double delay_s)
+{
+	if (s->state == SESSION_DEAD)
+		return;
+	s->state = SESSION_DEAD;
+	linger_unlink(s);
+	ev_timer_stop(s->r->loop, &s->linger);
+	ev_timer_set(&s->linger, delay_s, 0.);
+	ev_timer_start(s->r->loop, &s->linger);
+}
+
+/* @st (the client, accounted) starts a session of its section. */
+static struct session *
+session_new(struct stream *st, const struct msg_info *m)
+{
+	struct relay *r = st->r;
+	const struct conf_relay *cr = st->cr;
+	const struct session_backend *ops = r->backends[cr->backend];
 	struct session *s;
 
+	if (budget_check(st, ops->probe_open != NULL ? 1 : 0) == -1)
+		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("session");
 		return NULL;
 	}
 	s->id = ++r->next_session_id;
 	s->r = r;
-	s->fd = -1;
+	s->ops = ops;
+	s->state = SESSION_LIVE;
 	s->linger_ms = cr->linger_ms;
 	s->max_message = cr->max_message;
+	s->last_client = st->peer;
 	snprintf(s->section, sizeof(s->section), "%s", cr->name);
 	ev_timer_init(&s->linger, session_linger_cb, 0., 0.);
-	return s;
-}
-
-struct session *
-session_new(struct relay *r, const struct conf_relay *cr)
-{
-	struct session *s;
-	struct sockaddr_storage local;
-	socklen_t len = sizeof(local);
-	int fd, bufsz = 1 << 20;
-
-	fd = socket(cr->gateway.ss.ss_family,
-	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		log_warn("gateway socket");
+	if (ops->open(s, st, m) == -1) {
+		free(s);
 		return NULL;
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
-	if (connect(fd, (const struct sockaddr *)&cr->gateway.ss,
-	    cr->gateway.len) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&local, &len) == -1) {
-		log_warn("connect to gateway %s", cr->gateway.text);
-		close(fd);
-		return NULL;
-	}
-	if ((s = session_alloc(r, cr)) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	s->fd = fd;
-	s->lport = ntohs(local.ss_family == AF_INET6 ?
-	    ((struct sockaddr_in6 *)&local)->sin6_port :
-	    ((struct sockaddr_in *)&local)->sin_port);
-	ev_io_init(&s->uio, session_udp_cb, fd, EV_READ);
-	ev_io_start(r->loop, &s->uio);
+	s->src = src_take(st);
+	r->nsessions++;
 	return s;
 }
 
 static void
-drop_tentatives(struct session *s, const char *reason)
+attach(struct session *s, struct stream *st)
 {
-	for (size_t i = 0; i < SESSION_TENTATIVE; i++) {
-		struct stream *st = s->tent[i];
-
-		if (st != NULL) {
-			s->tent[i] = NULL;
-			st->sess = NULL;
-			stream_close(st, reason);
-		}
-	}
-}
-
-void
-session_free(struct session *s)
-{
-	if (s == NULL)
-		return;
-	if (s->owner != NULL) {
-		struct stream *st = s->owner;
-
-		s->owner = NULL;
-		st->sess = NULL;
-		stream_close(st, "session closed");
-	}
-	drop_tentatives(s, "session closed");
-	for (size_t i = 0; i < SESSION_IKE_SPIS; i++)
-		spi_unlink(s->r, &s->ike[i]);
-	for (size_t i = 0; i < SESSION_ESP_SPIS; i++)
-		spi_unlink(s->r, &s->esp[i]);
+	s->owner = st;
+	s->state = SESSION_LIVE;
+	s->last_client = st->peer;
+	linger_unlink(s);
 	ev_timer_stop(s->r->loop, &s->linger);
-	if (s->integ != NULL)
-		integ_session_free(s);
-	else {
-		ev_io_stop(s->r->loop, &s->uio);
-		close(s->fd);
-	}
-	free(s);
+	st->up = s;
+	st->lport = s->lport;
 }
 
-/* One sendmsg of @n datagrams of equal size (but the last, which may be
- * shorter) as UDP GSO segments, or of one datagram. */
-static ssize_t
-send_run(struct session *s, struct iovec *iov, size_t n)
-{
-	union {
-		char		buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr	align;
-	} ctl;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
-
-	if (n > 1) {
-		struct cmsghdr *cm;
-		uint16_t seg = (uint16_t)iov[0].iov_len;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(seg));
-		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
-	}
-	return sendmsg(s->fd, &mh, MSG_DONTWAIT);
-}
-
-/* Client messages -> gateway, each one datagram.  Runs of equal-sized
- * messages go out as one GSO send (PERF.md: the kernel's per-datagram path
- * is the bottleneck, GSO carries ~4x as many). */
-void
-session_send_batch(struct session *s, struct iovec *iov, size_t n)
+/* The owner stream is gone: linger (or end at once with linger 0). */
+static void
+detach(struct session *s)
 {
 	struct relay *r = s->r;
-	size_t i = 0;
 
-	while (i < n) {
-		size_t j = i + 1, total = iov[i].iov_len;
-
-		if (!r->no_gso)
-			while (j < n && j - i < UDP_GSO_SEGMENTS &&
-			    iov[j].iov_len == iov[i].iov_len &&
-			    total + iov[j].iov_len <= UDP_GSO_BYTES)
-				total += iov[j++].iov_len;
-		if (send_run(s, &iov[i], j - i) == -1) {
-			if (j - i > 1 && (errno == EIO || errno == EINVAL ||
-			    errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
-				log_info("UDP GSO refused (%s); sending "
-				    "datagrams one by one", strerror(errno));
-				r->no_gso = true;
-				continue;
-			}
-			/* UDP is lossy: drop, count; IKE retransmits. */
-			r->stats.udp_send_errors += j - i;
-		}
-		i = j;
-	}
-}
-
-void
-session_attach(struct session *s, struct stream *st)
-{
-	for (size_t i = 0; i < SESSION_TENTATIVE; i++)
-		if (s->tent[i] == st)
-			s->tent[i] = NULL;
-	drop_tentatives(s, "session taken by another stream");
-	ev_timer_stop(s->r->loop, &s->linger);
-	s->owner = st;
-	st->sess = s;
-}
-
-void
-session_attach_tentative(struct session *s, struct stream *st)
-{
-	size_t slot = 0;
-
-	for (size_t i = 0; i < SESSION_TENTATIVE; i++)
-		if (s->tent[i] == NULL) {
-			slot = i;
-			goto found;
-		}
-	/* Full: the oldest probation ends. */
-	s->tent[0]->sess = NULL;
-	stream_close(s->tent[0], "replaced by a newer re-attaching stream");
-	memmove(&s->tent[0], &s->tent[1],
-	    (SESSION_TENTATIVE - 1) * sizeof(s->tent[0]));
-	slot = SESSION_TENTATIVE - 1;
-found:
-	s->tent[slot] = st;
-	st->sess = s;
-}
-
-void
-session_detach(struct session *s, struct stream *st)
-{
-	if (s->owner == st) {
-		s->owner = NULL;
-		s->last_client = st->peer;
-		if (s->linger_ms == 0) {
-			session_free(s);
-			return;
-		}
-		ev_timer_set(&s->linger, s->linger_ms / 1000., 0.);
-		ev_timer_start(s->r->loop, &s->linger);
+	s->owner = NULL;
+	if (s->state == SESSION_DEAD)
+		return;
+	if (s->linger_ms == 0) {
+		session_end(s, 0.);
 		return;
 	}
-	for (size_t i = 0; i < SESSION_TENTATIVE; i++)
-		if (s->tent[i] == st)
-			s->tent[i] = NULL;
+	s->state = SESSION_LINGER;
+	linger_link(s);
+	ev_timer_set(&s->linger, s->linger_ms / 1000., 0.);
+	ev_timer_start(r->loop, &s->linger);
+}
+
+/* ---- probes: streams proving they hold the session's keys ---- */
+
+static void
+probe_deadline_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct probe *p = container_of(w, struct probe, deadline);
+
+	stream_close(p->st, "re-attach not proven within handshake-timeout");
+}
+
+static void
+probe_free(struct probe *p)
+{
+	struct session *s = p->s;
+	struct relay *r = s->r;
+	struct probe **pp;
+
+	for (pp = &s->probes; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	ev_timer_stop(r->loop, &p->deadline);
+	if (p->be != NULL && s->ops->probe_close != NULL)
+		s->ops->probe_close(s, p);
+	if (p->st != NULL)
+		p->st->up = NULL;
+	src_drop(r, p->src);
+	free(p);
+}
+
+static int
+probe_new(struct session *s, struct stream *st)
+{
+	struct relay *r = s->r;
+	struct probe *p;
+
+	if (budget_check(st, s->ops->probe_open != NULL ? 1 : 0) == -1)
+		return -1;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_warn("probe");
+		return -1;
+	}
+	p->s = s;
+	p->st = st;
+	if (s->ops->probe_open != NULL && s->ops->probe_open(s, p) == -1) {
+		free(p);
+		return -1;
+	}
+	p->src = src_take(st);
+	p->next = s->probes;
+	s->probes = p;
+	st->up = s;
+	st->lport = p->lport;
+	ev_timer_init(&p->deadline, probe_deadline_cb,
+	    st->cr->handshake_timeout_ms / 1000., 0.);
+	ev_timer_start(r->loop, &p->deadline);
+	return 0;
+}
+
+static struct probe *
+probe_of(const struct session *s, const struct stream *st)
+{
+	for (struct probe *p = s->probes; p != NULL; p = p->next)
+		if (p->st == st)
+			return p;
+	return NULL;
+}
+
+void
+session_prove(struct session *s, struct probe *p, const char *how)
+{
+	struct relay *r = s->r;
+	struct stream *st = p->st, *old = s->owner;
+
+	if (s->ops->proven != NULL)
+		s->ops->proven(s, p);
+	if (old != NULL) {
+		s->owner = NULL;
+		old->up = NULL;
+		stream_close(old, "replaced by a stream that proved the "
+		    "session's keys");
+	}
+	src_drop(r, s->src);
+	s->src = p->src;	/* the probe's count is the session's now */
+	p->src = NULL;
+	p->st = NULL;
+	probe_free(p);
+	attach(s, st);
+	r->stats.proven++;
+	log_stream(st, LOG_LEVEL_INFO, "session re-attached (proven: %s; "
+	    "session %llu)", how, s->id);
+}
+
+/* ---- the stream's upper layer ---- */
+
+/* The first message decides: a session it names (by an IKE SA's SPI pair
+ * or a client ESP SPI) is re-attached at once only by ESP from the
+ * previous client's address while no stream owns it; any other stream
+ * naming it must prove itself first (a probe); a message that names no
+ * session starts one. */
+static struct session *
+choose(struct stream *st, const struct msg_info *m)
+{
+	struct spi_key *e = NULL;
+	struct session *s;
+
+	if (m->kind == MSG_ESP)
+		e = key_find(st->r, true, m->esp_spi, 0);
+	else if (m->kind == MSG_IKE && m->spi_r != 0)
+		e = key_find(st->r, false, m->spi_i, m->spi_r);
+	if (e != NULL && (s = e->s)->state != SESSION_DEAD &&
+	    strcmp(s->section, st->cr->name) == 0) {
+		if (m->kind == MSG_ESP && s->state == SESSION_LINGER &&
+		    sockaddr_same_ip(&s->last_client, &st->peer)) {
+			src_drop(st->r, s->src);
+			s->src = src_take(st);
+			attach(s, st);
+			log_stream(st, LOG_LEVEL_INFO, "session re-attached "
+			    "by ESP SPI %08x from the previous client "
+			    "address (session %llu)", m->esp_spi, s->id);
+			return s;
+		}
+		if (probe_new(s, st) == -1)
+			return NULL;
+		if (m->kind == MSG_ESP)
+			log_stream(st, LOG_LEVEL_INFO, "re-attach by ESP SPI "
+			    "%08x to session %llu: to be proven", m->esp_spi,
+			    s->id);
+		else
+			log_stream(st, LOG_LEVEL_INFO, "re-attach by IKE SPI "
+			    "%016llx_%016llx to session %llu: to be proven",
+			    (unsigned long long)m->spi_i,
+			    (unsigned long long)m->spi_r, s->id);
+		return s;
+	}
+	if ((s = session_new(st, m)) == NULL)
+		return NULL;
+	attach(s, st);
+	log_stream(st, LOG_LEVEL_INFO, "session new (%llu), %s", s->id,
+	    s->ops->name);
+	return s;
+}
+
+/* Client messages from a stream (stream_up.input). */
+static int
+up_input(struct stream *st, const struct iovec *msgs,
+    const struct msg_info *mi, size_t n)
+{
+	struct relay *r = st->r;
+	struct session *s = st->up;
+	struct probe *p = NULL;
+	struct stream *was = r->in_stream;
+	bool closed;
+
+	if (n == 0)
+		return 0;
+	if (s == NULL && (s = choose(st, &mi[0])) == NULL) {
+		stream_close(st, "no session");
+		return -1;
+	}
+	if (s->state == SESSION_DEAD)
+		return 0;
+	if (s->owner == st) {
+		for (size_t i = 0; i < n; i++)
+			session_note(s, &mi[i], true);
+	} else if ((p = probe_of(s, st)) == NULL)
+		return 0;
+	r->in_stream = st;
+	r->in_stream_closed = false;
+	s->ops->input(s, p, msgs, mi, n);
+	closed = r->in_stream_closed;
+	r->in_stream = was;
+	r->in_stream_closed = false;
+	return closed ? -1 : 0;
+}
+
+/* A stream is closing (stream_up.closed). */
+static void
+up_closed(struct stream *st)
+{
+	struct relay *r = st->r;
+	struct session *s = st->up;
+	struct probe *p;
+
+	if (st == r->in_stream)
+		r->in_stream_closed = true;
+	if (s == NULL)
+		return;
+	st->up = NULL;
+	if (s->owner == st)
+		detach(s);
+	else if ((p = probe_of(s, st)) != NULL) {
+		p->st = NULL;
+		probe_free(p);
+	}
+}
+
+const struct stream_up session_stream_up = {
+	.input = up_input,
+	.closed = up_closed,
+};
+
+void
+session_deliver(struct session *s, const struct iovec *msgs,
+    const bool *ike, size_t n)
+{
+	if (s->owner != NULL && n > 0)
+		(void)stream_send(s->owner, msgs, ike, n);
+}
+
+/* ---- the layer ---- */
+
+int
+session_layer_init(struct relay *r)
+{
+	r->up = &session_stream_up;
+	r->spi_mask = SPI_BUCKETS_MIN - 1;
+	if ((r->spis = calloc(SPI_BUCKETS_MIN, sizeof(*r->spis))) == NULL) {
+		log_warn("SPI table");
+		return -1;
+	}
+	r->lingering = NULL;
+	r->lingering_tail = &r->lingering;
+	srctab_init(&r->sources);
+	return 0;
+}
+
+void
+session_layer_cleanup(struct relay *r)
+{
+	free(r->spis);
+	r->spis = NULL;
+	srctab_cleanup(&r->sources);
 }

@@ -1,6 +1,10 @@
 /*
- * Sessions outlive streams: one connected UDP socket toward the gateway,
- * the SPIs it carried, and the stream (if any) it serves.  RFC 9329 §6.
+ * The session layer (DESIGN.md): a session binds a live stream to a
+ * backend and outlives the stream.  It alone decides binding, re-attach
+ * and its proof, linger, the SPI table and the session budgets; backends
+ * (relay/udp_backend.c, the integrated backend) are reached only through
+ * struct session_backend and see streams only through the accessors of
+ * relay/stream.h.  relay/README tells the whole story.
  */
 #ifndef IKETCP_SESSION_H
 #define IKETCP_SESSION_H
@@ -13,39 +17,119 @@
 
 #include <ev.h>
 
-#include "relay/relay.h"
+#include "conf/conf.h"
+#include "framing/classify.h"
 
+struct relay;
+struct session;
 struct stream;
-struct integ_sess;
+struct probe;
+struct stream_up;
+
+enum {
+	SESSION_IKE_KEYS = 4,	/* IKE SA SPI pairs remembered per session */
+	SESSION_ESP_KEYS = 8,	/* client ESP SPIs remembered per session */
+};
+
+/* The operations of one kind of backend.  None of them frees the
+ * session: a backend that is done with it calls session_end(). */
+struct session_backend {
+	const char *name;
+	/* Backend state for a new session started by @st with first
+	 * message @m; -1 (logged) refuses the session. */
+	int	(*open)(struct session *s, struct stream *st,
+		    const struct msg_info *m);
+	/* Frees the backend state; runs from the event loop only. */
+	void	(*close)(struct session *s);
+	/* @n client messages from the owner (@p NULL) or from probe @p.
+	 * Keepalives are already dropped. */
+	void	(*input)(struct session *s, struct probe *p,
+		    const struct iovec *msgs, const struct msg_info *mi,
+		    size_t n);
+	/* What a probe needs (relay: its own UDP socket); -1 refuses it.
+	 * May be NULL. */
+	int	(*probe_open)(struct session *s, struct probe *p);
+	void	(*probe_close)(struct session *s, struct probe *p);
+	/* Probe @p was proven: its stream is the owner now.  May be NULL. */
+	void	(*proven)(struct session *s, struct probe *p);
+};
+
+enum session_state {
+	SESSION_LIVE,		/* has an owner stream */
+	SESSION_LINGER,		/* no owner; waits for a re-attach */
+	SESSION_DEAD,		/* ended; freed on the next loop turn */
+};
+
+/* A key of the SPI table: an IKE SA's SPI pair, or a client ESP SPI. */
+struct spi_key {
+	struct spi_key	*next;		/* table chain */
+	struct session	*s;		/* owner, NULL while unused */
+	uint64_t	 spi_i, spi_r;	/* IKE; spi_i holds an ESP SPI */
+	bool		 esp;
+	bool		 linked;	/* in the table (else another
+					 * session holds the same key) */
+	bool		 have_req;	/* IKE: a client request relayed */
+	uint32_t	 max_req;	/* IKE: its highest message ID */
+};
+
+/* A stream that named a session but has not proven it holds its keys. */
+struct probe {
+	struct probe	*next;
+	struct session	*s;
+	struct stream	*st;
+	ev_timer	 deadline;	/* handshake-timeout */
+	void		*be;		/* the backend's, per probe */
+	uint16_t	 lport;		/* its own gateway-side port, or 0 */
+	struct src	*src;		/* budget source of the stream */
+};
 
 struct session {
 	unsigned long long id;
 	struct relay	*r;
+	const struct session_backend *ops;
+	void		*be;		/* backend state */
+	enum session_state state;
 	char		 section[CONF_NAME_MAX];
-	int		 fd;		/* connected UDP toward the gateway */
-	struct integ_sess *integ;	/* integrated backend, else NULL */
-	ev_io		 uio;
-	ev_timer	 linger;
 	unsigned	 linger_ms;
 	size_t		 max_message;	/* larger datagrams are dropped */
-	uint16_t	 lport;		/* our UDP source port */
+	uint16_t	 lport;		/* gateway-side port, 0 none */
 	struct stream	*owner;		/* live stream or NULL */
-	struct stream	*tent[SESSION_TENTATIVE];
-	struct sockaddr_storage last_client; /* previous owner's address */
-	struct spi_entry ike[SESSION_IKE_SPIS];
-	struct spi_entry esp[SESSION_ESP_SPIS];
+	struct probe	*probes;
+	struct src	*src;		/* budget source of the client */
+	struct sockaddr_storage last_client; /* latest owner's address */
+	ev_timer	 linger;	/* also the deferred free */
+	struct session	*lnext, **lprev; /* lingering, oldest first */
+	struct spi_key	 ike[SESSION_IKE_KEYS];
+	struct spi_key	 esp[SESSION_ESP_KEYS];
 	unsigned	 ike_next, esp_next; /* ring replacement */
 };
 
-/* A session without a backend (integrated.c adds its own). */
-struct session *session_alloc(struct relay *r, const struct conf_relay *cr);
-struct session *session_new(struct relay *r, const struct conf_relay *cr);
-void	session_free(struct session *s);
-struct spi_entry *session_lookup(struct relay *r, uint64_t spi, bool esp);
-void	session_note(struct session *s, const struct msg_info *m, bool from_client);
-void	session_send_batch(struct session *s, struct iovec *iov, size_t n);
-void	session_attach(struct session *s, struct stream *st);
-void	session_attach_tentative(struct session *s, struct stream *st);
-void	session_detach(struct session *s, struct stream *st);
+/* The process's session layer: called once from main. */
+int	session_layer_init(struct relay *r);
+void	session_layer_cleanup(struct relay *r);
+/* What a stream hands its messages to (relay/stream.h). */
+extern const struct stream_up session_stream_up;
+
+/* Learns @m's SPIs for @s (from the owner path or the backend's own
+ * traffic for the session, never from a probe). */
+void	session_note(struct session *s, const struct msg_info *m,
+	    bool from_client);
+/* Registers an IKE SA's SPI pair for @s (a rekey the backend saw). */
+void	session_key_ike(struct session *s, uint64_t spi_i, uint64_t spi_r);
+/* An IKE response that proves the stream it reached holds the SA's keys:
+ * for one of @s's SAs, newer than every client request relayed. */
+bool	session_is_fresh_answer(const struct session *s,
+	    const struct msg_info *m);
+/* Probe @p proved itself: its stream becomes the owner. */
+void	session_prove(struct session *s, struct probe *p, const char *how);
+/* Messages to the owner stream, if any; @ike says which are IKE. */
+void	session_deliver(struct session *s, const struct iovec *msgs,
+	    const bool *ike, size_t n);
+/* The backend is done: the session ends after @delay_s seconds (0: on
+ * the next loop turn), its streams are closed then. */
+void	session_end(struct session *s, double delay_s);
+/* One line about @s: on its owner stream, or naming the client. */
+void	session_log(const struct session *s, int level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif /* IKETCP_SESSION_H */

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -18,12 +19,11 @@
 #include "conf/conf.h"
 #include "framing/encoder.h"
 #include "framing/prefix.h"
-#include "relay/integrated.h"
 #include "relay/layers.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/route.h"
-#include "relay/session.h"
+#include "relay/srctab.h"
 #include "relay/stream.h"
 #include "tls/io.h"
 
@@ -41,12 +41,48 @@ log_stream(const struct stream *st, int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* An integrated session has no UDP port toward a gateway. */
-	if (st->sess != NULL && st->sess->lport != 0)
+	if (st->lport != 0)
 		log_emit((enum log_level)level, "stream %llu %s lport %u: %s",
-		    st->id, st->peer_text, st->sess->lport, msg);
+		    st->id, st->peer_text, st->lport, msg);
 	else
 		log_emit((enum log_level)level, "stream %llu %s: %s", st->id,
 		    st->peer_text, msg);
+}
+
+static const char *const state_names[] = {
+#define STREAM_STATE_NAME(name, what) #name,
+	STREAM_STATES(STREAM_STATE_NAME)
+#undef STREAM_STATE_NAME
+};
+
+const char *
+stream_state_name(enum stream_state state)
+{
+	return (size_t)state < sizeof(state_names) / sizeof(state_names[0]) ?
+	    state_names[state] : "?";
+}
+
+/* Legal transitions: bit (1 << next) set in ok[from]. */
+#define B(x) (1u << STREAM_##x)
+static const unsigned state_ok[] = {
+	[STREAM_SNIFF] = B(SNIFF) | B(PROXY) | B(CONNECT) | B(PREFIX) |
+	    B(DRAIN),
+	[STREAM_PROXY] = B(SNIFF) | B(DRAIN),
+	[STREAM_CONNECT] = B(SNIFF) | B(DRAIN),
+	[STREAM_DRAIN] = 0,
+	[STREAM_PREFIX] = B(FIRST),
+	[STREAM_FIRST] = B(FRAMES),
+	[STREAM_FRAMES] = 0,
+};
+#undef B
+
+void
+stream_set_state(struct stream *st, enum stream_state next)
+{
+	assert((state_ok[st->state] & (1u << next)) != 0);
+	log_stream(st, LOG_LEVEL_DEBUG, "%s: %s -> %s", __func__,
+	    stream_state_name(st->state), stream_state_name(next));
+	st->state = next;
 }
 
 static void
@@ -71,9 +107,8 @@ stream_handshake_cb(EV_P_ ev_timer *w, int revents)
 
 	if (st->state == STREAM_DRAIN)
 		stream_close(st, st->drain_reason);
-	else if (st->state == STREAM_TENTATIVE)
-		stream_close(st, "re-attach not proven within "
-		    "handshake-timeout");
+	else if (st->state == STREAM_FIRST)
+		stream_close(st, "no message within handshake-timeout");
 	else
 		layers_timeout(st);
 }
@@ -83,7 +118,7 @@ stream_drain(struct stream *st, const char *reason)
 {
 	struct relay *r = st->r;
 
-	st->state = STREAM_DRAIN;
+	stream_set_state(st, STREAM_DRAIN);
 	st->drain_reason = reason;
 	r->stats.layer_refused++;
 	/* Nothing more is sent; the answer already queued still goes out,
@@ -96,49 +131,52 @@ stream_drain(struct stream *st, const char *reason)
 	ev_timer_start(r->loop, &st->handshake);
 }
 
-/* Counts @st in its section's totals, unless that would pass a limit. */
+/* Counts @st in its section's totals and its source's, unless that would
+ * pass max-connections or max-per-source. */
 static int
 account(struct stream *st)
 {
 	struct relay *r = st->r;
 	const struct conf_relay *cr = st->cr;
-	unsigned *all, *mine;
+	struct sockaddr_storage any = { .ss_family = AF_UNSPEC };
+	struct src *all, *mine;
 	const char *why = NULL;
 
-	all = source_count(r, NULL, cr->name, true);
-	mine = source_count(r, &st->peer, cr->name, true);
+	all = srctab_get(&r->sources, &any, cr->name);
+	mine = srctab_get(&r->sources, &st->peer, cr->name);
 	if (all == NULL || mine == NULL)
 		why = "out of memory";
-	else if (*all >= cr->max_connections)
+	else if (all->streams >= cr->max_connections)
 		why = "max-connections reached";
-	else if (*mine >= cr->max_per_source)
+	else if (mine->streams >= cr->max_per_source)
 		why = "max-per-source reached";
 	if (why != NULL) {
+		srctab_put(&r->sources, all);
+		srctab_put(&r->sources, mine);
 		r->stats.refused++;
 		log_info("relay %s: refused %s: %s", cr->name, st->peer_text,
 		    why);
 		return -1;
 	}
-	(*all)++;
-	(*mine)++;
-	st->counted = true;
+	all->streams++;
+	mine->streams++;
+	st->src_all = all;
+	st->src = mine;
 	return 0;
 }
 
 static void
 unaccount(struct stream *st)
 {
-	unsigned *cnt;
+	struct relay *r = st->r;
 
-	if (!st->counted)
+	if (st->src == NULL)
 		return;
-	st->counted = false;
-	if ((cnt = source_count(st->r, &st->peer, st->cr->name, false)) !=
-	    NULL && *cnt > 0)
-		(*cnt)--;
-	if ((cnt = source_count(st->r, NULL, st->cr->name, false)) != NULL &&
-	    *cnt > 0)
-		(*cnt)--;
+	st->src->streams--;
+	st->src_all->streams--;
+	srctab_put(&r->sources, st->src);
+	srctab_put(&r->sources, st->src_all);
+	st->src = st->src_all = NULL;
 }
 
 int
@@ -171,6 +209,17 @@ stream_set_peer(struct stream *st, const struct sockaddr_storage *peer)
 	return account(st);
 }
 
+/* The held output and its count in write-buffer-total go. */
+static void
+out_free(struct stream *st)
+{
+	if (st->out != NULL)
+		st->r->wbuf_total -= st->out_cap;
+	free(st->out);
+	st->out = NULL;
+	st->out_off = st->out_len = 0;
+}
+
 void
 stream_close(struct stream *st, const char *reason)
 {
@@ -179,12 +228,8 @@ stream_close(struct stream *st, const char *reason)
 	log_stream(st, LOG_LEVEL_INFO,
 	    "closed (%s), in %llu msgs/%llu bytes, out %llu msgs/%llu bytes",
 	    reason, st->in_msgs, st->in_bytes, st->out_msgs, st->out_bytes);
-	if (st->sess != NULL) {
-		struct session *s = st->sess;
-
-		st->sess = NULL;
-		session_detach(s, st);
-	}
+	if (st->up != NULL)
+		r->up->closed(st);
 	ev_io_stop(r->loop, &st->rio);
 	ev_io_stop(r->loop, &st->wio);
 	ev_timer_stop(r->loop, &st->handshake);
@@ -194,24 +239,14 @@ stream_close(struct stream *st, const char *reason)
 		tls_io_free(st->ssl);
 	}
 	close(st->fd);
+	r->fds_used--;
 	unaccount(st);
 	free(st->hs);
 	free(st->cs);
 	free(st->dec.buf);
-	free(st->out);
+	out_free(st);
 	conf_unref(st->conf);
 	free(st);
-}
-
-void
-stream_promote(struct stream *st)
-{
-	struct session *s = st->sess;
-
-	st->state = STREAM_FRAMES;
-	ev_timer_stop(st->r->loop, &st->handshake);
-	session_attach(s, st);
-	log_stream(st, LOG_LEVEL_INFO, "session re-attached (IKE proven)");
 }
 
 /* Output: frames are written straight away with writev; what the socket
@@ -221,9 +256,17 @@ stream_promote(struct stream *st)
 static bool
 admit(struct stream *st, size_t have, size_t len, bool ike)
 {
+	struct relay *r = st->r;
 	size_t cap = st->cr->write_buffer;
 	size_t reserve = ike ? 0 : st->cr->max_message + FRAME_HDR_LEN;
 
+	/* write-buffer-total: a stream with nothing held may not start
+	 * holding when all the buffers together are at the bound. */
+	if (st->out == NULL &&
+	    r->wbuf_total + cap > r->conf->write_buffer_total) {
+		r->stats.wbuf_total_full++;
+		reserve = cap;
+	}
 	if (have + len + reserve > cap) {
 		if (ike)
 			st->r->stats.ike_full++;
@@ -237,19 +280,28 @@ admit(struct stream *st, size_t have, size_t len, bool ike)
 static int
 hold(struct stream *st, const uint8_t *p, size_t len)
 {
-	if (st->out == NULL &&
-	    (st->out = malloc(st->cr->write_buffer)) == NULL) {
-		log_warn("stream buffer");
-		return -1;
+	if (st->out == NULL) {
+		if ((st->out = malloc(st->cr->write_buffer)) == NULL) {
+			log_warn("stream buffer");
+			return -1;
+		}
+		st->out_cap = st->cr->write_buffer;
+		st->r->wbuf_total += st->out_cap;
 	}
 	if (st->out_off > 0 && st->out_off == st->out_len)
 		st->out_off = st->out_len = 0;
-	if (st->out_len + len > st->cr->write_buffer &&
-	    st->out_off > 0) {
+	if (st->out_len + len > st->out_cap && st->out_off > 0) {
 		memmove(st->out, st->out + st->out_off,
 		    st->out_len - st->out_off);
 		st->out_len -= st->out_off;
 		st->out_off = 0;
+	}
+	/* admit() keeps frames within write-buffer; a section change since
+	 * the buffer was made (routing) may have lowered it. */
+	if (st->out_len + len > st->out_cap) {
+		log_stream(st, LOG_LEVEL_INFO, "write buffer of %zu bytes "
+		    "cannot take %zu more", st->out_cap, len);
+		return -1;
 	}
 	memcpy(st->out + st->out_len, p, len);
 	st->out_len += len;
@@ -284,68 +336,16 @@ tls_flush(struct stream *st)
 		}
 	}
 	ev_io_stop(st->r->loop, &st->wio);
-	free(st->out);
-	st->out = NULL;
-	st->out_off = st->out_len = 0;
+	out_free(st);
 	return 0;
 }
 
-/*
- * With nothing queued, the frames are gathered in the process's TLS
- * scratch buffer and written from there, so a batch costs no allocation;
- * only what OpenSSL does not take is held (and must be offered again as
- * is: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER lets it move).
- */
+/* Frames admitted by kind into the out buffer, to be written through
+ * OpenSSL later; -1 when the stream was closed. */
 static int
-tls_send_direct(struct stream *st, const struct iovec *iov, size_t niov,
+tls_hold(struct stream *st, const struct iovec *iov, size_t niov,
     const bool *ike)
 {
-	struct relay *r = st->r;
-	size_t len = 0, off = 0, k;
-	char ebuf[160];
-
-	for (size_t i = 0; i < niov; i += 2) {
-		size_t flen = iov[i].iov_len + iov[i + 1].iov_len;
-
-		if (len + flen > RELAY_TLS_BUF ||
-		    !admit(st, len, flen, ike[i / 2]))
-			continue;
-		memcpy(r->tbuf + len, iov[i].iov_base, iov[i].iov_len);
-		memcpy(r->tbuf + len + iov[i].iov_len, iov[i + 1].iov_base,
-		    iov[i + 1].iov_len);
-		len += flen;
-	}
-	while (off < len) {
-		switch (tls_io_write(st->ssl, r->tbuf + off, len - off, &k)) {
-		case TLS_IO_OK:
-			off += k;
-			continue;
-		case TLS_IO_WANT_WRITE:
-			ev_io_start(r->loop, &st->wio);
-			break;
-		case TLS_IO_WANT_READ:
-			break;
-		default:
-			log_stream(st, LOG_LEVEL_INFO, "TLS write: %s",
-			    tls_io_strerror(st->ssl, ebuf, sizeof(ebuf)));
-			stream_close(st, "TLS write error");
-			return -1;
-		}
-		break;
-	}
-	if (off < len && hold(st, r->tbuf + off, len - off) == -1) {
-		stream_close(st, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-tls_send(struct stream *st, const struct iovec *iov, size_t niov,
-    const bool *ike)
-{
-	if (st->out_len == st->out_off && st->tls_up)
-		return tls_send_direct(st, iov, niov, ike);
 	for (size_t i = 0; i < niov; i += 2) {
 		if (!admit(st, st->out_len, iov[i].iov_len +
 		    iov[i + 1].iov_len, ike[i / 2]))
@@ -356,6 +356,80 @@ tls_send(struct stream *st, const struct iovec *iov, size_t niov,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/*
+ * With nothing queued, the frames are gathered in the process's TLS
+ * scratch buffer and written from there, a scratch buffer's worth at a
+ * time, so a batch costs no allocation; only what OpenSSL does not take
+ * is held (and must be offered again as is:
+ * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER lets it move), and the frames after
+ * it are admitted by kind behind it.
+ */
+static int
+tls_send_direct(struct stream *st, const struct iovec *iov, size_t niov,
+    const bool *ike)
+{
+	struct relay *r = st->r;
+	size_t i = 0, k;
+	char ebuf[160];
+
+	while (i < niov) {
+		size_t len = 0, off = 0;
+
+		for (; i < niov; i += 2) {
+			size_t flen = iov[i].iov_len + iov[i + 1].iov_len;
+
+			if (len + flen > RELAY_TLS_BUF)
+				break;
+			if (!admit(st, len, flen, ike[i / 2]))
+				continue;
+			memcpy(r->tbuf + len, iov[i].iov_base,
+			    iov[i].iov_len);
+			memcpy(r->tbuf + len + iov[i].iov_len,
+			    iov[i + 1].iov_base, iov[i + 1].iov_len);
+			len += flen;
+		}
+		while (off < len) {
+			switch (tls_io_write(st->ssl, r->tbuf + off,
+			    len - off, &k)) {
+			case TLS_IO_OK:
+				off += k;
+				continue;
+			case TLS_IO_WANT_WRITE:
+				ev_io_start(r->loop, &st->wio);
+				break;
+			case TLS_IO_WANT_READ:
+				break;
+			default:
+				log_stream(st, LOG_LEVEL_INFO, "TLS write: %s",
+				    tls_io_strerror(st->ssl, ebuf,
+				    sizeof(ebuf)));
+				stream_close(st, "TLS write error");
+				return -1;
+			}
+			break;
+		}
+		if (off == len)
+			continue;
+		if (hold(st, r->tbuf + off, len - off) == -1) {
+			stream_close(st, "out of memory");
+			return -1;
+		}
+		return tls_hold(st, iov + i, niov - i, ike + i / 2);
+	}
+	return 0;
+}
+
+static int
+tls_send(struct stream *st, const struct iovec *iov, size_t niov,
+    const bool *ike)
+{
+	if (st->out_len == st->out_off && st->tls_up)
+		return tls_send_direct(st, iov, niov, ike);
+	if (tls_hold(st, iov, niov, ike) == -1)
+		return -1;
 	return tls_flush(st);
 }
 
@@ -468,71 +542,14 @@ stream_write_cb(EV_P_ ev_io *w, int revents)
 	st->out_off += (size_t)n;
 	if (st->out_off == st->out_len) {
 		ev_io_stop(EV_A_ w);
-		free(st->out);
-		st->out = NULL;
-		st->out_off = st->out_len = 0;
+		out_free(st);
 		if (st->state == STREAM_DRAIN)
 			(void)shutdown(st->fd, SHUT_WR);
 	}
 }
 
-/* The first message decides the session: a lingering one it names by IKE
- * SPI (tentatively) or by ESP SPI (from the same client address), else a
- * new one.  A session with a live stream is never taken over. */
-static int
-choose_session(struct stream *st, const struct msg_info *m)
-{
-	struct relay *r = st->r;
-	struct spi_entry *e = NULL;
-	struct session *s;
-
-	if (m->kind == MSG_IKE)
-		e = session_lookup(r, m->spi_i, false);
-	else if (m->kind == MSG_ESP)
-		e = session_lookup(r, m->esp_spi, true);
-	if (e != NULL && e->s != NULL && e->s->owner == NULL &&
-	    strcmp(e->s->section, st->cr->name) == 0) {
-		s = e->s;
-		if (m->kind == MSG_ESP &&
-		    sockaddr_same_ip(&s->last_client, &st->peer)) {
-			st->state = STREAM_FRAMES;
-			ev_timer_stop(r->loop, &st->handshake);
-			session_attach(s, st);
-			log_stream(st, LOG_LEVEL_INFO,
-			    "session re-attached by ESP SPI %08x",
-			    m->esp_spi);
-			return 0;
-		}
-		if (m->kind == MSG_IKE) {
-			st->state = STREAM_TENTATIVE;
-			st->tent_spi = m->spi_i;
-			session_attach_tentative(s, st);
-			log_stream(st, LOG_LEVEL_INFO,
-			    "session tentative (re-attach by IKE SPI %016llx)",
-			    (unsigned long long)m->spi_i);
-			return 0;
-		}
-	}
-	if (st->cr->backend == CONF_BACKEND_INTEGRATED) {
-		if (m->kind != MSG_IKE ||
-		    (s = integ_session_new(r, st)) == NULL)
-			return -1;
-	} else if ((s = session_new(r, st->cr)) == NULL)
-		return -1;
-	st->state = STREAM_FRAMES;
-	ev_timer_stop(r->loop, &st->handshake);
-	session_attach(s, st);
-	if (s->integ != NULL)
-		log_stream(st, LOG_LEVEL_INFO, "session %llu new, integrated",
-		    s->id);
-	else
-		log_stream(st, LOG_LEVEL_INFO, "session new, gateway %s",
-		    st->cr->gateway.text);
-	return 0;
-}
-
-/* Sends the messages gathered from this read to the gateway (or to the
- * integrated backend); -1 when that closed the stream. */
+/* Hands the messages gathered from this read up to the session layer;
+ * -1 when that closed the stream. */
 static int
 flush(struct stream *st)
 {
@@ -540,13 +557,9 @@ flush(struct stream *st)
 	size_t n = r->ntx;
 
 	r->ntx = 0;
-	if (n == 0 || st->sess == NULL)
+	if (n == 0)
 		return 0;
-	if (st->sess->integ == NULL) {
-		session_send_batch(st->sess, r->tx, n);
-		return 0;
-	}
-	return integ_input(st->sess, st, r->tx, n);
+	return r->up->input(st, r->tx, r->txi, n);
 }
 
 /* One message from the client; -1 when the stream was closed. */
@@ -571,20 +584,15 @@ on_message(struct stream *st, const uint8_t *p, size_t n)
 	default:
 		break;
 	}
-	if (st->state == STREAM_FIRST && choose_session(st, &m) == -1) {
-		stream_close(st, "no session");
-		return -1;
+	if (st->state == STREAM_FIRST) {
+		/* The handshake deadline ends with the first message; a
+		 * probe's proof has its own (relay/session.c). */
+		stream_set_state(st, STREAM_FRAMES);
+		ev_timer_stop(st->r->loop, &st->handshake);
 	}
-	if (st->state == STREAM_TENTATIVE) {
-		if (m.kind == MSG_IKE && msg_is_request(&m) &&
-		    m.spi_i == st->tent_spi) {
-			st->tent_req = true;
-			st->tent_msgid = m.msgid;
-		}
-	} else
-		session_note(st->sess, &m, true);
 	/* Messages point into the read buffer, or into dec.buf, which the
 	 * next partial frame may overwrite: flush before that can happen. */
+	st->r->txi[st->r->ntx] = m;
 	st->r->tx[st->r->ntx++] = (struct iovec){ (void *)p, n };
 	if (st->r->ntx == RELAY_SEND_BATCH || p == st->dec.buf + FRAME_HDR_LEN)
 		return flush(st);
@@ -604,7 +612,7 @@ on_prefix(struct stream *st, struct rd *in)
 		case PREFIX_NEED_MORE:
 			continue;
 		case PREFIX_OK:
-			st->state = STREAM_FIRST;
+			stream_set_state(st, STREAM_FIRST);
 			log_stream(st, LOG_LEVEL_DEBUG, "prefix %s",
 			    prefix_name(kind));
 			return 0;
@@ -830,7 +838,7 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 	st->lay_connect = lay.connect;
 	st->hs_cap = layers_hs_cap(&lay);
 	sockaddr_text(peer, st->peer_text, sizeof(st->peer_text));
-	st->state = STREAM_SNIFF;
+	st->state = STREAM_SNIFF;	/* the machine's start */
 	frame_dec_init(&st->dec, cr->max_message);
 	st->last_active = ev_now(r->loop);
 	ev_io_init(&st->rio, stream_read_cb, fd, EV_READ);
@@ -845,6 +853,7 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 		free(st);
 		return;
 	}
+	r->fds_used++;
 	log_stream(st, LOG_LEVEL_INFO, "open, relay %s", cr->name);
 	ev_io_start(r->loop, &st->rio);
 	ev_timer_start(r->loop, &st->handshake);

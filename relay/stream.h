@@ -3,6 +3,7 @@
 #define IKETCP_STREAM_H
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,25 +11,49 @@
 #include <ev.h>
 #include <openssl/ssl.h>
 
+#include "framing/classify.h"
 #include "framing/decoder.h"
 
 struct relay;
-struct session;
+struct src;
+struct stream;
 struct conf;
 struct conf_relay;
 struct connect_srv;
 
-/* The layer the next plaintext bytes belong to (DESIGN.md data flow);
- * TLS, when present, sits below all of them (st->ssl). */
+/*
+ * The stream state machine (STYLE.md §6): the layer the next plaintext
+ * bytes belong to (DESIGN.md data flow); TLS, when present, sits below
+ * all of them (st->ssl).  Changed only by stream_set_state(), which
+ * checks the transition.  X(name, comment).
+ */
+#define STREAM_STATES(X)						\
+	X(SNIFF,   "first bytes of a layer decide which")		\
+	X(PROXY,   "PROXY v1/v2 header")				\
+	X(CONNECT, "HTTP CONNECT request head")				\
+	X(DRAIN,   "refused: answer sent, closing")			\
+	X(PREFIX,  "waiting for \"IKETCP\" / \"IKEv2\"")		\
+	X(FIRST,   "prefix seen, no message yet")			\
+	X(FRAMES,  "messages flow to the session layer")
+
 enum stream_state {
-	STREAM_SNIFF,		/* first bytes of a layer decide which */
-	STREAM_PROXY,		/* PROXY v1/v2 header */
-	STREAM_CONNECT,		/* HTTP CONNECT request head */
-	STREAM_DRAIN,		/* refused: answer sent, closing */
-	STREAM_PREFIX,		/* waiting for "IKETCP" / "IKEv2" */
-	STREAM_FIRST,		/* prefix seen; first message decides session */
-	STREAM_TENTATIVE,	/* re-attached by IKE SPI, not yet proven */
-	STREAM_FRAMES,		/* owner of its session */
+#define STREAM_STATE_ENUM(name, what) STREAM_##name,
+	STREAM_STATES(STREAM_STATE_ENUM)
+#undef STREAM_STATE_ENUM
+};
+
+/*
+ * What a stream hands its messages to: the session layer
+ * (session_stream_up), reached through struct relay so that the stream
+ * knows nothing of sessions.
+ */
+struct stream_up {
+	/* @n classified messages, keepalives already dropped; @mi[i]
+	 * describes @msgs[i].  -1 when @st was closed meanwhile. */
+	int	(*input)(struct stream *st, const struct iovec *msgs,
+		    const struct msg_info *mi, size_t n);
+	/* @st is closing (once, before its watchers stop). */
+	void	(*closed)(struct stream *st);
 };
 
 struct stream {
@@ -47,7 +72,9 @@ struct stream {
 	bool		 lay_proxy;	/* listener wants a PROXY header */
 	bool		 lay_connect;	/* listener takes CONNECT */
 	bool		 routed;	/* section chosen by a name */
-	bool		 counted;	/* in its section's limits */
+	struct src	*src;		/* its source's budget; NULL: not
+					 * counted in its section's limits */
+	struct src	*src_all;	/* its section's total */
 	uint8_t		 layers;	/* LAYER_* seen, for logs and order */
 	uint8_t		*hs;		/* pre-prefix bytes not yet used */
 	size_t		 hs_len, hs_cap; /* bytes held / allocated */
@@ -63,10 +90,9 @@ struct stream {
 	struct frame_dec dec;
 	uint8_t		*out;		/* pending output, lazily allocated */
 	size_t		 out_off, out_len; /* bytes sent / held */
-	struct session	*sess;
-	uint64_t	 tent_spi;	/* tentative: IKE SPI it claimed */
-	uint32_t	 tent_msgid;	/* tentative: its last request */
-	bool		 tent_req;
+	size_t		 out_cap;	/* bytes allocated for out */
+	void		*up;		/* the session layer's; opaque here */
+	uint16_t	 lport;		/* gateway-side port, for logs */
 	struct sockaddr_storage peer;
 	char		 peer_text[64];
 	unsigned long long in_msgs, in_bytes, out_msgs, out_bytes;
@@ -100,7 +126,9 @@ int	stream_set_section(struct stream *st, const struct conf_relay *cr);
 int	stream_set_peer(struct stream *st, const struct sockaddr_storage *peer);
 /* Answers nothing more; closes at end of input or after a second. */
 void	stream_drain(struct stream *st, const char *reason);
-void	stream_promote(struct stream *st);
+/* Moves @st to state @next; a transition not in the table is a bug. */
+void	stream_set_state(struct stream *st, enum stream_state next);
+const char *stream_state_name(enum stream_state state);
 void	log_stream(const struct stream *st, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

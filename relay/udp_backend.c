@@ -1,0 +1,309 @@
+/*
+ * The relay backend: a session's messages go to its gateway as UDP, one
+ * datagram each, from one connected socket, so the gateway sees one
+ * stable source port per session however often the client's stream
+ * breaks and comes back (RFC 9329 §6).  A probing stream gets a socket
+ * of its own: the gateway answers a request where it came from (RFC 7296
+ * §2.11), so its authenticated answer reaches exactly the probe that sent
+ * the genuine request, and that answer is the proof (relay/README).
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay/log.h"
+#include "relay/relay.h"
+#include "relay/session.h"
+#include "relay/stream.h"
+#include "relay/udp_backend.h"
+
+/* One connected UDP socket toward the gateway: the session's, or a
+ * probe's (@p set) until the probe is proven and it becomes the
+ * session's. */
+struct udp_sock {
+	struct session	*s;
+	struct probe	*p;		/* while it serves a probe */
+	int		 fd;
+	ev_io		 io;
+	uint16_t	 lport;		/* our source port */
+};
+
+/* The session's backend state. */
+struct udp_sess {
+	struct udp_sock	*sock;
+	struct conf_addr gw;		/* the gateway it started with */
+};
+
+static void udp_read_cb(EV_P_ ev_io *w, int revents);
+
+static void
+sock_free(struct relay *r, struct udp_sock *u)
+{
+	if (u == NULL)
+		return;
+	ev_io_stop(r->loop, &u->io);
+	close(u->fd);
+	r->fds_used--;
+	free(u);
+}
+
+static struct udp_sock *
+sock_new(struct session *s, const struct conf_addr *gw)
+{
+	struct relay *r = s->r;
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	struct udp_sock *u;
+	int fd, bufsz = 1 << 20;
+
+	fd = socket(gw->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("gateway socket");
+		return NULL;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	if (connect(fd, (const struct sockaddr *)&gw->ss, gw->len) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&local, &len) == -1) {
+		log_warn("connect to gateway %s", gw->text);
+		close(fd);
+		return NULL;
+	}
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		log_warn("gateway socket");
+		close(fd);
+		return NULL;
+	}
+	u->s = s;
+	u->fd = fd;
+	u->lport = ntohs(local.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&local)->sin6_port :
+	    ((struct sockaddr_in *)&local)->sin_port);
+	r->fds_used++;
+	ev_io_init(&u->io, udp_read_cb, fd, EV_READ);
+	ev_io_start(r->loop, &u->io);
+	return u;
+}
+
+static int
+be_open(struct session *s, struct stream *st, const struct msg_info *m)
+{
+	struct udp_sess *us;
+
+	if ((us = calloc(1, sizeof(*us))) == NULL) {
+		log_warn("session");
+		return -1;
+	}
+	us->gw = st->cr->gateway;
+	if ((us->sock = sock_new(s, &us->gw)) == NULL) {
+		free(us);
+		return -1;
+	}
+	s->be = us;
+	s->lport = us->sock->lport;
+	return 0;
+}
+
+static void
+be_close(struct session *s)
+{
+	struct udp_sess *us = s->be;
+
+	sock_free(s->r, us->sock);
+	free(us);
+	s->be = NULL;
+}
+
+static int
+be_probe_open(struct session *s, struct probe *p)
+{
+	struct udp_sess *us = s->be;
+	struct udp_sock *u;
+
+	if ((u = sock_new(s, &us->gw)) == NULL)
+		return -1;
+	u->p = p;
+	p->be = u;
+	p->lport = u->lport;
+	return 0;
+}
+
+static void
+be_probe_close(struct session *s, struct probe *p)
+{
+	sock_free(s->r, p->be);
+	p->be = NULL;
+}
+
+/* The probe's socket is the session's now; the old one goes, and with it
+ * whatever the gateway still sends to the old port. */
+static void
+be_proven(struct session *s, struct probe *p)
+{
+	struct udp_sess *us = s->be;
+	struct udp_sock *u = p->be;
+
+	p->be = NULL;
+	u->p = NULL;
+	sock_free(s->r, us->sock);
+	us->sock = u;
+	s->lport = u->lport;
+}
+
+/* One sendmsg of @n datagrams of equal size (but the last, which may be
+ * shorter) as UDP GSO segments, or of one datagram. */
+static ssize_t
+send_run(int fd, const struct iovec *iov, size_t n)
+{
+	union {
+		char		buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr	align;
+	} ctl;
+	struct msghdr mh = { .msg_iov = (struct iovec *)(uintptr_t)iov,
+	    .msg_iovlen = n };
+
+	if (n > 1) {
+		struct cmsghdr *cm;
+		uint16_t seg = (uint16_t)iov[0].iov_len;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	}
+	return sendmsg(fd, &mh, MSG_DONTWAIT);
+}
+
+/* Client messages -> gateway, each one datagram, from the owner's socket
+ * or the probe's own.  Runs of equal-sized messages go out as one GSO
+ * send (PERF.md: the kernel's per-datagram path is the bottleneck, GSO
+ * carries ~4x as many). */
+static void
+be_input(struct session *s, struct probe *p, const struct iovec *iov,
+    const struct msg_info *mi, size_t n)
+{
+	struct relay *r = s->r;
+	struct udp_sock *u = p != NULL ? p->be :
+	    ((struct udp_sess *)s->be)->sock;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i + 1, total = iov[i].iov_len;
+
+		if (!r->no_gso)
+			while (j < n && j - i < UDP_GSO_SEGMENTS &&
+			    iov[j].iov_len == iov[i].iov_len &&
+			    total + iov[j].iov_len <= UDP_GSO_BYTES)
+				total += iov[j++].iov_len;
+		if (send_run(u->fd, &iov[i], j - i) == -1) {
+			if (j - i > 1 && (errno == EIO || errno == EINVAL ||
+			    errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+				log_info("UDP GSO refused (%s); sending "
+				    "datagrams one by one", strerror(errno));
+				r->no_gso = true;
+				continue;
+			}
+			/* UDP is lossy: drop, count; IKE retransmits. */
+			r->stats.udp_send_errors += j - i;
+		}
+		i = j;
+	}
+}
+
+/*
+ * Gateway datagrams.  On the session's socket they are framed back onto
+ * the owner stream.  On a probe's socket only the proof passes: an IKE
+ * answer newer than every client request relayed for that SA, which only
+ * a holder of the SA's keys could have drawn from the gateway; the probe
+ * becomes the owner and the rest of the batch flows to it.  Nothing else
+ * that reaches a probe is delivered to anyone.
+ */
+static void
+udp_read_cb(EV_P_ ev_io *w, int revents)
+{
+	struct udp_sock *u = container_of(w, struct udp_sock, io);
+	struct session *s = u->s;
+	struct relay *r = s->r;
+	struct mmsghdr mm[RELAY_UDP_BATCH];
+	struct iovec rv[RELAY_UDP_BATCH], out[RELAY_UDP_BATCH];
+	bool ike[RELAY_UDP_BATCH];
+	size_t nout = 0;
+	int n;
+
+	memset(mm, 0, sizeof(mm));
+	for (size_t i = 0; i < RELAY_UDP_BATCH; i++) {
+		rv[i].iov_base = r->ubuf + i * RELAY_UDP_SLOT;
+		rv[i].iov_len = RELAY_UDP_SLOT;
+		mm[i].msg_hdr.msg_iov = &rv[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(u->fd, mm, RELAY_UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			log_debug("%s: session %llu: recvmmsg: %s", __func__,
+			    s->id, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const uint8_t *p = rv[i].iov_base;
+		size_t len = mm[i].msg_len;
+		struct msg_info m;
+
+		if ((mm[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+		    len > s->max_message) {
+			r->stats.gw_bad++;
+			continue;
+		}
+		switch (classify_msg(p, len, &m)) {
+		case MSG_KEEPALIVE:
+			/* RFC 9329 §3: never send a keepalive on a stream. */
+			r->stats.keepalives++;
+			continue;
+		case MSG_INVALID:
+			r->stats.gw_bad++;
+			continue;
+		default:
+			break;
+		}
+		if (u->p != NULL) {
+			if (!session_is_fresh_answer(s, &m)) {
+				r->stats.probe_drop++;
+				continue;
+			}
+			session_prove(s, u->p, "an IKE answer to it on its "
+			    "own port");
+		}
+		if (s->owner == NULL) {
+			r->stats.gw_nostream++;
+			continue;
+		}
+		session_note(s, &m, false);
+		out[nout].iov_base = (void *)(uintptr_t)p;
+		out[nout].iov_len = len;
+		ike[nout++] = m.kind == MSG_IKE;
+	}
+	session_deliver(s, out, ike, nout);
+}
+
+const struct session_backend udp_backend = {
+	.name = "relay",
+	.open = be_open,
+	.close = be_close,
+	.input = be_input,
+	.probe_open = be_probe_open,
+	.probe_close = be_probe_close,
+	.proven = be_proven,
+};
