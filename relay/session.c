@@ -144,16 +144,14 @@ session_note(struct session *s, const struct msg_info *m, bool from_client)
 	if (m->kind != MSG_IKE || m->spi_r == 0)
 		return;
 	e = key_add(s, false, m->spi_i, m->spi_r);
-	if (from_client && msg_is_request(m) &&
-	    (!e->have_req || m->msgid > e->max_req)) {
+	/* A client request relayed, or the gateway's answer to one (the
+	 * answer to IKE_SA_INIT first shows the pair; a proving stream's
+	 * request is relayed by the time its answer proves it). */
+	if (from_client != msg_is_request(m))
+		return;
+	if (!e->have_req || m->msgid > e->max_req) {
 		e->have_req = true;
 		e->max_req = m->msgid;
-	}
-	/* The answer to IKE_SA_INIT (message ID 0) first shows the pair:
-	 * the client's request 0 is relayed by then. */
-	if (!from_client && !e->have_req && m->msgid == 0) {
-		e->have_req = true;
-		e->max_req = 0;
 	}
 }
 
@@ -164,9 +162,12 @@ session_key_ike(struct session *s, uint64_t spi_i, uint64_t spi_r)
 }
 
 bool
-session_is_fresh_answer(const struct session *s, const struct msg_info *m)
+session_is_proof(const struct session *s, const struct probe *p,
+    const struct msg_info *m)
 {
-	if (m->kind != MSG_IKE || msg_is_request(m) || m->spi_r == 0)
+	if (m->kind != MSG_IKE || msg_is_request(m) || m->spi_r == 0 ||
+	    !p->req_first || p->req_spi_i != m->spi_i ||
+	    p->req_spi_r != m->spi_r || p->req_msgid != m->msgid)
 		return false;
 	for (size_t i = 0; i < SESSION_IKE_KEYS; i++) {
 		const struct spi_key *e = &s->ike[i];
@@ -176,6 +177,33 @@ session_is_fresh_answer(const struct session *s, const struct msg_info *m)
 			return e->have_req && m->msgid > e->max_req;
 	}
 	return false;
+}
+
+/*
+ * Probe @p relays IKE request @m (@p..@n): remember it, and whether @p is
+ * the first to relay these bytes.  Whoever replays a request another
+ * stream relayed (it saw it on the UDP leg) draws the gateway's cached
+ * answer at its own port too, and must not be proven by it, even when
+ * that answer is read before the first stream's.
+ */
+static void
+probe_request(struct session *s, struct probe *p, const struct msg_info *m,
+    const uint8_t *b, size_t n)
+{
+	uint64_t h;
+
+	if (m->kind != MSG_IKE || !msg_is_request(m) || m->spi_r == 0)
+		return;
+	h = keyhash(b, n);
+	p->req_spi_i = m->spi_i;
+	p->req_spi_r = m->spi_r;
+	p->req_msgid = m->msgid;
+	p->req_hash = h;
+	p->req_first = true;
+	for (const struct probe *q = s->probes; q != NULL; q = q->next)
+		if (q != p && q->req_hash == h && q->req_msgid == m->msgid &&
+		    q->req_spi_i == m->spi_i && q->req_spi_r == m->spi_r)
+			p->req_first = false;
 }
 
 /* ---- logging ---- */
@@ -595,7 +623,11 @@ up_input(struct stream *st, const struct iovec *msgs,
 	if (s->owner == st) {
 		for (size_t i = 0; i < n; i++)
 			session_note(s, &mi[i], true);
-	} else if ((p = probe_of(s, st)) == NULL)
+	} else if ((p = probe_of(s, st)) != NULL) {
+		for (size_t i = 0; i < n; i++)
+			probe_request(s, p, &mi[i], msgs[i].iov_base,
+			    msgs[i].iov_len);
+	} else
 		return 0;
 	r->in_stream = st;
 	r->in_stream_closed = false;

@@ -81,6 +81,12 @@ struct probe {
 	void		*be;		/* the backend's, per probe */
 	uint16_t	 lport;		/* its own gateway-side port, or 0 */
 	struct src	*src;		/* budget source of the stream */
+	/* Its latest IKE request, and whether it was the first stream to
+	 * relay those bytes (a replay of another probe's is not). */
+	uint64_t	 req_spi_i, req_spi_r;
+	uint32_t	 req_msgid;
+	uint64_t	 req_hash;	/* keyhash() of the message */
+	bool		 req_first;
 };
 
 struct session {
@@ -116,9 +122,10 @@ void	session_note(struct session *s, const struct msg_info *m,
 	    bool from_client);
 /* Registers an IKE SA's SPI pair for @s (a rekey the backend saw). */
 void	session_key_ike(struct session *s, uint64_t spi_i, uint64_t spi_r);
-/* An IKE response that proves the stream it reached holds the SA's keys:
- * for one of @s's SAs, newer than every client request relayed. */
-bool	session_is_fresh_answer(const struct session *s,
+/* An IKE response that proves probe @p holds the SA's keys: for one of
+ * @s's SAs, newer than every client request relayed, and the answer to
+ * the request @p was the first to relay. */
+bool	session_is_proof(const struct session *s, const struct probe *p,
 	    const struct msg_info *m);
 /* Probe @p proved itself: its stream becomes the owner. */
 void	session_prove(struct session *s, struct probe *p, const char *how);

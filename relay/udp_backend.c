@@ -279,7 +279,7 @@ udp_read_cb(EV_P_ ev_io *w, int revents)
 			break;
 		}
 		if (u->p != NULL) {
-			if (!session_is_fresh_answer(s, &m)) {
+			if (!session_is_proof(s, u->p, &m)) {
 				r->stats.probe_drop++;
 				continue;
 			}
