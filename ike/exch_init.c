@@ -270,8 +270,10 @@ ike_exch_init(struct ike_sa *sa, const uint8_t *msg, size_t len,
 			ike_sa_reason(out, "%s: COOKIE sent",
 			    n == NULL ? "half-open SAs over the threshold" :
 			    "wrong cookie");
-			return answer(sa, m, IKE_N_COOKIE, cookie, COOKIE_LEN,
+			res = answer(sa, m, IKE_N_COOKIE, cookie, COOKIE_LEN,
 			    out);
+			out->cookie = res == IKE_SA_ANSWERED;
+			return res;
 		}
 	}
 	/* Decide. */

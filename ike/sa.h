@@ -220,6 +220,11 @@ struct ike_out {
 	const uint8_t	*msg;	/* response, owned by the SA: valid until */
 	size_t		 len;	/* the next ike_sa_handle() or ike_sa_free() */
 	bool		 resend; /* a request of ours sent before: same bytes */
+	/*
+	 * @msg demands a COOKIE (RFC 7296 §2.6): a stateless answer that the
+	 * caller counts; false for every other message.
+	 */
+	bool		 cookie;
 	size_t		 nev;
 	struct ike_event ev[IKE_SA_EVENTS_MAX];
 	/* Why a request failed or was dropped; "" when all went well. */

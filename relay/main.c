@@ -4,7 +4,7 @@
  * maps it): listener.c accepts; stream.c (with layers.c, route.c) turns
  * bytes into classified messages; session.c binds each stream to a
  * session and its backend -- udp_backend.c (a gateway over UDP) or the
- * integrated backend (integrated.c: IKE SA, ESP, TUN); connector.c and
+ * integrated backend (integ_*.c: IKE SA, ESP, TUN); connector.c and
  * cstream.c are the client-side role.
  */
 #include <sys/prctl.h>

@@ -80,7 +80,7 @@ struct relay {
 	struct conf	*conf;			/* current; streams hold refs */
 	struct listener	*listeners;
 	struct connector *connectors;		/* relay/connector.c */
-	struct integ_sec *integs;		/* relay/integrated.c */
+	struct integ_sec *integs;		/* relay/integ_sec.c */
 	const struct stream_up *up;		/* the session layer */
 	const struct session_backend *backends[CONF_BACKEND_INTEGRATED + 1];
 	struct srctab	 sources;		/* per-source budgets */

@@ -532,6 +532,7 @@ ini_run_init(struct ike_sa *sa, struct ini *I)
 	cr_assert_eq(ike_sa_handle(sa, I->req1, I->req1_len, 1000, &out),
 	    IKE_SA_ANSWERED, "%s", out.reason);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_INIT_DONE);
+	cr_assert(!out.cookie, "an accepted IKE_SA_INIT is no COOKIE");
 	ini_init_resp(I, out.msg, out.len);
 	cr_assert_eq(ike_sa_spi_r(sa), I->spi_r);
 }

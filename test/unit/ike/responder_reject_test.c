@@ -101,6 +101,7 @@ Test(responder_reject, wrong_ke_group_gets_invalid_ke_naming_ours,
 	cr_assert_eq(m->hdr.spi_r, 0);
 	cr_assert_eq(m->pl.nnotify, 1);
 	cr_assert_eq(m->pl.notify[0].type, IKE_N_INVALID_KE_PAYLOAD);
+	cr_assert(!out.cookie, "stateless, but no COOKIE to count");
 	cr_assert_eq(m->pl.notify[0].data.len, 2);
 	cr_assert_eq(load_be16(m->pl.notify[0].data.p), IKE_DH_CURVE25519);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_IDLE);

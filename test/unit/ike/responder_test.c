@@ -279,6 +279,7 @@ Test(responder, cookie_required_then_accepted, .timeout = 20)
 	cr_assert_eq(ike_sa_handle(sa, I.req1, I.req1_len, 1000, &out),
 	    IKE_SA_ANSWERED);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_IDLE);
+	cr_assert(out.cookie, "a COOKIE demand is flagged for counting");
 	cr_assert_eq(ike_msg_parse(out.msg, out.len, m), IKE_PARSE_OK);
 	cr_assert_eq(m->hdr.spi_r, 0);
 	cr_assert_eq(m->pl.nnotify, 1);
@@ -297,15 +298,20 @@ Test(responder, cookie_required_then_accepted, .timeout = 20)
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_IDLE);
 	cr_assert(strstr(out.reason, "wrong cookie") != NULL, "%s",
 	    out.reason);
+	cr_assert(out.cookie);
 	ike_sa_free(sa);
 
-	/* The right one is accepted, and the rest goes on as usual. */
+	/*
+	 * The right one is accepted (ini_run_init() checks that its answer
+	 * is not flagged as a COOKIE), and the rest goes on as usual.
+	 */
 	I.cookie[0] ^= 1;
 	sa = ini_new_sa(IKE_SA_F_COOKIE);
 	ini_run_init(sa, &I);
 	n = ini_auth_req(&I, req, sizeof(req));
 	cr_assert_eq(ike_sa_handle(sa, req, n, 2000, &out), IKE_SA_ANSWERED,
 	    "%s", out.reason);
+	cr_assert(!out.cookie);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
 	ike_sa_free(sa);
 	ini_free(&I);

@@ -1,0 +1,470 @@
+/*
+ * relay/integ_sec.c: the [integrated] sections of the integrated backend
+ * (integ_int.h).  At start, as root and before privileges are dropped,
+ * each section's proposals, identity, certificate, CA, secrets, address
+ * pools and TUN device are set up; its TUN watcher then feeds
+ * integ_tun.c.  SIGHUP re-reads the secrets files only (the rest is read
+ * at start only); SIGUSR1 logs the half-open and COOKIE counts.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "conf/conf.h"
+#include "conf/secrets.h"
+#include "esp/tun.h"
+#include "ike/auth.h"
+#include "ike/cert.h"
+#include "ike/cp.h"
+#include "ike/id.h"
+#include "ike/proposal.h"
+#include "ike/sa.h"
+#include "relay/integ_int.h"
+#include "relay/integrated.h"
+#include "relay/log.h"
+#include "relay/relay.h"
+
+static int
+psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
+    uint8_t *psk, size_t cap, size_t *psk_len)
+{
+	struct integ_sec *sec = arg;
+	char text[SECRETS_ID_MAX + 1];
+	const uint8_t *k;
+	size_t n;
+
+	/* The secrets file names peers in the text form of ike/id.h. */
+	if (ike_id_text(id_type, id, id_len, text, sizeof(text)) == -1)
+		return -1;
+	if ((k = secrets_psk(sec->secrets, text, &n)) == NULL || n > cap)
+		return -1;
+	memcpy(psk, k, n);
+	*psk_len = n;
+	return 0;
+}
+
+static size_t
+parse_props(const char *sec, uint8_t proto, const char *text,
+    struct ike_prop *out)
+{
+	char list[CONF_PROPOSALS_MAX], err[IKE_PROP_ERR_MAX], *tok, *save;
+	size_t n = 0;
+
+	snprintf(list, sizeof(list), "%s", text);
+	for (tok = strtok_r(list, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		if (n == INTEG_PROPS_MAX) {
+			log_warnx("integrated %s: more than %d proposals", sec,
+			    INTEG_PROPS_MAX);
+			return 0;
+		}
+		if (!ike_proposal_parse(proto, tok, &out[n], err,
+		    sizeof(err))) {
+			log_warnx("integrated %s: proposal '%s': %s", sec, tok,
+			    err);
+			return 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The IPv6 side of a section (RFC 7296 §3.15.1): the pool, its DNS
+ * servers, our IPv6 selector (the first IPv6 local-ts, ::/0 by default)
+ * and the TUN's IPv6 address, the pool's first.  Nothing without a pool.
+ */
+static int
+sec_open6(struct integ_sec *sec, const struct conf_integrated *ci)
+{
+	struct ike_sa_conf *k = &sec->conf;
+	char err[IKE_POOL_ERR_MAX];
+
+	if (ci->pool6.family != AF_INET6)
+		return 0;
+	if ((k->pool6 = ike_pool6_new(ci->pool6.text, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("integrated %s: pool %s: %s", sec->name,
+		    ci->pool6.text, err);
+		return -1;
+	}
+	for (size_t i = 0; i < ci->ndns && k->ndns6 < IKE_SA_DNS_MAX; i++)
+		if (ci->dns[i].family == AF_INET6)
+			memcpy(k->dns6[k->ndns6++], ci->dns[i].addr, 16);
+	k->local_ts6.type = IKE_TS_IPV6_ADDR_RANGE;
+	k->local_ts6.end_port = 0xffff;
+	memset(k->local_ts6.end, 0xff, 16);
+	for (size_t i = 0; i < ci->nlocal_ts; i++) {
+		const struct conf_cidr *t = &ci->local_ts[i];
+
+		if (t->family != AF_INET6)
+			continue;
+		for (unsigned b = 0; b < 128; b++) {
+			uint8_t bit = 0x80 >> (b % 8);
+
+			if (b < t->plen && (t->addr[b / 8] & bit)) {
+				k->local_ts6.start[b / 8] |= bit;
+				k->local_ts6.end[b / 8] |= bit;
+			} else if (b < t->plen)
+				k->local_ts6.end[b / 8] &= (uint8_t)~bit;
+		}
+		break;
+	}
+	/* Ours, never a client's, as with IPv4. */
+	return ike_pool6_alloc(k->pool6, (const uint8_t *)"\0iketcpd", 8,
+	    sec->tun_addr6);
+}
+
+static int
+sec_open(struct integ_sec *sec, const struct conf_relay *cr)
+{
+	const struct conf_integrated *ci = cr->integ;
+	struct ike_sa_conf *k = &sec->conf;
+	char err[IKE_POOL_ERR_MAX], why[IKE_CERT_WHY_MAX];
+	uint8_t plen, plen6 = 0, net6[16];
+	uint32_t a;
+
+	snprintf(sec->name, sizeof(sec->name), "%s", cr->name);
+	sec->tun_fd = -1;
+	if ((sec->pkt_buf = malloc(INTEG_PKT_BUF)) == NULL ||
+	    (sec->out_buf = malloc(INTEG_OUT_BUF)) == NULL ||
+	    (sec->ike_buf = malloc(INTEG_IKE_BUF)) == NULL) {
+		log_warn("integrated %s", sec->name);
+		return -1;
+	}
+	sec->replay_window = ci->replay_window;
+	sec->cookie_threshold = ci->cookie_threshold;
+	if ((k->nike = parse_props(sec->name, IKE_PROTO_IKE,
+	    ci->ike_proposals, sec->ike)) == 0 ||
+	    (k->nesp = parse_props(sec->name, IKE_PROTO_ESP,
+	    ci->esp_proposals, sec->esp)) == 0)
+		return -1;
+	k->ike = sec->ike;
+	k->esp = sec->esp;
+	switch (ci->id_type) {
+	case CONF_ID_FQDN:
+	case CONF_ID_EMAIL:
+		k->id_type = ci->id_type == CONF_ID_FQDN ? IKE_ID_FQDN :
+		    IKE_ID_RFC822_ADDR;
+		k->id = (const uint8_t *)ci->id;
+		k->id_len = strlen(ci->id);
+		break;
+	case CONF_ID_IPV4:
+	case CONF_ID_IPV6:
+		k->id_type = ci->id_type == CONF_ID_IPV4 ? IKE_ID_IPV4_ADDR :
+		    IKE_ID_IPV6_ADDR;
+		if (inet_pton(ci->id_type == CONF_ID_IPV4 ? AF_INET : AF_INET6,
+		    ci->id, sec->id) != 1) {
+			log_warnx("integrated %s: bad id %s", sec->name,
+			    ci->id);
+			return -1;
+		}
+		k->id = sec->id;
+		k->id_len = ci->id_type == CONF_ID_IPV4 ? 4 : 16;
+		break;
+	case CONF_ID_KEYID: {
+		/* Hex, '#' allowed in front (conf/integrated.c checked it). */
+		const char *h = ci->id[0] == '#' ? ci->id + 1 : ci->id;
+		size_t n = strlen(h) / 2;
+
+		for (size_t i = 0; i < n && i < sizeof(sec->id); i++)
+			sec->id[i] = (uint8_t)(OPENSSL_hexchar2int(
+			    (unsigned char)h[2 * i]) << 4 |
+			    OPENSSL_hexchar2int((unsigned char)h[2 * i + 1]));
+		k->id_type = IKE_ID_KEY_ID;
+		k->id = sec->id;
+		k->id_len = n < sizeof(sec->id) ? n : sizeof(sec->id);
+		break;
+	}
+	case CONF_ID_DN:
+		if (ci->cert[0] != '\0')
+			break;	/* the certificate's subject, below */
+		/* FALLTHROUGH */
+	default:
+		log_warnx("integrated %s: id %s: a dn identity is our "
+		    "certificate's subject: it needs cert",
+		    sec->name, ci->id);
+		return -1;
+	}
+	if (ci->cert[0] != '\0') {
+		/* Read as root, before privileges are dropped. */
+		if ((k->key = ike_auth_key_load(ci->key, true)) == NULL)
+			return -1;
+		if ((sec->cert_der = ike_cert_der_load(ci->cert,
+		    &k->cert_len)) == NULL) {
+			log_warnx("integrated %s: no PEM certificate in %s",
+			    sec->name, ci->cert);
+			return -1;
+		}
+		k->cert = sec->cert_der;
+		if (ci->id_type == CONF_ID_DN) {
+			size_t n = 0;
+
+			if ((sec->dn = ike_cert_subject_der(sec->cert_der,
+			    k->cert_len, &n)) == NULL)
+				return -1;
+			k->id_type = IKE_ID_DER_ASN1_DN;
+			k->id = sec->dn;
+			k->id_len = n;
+		}
+		if (ike_cert_check_ours(sec->cert_der, k->cert_len, k->key,
+		    k->id_type, k->id, k->id_len, why, sizeof(why)) == -1) {
+			log_warnx("integrated %s: cert %s, id %s: %s",
+			    sec->name, ci->cert, ci->id, why);
+			return -1;
+		}
+	}
+	if (ci->ca[0] != '\0' &&
+	    (k->ca = ike_cert_store_load(ci->ca)) == NULL) {
+		log_warnx("integrated %s: cannot load ca %s", sec->name,
+		    ci->ca);
+		return -1;
+	}
+	if (k->ca != NULL) {
+		if ((sec->certreq = ike_cert_ca_hashes(k->ca,
+		    &k->certreq_len)) == NULL) {
+			log_warnx("integrated %s: no CA certificate in %s",
+			    sec->name, ci->ca);
+			return -1;
+		}
+		k->certreq = sec->certreq;
+	}
+	if (ci->secrets[0] != '\0') {
+		if ((sec->secrets = secrets_load(ci->secrets)) == NULL)
+			return -1;
+		k->psk = psk_lookup;
+		k->psk_arg = sec;
+	}
+	if (ci->pool4.family != AF_INET) {
+		log_warnx("integrated %s: an IPv4 pool is required", sec->name);
+		return -1;
+	}
+	if ((k->pool = ike_pool_new(ci->pool4.text, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("integrated %s: pool %s: %s", sec->name,
+		    ci->pool4.text, err);
+		return -1;
+	}
+	for (size_t i = 0; i < ci->ndns && k->ndns < IKE_SA_DNS_MAX; i++)
+		if (ci->dns[i].family == AF_INET) {
+			memcpy(&a, ci->dns[i].addr, 4);
+			k->dns[k->ndns++] = ntohl(a);
+		}
+	if (sec_open6(sec, ci) == -1)
+		return -1;
+	k->dpd_delay_ms = ci->dpd_delay_ms;
+	k->dpd_timeout_ms = ci->dpd_timeout_ms;
+	k->ike_lifetime_ms = ci->ike_lifetime_ms;
+	k->child_lifetime_ms = ci->child_lifetime_ms;
+	k->local_ts.type = IKE_TS_IPV4_ADDR_RANGE;
+	k->local_ts.end_port = 0xffff;
+	memset(k->local_ts.end, 0xff, 4);
+	for (size_t i = 0; i < ci->nlocal_ts; i++) {
+		const struct conf_cidr *t = &ci->local_ts[i];
+		uint32_t lo, mask;
+
+		if (t->family != AF_INET)
+			continue;
+		memcpy(&lo, t->addr, 4);
+		mask = t->plen == 0 ? 0 : htonl(0xffffffffU << (32 - t->plen));
+		lo &= mask;
+		memcpy(k->local_ts.start, &lo, 4);
+		lo |= ~mask;
+		memcpy(k->local_ts.end, &lo, 4);
+		break;
+	}
+	if (getentropy(k->cookie_secret, sizeof(k->cookie_secret)) != 0) {
+		log_warn("getentropy");
+		return -1;
+	}
+	/* The TUN holds the pool's first address: ours, never a client's. */
+	if (ike_pool_alloc(k->pool, (const uint8_t *)"\0iketcpd", 8,
+	    &sec->tun_addr) == -1)
+		return -1;
+	(void)ike_pool_network(k->pool, &plen);
+	if (k->pool6 != NULL)
+		ike_pool6_network(k->pool6, net6, &plen6);
+	a = htonl(sec->tun_addr);
+	if ((sec->tun_fd = esp_tun_open(ci->tun, sec->ifname)) == -1 ||
+	    esp_tun_add_addr(sec->ifname, 4, (const uint8_t *)&a, plen) ==
+	    -1 || (k->pool6 != NULL && esp_tun_add_addr(sec->ifname, 6,
+	    sec->tun_addr6, plen6) == -1) || esp_tun_up(sec->ifname) == -1)
+		return -1;
+	ev_io_init(&sec->tio, integ_tun_read_cb, sec->tun_fd, EV_READ);
+	ev_io_start(sec->r->loop, &sec->tio);
+	{
+		char t[INET6_ADDRSTRLEN];
+
+		log_info("integrated %s: tun %s %s/%u, pool %s", sec->name,
+		    sec->ifname, inet_ntop(AF_INET, &a, t, sizeof(t)), plen,
+		    ci->pool4.text);
+		if (k->pool6 != NULL)
+			log_info("integrated %s: tun %s %s/%u, pool %s",
+			    sec->name, sec->ifname, inet_ntop(AF_INET6,
+			    sec->tun_addr6, t, sizeof(t)), plen6,
+			    ci->pool6.text);
+	}
+	return 0;
+}
+
+static void
+sec_free(struct relay *r, struct integ_sec *sec)
+{
+	if (sec->tun_fd != -1) {
+		ev_io_stop(r->loop, &sec->tio);
+		close(sec->tun_fd);
+	}
+	ike_pool_free(sec->conf.pool);
+	ike_pool_free(sec->conf.pool6);
+	secrets_free(sec->secrets);
+	secrets_free(sec->next_secrets);
+	EVP_PKEY_free(sec->conf.key);
+	X509_STORE_free(sec->conf.ca);
+	free(sec->cert_der);
+	free(sec->dn);
+	free(sec->certreq);
+	free(sec->pkt_buf);
+	free(sec->out_buf);
+	free(sec->ike_buf);
+	OPENSSL_cleanse(sec, sizeof(*sec));
+	free(sec);
+}
+
+int
+integ_open_all(struct relay *r, const struct conf *c)
+{
+	for (size_t i = 0; i < c->nrelays; i++) {
+		const struct conf_relay *cr = &c->relays[i];
+		struct integ_sec *sec;
+
+		if (cr->backend != CONF_BACKEND_INTEGRATED)
+			continue;
+		if ((sec = calloc(1, sizeof(*sec))) == NULL) {
+			log_warn("integrated");
+			return -1;
+		}
+		sec->r = r;
+		if (sec_open(sec, cr) == -1) {
+			sec_free(r, sec);
+			return -1;
+		}
+		sec->next = r->integs;
+		r->integs = sec;
+	}
+	return 0;
+}
+
+void
+integ_close_all(struct relay *r)
+{
+	struct integ_sec *sec;
+
+	while ((sec = r->integs) != NULL) {
+		r->integs = sec->next;
+		sec_free(r, sec);
+	}
+}
+
+static const struct conf_relay *
+find_integ(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; c != NULL && i < c->nrelays; i++)
+		if (c->relays[i].backend == CONF_BACKEND_INTEGRATED &&
+		    strcmp(c->relays[i].name, name) == 0)
+			return &c->relays[i];
+	return NULL;
+}
+
+static struct integ_sec *
+find_sec(struct relay *r, const char *name)
+{
+	struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		if (strcmp(sec->name, name) == 0)
+			return sec;
+	return NULL;
+}
+
+int
+integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
+{
+	const struct conf_relay *cr, *old;
+	struct integ_sec *sec;
+	const char *key;
+
+	/* Sections set up at start: the same names, the same fixed keys. */
+	for (size_t i = 0; i < c->nrelays; i++) {
+		cr = &c->relays[i];
+		if (cr->backend != CONF_BACKEND_INTEGRATED)
+			continue;
+		if (find_sec(r, cr->name) == NULL ||
+		    (old = find_integ(r->conf, cr->name)) == NULL) {
+			log_warnx("%s:%u: [integrated %s] is new: integrated "
+			    "sections are set up at start only", path,
+			    cr->line, cr->name);
+			goto fail;
+		}
+		if ((key = conf_integrated_fixed_diff(old->integ,
+		    cr->integ)) != NULL) {
+			log_warnx("%s:%u: [integrated %s]: %s changed, but "
+			    "it is read at start only", path, cr->line,
+			    cr->name, key);
+			goto fail;
+		}
+	}
+	for (sec = r->integs; sec != NULL; sec = sec->next) {
+		if ((cr = find_integ(c, sec->name)) == NULL) {
+			log_warnx("%s: [integrated %s] is gone: integrated "
+			    "sections are removed by a restart only", path,
+			    sec->name);
+			goto fail;
+		}
+		/* Read now: a bad file keeps the running configuration. */
+		if (cr->integ->secrets[0] != '\0' &&
+		    (sec->next_secrets = secrets_load(cr->integ->secrets)) ==
+		    NULL)
+			goto fail;
+	}
+	return 0;
+fail:
+	integ_reload_commit(r, false);
+	return -1;
+}
+
+void
+integ_reload_commit(struct relay *r, bool ok)
+{
+	struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next) {
+		if (ok && sec->next_secrets != NULL) {
+			/* New IKE_AUTHs only: keys of live SAs stay. */
+			secrets_free(sec->secrets);
+			sec->secrets = sec->next_secrets;
+			log_info("integrated %s: %zu secrets in use", sec->name,
+			    secrets_count(sec->secrets));
+		} else
+			secrets_free(sec->next_secrets);
+		sec->next_secrets = NULL;
+	}
+}
+
+void
+integ_stats_log(const struct relay *r)
+{
+	const struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		log_info("integrated %s: half-open IKE SAs %u (cookie "
+		    "threshold %u), COOKIEs demanded %llu", sec->name,
+		    sec->half_open, sec->cookie_threshold, sec->cookies);
+}

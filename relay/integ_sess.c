@@ -1,0 +1,584 @@
+/*
+ * relay/integ_sess.c: a session of the integrated backend and its IKE SA
+ * (integ_int.h).  IKE messages from the session's streams go to ike/,
+ * whose responses are framed back with the Non-ESP marker; the events it
+ * reports install and remove Child SAs (ESP pairs in integ_tun.c, virtual
+ * IPs in vip.c); one timer per session drives the requests we initiate
+ * (liveness checks, rekeys, Delete at the hard lifetimes and on
+ * shutdown).  ESP from the owner stream goes on to integ_tun.c.  The
+ * section counts its half-open IKE SAs here for the COOKIE threshold.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp/sa.h"
+#include "framing/wire.h"
+#include "ike/id.h"
+#include "ike/sa.h"
+#include "relay/integ_int.h"
+#include "relay/integrated.h"
+#include "relay/log.h"
+#include "relay/relay.h"
+#include "relay/session.h"
+#include "relay/stream.h"
+
+static void
+endpoint_of(const struct sockaddr_storage *ss, struct ike_endpoint *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		e->family = 6;
+		memcpy(e->addr, &s6->sin6_addr, 16);
+		e->port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		e->family = 4;
+		memcpy(e->addr, &s4->sin_addr, 4);
+		e->port = ntohs(s4->sin_port);
+	}
+}
+
+static void req_timer_cb(EV_P_ ev_timer *w, int revents);
+
+/* A new session for @st's integrated section (session_backend.open). */
+static int
+be_open(struct session *s, struct stream *st, const struct msg_info *m)
+{
+	struct relay *r = s->r;
+	struct integ_sec *sec;
+	struct integ_sess *is;
+
+	if (m->kind != MSG_IKE) {
+		log_stream(st, LOG_LEVEL_INFO, "a new integrated session "
+		    "must start with IKE");
+		return -1;
+	}
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		if (strcmp(sec->name, st->cr->name) == 0)
+			break;
+	if (sec == NULL) {
+		log_warnx("integrated %s: not opened at start (sections are "
+		    "read at start only)", st->cr->name);
+		return -1;
+	}
+	if ((is = calloc(1, sizeof(*is))) == NULL) {
+		log_warn("integrated session");
+		return -1;
+	}
+	is->s = s;
+	is->sec = sec;
+	endpoint_of(&st->laddr, &is->local);
+	endpoint_of(&st->peer, &is->remote);
+	ev_timer_init(&is->req_timer, req_timer_cb, 0., 0.);
+	if ((is->snext = sec->sessions) != NULL)
+		is->snext->sprev = &is->snext;
+	is->sprev = &sec->sessions;
+	sec->sessions = is;
+	s->be = is;
+	return 0;
+}
+
+#define sess_log(is, ...) session_log((is)->s, __VA_ARGS__)
+
+/*
+ * RFC 7296 §2.6: a half-open IKE SA is one whose IKE_SA_INIT we answered
+ * and whose IKE_AUTH has not succeeded yet.  The section counts them so
+ * that, at cookie-threshold or more, a new IKE_SA_INIT gets a COOKIE
+ * before we keep any state for it.
+ */
+static void
+half_open_sync(struct integ_sess *is)
+{
+	struct integ_sec *sec = is->sec;
+	bool now = is->ike != NULL && ike_sa_state(is->ike) ==
+	    IKE_SA_INIT_DONE;
+
+	if (now == is->half_open)
+		return;
+	is->half_open = now;
+	if (now)
+		sec->half_open++;
+	else
+		sec->half_open--;
+	log_debug("%s: integrated %s: session %llu: %u half-open IKE SAs "
+	    "(cookie threshold %u)", __func__, sec->name, is->s->id,
+	    sec->half_open, sec->cookie_threshold);
+}
+
+/* The virtual IPs' routes go: no Child SA is left to carry them. */
+static void
+vips_unlink(struct integ_sess *is)
+{
+	vip_unlink(&is->sec->vips, &is->vip4);
+	vip_unlink(&is->sec->vips, &is->vip6);
+}
+
+/* Every ESP pair and the virtual IP's route: the session is ending. */
+static void
+children_down(struct integ_sess *is)
+{
+	vips_unlink(is);
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		integ_tun_pair_free(&is->ch[k]);
+}
+
+/*
+ * One Child SA deleted.  Its successor (a rekey we answered) now carries
+ * the outbound traffic; the route stays while any Child SA is left.
+ */
+static void
+child_down(struct integ_sess *is, uint32_t spi_in)
+{
+	struct integ_child *c = integ_tun_pair_find(is, spi_in);
+	size_t k, left = 0;
+
+	if (c == NULL)
+		return;
+	integ_tun_pair_free(c);
+	for (k = 0; k < IKE_SA_CHILD_MAX; k++) {
+		if (is->ch[k].in == NULL)
+			continue;
+		left++;
+		if (is->ch[k].replaces == spi_in)
+			is->ch[k].out_ok = true;
+	}
+	if (left == 0)
+		vips_unlink(is);
+}
+
+/* The session ends (session_backend.close). */
+static void
+be_close(struct session *s)
+{
+	struct integ_sess *is = s->be;
+
+	ev_timer_stop(s->r->loop, &is->req_timer);
+	if ((*is->sprev = is->snext) != NULL)
+		is->snext->sprev = is->sprev;
+	children_down(is);
+	ike_sa_free(is->ike);
+	is->ike = NULL;
+	half_open_sync(is);
+	free(is);
+	s->be = NULL;
+}
+
+/*
+ * Links @is under (@family, @addr) unless a session has it already: the
+ * first to bring up a Child SA for an address keeps its route.
+ */
+static void
+vip_claim(struct integ_sess *is, struct vip_entry *e, uint8_t family,
+    const uint8_t addr[static VIP_ADDR_LEN])
+{
+	if (vip_lookup(&is->sec->vips, family, addr) == NULL)
+		vip_link(&is->sec->vips, e, family, addr);
+}
+
+/* A Child SA is up: its ESP pair, and on the first one the routes. */
+static void
+child_up(struct integ_sess *is, const struct ike_child *ch)
+{
+	struct integ_child *old;
+	char t[INET_ADDRSTRLEN], t6[INET6_ADDRSTRLEN];
+	uint8_t a[4], key[VIP_ADDR_LEN];
+
+	if (integ_tun_pair_add(is, ch) == NULL)
+		return;
+	old = ch->replaces != 0 ? integ_tun_pair_find(is, ch->replaces) :
+	    NULL;
+	if (old != NULL) {
+		sess_log(is, LOG_LEVEL_INFO, "CHILD_SA rekeyed, spi in "
+		    "%08x -> %08x, out %08x -> %08x", old->in->spi,
+		    ch->spi_in, old->out->spi, ch->spi_out);
+		return;
+	}
+	if (ch->vip != 0) {
+		store_be32(a, ch->vip);
+		vip_map4(a, key);
+		vip_claim(is, &is->vip4, 4, key);
+	} else if (ch->tsi.type == IKE_TS_IPV4_ADDR_RANGE &&
+	    ch->tsi.start[0] != 0 &&
+	    memcmp(ch->tsi.start, ch->tsi.end, 4) == 0) {
+		/* No pool address: the initiator's single-address TSi. */
+		vip_map4(ch->tsi.start, key);
+		vip_claim(is, &is->vip4, 4, key);
+	}
+	if (ch->has6)
+		vip_claim(is, &is->vip6, 6, ch->vip6);
+	memset(a, 0, sizeof(a));
+	if (vip_is_linked(&is->vip4))
+		memcpy(a, is->vip4.addr + 12, 4);
+	log_info("integrated %s: session %llu: CHILD_SA up, spi in %08x out "
+	    "%08x, virtual IP %s%s%s", is->sec->name, is->s->id, ch->spi_in,
+	    ch->spi_out, inet_ntop(AF_INET, a, t, sizeof(t)),
+	    vip_is_linked(&is->vip6) ? " and " : "",
+	    vip_is_linked(&is->vip6) ? inet_ntop(AF_INET6, is->vip6.addr, t6,
+	    sizeof(t6)) : "");
+}
+
+/* The session ends after its last response had a moment to leave. */
+static void
+integ_end(struct integ_sess *is)
+{
+	struct session *s = is->s;
+
+	is->dead = true;
+	ev_timer_stop(s->r->loop, &is->req_timer);
+	children_down(is);
+	session_end(s, 0.5);
+}
+
+/*
+ * RFC 7296 §2.18: the session now answers to the new IKE SPIs too; the
+ * SPI table learns the new initiator SPI at once, so that a stream
+ * re-attaching with it (RFC 9329 §6) finds the session.
+ */
+static void
+ike_rekeyed(struct integ_sess *is, const struct ike_event *ev)
+{
+	uint64_t spi_i = ike_sa_spi_i(is->ike), spi_r = ike_sa_spi_r(is->ike);
+
+	session_key_ike(is->s, spi_i, spi_r);
+	sess_log(is, LOG_LEVEL_INFO, "IKE_SA rekeyed, %016llx_%016llx -> "
+	    "%016llx_%016llx", (unsigned long long)ev->spi_i,
+	    (unsigned long long)ev->spi_r, (unsigned long long)spi_i,
+	    (unsigned long long)spi_r);
+}
+
+static const char *peer_text(const struct ike_sa *sa,
+	    char out[static IKE_ID_LOG_MAX]);
+
+/* What the IKE SA reported: install or remove Child SAs, log the rest. */
+static void
+ike_events(struct integ_sess *is, const struct ike_out *out)
+{
+	char idt[IKE_ID_LOG_MAX];
+
+	for (size_t i = 0; i < out->nev; i++) {
+		switch (out->ev[i].type) {
+		case IKE_EV_IKE_UP:
+			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
+			    "established, %s authenticated",
+			    (unsigned long long)ike_sa_spi_i(is->ike),
+			    (unsigned long long)ike_sa_spi_r(is->ike),
+			    peer_text(is->ike, idt));
+			break;
+		case IKE_EV_CHILD_UP:
+			child_up(is, out->ev[i].child);
+			break;
+		case IKE_EV_CHILD_DOWN:
+			sess_log(is, LOG_LEVEL_INFO, "CHILD_SA deleted, spi "
+			    "in %08x", out->ev[i].child->spi_in);
+			child_down(is, out->ev[i].child->spi_in);
+			break;
+		case IKE_EV_IKE_DOWN:
+			sess_log(is, LOG_LEVEL_INFO, "IKE_SA deleted");
+			break;
+		case IKE_EV_IKE_REKEYED:
+			ike_rekeyed(is, &out->ev[i]);
+			break;
+		case IKE_EV_ADDRESSES:
+			/* RFC 4555 §3.5: the SA's path is this stream. */
+			sess_log(is, LOG_LEVEL_INFO, "MOBIKE: "
+			    "UPDATE_SA_ADDRESSES accepted on this stream");
+			break;
+		}
+	}
+}
+
+/* @out's message, behind the Non-ESP marker (RFC 9329 §3), to the
+ * session's owner stream. */
+static void
+ike_send(struct integ_sess *is, const struct ike_out *out)
+{
+	uint8_t *buf = is->sec->ike_buf;
+	struct iovec iov;
+	bool ike = true;
+
+	if (out->len == 0 || out->len > IKE_SA_MSG_MAX)
+		return;
+	memset(buf, 0, INTEG_MARKER);
+	memcpy(buf + INTEG_MARKER, out->msg, out->len);
+	iov.iov_base = buf;
+	iov.iov_len = INTEG_MARKER + out->len;
+	session_deliver(is->s, &iov, &ike, 1);
+}
+
+/*
+ * A request of ours (ike/README, "Requests we initiate") to the session's
+ * stream.  RFC 9329 §7.2: no retransmission over the same TCP stream --
+ * a resend goes out only on a stream that has not carried it (the client
+ * re-attached); with no stream attached nothing goes out (§6: only the
+ * client reconnects).
+ */
+static void
+req_send(struct integ_sess *is, const struct ike_out *out)
+{
+	struct stream *st = is->s->owner;
+
+	if (out->len == 0 || out->len > IKE_SA_MSG_MAX || st == NULL)
+		return;
+	if (out->resend && is->req_stream == st->id)
+		return;
+	is->req_stream = st->id;
+	ike_send(is, out);
+}
+
+/* Arms the session's timer for ike_sa_next_ms(). */
+static void
+req_arm(struct integ_sess *is)
+{
+	struct ev_loop *loop = is->s->r->loop;
+	uint64_t at, now;
+
+	ev_timer_stop(loop, &is->req_timer);
+	if (is->ike == NULL || is->dead ||
+	    (at = ike_sa_next_ms(is->ike)) == UINT64_MAX)
+		return;
+	now = integ_now_ms();
+	ev_timer_set(&is->req_timer, at > now ? (double)(at - now) / 1000. :
+	    0., 0.);
+	ev_timer_start(loop, &is->req_timer);
+}
+
+/* After a tick or a shutdown Delete: send, log, end a dead session. */
+static void
+req_done(struct integ_sess *is, const struct ike_out *out)
+{
+	if (!out->resend && out->len > 0)
+		is->req_stream = 0;	/* a new request: on no stream yet */
+	req_send(is, out);
+	if (out->reason[0] != '\0')
+		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out->reason);
+	ike_events(is, out);
+	if (ike_sa_state(is->ike) == IKE_SA_DEAD) {
+		if (!is->dead)
+			integ_end(is);
+		return;
+	}
+	req_arm(is);
+}
+
+/* Timer -> ike_sa_tick(): a liveness check, a Delete, a rekey, or a dead
+ * peer. */
+static void
+req_timer_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct integ_sess *is = container_of(w, struct integ_sess, req_timer);
+	struct ike_out out;
+
+	if (is->ike == NULL || is->dead)
+		return;
+	ike_sa_tick(is->ike, integ_now_ms(), &out);
+	req_done(is, &out);
+}
+
+int
+integ_shutdown(struct relay *r)
+{
+	struct integ_sec *sec;
+	struct integ_sess *is;
+	struct ike_out out;
+	int n = 0;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		for (is = sec->sessions; is != NULL; is = is->snext) {
+			if (is->ike == NULL || is->dead ||
+			    is->s->owner == NULL ||
+			    ike_sa_delete(is->ike, integ_now_ms(), &out) == -1)
+				continue;
+			req_done(is, &out);
+			n++;
+		}
+	return n;
+}
+
+int
+integ_deleting(const struct relay *r)
+{
+	const struct integ_sec *sec;
+	const struct integ_sess *is;
+	int n = 0;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next)
+		for (is = sec->sessions; is != NULL; is = is->snext)
+			if (is->ike != NULL && !is->dead &&
+			    is->s->owner != NULL &&
+			    ike_sa_state(is->ike) == IKE_SA_DELETING)
+				n++;
+	return n;
+}
+
+/* The peer's IKE identity as text, or "an unnamed peer". */
+static const char *
+peer_text(const struct ike_sa *sa, char out[static IKE_ID_LOG_MAX])
+{
+	const uint8_t *id;
+	uint8_t type;
+	size_t len;
+
+	id = ike_sa_peer_id(sa, &type, &len);
+	if (len == 0)
+		return "an unnamed peer";
+	return ike_id_format(type, id, len, out, IKE_ID_LOG_MAX);
+}
+
+/* The IKE SA's path is that of the stream @st. */
+static void
+set_path(struct integ_sess *is, const struct stream *st)
+{
+	struct ike_endpoint l, rm;
+
+	endpoint_of(&st->laddr, &l);
+	endpoint_of(&st->peer, &rm);
+	ike_sa_set_path(is->ike, &l, &rm);
+}
+
+/*
+ * One IKE message from the owner stream, or from probe @pr (a stream that
+ * named this session and must prove it holds the IKE SA's keys): a new
+ * request that ike/ authenticated and answered proves it (RFC 9329 §10);
+ * a retransmission does not (anyone can replay one), and nothing is sent
+ * to an unproven stream.
+ */
+static void
+ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
+    const uint8_t *p, size_t n)
+{
+	struct session *s = is->s;
+	struct relay *r = s->r;
+	struct stream *st = pr != NULL ? pr->st : s->owner;
+	struct ike_out out;
+	enum ike_sa_result res;
+	enum ike_sa_state before;
+	char idt[IKE_ID_LOG_MAX];
+	uint8_t idtype;
+	size_t idlen;
+
+	/* classify_msg() checked the marker and the IKE header. */
+	p += INTEG_MARKER;
+	n -= INTEG_MARKER;
+	if (is->ike != NULL && !ike_sa_knows_spi_i(is->ike, m->spi_i)) {
+		r->stats.ike_drop++;
+		log_stream(st, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
+		    "session's", (unsigned long long)m->spi_i);
+		return;
+	}
+	if (is->ike == NULL) {
+		if (pr != NULL) {
+			r->stats.ike_drop++;
+			return;
+		}
+		/* RFC 7296 §2.6: at the threshold, no state without one. */
+		is->ike = ike_sa_new(&is->sec->conf, &is->local, &is->remote,
+		    is->sec->half_open >= is->sec->cookie_threshold ?
+		    IKE_SA_F_COOKIE : 0);
+		if (is->ike == NULL) {
+			log_warnx("IKE SA: out of memory");
+			return;
+		}
+	}
+	/* The addresses are those of the stream it came on (a MOBIKE
+	 * answer's NAT detection needs them); an unproven probe's are
+	 * undone below. */
+	set_path(is, st);
+	before = ike_sa_state(is->ike);
+	res = ike_sa_handle(is->ike, p, n, integ_now_ms(), &out);
+	/*
+	 * A reason is a dropped or refused request (a wrong PSK answered
+	 * with AUTHENTICATION_FAILED, a Child SA refused): an operator
+	 * must see it at the default level, with the peer's identity
+	 * (log_stream() adds its address).
+	 */
+	if (out.reason[0] != '\0' && before == IKE_SA_IDLE &&
+	    ike_sa_state(is->ike) == IKE_SA_IDLE)
+		/*
+		 * A COOKIE or INVALID_KE_PAYLOAD answer: a normal step of
+		 * IKE_SA_INIT, and under a flood of them (when cookies are
+		 * in use) one info line each would flood the log too.
+		 */
+		log_stream(st, LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
+	else if (out.reason[0] != '\0' && before == IKE_SA_INIT_DONE &&
+	    ike_sa_state(is->ike) == IKE_SA_DEAD)
+		log_stream(st, LOG_LEVEL_INFO, "IKE: authentication of %s "
+		    "refused: %s", peer_text(is->ike, idt), out.reason);
+	else if (out.reason[0] != '\0') {
+		(void)ike_sa_peer_id(is->ike, &idtype, &idlen);
+		log_stream(st, LOG_LEVEL_INFO, "IKE: %s%s%s", out.reason,
+		    idlen > 0 ? ", peer " : "",
+		    idlen > 0 ? peer_text(is->ike, idt) : "");
+	}
+	if (res == IKE_SA_DROPPED)
+		r->stats.ike_drop++;
+	if (pr != NULL && res == IKE_SA_ANSWERED)
+		session_prove(s, pr, "a new IKE request authenticated");
+	else if (pr != NULL) {
+		if (s->owner != NULL)
+			set_path(is, s->owner);
+		if (out.len > 0)
+			r->stats.probe_drop++;
+		out.len = 0;
+	}
+	ike_events(is, &out);
+	ike_send(is, &out);
+	switch (ike_sa_state(is->ike)) {
+	case IKE_SA_IDLE:
+		/* COOKIE or INVALID_KE_PAYLOAD sent: no state kept. */
+		if (res == IKE_SA_ANSWERED && out.cookie)
+			is->sec->cookies++;
+		ike_sa_free(is->ike);
+		is->ike = NULL;
+		break;
+	case IKE_SA_DEAD:
+		if (!is->dead)
+			integ_end(is);
+		break;
+	default:
+		req_arm(is);
+		break;
+	}
+	half_open_sync(is);
+}
+
+/* Client messages from the owner or probe @pr (session_backend.input). */
+static void
+be_input(struct session *s, struct probe *pr, const struct iovec *msgs,
+    const struct msg_info *mi, size_t n)
+{
+	struct integ_sess *is = s->be;
+	struct stream *st = pr != NULL ? pr->st : s->owner;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = msgs[i].iov_base;
+		size_t len = msgs[i].iov_len;
+
+		/* The stream gone (and its probe with it), or the session
+		 * ending: the rest is nobody's. */
+		if (is->dead || s->r->in_stream_closed)
+			break;
+		if (mi[i].kind == MSG_IKE)
+			ike_input(is, pr, &mi[i], p, len);
+		else if (integ_tun_esp_input(is, p, len) && pr != NULL)
+			session_prove(s, pr, "ESP that passed its ICV and "
+			    "replay checks");
+		/* Proven: the probe is gone, the rest is the owner's. */
+		if (pr != NULL && s->owner == st)
+			pr = NULL;
+	}
+}
+
+const struct session_backend integ_backend = {
+	.name = "integrated",
+	.open = be_open,
+	.close = be_close,
+	.input = be_input,
+};
