@@ -21,6 +21,7 @@
 #include "conf/secrets.h"
 #include "relay/connector.h"
 #include "relay/integrated.h"
+#include "relay/keyhash.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/route.h"
@@ -283,6 +284,8 @@ main(int argc, char *argv[])
 	log_set_level(c->log_level);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (keyhash_init() == -1)
+		fatalx("no keyed hash for the session tables");
 	loop = ev_default_loop(EVFLAG_AUTO);
 	relay.loop = loop;
 	relay.conf = c;
@@ -329,5 +332,6 @@ main(int argc, char *argv[])
 	free(relay.tbuf);
 	free(relay.rbuf);
 	free(relay.ubuf);
+	keyhash_cleanup();
 	return 0;
 }
