@@ -142,6 +142,7 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 	}
 	integ_reload_commit(&relay, true);
 	log_set_level(c->log_level);
+	log_set_rate(c->log_rate);
 	conf_unref(relay.conf);
 	relay.conf = c;
 	listener_open_all(&relay, c);
@@ -282,6 +283,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_set_level(c->log_level);
+	log_set_rate(c->log_rate);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (keyhash_init() == -1)
