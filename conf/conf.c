@@ -422,6 +422,63 @@ parse_group(struct conf_parser *p, const char *v)
 	return parse_name(p, "group", v, p->conf->group);
 }
 
+static bool
+parse_max_sessions(struct conf_parser *p, const char *v)
+{
+	unsigned n;
+
+	if (!conf_parse_uint(v, &n) || n == 0) {
+		conf_err(p, "bad max-sessions \"%s\": want a whole number "
+		    "from 1 to %u", v, UINT_MAX);
+		return false;
+	}
+	p->conf->max_sessions = n;
+	return true;
+}
+
+static bool
+parse_fd_reserve(struct conf_parser *p, const char *v)
+{
+	unsigned n;
+
+	if (!conf_parse_uint(v, &n) || n > CONF_FD_RESERVE_MAX) {
+		conf_err(p, "bad fd-reserve \"%s\": want a whole number from "
+		    "0 to %d", v, CONF_FD_RESERVE_MAX);
+		return false;
+	}
+	p->conf->fd_reserve = n;
+	return true;
+}
+
+static bool
+parse_write_buffer_total(struct conf_parser *p, const char *v)
+{
+	size_t n;
+
+	if (!conf_parse_size(v, &n) || n == 0) {
+		conf_err(p, "bad write-buffer-total \"%s\": want a size above "
+		    "0, such as 64m", v);
+		return false;
+	}
+	p->conf->write_buffer_total = n;
+	p->conf->write_buffer_total_line = p->lineno;
+	return true;
+}
+
+static bool
+parse_log_rate(struct conf_parser *p, const char *v)
+{
+	unsigned n;
+
+	if (!conf_parse_uint(v, &n) || n > CONF_LOG_RATE_MAX) {
+		conf_err(p, "bad log-rate \"%s\": want lines per second from "
+		    "0 (unlimited) to %d", v, CONF_LOG_RATE_MAX);
+		return false;
+	}
+	p->conf->log_rate = n;
+	return true;
+}
+
 /* [relay NAME] keys. */
 
 static bool
@@ -469,6 +526,7 @@ parse_max_message(struct conf_parser *p, const char *v)
 		return false;
 	}
 	p->cur->max_message = n;
+	p->cur->max_message_line = p->lineno;
 	return true;
 }
 
@@ -553,12 +611,23 @@ parse_max_per_source(struct conf_parser *p, const char *v)
 	return parse_count(p, "max-per-source", v, &p->cur->max_per_source);
 }
 
+static bool
+parse_max_sessions_per_source(struct conf_parser *p, const char *v)
+{
+	return parse_count(p, "max-sessions-per-source", v,
+	    &p->cur->max_sessions_per_source);
+}
+
 /* Sorted by strcmp(): looked up with bsearch(). */
 static const struct keydef global_keys[] = {
 	{ "busy-poll",		parse_busy_poll,	false },
+	{ "fd-reserve",		parse_fd_reserve,	false },
 	{ "group",		parse_group,		false },
 	{ "log-level",		parse_log_level,	false },
+	{ "log-rate",		parse_log_rate,		false },
+	{ "max-sessions",	parse_max_sessions,	false },
 	{ "user",		parse_user,		false },
+	{ "write-buffer-total",	parse_write_buffer_total, false },
 };
 
 static const struct keydef relay_keys[] = {
@@ -575,6 +644,7 @@ static const struct keydef relay_keys[] = {
 	{ "max-header-bytes",	conf_key_max_header_bytes, false },
 	{ "max-message",	parse_max_message,	false },
 	{ "max-per-source",	parse_max_per_source,	false },
+	{ "max-sessions-per-source", parse_max_sessions_per_source, false },
 	{ "proxy-protocol",	conf_key_proxy_protocol, false },
 	{ "sni",		conf_key_sni,		true },
 	{ "tls-cert",		conf_key_tls_cert,	false },
@@ -623,10 +693,10 @@ conf_init(struct conf_parser *p, const char *file)
 	}
 	strcpy(b->conf.path, file);
 	b->conf.log_level = LOG_LEVEL_INFO;
-	b->conf.max_sessions = 16384;	/* TEMP until budgets merge */
-	b->conf.fd_reserve = 64;
-	b->conf.write_buffer_total = 64u << 20;
-	b->conf.log_rate = 100;
+	b->conf.max_sessions = CONF_DEF_GLOBAL_MAX_SESSIONS;
+	b->conf.fd_reserve = CONF_DEF_FD_RESERVE;
+	b->conf.write_buffer_total = CONF_DEF_WRITE_BUFFER_TOTAL;
+	b->conf.log_rate = CONF_DEF_LOG_RATE;
 	b->conf.refs = 1;
 	p->conf = &b->conf;
 	p->file = b->conf.path;
@@ -738,7 +808,7 @@ section_relay(struct conf_parser *p, const char *name, size_t len,
 	r->handshake_timeout_ms = CONF_DEF_HANDSHAKE_TIMEOUT_MS;
 	r->max_connections = CONF_DEF_MAX_CONNECTIONS;
 	r->max_per_source = CONF_DEF_MAX_PER_SOURCE;
-	r->max_sessions_per_source = 256;	/* TEMP */
+	r->max_sessions_per_source = CONF_DEF_MAX_SESSIONS_PER_SOURCE;
 	conf_layers_defaults(r);
 
 	/* Still parsed, so that its keys are checked too; the error stands. */
@@ -971,6 +1041,32 @@ conf_line(struct conf_parser *p, const char *line)
 	return rc;
 }
 
+/*
+ * A relay forwards each message as one UDP datagram, so max-message may not
+ * pass what one datagram to the gateway carries: 65535 less the IPv4 and
+ * UDP headers, or less the UDP header for IPv6 (RFC 8200 §5: the payload
+ * length excludes the fixed header; no jumbograms).  Beyond it the frame
+ * would be read and then dropped by the kernel.  The default follows the
+ * gateway's family; a value written in the file is refused at its line.
+ */
+static void
+udp_message_check(struct conf_parser *p, struct conf_relay *r)
+{
+	size_t max = r->gateway.ss.ss_family == AF_INET6 ?
+	    CONF_UDP6_PAYLOAD_MAX : CONF_UDP4_PAYLOAD_MAX;
+
+	if (r->max_message <= max)
+		return;
+	if (r->max_message_line == 0) {
+		r->max_message = max;
+		return;
+	}
+	conf_err_at(p, r->max_message_line, "[relay %s]: max-message %zu > "
+	    "%zu, the largest UDP payload to an IPv%c gateway (%s)", r->name,
+	    r->max_message, max,
+	    r->gateway.ss.ss_family == AF_INET6 ? '6' : '4', r->gateway.text);
+}
+
 struct conf *
 conf_finish(struct conf_parser *p)
 {
@@ -981,8 +1077,7 @@ conf_finish(struct conf_parser *p)
 		return NULL;
 	b = build_of(p);
 	for (size_t i = 0; i < b->conf.nrelays; i++) {
-		const struct conf_relay *r = &b->conf.relays[i];
-
+		struct conf_relay *r = &b->conf.relays[i];
 		const char *kind = conf_relay_kind(r);
 
 		if (r->nlisten == 0 && r->ntls_listen == 0)
@@ -991,10 +1086,17 @@ conf_finish(struct conf_parser *p)
 		if (r->backend == CONF_BACKEND_RELAY && r->gateway.len == 0)
 			conf_err_at(p, r->line, "[relay %s]: missing gateway",
 			    r->name);
+		if (r->backend == CONF_BACKEND_RELAY && r->gateway.len != 0)
+			udp_message_check(p, r);
 		if (r->write_buffer < r->max_message + 2)
 			conf_err_at(p, r->line, "[%s %s]: write-buffer %zu "
 			    "< max-message + 2 (%zu)", kind, r->name,
 			    r->write_buffer, r->max_message + 2);
+		if (b->conf.write_buffer_total < r->write_buffer)
+			conf_err_at(p, b->conf.write_buffer_total_line,
+			    "write-buffer-total %zu < write-buffer %zu of "
+			    "[%s %s]", b->conf.write_buffer_total,
+			    r->write_buffer, kind, r->name);
 	}
 	conf_layers_check(p, &b->conf);
 	conf_integrated_finish(p);

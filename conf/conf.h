@@ -38,6 +38,10 @@ enum {
 	CONF_HEADER_BYTES_MIN = 256,	/* max-header-bytes bounds */
 	CONF_HEADER_BYTES_MAX = 65536,
 	CONF_BUSY_POLL_MAX_MS = 1000,	/* busy-poll bound */
+	CONF_UDP4_PAYLOAD_MAX = 65507,	/* 65535 - IPv4 20 - UDP 8 */
+	CONF_UDP6_PAYLOAD_MAX = 65527,	/* 65535 - UDP 8 (no jumbogram) */
+	CONF_FD_RESERVE_MAX = 65536,	/* fd-reserve bound */
+	CONF_LOG_RATE_MAX = 1000000,	/* log-rate bound, lines/s */
 };
 
 /* Defaults, documented in iketcpd.conf(5). */
@@ -51,6 +55,11 @@ enum {
 	CONF_DEF_MAX_PER_SOURCE = 256,
 	CONF_DEF_GATEWAY_PORT = 4500,
 	CONF_DEF_MAX_HEADER_BYTES = 8192,	/* CONNECT head, bytes */
+	CONF_DEF_MAX_SESSIONS_PER_SOURCE = 256,	/* incl. lingering */
+	CONF_DEF_GLOBAL_MAX_SESSIONS = 16384, /* [global] max-sessions */
+	CONF_DEF_FD_RESERVE = 64,		/* descriptors */
+	CONF_DEF_WRITE_BUFFER_TOTAL = 64 << 20,	/* bytes, all streams */
+	CONF_DEF_LOG_RATE = 100,		/* lines/s; 0 = unlimited */
 };
 
 enum conf_tls_version {
@@ -176,13 +185,14 @@ struct conf_relay {
 	size_t		 nlisten;
 	struct conf_addr gateway;		/* "gateway", port 4500 default */
 	size_t		 max_message;		/* bytes, excluding the length */
+	unsigned	 max_message_line;	/* its line; 0 = the default */
 	size_t		 write_buffer;		/* bytes queued toward a client */
 	unsigned	 idle_timeout_ms;	/* stream idle; 0 = never */
 	unsigned	 linger_ms;		/* session after stream loss */
 	unsigned	 handshake_timeout_ms;	/* prefix (and later TLS) */
 	unsigned	 max_connections;	/* streams in this section */
 	unsigned	 max_per_source;	/* streams per client address */
-	unsigned	 max_sessions_per_source; /* TEMP until budgets merge */
+	unsigned	 max_sessions_per_source; /* sessions, lingering too */
 	/* Layers before the stream prefix (DESIGN.md data flow). */
 	struct conf_addr tls_listen[CONF_LISTEN_MAX]; /* TLS also accepted */
 	size_t		 ntls_listen;
@@ -237,10 +247,11 @@ struct conf {
 	unsigned	 busy_poll_ms;		/* [global] busy-poll, 0 off */
 	char		 user[CONF_NAME_MAX];	/* [global] user, "" = stay */
 	char		 group[CONF_NAME_MAX];	/* [global] group */
-	unsigned	 max_sessions;		/* TEMP until budgets merge */
-	unsigned	 fd_reserve;
-	size_t		 write_buffer_total;
-	unsigned	 log_rate;
+	unsigned	 max_sessions;		/* [global] all sessions */
+	unsigned	 fd_reserve;		/* [global] fds kept free */
+	size_t		 write_buffer_total;	/* [global] bytes, summed */
+	unsigned	 write_buffer_total_line; /* its line; 0 = default */
+	unsigned	 log_rate;		/* [global] lines/s, 0 = all */
 	struct conf_relay *relays;		/* array of nrelays */
 	size_t		 nrelays;
 	struct conf_connector *connectors;	/* array of nconnectors */

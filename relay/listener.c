@@ -1,6 +1,13 @@
 /*
  * Listening sockets, accept, and the connection limits: max-connections
  * per [relay] section and max-per-source per client address.
+ *
+ * An accept error that is not about one lost connection (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM, anything unexpected) leaves the connection queued and
+ * the socket readable, so retrying at once spins.  Instead every listener
+ * pauses: one timer, 100 ms doubling to 1 s while the errors go on, back
+ * to 100 ms after an accept succeeds.  One warning opens such an episode
+ * and one line closes it with the count of errors.
  */
 #include <sys/socket.h>
 
@@ -15,8 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "relay/log.h"
 #include "relay/relay.h"
+#include "relay/session.h"
 #include "relay/stream.h"
 
 const char *
@@ -69,6 +79,94 @@ sockaddr_equal(const struct sockaddr_storage *a,
 	    ((const struct sockaddr_in *)(const void *)b)->sin_port;
 }
 
+enum {
+	ACCEPT_BATCH = 64,		/* accepts per readable event */
+	ACCEPT_PAUSE_MIN_MS = 100,	/* first pause after an error */
+	ACCEPT_PAUSE_MAX_MS = 1000,	/* longest pause */
+};
+
+/*
+ * accept(2), Linux: errors of the connection being accepted (and
+ * ECONNABORTED, EINTR) are about that one connection; accept the next.
+ */
+static bool
+is_conn_error(int e)
+{
+	switch (e) {
+	case ECONNABORTED:
+	case EINTR:
+	case EPROTO:
+	case EPERM:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+listeners_set(struct relay *r, bool on)
+{
+	for (struct listener *l = r->listeners; l != NULL; l = l->next)
+		if (on)
+			ev_io_start(r->loop, &l->io);
+		else
+			ev_io_stop(r->loop, &l->io);
+	r->accept_paused = !on;
+}
+
+/* Pause over: listen again; an error on the next accept pauses longer. */
+static void
+listener_pause_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct relay *r = container_of(w, struct relay, accept_pause);
+
+	listeners_set(r, true);
+	log_peer_flush();
+}
+
+static void
+accept_pause(struct listener *l, int e)
+{
+	struct relay *r = l->r;
+	char text[64];
+
+	if (r->accept_errors++ == 0) {
+		r->accept_since = ev_now(r->loop);
+		log_peer(LOG_LEVEL_WARN, "accept on %s: %s; pausing accepts "
+		    "on every listener", sockaddr_text(&l->addr, text,
+		    sizeof(text)), strerror(e));
+	}
+	if (r->accept_pause_ms == 0)
+		r->accept_pause_ms = ACCEPT_PAUSE_MIN_MS;
+	else if (r->accept_pause_ms < ACCEPT_PAUSE_MAX_MS / 2)
+		r->accept_pause_ms *= 2;
+	else
+		r->accept_pause_ms = ACCEPT_PAUSE_MAX_MS;
+	listeners_set(r, false);
+	ev_timer_set(&r->accept_pause, r->accept_pause_ms / 1000., 0.);
+	ev_timer_start(r->loop, &r->accept_pause);
+}
+
+/* An accept succeeded: the episode, if any, is over. */
+static void
+accept_resumed(struct relay *r)
+{
+	if (r->accept_errors > 0)
+		log_peer(LOG_LEVEL_INFO, "accepting again after %llu accept "
+		    "error%s in %.1f s", r->accept_errors,
+		    r->accept_errors == 1 ? "" : "s",
+		    ev_now(r->loop) - r->accept_since);
+	r->accept_errors = 0;
+	r->accept_pause_ms = 0;
+}
+
 /* Listening socket readable: accept what is queued.  Limits are counted
  * by the stream, once it knows its section and its real client. */
 static void
@@ -77,7 +175,7 @@ listener_accept_cb(EV_P_ ev_io *w, int revents)
 	struct listener *l = container_of(w, struct listener, io);
 	struct relay *r = l->r;
 
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int one = 1;
@@ -86,14 +184,26 @@ listener_accept_cb(EV_P_ ev_io *w, int revents)
 		fd = accept4(l->fd, (struct sockaddr *)&peer, &plen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED) {
-				char text[64];
-
-				log_warn("accept on %s", sockaddr_text(&l->addr,
-				    text, sizeof(text)));
-			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (is_conn_error(errno))
+				continue;
+			accept_pause(l, errno);
 			return;
+		}
+		if (r->accept_pause_ms != 0)
+			accept_resumed(r);
+		/* The descriptor budget keeps fd-reserve free: past it, a
+		 * lingering session goes, or this connection does. */
+		if (!session_fd_room(r)) {
+			char text[64];
+
+			close(fd);
+			r->stats.refused++;
+			log_peer(LOG_LEVEL_INFO, "refused %s: descriptor budget "
+			    "reached", sockaddr_text(&peer, text,
+			    sizeof(text)));
+			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
@@ -142,7 +252,8 @@ listener_open(struct relay *r, const struct conf_relay *cr,
 	l->addr = a->ss;
 	l->keep = true;
 	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
-	ev_io_start(r->loop, &l->io);
+	if (!r->accept_paused)
+		ev_io_start(r->loop, &l->io);
 	l->next = r->listeners;
 	r->listeners = l;
 	if (cr->integ != NULL)
@@ -162,6 +273,8 @@ listener_open_all(struct relay *r, struct conf *c)
 	struct listener **pp;
 	int rc = 0;
 
+	if (!ev_is_active(&r->accept_pause))
+		ev_init(&r->accept_pause, listener_pause_cb);
 	for (struct listener *l = r->listeners; l != NULL; l = l->next)
 		l->keep = false;
 	for (size_t i = 0; i < c->nrelays; i++) {
@@ -197,6 +310,8 @@ listener_open_all(struct relay *r, struct conf *c)
 void
 listener_close_all(struct relay *r)
 {
+	ev_timer_stop(r->loop, &r->accept_pause);
+	r->accept_paused = false;
 	while (r->listeners != NULL) {
 		struct listener *l = r->listeners;
 

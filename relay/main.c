@@ -26,6 +26,7 @@
 #include "conf/secrets.h"
 #include "relay/connector.h"
 #include "relay/integrated.h"
+#include "relay/keyhash.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/keyhash.h"
@@ -111,6 +112,15 @@ enum {
 };
 
 static ev_timer s_grace;
+static ev_timer s_logflush;
+
+/* Once a second: the count of log lines the rate limit left out, so that
+ * the end of a flood is reported even when nothing else is logged. */
+static void
+logflush_cb(EV_P_ ev_timer *w, int revents)
+{
+	log_peer_flush();
+}
 static ev_tstamp grace_until;
 
 static void
@@ -172,6 +182,7 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 	}
 	integ_reload_commit(&relay, true);
 	log_set_level(c->log_level);
+	log_set_rate(c->log_rate);
 	conf_unref(relay.conf);
 	relay.conf = c;
 	budget_update(&relay);
@@ -313,8 +324,11 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_set_level(c->log_level);
+	log_set_rate(c->log_rate);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (keyhash_init() == -1)
+		fatalx("no keyed hash for the session tables");
 	loop = ev_default_loop(EVFLAG_AUTO);
 	relay.loop = loop;
 	relay.conf = c;
@@ -325,7 +339,7 @@ main(int argc, char *argv[])
 	if (relay.rbuf == NULL || relay.ubuf == NULL || relay.cbuf == NULL ||
 	    relay.tbuf == NULL)
 		fatal("buffers");
-	if (keyhash_init() == -1 || session_layer_init(&relay) == -1)
+	if (session_layer_init(&relay) == -1)
 		fatalx("cannot set up the session layer");
 	budget_update(&relay);
 	relay.backends[CONF_BACKEND_RELAY] = &udp_backend;
@@ -352,6 +366,8 @@ main(int argc, char *argv[])
 	ev_signal_start(loop, &s_int);
 	ev_signal_start(loop, &s_hup);
 	ev_signal_start(loop, &s_usr1);
+	ev_timer_init(&s_logflush, logflush_cb, 1., 1.);
+	ev_timer_start(loop, &s_logflush);
 	log_info("iketcpd %s started", IKETCP_VERSION);
 	run(loop);
 
@@ -367,5 +383,6 @@ main(int argc, char *argv[])
 	free(relay.tbuf);
 	free(relay.rbuf);
 	free(relay.ubuf);
+	keyhash_cleanup();
 	return 0;
 }

@@ -111,6 +111,15 @@ struct relay {
 	struct iovec	 tx[RELAY_SEND_BATCH];	/* client -> gateway batch */
 	struct msg_info	 txi[RELAY_SEND_BATCH];	/* what each of tx is */
 	size_t		 ntx;
+	/*
+	 * Accept pause (listener.c): an accept error other than a lost
+	 * connection stops every listener until this timer fires.
+	 */
+	ev_timer	 accept_pause;		/* armed while paused */
+	bool		 accept_paused;		/* listeners' watchers off */
+	unsigned	 accept_pause_ms;	/* the last pause; 0 = none */
+	unsigned long long accept_errors;	/* in this episode */
+	ev_tstamp	 accept_since;		/* its first error */
 };
 
 /* listener.c */

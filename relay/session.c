@@ -223,6 +223,8 @@ session_log(const struct session *s, int level, const char *fmt, ...)
 		log_stream(s->owner, level, "%s", msg);
 		return;
 	}
+	if (!log_peer_allow((enum log_level)level))
+		return;
 	log_emit((enum log_level)level, "%s %s: session %llu (client %s, no "
 	    "stream): %s", s->ops->name,
 	    s->section, s->id, sockaddr_text(&s->last_client, addr,
@@ -308,6 +310,15 @@ budget_check(struct stream *st, unsigned fds)
 		return -1;
 	}
 	return 0;
+}
+
+bool
+session_fd_room(struct relay *r)
+{
+	while (r->fds_used + 1 > r->fds_max)
+		if (!reclaim(r, NULL, "descriptor budget reached"))
+			return false;
+	return true;
 }
 
 /* A session's or probe's count in the budget of @st's source. */
@@ -685,8 +696,7 @@ session_layer_init(struct relay *r)
 	}
 	r->lingering = NULL;
 	r->lingering_tail = &r->lingering;
-	srctab_init(&r->sources);
-	return 0;
+	return srctab_init(&r->sources);
 }
 
 void

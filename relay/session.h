@@ -113,6 +113,9 @@ struct session {
 /* The process's session layer: called once from main. */
 int	session_layer_init(struct relay *r);
 void	session_layer_cleanup(struct relay *r);
+/* Room for one more descriptor within the budget, reclaiming the oldest
+ * lingering session if need be; false when there is none (accept). */
+bool	session_fd_room(struct relay *r);
 /* What a stream hands its messages to (relay/stream.h). */
 extern const struct stream_up session_stream_up;
 

@@ -35,7 +35,8 @@ log_stream(const struct stream *st, int level, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
-	if (level > (int)log_get_level())
+	/* Every stream line is one a peer can cause: rate-limited. */
+	if (!log_peer_allow((enum log_level)level))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -154,8 +155,8 @@ account(struct stream *st)
 		srctab_put(&r->sources, all);
 		srctab_put(&r->sources, mine);
 		r->stats.refused++;
-		log_info("relay %s: refused %s: %s", cr->name, st->peer_text,
-		    why);
+		log_peer(LOG_LEVEL_INFO, "relay %s: refused %s: %s", cr->name,
+		    st->peer_text, why);
 		return -1;
 	}
 	all->streams++;

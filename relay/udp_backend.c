@@ -38,7 +38,9 @@ struct udp_sock {
 
 /* The session's backend state. */
 struct udp_sess {
-	struct udp_sock	*sock;
+	struct udp_sock	*sock;		/* sends; receives */
+	struct udp_sock	*old;		/* receives: the port before the
+					 * latest proven re-attach */
 	struct conf_addr gw;		/* the gateway it started with */
 };
 
@@ -118,6 +120,7 @@ be_close(struct session *s)
 	struct udp_sess *us = s->be;
 
 	sock_free(s->r, us->sock);
+	sock_free(s->r, us->old);
 	free(us);
 	s->be = NULL;
 }
@@ -143,8 +146,14 @@ be_probe_close(struct session *s, struct probe *p)
 	p->be = NULL;
 }
 
-/* The probe's socket is the session's now; the old one goes, and with it
- * whatever the gateway still sends to the old port. */
+/*
+ * The probe's socket is the session's now: it sends from here on.  The
+ * previous one keeps receiving, since not every gateway moves to the new
+ * port: one that follows NAT (RFC 7296 §2.23) does on the authenticated
+ * request, but with MOBIKE negotiated it waits for UPDATE_SA_ADDRESSES
+ * (RFC 4555 §3.5) and goes on sending to the old port.  The one before
+ * that goes.
+ */
 static void
 be_proven(struct session *s, struct probe *p)
 {
@@ -153,7 +162,8 @@ be_proven(struct session *s, struct probe *p)
 
 	p->be = NULL;
 	u->p = NULL;
-	sock_free(s->r, us->sock);
+	sock_free(s->r, us->old);
+	us->old = us->sock;
 	us->sock = u;
 	s->lport = u->lport;
 }

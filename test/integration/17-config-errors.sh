@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # iketcpd -t -f FILE: exit 0 on a good file; exit 1 with "file:line:" on
-# stderr for an unknown key, a bad value, a missing gateway.  The daemon
-# refuses to start on a bad file.
+# stderr for an unknown key, a bad value, a missing gateway, a max-message
+# above one UDP datagram to the gateway.  The daemon refuses to start on a
+# bad file.
 . "$(dirname "$0")/lib.sh"
 need_iketcpd
 
@@ -52,6 +53,14 @@ grep -v '^gateway' "$good" >"$T/no-gateway.conf"
 bad no-gateway '[0-9]+'
 printf '[relay t\nlisten = 127.0.0.1:4500\n' >"$T/bad-section.conf"
 bad bad-section 1
+# One UDP/IPv4 datagram carries 65507 bytes: more was accepted, then lost.
+sed 's/^max-message = 1000$/max-message = 65508/' "$good" \
+    >"$T/udp-max-message.conf"
+bad udp-max-message 9
+sed 's/^max-message = 1000$/max-message = 65507/' "$good" \
+    >"$T/udp-max-message-ok.conf"
+timeout 10 "$IKETCPD" -t -f "$T/udp-max-message-ok.conf" \
+    >"$T/udp-ok.log" 2>&1 || fail "max-message 65507: $(cat "$T/udp-ok.log")"
 
 # The daemon itself refuses the bad file, and listens on nothing.
 need_root

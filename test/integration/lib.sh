@@ -10,6 +10,9 @@
 #   IKETCPD    the daemon under test (default: <repo>/build/iketcpd)
 #   IKT_KEEP   when set, keep the temp dir for inspection
 #   IKT_QUIET  when set, do not dump logs on failure
+#   IKT_RELAY_WRAP  words put before the daemon by relay_start, such as
+#              "prlimit --nofile=64:64" (a command that execs its
+#              arguments, so RELAY_DPID stays the daemon's PID)
 
 set -eu
 set -o pipefail
@@ -494,7 +497,9 @@ relay_start()
 {
 	local name=$1 conf=$2 port=$3 n=${4:-R}
 	need_iketcpd
-	bg "$name" "$IKT_LIFE" ip netns exec "$(ns "$n")" "$IKETCPD" -d -f "$conf"
+	# shellcheck disable=SC2086  # IKT_RELAY_WRAP is split into words
+	bg "$name" "$IKT_LIFE" ip netns exec "$(ns "$n")" ${IKT_RELAY_WRAP:-} \
+	    "$IKETCPD" -d -f "$conf"
 	RELAY_PID=$BG_PID
 	IKT_RELAYS+=("$RELAY_PID")
 	# shellcheck disable=SC2034  # used by the tests

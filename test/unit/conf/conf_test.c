@@ -162,12 +162,19 @@ Test(conf, applies_defaults_when_keys_are_omitted, .timeout = 10)
 	cr_assert_eq(c->log_level, LOG_LEVEL_INFO);
 	cr_assert_str_eq(c->user, "");
 	cr_assert_str_eq(c->group, "");
+	cr_assert_eq(c->max_sessions, CONF_DEF_GLOBAL_MAX_SESSIONS);
+	cr_assert_eq(c->fd_reserve, CONF_DEF_FD_RESERVE);
+	cr_assert_eq(c->write_buffer_total, CONF_DEF_WRITE_BUFFER_TOTAL);
+	cr_assert_eq(c->log_rate, CONF_DEF_LOG_RATE);
 	cr_assert_eq(c->nrelays, 1);
 	r = &c->relays[0];
 	expect_addr(&r->listen[0], AF_INET6, "::", 4500);
 	expect_addr(&r->gateway, AF_INET, "192.0.2.1", 4500);
 	cr_assert_str_eq(r->gateway.text, "192.0.2.1");
-	cr_assert_eq(r->max_message, CONF_DEF_MAX_MESSAGE);
+	/* One UDP/IPv4 datagram to the gateway, not the stream's 65533. */
+	cr_assert_eq(r->max_message, CONF_UDP4_PAYLOAD_MAX);
+	cr_assert_eq(r->max_sessions_per_source,
+	    CONF_DEF_MAX_SESSIONS_PER_SOURCE);
 	cr_assert_eq(r->write_buffer, CONF_DEF_WRITE_BUFFER);
 	cr_assert_eq(r->idle_timeout_ms, CONF_DEF_IDLE_TIMEOUT_MS);
 	cr_assert_eq(r->linger_ms, CONF_DEF_LINGER_MS);
@@ -407,6 +414,21 @@ Test(conf, rejects_a_bad_value_quoting_it, .timeout = 10)
 		{ false, "max-connections = 0", "bad max-connections \"0\"" },
 		{ false, "max-per-source = 1x", "bad max-per-source \"1x\"" },
 		{ false, "max-per-source = ", "bad max-per-source \"\"" },
+		{ true, "max-sessions = 0", "bad max-sessions \"0\"" },
+		{ true, "max-sessions = 4294967296",
+		  "bad max-sessions \"4294967296\"" },
+		{ true, "fd-reserve = 65537", "bad fd-reserve \"65537\"" },
+		{ true, "fd-reserve = -1", "bad fd-reserve \"-1\"" },
+		{ true, "write-buffer-total = 0",
+		  "bad write-buffer-total \"0\"" },
+		{ true, "write-buffer-total = 1g",
+		  "bad write-buffer-total \"1g\"" },
+		{ true, "log-rate = 1000001", "bad log-rate \"1000001\"" },
+		{ true, "log-rate = fast", "bad log-rate \"fast\"" },
+		{ false, "max-sessions-per-source = 0",
+		  "bad max-sessions-per-source \"0\"" },
+		{ false, "max-sessions-per-source = 2k",
+		  "bad max-sessions-per-source \"2k\"" },
 	};
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -538,6 +560,123 @@ Test(conf, rejects_a_write_buffer_below_max_message_plus_two, .timeout = 10)
 	c = parse(fits, NELEM(fits), NULL, &cap);
 	cr_assert_not_null(c, "rejected: %s", cap.text);
 	conf_unref(c);
+}
+
+Test(conf, parses_the_budget_keys, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[global]",
+		"max-sessions = 1000",
+		"fd-reserve = 0",
+		"write-buffer-total = 8m",
+		"log-rate = 0",
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+		"max-sessions-per-source = 7",
+		"[integrated i]", "listen = 127.0.0.1:2", "secrets = /x",
+		"id = vpn.example", "pool = 10.0.0.0/24",
+		"max-sessions-per-source = 9",
+	};
+	struct capture cap;
+	struct conf *c;
+
+	c = parse(lines, NELEM(lines), NULL, &cap);
+	cr_assert_not_null(c, "rejected: %s", cap.text);
+	cr_assert_eq(c->max_sessions, 1000);
+	cr_assert_eq(c->fd_reserve, 0);
+	cr_assert_eq(c->write_buffer_total, 8 << 20);
+	cr_assert_eq(c->log_rate, 0);
+	cr_assert_eq(c->nrelays, 2);
+	cr_assert_eq(c->relays[0].max_sessions_per_source, 7);
+	cr_assert_eq(c->relays[1].max_sessions_per_source, 9);
+	/* An integrated section sends no UDP datagram to a gateway. */
+	cr_assert_eq(c->relays[1].max_message, CONF_DEF_MAX_MESSAGE);
+	conf_unref(c);
+}
+
+Test(conf, rejects_a_write_buffer_total_below_a_write_buffer, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[global]", "write-buffer-total = 512k",
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+		"write-buffer = 1m",
+	};
+
+	expect_reject(lines, NELEM(lines), 0, 2,
+	    "write-buffer-total 524288 < write-buffer 1048576 of [relay a]");
+}
+
+/* One relay section: max-message (or none) before or after the gateway. */
+static struct conf *
+parse_relay_message(const char *max, const char *gw, bool gw_first,
+    unsigned *errors, struct capture *cap)
+{
+	const char *lines[4] = { "[relay a]", "listen = 127.0.0.1:1" };
+	size_t n = 2;
+
+	if (gw_first)
+		lines[n++] = gw;
+	if (max != NULL)
+		lines[n++] = max;
+	if (!gw_first)
+		lines[n++] = gw;
+	return parse(lines, n, errors, cap);
+}
+
+Test(conf, rejects_a_max_message_above_one_udp4_datagram, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "max-message = 65508",
+		"gateway = 192.0.2.1",
+	};
+
+	/* The gateway comes after max-message: checked at finish. */
+	expect_reject(lines, NELEM(lines), 0, 3,
+	    "[relay a]: max-message 65508 > 65507, the largest UDP payload "
+	    "to an IPv4 gateway (192.0.2.1)");
+}
+
+Test(conf, rejects_a_max_message_above_one_udp6_datagram, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = [2001:db8::1]",
+		"max-message = 65528",
+	};
+
+	expect_reject(lines, NELEM(lines), 0, 4,
+	    "max-message 65528 > 65527, the largest UDP payload to an IPv6 "
+	    "gateway");
+}
+
+Test(conf, accepts_a_max_message_of_one_full_udp_datagram, .timeout = 10)
+{
+	static const struct {
+		const char	*max;		/* NULL: the default */
+		const char	*gw;
+		bool		 gw_first;
+		size_t		 want;
+	} cases[] = {
+		{ "max-message = 65507", "gateway = 192.0.2.1", false, 65507 },
+		{ "max-message = 65507", "gateway = 192.0.2.1", true, 65507 },
+		{ "max-message = 65527", "gateway = [2001:db8::1]", false,
+		  65527 },
+		{ NULL, "gateway = 192.0.2.1", true, 65507 },
+		{ NULL, "gateway = [2001:db8::1]", true, 65527 },
+		{ "max-message = 1500", "gateway = [2001:db8::1]", true, 1500 },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct capture cap;
+		unsigned errors;
+		struct conf *c;
+
+		cr_log_info("case %zu", i);
+		c = parse_relay_message(cases[i].max, cases[i].gw,
+		    cases[i].gw_first, &errors, &cap);
+		cr_assert_not_null(c, "case %zu rejected: %s", i, cap.text);
+		cr_assert_eq(c->relays[0].max_message, cases[i].want,
+		    "case %zu: max-message %zu", i, c->relays[0].max_message);
+		conf_unref(c);
+	}
 }
 
 Test(conf, rejects_a_listen_address_used_twice, .timeout = 10)
