@@ -17,6 +17,10 @@ Every sub-command prints one JSON object on stdout.
       N times: connect, prefix, one ESP frame with a fresh random SPI,
       close.  Stops early after S seconds; counts what failed.
 
+  hold   --connect HOST:PORT --streams N [--src ADDR] [--hold S]
+      N streams that send the prefix only and stay open S seconds (a
+      stream the relay cannot accept waits in its listen queue).
+
   proxychurn --connect HOST:PORT --count N [--first I] [--parallel P]
       N streams, P at a time, each opening with a PROXY v2 header that
       names a distinct client (IPv4 10.0.0.0/8 and IPv6 2001:db8:X:Y::1,
@@ -180,6 +184,22 @@ def cmd_churn(a):
 	return 0
 
 
+def cmd_hold(a):
+	socks = []
+	for _ in range(a.streams):
+		try:
+			s = connect(a.connect, a.src)
+			s.sendall(PREFIX)
+			socks.append(s)
+		except OSError:
+			break
+	time.sleep(a.hold)
+	for s in socks:
+		s.close()
+	print(json.dumps({"streams": len(socks)}))
+	return 0
+
+
 def proxy_v2(i):
 	"""PROXY v2 header naming client number i."""
 	if i % 2 == 0:
@@ -322,6 +342,11 @@ def main():
 	c.add_argument("--src")
 	c.add_argument("--seconds", type=float, default=30.0)
 	c.add_argument("--timeout", type=float, default=0.5)
+	c = sub.add_parser("hold")
+	c.add_argument("--connect", required=True)
+	c.add_argument("--streams", type=int, required=True)
+	c.add_argument("--src")
+	c.add_argument("--hold", type=float, default=5.0)
 	c = sub.add_parser("proxychurn")
 	c.add_argument("--connect", required=True)
 	c.add_argument("--count", type=int, required=True)
@@ -340,7 +365,7 @@ def main():
 	c.add_argument("--bytes", type=int, default=1 << 20)
 	c.add_argument("--seconds", type=float, default=20.0)
 	a = p.parse_args()
-	return {"claim": cmd_claim, "churn": cmd_churn,
+	return {"claim": cmd_claim, "churn": cmd_churn, "hold": cmd_hold,
 	    "proxychurn": cmd_proxychurn, "sink": cmd_sink,
 	    "flood": cmd_flood}[a.cmd](a)
 
