@@ -32,8 +32,10 @@ Every sub-command prints one JSON object on stdout.
       never read, held open for S seconds.
 
   flood  --bind ADDR:PORT --learn N [--size B] [--bytes B] [--seconds S]
+         [--go FILE]
       The gateway's side: waits for datagrams from N distinct sources
-      (the relay's sessions), then sends each B bytes of ESP-shaped
+      (the relay's sessions; then writes FILE.learnt and waits for FILE
+      to exist), then sends each B bytes of ESP-shaped
       datagrams (non-zero SPI) of SIZE bytes, round robin.
 """
 
@@ -304,6 +306,11 @@ def cmd_flood(a):
 			continue
 		if p not in peers:
 			peers.append(p)
+	if a.go:
+		with open(a.go + ".learnt", "w") as f:
+			f.write("%d\n" % len(peers))
+		while not os.path.exists(a.go) and time.time() < end:
+			time.sleep(0.05)
 	sent = {}
 	per = max(1, a.bytes // a.size)
 	for k in range(per):
@@ -364,6 +371,8 @@ def main():
 	c.add_argument("--size", type=int, default=1400)
 	c.add_argument("--bytes", type=int, default=1 << 20)
 	c.add_argument("--seconds", type=float, default=20.0)
+	c.add_argument("--go", help="after learning, write GO.learnt and "
+	    "wait for GO to exist before sending")
 	a = p.parse_args()
 	return {"claim": cmd_claim, "churn": cmd_churn, "hold": cmd_hold,
 	    "proxychurn": cmd_proxychurn, "sink": cmd_sink,
