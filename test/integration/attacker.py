@@ -31,6 +31,11 @@ Every sub-command prints one JSON object on stdout.
       N streams that send the prefix and one ESP frame (fresh SPI) and
       never read, held open for S seconds.
 
+  tlscount --connect HOST:PORT [--hold S] [--ready FILE]
+      One TLS stream (no certificate check): the prefix and one ESP frame
+      (so that it has a session), then counts the frames it receives for
+      S seconds.
+
   flood  --bind ADDR:PORT --learn N [--size B] [--bytes B] [--seconds S]
          [--go FILE]
       The gateway's side: waits for datagrams from N distinct sources
@@ -290,6 +295,34 @@ def cmd_sink(a):
 	return 0
 
 
+def cmd_tlscount(a):
+	import ssl
+	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+	ctx.check_hostname = False
+	ctx.verify_mode = ssl.CERT_NONE
+	s = ctx.wrap_socket(connect(a.connect, timeout=5))
+	s.sendall(PREFIX + esp_frame())
+	if a.ready:
+		with open(a.ready, "w") as f:
+			f.write("ready\n")
+	buf = b""
+	end = time.time() + a.hold
+	while time.time() < end:
+		s.settimeout(max(0.01, end - time.time()))
+		try:
+			d = s.recv(1 << 20)
+		except (socket.timeout, ssl.SSLWantReadError):
+			continue
+		if not d:
+			break
+		buf += d
+	s.close()
+	fr = parse_frames(buf)
+	print(json.dumps({"frames": len([f for f in fr if "len" in f]),
+	    "bytes": len(buf), "lens": sorted({f.get("len", 0) for f in fr})}))
+	return 0
+
+
 def cmd_flood(a):
 	host, port = hostport(a.bind)
 	u = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
@@ -365,6 +398,10 @@ def main():
 	c.add_argument("--rcvbuf", type=int, default=4096)
 	c.add_argument("--hold", type=float, default=10.0)
 	c.add_argument("--ready")
+	c = sub.add_parser("tlscount")
+	c.add_argument("--connect", required=True)
+	c.add_argument("--hold", type=float, default=5.0)
+	c.add_argument("--ready")
 	c = sub.add_parser("flood")
 	c.add_argument("--bind", required=True)
 	c.add_argument("--learn", type=int, required=True)
@@ -375,7 +412,7 @@ def main():
 	    "wait for GO to exist before sending")
 	a = p.parse_args()
 	return {"claim": cmd_claim, "churn": cmd_churn, "hold": cmd_hold,
-	    "proxychurn": cmd_proxychurn, "sink": cmd_sink,
+	    "proxychurn": cmd_proxychurn, "sink": cmd_sink, "tlscount": cmd_tlscount,
 	    "flood": cmd_flood}[a.cmd](a)
 
 
