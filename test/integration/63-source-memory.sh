@@ -16,6 +16,15 @@
 
 N_SOURCES=${N_SOURCES:-100000}
 MAX_KB=${MAX_KB:-3072}
+# Under AddressSanitizer the RSS is mostly its quarantine of freed
+# memory (+290 MB here for 100000 streams), not the program's: such a
+# build runs 5000 sources through the same path (its reports still fail
+# the test) without the bound.
+SAN=
+if grep -qa "__asan_init" "$IKETCPD"; then
+	SAN=1
+	N_SOURCES=5000
+fi
 
 need_root
 ns_new R
@@ -70,6 +79,7 @@ after=$(rss)
 grow=$((after - before))
 say "VmRSS $before kB after the warm-up, $after kB after $N_SOURCES" \
     "sources: +$grow kB (limit $MAX_KB kB)"
+[ -n "$SAN" ] && { say "sanitizer build: VmRSS bound not checked"; ok; }
 [ "$grow" -le "$MAX_KB" ] ||
     fail "VmRSS grew by $grow kB for $N_SOURCES closed sources (limit $MAX_KB kB)"
 ok

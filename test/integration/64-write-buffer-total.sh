@@ -23,6 +23,11 @@
 
 STREAMS=96
 MAX_KB=$((6 * 1024))
+# Under AddressSanitizer the RSS is not the program's (quarantine,
+# shadow): such a build runs the same flood and checks the drop count
+# only.
+SAN=
+grep -qa "__asan_init" "$IKETCPD" && SAN=1
 
 need_root
 ns_new R
@@ -78,7 +83,7 @@ st=$(grep -E "stats:" "$T/relay.log" | head -n 1)
 say "$st"
 
 errs=()
-[ "$grow" -le "$MAX_KB" ] ||
+[ -n "$SAN" ] || [ "$grow" -le "$MAX_KB" ] ||
     errs+=("VmRSS grew by $grow kB for $STREAMS streams that do not read (limit $MAX_KB kB)")
 grep -Eq "stats:.*dropped[^,;]* [1-9]" <<<"$st" ||
     errs+=("no drop counted: $st")
