@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # attack.sh: sourced after lib.sh by the re-attach attack tests (60, 61):
 # a genuine client A (strongSwan initiator -> our connector -> relay ->
 # strongSwan gateway) and an attacker namespace X with two addresses of
@@ -20,7 +21,9 @@ ATK_ADDR2=198.18.1.3
 # 3 s, so that A sends fresh INFORMATIONAL requests while idle.
 attack_setup()
 {
+	# shellcheck disable=SC2034  # read by initiator_start (lib.sh)
 	INIT_MOBIKE=no
+	# shellcheck disable=SC2034
 	INIT_CONN_EXTRA="		dpd_delay = 3s"
 	topo_connector
 	capture_start gw G vR udp
