@@ -210,6 +210,14 @@ stream_set_peer(struct stream *st, const struct sockaddr_storage *peer)
 	return account(st);
 }
 
+/* Would one more stream's write-buffer pass write-buffer-total? */
+static bool
+wbuf_at_total(const struct stream *st)
+{
+	return st->r->wbuf_total + st->cr->write_buffer >
+	    st->r->conf->write_buffer_total;
+}
+
 /* The held output and its count in write-buffer-total go. */
 static void
 out_free(struct stream *st)
@@ -258,13 +266,13 @@ static bool
 admit(struct stream *st, size_t have, size_t len, bool ike)
 {
 	struct relay *r = st->r;
-	size_t cap = st->cr->write_buffer;
+	size_t cap = st->out != NULL ? st->out_cap : st->cr->write_buffer;
 	size_t reserve = ike ? 0 : st->cr->max_message + FRAME_HDR_LEN;
 
 	/* write-buffer-total: a stream with nothing held may not start
-	 * holding when all the buffers together are at the bound. */
-	if (st->out == NULL &&
-	    r->wbuf_total + cap > r->conf->write_buffer_total) {
+	 * holding ESP when all the buffers together are at the bound (IKE
+	 * gets one frame's room: hold()). */
+	if (st->out == NULL && !ike && wbuf_at_total(st)) {
 		r->stats.wbuf_total_full++;
 		reserve = cap;
 	}
@@ -278,16 +286,27 @@ admit(struct stream *st, size_t have, size_t len, bool ike)
 	return true;
 }
 
+/*
+ * Holds @len bytes for later.  At write-buffer-total, a stream that holds
+ * nothing yet gets room for one frame only: the rest of a frame the socket
+ * took in part must still go out whole (a stream cannot skip bytes), but
+ * admit() lets nothing else in.
+ */
 static int
 hold(struct stream *st, const uint8_t *p, size_t len)
 {
 	if (st->out == NULL) {
-		if ((st->out = malloc(st->cr->write_buffer)) == NULL) {
+		size_t cap = st->cr->write_buffer;
+
+		if (wbuf_at_total(st) &&
+		    cap > st->cr->max_message + FRAME_HDR_LEN)
+			cap = st->cr->max_message + FRAME_HDR_LEN;
+		if ((st->out = malloc(cap)) == NULL) {
 			log_warn("stream buffer");
 			return -1;
 		}
-		st->out_cap = st->cr->write_buffer;
-		st->r->wbuf_total += st->out_cap;
+		st->out_cap = cap;
+		st->r->wbuf_total += cap;
 	}
 	if (st->out_off > 0 && st->out_off == st->out_len)
 		st->out_off = st->out_len = 0;

@@ -472,13 +472,15 @@ topo_relay_gw()
 
 # relay_conf FILE [KEY=VALUE...]: a relay configuration with one
 # [relay t] section toward the gateway; each KEY=VALUE becomes a line.
-# Without a listen=... it listens on 127.0.0.1:4500.
+# Without a listen=... it listens on 127.0.0.1:4500.  IKT_GLOBAL adds lines
+# to [global].
 relay_conf()
 {
 	local f=$1 kv
 	shift
 	{
-		printf '[global]\nlog-level = debug\n\n[relay t]\n'
+		printf '[global]\nlog-level = debug\n%s\n[relay t]\n' \
+		    "${IKT_GLOBAL:-}"
 		case " $* " in
 		*" listen="*) ;;
 		*) printf 'listen = 127.0.0.1:4500\n' ;;
