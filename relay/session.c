@@ -94,10 +94,28 @@ key_unlink(struct relay *r, struct spi_key *e)
 	r->nspis--;
 }
 
-/* @s's slot for a key, found or newly taken (replacing its oldest key of
- * that kind); linked into the table unless another session holds the key
- * (first come keeps it: the later one cannot take what it did not
- * start). */
+/* Links @e into the table unless another session holds its key (first
+ * come keeps it: a later one cannot take what it did not start). */
+static void
+key_link(struct relay *r, struct spi_key *e)
+{
+	size_t b;
+
+	if (key_find(r, e->esp, e->spi_i, e->spi_r) != NULL)
+		return;
+	if (r->nspis >= r->spi_mask + 1)
+		table_grow(r);
+	b = key_bucket(r, e->esp, e->spi_i, e->spi_r);
+	e->next = r->spis[b];
+	r->spis[b] = e;
+	e->linked = true;
+	r->nspis++;
+}
+
+/* @s's slot for a key, found (and linked, once the session that held it
+ * is gone) or newly taken, replacing its oldest key of that kind.  The
+ * search of the session's own few keys first keeps the table out of the
+ * per-message path. */
 static struct spi_key *
 key_add(struct session *s, bool esp, uint64_t spi_i, uint64_t spi_r)
 {
@@ -105,12 +123,14 @@ key_add(struct session *s, bool esp, uint64_t spi_i, uint64_t spi_r)
 	struct spi_key *ring = esp ? s->esp : s->ike, *e;
 	size_t n = esp ? SESSION_ESP_KEYS : SESSION_IKE_KEYS;
 	unsigned *next = esp ? &s->esp_next : &s->ike_next;
-	size_t b;
 
 	for (size_t i = 0; i < n; i++)
 		if (ring[i].s == s && ring[i].spi_i == spi_i &&
-		    ring[i].spi_r == spi_r)
+		    ring[i].spi_r == spi_r) {
+			if (!ring[i].linked)
+				key_link(r, &ring[i]);
 			return &ring[i];
+		}
 	e = &ring[(*next)++ % n];
 	key_unlink(r, e);
 	memset(e, 0, sizeof(*e));
@@ -118,15 +138,7 @@ key_add(struct session *s, bool esp, uint64_t spi_i, uint64_t spi_r)
 	e->esp = esp;
 	e->spi_i = spi_i;
 	e->spi_r = spi_r;
-	if (key_find(r, esp, spi_i, spi_r) != NULL)
-		return e;
-	if (r->nspis >= r->spi_mask + 1)
-		table_grow(r);
-	b = key_bucket(r, esp, spi_i, spi_r);
-	e->next = r->spis[b];
-	r->spis[b] = e;
-	e->linked = true;
-	r->nspis++;
+	key_link(r, e);
 	return e;
 }
 
@@ -543,6 +555,8 @@ session_prove(struct session *s, struct probe *p, const char *how)
 	struct relay *r = s->r;
 	struct stream *st = p->st, *old = s->owner;
 
+	if (s->state == SESSION_DEAD)
+		return;		/* ending: nobody takes it now */
 	if (s->ops->proven != NULL)
 		s->ops->proven(s, p);
 	if (old != NULL) {
