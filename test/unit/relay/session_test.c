@@ -370,7 +370,8 @@ client_recv(struct client *c, uint8_t *buf, size_t cap, size_t *got)
 		*got = n > 0 ? (size_t)n : 0;
 	if (n > 0)
 		return RX_DATA;
-	if (n == 0)
+	/* Closed with our bytes unread: a reset. */
+	if (n == 0 || (n < 0 && errno == ECONNRESET))
 		return RX_EOF;
 	cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "recv: %s",
 	    strerror(errno));
@@ -873,6 +874,89 @@ Test(session, proving_a_lingering_session_ends_its_linger,
 	spin(1.3);
 	cr_assert_eq(count(C_CLOSE, id), 0, "freed by the old linger timer");
 	cr_assert(deliver_reaches(sess(id), b));
+}
+
+/* The integrated backend proves a probe from inside its input(). */
+static void
+prove_in_input(struct session *s, struct probe *p)
+{
+	if (p != NULL)
+		session_prove(s, p, "test, inside input()");
+}
+
+Test(session, probe_proven_inside_its_own_input_is_the_owner_after,
+    .fini = teardown, .timeout = 10)
+{
+	struct client *a, *b;
+	struct session *s;
+	unsigned long long id;
+
+	START("linger = 30s");
+	a = connect_from("10.0.0.1", 40001);
+	id = establish(a, SPI_I, SPI_R);
+	s = sess(id);
+	b = connect_from("10.0.0.2", 40002);
+	input_hook = prove_in_input;
+	send_ike(b, SPI_I, SPI_R, X_INFO, F_I, 2);
+	input_hook = NULL;
+	cr_assert_eq(count(C_PROVEN, id), 1);
+	cr_assert_eq(s->owner->id, b->id);
+	cr_assert_null(s->probes);
+	cr_assert(client_closed(a));
+	cr_assert(deliver_reaches(s, b));
+	send_ike(b, SPI_I, SPI_R, X_INFO, F_I, 3);
+	cr_assert_null(last_input()->p);
+}
+
+Test(session, session_end_frees_later_and_closes_owner_and_probes,
+    .fini = teardown, .timeout = 10)
+{
+	struct client *a, *b;
+	struct session *s;
+	unsigned long long id;
+
+	START("linger = 30s");
+	a = connect_from("10.0.0.1", 40001);
+	id = establish(a, SPI_I, SPI_R);
+	s = sess(id);
+	b = connect_from("10.0.0.2", 40002);
+	send_ike(b, SPI_I, SPI_R, X_INFO, F_I, 2);
+	session_end(s, 0.);
+	cr_assert_eq(s->state, SESSION_DEAD);
+	cr_assert_eq(count(C_CLOSE, id), 0, "freed inside session_end");
+	/* Messages of an ended session reach no backend. */
+	send_esp(a, 0xc0de0001, 9);
+	pump();
+	cr_assert_eq(count(C_CLOSE, id), 1);
+	cr_assert_eq(count(C_PROBE_CLOSE, id), 1);
+	cr_assert(client_closed(a));
+	cr_assert(client_closed(b));
+	cr_assert_eq(r.nsessions, 0);
+	/* Its SPI pair names nothing now. */
+	b = connect_from("10.0.0.2", 40003);
+	send_ike(b, SPI_I, SPI_R, X_INFO, F_I, 3);
+	cr_assert_eq(count(C_OPEN, 0), 2);
+}
+
+/* session.h: after session_end() "the session ends"; a proof arriving
+ * in the meantime (a probe's socket is still open) must not revive it. */
+Test(session, proving_a_probe_of_an_ended_session_does_not_revive_it,
+    .fini = teardown, .timeout = 10)
+{
+	struct client *a, *b;
+	struct session *s;
+	unsigned long long id;
+
+	START("linger = 30s");
+	a = connect_from("10.0.0.1", 40001);
+	id = establish(a, SPI_I, SPI_R);
+	s = sess(id);
+	b = connect_from("10.0.0.2", 40002);
+	send_ike(b, SPI_I, SPI_R, X_INFO, F_I, 2);
+	session_end(s, 0.3);
+	session_prove(s, probe_on(s, b), "test");
+	spin(0.6);
+	cr_assert_eq(count(C_CLOSE, id), 1, "the ended session was revived");
 }
 
 /* ---- 6. session_is_fresh_answer ---- */
