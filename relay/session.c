@@ -507,6 +507,9 @@ session_prove(struct session *s, struct probe *p, const char *how)
 	struct relay *r = s->r;
 	struct stream *st = p->st, *old = s->owner;
 
+	/* An ended session stays ended; its probes close with it. */
+	if (s->state == SESSION_DEAD)
+		return;
 	if (s->ops->proven != NULL)
 		s->ops->proven(s, p);
 	if (old != NULL) {
