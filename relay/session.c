@@ -272,15 +272,17 @@ linger_link(struct session *s)
 }
 
 /* Frees the oldest lingering session (of source @src, or of any when
- * NULL); false when there is none.  Live and probing sessions are never
- * reclaimed: only state nobody is using goes. */
+ * NULL) but @keep; false when there is none.  Live and probing sessions
+ * are never reclaimed: only state nobody is using goes. */
 static bool
-reclaim(struct relay *r, const struct src *src, const char *why)
+reclaim(struct relay *r, const struct src *src, const struct session *keep,
+    const char *why)
 {
 	struct session *s;
 
 	for (s = r->lingering; s != NULL; s = s->lnext)
-		if ((src == NULL || s->src == src) && s->probes == NULL)
+		if ((src == NULL || s->src == src) && s->probes == NULL &&
+		    s != keep)
 			break;
 	if (s == NULL)
 		return false;
@@ -293,11 +295,12 @@ reclaim(struct relay *r, const struct src *src, const char *why)
 /*
  * Room for one more session or probe started by @st, holding @fds
  * descriptors: within the source's share (max-sessions-per-source),
- * max-sessions and the descriptor budget; reclaims lingering sessions to
- * make it (the source's own first).  -1 (logged) when there is none.
+ * max-sessions (sessions only) and the descriptor budget; reclaims lingering sessions to
+ * make it (the source's own first), never @keep (the session a probe
+ * names).  -1 (logged) when there is none.
  */
 static int
-budget_check(struct stream *st, unsigned fds)
+budget_check(struct stream *st, unsigned fds, const struct session *keep)
 {
 	struct relay *r = st->r;
 	const struct conf *c = r->conf;
@@ -307,14 +310,16 @@ budget_check(struct stream *st, unsigned fds)
 		why = "not counted";
 	while (why == NULL &&
 	    st->src->sessions >= st->cr->max_sessions_per_source)
-		if (!reclaim(r, st->src, "its source is at "
+		if (!reclaim(r, st->src, keep, "its source is at "
 		    "max-sessions-per-source"))
 			why = "max-sessions-per-source reached";
-	while (why == NULL && r->nsessions >= c->max_sessions)
-		if (!reclaim(r, NULL, "max-sessions reached"))
+	/* A probe (@keep set) adds a descriptor and a count to its source,
+	 * but no session. */
+	while (why == NULL && keep == NULL && r->nsessions >= c->max_sessions)
+		if (!reclaim(r, NULL, keep, "max-sessions reached"))
 			why = "max-sessions reached";
 	while (why == NULL && r->fds_used + fds > r->fds_max)
-		if (!reclaim(r, NULL, "descriptor budget reached"))
+		if (!reclaim(r, NULL, keep, "descriptor budget reached"))
 			why = "descriptor budget reached";
 	if (why != NULL) {
 		r->stats.sess_refused++;
@@ -328,7 +333,7 @@ bool
 session_fd_room(struct relay *r)
 {
 	while (r->fds_used + 1 > r->fds_max)
-		if (!reclaim(r, NULL, "descriptor budget reached"))
+		if (!reclaim(r, NULL, NULL, "descriptor budget reached"))
 			return false;
 	return true;
 }
@@ -425,7 +430,7 @@ session_new(struct stream *st, const struct msg_info *m)
 	const struct session_backend *ops = r->backends[cr->backend];
 	struct session *s;
 
-	if (budget_check(st, ops->probe_open != NULL ? 1 : 0) == -1)
+	if (budget_check(st, ops->probe_open != NULL ? 1 : 0, NULL) == -1)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("session");
@@ -517,7 +522,7 @@ probe_new(struct session *s, struct stream *st)
 	struct relay *r = s->r;
 	struct probe *p;
 
-	if (budget_check(st, s->ops->probe_open != NULL ? 1 : 0) == -1)
+	if (budget_check(st, s->ops->probe_open != NULL ? 1 : 0, s) == -1)
 		return -1;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		log_warn("probe");
@@ -555,8 +560,9 @@ session_prove(struct session *s, struct probe *p, const char *how)
 	struct relay *r = s->r;
 	struct stream *st = p->st, *old = s->owner;
 
+	/* An ended session stays ended; its probes close with it. */
 	if (s->state == SESSION_DEAD)
-		return;		/* ending: nobody takes it now */
+		return;
 	if (s->ops->proven != NULL)
 		s->ops->proven(s, p);
 	if (old != NULL) {
