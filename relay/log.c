@@ -268,6 +268,12 @@ log_peer(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+bool
+log_peer_pending(void)
+{
+	return pb.suppressed > 0;
+}
+
 void
 log_peer_flush(void)
 {

@@ -52,6 +52,8 @@ void	log_peer(enum log_level level, const char *fmt, ...) LOG_PRINTF(2, 3);
 /* Logs the suppressed count now if lines were suppressed at least a
  * second ago and no line has said so since; for a periodic timer. */
 void	log_peer_flush(void);
+/* Lines were suppressed and their count is not logged yet. */
+bool	log_peer_pending(void);
 /* Tests: the monotonic clock in ns; NULL restores CLOCK_MONOTONIC. */
 void	log_set_clock(uint64_t (*now_ns)(void));
 

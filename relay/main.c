@@ -114,12 +114,16 @@ enum {
 static ev_timer s_grace;
 static ev_timer s_logflush;
 
-/* Once a second: the count of log lines the rate limit left out, so that
- * the end of a flood is reported even when nothing else is logged. */
+/* A second after the rate limit first left a line out, and every second
+ * while it does: the count, so that the end of a flood is reported even
+ * when nothing else is logged.  Armed only then, so that an idle relay
+ * does not wake (busy-poll would spin after every wake). */
 static void
 logflush_cb(EV_P_ ev_timer *w, int revents)
 {
 	log_peer_flush();
+	if (!log_peer_pending())
+		ev_timer_stop(EV_A_ w);
 }
 static ev_tstamp grace_until;
 
@@ -208,6 +212,8 @@ invoke_counting(EV_P)
 {
 	relay.busy_events += ev_pending_count(EV_A);
 	ev_invoke_pending(EV_A);
+	if (log_peer_pending() && !ev_is_active(&s_logflush))
+		ev_timer_again(EV_A_ &s_logflush);
 }
 
 /*
@@ -366,8 +372,8 @@ main(int argc, char *argv[])
 	ev_signal_start(loop, &s_int);
 	ev_signal_start(loop, &s_hup);
 	ev_signal_start(loop, &s_usr1);
-	ev_timer_init(&s_logflush, logflush_cb, 1., 1.);
-	ev_timer_start(loop, &s_logflush);
+	ev_init(&s_logflush, logflush_cb);
+	s_logflush.repeat = 1.;
 	log_info("iketcpd %s started", IKETCP_VERSION);
 	run(loop);
 
