@@ -181,6 +181,7 @@ listener_accept_cb(EV_P_ ev_io *w, int revents)
 		int one = 1;
 		int fd;
 
+		memset(&peer, 0, sizeof(peer));
 		fd = accept4(l->fd, (struct sockaddr *)&peer, &plen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {

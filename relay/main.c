@@ -29,7 +29,6 @@
 #include "relay/keyhash.h"
 #include "relay/log.h"
 #include "relay/relay.h"
-#include "relay/keyhash.h"
 #include "relay/route.h"
 #include "relay/session.h"
 #include "relay/udp_backend.h"

@@ -66,6 +66,7 @@ sock_new(struct session *s, const struct conf_addr *gw)
 	struct udp_sock *u;
 	int fd, bufsz = 1 << 20;
 
+	memset(&local, 0, sizeof(local));
 	fd = socket(gw->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
