@@ -6,7 +6,8 @@
 # pings from the initiator to the server's TUN address (the pool's first
 # address) come back through the tunnel; the initiator's Delete ends the
 # server's session.  In between, the stream is reset and the new one
-# re-attaches to the session.
+# re-attaches to the session, and a stream forging the SA's next request
+# from another address gets nothing.
 . "$(dirname "$0")/lib.sh"
 
 PSK=iketcp-integrated-test-psk
@@ -46,6 +47,23 @@ wait_log "$T/srv.log" "session re-attached" 5 ||
     fail "server did not re-attach the new stream"
 [ "$(ike_spis)" = "$spis" ] || fail "IKE SA changed: $spis -> $(ike_spis)"
 say "re-attached after a reset; ping $PING_RTT ms"
+
+# Another address names the SA by its SPI pair, with a forged request of
+# the next message IDs (RFC 9329 section 10): the server holds the keys,
+# so it is a probe that ike/ never authenticates; it receives nothing and
+# the client's stream stays the owner.
+spi_i=${spis%_*} spi_r=${spis#*_}
+forged=00000000${spi_i}${spi_r}2e20250800000010000000402300002400$(printf '0%.0s' $(seq 62))
+outA=$(ikeclient R raw --connect "$RELAY_C_ADDR:4500" --prefix iketcp \
+    --hex "0046$forged" --wait 2 --expect-open) || fail "attacker: $outA"
+wait_log "$T/srv.log" "re-attach by IKE SPI $spi_i.*to be proven" 5 ||
+    fail "server: the forged stream was not a probe"
+[ "$(jget received <<<"$outA")" = 0 ] ||
+    fail "an unproven stream received $(jget received <<<"$outA") bytes"
+! grep -q "replaced by a stream that proved" "$T/srv.log" ||
+    fail "the forged stream took the session"
+ping_tunnel 3
+say "forged request on another stream: probe, nothing delivered, owner kept"
 
 # The initiator deletes its IKE SA: the server answers and ends the session.
 swanctl_ "$T/init" --terminate --ike home --timeout 10 >"$T/term.log" 2>&1 ||
