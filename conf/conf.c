@@ -621,11 +621,13 @@ parse_max_sessions_per_source(struct conf_parser *p, const char *v)
 /* Sorted by strcmp(): looked up with bsearch(). */
 static const struct keydef global_keys[] = {
 	{ "busy-poll",		parse_busy_poll,	false },
+	{ "control-socket",	conf_key_control_socket, false },
 	{ "fd-reserve",		parse_fd_reserve,	false },
 	{ "group",		parse_group,		false },
 	{ "log-level",		parse_log_level,	false },
 	{ "log-rate",		parse_log_rate,		false },
 	{ "max-sessions",	parse_max_sessions,	false },
+	{ "metrics-listen",	conf_key_metrics_listen, false },
 	{ "user",		parse_user,		false },
 	{ "write-buffer-total",	parse_write_buffer_total, false },
 };
@@ -697,6 +699,7 @@ conf_init(struct conf_parser *p, const char *file)
 	b->conf.fd_reserve = CONF_DEF_FD_RESERVE;
 	b->conf.write_buffer_total = CONF_DEF_WRITE_BUFFER_TOTAL;
 	b->conf.log_rate = CONF_DEF_LOG_RATE;
+	conf_control_defaults(&b->conf);
 	b->conf.refs = 1;
 	p->conf = &b->conf;
 	p->file = b->conf.path;

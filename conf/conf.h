@@ -42,7 +42,11 @@ enum {
 	CONF_UDP6_PAYLOAD_MAX = 65527,	/* 65535 - UDP 8 (no jumbogram) */
 	CONF_FD_RESERVE_MAX = 65536,	/* fd-reserve bound */
 	CONF_LOG_RATE_MAX = 1000000,	/* log-rate bound, lines/s */
+	CONF_SOCK_PATH_MAX = 108,	/* sun_path, NUL included */
 };
+
+/* [global] control-socket when the file names none (iketcpctl(8)). */
+#define CONF_DEF_CONTROL_SOCKET "/run/iketcpd/iketcpd.sock"
 
 /* Defaults, documented in iketcpd.conf(5). */
 enum {
@@ -252,6 +256,9 @@ struct conf {
 	size_t		 write_buffer_total;	/* [global] bytes, summed */
 	unsigned	 write_buffer_total_line; /* its line; 0 = default */
 	unsigned	 log_rate;		/* [global] lines/s, 0 = all */
+	char		 control_socket[CONF_SOCK_PATH_MAX]; /* "" = none */
+	bool		 control_socket_set;	/* named in the file */
+	struct conf_addr metrics_listen;	/* HTTP /metrics; len 0 none */
 	struct conf_relay *relays;		/* array of nrelays */
 	size_t		 nrelays;
 	struct conf_connector *connectors;	/* array of nconnectors */

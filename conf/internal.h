@@ -48,6 +48,11 @@ void	conf_layers_defaults(struct conf_relay *r);
 /* Whole-file checks of those keys and of shared listen addresses. */
 void	conf_layers_check(struct conf_parser *p, const struct conf *c);
 
+/* [global] control-socket, metrics-listen (control.c). */
+bool	conf_key_control_socket(struct conf_parser *p, const char *v);
+bool	conf_key_metrics_listen(struct conf_parser *p, const char *v);
+void	conf_control_defaults(struct conf *c);
+
 /* [connector NAME] (connector.c); @name is not NUL-terminated. */
 int	conf_connector_section(struct conf_parser *p, const char *name,
 	    size_t len);
