@@ -83,6 +83,7 @@ struct integ_child {
 	uint8_t		 src6_lo[16], src6_hi[16];	/* IPv6 TSr */
 	unsigned long long gen;		/* install order: newest wins */
 	bool		 out_ok;	/* may carry what the TUN sends */
+	struct ike_suite suite;		/* negotiated, for iketcpctl */
 };
 
 /* A session's backend state. */

@@ -266,6 +266,8 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 	for (size_t i = 0; i < out->nev; i++) {
 		switch (out->ev[i].type) {
 		case IKE_EV_IKE_UP:
+			is->s->r->stats.ike_up++;
+			is->s->r->stats.auth_ok++;
 			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
 			    "established, %s authenticated",
 			    (unsigned long long)ike_sa_spi_i(is->ike),
@@ -273,6 +275,7 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 			    peer_text(is->ike, idt));
 			break;
 		case IKE_EV_CHILD_UP:
+			is->s->r->stats.child_up++;
 			child_up(is, out->ev[i].child);
 			break;
 		case IKE_EV_CHILD_DOWN:
@@ -403,6 +406,140 @@ integ_shutdown(struct relay *r)
 }
 
 int
+integ_terminate(struct session *s)
+{
+	struct integ_sess *is = s->be;
+	struct ike_out out;
+
+	if (s->ops != &integ_backend || is == NULL || is->ike == NULL ||
+	    is->dead || s->owner == NULL ||
+	    ike_sa_delete(is->ike, integ_now_ms(), &out) == -1)
+		return -1;
+	sess_log(is, LOG_LEVEL_INFO, "IKE: Delete of the IKE SA requested "
+	    "by the control socket");
+	req_done(is, &out);
+	return 0;
+}
+
+/* An algorithm's name as swanctl.conf(5) spells it, else its number. */
+static const char *
+alg_name(const char *const *names, size_t n, unsigned id, char *buf,
+    size_t cap)
+{
+	if (id < n && names[id] != NULL)
+		return names[id];
+	snprintf(buf, cap, "%u", id);
+	return buf;
+}
+
+/* @su as a proposal string, such as aes256gcm16-prfsha384-x25519. */
+static void
+suite_text(const struct ike_suite *su, bool ike, char *out, size_t cap)
+{
+	static const char *const encr[] = {
+		[IKE_ENCR_3DES] = "3des", [IKE_ENCR_NULL] = "null",
+		[IKE_ENCR_AES_CBC] = "aes", [IKE_ENCR_AES_CTR] = "aesctr",
+		[IKE_ENCR_AES_GCM_16] = "aesgcm16",
+		[IKE_ENCR_CHACHA20_POLY1305] = "chacha20poly1305",
+	};
+	static const char *const integ[] = {
+		[IKE_INTEG_HMAC_SHA1_96] = "sha1",
+		[IKE_INTEG_AES_XCBC_96] = "aesxcbc",
+		[IKE_INTEG_HMAC_SHA2_256_128] = "sha256",
+		[IKE_INTEG_HMAC_SHA2_384_192] = "sha384",
+		[IKE_INTEG_HMAC_SHA2_512_256] = "sha512",
+	};
+	static const char *const prf[] = {
+		[IKE_PRF_HMAC_SHA1] = "prfsha1",
+		[IKE_PRF_HMAC_SHA2_256] = "prfsha256",
+		[IKE_PRF_HMAC_SHA2_384] = "prfsha384",
+		[IKE_PRF_HMAC_SHA2_512] = "prfsha512",
+	};
+	static const char *const dh[] = {
+		[IKE_DH_MODP2048] = "modp2048", [15] = "modp3072",
+		[16] = "modp4096", [19] = "ecp256", [20] = "ecp384",
+		[21] = "ecp521", [31] = "x25519", [32] = "x448",
+	};
+	char b[4][16], e[32];
+	const char *en;
+
+	en = alg_name(encr, sizeof(encr) / sizeof(encr[0]), su->encr, b[0],
+	    sizeof(b[0]));
+	if (su->encr_bits != 0 && strncmp(en, "aes", 3) == 0)
+		snprintf(e, sizeof(e), "aes%u%s", su->encr_bits, en + 3);
+	else
+		snprintf(e, sizeof(e), "%s", en);
+	snprintf(out, cap, "%s%s%s%s%s%s%s", e,
+	    su->integ != IKE_INTEG_NONE ? "-" : "",
+	    su->integ != IKE_INTEG_NONE ? alg_name(integ, sizeof(integ) /
+	    sizeof(integ[0]), su->integ, b[1], sizeof(b[1])) : "",
+	    ike ? "-" : "", ike ? alg_name(prf, sizeof(prf) / sizeof(prf[0]),
+	    su->prf, b[2], sizeof(b[2])) : "",
+	    ike || su->dh != IKE_DH_NONE ? "-" : "",
+	    ike || su->dh != IKE_DH_NONE ? alg_name(dh, sizeof(dh) /
+	    sizeof(dh[0]), su->dh, b[3], sizeof(b[3])) : "");
+}
+
+int
+integ_describe(const struct session *s, struct integ_info *info)
+{
+	const struct integ_sess *is = s->be;
+	const struct integ_child *c, *esp = NULL;
+	uint64_t next, now = integ_now_ms();
+	char idt[IKE_ID_LOG_MAX];
+	uint8_t idtype;
+	size_t idlen;
+
+	memset(info, 0, sizeof(*info));
+	info->next_s = -1;
+	if (s->ops != &integ_backend || is == NULL)
+		return -1;
+	snprintf(info->section, sizeof(info->section), "%s", is->sec->name);
+	if (is->ike == NULL) {
+		info->state = "none";
+		return 0;
+	}
+	info->state = ike_sa_state_name(ike_sa_state(is->ike));
+	info->spi_i = ike_sa_spi_i(is->ike);
+	info->spi_r = ike_sa_spi_r(is->ike);
+	(void)ike_sa_peer_id(is->ike, &idtype, &idlen);
+	if (idlen > 0)
+		snprintf(info->id, sizeof(info->id), "%s",
+		    peer_text(is->ike, idt));
+	if (ike_sa_state(is->ike) != IKE_SA_IDLE)
+		suite_text(ike_sa_suite(is->ike), true, info->ike_alg,
+		    sizeof(info->ike_alg));
+	if (vip_is_linked(&is->vip4))
+		inet_ntop(AF_INET, is->vip4.addr + 12, info->vip4,
+		    sizeof(info->vip4));
+	if (vip_is_linked(&is->vip6))
+		inet_ntop(AF_INET6, is->vip6.addr, info->vip6,
+		    sizeof(info->vip6));
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++) {
+		c = &is->ch[k];
+		if (c->in == NULL)
+			continue;
+		info->children++;
+		info->in_packets += c->in->packets;
+		info->in_octets += c->in->octets;
+		info->out_packets += c->out->packets;
+		info->out_octets += c->out->octets;
+		if (esp == NULL || c->gen > esp->gen)
+			esp = c;
+	}
+	if (esp != NULL) {
+		info->spi_in = esp->in->spi;
+		info->spi_out = esp->out->spi;
+		suite_text(&esp->suite, false, info->esp_alg,
+		    sizeof(info->esp_alg));
+	}
+	if ((next = ike_sa_next_ms(is->ike)) != UINT64_MAX)
+		info->next_s = next > now ? (long long)((next - now) / 1000) :
+		    0;
+	return 0;
+}
+
+int
 integ_deleting(const struct relay *r)
 {
 	const struct integ_sec *sec;
@@ -508,10 +645,11 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 		 */
 		log_stream(st, LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
 	else if (out.reason[0] != '\0' && before == IKE_SA_INIT_DONE &&
-	    ike_sa_state(is->ike) == IKE_SA_DEAD)
+	    ike_sa_state(is->ike) == IKE_SA_DEAD) {
+		r->stats.auth_failed++;
 		log_stream(st, LOG_LEVEL_INFO, "IKE: authentication of %s "
 		    "refused: %s", peer_text(is->ike, idt), out.reason);
-	else if (out.reason[0] != '\0') {
+	} else if (out.reason[0] != '\0') {
 		(void)ike_sa_peer_id(is->ike, &idtype, &idlen);
 		log_stream(st, LOG_LEVEL_INFO, "IKE: %s%s%s", out.reason,
 		    idlen > 0 ? ", peer " : "",

@@ -25,6 +25,9 @@
 #include "relay/session.h"
 #include "relay/stream.h"
 
+_Static_assert((int)ESP_RESULT_COUNT <= (int)RELAY_ESP_REASONS,
+    "relay_stats.esp_in_res holds every esp_decap() result");
+
 void
 integ_tun_pair_free(struct integ_child *c)
 {
@@ -116,6 +119,7 @@ integ_tun_pair_add(struct integ_sess *is, const struct ike_child *ch)
 	memcpy(c->src6_lo, ch->tsr6.start, 16);
 	memcpy(c->src6_hi, ch->tsr6.end, 16);
 	c->replaces = ch->replaces;
+	c->suite = ch->suite;
 	/*
 	 * RFC 7296 §2.8: both SAs stay until the old one is deleted.  The
 	 * rekey's initiator can only receive on the new SA once it has our
@@ -143,11 +147,13 @@ integ_tun_esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 	}
 	if (c == NULL) {
 		r->stats.esp_in_drop++;
+		r->stats.esp_in_nosa++;
 		return false;
 	}
 	res = esp_decap(c->in, p, n, is->sec->pkt_buf, INTEG_PKT_BUF, &rx);
 	if (res != ESP_OK) {
 		r->stats.esp_in_drop++;
+		r->stats.esp_in_res[res]++;
 		log_debug("session %llu: ESP dropped: %s", is->s->id,
 		    esp_result_name(res));
 		return false;
@@ -159,6 +165,7 @@ integ_tun_esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 		ike_sa_alive(is->ike, integ_now_ms());
 	if (write(is->sec->tun_fd, rx.inner, rx.len) == -1) {
 		r->stats.esp_in_drop++;
+		r->stats.esp_in_tun++;
 		log_debug("write to %s: %s", is->sec->ifname, strerror(errno));
 	}
 	return true;
@@ -234,12 +241,14 @@ integ_tun_read_cb(EV_P_ ev_io *w, int revents)
 		if ((is = dst_owner(sec, pkt, (size_t)n)) == NULL ||
 		    is->s->owner == NULL || (c = pair_out(is, pkt)) == NULL) {
 			r->stats.esp_out_drop++;
+			r->stats.esp_out_nosa++;
 			continue;
 		}
 		wr = wr_make(sec->out_buf, INTEG_OUT_BUF);
 		if (esp_encap_len(c->out, (size_t)n) > is->s->max_message ||
 		    esp_encap(c->out, pkt, (size_t)n, &wr) != ESP_ENCAP_OK) {
 			r->stats.esp_out_drop++;
+			r->stats.esp_out_encap++;
 			continue;
 		}
 		iov.iov_base = sec->out_buf;

@@ -10,10 +10,32 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct relay;
 struct conf;
+struct session;
 struct session_backend;
+
+enum {
+	INTEG_INFO_TEXT = 192,		/* an identity or algorithm, octets */
+};
+
+/* What iketcpctl(8) lists of an integrated session's IKE SA. */
+struct integ_info {
+	char		 section[64];
+	const char	*state;		/* ike_sa_state_name(), or "none" */
+	char		 id[INTEG_INFO_TEXT];	/* the peer's, "" none */
+	char		 vip4[16], vip6[46];	/* "" none */
+	char		 ike_alg[INTEG_INFO_TEXT], esp_alg[INTEG_INFO_TEXT];
+	uint64_t	 spi_i, spi_r;		/* IKE SA */
+	uint32_t	 spi_in, spi_out;	/* newest Child SA */
+	unsigned	 children;		/* Child SAs installed */
+	long long	 next_s;	/* to our next request (DPD, rekey,
+					 * Delete), seconds; -1 none */
+	unsigned long long in_packets, in_octets;	/* ESP, inner */
+	unsigned long long out_packets, out_octets;
+};
 
 /* Opens every section's TUN, pool, secrets and proposals (as root);
  * -1 (logged) on any failure. */
@@ -39,6 +61,11 @@ void	integ_stats_log(const struct relay *r);
  * those still waiting for their response.
  */
 int	integ_shutdown(struct relay *r);
+/* iketcpctl terminate: a Delete of @s's IKE SA to the client, as at
+ * SIGTERM; -1 when there is none to delete (the caller ends @s). */
+int	integ_terminate(struct session *s);
+/* Fills @info for @s; -1 when @s is not an integrated session. */
+int	integ_describe(const struct session *s, struct integ_info *info);
 int	integ_deleting(const struct relay *r);
 
 #endif /* IKETCP_RELAY_INTEGRATED_H */

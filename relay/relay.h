@@ -36,6 +36,7 @@ enum {
 	UDP_GSO_SEGMENTS = 64,		/* kernel limit per GSO send */
 	UDP_GSO_BYTES = 65000,		/* payload bytes per GSO send */
 	SPI_BUCKETS_MIN = 1024,		/* SPI table, power of two; grows */
+	RELAY_ESP_REASONS = 16,		/* >= enum esp_result's count */
 };
 
 struct relay_stats {
@@ -55,6 +56,37 @@ struct relay_stats {
 	unsigned long long reclaimed;		/* lingering sessions reclaimed */
 	unsigned long long sess_refused;	/* session budgets */
 	unsigned long long wbuf_total_full;	/* write-buffer-total reached */
+	/* Counted for the metrics (iketcpctl(8)); never from log text. */
+	unsigned long long streams;		/* streams accepted */
+	unsigned long long refused_conn;	/* of refused: max-connections */
+	unsigned long long refused_source;	/* of refused: max-per-source */
+	unsigned long long sessions;		/* sessions started */
+	unsigned long long reattach_esp;	/* ESP from the last address */
+	unsigned long long probe_ike;		/* probes named by IKE SPIs */
+	unsigned long long probe_esp;		/* probes named by ESP SPI */
+	unsigned long long probe_expired;	/* not proven in time */
+	unsigned long long probe_refused;	/* over a session budget */
+	unsigned long long tls_ok[3];		/* TLS 1.2, 1.3, other */
+	unsigned long long tls_failed;		/* handshakes that failed */
+	unsigned long long ike_up;		/* integrated: IKE SAs up */
+	unsigned long long child_up;		/* integrated: Child SAs up */
+	unsigned long long auth_ok;		/* integrated: IKE_AUTH */
+	unsigned long long auth_failed;		/* integrated: refused */
+	unsigned long long esp_in_nosa;		/* ESP: no Child SA */
+	unsigned long long esp_in_tun;		/* ESP: TUN write failed */
+	unsigned long long esp_in_res[RELAY_ESP_REASONS]; /* esp_decap */
+	unsigned long long esp_out_nosa;	/* TUN: no SA or no stream */
+	unsigned long long esp_out_encap;	/* TUN: too big, encap error */
+	unsigned long long ctl_refused;		/* control: clients over max */
+	unsigned long long ctl_bad;		/* control: bad requests */
+};
+
+/* Messages and bytes of one section's streams, each way (stream.c). */
+struct relay_section {
+	struct relay_section *next;
+	char		 name[CONF_NAME_MAX];
+	unsigned long long in_msgs, in_bytes;	/* from clients */
+	unsigned long long out_msgs, out_bytes;	/* to clients */
 };
 
 struct listener {
@@ -67,6 +99,7 @@ struct listener {
 };
 
 struct connector;
+struct control;
 struct route_res;
 struct integ_sec;
 struct session;
@@ -86,6 +119,10 @@ struct relay {
 	struct srctab	 sources;		/* per-source budgets */
 	struct spi_key	**spis;			/* SPI table, spi_mask + 1 */
 	size_t		 spi_mask, nspis;
+	struct session	*sessions;		/* all but the freed */
+	struct stream	*streams;		/* all open streams */
+	struct relay_section *sections;		/* every section seen */
+	struct control	*control;		/* relay/control.c */
 	struct session	*lingering;		/* oldest first */
 	struct session	**lingering_tail;
 	unsigned	 nsessions;		/* all but the dead */

@@ -406,6 +406,8 @@ session_free(struct session *s)
 		s->ops->close(s);
 	src_drop(r, s->src);
 	r->nsessions--;
+	if ((*s->aprev = s->anext) != NULL)
+		s->anext->aprev = s->aprev;
 	free(s);
 }
 
@@ -451,6 +453,12 @@ session_new(struct stream *st, const struct msg_info *m)
 	}
 	s->src = src_take(st);
 	r->nsessions++;
+	r->stats.sessions++;
+	s->started = ev_now(r->loop);
+	if ((s->anext = r->sessions) != NULL)
+		s->anext->aprev = &s->anext;
+	s->aprev = &r->sessions;
+	r->sessions = s;
 	return s;
 }
 
@@ -492,6 +500,7 @@ probe_deadline_cb(EV_P_ ev_timer *w, int revents)
 {
 	struct probe *p = container_of(w, struct probe, deadline);
 
+	p->s->r->stats.probe_expired++;
 	stream_close(p->st, "re-attach not proven within handshake-timeout");
 }
 
@@ -522,8 +531,10 @@ probe_new(struct session *s, struct stream *st)
 	struct relay *r = s->r;
 	struct probe *p;
 
-	if (budget_check(st, s->ops->probe_open != NULL ? 1 : 0, s) == -1)
+	if (budget_check(st, s->ops->probe_open != NULL ? 1 : 0, s) == -1) {
+		r->stats.probe_refused++;
 		return -1;
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		log_warn("probe");
 		return -1;
@@ -606,6 +617,7 @@ choose(struct stream *st, const struct msg_info *m)
 			src_drop(st->r, s->src);
 			s->src = src_take(st);
 			attach(s, st);
+			st->r->stats.reattach_esp++;
 			log_stream(st, LOG_LEVEL_INFO, "session re-attached "
 			    "by ESP SPI %08x from the previous client "
 			    "address (session %llu)", m->esp_spi, s->id);
@@ -613,6 +625,10 @@ choose(struct stream *st, const struct msg_info *m)
 		}
 		if (probe_new(s, st) == -1)
 			return NULL;
+		if (m->kind == MSG_ESP)
+			st->r->stats.probe_esp++;
+		else
+			st->r->stats.probe_ike++;
 		if (m->kind == MSG_ESP)
 			log_stream(st, LOG_LEVEL_INFO, "re-attach by ESP SPI "
 			    "%08x to session %llu: to be proven", m->esp_spi,
@@ -652,8 +668,11 @@ up_input(struct stream *st, const struct iovec *msgs,
 	if (s->state == SESSION_DEAD)
 		return 0;
 	if (s->owner == st) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			session_note(s, &mi[i], true);
+			s->up_bytes += msgs[i].iov_len;
+		}
+		s->up_msgs += n;
 	} else if ((p = probe_of(s, st)) != NULL) {
 		for (size_t i = 0; i < n; i++)
 			probe_request(s, p, &mi[i], msgs[i].iov_base,
@@ -699,8 +718,35 @@ void
 session_deliver(struct session *s, const struct iovec *msgs,
     const bool *ike, size_t n)
 {
-	if (s->owner != NULL && n > 0)
-		(void)stream_send(s->owner, msgs, ike, n);
+	if (s->owner == NULL || n == 0)
+		return;
+	s->down_msgs += n;
+	for (size_t i = 0; i < n; i++)
+		s->down_bytes += msgs[i].iov_len;
+	(void)stream_send(s->owner, msgs, ike, n);
+}
+
+struct session *
+session_find(struct relay *r, unsigned long long id)
+{
+	for (struct session *s = r->sessions; s != NULL; s = s->anext)
+		if (s->id == id && s->state != SESSION_DEAD)
+			return s;
+	return NULL;
+}
+
+const char *
+session_state_name(enum session_state state)
+{
+	switch (state) {
+	case SESSION_LIVE:
+		return "live";
+	case SESSION_LINGER:
+		return "lingering";
+	case SESSION_DEAD:
+		return "ending";
+	}
+	return "?";
 }
 
 /* ---- the layer ---- */

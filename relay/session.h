@@ -108,6 +108,10 @@ struct session {
 	struct spi_key	 ike[SESSION_IKE_KEYS];
 	struct spi_key	 esp[SESSION_ESP_KEYS];
 	unsigned	 ike_next, esp_next; /* ring replacement */
+	struct session	*anext, **aprev; /* r->sessions */
+	ev_tstamp	 started;	/* loop time it began */
+	/* Client -> backend from the owner, backend -> owner stream. */
+	unsigned long long up_msgs, up_bytes, down_msgs, down_bytes;
 };
 
 /* The process's session layer: called once from main. */
@@ -138,6 +142,10 @@ void	session_deliver(struct session *s, const struct iovec *msgs,
 /* The backend is done: the session ends after @delay_s seconds (0: on
  * the next loop turn), its streams are closed then. */
 void	session_end(struct session *s, double delay_s);
+/* The session with @id that has not ended, or NULL (iketcpctl). */
+struct session *session_find(struct relay *r, unsigned long long id);
+const char *session_state_name(enum session_state state);
+
 /* One line about @s: on its owner stream, or naming the client. */
 void	session_log(const struct session *s, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -155,6 +155,11 @@ account(struct stream *st)
 		srctab_put(&r->sources, all);
 		srctab_put(&r->sources, mine);
 		r->stats.refused++;
+		if (all != NULL && mine != NULL &&
+		    all->streams >= cr->max_connections)
+			r->stats.refused_conn++;
+		else if (all != NULL && mine != NULL)
+			r->stats.refused_source++;
 		log_peer(LOG_LEVEL_INFO, "relay %s: refused %s: %s", cr->name,
 		    st->peer_text, why);
 		return -1;
@@ -190,6 +195,7 @@ stream_set_section(struct stream *st, const struct conf_relay *cr)
 	log_stream(st, LOG_LEVEL_DEBUG, "%s: relay %s -> %s", __func__,
 	    st->cr->name, cr->name);
 	st->cr = cr;
+	st->sec = stream_section(st->r, cr->name);
 	frame_dec_init(&st->dec, cr->max_message);
 	/* The idle timer is running: only its repeat may change (ev(3)). */
 	if (cr->idle_timeout_ms == 0)
@@ -239,6 +245,8 @@ stream_close(struct stream *st, const char *reason)
 	    reason, st->in_msgs, st->in_bytes, st->out_msgs, st->out_bytes);
 	if (st->up != NULL)
 		r->up->closed(st);
+	if ((*st->aprev = st->anext) != NULL)
+		st->anext->aprev = st->aprev;
 	ev_io_stop(r->loop, &st->rio);
 	ev_io_stop(r->loop, &st->wio);
 	ev_timer_stop(r->loop, &st->handshake);
@@ -498,6 +506,10 @@ stream_send(struct stream *st, const struct iovec *msgs, const bool *ike,
 		total += FRAME_HDR_LEN + msgs[i].iov_len;
 		st->out_msgs++;
 		st->out_bytes += msgs[i].iov_len;
+		if (st->sec != NULL) {
+			st->sec->out_msgs++;
+			st->sec->out_bytes += msgs[i].iov_len;
+		}
 	}
 	if (st->ssl != NULL)
 		return tls_send(st, iov, niov, ike);
@@ -590,6 +602,10 @@ on_message(struct stream *st, const uint8_t *p, size_t n)
 
 	st->in_msgs++;
 	st->in_bytes += n;
+	if (st->sec != NULL) {
+		st->sec->in_msgs++;
+		st->sec->in_bytes += n;
+	}
 	switch (classify_msg(p, n, &m)) {
 	case MSG_KEEPALIVE:
 		st->r->stats.keepalives++;
@@ -723,6 +739,7 @@ tls_pump(struct stream *st)
 		}
 		if (res != TLS_IO_OK) {
 			r->stats.layer_refused++;
+			r->stats.tls_failed++;
 			log_stream(st, LOG_LEVEL_INFO, "TLS handshake failed: "
 			    "%s", st->tls_refusal != NULL ? st->tls_refusal :
 			    tls_io_strerror(st->ssl, ebuf, sizeof(ebuf)));
@@ -730,6 +747,8 @@ tls_pump(struct stream *st)
 			return -1;
 		}
 		st->tls_up = true;
+		r->stats.tls_ok[SSL_version(st->ssl) == TLS1_2_VERSION ? 0 :
+		    SSL_version(st->ssl) == TLS1_3_VERSION ? 1 : 2]++;
 		if (st->out_len == st->out_off)
 			ev_io_stop(r->loop, &st->wio);
 		log_stream(st, LOG_LEVEL_INFO, "TLS %s, relay %s",
@@ -874,9 +893,43 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 		return;
 	}
 	r->fds_used++;
+	r->stats.streams++;
+	st->started = ev_now(r->loop);
+	st->sec = stream_section(r, cr->name);
+	if ((st->anext = r->streams) != NULL)
+		st->anext->aprev = &st->anext;
+	st->aprev = &r->streams;
+	r->streams = st;
 	log_stream(st, LOG_LEVEL_INFO, "open, relay %s", cr->name);
 	ev_io_start(r->loop, &st->rio);
 	ev_timer_start(r->loop, &st->handshake);
 	if (cr->idle_timeout_ms > 0)
 		ev_timer_again(r->loop, &st->idle);
+}
+
+struct relay_section *
+stream_section(struct relay *r, const char *name)
+{
+	struct relay_section *sec;
+
+	for (sec = r->sections; sec != NULL; sec = sec->next)
+		if (strcmp(sec->name, name) == 0)
+			return sec;
+	if ((sec = calloc(1, sizeof(*sec))) == NULL)
+		return NULL;
+	snprintf(sec->name, sizeof(sec->name), "%s", name);
+	sec->next = r->sections;
+	r->sections = sec;
+	return sec;
+}
+
+void
+stream_sections_free(struct relay *r)
+{
+	struct relay_section *sec;
+
+	while ((sec = r->sections) != NULL) {
+		r->sections = sec->next;
+		free(sec);
+	}
 }

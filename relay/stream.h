@@ -15,6 +15,7 @@
 #include "framing/decoder.h"
 
 struct relay;
+struct relay_section;
 struct src;
 struct stream;
 struct conf;
@@ -96,6 +97,9 @@ struct stream {
 	struct sockaddr_storage peer;
 	char		 peer_text[64];
 	unsigned long long in_msgs, in_bytes, out_msgs, out_bytes;
+	struct stream	*anext, **aprev; /* r->streams */
+	ev_tstamp	 started;	/* loop time of the accept */
+	struct relay_section *sec;	/* its section's counters */
 };
 
 /* Layers seen on a stream, outermost first in logs. */
@@ -129,6 +133,10 @@ void	stream_drain(struct stream *st, const char *reason);
 /* Moves @st to state @next; a transition not in the table is a bug. */
 void	stream_set_state(struct stream *st, enum stream_state next);
 const char *stream_state_name(enum stream_state state);
+/* The counters of section @name, made on first use; NULL without memory.
+ * They live until stream_sections_free() (at exit). */
+struct relay_section *stream_section(struct relay *r, const char *name);
+void	stream_sections_free(struct relay *r);
 void	log_stream(const struct stream *st, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
