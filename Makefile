@@ -2,7 +2,7 @@
 #
 # Sources are found by wildcard so that a new file in a module needs no edit
 # here: every framing/ tls/ conf/ ike/ esp/ relay/ *.c except relay/main.c
-# goes into build/libiketcp.a; each test/unit/<module>/*_test.c is linked into
+# and relay/iketcpctl.c (the control client) goes into build/libiketcp.a; each test/unit/<module>/*_test.c is linked into
 # one Criterion runner; each test/fuzz/*_fuzz.c is one libFuzzer target.
 
 PREFIX	?= /usr/local
@@ -31,7 +31,7 @@ say	=
 endif
 
 MODULES	:= framing tls conf ike esp relay
-LIB_SRC	:= $(filter-out relay/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIB_SRC	:= $(filter-out relay/main.c relay/iketcpctl.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/%.o)
 LLHTTP_SRC := $(wildcard $(LLHTTP_DIR)/*.c)
 LLHTTP_OBJ := $(LLHTTP_SRC:$(LLHTTP_DIR)/%.c=$(BUILD)/llhttp/%.o)
@@ -43,13 +43,14 @@ BENCH_BIN := $(BENCH_SRC:test/bench/%.c=$(BUILD)/bench/%)
 HEADERS	:= $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
 
 DEPS	:= $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/relay/main.d \
+	   $(BUILD)/relay/iketcpctl.d \
 	   $(BENCH_BIN:=.d) $(BUILD)/ikeresp.d
 
 .PHONY: all check unit asan-build unit-asan fuzz-smoke fuzz integration integration-asan bench demo install \
 	clean deps deps-check headers format format-check tidy
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/iketcpd
+all: $(BUILD)/iketcpd $(BUILD)/iketcpctl
 
 $(BUILD)/%.o: %.c
 	$(call say,CC,$@)
@@ -69,6 +70,11 @@ $(BUILD)/libiketcp.a: $(LIB_OBJ) $(LLHTTP_OBJ)
 $(BUILD)/iketcpd: $(BUILD)/relay/main.o $(BUILD)/libiketcp.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+# The control client needs nothing of the library.
+$(BUILD)/iketcpctl: $(BUILD)/relay/iketcpctl.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libiketcp.a
 	$(call say,LD,$@)
@@ -173,13 +179,15 @@ headers:
 	done; echo "  HEADERS ok ($(words $(HEADERS)))"
 
 format:
-	clang-format -i $(LIB_SRC) relay/main.c $(HEADERS)
+	clang-format -i $(LIB_SRC) relay/main.c relay/iketcpctl.c $(HEADERS)
 
 format-check:
-	clang-format --dry-run --Werror $(LIB_SRC) relay/main.c $(HEADERS)
+	clang-format --dry-run --Werror $(LIB_SRC) relay/main.c \
+	    relay/iketcpctl.c $(HEADERS)
 
 tidy:
-	clang-tidy --quiet $(LIB_SRC) relay/main.c -- $(CPPFLAGS_ALL) -std=c17
+	clang-tidy --quiet $(LIB_SRC) relay/main.c relay/iketcpctl.c -- \
+	    $(CPPFLAGS_ALL) -std=c17
 
 install: $(BUILD)/iketcpd
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \

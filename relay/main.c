@@ -25,12 +25,14 @@
 #include "conf/conf.h"
 #include "conf/secrets.h"
 #include "relay/connector.h"
+#include "relay/control.h"
 #include "relay/integrated.h"
 #include "relay/keyhash.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/route.h"
 #include "relay/session.h"
+#include "relay/stream.h"
 #include "relay/udp_backend.h"
 
 static void
@@ -165,10 +167,12 @@ sig_term_cb(EV_P_ ev_signal *w, int revents)
 	ev_timer_start(EV_A_ &s_grace);
 }
 
-/* SIGHUP: a new conf for new streams; live streams keep theirs. */
-static void
-sig_hup_cb(EV_P_ ev_signal *w, int revents)
+/* SIGHUP and iketcpctl reload: a new conf for new streams; live streams
+ * keep theirs.  -1 when the running configuration stays. */
+static int
+reload(struct relay *r)
 {
+	struct ev_loop *loop = r->loop;
 	struct conf *c = conf_load(conf_path);
 
 	if (c != NULL && integ_reload_prepare(&relay, c, conf_path) == -1) {
@@ -181,7 +185,7 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 		integ_reload_commit(&relay, false);
 		if (c != NULL)
 			conf_unref(c);
-		return;
+		return -1;
 	}
 	integ_reload_commit(&relay, true);
 	log_set_level(c->log_level);
@@ -196,6 +200,13 @@ sig_hup_cb(EV_P_ ev_signal *w, int revents)
 	if (relay.connectors != NULL || c->nconnectors > 0)
 		log_warnx("[connector] sections are read at start only; "
 		    "running connectors keep their configuration");
+	return 0;
+}
+
+static void
+sig_hup_cb(EV_P_ ev_signal *w, int revents)
+{
+	(void)reload(&relay);
 }
 
 static void
@@ -355,6 +366,8 @@ main(int argc, char *argv[])
 		fatalx("cannot open every connector socket");
 	if (integ_open_all(&relay, c) == -1)
 		fatalx("cannot set up every [integrated] section");
+	if (control_open(&relay, c, reload) == -1)
+		fatalx("cannot open the control socket or metrics-listen");
 	drop_privileges(c);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)
@@ -378,10 +391,12 @@ main(int argc, char *argv[])
 
 	relay_stats_log(&relay);
 	connector_stats_log(&relay);
+	control_close(&relay);
 	connector_close_all(&relay);
 	listener_close_all(&relay);
 	integ_close_all(&relay);
 	session_layer_cleanup(&relay);
+	stream_sections_free(&relay);
 	route_res_free(&relay);
 	conf_unref(relay.conf);
 	free(relay.cbuf);

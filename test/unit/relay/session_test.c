@@ -549,7 +549,10 @@ teardown(void)
 	cr_assert_eq(r.nsessions, 0, "sessions left: %u", r.nsessions);
 	cr_assert_eq(r.fds_used, 0, "descriptors left: %u", r.fds_used);
 	cr_assert_eq(r.nspis, 0, "SPI table entries left: %zu", r.nspis);
+	cr_assert_null(r.sessions, "a session is still listed");
+	cr_assert_null(r.streams, "a stream is still listed");
 	session_layer_cleanup(&r);
+	stream_sections_free(&r);
 	conf_unref(r.conf);
 	ev_loop_destroy(r.loop);
 	free(r.rbuf);
