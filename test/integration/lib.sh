@@ -976,7 +976,7 @@ integ_topo()
 # the secrets file $T/ipsec.secrets: INTEG_SECRETS when set, else
 # initiator.test with GW_PSK.  INTEG_PROPOSALS, INTEG_ESP: its proposals.
 # INTEG_LISTEN: listen addresses (198.51.100.2:4500).  INTEG_LOG_LEVEL
-# (debug).
+# (debug).  IKT_GLOBAL adds lines to [global], as for relay_conf.
 integ_server_up()
 {
 	local name=$1 kv l
@@ -990,8 +990,8 @@ integ_server_up()
 	fi
 	chmod 600 "$T/ipsec.secrets"
 	{
-		printf '[global]\nlog-level = %s\n\n[integrated vpn]\n' \
-		    "${INTEG_LOG_LEVEL:-debug}"
+		printf '[global]\nlog-level = %s\n%s\n[integrated vpn]\n' \
+		    "${INTEG_LOG_LEVEL:-debug}" "${IKT_GLOBAL:-}"
 		for l in ${INTEG_LISTEN:-$RELAY_C_ADDR:4500}; do
 			printf 'listen = %s\n' "$l"
 		done
