@@ -7,7 +7,9 @@
 # (the server-started Delete path) and strongSwan loses the SA.
 . "$(dirname "$0")/lib.sh"
 
+# Next to the daemon, else the plain build's (the ASan build has none).
 CTL=${IKETCPCTL:-$(dirname "$IKETCPD")/iketcpctl}
+[ -x "$CTL" ] || CTL=$IKT_ROOT/build/iketcpctl
 PSK=iketcp-integrated-test-psk
 SOCK=$T/srv.sock
 
