@@ -464,7 +464,7 @@ integ_stats_log(const struct relay *r)
 	const struct integ_sec *sec;
 
 	for (sec = r->integs; sec != NULL; sec = sec->next)
-		log_info("integrated %s: half-open IKE SAs %u (cookie "
+		log_stats("integrated %s: half-open IKE SAs %u (cookie "
 		    "threshold %u), COOKIEs demanded %llu", sec->name,
 		    sec->half_open, sec->cookie_threshold, sec->cookies);
 }

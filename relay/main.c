@@ -43,7 +43,7 @@ usage(void)
 void
 relay_stats_log(const struct relay *r)
 {
-	log_info("stats: keepalives dropped %llu, esp dropped (full) %llu, "
+	log_stats("stats: keepalives dropped %llu, esp dropped (full) %llu, "
 	    "ike dropped (full) %llu, gateway datagrams without stream %llu, "
 	    "bad gateway datagrams %llu, udp send errors %llu, "
 	    "connections refused %llu, streams refused before the prefix "
@@ -51,7 +51,7 @@ relay_stats_log(const struct relay *r)
 	    r->stats.esp_full, r->stats.ike_full, r->stats.gw_nostream,
 	    r->stats.gw_bad, r->stats.udp_send_errors, r->stats.refused,
 	    r->stats.layer_refused);
-	log_info("stats: sessions %u (lingering ones reclaimed %llu, refused "
+	log_stats("stats: sessions %u (lingering ones reclaimed %llu, refused "
 	    "%llu), re-attaches proven %llu, datagrams withheld from "
 	    "unproven streams %llu, descriptors %u of %u, write buffers %zu "
 	    "bytes (frames dropped at write-buffer-total %llu)",
@@ -59,7 +59,7 @@ relay_stats_log(const struct relay *r)
 	    r->stats.proven, r->stats.probe_drop, r->fds_used, r->fds_max,
 	    r->wbuf_total, r->stats.wbuf_total_full);
 	if (r->integs != NULL)
-		log_info("stats: integrated: esp dropped inbound %llu, tun "
+		log_stats("stats: integrated: esp dropped inbound %llu, tun "
 		    "packets dropped %llu, ike dropped %llu",
 		    r->stats.esp_in_drop, r->stats.esp_out_drop,
 		    r->stats.ike_drop);
