@@ -409,14 +409,16 @@ integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
 		if (find_sec(r, cr->name) == NULL ||
 		    (old = find_integ(r->conf, cr->name)) == NULL) {
 			log_warnx("%s:%u: [integrated %s] is new: integrated "
-			    "sections are set up at start only", path,
-			    cr->line, cr->name);
+			    "sections are set up at start only",
+			    conf_loc_file(c, cr->line), CONF_LOC_LINE(cr->line),
+			    cr->name);
 			goto fail;
 		}
 		if ((key = conf_integrated_fixed_diff(old->integ,
 		    cr->integ)) != NULL) {
 			log_warnx("%s:%u: [integrated %s]: %s changed, but "
-			    "it is read at start only", path, cr->line,
+			    "it is read at start only",
+			    conf_loc_file(c, cr->line), CONF_LOC_LINE(cr->line),
 			    cr->name, key);
 			goto fail;
 		}

@@ -175,8 +175,9 @@ route_res_load(struct relay *r, const struct conf *c)
 			res[i].ctx = server_ctx(cr, r->ticket_keys,
 			    err, sizeof(err));
 			if (res[i].ctx == NULL) {
-				log_warnx("%s:%u: [relay %s]: %s", c->path,
-				    cr->tls_line, cr->name, err);
+				log_warnx("%s:%u: [relay %s]: %s",
+				    conf_loc_file(c, cr->tls_line),
+				    CONF_LOC_LINE(cr->tls_line), cr->name, err);
 				rc = -1;
 			} else
 				SSL_CTX_set_tlsext_servername_callback(
@@ -186,7 +187,9 @@ route_res_load(struct relay *r, const struct conf *c)
 		    (res[i].creds = creds_load(cr->connect_auth_file)) ==
 		    NULL) {
 			log_warnx("%s:%u: [relay %s]: connect-auth-file %s "
-			    "not loaded", c->path, cr->connect_auth_line,
+			    "not loaded", conf_loc_file(c,
+			    cr->connect_auth_line),
+			    CONF_LOC_LINE(cr->connect_auth_line),
 			    cr->name, cr->connect_auth_file);
 			rc = -1;
 		}
