@@ -216,6 +216,8 @@ struct conf_relay {
 	enum conf_tls_version tls_min_version;
 	char		 tls_ciphers[CONF_CIPHERS_MAX]; /* TLS 1.2; "" default */
 	char		 tls_ciphersuites[CONF_CIPHERS_MAX]; /* TLS 1.3 */
+	unsigned	 tls_ciphers_line;	/* their lines, for the */
+	unsigned	 tls_ciphersuites_line;	/* check at load (relay/) */
 	bool		 tls_null;		/* NULL suites allowed (9329 A) */
 	bool		 http_connect;		/* CONNECT accepted */
 	struct conf_authority connect_allow[CONF_ALLOW_MAX];
