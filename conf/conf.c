@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <glob.h>
 
 #include "conf/conf.h"
 #include "conf/internal.h"
@@ -51,6 +53,12 @@ struct build {
 	uint32_t	 seen;		/* keys set in the current section */
 	bool		 had_global;	/* a [global] header was seen */
 	bool		 skip;		/* after a bad header: ignore keys */
+	bool		 too_long;	/* this file passed CONF_LOC_LINE_MAX */
+	struct {			/* files being read, outermost first */
+		dev_t	 dev;
+		ino_t	 ino;
+	}		 open[CONF_INCLUDE_DEPTH_MAX + 1];
+	size_t		 nopen;
 };
 
 /* container_of: the parser's conf is always a build's first member. */
@@ -71,8 +79,29 @@ conf_err_at(struct conf_parser *p, unsigned line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx("%s:%u: %s", p->file, line, msg);
+	log_warnx("%s:%u: %s", conf_loc_file(p->conf, line),
+	    CONF_LOC_LINE(line), msg);
 	p->errors++;
+}
+
+const char *
+conf_loc_file(const struct conf *c, unsigned loc)
+{
+	size_t i = CONF_LOC_FILE(loc);
+
+	return i < c->nfiles ? c->files[i] : c->path;
+}
+
+/* "line N" in the current file, "FILE:N" in another, into @buf. */
+const char *
+conf_loc_text(struct conf_parser *p, unsigned loc, char *buf, size_t len)
+{
+	if (CONF_LOC_FILE(loc) == CONF_LOC_FILE(p->lineno))
+		snprintf(buf, len, "line %u", CONF_LOC_LINE(loc));
+	else
+		snprintf(buf, len, "%s:%u", conf_loc_file(p->conf, loc),
+		    CONF_LOC_LINE(loc));
+	return buf;
 }
 
 void
@@ -397,6 +426,28 @@ parse_log_level(struct conf_parser *p, const char *v)
 }
 
 static bool
+parse_log_format(struct conf_parser *p, const char *v)
+{
+	if (!log_parse_format(v, &p->conf->log_format)) {
+		conf_err(p, "bad log-format \"%s\": want text or kv", v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+parse_syslog_facility(struct conf_parser *p, const char *v)
+{
+	if (!log_parse_facility(v, &p->conf->syslog_facility)) {
+		conf_err(p, "bad syslog-facility \"%s\": want daemon, local0 "
+		    "to local7, user, auth, authpriv, cron, ftp, lpr, mail, "
+		    "news, syslog or uucp", v);
+		return false;
+	}
+	return true;
+}
+
+static bool
 parse_user(struct conf_parser *p, const char *v)
 {
 	return parse_name(p, "user", v, p->conf->user);
@@ -624,10 +675,12 @@ static const struct keydef global_keys[] = {
 	{ "control-socket",	conf_key_control_socket, false },
 	{ "fd-reserve",		parse_fd_reserve,	false },
 	{ "group",		parse_group,		false },
+	{ "log-format",		parse_log_format,	false },
 	{ "log-level",		parse_log_level,	false },
 	{ "log-rate",		parse_log_rate,		false },
 	{ "max-sessions",	parse_max_sessions,	false },
 	{ "metrics-listen",	conf_key_metrics_listen, false },
+	{ "syslog-facility",	parse_syslog_facility,	false },
 	{ "user",		parse_user,		false },
 	{ "write-buffer-total",	parse_write_buffer_total, false },
 };
@@ -689,12 +742,20 @@ conf_init(struct conf_parser *p, const char *file)
 		log_warnx("%.64s...: path too long", file);
 		return -1;
 	}
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->conf.files = calloc(1, sizeof(*b->conf.files))) == NULL ||
+	    (b->conf.files[0] = strdup(file)) == NULL) {
 		log_warn("%s", file);
+		if (b != NULL)
+			free(b->conf.files);
+		free(b);
 		return -1;
 	}
+	b->conf.nfiles = 1;
 	strcpy(b->conf.path, file);
 	b->conf.log_level = LOG_LEVEL_INFO;
+	b->conf.log_format = LOG_FORMAT_TEXT;
+	b->conf.syslog_facility = LOG_DAEMON;
 	b->conf.max_sessions = CONF_DEF_GLOBAL_MAX_SESSIONS;
 	b->conf.fd_reserve = CONF_DEF_FD_RESERVE;
 	b->conf.write_buffer_total = CONF_DEF_WRITE_BUFFER_TOTAL;
@@ -731,10 +792,19 @@ relays_free(struct conf_relay *r, size_t n)
 }
 
 static void
+files_free(char **files, size_t n)
+{
+	for (size_t i = 0; files != NULL && i < n; i++)
+		free(files[i]);
+	free(files);
+}
+
+static void
 build_free(struct build *b)
 {
 	if (b == NULL)
 		return;
+	files_free(b->conf.files, b->conf.nfiles);
 	relays_free(b->conf.relays, b->conf.nrelays);
 	free(b->conf.connectors);
 	free(b);
@@ -820,13 +890,16 @@ section_relay(struct conf_parser *p, const char *name, size_t len,
 
 		if (strcmp(o->name, r->name) != 0)
 			continue;
+		char at[CONF_PATH_MAX + 16];
+
+		conf_loc_text(p, o->line, at, sizeof(at));
 		if (o->backend == backend)
-			conf_err(p, "duplicate %s name \"%s\", first at "
-			    "line %u", kind, r->name, o->line);
+			conf_err(p, "duplicate %s name \"%s\", first at %s",
+			    kind, r->name, at);
 		else
 			conf_err(p, "%s name \"%s\" already used by [%s %s] "
-			    "at line %u", kind, r->name, conf_relay_kind(o),
-			    o->name, o->line);
+			    "at %s", kind, r->name, conf_relay_kind(o),
+			    o->name, at);
 		break;
 	}
 	c->nrelays++;
@@ -922,6 +995,125 @@ section_header(struct conf_parser *p, const char *s)
 	return -1;
 }
 
+static void read_lines(struct conf_parser *p, FILE *f, const char *path);
+
+/*
+ * One file of an include: read in place of the include line, with its
+ * own name and line numbers in errors.  A file already being read is a
+ * cycle; nesting stops at CONF_INCLUDE_DEPTH_MAX.
+ */
+static bool
+include_file(struct conf_parser *p, const char *path)
+{
+	struct build *b = build_of(p);
+	struct conf *c = p->conf;
+	const char *saved_file = p->file;
+	unsigned saved_line = p->lineno;
+	bool saved_long = b->too_long;
+	struct stat st;
+	char **files;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		conf_err(p, "include %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode)) {
+		conf_err(p, "include %s: not a regular file", path);
+		goto fail;
+	}
+	for (size_t i = 0; i < b->nopen; i++)
+		if (b->open[i].dev == st.st_dev && b->open[i].ino == st.st_ino) {
+			conf_err(p, "include %s: include cycle: that file is "
+			    "being read already", path);
+			goto fail;
+		}
+	if (b->nopen == sizeof(b->open) / sizeof(b->open[0])) {
+		conf_err(p, "include %s: includes nested more than %d deep",
+		    path, CONF_INCLUDE_DEPTH_MAX);
+		goto fail;
+	}
+	if (c->nfiles == CONF_FILES_MAX) {
+		conf_err(p, "include %s: more than %d files", path,
+		    CONF_FILES_MAX);
+		goto fail;
+	}
+	if ((files = reallocarray(c->files, c->nfiles + 1,
+	    sizeof(*files))) == NULL) {
+		conf_err(p, "include %s: out of memory", path);
+		goto fail;
+	}
+	c->files = files;
+	if ((files[c->nfiles] = strdup(path)) == NULL) {
+		conf_err(p, "include %s: out of memory", path);
+		goto fail;
+	}
+	b->open[b->nopen].dev = st.st_dev;
+	b->open[b->nopen].ino = st.st_ino;
+	b->nopen++;
+	p->file = files[c->nfiles];
+	p->lineno = (unsigned)c->nfiles << CONF_LOC_LINE_BITS;
+	b->too_long = false;
+	c->nfiles++;
+	read_lines(p, f, path);
+	b->nopen--;
+	p->file = saved_file;
+	p->lineno = saved_line;
+	b->too_long = saved_long;
+	fclose(f);
+	return true;
+fail:
+	fclose(f);
+	return false;
+}
+
+/*
+ * include = GLOB: relative to the including file's directory; glob(3)
+ * sorts the names.  A pattern that matches nothing is said (info) and is
+ * no error, so an empty conf.d/ is fine; a plain name that is not there
+ * is an error.
+ */
+static bool
+include(struct conf_parser *p, const char *v)
+{
+	char pat[CONF_PATH_MAX * 2];
+	const char *slash = strrchr(p->file, '/');
+	int dirlen = v[0] != '/' && slash != NULL ?
+	    (int)(slash - p->file + 1) : 0;
+	bool ok = true;
+	glob_t g;
+	int rc;
+
+	if (*v == '\0' || strlen(v) >= CONF_PATH_MAX) {
+		conf_err(p, "bad include \"%s\": want a file name or a glob "
+		    "of 1 to %d characters", v, CONF_PATH_MAX - 1);
+		return false;
+	}
+	if (snprintf(pat, sizeof(pat), "%.*s%s", dirlen, p->file, v) >=
+	    (int)sizeof(pat)) {
+		conf_err(p, "bad include \"%s\": path too long", v);
+		return false;
+	}
+	if (p->no_include)
+		return true;
+	if (strpbrk(v, "*?[") == NULL)
+		return include_file(p, pat);
+	memset(&g, 0, sizeof(g));
+	rc = glob(pat, 0, NULL, &g);
+	if (rc == GLOB_NOMATCH)
+		log_info("%s:%u: include \"%s\": no file matches %s "
+		    "(not an error)", p->file, CONF_LOC_LINE(p->lineno), v,
+		    pat);
+	else if (rc != 0) {
+		conf_err(p, "include \"%s\": cannot list %s", v, pat);
+		ok = false;
+	} else
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			ok = include_file(p, g.gl_pathv[i]) && ok;
+	globfree(&g);
+	return ok;
+}
+
 /*
  * key = value, where value is bare (up to a comment that follows a blank)
  * or double-quoted (no escapes: a quoted value cannot hold '"').
@@ -972,6 +1164,9 @@ key_value(struct conf_parser *p, const char *s)
 	memcpy(val, v, (size_t)(ve - v));
 	val[ve - v] = '\0';
 
+	/* In any section or none: the files' lines stand in its place. */
+	if (strcmp(key, "include") == 0)
+		return include(p, val) ? 0 : -1;
 	if (b->skip)
 		return 0;
 	switch (p->section) {
@@ -1012,6 +1207,25 @@ key_value(struct conf_parser *p, const char *s)
 	return k->parse(p, val) ? 0 : -1;
 }
 
+/* Counts a line; false (said once a file) past CONF_LOC_LINE_MAX - 1. */
+static bool
+next_line(struct conf_parser *p)
+{
+	struct build *b = build_of(p);
+
+	if (CONF_LOC_LINE(p->lineno + 1) == CONF_LOC_LINE_MAX) {
+		if (!b->too_long) {
+			p->lineno++;
+			conf_err(p, "more than %d lines in one file",
+			    CONF_LOC_LINE_MAX - 1);
+			b->too_long = true;
+		}
+		return false;
+	}
+	p->lineno++;
+	return true;
+}
+
 int
 conf_line(struct conf_parser *p, const char *line)
 {
@@ -1023,7 +1237,8 @@ conf_line(struct conf_parser *p, const char *line)
 
 	if (p->conf == NULL)
 		return -1;	/* conf_init() failed */
-	p->lineno++;
+	if (!next_line(p))
+		return -1;
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	if (len > 0 && line[len - 1] == '\r')
@@ -1113,6 +1328,7 @@ conf_finish(struct conf_parser *p)
 	*c = b->conf;
 	b->conf.relays = NULL;
 	b->conf.connectors = NULL;
+	b->conf.files = NULL;
 fail:
 	build_free(b);
 	memset(p, 0, sizeof(*p));
@@ -1123,8 +1339,8 @@ fail:
 static void
 bad_line(struct conf_parser *p, const char *what)
 {
-	p->lineno++;
-	conf_err(p, "%s", what);
+	if (next_line(p))
+		conf_err(p, "%s", what);
 }
 
 int
@@ -1155,22 +1371,14 @@ fail:
 	return -1;
 }
 
-struct conf *
-conf_load(const char *path)
+/* Every line of @f through conf_line(), a line too long or with a NUL
+ * reported as such. */
+static void
+read_lines(struct conf_parser *p, FILE *f, const char *path)
 {
-	struct conf_parser p;
 	char buf[CONF_LINE_MAX + 2];	/* one more: conf_line strips '\r' */
-	FILE *f;
 	int ch;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		log_warn("%s", path);
-		return NULL;
-	}
-	if (conf_init(&p, path) == -1) {
-		fclose(f);
-		return NULL;
-	}
 	do {
 		size_t len = 0;
 		bool nul = false, longer = false;
@@ -1187,17 +1395,43 @@ conf_load(const char *path)
 			break;
 		buf[len] = '\0';
 		if (nul)
-			bad_line(&p, "embedded NUL character");
+			bad_line(p, "embedded NUL character");
 		else if (longer)
-			bad_line(&p, "line longer than " CONF_LINE_MAX_TEXT
+			bad_line(p, "line longer than " CONF_LINE_MAX_TEXT
 			    " characters");
 		else
-			conf_line(&p, buf);
+			conf_line(p, buf);
 	} while (ch != EOF);
 	if (ferror(f)) {
 		log_warn("%s: read", path);
-		p.errors++;
+		p->errors++;
 	}
+}
+
+struct conf *
+conf_load(const char *path)
+{
+	struct conf_parser p;
+	struct build *b;
+	struct stat st;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		log_warn("%s", path);
+		return NULL;
+	}
+	if (conf_init(&p, path) == -1) {
+		fclose(f);
+		return NULL;
+	}
+	/* The first file is on the stack too: including it is a cycle. */
+	b = build_of(&p);
+	if (fstat(fileno(f), &st) == 0) {
+		b->open[0].dev = st.st_dev;
+		b->open[0].ino = st.st_ino;
+		b->nopen = 1;
+	}
+	read_lines(&p, f, path);
 	fclose(f);
 	return conf_finish(&p);
 }
@@ -1216,5 +1450,12 @@ conf_unref(struct conf *c)
 		return;
 	relays_free(c->relays, c->nrelays);
 	free(c->connectors);
+	files_free(c->files, c->nfiles);
 	free(c);
+}
+
+bool
+conf_is_idle(const struct conf *c)
+{
+	return c->nrelays == 0 && c->nconnectors == 0;
 }

@@ -10,6 +10,11 @@
  *
  * conf_load() does the above for a file.  A loaded conf never changes;
  * SIGHUP loads a new one and live objects keep a reference to the old one.
+ *
+ * "include = GLOB" reads other files in place of its line.  Every line
+ * number kept in a struct conf (and p->lineno) is a location: the file's
+ * index in conf->files in the high bits, its line in the low ones, so that
+ * an error found after the whole file names the right file.
  */
 #ifndef IKETCP_CONF_H
 #define IKETCP_CONF_H
@@ -43,10 +48,18 @@ enum {
 	CONF_FD_RESERVE_MAX = 65536,	/* fd-reserve bound */
 	CONF_LOG_RATE_MAX = 1000000,	/* log-rate bound, lines/s */
 	CONF_SOCK_PATH_MAX = 108,	/* sun_path, NUL included */
+	CONF_INCLUDE_DEPTH_MAX = 8,	/* files open at once, less one */
+	CONF_FILES_MAX = 256,		/* files read, the first included */
+	CONF_LOC_LINE_BITS = 20,	/* a location's line part */
+	CONF_LOC_LINE_MAX = (1 << CONF_LOC_LINE_BITS) - 1, /* lines a file */
 };
 
 /* [global] control-socket when the file names none (iketcpctl(8)). */
 #define CONF_DEF_CONTROL_SOCKET "/run/iketcpd/iketcpd.sock"
+
+/* A location's file index (into conf->files) and line. */
+#define CONF_LOC_FILE(loc)	((unsigned)(loc) >> CONF_LOC_LINE_BITS)
+#define CONF_LOC_LINE(loc)	((unsigned)(loc) & CONF_LOC_LINE_MAX)
 
 /* Defaults, documented in iketcpd.conf(5). */
 enum {
@@ -207,6 +220,8 @@ struct conf_relay {
 	enum conf_tls_version tls_min_version;
 	char		 tls_ciphers[CONF_CIPHERS_MAX]; /* TLS 1.2; "" default */
 	char		 tls_ciphersuites[CONF_CIPHERS_MAX]; /* TLS 1.3 */
+	unsigned	 tls_ciphers_line;	/* their lines, for the */
+	unsigned	 tls_ciphersuites_line;	/* check at load (relay/) */
 	bool		 tls_null;		/* NULL suites allowed (9329 A) */
 	bool		 http_connect;		/* CONNECT accepted */
 	struct conf_authority connect_allow[CONF_ALLOW_MAX];
@@ -247,7 +262,11 @@ struct conf_connector {
 
 struct conf {
 	char		 path[4096];		/* file it came from */
+	char		**files;		/* [0] path, then included */
+	size_t		 nfiles;
 	enum log_level	 log_level;		/* [global] log-level */
+	enum log_format	 log_format;		/* [global] log-format */
+	int		 syslog_facility;	/* [global] syslog-facility */
 	unsigned	 busy_poll_ms;		/* [global] busy-poll, 0 off */
 	char		 user[CONF_NAME_MAX];	/* [global] user, "" = stay */
 	char		 group[CONF_NAME_MAX];	/* [global] group */
@@ -276,9 +295,11 @@ enum conf_section_kind {
 
 struct conf_parser {
 	struct conf	*conf;		/* being built */
-	const char	*file;		/* for error messages */
-	unsigned	 lineno;	/* current line, from 1 */
+	const char	*file;		/* for error messages: current file */
+	unsigned	 lineno;	/* current location, line from 1 */
 	unsigned	 errors;	/* errors reported so far */
+	bool		 no_include;	/* include checks its value, reads
+					   nothing (the fuzzer) */
 	enum conf_section_kind section;
 	struct conf_relay *cur;		/* current [relay] section */
 	struct conf_connector *ccur;	/* current [connector] section */
@@ -299,6 +320,10 @@ struct conf *conf_load(const char *path);
  * and others no access.  The fd (its fstat in @st), or -1, logged. */
 int	conf_open_private(const char *path, struct stat *st);
 struct conf *conf_ref(struct conf *c);
+/* The file of location @loc (a "line" kept in @c). */
+const char *conf_loc_file(const struct conf *c, unsigned loc);
+/* No [relay], [integrated] or [connector] section: nothing to serve. */
+bool	conf_is_idle(const struct conf *c);
 void	conf_unref(struct conf *c);
 
 /* Value parsers, exported for tests: each returns false on bad text. */

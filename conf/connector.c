@@ -370,8 +370,11 @@ conf_connector_section(struct conf_parser *p, const char *name, size_t len)
 	/* Still parsed, so that its keys are checked too; the error stands. */
 	for (size_t i = 0; i < c->nconnectors; i++)
 		if (strcmp(c->connectors[i].name, cc->name) == 0) {
+			char at[CONF_PATH_MAX + 16];
+
 			conf_err(p, "duplicate connector name \"%s\", first "
-			    "at line %u", cc->name, c->connectors[i].line);
+			    "at %s", cc->name, conf_loc_text(p,
+			    c->connectors[i].line, at, sizeof(at)));
 			break;
 		}
 	c->nconnectors++;

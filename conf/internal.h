@@ -20,6 +20,9 @@ struct keydef {
 /* "file:line: message" through log_warnx(); counts p->errors. */
 void	conf_err_at(struct conf_parser *p, unsigned line, const char *fmt, ...)
 	    LOG_PRINTF(3, 4);
+/* "line N" for a location in the current file, else "FILE:N". */
+const char *conf_loc_text(struct conf_parser *p, unsigned loc, char *buf,
+	    size_t len);
 /* The same, at the current line. */
 void	conf_err(struct conf_parser *p, const char *fmt, ...) LOG_PRINTF(2, 3);
 /* A duration value of at least @min ms for @key; reports and returns

@@ -22,7 +22,7 @@ void
 conf_layers_defaults(struct conf_relay *r)
 {
 	r->tls_min_version = CONF_TLS_1_2;
-	r->tls_null = true;
+	r->tls_null = false;	/* opt-in: see iketcpd.conf(5) tls-null */
 	r->max_header_bytes = CONF_DEF_MAX_HEADER_BYTES;
 }
 
@@ -125,12 +125,14 @@ set_ciphers(struct conf_parser *p, const char *key, const char *v, char *out)
 bool
 conf_key_tls_ciphers(struct conf_parser *p, const char *v)
 {
+	p->cur->tls_ciphers_line = p->lineno;
 	return set_ciphers(p, "tls-ciphers", v, p->cur->tls_ciphers);
 }
 
 bool
 conf_key_tls_ciphersuites(struct conf_parser *p, const char *v)
 {
+	p->cur->tls_ciphersuites_line = p->lineno;
 	return set_ciphers(p, "tls-ciphersuites", v,
 	    p->cur->tls_ciphersuites);
 }

@@ -76,11 +76,13 @@ set_port(struct sockaddr_storage *ss, uint16_t port)
 }
 
 static void
-log_counters(const struct cn_session *s, const char *what)
+log_counters(const struct cn_session *s, const char *what, bool stats)
 {
 	const struct cn_counters *n = &s->n;
+	char line[LOG_LINE_MAX];
 
-	log_info("%s: %s: transport %s, up %llu msgs/%llu bytes, down %llu "
+	snprintf(line, sizeof(line), "%s: %s: transport %s, up %llu "
+	    "msgs/%llu bytes, down %llu "
 	    "msgs/%llu bytes, keepalives dropped %llu, other drops %llu, "
 	    "streams %llu (lost %llu, named by a replayed ESP %llu), %.1f s",
 	    s->cs.tag, what, transport_name(s->transport), n->up_msgs,
@@ -88,6 +90,10 @@ log_counters(const struct cn_session *s, const char *what)
 	    n->dropped + s->cs.stats.dropped, s->cs.stats.connects,
 	    s->cs.stats.breaks, s->cs.stats.replayed,
 	    ev_now(s->cn->r->loop) - s->started);
+	if (stats)
+		log_stats("%s", line);	/* asked for: whatever the level */
+	else
+		log_info("%s", line);
 }
 
 static struct cn_session *
@@ -148,7 +154,7 @@ session_close(struct cn_session *s, const char *reason)
 	struct connector *cn = s->cn;
 	struct cn_session **pp;
 
-	log_counters(s, reason);
+	log_counters(s, reason, false);
 	for (pp = &cn->sessions; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
@@ -717,13 +723,13 @@ connector_stats_log(const struct relay *r)
 {
 	for (const struct connector *cn = r->connectors; cn != NULL;
 	    cn = cn->next) {
-		log_info("connector %s: %u sessions, invalid datagrams %llu, "
+		log_stats("connector %s: %u sessions, invalid datagrams %llu, "
 		    "without session %llu, refused (max-sessions) %llu, udp "
 		    "send errors %llu", cn->cc->name, cn->nsessions,
 		    cn->stats.invalid, cn->stats.no_session,
 		    cn->stats.refused, cn->stats.send_errors);
 		for (const struct cn_session *s = cn->sessions; s != NULL;
 		    s = s->next)
-			log_counters(s, "stats");
+			log_counters(s, "stats", true);
 	}
 }

@@ -409,14 +409,16 @@ integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
 		if (find_sec(r, cr->name) == NULL ||
 		    (old = find_integ(r->conf, cr->name)) == NULL) {
 			log_warnx("%s:%u: [integrated %s] is new: integrated "
-			    "sections are set up at start only", path,
-			    cr->line, cr->name);
+			    "sections are set up at start only",
+			    conf_loc_file(c, cr->line), CONF_LOC_LINE(cr->line),
+			    cr->name);
 			goto fail;
 		}
 		if ((key = conf_integrated_fixed_diff(old->integ,
 		    cr->integ)) != NULL) {
 			log_warnx("%s:%u: [integrated %s]: %s changed, but "
-			    "it is read at start only", path, cr->line,
+			    "it is read at start only",
+			    conf_loc_file(c, cr->line), CONF_LOC_LINE(cr->line),
 			    cr->name, key);
 			goto fail;
 		}
@@ -464,7 +466,7 @@ integ_stats_log(const struct relay *r)
 	const struct integ_sec *sec;
 
 	for (sec = r->integs; sec != NULL; sec = sec->next)
-		log_info("integrated %s: half-open IKE SAs %u (cookie "
+		log_stats("integrated %s: half-open IKE SAs %u (cookie "
 		    "threshold %u), COOKIEs demanded %llu", sec->name,
 		    sec->half_open, sec->cookie_threshold, sec->cookies);
 }

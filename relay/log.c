@@ -3,6 +3,12 @@
  * comparison when debug is off.  Peer-caused lines also pass a token
  * bucket, kept in nanoseconds of credit so that a rate of up to 10^9
  * lines per second needs no floating point.
+ *
+ * A line is written as text (what an operator reads) or, with log-format
+ * = kv, as key=value pairs (logfmt: a value with a blank, '"', '=' or a
+ * control character is double-quoted, '"' and '\' escaped, controls as
+ * \n, \t or \xHH), so that a machine can split it without knowing our
+ * sentences.  Both go to stderr in the foreground and to syslog otherwise.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,8 +23,12 @@
 
 static struct {
 	bool		foreground;
+	bool		stamps;		/* time in front of stderr lines */
 	enum log_level	level;
-} lg = { true, LOG_LEVEL_INFO };
+	enum log_format	format;
+	int		facility;	/* syslog(3) LOG_DAEMON... */
+	const char	*ident;		/* for openlog(), NULL before init */
+} lg = { true, true, LOG_LEVEL_INFO, LOG_FORMAT_TEXT, LOG_DAEMON, NULL };
 
 enum {
 	NS_PER_S = 1000000000,
@@ -44,13 +54,96 @@ static const char *const level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
 };
 
+/* The names syslog(3) facilities have in syslog.conf(5), less "kern",
+ * which a process cannot log to. */
+static const struct {
+	const char	*name;
+	int		 facility;
+} facilities[] = {
+	{ "auth",	LOG_AUTH },
+	{ "authpriv",	LOG_AUTHPRIV },
+	{ "cron",	LOG_CRON },
+	{ "daemon",	LOG_DAEMON },
+	{ "ftp",	LOG_FTP },
+	{ "local0",	LOG_LOCAL0 },
+	{ "local1",	LOG_LOCAL1 },
+	{ "local2",	LOG_LOCAL2 },
+	{ "local3",	LOG_LOCAL3 },
+	{ "local4",	LOG_LOCAL4 },
+	{ "local5",	LOG_LOCAL5 },
+	{ "local6",	LOG_LOCAL6 },
+	{ "local7",	LOG_LOCAL7 },
+	{ "lpr",	LOG_LPR },
+	{ "mail",	LOG_MAIL },
+	{ "news",	LOG_NEWS },
+	{ "syslog",	LOG_SYSLOG },
+	{ "user",	LOG_USER },
+	{ "uucp",	LOG_UUCP },
+};
+
 void
 log_init(const char *ident, bool foreground, enum log_level level)
 {
 	lg.foreground = foreground;
 	lg.level = level;
+	lg.ident = ident;
 	if (!foreground)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(ident, LOG_PID | LOG_NDELAY, lg.facility);
+}
+
+void
+log_set_timestamps(bool on)
+{
+	lg.stamps = on;
+}
+
+void
+log_set_format(enum log_format format)
+{
+	lg.format = format;
+}
+
+enum log_format
+log_get_format(void)
+{
+	return lg.format;
+}
+
+bool
+log_parse_format(const char *s, enum log_format *out)
+{
+	if (strcmp(s, "text") == 0)
+		*out = LOG_FORMAT_TEXT;
+	else if (strcmp(s, "kv") == 0)
+		*out = LOG_FORMAT_KV;
+	else
+		return false;
+	return true;
+}
+
+/* Reopens syslog when the facility changes after log_init(). */
+void
+log_set_facility(int facility)
+{
+	if (facility == lg.facility)
+		return;
+	lg.facility = facility;
+	if (!lg.foreground && lg.ident != NULL) {
+		closelog();
+		openlog(lg.ident, LOG_PID | LOG_NDELAY, lg.facility);
+	}
+}
+
+bool
+log_parse_facility(const char *s, int *out)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]);
+	    i++)
+		if (strcmp(s, facilities[i].name) == 0) {
+			*out = facilities[i].facility;
+			return true;
+		}
+	return false;
 }
 
 void
@@ -86,26 +179,119 @@ log_level_name(enum log_level level)
 	return level_names[level];
 }
 
+/* logfmt: bare when it can be, else quoted with escapes. */
+static size_t
+kv_value(char *out, size_t cap, size_t off, const char *v)
+{
+	bool quote = *v == '\0';
+
+	for (const char *c = v; *c != '\0' && !quote; c++)
+		if ((unsigned char)*c <= ' ' || *c == '"' || *c == '=' ||
+		    *c == '\\' || *c == 0x7f)
+			quote = true;
+#define PUT(ch) do { if (off + 1 < cap) out[off++] = (ch); } while (0)
+	if (!quote) {
+		for (const char *c = v; *c != '\0'; c++)
+			PUT(*c);
+		out[off < cap ? off : cap - 1] = '\0';
+		return off;
+	}
+	PUT('"');
+	for (const unsigned char *c = (const void *)v; *c != '\0'; c++) {
+		static const char hex[] = "0123456789abcdef";
+
+		if (*c == '"' || *c == '\\') {
+			PUT('\\');
+			PUT((char)*c);
+		} else if (*c == '\n') {
+			PUT('\\');
+			PUT('n');
+		} else if (*c == '\t') {
+			PUT('\\');
+			PUT('t');
+		} else if (*c < ' ' || *c == 0x7f) {
+			PUT('\\');
+			PUT('x');
+			PUT(hex[*c >> 4]);
+			PUT(hex[*c & 15]);
+		} else
+			PUT((char)*c);
+	}
+	PUT('"');
+#undef PUT
+	out[off < cap ? off : cap - 1] = '\0';
+	return off;
+}
+
+static size_t
+kv_pair(char *out, size_t cap, size_t off, const char *key, const char *v)
+{
+	int n = snprintf(out + off, cap - off, "%s%s=", off ? " " : "", key);
+
+	if (n < 0 || (size_t)n >= cap - off)
+		return cap - 1;
+	return kv_value(out, cap, off + (size_t)n, v);
+}
+
+/*
+ * One line: @lvl names the level in kv ("notice" for statistics), @prio
+ * is the syslog priority; the text form is "prefix: msg: suffix".
+ */
+static void
+emit(int prio, const char *lvl, const char *prefix,
+    const struct log_field *f, size_t nf, const char *msg, const char *suffix)
+{
+	char kv[LOG_LINE_MAX], full[LOG_LINE_MAX], ts[64];
+	const char *pre = prefix ? prefix : "", *sep = prefix ? ": " : "";
+	const char *line = full;
+	struct timespec now;
+	struct tm tm;
+	int saved = errno;
+
+	/* A line too long is cut, not refused. */
+	if (snprintf(full, sizeof(full), "%s%s%s", msg, suffix ? ": " : "",
+	    suffix ? suffix : "") < 0)
+		full[0] = '\0';
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	if (lg.format == LOG_FORMAT_KV) {
+		size_t off = 0;
+
+		if (snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d."
+		    "%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		    tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    (int)(now.tv_nsec / 1000000)) < 0)
+			ts[0] = '\0';
+		off = kv_pair(kv, sizeof(kv), off, "ts", ts);
+		off = kv_pair(kv, sizeof(kv), off, "level", lvl);
+		off = kv_pair(kv, sizeof(kv), off, "msg", full);
+		for (size_t i = 0; i < nf; i++)
+			off = kv_pair(kv, sizeof(kv), off, f[i].key,
+			    f[i].value);
+		line = kv;
+		pre = sep = "";
+	}
+	if (!lg.foreground)
+		syslog(prio, "%s%s%s", pre, sep, line);
+	else if (lg.stamps && lg.format == LOG_FORMAT_TEXT)
+		fprintf(stderr, "%02d:%02d:%02d.%03d %s%s%s\n", tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)(now.tv_nsec / 1000000), pre,
+		    sep, line);
+	else
+		fprintf(stderr, "%s%s%s\n", pre, sep, line);
+	errno = saved;
+}
+
+static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
 static void
 vlog(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char msg[2048];
+	char msg[LOG_LINE_MAX];
 	int saved = errno;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (lg.foreground) {
-		struct timespec ts;
-		struct tm tm;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		fprintf(stderr, "%02d:%02d:%02d.%03ld %s%s%s\n", tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, msg,
-		    suffix ? ": " : "", suffix ? suffix : "");
-	} else
-		syslog(prio[level], "%s%s%s", msg, suffix ? ": " : "",
-		    suffix ? suffix : "");
+	emit(prio[level], level_names[level], NULL, NULL, 0, msg, suffix);
 	errno = saved;
 }
 
@@ -147,6 +333,34 @@ void
 log_emit(enum log_level level, const char *fmt, ...)
 {
 	LOG_BODY(level, NULL);
+}
+
+void
+log_emit_fields(enum log_level level, const char *prefix,
+    const struct log_field *f, size_t nf, const char *fmt, ...)
+{
+	char msg[LOG_LINE_MAX];
+	va_list ap;
+
+	if (level > lg.level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emit(prio[level], level_names[level], prefix, f, nf, msg, NULL);
+}
+
+/* Asked for (SIGUSR1, exit): whatever log-level says. */
+void
+log_stats(const char *fmt, ...)
+{
+	char msg[LOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emit(LOG_NOTICE, "notice", NULL, NULL, 0, msg, NULL);
 }
 
 void

@@ -1,11 +1,14 @@
 /*
  * Logging: stderr in the foreground (-d), syslog otherwise.  Every function
- * preserves errno.  log_warn and fatal append strerror(errno).
+ * preserves errno.  log_warn and fatal append strerror(errno).  Lines are
+ * text, or key=value pairs (log-format = kv): ts, level, msg and the
+ * fields a caller gives (stream, client, lport).
  */
 #ifndef IKETCP_LOG_H
 #define IKETCP_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum log_level {
@@ -15,9 +18,36 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
+enum log_format {
+	LOG_FORMAT_TEXT,	/* sentences, time in front on stderr */
+	LOG_FORMAT_KV,		/* ts=... level=... msg="..." k=v */
+};
+
+enum {
+	LOG_LINE_MAX = 2048,	/* one formatted line, NUL included */
+};
+
+/* One key=value of a line in kv form; @value is quoted as needed. */
+struct log_field {
+	const char	*key;
+	const char	*value;
+};
+
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+/* Opens syslog with the facility set so far (LOG_DAEMON by default)
+ * unless @foreground. */
 void	log_init(const char *ident, bool foreground, enum log_level level);
+/* stderr lines in text form start with the time (hh:mm:ss.mmm UTC)
+ * unless turned off: iketcpd -t prints bare "file:line: message". */
+void	log_set_timestamps(bool on);
+void	log_set_format(enum log_format format);
+enum log_format log_get_format(void);
+bool	log_parse_format(const char *s, enum log_format *out);
+/* A syslog(3) facility; reopens syslog if it is open and it changed. */
+void	log_set_facility(int facility);
+/* "daemon", "local0".."local7", "user"...: syslog.conf(5) names. */
+bool	log_parse_facility(const char *s, int *out);
 void	log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 bool	log_parse_level(const char *s, enum log_level *out);
@@ -28,6 +58,14 @@ void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_emit(enum log_level level, const char *fmt, ...) LOG_PRINTF(2, 3);
+/* A line about one object: text form "prefix: msg", kv form the @nf
+ * fields after msg.  At @level, not rate-limited. */
+void	log_emit_fields(enum log_level level, const char *prefix,
+	    const struct log_field *f, size_t nf, const char *fmt, ...)
+	    LOG_PRINTF(5, 6);
+/* Statistics someone asked for (SIGUSR1, exit): written whatever the
+ * log level is, at syslog priority notice ("level=notice" in kv). */
+void	log_stats(const char *fmt, ...) LOG_PRINTF(1, 2);
 _Noreturn void fatal(const char *fmt, ...) LOG_PRINTF(1, 2);
 _Noreturn void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2);
 

@@ -35,17 +35,41 @@
 #include "relay/stream.h"
 #include "relay/udp_backend.h"
 
-static void
-usage(void)
+static const char *conf_path = "/etc/iketcpd.conf";
+
+/* -h: on stdout, status 0; a bad option: on stderr, status 1. */
+static _Noreturn void
+usage(bool help)
 {
-	fprintf(stderr, "usage: iketcpd [-dtV] [-f file]\n");
-	exit(1);
+	FILE *f = help ? stdout : stderr;
+
+	fprintf(f, "usage: iketcpd [-dhtV] [-f file]\n");
+	if (help)
+		fprintf(f,
+		    "  -d       stay in the foreground, log to stderr\n"
+		    "  -f file  configuration file (default %s)\n"
+		    "  -h       print this help and exit\n"
+		    "  -t       check the configuration and exit: errors as "
+		    "file:line: message,\n"
+		    "           status 1 on an error, 0 otherwise\n"
+		    "  -V       print the version and exit\n"
+		    "See iketcpd(8) and iketcpd.conf(5).\n", conf_path);
+	exit(help ? 0 : 1);
+}
+
+/* Says why a configuration without a [relay], [integrated] or
+ * [connector] section does nothing; the daemon refuses it, -t warns. */
+static void
+idle_say(const char *what)
+{
+	fprintf(stderr, "%s: %s: no [relay], [integrated] or [connector] "
+	    "section, nothing to serve\n", conf_path, what);
 }
 
 void
 relay_stats_log(const struct relay *r)
 {
-	log_info("stats: keepalives dropped %llu, esp dropped (full) %llu, "
+	log_stats("stats: keepalives dropped %llu, esp dropped (full) %llu, "
 	    "ike dropped (full) %llu, gateway datagrams without stream %llu, "
 	    "bad gateway datagrams %llu, udp send errors %llu, "
 	    "connections refused %llu, streams refused before the prefix "
@@ -53,7 +77,7 @@ relay_stats_log(const struct relay *r)
 	    r->stats.esp_full, r->stats.ike_full, r->stats.gw_nostream,
 	    r->stats.gw_bad, r->stats.udp_send_errors, r->stats.refused,
 	    r->stats.layer_refused);
-	log_info("stats: sessions %u (lingering ones reclaimed %llu, refused "
+	log_stats("stats: sessions %u (lingering ones reclaimed %llu, refused "
 	    "%llu), re-attaches proven %llu, datagrams withheld from "
 	    "unproven streams %llu, descriptors %u of %u, write buffers %zu "
 	    "bytes (frames dropped at write-buffer-total %llu)",
@@ -61,7 +85,7 @@ relay_stats_log(const struct relay *r)
 	    r->stats.proven, r->stats.probe_drop, r->fds_used, r->fds_max,
 	    r->wbuf_total, r->stats.wbuf_total_full);
 	if (r->integs != NULL)
-		log_info("stats: integrated: esp dropped inbound %llu, tun "
+		log_stats("stats: integrated: esp dropped inbound %llu, tun "
 		    "packets dropped %llu, ike dropped %llu",
 		    r->stats.esp_in_drop, r->stats.esp_out_drop,
 		    r->stats.ike_drop);
@@ -85,7 +109,6 @@ budget_update(struct relay *r)
 	r->fds_max = max > r->conf->fd_reserve ?
 	    (unsigned)(max - r->conf->fd_reserve) : 0;
 }
-static const char *conf_path = "/etc/iketcpd.conf";
 
 /* -t checks each [integrated] section's secrets file; -1 if one is bad. */
 static int
@@ -189,6 +212,8 @@ reload(struct relay *r)
 	}
 	integ_reload_commit(&relay, true);
 	log_set_level(c->log_level);
+	log_set_format(c->log_format);
+	log_set_facility(c->syslog_facility);
 	log_set_rate(c->log_rate);
 	conf_unref(relay.conf);
 	relay.conf = c;
@@ -297,7 +322,7 @@ main(int argc, char *argv[])
 	struct conf *c;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "df:tV")) != -1) {
+	while ((ch = getopt(argc, argv, "df:htV")) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = true;
@@ -305,6 +330,8 @@ main(int argc, char *argv[])
 		case 'f':
 			conf_path = optarg;
 			break;
+		case 'h':
+			usage(true);
 		case 't':
 			test = true;
 			break;
@@ -312,12 +339,15 @@ main(int argc, char *argv[])
 			printf("iketcpd %s\n", IKETCP_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(false);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(false);
 	log_init("iketcpd", true, LOG_LEVEL_INFO);
+	/* -t prints "file:line: message", as compilers do, for editors. */
+	if (test)
+		log_set_timestamps(false);
 	if ((c = conf_load(conf_path)) == NULL) {
 		fprintf(stderr, "%s: configuration invalid\n", conf_path);
 		return 1;
@@ -333,6 +363,14 @@ main(int argc, char *argv[])
 		conf_unref(c);
 		return 1;
 	}
+	if (test && conf_is_idle(c))
+		idle_say("warning");
+	else if (conf_is_idle(c)) {
+		idle_say("refusing to start");
+		route_res_free(&relay);
+		conf_unref(c);
+		return 1;
+	}
 	if (test) {
 		fprintf(stderr, "%s: configuration OK\n", conf_path);
 		route_res_free(&relay);
@@ -341,6 +379,8 @@ main(int argc, char *argv[])
 	}
 	log_set_level(c->log_level);
 	log_set_rate(c->log_rate);
+	log_set_format(c->log_format);
+	log_set_facility(c->syslog_facility);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (keyhash_init() == -1)

@@ -149,6 +149,49 @@ server_ctx(const struct conf_relay *cr, const unsigned char *ticket_keys,
 	return tls_ctx_server_new(&o, ticket_keys, err, errlen);
 }
 
+/*
+ * tls-ciphers and tls-ciphersuites name what OpenSSL has, element by
+ * element (conf/ knows no OpenSSL, so the check is here, at start, -t
+ * and SIGHUP); the bad element is quoted.  -1 after saying so.
+ */
+static int
+ciphers_check(const struct conf *c, const struct conf_relay *cr)
+{
+	char bad[CONF_CIPHERS_MAX];
+	int rc = 0;
+
+	if (cr->tls_ciphers[0] != '\0' &&
+	    !tls_ciphers_check(cr->tls_ciphers, bad, sizeof(bad))) {
+		if (bad[0] == '\0')
+			log_warnx("%s:%u: [%s %s]: bad tls-ciphers \"%s\": "
+			    "leaves no TLS 1.2 cipher",
+			    conf_loc_file(c, cr->tls_ciphers_line),
+			    CONF_LOC_LINE(cr->tls_ciphers_line),
+			    conf_relay_kind(cr), cr->name, cr->tls_ciphers);
+		else
+			log_warnx("%s:%u: [%s %s]: bad tls-ciphers \"%s\": "
+			    "\"%s\" matches no TLS 1.2 cipher (OpenSSL "
+			    "cipher string; TLS 1.3 suites go in "
+			    "tls-ciphersuites)",
+			    conf_loc_file(c, cr->tls_ciphers_line),
+			    CONF_LOC_LINE(cr->tls_ciphers_line),
+			    conf_relay_kind(cr), cr->name, cr->tls_ciphers,
+			    bad);
+		rc = -1;
+	}
+	if (cr->tls_ciphersuites[0] != '\0' &&
+	    !tls_ciphersuites_check(cr->tls_ciphersuites, bad, sizeof(bad))) {
+		log_warnx("%s:%u: [%s %s]: bad tls-ciphersuites \"%s\": "
+		    "\"%s\" is no TLS 1.3 suite (want names such as "
+		    "TLS_AES_256_GCM_SHA384, separated by ':')",
+		    conf_loc_file(c, cr->tls_ciphersuites_line),
+		    CONF_LOC_LINE(cr->tls_ciphersuites_line),
+		    conf_relay_kind(cr), cr->name, cr->tls_ciphersuites, bad);
+		rc = -1;
+	}
+	return rc;
+}
+
 int
 route_res_load(struct relay *r, const struct conf *c)
 {
@@ -171,12 +214,15 @@ route_res_load(struct relay *r, const struct conf *c)
 		const struct conf_relay *cr = &c->relays[i];
 
 		snprintf(res[i].name, sizeof(res[i].name), "%s", cr->name);
-		if (cr->ntls_listen > 0) {
+		if (ciphers_check(c, cr) == -1)
+			rc = -1;
+		else if (cr->ntls_listen > 0) {
 			res[i].ctx = server_ctx(cr, r->ticket_keys,
 			    err, sizeof(err));
 			if (res[i].ctx == NULL) {
-				log_warnx("%s:%u: [relay %s]: %s", c->path,
-				    cr->tls_line, cr->name, err);
+				log_warnx("%s:%u: [relay %s]: %s",
+				    conf_loc_file(c, cr->tls_line),
+				    CONF_LOC_LINE(cr->tls_line), cr->name, err);
 				rc = -1;
 			} else
 				SSL_CTX_set_tlsext_servername_callback(
@@ -186,7 +232,9 @@ route_res_load(struct relay *r, const struct conf *c)
 		    (res[i].creds = creds_load(cr->connect_auth_file)) ==
 		    NULL) {
 			log_warnx("%s:%u: [relay %s]: connect-auth-file %s "
-			    "not loaded", c->path, cr->connect_auth_line,
+			    "not loaded", conf_loc_file(c,
+			    cr->connect_auth_line),
+			    CONF_LOC_LINE(cr->connect_auth_line),
 			    cr->name, cr->connect_auth_file);
 			rc = -1;
 		}

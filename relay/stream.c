@@ -32,7 +32,10 @@ static void tls_writable(struct stream *st);
 void
 log_stream(const struct stream *st, int level, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], id[24], lport[8], prefix[160];
+	struct log_field f[3] = {
+		{ "stream", id }, { "client", st->peer_text }, { "lport", lport },
+	};
 	va_list ap;
 
 	/* Every stream line is one a peer can cause: rate-limited. */
@@ -41,13 +44,17 @@ log_stream(const struct stream *st, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	snprintf(id, sizeof(id), "%llu", st->id);
+	snprintf(lport, sizeof(lport), "%u", st->lport);
 	/* An integrated session has no UDP port toward a gateway. */
 	if (st->lport != 0)
-		log_emit((enum log_level)level, "stream %llu %s lport %u: %s",
-		    st->id, st->peer_text, st->lport, msg);
+		snprintf(prefix, sizeof(prefix), "stream %llu %s lport %u",
+		    st->id, st->peer_text, st->lport);
 	else
-		log_emit((enum log_level)level, "stream %llu %s: %s", st->id,
-		    st->peer_text, msg);
+		snprintf(prefix, sizeof(prefix), "stream %llu %s", st->id,
+		    st->peer_text);
+	log_emit_fields((enum log_level)level, prefix, f,
+	    st->lport != 0 ? 3 : 2, "%s", msg);
 }
 
 static const char *const state_names[] = {

@@ -6,11 +6,18 @@
  * session (which, in this context, is only used for encapsulation
  * purposes); therefore, when TLS is used on the TCP connection, both the
  * initiator and responder SHOULD allow the NULL cipher to be selected for
- * performance reasons."  So with tls-null = yes (the default) the TLS 1.2
- * NULL suites are appended, last in our preference (a client gets one only
- * when it offers nothing better), and the security level is 0, which
- * OpenSSL requires before it offers them.  TLS 1.3 has no NULL
- * suite in OpenSSL 3.0.  "TLS session resumption is recommended": tickets
+ * performance reasons."  That is an opt-in here (tls-null = yes; the
+ * default is no): scanners flag a port that negotiates NULL, and a NULL
+ * suite shows an HTTP CONNECT request, Proxy-Authorization included, to
+ * anyone on the path.  With it the TLS 1.2 NULL suites are appended, last
+ * in our preference (a client gets one only when it offers nothing
+ * better), and the security level is 0, which OpenSSL requires before it
+ * offers them.  TLS 1.3 has no NULL suite in OpenSSL 3.0.
+ *
+ * OpenSSL skips a name it does not know in a cipher list (and later
+ * versions in a ciphersuites list) without a word, so a typo quietly
+ * loses a suite; tls_ciphers_check() and tls_ciphersuites_check() find
+ * the element that matches nothing, for the configuration error.  "TLS session resumption is recommended": tickets
  * are on, with keys shared across reloads.
  */
 #include <errno.h>
@@ -30,6 +37,93 @@
 static const char default_ciphers[] = "ALL:!COMPLEMENTOFDEFAULT";
 const char tls_null_ciphers[] =
     "ECDHE-ECDSA-NULL-SHA:ECDHE-RSA-NULL-SHA:NULL-SHA256";
+
+/* A scratch context: the checks below ask OpenSSL what a name means. */
+static SSL_CTX *
+scratch(void)
+{
+	return SSL_CTX_new(TLS_server_method());
+}
+
+/* The element of @list at @s, up to the next separator, into @out. */
+static const char *
+element(const char *s, const char *seps, char *out, size_t outlen)
+{
+	size_t n = strcspn(s, seps);
+
+	snprintf(out, outlen, "%.*s", (int)n, s);
+	return s + n + (s[n] != '\0');
+}
+
+bool
+tls_ciphers_check(const char *list, char *bad, size_t badlen)
+{
+	char el[TLS_CIPHERS_MAX];
+	const char *s = list;
+	SSL_CTX *ctx;
+	bool ok = true;
+
+	if ((ctx = scratch()) == NULL) {
+		snprintf(bad, badlen, "%s", "(no OpenSSL context)");
+		return false;
+	}
+	while (ok && *s != '\0') {
+		const char *e = el;
+
+		s = element(s, ":, ", el, sizeof(el));
+		if (*e == '!' || *e == '-' || *e == '+')
+			e++;
+		if (*e == '\0')
+			continue;
+		if (*e == '@')		/* @STRENGTH, @SECLEVEL=N */
+			ok = strcmp(e, "@STRENGTH") == 0 ||
+			    (strncmp(e, "@SECLEVEL=", 10) == 0 &&
+			    e[10] >= '0' && e[10] <= '5' && e[11] == '\0');
+		else
+			ok = SSL_CTX_set_cipher_list(ctx, e) == 1;
+		if (!ok)
+			snprintf(bad, badlen, "%s", el);
+	}
+	/* Each element means something, but the whole may be empty. */
+	if (ok && SSL_CTX_set_cipher_list(ctx, list) != 1) {
+		if (badlen > 0)
+			bad[0] = '\0';
+		ok = false;
+	}
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return ok;
+}
+
+bool
+tls_ciphersuites_check(const char *list, char *bad, size_t badlen)
+{
+	char el[TLS_CIPHERS_MAX];
+	const char *s = list;
+	SSL_CTX *ctx;
+	bool ok = true;
+
+	if ((ctx = scratch()) == NULL) {
+		snprintf(bad, badlen, "%s", "(no OpenSSL context)");
+		return false;
+	}
+	while (ok && *s != '\0') {
+		STACK_OF(SSL_CIPHER) *sk;
+
+		s = element(s, ":", el, sizeof(el));
+		ok = false;
+		if (el[0] != '\0' && SSL_CTX_set_ciphersuites(ctx, el) == 1 &&
+		    (sk = SSL_CTX_get_ciphers(ctx)) != NULL)
+			for (int i = 0; i < sk_SSL_CIPHER_num(sk) && !ok; i++)
+				ok = strcmp(SSL_CIPHER_standard_name(
+				    sk_SSL_CIPHER_value(sk, i)), el) == 0;
+		if (!ok)
+			snprintf(bad, badlen, "%s", el);
+	}
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return ok;
+}
 
 static void
 ssl_err(char *err, size_t errlen, const char *what, const char *path)

@@ -48,6 +48,16 @@ SSL_CTX	*tls_ctx_server_new(const struct tls_server_opts *o,
 SSL_CTX	*tls_ctx_client_new(bool verify, const char *ca_file, char *err,
 	    size_t errlen);
 
+/*
+ * Does every element of a TLS 1.2 cipher string (OpenSSL syntax:
+ * separated by ':', ',' or blanks, each maybe after '!', '-' or '+')
+ * match at least one cipher, and does the whole leave one?  If not, the
+ * element that does not is copied to @bad, or "" when the whole does not.
+ */
+bool	tls_ciphers_check(const char *list, char *bad, size_t badlen);
+/* The same for a TLS 1.3 ciphersuites list: each name one OpenSSL has. */
+bool	tls_ciphersuites_check(const char *list, char *bad, size_t badlen);
+
 /* The NULL-encryption TLS 1.2 suites appended when tls-null = yes. */
 extern const char tls_null_ciphers[];
 

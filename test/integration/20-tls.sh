@@ -2,8 +2,10 @@
 # TLS on a relay listener (RFC 9329 Appendix A), against a real strongSwan
 # gateway: a Python ssl client (TLS 1.3 and 1.2) and openssl s_client
 # each get a real IKE_SA_INIT answer through TLS, byte for byte on the
-# gateway wire; a NULL-encryption suite is accepted (Appendix A: "SHOULD
-# allow the NULL cipher"); a session resumes, also across a SIGHUP that
+# gateway wire; a client offering only NULL-encryption suites is refused
+# by default and served with tls-null = yes (Appendix A: "SHOULD allow the
+# NULL cipher", an opt-in here); bad tls-ciphers and tls-ciphersuites
+# elements are named by -t; a session resumes, also across a SIGHUP that
 # loads a new certificate without dropping a live TLS stream; the same
 # port still takes a raw stream; TLS garbage closes only its own stream.
 . "$(dirname "$0")/lib.sh"
@@ -34,16 +36,17 @@ wait_stream_log relay "$cport" "TLS TLSv1.3 .* sni=relay-one.test" ||
 say "TLS 1.3 ok: $(relay_stream_log relay "$cport" "TLS TLSv" |
     sed 's/.*: TLS/TLS/')"
 
-# TLS 1.2 and a NULL-encryption suite.
+# TLS 1.2; a client that offers only NULL-encryption suites is refused by
+# default (tls-null = no): scanners flag NULL, and it shows CONNECT
+# credentials to the path.
 out=$(ikeclient R init --connect 127.0.0.1:443 --tls --tls-max 1.2) ||
     fail "TLS 1.2: $out"
 [ "$(jget tls_version <<<"$out")" = TLSv1.2 ] || fail "want TLSv1.2: $out"
-out=$(ikeclient R init --connect 127.0.0.1:443 --tls --tls-max 1.2 \
-    --tls-ciphers 'eNULL:@SECLEVEL=0') || fail "NULL cipher: $out"
-case $(jget tls_cipher <<<"$out") in
-*NULL*) say "NULL suite: $(jget tls_cipher <<<"$out")" ;;
-*) fail "a NULL suite was offered alone, got $(jget tls_cipher <<<"$out")" ;;
-esac
+if out=$(ikeclient R init --connect 127.0.0.1:443 --tls --tls-max 1.2 \
+    --tls-ciphers 'eNULL:@SECLEVEL=0' 2>&1); then
+	fail "the default negotiated a NULL suite: $out"
+fi
+say "NULL-only client refused by default"
 
 # openssl s_client, with the prefix and one frame on stdin.
 ikeclient R init --connect 127.0.0.1:4500 --save-req "$T/req-s" >/dev/null ||
@@ -94,4 +97,29 @@ say "garbage: $(relay_stream_log relay "$gport" "TLS handshake failed" |
 client_wait A || fail "live TLS stream broke across the reload: $(client_json A)"
 [ "$(client_json A | jget responses.1.exchange)" = 34 ] ||
     fail "live TLS stream: no second response"
+
+# tls-null = yes (the opt-in) still negotiates a NULL suite, on a second
+# relay; the client offers nothing else.
+relay_up relaynull 8443 listen=127.0.0.1:4501 tls-listen=127.0.0.1:8443 \
+    tls-cert="$T/relay.crt" tls-key="$T/relay.key" tls-null=yes
+out=$(ikeclient R init --connect 127.0.0.1:8443 --tls --tls-max 1.2 \
+    --tls-ciphers 'eNULL:@SECLEVEL=0') || fail "tls-null = yes: $out"
+case $(jget tls_cipher <<<"$out") in
+*NULL*) say "tls-null = yes: $(jget tls_cipher <<<"$out")" ;;
+*) fail "a NULL suite was offered alone, got $(jget tls_cipher <<<"$out")" ;;
+esac
+
+# -t names the cipher-list element OpenSSL would skip without a word.
+for kv in 'tls-ciphers=ECDHE+AESGCM:ECDHE-RSA-AES128-GCM-SHA265' \
+    'tls-ciphersuites=TLS_AES_256_GCM_SHA384:TLS_AES_129_GCM'; do
+	relay_conf "$T/badciph.conf" listen=127.0.0.1:4502 \
+	    tls-listen=127.0.0.1:8444 tls-cert="$T/relay.crt" \
+	    tls-key="$T/relay.key" "$kv"
+	rc=0
+	"$IKETCPD" -t -f "$T/badciph.conf" >"$T/badciph.log" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "${kv%%=*}: -t exit $rc, want 1"
+	grep -Eq "^$T/badciph.conf:[0-9]+: .*\"(ECDHE-RSA-AES128-GCM-SHA265|TLS_AES_129_GCM)\"" \
+	    "$T/badciph.log" || fail "${kv%%=*}: $(cat "$T/badciph.log")"
+	say "$(head -n 1 "$T/badciph.log" | sed 's/.*: \[relay t\]: //')"
+done
 ok

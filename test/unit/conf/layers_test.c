@@ -166,7 +166,7 @@ Test(layers, applies_layer_defaults_when_keys_are_omitted, .timeout = 10)
 	cr_assert_eq(r->tls_min_version, CONF_TLS_1_2);
 	cr_assert_str_eq(r->tls_ciphers, "");
 	cr_assert_str_eq(r->tls_ciphersuites, "");
-	cr_assert(r->tls_null, "tls-null defaults to yes");
+	cr_assert_not(r->tls_null, "tls-null defaults to no (opt-in)");
 	cr_assert_not(r->http_connect);
 	cr_assert_eq(r->nconnect_allow, 0);
 	cr_assert_str_eq(r->connect_auth_file, "");

@@ -1,11 +1,14 @@
 /*
- * relay/log.c: the token bucket of peer-caused lines.  The clock is the
+ * relay/log.c: the token bucket of peer-caused lines, the text and kv
+ * forms of a line, statistics that ignore the level, the key parsers.  The clock is the
  * test's, so bursts, refills and the suppressed count are exact; stderr
  * is read back through a pipe for the summary line.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <criterion/criterion.h>
 
@@ -35,6 +38,8 @@ setup(void)
 	log_init("test", true, LOG_LEVEL_INFO);
 	log_set_clock(test_clock);
 	log_set_rate(RATE);
+	log_set_format(LOG_FORMAT_TEXT);
+	log_set_timestamps(true);
 }
 
 static unsigned
@@ -118,4 +123,120 @@ Test(log, takes_no_token_for_a_level_not_logged, .init = setup,
 	cr_assert_not(log_peer_allow(LOG_LEVEL_DEBUG));
 	cr_assert(log_peer_allow(LOG_LEVEL_INFO));
 	cr_assert_not(log_peer_allow(LOG_LEVEL_INFO));
+}
+
+Test(log, text_lines_start_with_the_time_unless_turned_off, .init = setup,
+    .timeout = 10)
+{
+	struct capture cap;
+	unsigned h, m, sec, ms;
+
+	capture_start(&cap);
+	log_warnx("t.conf:3: bad thing");
+	capture_end(&cap);
+	cr_assert_eq(sscanf(cap.text, "%2u:%2u:%2u.%3u ", &h, &m, &sec, &ms),
+	    4, "%s", cap.text);
+	capture_start(&cap);
+	log_set_timestamps(false);
+	log_warnx("t.conf:3: bad thing");
+	capture_end(&cap);
+	cr_assert_str_eq(cap.text, "t.conf:3: bad thing\n");
+}
+
+Test(log, kv_lines_are_key_value_pairs, .init = setup, .timeout = 10)
+{
+	const struct log_field f[] = {
+		{ "stream", "7" }, { "client", "[::1]:40000" },
+		{ "lport", "51000" },
+	};
+	struct capture cap;
+	char *p;
+
+	log_set_format(LOG_FORMAT_KV);
+	capture_start(&cap);
+	log_emit_fields(LOG_LEVEL_INFO, "stream 7 [::1]:40000 lport 51000", f,
+	    NELEM(f), "closed: %s", "peer \"eof\" a=b\tc\\d\x01");
+	capture_end(&cap);
+	cr_assert_eq(strncmp(cap.text, "ts=", 3), 0, "%s", cap.text);
+	/* 2024-01-02T03:04:05.678Z: 24 characters, UTC. */
+	p = strchr(cap.text, ' ');
+	cr_assert_not_null(p);
+	cr_assert_eq(p - cap.text, 3 + 24, "%s", cap.text);
+	cr_assert_eq(p[-1], 'Z');
+	cr_assert_str_eq(p, " level=info msg=\"closed: peer \\\"eof\\\" "
+	    "a=b\\tc\\\\d\\x01\" stream=7 client=[::1]:40000 lport=51000\n");
+}
+
+Test(log, text_lines_with_fields_keep_their_prefix, .init = setup,
+    .timeout = 10)
+{
+	const struct log_field f[] = { { "stream", "7" } };
+	struct capture cap;
+
+	log_set_timestamps(false);
+	capture_start(&cap);
+	log_emit_fields(LOG_LEVEL_WARN, "stream 7 1.2.3.4:5", f, NELEM(f),
+	    "reset");
+	log_emit_fields(LOG_LEVEL_DEBUG, "stream 7 1.2.3.4:5", f, NELEM(f),
+	    "not at info");
+	capture_end(&cap);
+	cr_assert_str_eq(cap.text, "stream 7 1.2.3.4:5: reset\n");
+}
+
+Test(log, kv_quotes_an_empty_value_and_errno_text, .init = setup,
+    .timeout = 10)
+{
+	const struct log_field f[] = { { "client", "" } };
+	struct capture cap;
+
+	log_set_format(LOG_FORMAT_KV);
+	capture_start(&cap);
+	log_emit_fields(LOG_LEVEL_ERR, NULL, f, NELEM(f), "x");
+	errno = ENOENT;
+	log_warn("open %s", "f");
+	capture_end(&cap);
+	cr_assert_not_null(strstr(cap.text, " level=err msg=x client=\"\"\n"),
+	    "%s", cap.text);
+	cr_assert_not_null(strstr(cap.text, " level=warning msg=\"open f: No "
+	    "such file or directory\"\n"), "%s", cap.text);
+}
+
+Test(log, statistics_ignore_the_level, .init = setup, .timeout = 10)
+{
+	struct capture cap;
+
+	log_set_level(LOG_LEVEL_WARN);
+	log_set_timestamps(false);
+	capture_start(&cap);
+	log_info("not logged");
+	log_stats("stats: sessions %u", 3u);
+	log_set_level(LOG_LEVEL_ERR);
+	log_stats("stats: again");
+	log_set_format(LOG_FORMAT_KV);
+	log_stats("stats: kv");
+	capture_end(&cap);
+	cr_assert_eq(count_lines(cap.text), 3, "%s", cap.text);
+	cr_assert_eq(strncmp(cap.text, "stats: sessions 3\nstats: again\n",
+	    31), 0, "%s", cap.text);
+	cr_assert_not_null(strstr(cap.text, " level=notice msg=\"stats: kv\""),
+	    "%s", cap.text);
+}
+
+Test(log, parses_formats_and_facilities, .timeout = 10)
+{
+	enum log_format lf;
+	int fac;
+
+	cr_assert(log_parse_format("text", &lf) && lf == LOG_FORMAT_TEXT);
+	cr_assert(log_parse_format("kv", &lf) && lf == LOG_FORMAT_KV);
+	cr_assert_not(log_parse_format("json", &lf));
+	cr_assert_not(log_parse_format("KV", &lf));
+	cr_assert(log_parse_facility("daemon", &fac) && fac == LOG_DAEMON);
+	cr_assert(log_parse_facility("local0", &fac) && fac == LOG_LOCAL0);
+	cr_assert(log_parse_facility("local7", &fac) && fac == LOG_LOCAL7);
+	cr_assert(log_parse_facility("authpriv", &fac) && fac == LOG_AUTHPRIV);
+	cr_assert_not(log_parse_facility("local8", &fac));
+	cr_assert_not(log_parse_facility("kern", &fac));
+	cr_assert_not(log_parse_facility("", &fac));
+	cr_assert_not(log_parse_facility("Daemon", &fac));
 }

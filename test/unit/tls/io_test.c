@@ -63,8 +63,9 @@ make_cert(struct pair *p)
 	EVP_PKEY_free(k);
 }
 
+/* A pair whose server has tls-null = @server_null (the default is no). */
 static void
-pair_init(struct pair *p, bool null_only)
+pair_init_null(struct pair *p, bool null_only, bool server_null)
 {
 	char err[TLS_ERR_MAX];
 
@@ -74,7 +75,7 @@ pair_init(struct pair *p, bool null_only)
 	make_cert(p);
 	p->o.cert = p->cert;
 	p->o.key = p->key;
-	p->o.null_suites = true;
+	p->o.null_suites = server_null;
 	p->sctx = tls_ctx_server_new(&p->o, tickets, err, sizeof(err));
 	cr_assert_not_null(p->sctx, "%s", err);
 	p->cctx = tls_ctx_client_new(false, NULL, err, sizeof(err));
@@ -90,6 +91,12 @@ pair_init(struct pair *p, bool null_only)
 	p->s = tls_io_new(p->sctx, p->fd[0]);
 	p->c = tls_io_new_client(p->cctx, p->fd[1], "relay.test");
 	cr_assert(p->s != NULL && p->c != NULL);
+}
+
+static void
+pair_init(struct pair *p, bool null_only)
+{
+	pair_init_null(p, null_only, true);
 }
 
 static void
@@ -191,6 +198,25 @@ Test(tls_io, selects_a_null_suite_when_the_client_offers_only_that,
 	cr_assert(strstr(SSL_get_cipher_name(p.s), "NULL") != NULL,
 	    "cipher %s", SSL_get_cipher_name(p.s));
 	carry(p.c, p.s, p.fd[0], "esp over null");
+	pair_free(&p);
+}
+
+/* tls-null = no, the default: a client that offers only NULL fails. */
+Test(tls_io, refuses_a_null_only_client_by_default, .timeout = 10)
+{
+	static uint8_t buf[65536];
+	enum tls_io_result rs = TLS_IO_WANT_READ, rc = TLS_IO_WANT_READ;
+	struct pair p;
+
+	pair_init_null(&p, true, false);
+	for (int i = 0; i < 20 && rs != TLS_IO_ERROR && rc != TLS_IO_ERROR;
+	    i++) {
+		feed(p.c, p.fd[1], buf, sizeof(buf));
+		rc = tls_io_handshake(p.c);
+		feed(p.s, p.fd[0], buf, sizeof(buf));
+		rs = tls_io_handshake(p.s);
+	}
+	cr_assert_eq(rs, TLS_IO_ERROR, "the server took a NULL-only client");
 	pair_free(&p);
 }
 
