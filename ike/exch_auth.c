@@ -265,10 +265,15 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 
 	*sig = false;
 	if (!(pl->have & IKE_HAVE_AUTH)) {
+		sa->peer_auth_method = IKE_SA_AUTH_EAP;
 		ike_sa_reason(out, "IKE_AUTH without AUTH (EAP is not "
 		    "supported)");
 		return -1;
 	}
+	sa->peer_auth_method = pl->auth.method == IKE_AUTH_SHARED_KEY_MIC ?
+	    IKE_SA_AUTH_PSK : pl->auth.method == IKE_AUTH_RSA_SIG ||
+	    pl->auth.method == IKE_AUTH_DIGITAL_SIGNATURE ?
+	    IKE_SA_AUTH_CERT : IKE_SA_AUTH_OTHER;
 	if (!(pl->have & IKE_HAVE_IDI) || !is_id_ok(&pl->idi)) {
 		ike_sa_reason(out, "IDi missing or of unsupported type %u",
 		    pl->idi.type);

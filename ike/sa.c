@@ -163,6 +163,26 @@ ike_sa_last_ms(const struct ike_sa *sa)
 	return sa->last_ms;
 }
 
+enum ike_sa_auth
+ike_sa_peer_auth(const struct ike_sa *sa)
+{
+	return sa->peer_auth_method;
+}
+
+const char *
+ike_sa_auth_name(enum ike_sa_auth a)
+{
+	static const char *const names[IKE_SA_AUTH_N] = {
+		[IKE_SA_AUTH_NONE] = "none",
+		[IKE_SA_AUTH_PSK] = "psk",
+		[IKE_SA_AUTH_CERT] = "certificate",
+		[IKE_SA_AUTH_EAP] = "eap",
+		[IKE_SA_AUTH_OTHER] = "other",
+	};
+
+	return (size_t)a < IKE_SA_AUTH_N ? names[a] : "other";
+}
+
 const uint8_t *
 ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type, size_t *len)
 {

@@ -270,6 +270,17 @@ uint64_t ike_sa_last_ms(const struct ike_sa *sa);
  * The initiator's authenticated ID (valid from ESTABLISHED); after a
  * refused IKE_AUTH, the ID it claimed (for the log); *len 0 when none.
  */
+/* How the initiator authenticated (or asked to), for statistics. */
+enum ike_sa_auth {
+	IKE_SA_AUTH_NONE,	/* no IKE_AUTH yet */
+	IKE_SA_AUTH_PSK,	/* shared key MIC */
+	IKE_SA_AUTH_CERT,	/* RSA or Digital Signature */
+	IKE_SA_AUTH_EAP,	/* no AUTH payload: EAP asked */
+	IKE_SA_AUTH_OTHER,
+	IKE_SA_AUTH_N
+};
+enum ike_sa_auth ike_sa_peer_auth(const struct ike_sa *sa);
+const char *ike_sa_auth_name(enum ike_sa_auth a);
 const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
 	    size_t *len);
 /*

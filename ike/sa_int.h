@@ -133,6 +133,7 @@ struct ike_sa {
 	uint32_t	 msgid_next;	/* the next request's message ID */
 	bool		 initial_contact;	/* in the IKE_AUTH request */
 	uint8_t		 peer_id_type;
+	enum ike_sa_auth peer_auth_method; /* as the peer's IKE_AUTH asked */
 	uint8_t		 peer_id[IKE_SA_ID_MAX];
 	size_t		 peer_id_len;
 	uint32_t	 vip;		/* from the pool, host order; 0 none */

@@ -88,6 +88,9 @@ be_open(struct session *s, struct stream *st, const struct msg_info *m)
 
 #define sess_log(is, ...) session_log((is)->s, __VA_ARGS__)
 
+_Static_assert((int)RELAY_AUTH_KINDS == (int)IKE_SA_AUTH_N,
+    "relay_stats counts IKE_AUTH by enum ike_sa_auth");
+
 /*
  * RFC 7296 §2.6: a half-open IKE SA is one whose IKE_SA_INIT we answered
  * and whose IKE_AUTH has not succeeded yet.  The section counts them so
@@ -267,7 +270,7 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 		switch (out->ev[i].type) {
 		case IKE_EV_IKE_UP:
 			is->s->r->stats.ike_up++;
-			is->s->r->stats.auth_ok++;
+			is->s->r->stats.auth_ok[ike_sa_peer_auth(is->ike)]++;
 			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
 			    "established, %s authenticated",
 			    (unsigned long long)ike_sa_spi_i(is->ike),
@@ -646,7 +649,7 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 		log_stream(st, LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
 	else if (out.reason[0] != '\0' && before == IKE_SA_INIT_DONE &&
 	    ike_sa_state(is->ike) == IKE_SA_DEAD) {
-		r->stats.auth_failed++;
+		r->stats.auth_failed[ike_sa_peer_auth(is->ike)]++;
 		log_stream(st, LOG_LEVEL_INFO, "IKE: authentication of %s "
 		    "refused: %s", peer_text(is->ike, idt), out.reason);
 	} else if (out.reason[0] != '\0') {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "esp/esp.h"
+#include "ike/sa.h"
 #include "relay/connector.h"
 #include "relay/integrated.h"
 #include "relay/metrics.h"
@@ -285,11 +286,15 @@ integrated(struct obuf *o, const struct relay *r)
 	metrics_sample(o, "iketcp_child_sas_established_total", s->child_up,
 	    NULL);
 	C(o, "iketcp_authentications_total", "Integrated server: IKE_AUTH "
-	    "by outcome.");
-	metrics_sample(o, "iketcp_authentications_total", s->auth_ok,
-	    "outcome", "success", NULL);
-	metrics_sample(o, "iketcp_authentications_total", s->auth_failed,
-	    "outcome", "failure", NULL);
+	    "by the method the initiator used and outcome.");
+	for (size_t a = IKE_SA_AUTH_PSK; a < IKE_SA_AUTH_N; a++) {
+		metrics_sample(o, "iketcp_authentications_total",
+		    s->auth_ok[a], "method", ike_sa_auth_name(a), "outcome",
+		    "success", NULL);
+		metrics_sample(o, "iketcp_authentications_total",
+		    s->auth_failed[a], "method", ike_sa_auth_name(a),
+		    "outcome", "failure", NULL);
+	}
 	C(o, "iketcp_esp_dropped_total", "Integrated server: ESP packets "
 	    "dropped, by direction and reason.");
 	metrics_sample(o, "iketcp_esp_dropped_total", s->esp_in_nosa,

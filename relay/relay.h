@@ -36,6 +36,7 @@ enum {
 	UDP_GSO_SEGMENTS = 64,		/* kernel limit per GSO send */
 	UDP_GSO_BYTES = 65000,		/* payload bytes per GSO send */
 	SPI_BUCKETS_MIN = 1024,		/* SPI table, power of two; grows */
+	RELAY_AUTH_KINDS = 5,		/* enum ike_sa_auth's IKE_SA_AUTH_N */
 	RELAY_ESP_REASONS = 16,		/* >= enum esp_result's count */
 };
 
@@ -70,8 +71,10 @@ struct relay_stats {
 	unsigned long long tls_failed;		/* handshakes that failed */
 	unsigned long long ike_up;		/* integrated: IKE SAs up */
 	unsigned long long child_up;		/* integrated: Child SAs up */
-	unsigned long long auth_ok;		/* integrated: IKE_AUTH */
-	unsigned long long auth_failed;		/* integrated: refused */
+	/* integrated: IKE_AUTH succeeded / refused, by the initiator's
+	 * method (enum ike_sa_auth, RELAY_AUTH_KINDS of them) */
+	unsigned long long auth_ok[RELAY_AUTH_KINDS];
+	unsigned long long auth_failed[RELAY_AUTH_KINDS];
 	unsigned long long esp_in_nosa;		/* ESP: no Child SA */
 	unsigned long long esp_in_tun;		/* ESP: TUN write failed */
 	unsigned long long esp_in_res[RELAY_ESP_REASONS]; /* esp_decap */

@@ -9,6 +9,7 @@
 
 #include <ev.h>
 
+#include "ike/sa.h"
 #include "relay/connector.h"
 #include "relay/integrated.h"
 #include "relay/obuf.h"
@@ -373,8 +374,8 @@ static const struct {
 	STAT(probe_refused), STAT(probe_drop), STAT(keepalives),
 	STAT(esp_full), STAT(ike_full), STAT(wbuf_total_full),
 	STAT(gw_nostream), STAT(gw_bad), STAT(udp_send_errors),
-	STAT(tls_failed), STAT(ike_up), STAT(child_up), STAT(auth_ok),
-	STAT(auth_failed), STAT(ike_drop), STAT(esp_in_drop),
+	STAT(tls_failed), STAT(ike_up), STAT(child_up), STAT(ike_drop),
+	STAT(esp_in_drop),
 	STAT(esp_in_nosa), STAT(esp_in_tun), STAT(esp_out_drop),
 	STAT(esp_out_nosa), STAT(esp_out_encap), STAT(ctl_refused),
 	STAT(ctl_bad),
@@ -391,6 +392,14 @@ report_stats(struct obuf *o, const struct relay *r, bool json)
 		{ "tls_ok_tls12", r->stats.tls_ok[0] },
 		{ "tls_ok_tls13", r->stats.tls_ok[1] },
 		{ "tls_ok_other", r->stats.tls_ok[2] },
+		{ "auth_ok_psk", r->stats.auth_ok[IKE_SA_AUTH_PSK] },
+		{ "auth_ok_certificate", r->stats.auth_ok[IKE_SA_AUTH_CERT] },
+		{ "auth_failed_psk", r->stats.auth_failed[IKE_SA_AUTH_PSK] },
+		{ "auth_failed_certificate",
+		    r->stats.auth_failed[IKE_SA_AUTH_CERT] },
+		{ "auth_failed_eap", r->stats.auth_failed[IKE_SA_AUTH_EAP] },
+		{ "auth_failed_other",
+		    r->stats.auth_failed[IKE_SA_AUTH_OTHER] },
 		{ "sessions_now", r->nsessions },
 		{ "sessions_max", r->conf->max_sessions },
 		{ "fds_used", r->fds_used },

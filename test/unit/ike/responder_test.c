@@ -42,6 +42,8 @@ establish_and_check(const char *ike, const char *esp, struct ini *I)
 	cr_assert_str_empty(out.reason);
 	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
 	cr_assert(ike_sa_initial_contact(sa));
+	cr_assert_eq(ike_sa_peer_auth(sa), IKE_SA_AUTH_PSK);
+	cr_assert_str_eq(ike_sa_auth_name(ike_sa_peer_auth(sa)), "psk");
 	{
 		uint8_t type;
 		size_t len;
