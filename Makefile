@@ -183,6 +183,7 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory integration-asan
+	$(Q)$(MAKE) --no-print-directory package-check
 
 bench: deps-check $(BUILD)/iketcpd $(BENCH_BIN)
 	test/bench/run.sh $(BUILD)
@@ -230,6 +231,30 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/iketcpd/iketcpd.conf ] || \
 	    install -m 644 conf/installed.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/iketcpd/iketcpd.conf
+
+# The Debian package, built from a temporary copy of the tree and checked:
+# lintian, the files in place, hardening, systemd-analyze verify, install
+# and purge into an empty root (test/pkg/check.sh; about 20-30 s).
+.PHONY: package-check
+package-check:
+	$(Q)test/pkg/check.sh
+
+# make deb: dpkg-buildpackage -us -uc -b on a copy of the source files, so
+# that the tree stays clean; the .deb, -dbgsym and .changes land in
+# build/deb.
+.PHONY: deb
+deb:
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -co --exclude-standard -z | \
+	    xargs -0 cp --parents -t $(BUILD)/deb/src; \
+	else \
+	    tar --exclude=./build --exclude=./.git -cf - . | \
+	    tar -C $(BUILD)/deb/src -xf -; \
+	fi
+	$(Q)cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b >../build.log \
+	    2>&1 || { tail -30 ../build.log; exit 1; }
+	$(Q)rm -rf $(BUILD)/deb/src && ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf build
