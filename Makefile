@@ -234,7 +234,8 @@ install: all
 
 # The Debian package, built from a temporary copy of the tree and checked:
 # lintian, the files in place, hardening, systemd-analyze verify, install
-# and purge into an empty root (test/pkg/check.sh; about 20-30 s).
+# and purge into an empty root, the daemon under the unit's capabilities
+# (test/pkg/check.sh; about 20 s).
 .PHONY: package-check
 package-check:
 	$(Q)test/pkg/check.sh

@@ -14,7 +14,10 @@
 #   6. as root: dpkg installs the .deb into an empty root with its
 #      maintainer scripts (the _iketcp user is created there, nothing
 #      touches this host: /run is a private tmpfs, so no systemd is seen),
-#      and purges it again, leaving no file of its own.
+#      and purges it again, leaving no file of its own;
+#   7. as root: the packaged iketcpd, started with the unit's capability
+#      bounding set and no_new_privs, binds port 443, creates a TUN device,
+#      says READY=1, drops to nobody with no capability, and reloads.
 #
 # Nothing is written to the repository: the copy, the build and the
 # package live in one temporary directory, removed on exit (PKG_KEEP=1
@@ -24,6 +27,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 start=$(date +%s)
 T=$(mktemp -d /tmp/iketcp-pkg.XXXXXX)
+chmod 755 "$T"		# step 7's daemon reads its files as nobody
 cleanup()
 {
 	if [ -n "${PKG_KEEP:-}" ]; then
@@ -192,6 +196,102 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
 	[ -z "$left" ] || fail "left after purge: $left"
 else
 	step "dpkg --root install: skipped (needs root and unshare)"
+fi
+
+# 7. The packaged daemon started as the unit starts it, as far as it can
+# be without systemd as PID 1: the unit's CapabilityBoundingSet and
+# NoNewPrivileges through setpriv, -d, NOTIFY_SOCKET, in a private network
+# namespace.  Port 443 and a TUN device need the start's capabilities; a
+# secrets file owned by the drop user with mode 600 needs
+# CAP_DAC_READ_SEARCH as root, and is read again as that user on the
+# reload (ExecReload: -t, then SIGHUP).  READY=1 must arrive, and the
+# process must run as the user with no capability left.
+if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
+    command -v setpriv >/dev/null && command -v python3 >/dev/null; then
+	step "iketcpd as the unit runs it: caps, READY=1, TUN, reload"
+	D=$T/run
+	mkdir -m 755 "$D"
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' \
+	    "$X/lib/systemd/system/iketcpd.service")
+	bset=-all
+	for c in $caps; do
+		c=${c#CAP_}
+		bset+=",+${c,,}"
+	done
+	grep -q '^NoNewPrivileges=yes' "$X/lib/systemd/system/iketcpd.service" ||
+	    fail "iketcpd.service: NoNewPrivileges changed; update this test"
+	printf 'client.test : PSK "0123456789abcdef"\n' >"$D/secrets"
+	chown nobody: "$D/secrets"
+	chmod 600 "$D/secrets"
+	cat >"$D/iketcpd.conf" <<-EOF
+	[global]
+	user = nobody
+	group = $(id -gn nobody)
+
+	[relay main]
+	listen = 127.0.0.1:443
+	gateway = 127.0.0.1
+
+	[integrated vpn]
+	listen = 127.0.0.1:4500
+	id = vpn.example.net
+	secrets = $D/secrets
+	pool = 10.10.0.0/24
+	tun = iketcp-pkg0
+	EOF
+	cat >"$D/notify.py" <<-'EOF'
+	import os, socket, sys
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+	s.bind(sys.argv[1])
+	os.chmod(sys.argv[1], 0o777)
+	s.settimeout(15)
+	print(s.recv(4096).decode(), flush=True)
+	EOF
+	cat >"$D/run.sh" <<-'EOF'
+	set -u
+	D=$1 B=$2 BSET=$3
+	run() { setpriv --bounding-set="$BSET" --no-new-privs "$@"; }
+	ip link set lo up
+	python3 "$D/notify.py" "$D/notify.sock" >"$D/ready" 2>&1 &
+	np=$!
+	for i in $(seq 50); do [ -S "$D/notify.sock" ] && break; sleep 0.1; done
+	NOTIFY_SOCKET=$D/notify.sock timeout -k 5 30 \
+	    setpriv --bounding-set="$BSET" --no-new-privs \
+	    "$B" -d -f "$D/iketcpd.conf" 2>"$D/log" &
+	tp=$!
+	rc=0
+	wait "$np" || rc=1
+	[ "$(cat "$D/ready")" = READY=1 ] || { echo "no READY=1"; rc=1; }
+	dp=$(pgrep -P "$tp" || echo "$tp")
+	grep -E '^(Uid|CapEff|CapBnd|NoNewPrivs):' "/proc/$dp/status" \
+	    >"$D/status" || rc=1
+	grep -q '^Uid:.*65534' "$D/status" || { echo "uid not dropped"; rc=1; }
+	grep -q '^CapEff:.*0000000000000000' "$D/status" ||
+	    { echo "capabilities left"; rc=1; }
+	grep -q '^NoNewPrivs:.*1' "$D/status" || { echo "no NNP"; rc=1; }
+	ip link show iketcp-pkg0 >/dev/null 2>&1 || { echo "no TUN"; rc=1; }
+	if run "$B" -t -f "$D/iketcpd.conf" 2>>"$D/log"; then
+		kill -HUP "$dp"
+		for i in $(seq 50); do
+			grep -q 'reloaded' "$D/log" && break
+			sleep 0.1
+		done
+		grep -q 'reloaded' "$D/log" || { echo "no reload"; rc=1; }
+	else
+		echo "ExecReload's -t failed"; rc=1
+	fi
+	kill -TERM "$dp" 2>/dev/null
+	wait "$tp" || { echo "exit status $?"; rc=1; }
+	exit $rc
+	EOF
+	unshare --net bash "$D/run.sh" "$D" "$X/usr/sbin/iketcpd" "$bset" \
+	    >"$D/out" 2>&1 || {
+		cat "$D/out" "$D/status" "$D/log" >&2 2>/dev/null || true
+		fail "iketcpd under the unit's capabilities"
+	}
+else
+	step "iketcpd under the unit's capabilities: skipped (needs root," \
+	    "/dev/net/tun, setpriv, python3)"
 fi
 
 echo "package-check: ok ($(($(date +%s) - start)) s)"
