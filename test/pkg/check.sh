@@ -16,8 +16,10 @@
 #      touches this host: /run is a private tmpfs, so no systemd is seen),
 #      and purges it again, leaving no file of its own;
 #   7. as root: the packaged iketcpd, started with the unit's capability
-#      bounding set and no_new_privs, binds port 443, creates a TUN device,
-#      says READY=1, drops to nobody with no capability, and reloads.
+#      bounding set and no_new_privs, binds port 443, creates a TUN device
+#      (and its control socket, which iketcpctl list reaches, once both
+#      exist), says READY=1, drops to nobody with no capability, and
+#      reloads.
 #
 # Nothing is written to the repository: the copy, the build and the
 # package live in one temporary directory, removed on exit (PKG_KEEP=1
@@ -239,6 +241,15 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
 	pool = 10.10.0.0/24
 	tun = iketcp-pkg0
 	EOF
+	# With a control socket (when this iketcpd has the key), handed to
+	# the drop user by chown, and iketcpctl list when it is packaged.
+	ctl=
+	if zgrep -q 'control-socket' \
+	    "$X/usr/share/man/man5/iketcpd.conf.5.gz"; then
+		sed -i "/^group = /a control-socket = $D/ctl.sock" \
+		    "$D/iketcpd.conf"
+		[ ! -x "$X/usr/sbin/iketcpctl" ] || ctl=$X/usr/sbin/iketcpctl
+	fi
 	cat >"$D/notify.py" <<-'EOF'
 	import os, socket, sys
 	s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -249,7 +260,7 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
 	EOF
 	cat >"$D/run.sh" <<-'EOF'
 	set -u
-	D=$1 B=$2 BSET=$3
+	D=$1 B=$2 BSET=$3 CTL=$4
 	run() { setpriv --bounding-set="$BSET" --no-new-privs "$@"; }
 	ip link set lo up
 	python3 "$D/notify.py" "$D/notify.sock" >"$D/ready" 2>&1 &
@@ -270,6 +281,10 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
 	    { echo "capabilities left"; rc=1; }
 	grep -q '^NoNewPrivs:.*1' "$D/status" || { echo "no NNP"; rc=1; }
 	ip link show iketcp-pkg0 >/dev/null 2>&1 || { echo "no TUN"; rc=1; }
+	if [ -n "$CTL" ]; then
+		"$CTL" -s "$D/ctl.sock" list >"$D/ctl.out" 2>&1 ||
+		    { echo "iketcpctl list failed:"; cat "$D/ctl.out"; rc=1; }
+	fi
 	if run "$B" -t -f "$D/iketcpd.conf" 2>>"$D/log"; then
 		kill -HUP "$dp"
 		for i in $(seq 50); do
@@ -285,7 +300,7 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
 	exit $rc
 	EOF
 	unshare --net bash "$D/run.sh" "$D" "$X/usr/sbin/iketcpd" "$bset" \
-	    >"$D/out" 2>&1 || {
+	    "$ctl" >"$D/out" 2>&1 || {
 		cat "$D/out" "$D/status" "$D/log" >&2 2>/dev/null || true
 		fail "iketcpd under the unit's capabilities"
 	}
