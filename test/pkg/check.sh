@@ -7,9 +7,10 @@
 #   3. dpkg-deb -x: the binary, every man page in man/, the conffile (and
 #      only it, in conffiles), both units and the sysusers.d file are where
 #      they belong; iketcpctl too when the build made one;
-#   4. the packaged binary is PIE with BIND_NOW and RELRO (readelf), passes
-#      hardening-check, reports the package's version, and accepts the
-#      shipped /etc/iketcpd/iketcpd.conf with -t;
+#   4. every packaged program is PIE with BIND_NOW and RELRO (readelf) and
+#      passes hardening-check; iketcpd reports the package's version and
+#      accepts the shipped /etc/iketcpd/iketcpd.conf with -t (a warning
+#      that it serves nothing is expected);
 #   5. systemd-analyze verify is clean on both units;
 #   6. as root: dpkg installs the .deb into an empty root with its
 #      maintainer scripts (the _iketcp user is created there, nothing
@@ -124,25 +125,31 @@ done
 grep -q '^u _iketcp ' "$X/usr/lib/sysusers.d/iketcpd.conf" ||
     fail "sysusers.d does not create _iketcp"
 
-# 4. The binary.
-step "iketcpd: PIE, BIND_NOW, RELRO, version, shipped configuration"
+# 4. The programs: every one in usr/sbin (iketcpctl too) linked with the
+# Makefile's LINK, so hardened with the builder's flags.
+step "usr/sbin/*: PIE, BIND_NOW, RELRO; version, shipped configuration"
+for prog in "$X"/usr/sbin/*; do
+	p=${prog##*/}
+	# Captured first: grep -q closing a pipe early would fail it (pipefail).
+	hdr=$(readelf -h "$prog")
+	dyn=$(readelf -d "$prog")
+	seg=$(readelf -lW "$prog")
+	grep -q 'Type:.*DYN' <<<"$hdr" || fail "$p is not PIE"
+	grep -q 'FLAGS_1.*PIE' <<<"$dyn" || fail "$p: no PIE flag"
+	grep -Eq 'BIND_NOW|FLAGS_1.*NOW' <<<"$dyn" ||
+	    fail "$p: no BIND_NOW (link it with \$(LINK))"
+	grep -q GNU_RELRO <<<"$seg" || fail "$p: no RELRO"
+	if command -v hardening-check >/dev/null; then
+		# Bookworm's crt objects carry no CET property, so no program
+		# here has one; the Makefile's comment says why it is not asked
+		# for.
+		hardening-check --nocfprotection "$prog" >"$T/hc.log" 2>&1 || {
+			cat "$T/hc.log" >&2
+			fail "hardening-check $p"
+		}
+	fi
+done
 bin=$X/usr/sbin/iketcpd
-# Captured first: grep -q closing a pipe early would fail it (pipefail).
-hdr=$(readelf -h "$bin")
-dyn=$(readelf -d "$bin")
-seg=$(readelf -lW "$bin")
-grep -q 'Type:.*DYN' <<<"$hdr" || fail "iketcpd is not PIE"
-grep -q 'FLAGS_1.*PIE' <<<"$dyn" || fail "iketcpd: no PIE flag"
-grep -Eq 'BIND_NOW|FLAGS_1.*NOW' <<<"$dyn" || fail "iketcpd: no BIND_NOW"
-grep -q GNU_RELRO <<<"$seg" || fail "iketcpd: no RELRO"
-if command -v hardening-check >/dev/null; then
-	# Bookworm's crt objects carry no CET property, so no program here
-	# has one; the Makefile's comment says why it is not asked for.
-	hardening-check --nocfprotection "$bin" >"$T/hc.log" 2>&1 || {
-		cat "$T/hc.log" >&2
-		fail "hardening-check"
-	}
-fi
 v=$("$bin" -V)
 [ "$v" = "iketcpd ${version%%-*}" ] ||
     fail "iketcpd -V says \"$v\"; debian/changelog says $version"
