@@ -15,12 +15,35 @@ VERSION	:= 0.1.0
 LLHTTP_DIR	?= /usr/share/llhttp
 LLHTTP_INC	?= /usr/share/include/llhttp
 
+# CPPFLAGS, CFLAGS and LDFLAGS are the builder's (dpkg-buildflags sets all
+# three); they come after ours on every command line, so they win.
 CFLAGS	?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS	?=
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter
-CPPFLAGS_ALL := -I. -I$(LLHTTP_INC) -D_GNU_SOURCE -DIKETCP_VERSION='"$(VERSION)"'
-ALLCFLAGS = -std=c17 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
+CPPFLAGS_ALL := -I. -I$(LLHTTP_INC) -D_GNU_SOURCE -DIKETCP_VERSION='"$(VERSION)"' \
+	   $(CPPFLAGS)
 LDLIBS	:= -lev -lssl -lcrypto
+
+# Hardened by default, with Debian's set: a daemon that parses what the
+# network sends gets stack canaries, checked libc calls, a randomised
+# address (PIE) and a read-only GOT bound at start (RELRO, BIND_NOW).
+# FORTIFY needs an optimising -O (glibc warns otherwise, and -Werror would
+# stop the build), and is left to CPPFLAGS when they set it, so that two
+# different levels are never defined.  The sanitizer and fuzz builds (SAN
+# set) are not hardened: ASan does its own checking, and FORTIFY's checked
+# calls would hide from it the accesses it reports.  HARDEN=0 turns it off.
+HARDEN	?= $(if $(SAN),0,1)
+ifeq ($(HARDEN),1)
+HARDEN_CFLAGS := -fstack-protector-strong -fstack-clash-protection -fPIE \
+	   $(if $(filter-out -O0,$(lastword $(filter -O%,$(CFLAGS)))), \
+	   $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS)),,-D_FORTIFY_SOURCE=2))
+HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
+endif
+ALLCFLAGS = -std=c17 $(WARN) $(HARDEN_CFLAGS) $(CFLAGS) $(SAN) -MMD -MP
+# Every program that is installed links with LINK (build/iketcpctl too).
+LINK	= $(CC) $(HARDEN_CFLAGS) $(CFLAGS) $(SAN) $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 ifeq ($(V),0)
 Q	= @
@@ -61,7 +84,8 @@ $(BUILD)/%.o: %.c
 $(BUILD)/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -I$(LLHTTP_INC) $(CFLAGS) $(SAN) -w -c $< -o $@
+	$(Q)$(CC) -I$(LLHTTP_INC) $(CPPFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) $(SAN) -w \
+	    -c $< -o $@
 
 $(BUILD)/libiketcp.a: $(LIB_OBJ) $(LLHTTP_OBJ)
 	$(call say,AR,$@)
@@ -69,7 +93,7 @@ $(BUILD)/libiketcp.a: $(LIB_OBJ) $(LLHTTP_OBJ)
 
 $(BUILD)/iketcpd: $(BUILD)/relay/main.o $(BUILD)/libiketcp.a
 	$(call say,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+	$(Q)$(LINK) -o $@ $^ $(LDLIBS)
 
 # The control client needs nothing of the library.
 $(BUILD)/iketcpctl: $(BUILD)/relay/iketcpctl.o
@@ -165,6 +189,7 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory integration-asan
+	$(Q)$(MAKE) --no-print-directory package-check
 
 bench: deps-check $(BUILD)/iketcpd $(BENCH_BIN)
 	test/bench/run.sh $(BUILD)
@@ -189,13 +214,56 @@ tidy:
 	clang-tidy --quiet $(LIB_SRC) relay/main.c relay/iketcpctl.c -- \
 	    $(CPPFLAGS_ALL) -std=c17
 
-install: $(BUILD)/iketcpd
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/doc/iketcp
-	install -m 755 $(BUILD)/iketcpd $(DESTDIR)$(PREFIX)/sbin/iketcpd
-	install -m 644 man/iketcpd.8 $(DESTDIR)$(PREFIX)/share/man/man8/iketcpd.8
-	install -m 644 man/iketcpd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/iketcpd.conf.5
-	install -m 644 conf/*.conf $(DESTDIR)$(PREFIX)/share/doc/iketcp/
+# make install DESTDIR=... PREFIX=/usr is what debian/rules runs.  The
+# programs go to sbin (iketcpctl with iketcpd once it is built), every man
+# page in man/ to its section, the samples to the doc directory, and
+# conf/installed.conf -- commented, it starts nothing -- to
+# SYSCONFDIR/iketcpd/iketcpd.conf, unless a file is already there.
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/iketcpd
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+INSTALL_PROGS := iketcpd iketcpctl
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/iketcpd
+	set -e; for p in $(INSTALL_PROGS); do \
+	    [ ! -e $(BUILD)/$$p ] || install -m 755 $(BUILD)/$$p $(DESTDIR)$(SBINDIR)/; \
+	done
+	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(filter-out conf/installed.conf,$(wildcard conf/*.conf)) \
+	    $(DESTDIR)$(DOCDIR)/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/iketcpd/iketcpd.conf ] || \
+	    install -m 644 conf/installed.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/iketcpd/iketcpd.conf
+
+# The Debian package, built from a temporary copy of the tree and checked:
+# lintian, the files in place, hardening, systemd-analyze verify, install
+# and purge into an empty root, the daemon under the unit's capabilities
+# (test/pkg/check.sh; about 20 s).
+.PHONY: package-check
+package-check:
+	$(Q)test/pkg/check.sh
+
+# make deb: dpkg-buildpackage -us -uc -b on a copy of the source files, so
+# that the tree stays clean; the .deb, -dbgsym and .changes land in
+# build/deb.
+.PHONY: deb
+deb:
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -co --exclude-standard -z | \
+	    xargs -0 cp --parents -t $(BUILD)/deb/src; \
+	else \
+	    tar --exclude=./build --exclude=./.git -cf - . | \
+	    tar -C $(BUILD)/deb/src -xf -; \
+	fi
+	$(Q)cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b >../build.log \
+	    2>&1 || { tail -30 ../build.log; exit 1; }
+	$(Q)rm -rf $(BUILD)/deb/src && ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf build

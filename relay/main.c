@@ -29,6 +29,7 @@
 #include "relay/integrated.h"
 #include "relay/keyhash.h"
 #include "relay/log.h"
+#include "relay/notify.h"
 #include "relay/relay.h"
 #include "relay/route.h"
 #include "relay/session.h"
@@ -427,6 +428,7 @@ main(int argc, char *argv[])
 	ev_init(&s_logflush, logflush_cb);
 	s_logflush.repeat = 1.;
 	log_info("iketcpd %s started", IKETCP_VERSION);
+	(void)notify_ready();
 	run(loop);
 
 	relay_stats_log(&relay);
