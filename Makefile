@@ -2,8 +2,9 @@
 #
 # Sources are found by wildcard so that a new file in a module needs no edit
 # here: every framing/ tls/ conf/ ike/ esp/ relay/ *.c except relay/main.c
-# and relay/iketcpctl.c (the control client) goes into build/libiketcp.a; each test/unit/<module>/*_test.c is linked into
-# one Criterion runner; each test/fuzz/*_fuzz.c is one libFuzzer target.
+# and relay/iketcpctl.c (the control client) goes into build/libiketcp.a;
+# each test/unit/<module>/*_test.c is linked into one Criterion runner;
+# each test/fuzz/*_fuzz.c is one libFuzzer target.
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -98,7 +99,7 @@ $(BUILD)/iketcpd: $(BUILD)/relay/main.o $(BUILD)/libiketcp.a
 # The control client needs nothing of the library.
 $(BUILD)/iketcpctl: $(BUILD)/relay/iketcpctl.o
 	$(call say,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^
+	$(Q)$(LINK) -o $@ $^
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libiketcp.a
 	$(call say,LD,$@)
