@@ -10,6 +10,8 @@
  * \n, \t or \xHH), so that a machine can split it without knowing our
  * sentences.  Both go to stderr in the foreground and to syslog otherwise.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,17 +20,20 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "relay/log.h"
 
 static struct {
 	bool		foreground;
 	bool		stamps;		/* time in front of stderr lines */
+	bool		journal;	/* stderr is systemd's journal */
 	enum log_level	level;
 	enum log_format	format;
 	int		facility;	/* syslog(3) LOG_DAEMON... */
 	const char	*ident;		/* for openlog(), NULL before init */
-} lg = { true, true, LOG_LEVEL_INFO, LOG_FORMAT_TEXT, LOG_DAEMON, NULL };
+} lg = { true, true, false, LOG_LEVEL_INFO, LOG_FORMAT_TEXT, LOG_DAEMON,
+    NULL };
 
 enum {
 	NS_PER_S = 1000000000,
@@ -81,10 +86,31 @@ static const struct {
 	{ "uucp",	LOG_UUCP },
 };
 
+/*
+ * systemd sets JOURNAL_STREAM to the device and inode of the stream it
+ * connected to the journal; when that is our stderr, lines carry their
+ * priority as a "<N>" prefix (sd-daemon(3)) and no timestamp of their own,
+ * so that the journal files them at their level, not all at info.
+ */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &sb) == -1)
+		return false;
+	return (unsigned long long)sb.st_dev == dev &&
+	    (unsigned long long)sb.st_ino == ino;
+}
+
 void
 log_init(const char *ident, bool foreground, enum log_level level)
 {
 	lg.foreground = foreground;
+	lg.journal = foreground && stderr_is_journal();
 	lg.level = level;
 	lg.ident = ident;
 	if (!foreground)
@@ -273,6 +299,8 @@ emit(int prio, const char *lvl, const char *prefix,
 	}
 	if (!lg.foreground)
 		syslog(prio, "%s%s%s", pre, sep, line);
+	else if (lg.journal)
+		fprintf(stderr, "<%d>%s%s%s\n", prio, pre, sep, line);
 	else if (lg.stamps && lg.format == LOG_FORMAT_TEXT)
 		fprintf(stderr, "%02d:%02d:%02d.%03d %s%s%s\n", tm.tm_hour,
 		    tm.tm_min, tm.tm_sec, (int)(now.tv_nsec / 1000000), pre,

@@ -4,11 +4,15 @@
  * test's, so bursts, refills and the suppressed count are exact; stderr
  * is read back through a pipe for the summary line.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -141,6 +145,28 @@ Test(log, text_lines_start_with_the_time_unless_turned_off, .init = setup,
 	log_warnx("t.conf:3: bad thing");
 	capture_end(&cap);
 	cr_assert_str_eq(cap.text, "t.conf:3: bad thing\n");
+}
+
+/* Under systemd (JOURNAL_STREAM names our stderr) a line carries its
+ * syslog priority as "<N>" and no time of its own. */
+Test(log, journal_lines_carry_their_priority, .init = setup, .timeout = 10)
+{
+	struct capture cap;
+	struct stat sb;
+	char js[64];
+
+	capture_start(&cap);
+	cr_assert_eq(fstat(STDERR_FILENO, &sb), 0);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)sb.st_dev,
+	    (unsigned long long)sb.st_ino);
+	setenv("JOURNAL_STREAM", js, 1);
+	log_init("test", true, LOG_LEVEL_INFO);
+	log_warnx("t.conf:3: bad thing");
+	log_info("fine");
+	unsetenv("JOURNAL_STREAM");
+	log_init("test", true, LOG_LEVEL_INFO);
+	capture_end(&cap);
+	cr_assert_str_eq(cap.text, "<4>t.conf:3: bad thing\n<6>fine\n");
 }
 
 Test(log, kv_lines_are_key_value_pairs, .init = setup, .timeout = 10)
