@@ -54,8 +54,8 @@ promtool check metrics <"$T/metrics.txt" >"$T/promtool.log" 2>&1 ||
     fail "promtool: $(cat "$T/promtool.log")"
 grep -q '^iketcp_ike_sas{state="established"} 1$' "$T/metrics.txt" ||
     fail "want one established IKE SA in the metrics"
-grep -q '^iketcp_authentications_total{outcome="success"} 1$' \
-    "$T/metrics.txt" || fail "want one successful authentication"
+grep -q '^iketcp_authentications_total{method="psk",outcome="success"} 1$' \
+    "$T/metrics.txt" || fail "want one successful PSK authentication"
 
 "$CTL" -s "$SOCK" terminate "$sid" >"$T/term.out" ||
     fail "terminate failed"
