@@ -92,8 +92,10 @@ $(BUILD)/bench/esp_bench: test/bench/esp_bench.c $(BUILD)/libiketcp.a
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(ALLCFLAGS) -o $@ $< $(BUILD)/libiketcp.a \
 	    $(LDLIBS)
 
+# test/unit/run.sh keeps the runner's output (and the expected errors the
+# negative tests provoke) in build/unit-tests.log unless a test fails.
 unit: $(BUILD)/unit-tests
-	$(BUILD)/unit-tests --jobs 2 --timeout 60
+	$(Q)test/unit/run.sh $(BUILD)/unit-tests --jobs 2 --timeout 60
 
 # The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer,
 # in a build directory of their own.
@@ -104,9 +106,9 @@ asan-build:
 	    build/asan/ikeresp
 
 unit-asan: asan-build
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=test/lsan.supp \
+	$(Q)ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=test/lsan.supp \
 	    UBSAN_OPTIONS=print_stacktrace=1 \
-	    build/asan/unit-tests --jobs 2 --timeout 120
+	    test/unit/run.sh build/asan/unit-tests --jobs 2 --timeout 120
 
 # libFuzzer targets (clang).  Each links the same objects as the daemon.
 FUZZ_CC	:= clang
