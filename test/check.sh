@@ -41,6 +41,7 @@ run)
 	mkdir -p "$dir"
 	log=$dir/$name.log
 	t0=$(date +%s)
+	echo "check: $name ..."
 	if [ "${V:-0}" = 0 ]; then
 		"$@" 2>&1 | tee "$log" | grep -a --line-buffered -v -E "$noise"
 	else
