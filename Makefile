@@ -123,8 +123,10 @@ $(BUILD)/bench/esp_bench: test/bench/esp_bench.c $(BUILD)/libiketcp.a
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(ALLCFLAGS) -o $@ $< $(BUILD)/libiketcp.a \
 	    $(LDLIBS)
 
+# test/unit/run.sh keeps the runner's output (and the expected errors the
+# negative tests provoke) in build/unit-tests.log unless a test fails.
 unit: $(BUILD)/unit-tests
-	$(BUILD)/unit-tests --jobs 2 --timeout 60
+	$(Q)test/unit/run.sh $(BUILD)/unit-tests --jobs 2 --timeout 60
 
 # The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer,
 # in a build directory of their own.
@@ -135,9 +137,9 @@ asan-build:
 	    build/asan/ikeresp
 
 unit-asan: asan-build
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=test/lsan.supp \
+	$(Q)ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=test/lsan.supp \
 	    UBSAN_OPTIONS=print_stacktrace=1 \
-	    build/asan/unit-tests --jobs 2 --timeout 120
+	    test/unit/run.sh build/asan/unit-tests --jobs 2 --timeout 120
 
 # libFuzzer targets (clang).  Each links the same objects as the daemon.
 FUZZ_CC	:= clang
@@ -158,24 +160,28 @@ FORCE_FUZZLIB:
 	    SAN='-fsanitize=fuzzer-no-link,address,undefined' CFLAGS='-O1 -g' \
 	    $(FUZZ_BUILD)/libiketcp.a
 
+# Every target runs even after one fails; each one's output is in
+# build/fuzz/<target>.log and is shown (its last 50 lines) only on failure.
 fuzz-smoke: $(FUZZ_BIN)
-	$(Q)set -e; for f in $(FUZZ_BIN); do \
+	$(Q)ok=0; bad=0; for f in $(FUZZ_BIN); do \
 	    n=$${f##*/}; c=test/fuzz/corpus/$${n%_fuzz}; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
 	    echo "  FUZZ    $$n ($(FUZZ_SMOKE_SECONDS) s)"; \
-	    $$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=0 \
-	        $(FUZZ_BUILD)/corpus/$$n $$( [ -d $$c ] && echo $$c ) 2>$(FUZZ_BUILD)/$$n.log \
-	        || { tail -50 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
-	done
+	    if $$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=0 \
+	        $(FUZZ_BUILD)/corpus/$$n $$( [ -d $$c ] && echo $$c ) \
+	        >$(FUZZ_BUILD)/$$n.log 2>&1; then ok=$$((ok + 1)); \
+	    else bad=$$((bad + 1)); tail -50 $(FUZZ_BUILD)/$$n.log; \
+	        echo "  FAIL    $$n (log: $(FUZZ_BUILD)/$$n.log)"; fi; \
+	done; echo "fuzz: $$ok targets ok, $$bad failed"; [ $$bad = 0 ]
 
 fuzz:
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS)
 
 integration: $(BUILD)/iketcpd $(BUILD)/ikeresp
-	test/integration/run.sh $(BUILD)/iketcpd
+	$(Q)test/integration/run.sh $(BUILD)/iketcpd
 
 # The daemon itself under ASan+UBSan against the same real peers.
 integration-asan: asan-build
-	ASAN_OPTIONS=detect_leaks=1 test/integration/run.sh build/asan/iketcpd
+	$(Q)ASAN_OPTIONS=detect_leaks=1 test/integration/run.sh build/asan/iketcpd
 
 # deps-check installs the Debian packages only when something is missing.
 deps-check:
@@ -184,13 +190,21 @@ deps-check:
 deps:
 	test/deps.sh
 
+# One line per stage through test/check.sh: a failing stage does not stop
+# the others, and the last line sums all of them up ("check: unit 536, ...:
+# 1186 passed, 0 failed"); make check fails if any stage did.  Each stage's
+# whole output is in build/check/<stage>.log.
+CHECK_RUN = $(Q)test/check.sh run
+
 check: deps-check
-	$(Q)$(MAKE) --no-print-directory all unit
-	$(Q)$(MAKE) --no-print-directory unit-asan
-	$(Q)$(MAKE) --no-print-directory fuzz-smoke
-	$(Q)$(MAKE) --no-print-directory integration
-	$(Q)$(MAKE) --no-print-directory integration-asan
-	$(Q)$(MAKE) --no-print-directory package-check
+	$(Q)test/check.sh start
+	$(CHECK_RUN) unit $(MAKE) --no-print-directory all unit
+	$(CHECK_RUN) unit-asan $(MAKE) --no-print-directory unit-asan
+	$(CHECK_RUN) fuzz $(MAKE) --no-print-directory fuzz-smoke
+	$(CHECK_RUN) integration $(MAKE) --no-print-directory integration
+	$(CHECK_RUN) integration-asan $(MAKE) --no-print-directory integration-asan
+	$(CHECK_RUN) package $(MAKE) --no-print-directory package-check
+	$(Q)test/check.sh summary
 
 bench: deps-check $(BUILD)/iketcpd $(BENCH_BIN)
 	test/bench/run.sh $(BUILD)

@@ -33,6 +33,12 @@ else
 	tests=("$dir"/[0-9][0-9]-*.sh)
 fi
 
+# The name column is as wide as the longest name, so the times line up.
+w=0
+for t in "${tests[@]}"; do
+	n=$(basename "$t" .sh)
+	[ ${#n} -le $w ] || w=${#n}
+done
 pass=0
 failed=0
 out=$(mktemp /tmp/ikt-run.XXXXXX)
@@ -46,13 +52,13 @@ for t in "${tests[@]}"; do
 	secs=$((ds / 10)).$((ds % 10))
 	if [ "$rc" = 0 ]; then
 		pass=$((pass + 1))
-		printf 'PASS  %-24s %6ss\n' "$name" "$secs"
+		printf 'PASS  %-*s %6ss\n' "$w" "$name" "$secs"
 		[ -z "${IKT_VERBOSE:-}" ] || sed 's/^/    /' "$out"
 	else
 		failed=$((failed + 1))
 		why=""
 		[ "$rc" = 124 ] && why=" (timed out after ${limit}s)"
-		printf 'FAIL  %-24s %6ss%s\n' "$name" "$secs" "$why"
+		printf 'FAIL  %-*s %6ss%s\n' "$w" "$name" "$secs" "$why"
 		sed 's/^/    /' "$out" >&2
 	fi
 done
