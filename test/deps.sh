@@ -19,6 +19,8 @@ pkgs=(
 	tinyproxy haproxy nftables udptunnel stunnel4
 	# man page rendering check
 	man-db groff-base
+	# metrics exposition check (promtool, test 57)
+	prometheus
 	# Debian package build and checks (test/pkg/check.sh)
 	debhelper devscripts lintian dpkg-dev fakeroot systemd util-linux
 )
