@@ -100,6 +100,7 @@ new_pkgs=$(comm -13 <(echo "$pkgs_before") <(installed))
 new_links=$(comm -13 <(echo "$links_before" | sort) <(links | sort) |
     sort -r)
 files=""
+# shellcheck disable=SC2086 # one argument per package
 [ -z "$new_pkgs" ] || files=$(dpkg-query -L $new_pkgs 2>/dev/null)
 disabled=()
 for l in $new_links; do

@@ -37,7 +37,7 @@ fi
 w=0
 for t in "${tests[@]}"; do
 	n=$(basename "$t" .sh)
-	[ ${#n} -le $w ] || w=${#n}
+	[ "${#n}" -le "$w" ] || w=${#n}
 done
 pass=0
 failed=0
