@@ -353,9 +353,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: configuration invalid\n", conf_path);
 		return 1;
 	}
-	/* Certificates, keys and credentials are read now, as root. */
+	/* Certificates, keys and credentials are read now, as root.  A
+	 * failed load keeps what ran before: here, nothing. */
 	if (route_res_load(&relay, c) == -1) {
 		fprintf(stderr, "%s: configuration invalid\n", conf_path);
+		conf_unref(c);
 		return 1;
 	}
 	if (integrated_check(c) == -1) {
