@@ -562,6 +562,32 @@ parse_gateway(struct conf_parser *p, const char *v)
 		return false;
 	}
 	p->cur->gateway = a;
+	p->cur->gateway_line = p->lineno;
+	return true;
+}
+
+/*
+ * The gateway's port for IKE_SA_INIT, without the Non-ESP marker: the
+ * relay then floats to the gateway port as a NAT-T initiator does (RFC
+ * 7296 §2.23).  Checked against the gateway at finish.
+ */
+static bool
+parse_gateway_ike_port(struct conf_parser *p, const char *v)
+{
+	unsigned n;
+
+	if (p->section == CONF_SEC_INTEGRATED) {
+		conf_err(p, "gateway-ike-port in [integrated %s]: an "
+		    "integrated section is the gateway itself", p->cur->name);
+		return false;
+	}
+	if (!conf_parse_uint(v, &n) || n > UINT16_MAX) {
+		conf_err(p, "bad gateway-ike-port \"%s\": want a port from 1 "
+		    "to 65535, or 0 (off)", v);
+		return false;
+	}
+	p->cur->gateway_ike_port = (uint16_t)n;
+	p->cur->gateway_ike_port_line = p->lineno;
 	return true;
 }
 
@@ -690,6 +716,7 @@ static const struct keydef relay_keys[] = {
 	{ "connect-auth-file",	conf_key_connect_auth_file, false },
 	{ "default",		conf_key_default,	false },
 	{ "gateway",		parse_gateway,		false },
+	{ "gateway-ike-port",	parse_gateway_ike_port,	false },
 	{ "handshake-timeout",	parse_handshake_timeout, false },
 	{ "http-connect",	conf_key_http_connect,	false },
 	{ "idle-timeout",	parse_idle_timeout,	false },
@@ -1285,6 +1312,32 @@ udp_message_check(struct conf_parser *p, struct conf_relay *r)
 	    r->gateway.ss.ss_family == AF_INET6 ? '6' : '4', r->gateway.text);
 }
 
+/*
+ * Marked IKE (port-4500 form) must never reach the gateway's IKE port:
+ * there the marker reads as a zero SPIi and every message is dropped.  So
+ * a gateway on port 500 needs gateway-ike-port, and gateway-ike-port must
+ * differ from the gateway's port (RFC 7296 §2.23, RFC 3948 §2.2).
+ */
+static void
+gateway_port_check(struct conf_parser *p, struct conf_relay *r)
+{
+	const struct sockaddr_storage *ss = &r->gateway.ss;
+	uint16_t port = ntohs(ss->ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)ss)->sin6_port :
+	    ((const struct sockaddr_in *)ss)->sin_port);
+
+	if (r->gateway_ike_port != 0 && r->gateway_ike_port == port)
+		conf_err_at(p, r->gateway_ike_port_line, "[relay %s]: "
+		    "gateway-ike-port %u is the gateway's port (%s): "
+		    "marked IKE and ESP need another, such as 4500",
+		    r->name, port, r->gateway.text);
+	else if (r->gateway_ike_port == 0 && port == CONF_IKE_PORT)
+		conf_err_at(p, r->gateway_line, "[relay %s]: gateway %s: "
+		    "port %u takes IKE without the Non-ESP marker; use "
+		    "port 4500, with gateway-ike-port = %u for IKE_SA_INIT",
+		    r->name, r->gateway.text, port, CONF_IKE_PORT);
+}
+
 struct conf *
 conf_finish(struct conf_parser *p)
 {
@@ -1304,8 +1357,10 @@ conf_finish(struct conf_parser *p)
 		if (r->backend == CONF_BACKEND_RELAY && r->gateway.len == 0)
 			conf_err_at(p, r->line, "[relay %s]: missing gateway",
 			    r->name);
-		if (r->backend == CONF_BACKEND_RELAY && r->gateway.len != 0)
+		if (r->backend == CONF_BACKEND_RELAY && r->gateway.len != 0) {
 			udp_message_check(p, r);
+			gateway_port_check(p, r);
+		}
 		if (r->write_buffer < r->max_message + 2)
 			conf_err_at(p, r->line, "[%s %s]: write-buffer %zu "
 			    "< max-message + 2 (%zu)", kind, r->name,

@@ -71,6 +71,7 @@ enum {
 	CONF_DEF_MAX_CONNECTIONS = 8192,
 	CONF_DEF_MAX_PER_SOURCE = 256,
 	CONF_DEF_GATEWAY_PORT = 4500,
+	CONF_IKE_PORT = 500,		/* bare IKE, RFC 7296 §2 */
 	CONF_DEF_MAX_HEADER_BYTES = 8192,	/* CONNECT head, bytes */
 	CONF_DEF_MAX_SESSIONS_PER_SOURCE = 256,	/* incl. lingering */
 	CONF_DEF_GLOBAL_MAX_SESSIONS = 16384, /* [global] max-sessions */
@@ -201,6 +202,9 @@ struct conf_relay {
 	struct conf_addr listen[CONF_LISTEN_MAX]; /* "listen", repeatable */
 	size_t		 nlisten;
 	struct conf_addr gateway;		/* "gateway", port 4500 default */
+	unsigned	 gateway_line;		/* its line, for errors */
+	uint16_t	 gateway_ike_port;	/* IKE_SA_INIT, bare; 0 = off */
+	unsigned	 gateway_ike_port_line;	/* its line, for errors */
 	size_t		 max_message;		/* bytes, excluding the length */
 	unsigned	 max_message_line;	/* its line; 0 = the default */
 	size_t		 write_buffer;		/* bytes queued toward a client */

@@ -6,6 +6,12 @@
  * of its own: the gateway answers a request where it came from (RFC 7296
  * §2.11), so its authenticated answer reaches exactly the probe that sent
  * the genuine request, and that answer is the proof (relay/README).
+ *
+ * With gateway-ike-port set, a session's IKE_SA_INIT requests go to that
+ * port as bare IKE from a second socket, opened on the first of them, and
+ * everything else to the gateway's port behind the Non-ESP marker: the
+ * relay floats as a NAT-T initiator does (RFC 7296 §2.23).  Answers on
+ * that socket gain the marker on the way back.  Probes never use it.
  */
 #include <sys/socket.h>
 
@@ -19,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "framing/natt.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/session.h"
@@ -34,6 +41,7 @@ struct udp_sock {
 	int		 fd;
 	ev_io		 io;
 	uint16_t	 lport;		/* our source port */
+	bool		 bare;		/* gateway-ike-port: IKE, no marker */
 };
 
 /* The session's backend state. */
@@ -42,6 +50,8 @@ struct udp_sess {
 	struct udp_sock	*old;		/* receives: the port before the
 					 * latest proven re-attach */
 	struct conf_addr gw;		/* the gateway it started with */
+	struct udp_sock	*ike;		/* to gateway-ike-port, or NULL */
+	struct conf_addr ike_gw;	/* gw at gateway-ike-port; len 0 off */
 };
 
 static void udp_read_cb(EV_P_ ev_io *w, int revents);
@@ -106,6 +116,17 @@ be_open(struct session *s, struct stream *st, const struct msg_info *m)
 		return -1;
 	}
 	us->gw = st->cr->gateway;
+	if (st->cr->gateway_ike_port != 0) {
+		uint16_t port = htons(st->cr->gateway_ike_port);
+
+		us->ike_gw = us->gw;
+		if (us->ike_gw.ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&us->ike_gw.ss)->sin6_port =
+			    port;
+		else
+			((struct sockaddr_in *)&us->ike_gw.ss)->sin_port =
+			    port;
+	}
 	if ((us->sock = sock_new(s, &us->gw)) == NULL) {
 		free(us);
 		return -1;
@@ -122,6 +143,7 @@ be_close(struct session *s)
 
 	sock_free(s->r, us->sock);
 	sock_free(s->r, us->old);
+	sock_free(s->r, us->ike);
 	free(us);
 	s->be = NULL;
 }
@@ -197,6 +219,42 @@ send_run(int fd, const struct iovec *iov, size_t n)
 	return sendmsg(fd, &mh, MSG_DONTWAIT);
 }
 
+/* An owner's message for gateway-ike-port: an IKE_SA_INIT request (a
+ * COOKIE or INVALID_KE_PAYLOAD retry too). */
+static bool
+is_bare(const struct udp_sess *us, const struct probe *p,
+    const struct msg_info *m)
+{
+	return p == NULL && us->ike_gw.len != 0 && m->kind == MSG_IKE &&
+	    m->exchange == IKE_EXCH_SA_INIT && msg_is_request(m);
+}
+
+/* An IKE_SA_INIT request to gateway-ike-port without its marker, from
+ * the session's socket for it, opened on first use. */
+static void
+send_bare(struct session *s, struct udp_sess *us, const struct iovec *iov)
+{
+	struct relay *r = s->r;
+	struct iovec bare = {
+		.iov_base = (uint8_t *)iov->iov_base + NON_ESP_MARKER_LEN,
+		.iov_len = iov->iov_len - NON_ESP_MARKER_LEN,
+	};
+
+	if (us->ike == NULL) {
+		if (!session_fd_room(r) ||
+		    (us->ike = sock_new(s, &us->ike_gw)) == NULL) {
+			session_log(s, LOG_LEVEL_INFO, "no socket to "
+			    "gateway-ike-port %s: IKE_SA_INIT dropped",
+			    us->ike_gw.text);
+			r->stats.udp_send_errors++;
+			return;
+		}
+		us->ike->bare = true;
+	}
+	if (send_run(us->ike->fd, &bare, 1) == -1)
+		r->stats.udp_send_errors++;
+}
+
 /* Client messages -> gateway, each one datagram, from the owner's socket
  * or the probe's own.  Runs of equal-sized messages go out as one GSO
  * send (PERF.md: the kernel's per-datagram path is the bottleneck, GSO
@@ -206,17 +264,23 @@ be_input(struct session *s, struct probe *p, const struct iovec *iov,
     const struct msg_info *mi, size_t n)
 {
 	struct relay *r = s->r;
-	struct udp_sock *u = p != NULL ? p->be :
-	    ((struct udp_sess *)s->be)->sock;
+	struct udp_sess *us = s->be;
+	struct udp_sock *u = p != NULL ? p->be : us->sock;
 	size_t i = 0;
 
 	while (i < n) {
 		size_t j = i + 1, total = iov[i].iov_len;
 
+		if (is_bare(us, p, &mi[i])) {
+			send_bare(s, us, &iov[i]);
+			i++;
+			continue;
+		}
 		if (!r->no_gso)
 			while (j < n && j - i < UDP_GSO_SEGMENTS &&
 			    iov[j].iov_len == iov[i].iov_len &&
-			    total + iov[j].iov_len <= UDP_GSO_BYTES)
+			    total + iov[j].iov_len <= UDP_GSO_BYTES &&
+			    !is_bare(us, p, &mi[j]))
 				total += iov[j++].iov_len;
 		if (send_run(u->fd, &iov[i], j - i) == -1) {
 			if (j - i > 1 && (errno == EIO || errno == EINVAL ||
@@ -239,7 +303,9 @@ be_input(struct session *s, struct probe *p, const struct iovec *iov,
  * answer newer than every client request relayed for that SA, which only
  * a holder of the SA's keys could have drawn from the gateway; the probe
  * becomes the owner and the rest of the batch flows to it.  Nothing else
- * that reaches a probe is delivered to anyone.
+ * that reaches a probe is delivered to anyone.  On the gateway-ike-port
+ * socket only bare IKE passes, and it is received behind room for the
+ * marker, which it gains: a stream carries the port-4500 form.
  */
 static void
 udp_read_cb(EV_P_ ev_io *w, int revents)
@@ -250,13 +316,14 @@ udp_read_cb(EV_P_ ev_io *w, int revents)
 	struct mmsghdr mm[RELAY_UDP_BATCH];
 	struct iovec rv[RELAY_UDP_BATCH], out[RELAY_UDP_BATCH];
 	bool ike[RELAY_UDP_BATCH];
-	size_t nout = 0;
+	/* A bare datagram lands after room for its marker. */
+	size_t nout = 0, skip = u->bare ? NON_ESP_MARKER_LEN : 0;
 	int n;
 
 	memset(mm, 0, sizeof(mm));
 	for (size_t i = 0; i < RELAY_UDP_BATCH; i++) {
-		rv[i].iov_base = r->ubuf + i * RELAY_UDP_SLOT;
-		rv[i].iov_len = RELAY_UDP_SLOT;
+		rv[i].iov_base = r->ubuf + i * RELAY_UDP_SLOT + skip;
+		rv[i].iov_len = RELAY_UDP_SLOT - skip;
 		mm[i].msg_hdr.msg_iov = &rv[i];
 		mm[i].msg_hdr.msg_iovlen = 1;
 	}
@@ -269,16 +336,22 @@ udp_read_cb(EV_P_ ev_io *w, int revents)
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		const uint8_t *p = rv[i].iov_base;
-		size_t len = mm[i].msg_len;
+		uint8_t *p = (uint8_t *)rv[i].iov_base - skip;
+		size_t len = mm[i].msg_len + skip;
 		struct msg_info m;
+		enum msg_kind k;
 
 		if ((mm[i].msg_hdr.msg_flags & MSG_TRUNC) ||
 		    len > s->max_message) {
 			r->stats.gw_bad++;
 			continue;
 		}
-		switch (classify_msg(p, len, &m)) {
+		/* RFC 7296 §2.23: only bare IKE on the IKE port. */
+		k = u->bare ? classify_ike(p + skip, len - skip, &m) :
+		    classify_msg(p, len, &m);
+		if (u->bare && k == MSG_IKE)
+			memset(p, 0, NON_ESP_MARKER_LEN);
+		switch (k) {
 		case MSG_KEEPALIVE:
 			/* RFC 9329 §3: never send a keepalive on a stream. */
 			r->stats.keepalives++;
