@@ -1315,8 +1315,9 @@ udp_message_check(struct conf_parser *p, struct conf_relay *r)
 /*
  * Marked IKE (port-4500 form) must never reach the gateway's IKE port:
  * there the marker reads as a zero SPIi and every message is dropped.  So
- * a gateway on port 500 needs gateway-ike-port, and gateway-ike-port must
- * differ from the gateway's port (RFC 7296 §2.23, RFC 3948 §2.2).
+ * the gateway's port (where marked IKE and ESP go) is never 500, which
+ * is what gateway-ike-port is for, and gateway-ike-port differs from it
+ * (RFC 7296 §2.23, RFC 3948 §2.2).
  */
 static void
 gateway_port_check(struct conf_parser *p, struct conf_relay *r)
@@ -1326,16 +1327,16 @@ gateway_port_check(struct conf_parser *p, struct conf_relay *r)
 	    ((const struct sockaddr_in6 *)ss)->sin6_port :
 	    ((const struct sockaddr_in *)ss)->sin_port);
 
-	if (r->gateway_ike_port != 0 && r->gateway_ike_port == port)
-		conf_err_at(p, r->gateway_ike_port_line, "[relay %s]: "
-		    "gateway-ike-port %u is the gateway's port (%s): "
-		    "marked IKE and ESP need another, such as 4500",
-		    r->name, port, r->gateway.text);
-	else if (r->gateway_ike_port == 0 && port == CONF_IKE_PORT)
+	if (port == CONF_IKE_PORT)
 		conf_err_at(p, r->gateway_line, "[relay %s]: gateway %s: "
 		    "port %u takes IKE without the Non-ESP marker; use "
 		    "port 4500, with gateway-ike-port = %u for IKE_SA_INIT",
 		    r->name, r->gateway.text, port, CONF_IKE_PORT);
+	else if (r->gateway_ike_port == port)
+		conf_err_at(p, r->gateway_ike_port_line, "[relay %s]: "
+		    "gateway-ike-port %u is the gateway's port (%s), which "
+		    "takes IKE behind the Non-ESP marker: give another",
+		    r->name, port, r->gateway.text);
 }
 
 struct conf *

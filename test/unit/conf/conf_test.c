@@ -1156,3 +1156,105 @@ Test(conf, load_reports_a_directory, .timeout = 10)
 	cr_assert_not_null(strstr(cap.text, "Is a directory"), "%s",
 	    cap.text);
 }
+
+/* gateway-ike-port (issue 15): IKE_SA_INIT bare to that port, the rest
+ * behind the marker to the gateway's; marked IKE never to port 500. */
+Test(conf, parses_gateway_ike_port, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+		"gateway-ike-port = 500",
+		"[relay b]", "listen = 127.0.0.1:2",
+		"gateway = 192.0.2.1:4500", "gateway-ike-port = 0",
+	};
+	struct capture cap;
+	struct conf *c;
+
+	c = parse(lines, NELEM(lines), NULL, &cap);
+	cr_assert_not_null(c, "rejected: %s", cap.text);
+	cr_assert_eq(c->relays[0].gateway_ike_port, 500);
+	cr_assert_eq(c->relays[0].gateway_ike_port_line, 4);
+	expect_addr(&c->relays[0].gateway, AF_INET, "192.0.2.1", 4500);
+	cr_assert_eq(c->relays[1].gateway_ike_port, 0);
+	conf_unref(c);
+}
+
+Test(conf, rejects_a_gateway_on_port_500_alone, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1:500",
+	};
+	static const char *const off[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1:500",
+		"gateway-ike-port = 0",
+	};
+
+	expect_reject(lines, NELEM(lines), 0, 3,
+	    "[relay a]: gateway 192.0.2.1:500: port 500 takes IKE without "
+	    "the Non-ESP marker");
+	/* 0 is off: the same. */
+	expect_reject(off, NELEM(off), 0, 3, "[relay a]: gateway "
+	    "192.0.2.1:500: port 500");
+}
+
+Test(conf, rejects_a_gateway_ike_port_equal_to_the_gateway_port,
+    .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway-ike-port = 4500",
+		"gateway = [2001:db8::1]",
+	};
+
+	expect_reject(lines, NELEM(lines), 0, 3,
+	    "[relay a]: gateway-ike-port 4500 is the gateway's port "
+	    "([2001:db8::1])");
+}
+
+/* Marked IKE would still go to 500: refused whatever gateway-ike-port
+ * says, once (at the gateway's line). */
+Test(conf, rejects_a_gateway_on_port_500_with_gateway_ike_port,
+    .timeout = 10)
+{
+	static const char *const both500[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway-ike-port = 500",
+		"gateway = 192.0.2.1:500",
+	};
+	static const char *const other[] = {
+		"[relay a]", "listen = 127.0.0.1:1",
+		"gateway = 192.0.2.1:500", "gateway-ike-port = 1500",
+	};
+
+	expect_reject(both500, NELEM(both500), 0, 4,
+	    "[relay a]: gateway 192.0.2.1:500: port 500");
+	expect_reject(other, NELEM(other), 0, 3,
+	    "[relay a]: gateway 192.0.2.1:500: port 500");
+}
+
+Test(conf, rejects_a_bad_gateway_ike_port, .timeout = 10)
+{
+	static const char *const vals[] = { "65536", "-1", "abc", "", "5x" };
+
+	for (size_t i = 0; i < NELEM(vals); i++) {
+		char line[64];
+		const char *lines[] = {
+			"[relay a]", "listen = 127.0.0.1:1",
+			"gateway = 192.0.2.1", line,
+		};
+
+		snprintf(line, sizeof(line), "gateway-ike-port = %s", vals[i]);
+		expect_reject(lines, NELEM(lines), 1, 4,
+		    "bad gateway-ike-port");
+	}
+}
+
+Test(conf, rejects_gateway_ike_port_in_an_integrated_section, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated i]", "listen = 127.0.0.1:2", "secrets = /x",
+		"id = vpn.example", "pool = 10.0.0.0/24",
+		"gateway-ike-port = 500",
+	};
+
+	expect_reject(lines, NELEM(lines), 1, 6,
+	    "gateway-ike-port in [integrated i]");
+}
