@@ -37,7 +37,7 @@ sleep 0.5
 
 P=$(pcap_json gw --payload)
 # The request to port 500: bare, from the relay.
-init=$(python3 -c '
+init=$("$IKT_PY" -c '
 import json, sys
 d = json.load(sys.stdin)
 for p in d["packets"]:
@@ -52,7 +52,7 @@ read -r first spi sport <<<"$init"
     fail "IKE_SA_INIT on 500 not bare: starts $first, SPIi $spi"
 say "IKE_SA_INIT to UDP 500 from port $sport, first octets $first (SPIi)"
 # IKE_AUTH (exchange 35) to port 4500, behind the marker.
-auth=$(python3 -c '
+auth=$("$IKT_PY" -c '
 import json, sys
 d = json.load(sys.stdin)
 for p in d["packets"]:
@@ -65,7 +65,7 @@ read -r first sport4500 <<<"$auth"
 [ "$first" = 00000000 ] || fail "IKE_AUTH on 4500 without the marker"
 say "IKE_AUTH to UDP 4500 from port $sport4500 behind the marker"
 # Nothing marked reaches port 500, nothing bare but IKE_SA_INIT.
-bad=$(python3 -c '
+bad=$("$IKT_PY" -c '
 import json, sys
 d = json.load(sys.stdin)
 print(sum(1 for p in d["packets"] if p["dport"] == 500 and
