@@ -38,11 +38,16 @@ static const char default_ciphers[] = "ALL:!COMPLEMENTOFDEFAULT";
 const char tls_null_ciphers[] =
     "ECDHE-ECDSA-NULL-SHA:ECDHE-RSA-NULL-SHA:NULL-SHA256";
 
-/* A scratch context: the checks below ask OpenSSL what a name means. */
+/* A scratch context: the checks below ask OpenSSL what a name means.
+ * NULL, with the reason in @bad, when there is none. */
 static SSL_CTX *
-scratch(void)
+scratch(char *bad, size_t badlen)
 {
-	return SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		snprintf(bad, badlen, "%s", "(no OpenSSL context)");
+	return ctx;
 }
 
 /* The element of @list at @s, up to the next separator, into @out. */
@@ -63,10 +68,8 @@ tls_ciphers_check(const char *list, char *bad, size_t badlen)
 	SSL_CTX *ctx;
 	bool ok = true;
 
-	if ((ctx = scratch()) == NULL) {
-		snprintf(bad, badlen, "%s", "(no OpenSSL context)");
+	if ((ctx = scratch(bad, badlen)) == NULL)
 		return false;
-	}
 	while (ok && *s != '\0') {
 		const char *e = el;
 
@@ -103,10 +106,8 @@ tls_ciphersuites_check(const char *list, char *bad, size_t badlen)
 	SSL_CTX *ctx;
 	bool ok = true;
 
-	if ((ctx = scratch()) == NULL) {
-		snprintf(bad, badlen, "%s", "(no OpenSSL context)");
+	if ((ctx = scratch(bad, badlen)) == NULL)
 		return false;
-	}
 	while (ok && *s != '\0') {
 		STACK_OF(SSL_CIPHER) *sk;
 
