@@ -3,8 +3,9 @@
  * backend and outlives the stream.  It alone decides binding, re-attach
  * and its proof, linger, the SPI table and the session budgets; backends
  * (relay/udp_backend.c, the integrated backend) are reached only through
- * struct session_backend and see streams only through the accessors of
- * relay/stream.h.  relay/README tells the whole story.
+ * struct session_backend, send to clients only with session_deliver(),
+ * and read a stream's addresses but keep no stream pointer across calls.
+ * relay/README tells the whole story.
  */
 #ifndef IKETCP_SESSION_H
 #define IKETCP_SESSION_H
