@@ -918,6 +918,16 @@ kill_mid_transfer()
 # WIRE.
 wire_check()
 {
+	local size last=-1
+	# Stop the capture only once the link is quiet (its file has not grown
+	# for 0.5 s, at most 10 s): a record still in flight when tcpdump
+	# stops would read as a partial record at the end.
+	for _ in $(seq 20); do
+		size=$(stat -c %s "$T/cr.pcap" 2>/dev/null || echo 0)
+		[ "$size" = "$last" ] && break
+		last=$size
+		sleep 0.5
+	done
 	stop_pid "$CR_TCPDUMP_PID"
 	case " $* " in
 	*" --port "*) ;;
