@@ -252,9 +252,8 @@ listener_open(struct relay *r, const struct conf_relay *cr,
 	l->fd = fd;
 	l->addr = a->ss;
 	l->keep = true;
+	l->fresh = true;
 	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
-	if (!r->accept_paused)
-		ev_io_start(r->loop, &l->io);
 	l->next = r->listeners;
 	r->listeners = l;
 	if (cr->integ != NULL)
@@ -266,12 +265,24 @@ listener_open(struct relay *r, const struct conf_relay *cr,
 	return 0;
 }
 
-/* Opens what @c lists and closes what it no longer lists; a listener whose
- * address stays is kept (its queue is not lost on reload). */
-int
-listener_open_all(struct relay *r, struct conf *c)
+static void
+listener_free(struct relay *r, struct listener *l)
 {
-	struct listener **pp;
+	ev_io_stop(r->loop, &l->io);
+	close(l->fd);
+	free(l);
+}
+
+/*
+ * Binds every address @c lists that is not bound yet, without accepting
+ * on them, and marks which running listeners @c keeps.  Any address that
+ * cannot be bound (in use, a port below 1024 after the privilege drop)
+ * undoes what this call opened and returns -1: a reload takes its new
+ * ports all or none.
+ */
+int
+listener_prepare(struct relay *r, struct conf *c)
+{
 	int rc = 0;
 
 	if (!ev_is_active(&r->accept_pause))
@@ -293,19 +304,61 @@ listener_open_all(struct relay *r, struct conf *c)
 				rc = -1;
 		}
 	}
+	if (rc == -1)
+		listener_abort(r);
+	return rc;
+}
+
+/* After listener_prepare(): the new listeners accept, the ones the new
+ * configuration no longer lists close (a kept one keeps its queue). */
+void
+listener_commit(struct relay *r)
+{
+	struct listener **pp;
+
 	for (pp = &r->listeners; *pp != NULL;) {
 		struct listener *l = *pp;
 
-		if (l->keep) {
-			pp = &l->next;
+		if (!l->keep) {
+			*pp = l->next;
+			listener_free(r, l);
 			continue;
 		}
-		*pp = l->next;
-		ev_io_stop(r->loop, &l->io);
-		close(l->fd);
-		free(l);
+		if (l->fresh && !r->accept_paused)
+			ev_io_start(r->loop, &l->io);
+		l->fresh = false;
+		pp = &l->next;
 	}
-	return rc;
+}
+
+/* After listener_prepare(): closes what it opened; the running listeners
+ * stay as they were. */
+void
+listener_abort(struct relay *r)
+{
+	struct listener **pp;
+
+	for (pp = &r->listeners; *pp != NULL;) {
+		struct listener *l = *pp;
+
+		l->keep = true;
+		if (l->fresh) {
+			*pp = l->next;
+			listener_free(r, l);
+			continue;
+		}
+		pp = &l->next;
+	}
+}
+
+/* At start: opens what @c lists; -1 when any address cannot be bound. */
+int
+listener_open_all(struct relay *r, struct conf *c)
+{
+	if (listener_prepare(r, c) == -1)
+		return -1;
+	listener_commit(r);
+	return 0;
 }
 
 void
@@ -317,8 +370,6 @@ listener_close_all(struct relay *r)
 		struct listener *l = r->listeners;
 
 		r->listeners = l->next;
-		ev_io_stop(r->loop, &l->io);
-		close(l->fd);
-		free(l);
+		listener_free(r, l);
 	}
 }

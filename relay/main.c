@@ -203,12 +203,18 @@ reload(struct relay *r)
 		conf_unref(c);
 		c = NULL;
 	}
-	if (c == NULL || route_res_load(&relay, c) == -1) {
+	if (c != NULL && listener_prepare(&relay, c) == -1) {
+		conf_unref(c);
+		c = NULL;
+	} else if (c != NULL && route_res_load(&relay, c) == -1) {
+		listener_abort(&relay);
+		conf_unref(c);
+		c = NULL;
+	}
+	if (c == NULL) {
 		log_warnx("reload of %s failed; keeping the running "
 		    "configuration", conf_path);
 		integ_reload_commit(&relay, false);
-		if (c != NULL)
-			conf_unref(c);
 		return -1;
 	}
 	integ_reload_commit(&relay, true);
@@ -219,7 +225,7 @@ reload(struct relay *r)
 	conf_unref(relay.conf);
 	relay.conf = c;
 	budget_update(&relay);
-	listener_open_all(&relay, c);
+	listener_commit(&relay);
 	log_info("reloaded %s", conf_path);
 	/* run() picks up a changed busy-poll on its next turn. */
 	ev_break(EV_A_ EVBREAK_ALL);

@@ -99,6 +99,7 @@ struct listener {
 	int		 fd;
 	struct sockaddr_storage addr;	/* bound address */
 	bool		 keep;		/* reload bookkeeping */
+	bool		 fresh;		/* opened by listener_prepare() */
 };
 
 struct connector;
@@ -164,6 +165,9 @@ struct relay {
 
 /* listener.c */
 int	listener_open_all(struct relay *r, struct conf *c);
+int	listener_prepare(struct relay *r, struct conf *c);
+void	listener_commit(struct relay *r);
+void	listener_abort(struct relay *r);
 void	listener_close_all(struct relay *r);
 
 void	relay_stats_log(const struct relay *r);
