@@ -11,7 +11,10 @@
 . "$(dirname "$0")/lib.sh"
 
 topo_relay_gw
-relay_up relay 4500 linger=3s
+# linger long enough that A, B, P, D and E fit in it on a loaded machine;
+# C waits for its end, counted from B's close.
+LINGER=8
+relay_up relay 4500 linger=${LINGER}s
 
 # A: request, response, close.
 outA=$(ikeclient R init --connect 127.0.0.1:4500 --save-req "$T/req") ||
@@ -32,6 +35,8 @@ spir=$(jget spi_r <<<"$outA")
     fail "B got another IKE SA (SPIr $(jget spi_r <<<"$outB"), A had $spir)"
 wait_stream_log relay "$portB" "session new" 3 ||
     fail "B: an IKE_SA_INIT re-attached to A's session"
+wait_stream_log relay "$portB" "closed" 3 || fail "relay did not see B close"
+b_closed=$EPOCHREALTIME
 pj=$(pcap_json gw --spi "$spi" --src "$RELAY_ADDR")
 [ "$(jget count <<<"$pj")" = 2 ] || fail "want A's and B's request: $pj"
 p1=$(jget packets.0.sport <<<"$pj")
@@ -77,8 +82,10 @@ case $pD in
 *) fail "D's and E's requests came from one port ($pD)" ;;
 esac
 
-# After linger (3 s since A's and B's streams closed): fresh session.
-sleep 3.5
+# After linger (since A's and B's streams closed): fresh session.
+left=$(awk -v b="$b_closed" -v now="$EPOCHREALTIME" -v l="$LINGER" \
+    'BEGIN { d = b + l + 0.5 - now; print (d > 0 ? d : 0) }')
+sleep "$left"
 outC=$(ikeclient R init --connect 127.0.0.1:4500 --load-req "$T/req" \
     --timeout 2) || true
 portC=$(jget local_port <<<"$outC")
