@@ -591,6 +591,52 @@ parse_gateway_ike_port(struct conf_parser *p, const char *v)
 	return true;
 }
 
+/*
+ * A local address for the relay's UDP legs to the gateway, without a
+ * port: each address gives the kernel's ephemeral port range again
+ * (about 28 000 sessions per address and gateway port), so several lift
+ * one host past that.
+ */
+static bool
+parse_gateway_source(struct conf_parser *p, const char *v)
+{
+	struct conf_relay *r = p->cur;
+	struct conf_addr a;
+	size_t len = strlen(v);
+
+	if (p->section == CONF_SEC_INTEGRATED) {
+		conf_err(p, "gateway-source in [integrated %s]: an "
+		    "integrated section has no gateway", r->name);
+		return false;
+	}
+	if (r->ngateway_source == CONF_SOURCE_MAX) {
+		conf_err(p, "gateway-source \"%s\": more than %d "
+		    "gateway-source lines", v, CONF_SOURCE_MAX);
+		return false;
+	}
+	/* An address and no port: "ADDR" or "[V6ADDR]". */
+	if (len == 0 || strcmp(v, "*") == 0 || (v[0] == '[' ?
+	    v[len - 1] != ']' : strchr(v, ':') != NULL) ||
+	    !conf_parse_addr(v, 1, true, &a)) {
+		conf_err(p, "bad gateway-source \"%s\": want a numeric "
+		    "address (ADDR or [V6ADDR]) without a port", v);
+		return false;
+	}
+	if (a.ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a.ss)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)&a.ss)->sin_port = 0;
+	for (size_t i = 0; i < r->ngateway_source; i++)
+		if (r->gateway_source[i].len == a.len &&
+		    memcmp(&r->gateway_source[i].ss, &a.ss, a.len) == 0) {
+			conf_err(p, "gateway-source %s listed twice", v);
+			return false;
+		}
+	r->gateway_source_line[r->ngateway_source] = p->lineno;
+	r->gateway_source[r->ngateway_source++] = a;
+	return true;
+}
+
 static bool
 parse_max_message(struct conf_parser *p, const char *v)
 {
@@ -717,6 +763,7 @@ static const struct keydef relay_keys[] = {
 	{ "default",		conf_key_default,	false },
 	{ "gateway",		parse_gateway,		false },
 	{ "gateway-ike-port",	parse_gateway_ike_port,	false },
+	{ "gateway-source",	parse_gateway_source,	true },
 	{ "handshake-timeout",	parse_handshake_timeout, false },
 	{ "http-connect",	conf_key_http_connect,	false },
 	{ "idle-timeout",	parse_idle_timeout,	false },
@@ -1361,6 +1408,15 @@ conf_finish(struct conf_parser *p)
 		if (r->backend == CONF_BACKEND_RELAY && r->gateway.len != 0) {
 			udp_message_check(p, r);
 			gateway_port_check(p, r);
+			for (size_t j = 0; j < r->ngateway_source; j++)
+				if (r->gateway_source[j].ss.ss_family !=
+				    r->gateway.ss.ss_family)
+					conf_err_at(p, r->gateway_source_line[j],
+					    "[relay %s]: gateway-source %s is "
+					    "not of the gateway's address "
+					    "family (%s)", r->name,
+					    r->gateway_source[j].text,
+					    r->gateway.text);
 		}
 		if (r->write_buffer < r->max_message + 2)
 			conf_err_at(p, r->line, "[%s %s]: write-buffer %zu "

@@ -32,6 +32,7 @@ enum {
 	CONF_NAME_MAX = 64,		/* section name, user, group */
 	CONF_HOST_MAX = 256,		/* a host[:port] as written */
 	CONF_LISTEN_MAX = 16,		/* listen lines per section */
+	CONF_SOURCE_MAX = 16,		/* gateway-source lines per section */
 	CONF_MESSAGE_MAX = 65533,	/* 16-bit length counts itself */
 	CONF_MESSAGE_MIN = 576,		/* IPv4 minimum datagram */
 	CONF_PATH_MAX = 1024,		/* a file name, NUL included */
@@ -205,6 +206,11 @@ struct conf_relay {
 	unsigned	 gateway_line;		/* its line, for errors */
 	uint16_t	 gateway_ike_port;	/* IKE_SA_INIT, bare; 0 = off */
 	unsigned	 gateway_ike_port_line;	/* its line, for errors */
+	/* Local addresses for the UDP legs, used in turn; none: the
+	 * kernel's choice.  Lines kept for the bind check at load. */
+	struct conf_addr gateway_source[CONF_SOURCE_MAX]; /* port 0 */
+	unsigned	 gateway_source_line[CONF_SOURCE_MAX];
+	size_t		 ngateway_source;
 	size_t		 max_message;		/* bytes, excluding the length */
 	unsigned	 max_message_line;	/* its line; 0 = the default */
 	size_t		 write_buffer;		/* bytes queued toward a client */

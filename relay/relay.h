@@ -132,6 +132,7 @@ struct relay {
 	unsigned	 nsessions;		/* all but the dead */
 	unsigned	 fds_used;		/* streams' and sessions' fds */
 	unsigned	 fds_max;		/* budget: limit - fd-reserve */
+	unsigned	 gw_source_next;	/* gateway-source cursor */
 	size_t		 wbuf_total;		/* write buffers held, bytes */
 	struct stream	*in_stream;		/* whose messages a backend has */
 	bool		 in_stream_closed;	/* ... and it closed meanwhile */

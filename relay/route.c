@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -192,6 +194,34 @@ ciphers_check(const struct conf *c, const struct conf_relay *cr)
 	return rc;
 }
 
+/*
+ * Each gateway-source must be an address of this host: bound once here
+ * (as -t, start and reload run this), so a typo fails with its line
+ * instead of refusing every session later.
+ */
+static int
+sources_check(const struct conf *c, const struct conf_relay *cr)
+{
+	int rc = 0;
+
+	for (size_t j = 0; j < cr->ngateway_source; j++) {
+		const struct conf_addr *a = &cr->gateway_source[j];
+		int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (fd == -1 || bind(fd, (const struct sockaddr *)&a->ss,
+		    a->len) == -1) {
+			log_warnx("%s:%u: [relay %s]: gateway-source %s: %s",
+			    conf_loc_file(c, cr->gateway_source_line[j]),
+			    CONF_LOC_LINE(cr->gateway_source_line[j]),
+			    cr->name, a->text, strerror(errno));
+			rc = -1;
+		}
+		if (fd != -1)
+			close(fd);
+	}
+	return rc;
+}
+
 int
 route_res_load(struct relay *r, const struct conf *c)
 {
@@ -214,6 +244,8 @@ route_res_load(struct relay *r, const struct conf *c)
 		const struct conf_relay *cr = &c->relays[i];
 
 		snprintf(res[i].name, sizeof(res[i].name), "%s", cr->name);
+		if (sources_check(c, cr) == -1)
+			rc = -1;
 		if (ciphers_check(c, cr) == -1)
 			rc = -1;
 		else if (cr->ntls_listen > 0) {

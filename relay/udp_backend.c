@@ -52,6 +52,7 @@ struct udp_sess {
 	struct conf_addr gw;		/* the gateway it started with */
 	struct udp_sock	*ike;		/* to gateway-ike-port, or NULL */
 	struct conf_addr ike_gw;	/* gw at gateway-ike-port; len 0 off */
+	struct conf_addr src;		/* gateway-source; len 0: none */
 };
 
 static void udp_read_cb(EV_P_ ev_io *w, int revents);
@@ -67,8 +68,14 @@ sock_free(struct relay *r, struct udp_sock *u)
 	free(u);
 }
 
+/*
+ * A socket connected to @gw, bound first to @src when it has an address
+ * (gateway-source).  A source whose ephemeral ports are used up fails
+ * with EADDRINUSE and no log line: the caller tries the next one.
+ */
 static struct udp_sock *
-sock_new(struct session *s, const struct conf_addr *gw)
+sock_new(struct session *s, const struct conf_addr *gw,
+    const struct conf_addr *src)
 {
 	struct relay *r = s->r;
 	struct sockaddr_storage local;
@@ -84,6 +91,16 @@ sock_new(struct session *s, const struct conf_addr *gw)
 		return NULL;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	if (src->len != 0 &&
+	    bind(fd, (const struct sockaddr *)&src->ss, src->len) == -1) {
+		int e = errno;
+
+		if (e != EADDRINUSE)
+			log_warn("gateway-source %s", src->text);
+		close(fd);
+		errno = e;
+		return NULL;
+	}
 	if (connect(fd, (const struct sockaddr *)&gw->ss, gw->len) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&local, &len) == -1) {
 		log_warn("connect to gateway %s", gw->text);
@@ -104,6 +121,40 @@ sock_new(struct session *s, const struct conf_addr *gw)
 	ev_io_init(&u->io, udp_read_cb, fd, EV_READ);
 	ev_io_start(r->loop, &u->io);
 	return u;
+}
+
+/*
+ * A new session's socket: from the section's gateway-sources in turn
+ * (the relay's cursor), past any whose ports are used up, so each
+ * address adds a port range.  Later sockets of the session (probes,
+ * gateway-ike-port) use the same address: the gateway sees one peer
+ * address change port, as after a NAT rebinding, never address.
+ */
+static struct udp_sock *
+sock_first(struct session *s, struct udp_sess *us,
+    const struct conf_relay *cr)
+{
+	struct relay *r = s->r;
+	size_t n = cr->ngateway_source;
+
+	if (n == 0)
+		return sock_new(s, &us->gw, &us->src);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (r->gw_source_next + i) % n;
+		struct udp_sock *u = sock_new(s, &us->gw,
+		    &cr->gateway_source[k]);
+
+		if (u != NULL) {
+			r->gw_source_next = (unsigned)((k + 1) % n);
+			us->src = cr->gateway_source[k];
+			return u;
+		}
+		if (errno != EADDRINUSE)
+			break;
+	}
+	log_peer(LOG_LEVEL_WARN, "[relay %s]: no gateway-source with a "
+	    "free port: session refused", cr->name);
+	return NULL;
 }
 
 static int
@@ -127,7 +178,7 @@ be_open(struct session *s, struct stream *st, const struct msg_info *m)
 			((struct sockaddr_in *)&us->ike_gw.ss)->sin_port =
 			    port;
 	}
-	if ((us->sock = sock_new(s, &us->gw)) == NULL) {
+	if ((us->sock = sock_first(s, us, st->cr)) == NULL) {
 		free(us);
 		return -1;
 	}
@@ -154,7 +205,7 @@ be_probe_open(struct session *s, struct probe *p)
 	struct udp_sess *us = s->be;
 	struct udp_sock *u;
 
-	if ((u = sock_new(s, &us->gw)) == NULL)
+	if ((u = sock_new(s, &us->gw, &us->src)) == NULL)
 		return -1;
 	u->p = p;
 	p->be = u;
@@ -242,7 +293,7 @@ send_bare(struct session *s, struct udp_sess *us, const struct iovec *iov)
 
 	if (us->ike == NULL) {
 		if (!session_fd_room(r) ||
-		    (us->ike = sock_new(s, &us->ike_gw)) == NULL) {
+		    (us->ike = sock_new(s, &us->ike_gw, &us->src)) == NULL) {
 			session_log(s, LOG_LEVEL_INFO, "no socket to "
 			    "gateway-ike-port %s: IKE_SA_INIT dropped",
 			    us->ike_gw.text);

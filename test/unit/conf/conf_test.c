@@ -1258,3 +1258,75 @@ Test(conf, rejects_gateway_ike_port_in_an_integrated_section, .timeout = 10)
 	expect_reject(lines, NELEM(lines), 1, 6,
 	    "gateway-ike-port in [integrated i]");
 }
+
+/* gateway-source (issue 13): local addresses for the UDP legs, no port. */
+Test(conf, parses_gateway_sources, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+		"gateway-source = 192.0.2.11", "gateway-source = 192.0.2.12",
+		"[relay b]", "listen = 127.0.0.1:2", "gateway = [2001:db8::1]",
+		"gateway-source = [2001:db8::11]",
+	};
+	struct capture cap;
+	struct conf *c;
+
+	c = parse(lines, NELEM(lines), NULL, &cap);
+	cr_assert_not_null(c, "rejected: %s", cap.text);
+	cr_assert_eq(c->relays[0].ngateway_source, 2);
+	expect_addr(&c->relays[0].gateway_source[0], AF_INET, "192.0.2.11",
+	    0);
+	expect_addr(&c->relays[0].gateway_source[1], AF_INET, "192.0.2.12",
+	    0);
+	cr_assert_eq(c->relays[0].gateway_source_line[1], 5);
+	cr_assert_eq(c->relays[1].ngateway_source, 1);
+	expect_addr(&c->relays[1].gateway_source[0], AF_INET6,
+	    "2001:db8::11", 0);
+	conf_unref(c);
+}
+
+Test(conf, rejects_a_bad_gateway_source, .timeout = 10)
+{
+	static const char *const vals[] = {
+		"192.0.2.11:4500", "[2001:db8::1]:1", "*", "", "host.example",
+		"2001:db8::1", "[2001:db8::1",
+	};
+
+	for (size_t i = 0; i < NELEM(vals); i++) {
+		char line[64];
+		const char *lines[] = {
+			"[relay a]", "listen = 127.0.0.1:1",
+			"gateway = 192.0.2.1", line,
+		};
+
+		snprintf(line, sizeof(line), "gateway-source = %s", vals[i]);
+		expect_reject(lines, NELEM(lines), 1, 4,
+		    "bad gateway-source");
+	}
+}
+
+Test(conf, rejects_gateway_sources_twice_or_of_another_family,
+    .timeout = 10)
+{
+	static const char *const twice[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+		"gateway-source = 192.0.2.11", "gateway-source = 192.0.2.11",
+	};
+	static const char *const family[] = {
+		"[relay a]", "listen = 127.0.0.1:1",
+		"gateway-source = [2001:db8::11]", "gateway = 192.0.2.1",
+	};
+	static const char *const integ[] = {
+		"[integrated i]", "listen = 127.0.0.1:2", "secrets = /x",
+		"id = vpn.example", "pool = 10.0.0.0/24",
+		"gateway-source = 192.0.2.11",
+	};
+
+	expect_reject(twice, NELEM(twice), 1, 5,
+	    "gateway-source 192.0.2.11 listed twice");
+	expect_reject(family, NELEM(family), 0, 3,
+	    "[relay a]: gateway-source [2001:db8::11] is not of the "
+	    "gateway's address family (192.0.2.1)");
+	expect_reject(integ, NELEM(integ), 1, 6,
+	    "gateway-source in [integrated i]");
+}
