@@ -289,10 +289,10 @@ parse_line(struct secrets *s, const char *name, unsigned line,
 		kind = SECRETS_EAP;
 	else {
 		if (wlen == 0)
-			bad(name, line, "missing PSK or EAP after ':'");
+			why = "missing PSK or EAP after ':'";
 		else if (wlen == 5 && memcmp(w, "XAUTH", 5) == 0)
-			bad(name, line, "XAUTH is IKEv1 and not supported: "
-			    "write the user's password as EAP \"...\"");
+			why = "XAUTH is IKEv1 and not supported: write the "
+			    "user's password as EAP \"...\"";
 		else
 			bad(name, line, "unsupported secret type \"%.*s\": "
 			    "want PSK or EAP", (int)(wlen > 32 ? 32 : wlen), w);
