@@ -13,7 +13,13 @@
 #include "ike/eap.h"
 #include "ike/mschapv2.h"
 
-TestSuite(eap);
+static void
+fini(void)
+{
+	ike_mschapv2_cleanup();
+}
+
+TestSuite(eap, .fini = fini);
 
 static const uint8_t peer_chal[16] = {
 	0x21, 0x40, 0x23, 0x24, 0x25, 0x5e, 0x26, 0x2a,

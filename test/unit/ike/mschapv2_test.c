@@ -9,7 +9,13 @@
 
 #include "ike/mschapv2.h"
 
-TestSuite(mschapv2);
+static void
+fini(void)
+{
+	ike_mschapv2_cleanup();
+}
+
+TestSuite(mschapv2, .fini = fini);
 
 /* RFC 2759 §9.2. */
 static const uint8_t user[] = "User";
