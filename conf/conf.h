@@ -141,6 +141,7 @@ enum {
 	CONF_DEF_IKE_LIFETIME_MS = 4 * 3600 * 1000,
 	CONF_DEF_CHILD_LIFETIME_MS = 3600 * 1000,
 	CONF_DEF_COOKIE_THRESHOLD = 128,	/* half-open IKE SAs */
+	CONF_DEF_EAP_TIMEOUT_MS = 30 * 1000,	/* one EAP conversation */
 };
 
 #define CONF_DEF_IKE_PROPOSALS	"aes256gcm16-prfsha384-ecp384"
@@ -166,6 +167,12 @@ struct conf_cidr {
 };
 
 /* The keys of an [integrated NAME] section beyond the stream-side ones. */
+/* EAP for initiators that leave AUTH out (RFC 7296 §2.16). */
+enum conf_eap {
+	CONF_EAP_NO,		/* refused: AUTHENTICATION_FAILED */
+	CONF_EAP_MSCHAPV2	/* EAP-Identity, then EAP-MSCHAPv2 */
+};
+
 struct conf_integrated {
 	char		 ike_proposals[CONF_PROPOSALS_MAX]; /* checked at start */
 	char		 esp_proposals[CONF_PROPOSALS_MAX];
@@ -189,6 +196,8 @@ struct conf_integrated {
 	unsigned	 ike_lifetime_ms;		/* IKE SA hard life */
 	unsigned	 child_lifetime_ms;		/* Child SA hard life */
 	unsigned	 cookie_threshold;		/* half-open SAs */
+	enum conf_eap	 eap;				/* EAP method offered */
+	unsigned	 eap_timeout_ms;		/* one conversation */
 };
 
 /*

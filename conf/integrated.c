@@ -295,6 +295,27 @@ parse_dpd_timeout(struct conf_parser *p, struct conf_integrated *ci,
 }
 
 static bool
+parse_eap(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	if (strcmp(v, "no") == 0)
+		ci->eap = CONF_EAP_NO;
+	else if (strcmp(v, "mschapv2") == 0)
+		ci->eap = CONF_EAP_MSCHAPV2;
+	else {
+		conf_err(p, "bad eap \"%s\": want mschapv2 or no", v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+parse_eap_timeout(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	return conf_key_ms(p, "eap-timeout", v, 1000, &ci->eap_timeout_ms);
+}
+
+static bool
 parse_ike_lifetime(struct conf_parser *p, struct conf_integrated *ci,
     const char *v)
 {
@@ -445,6 +466,8 @@ static const struct ikey integrated_keys[] = {
 	{ "dns",		parse_dns,		true },
 	{ "dpd-delay",		parse_dpd_delay,	false },
 	{ "dpd-timeout",	parse_dpd_timeout,	false },
+	{ "eap",		parse_eap,		false },
+	{ "eap-timeout",	parse_eap_timeout,	false },
 	{ "esp-proposals",	parse_esp_proposals,	false },
 	{ "id",			parse_id,		false },
 	{ "ike-lifetime",	parse_ike_lifetime,	false },
@@ -490,6 +513,7 @@ conf_integrated_section(struct conf_parser *p)
 	ci->ike_lifetime_ms = CONF_DEF_IKE_LIFETIME_MS;
 	ci->child_lifetime_ms = CONF_DEF_CHILD_LIFETIME_MS;
 	ci->cookie_threshold = CONF_DEF_COOKIE_THRESHOLD;
+	ci->eap_timeout_ms = CONF_DEF_EAP_TIMEOUT_MS;
 	p->cur->integ = ci;
 	p->iseen = 0;
 	p->section = CONF_SEC_INTEGRATED;
@@ -563,6 +587,11 @@ check_one(struct conf_parser *p, const struct conf_relay *r)
 	else if (ci->secrets[0] == '\0' && ci->ca[0] == '\0')
 		conf_err_at(p, r->line, "[integrated %s]: no way to "
 		    "authenticate clients: want secrets or ca", r->name);
+	if (ci->eap != CONF_EAP_NO && (ci->cert[0] == '\0' ||
+	    ci->secrets[0] == '\0'))
+		conf_err_at(p, r->line, "[integrated %s]: eap = mschapv2 needs "
+		    "cert and key (we authenticate with them, RFC 7296 §2.16) "
+		    "and secrets (the users' EAP lines)", r->name);
 	if (ci->child_lifetime_ms > ci->ike_lifetime_ms)
 		conf_err_at(p, r->line, "[integrated %s]: child-lifetime "
 		    "%ums > ike-lifetime %ums", r->name,
@@ -688,5 +717,9 @@ conf_integrated_fixed_diff(const struct conf_integrated *a,
 		return "ike-lifetime";
 	if (a->child_lifetime_ms != b->child_lifetime_ms)
 		return "child-lifetime";
+	if (a->eap != b->eap)
+		return "eap";
+	if (a->eap_timeout_ms != b->eap_timeout_ms)
+		return "eap-timeout";
 	return NULL;
 }

@@ -3,6 +3,7 @@
  *
  *	ID [ID ...] : PSK "secret"	quoted: any bytes but '"' and controls
  *	ID [ID ...] : PSK 0x6b6579	hex: an even number of digits
+ *	user [user ...] : EAP "password"	an EAP user (same secret forms)
  *
  * An ID is a word, or a quoted string for one with blanks (a DN).  The
  * ':' stands alone between blanks, so an IPv6 address is an ID like any
@@ -29,6 +30,7 @@
 #include "relay/log.h"
 
 struct secret {
+	enum secrets_kind kind;
 	char		 id[SECRETS_ID_MAX + 1];	/* NUL-terminated */
 	uint8_t		 psk[SECRETS_PSK_MAX];
 	size_t		 psk_len;			/* bytes */
@@ -120,8 +122,8 @@ word(struct cursor *c, const char **w, size_t *len, bool *quoted,
 
 /* Append @id with @psk; false with @why (out of memory). */
 static bool
-add(struct secrets *s, const char *id, size_t idlen, const uint8_t *psk,
-    size_t psk_len, unsigned line, const char **why)
+add(struct secrets *s, enum secrets_kind kind, const char *id, size_t idlen,
+    const uint8_t *psk, size_t psk_len, unsigned line, const char **why)
 {
 	struct secret *e, *v;
 
@@ -142,6 +144,7 @@ add(struct secrets *s, const char *id, size_t idlen, const uint8_t *psk,
 		s->cap = ncap;
 	}
 	e = &s->v[s->n++];
+	e->kind = kind;
 	memcpy(e->id, id, idlen);
 	e->id[idlen] = '\0';
 	memcpy(e->psk, psk, psk_len);
@@ -151,16 +154,17 @@ add(struct secrets *s, const char *id, size_t idlen, const uint8_t *psk,
 }
 
 static const struct secret *
-find(const struct secrets *s, const char *id, size_t idlen)
+find(const struct secrets *s, enum secrets_kind kind, const char *id,
+    size_t idlen)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (strlen(s->v[i].id) == idlen &&
+		if (s->v[i].kind == kind && strlen(s->v[i].id) == idlen &&
 		    memcmp(s->v[i].id, id, idlen) == 0)
 			return &s->v[i];
 	return NULL;
 }
 
-/* The secret after "PSK" into @psk; false with @why. */
+/* The secret after "PSK" or "EAP" into @psk; false with @why. */
 static bool
 secret(struct cursor *c, uint8_t psk[static SECRETS_PSK_MAX], size_t *len,
     const char **why)
@@ -170,7 +174,7 @@ secret(struct cursor *c, uint8_t psk[static SECRETS_PSK_MAX], size_t *len,
 	bool quoted;
 
 	if (c->s == c->end || *c->s == '#') {
-		*why = "missing secret after PSK";
+		*why = "missing secret after PSK or EAP";
 		return false;
 	}
 	if (*c->s != '"' && !(c->end - c->s >= 2 && c->s[0] == '0' &&
@@ -234,6 +238,7 @@ parse_line(struct secrets *s, const char *name, unsigned line,
 	const struct secret *dup;
 	const char *w, *why = NULL;
 	size_t wlen, nids = 0, psk_len = 0;
+	enum secrets_kind kind;
 	bool quoted, ok = false;
 
 	for (size_t i = 0; i < len; i++)
@@ -278,12 +283,19 @@ parse_line(struct secrets *s, const char *name, unsigned line,
 	while (c.s < c.end && !is_blank(*c.s))
 		c.s++;
 	wlen = (size_t)(c.s - w);
-	if (wlen != 3 || memcmp(w, "PSK", 3) != 0) {
+	if (wlen == 3 && memcmp(w, "PSK", 3) == 0)
+		kind = SECRETS_PSK;
+	else if (wlen == 3 && memcmp(w, "EAP", 3) == 0)
+		kind = SECRETS_EAP;
+	else {
 		if (wlen == 0)
-			bad(name, line, "missing PSK after ':'");
+			why = "missing PSK or EAP after ':'";
+		else if (wlen == 5 && memcmp(w, "XAUTH", 5) == 0)
+			why = "XAUTH is IKEv1 and not supported: write the "
+			    "user's password as EAP \"...\"";
 		else
 			bad(name, line, "unsupported secret type \"%.*s\": "
-			    "want PSK", (int)(wlen > 32 ? 32 : wlen), w);
+			    "want PSK or EAP", (int)(wlen > 32 ? 32 : wlen), w);
 		goto out;
 	}
 	skip_blank(&c);
@@ -296,12 +308,13 @@ parse_line(struct secrets *s, const char *name, unsigned line,
 	}
 	for (size_t i = 0; i < nids; i++) {
 		/* Within the line too: "a a : PSK" is a typo. */
-		if ((dup = find(s, ids[i].p, ids[i].len)) != NULL) {
+		if ((dup = find(s, kind, ids[i].p, ids[i].len)) != NULL) {
 			bad(name, line, "duplicate identity \"%.*s\", first at "
 			    "line %u", (int)ids[i].len, ids[i].p, dup->line);
 			goto out;
 		}
-		if (!add(s, ids[i].p, ids[i].len, psk, psk_len, line, &why))
+		if (!add(s, kind, ids[i].p, ids[i].len, psk, psk_len, line,
+		    &why))
 			goto out;
 	}
 	ok = true;
@@ -415,8 +428,30 @@ secrets_psk(const struct secrets *s, const char *id, size_t *len)
 {
 	const struct secret *e;
 
-	if (s == NULL || (e = find(s, id, strlen(id))) == NULL)
+	if (s == NULL || (e = find(s, SECRETS_PSK, id, strlen(id))) == NULL)
 		return NULL;
 	*len = e->psk_len;
 	return e->psk;
+}
+
+const uint8_t *
+secrets_eap(const struct secrets *s, const char *user, size_t *len)
+{
+	const struct secret *e;
+
+	if (s == NULL || (e = find(s, SECRETS_EAP, user, strlen(user))) ==
+	    NULL)
+		return NULL;
+	*len = e->psk_len;
+	return e->psk;
+}
+
+size_t
+secrets_count_kind(const struct secrets *s, enum secrets_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; s != NULL && i < s->n; i++)
+		n += s->v[i].kind == kind;
+	return n;
 }

@@ -37,8 +37,8 @@ has_attr(const struct ike_cp *cp, uint16_t type)
 }
 
 /* RFC 7296 §3.5: the identification data fits its type. */
-static bool
-is_id_ok(const struct ike_id *id)
+bool
+ike_id_ok(const struct ike_id *id)
 {
 	switch (id->type) {
 	case IKE_ID_IPV4_ADDR:
@@ -160,29 +160,37 @@ new_spi(const struct ike_sa_conf *conf)
 	return spi;
 }
 
-/* §2.21.2: an authentication failure ends the IKE SA. */
-static enum ike_sa_result
-auth_failed(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
+/*
+ * §2.21.2: an authentication failure ends the IKE SA.  @eap (the
+ * EAP-Failure of a refused EAP conversation) goes in front of the notify.
+ */
+enum ike_sa_result
+ike_auth_failed(struct ike_sa *sa, const struct ike_hdr *hdr,
+    const struct ike_eap *eap, struct ike_out *out)
 {
-	uint8_t inner[IKE_GENHDR_LEN + 4];
+	uint8_t inner[2 * IKE_GENHDR_LEN + 8];
 	struct ike_builder b;
 	struct ike_notify n;
 	struct wr w = wr_make(inner, sizeof(inner));
 	enum ike_sa_result res = IKE_SA_ANSWERED;
+	int rc = 0;
 
 	ike_build_inner_init(&b, &w);
+	if (eap != NULL)
+		rc = ike_build_eap(&b, eap);
 	memset(&n, 0, sizeof(n));
 	n.type = IKE_N_AUTHENTICATION_FAILED;
-	if (ike_build_notify(&b, &n) != 0 || ike_build_finish(&b) != 0 ||
-	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0)
+	if (rc != 0 || ike_build_notify(&b, &n) != 0 ||
+	    ike_build_finish(&b) != 0 ||
+	    ike_sa_respond_sk(sa, hdr, b.first, inner, w.len, out) != 0)
 		res = IKE_SA_DROPPED;
 	ike_sa_set_state(sa, IKE_SA_DEAD);
 	return res;
 }
 
 /* The signed octets of the initiator (§2.15), malloc; NULL on failure. */
-static uint8_t *
-peer_octets(const struct ike_sa *sa, const struct ike_payloads *pl,
+uint8_t *
+ike_auth_peer_octets(const struct ike_sa *sa, const struct ike_payloads *pl,
     size_t *len)
 {
 	enum ike_prf prf = sa->suite.prf;
@@ -234,7 +242,7 @@ verify_sig(struct ike_sa *sa, const struct ike_payloads *pl,
 		    pl->idi.type, why);
 		goto out;
 	}
-	if ((oct = peer_octets(sa, pl, &oct_len)) == NULL) {
+	if ((oct = ike_auth_peer_octets(sa, pl, &oct_len)) == NULL) {
 		ike_sa_reason(out, "AUTH octets failed");
 		goto out;
 	}
@@ -267,14 +275,14 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 	if (!(pl->have & IKE_HAVE_AUTH)) {
 		sa->peer_auth_method = IKE_SA_AUTH_EAP;
 		ike_sa_reason(out, "IKE_AUTH without AUTH (EAP is not "
-		    "supported)");
+		    "enabled here: eap = no)");
 		return -1;
 	}
 	sa->peer_auth_method = pl->auth.method == IKE_AUTH_SHARED_KEY_MIC ?
 	    IKE_SA_AUTH_PSK : pl->auth.method == IKE_AUTH_RSA_SIG ||
 	    pl->auth.method == IKE_AUTH_DIGITAL_SIGNATURE ?
 	    IKE_SA_AUTH_CERT : IKE_SA_AUTH_OTHER;
-	if (!(pl->have & IKE_HAVE_IDI) || !is_id_ok(&pl->idi)) {
+	if (!(pl->have & IKE_HAVE_IDI) || !ike_id_ok(&pl->idi)) {
 		ike_sa_reason(out, "IDi missing or of unsupported type %u",
 		    pl->idi.type);
 		return -1;
@@ -313,7 +321,7 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 		ike_sa_reason(out, "no PSK for the peer's identity");
 		return -1;
 	}
-	if ((oct = peer_octets(sa, pl, &oct_len)) == NULL) {
+	if ((oct = ike_auth_peer_octets(sa, pl, &oct_len)) == NULL) {
 		ike_sa_reason(out, "AUTH octets failed");
 		goto out;
 	}
@@ -333,8 +341,8 @@ out:
  * Our AUTH over RealMessage2 | NonceIData | prf(SK_pr, IDr'): a PSK MAC,
  * or with @sig a signature; sets *method and *auth_len.
  */
-static int
-our_auth(const struct ike_sa *sa, const uint8_t *psk, size_t psk_len,
+int
+ike_auth_ours(const struct ike_sa *sa, const uint8_t *psk, size_t psk_len,
     bool sig, const uint8_t *idr_body, size_t idr_len, uint8_t *auth,
     size_t *auth_len, uint8_t *method)
 {
@@ -391,10 +399,9 @@ ts_for(const struct ike_sa *sa, const struct ike_payloads *pl, uint32_t vip,
 
 /* The first Child SA; 0, or the error notify type (reason set). */
 static uint16_t
-child_decide(struct ike_sa *sa, const struct ike_msg *m,
+child_decide(struct ike_sa *sa, const struct ike_payloads *pl,
     struct ike_child *ch, struct ike_chosen *c, struct ike_out *out)
 {
-	const struct ike_payloads *pl = &m->pl;
 	const struct ike_sa_conf *conf = sa->conf;
 	uint32_t vip;
 	bool want4;
@@ -452,12 +459,44 @@ keys:
 }
 
 enum ike_sa_result
-ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
+ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m,
+    const uint8_t *inner, size_t inner_len, uint8_t first,
+    struct ike_out *out)
 {
 	const struct ike_payloads *pl = &m->pl;
+	uint8_t psk[IKE_SA_PSK_MAX];
+	enum ike_sa_result res;
+	size_t psk_len = 0;
+	bool sig;
+
+	/* §2.16: EAP, when the initiator leaves AUTH out (exch_eap.c). */
+	if (sa->eap != NULL)
+		return ike_exch_eap(sa, m, out);
+	if (!(pl->have & IKE_HAVE_AUTH) && sa->conf->eap != NULL)
+		return ike_exch_eap_begin(sa, m, inner, inner_len, first, out);
+	if (verify_peer(sa, m, out, psk, &psk_len, &sig) != 0) {
+		/* The claimed identity, for the caller's log line. */
+		if ((pl->have & IKE_HAVE_IDI) && ike_id_ok(&pl->idi)) {
+			sa->peer_id_type = pl->idi.type;
+			memcpy(sa->peer_id, pl->idi.data.p, pl->idi.data.len);
+			sa->peer_id_len = pl->idi.data.len;
+		}
+		res = ike_auth_failed(sa, &m->hdr, NULL, out);
+	} else
+		res = ike_auth_establish(sa, &m->hdr, pl, psk, psk_len, sig,
+		    out);
+	OPENSSL_cleanse(psk, sizeof(psk));
+	return res;
+}
+
+enum ike_sa_result
+ike_auth_establish(struct ike_sa *sa, const struct ike_hdr *hdr,
+    const struct ike_payloads *pl, const uint8_t *psk, size_t psk_len,
+    bool sig, struct ike_out *out)
+{
 	const struct ike_sa_conf *conf = sa->conf;
 	enum ike_sa_result res = IKE_SA_DROPPED;
-	uint8_t psk[IKE_SA_PSK_MAX], auth_data[AUTH_MAX];
+	uint8_t auth_data[AUTH_MAX];
 	uint8_t idr_body[4 + IKE_SA_ID_MAX], inner[IKE_SA_INNER_MAX];
 	uint8_t vip_b[4], dns_b[IKE_SA_DNS_MAX][4], spi_b[4], vip6_b[17];
 	struct ike_child ch;
@@ -471,30 +510,19 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	struct ike_cp cp;
 	uint8_t net6[16];
 	struct wr w;
-	size_t psk_len = 0, auth_len = 0, i;
+	size_t auth_len = 0, i;
 	uint16_t child_err = 0;
 	uint8_t method = 0;
 	struct ike_cert cert;
-	bool want_child, sig, mobike;
+	bool want_child, mobike;
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
-	/* Process. */
-	if (verify_peer(sa, m, out, psk, &psk_len, &sig) != 0) {
-		/* The claimed identity, for the caller's log line. */
-		if ((pl->have & IKE_HAVE_IDI) && is_id_ok(&pl->idi)) {
-			sa->peer_id_type = pl->idi.type;
-			memcpy(sa->peer_id, pl->idi.data.p, pl->idi.data.len);
-			sa->peer_id_len = pl->idi.data.len;
-		}
-		res = auth_failed(sa, m, out);
-		goto out;
-	}
 	/* Decide. */
 	want_child = (pl->have & (IKE_HAVE_SA | IKE_HAVE_TSI | IKE_HAVE_TSR))
 	    == (IKE_HAVE_SA | IKE_HAVE_TSI | IKE_HAVE_TSR);
 	if (want_child)
-		child_err = child_decide(sa, m, &ch, &c, out);
+		child_err = child_decide(sa, pl, &ch, &c, out);
 	if (child_err != 0)
 		child_release(conf, &ch);
 	/* Build: IDr, AUTH, [CP], then SA, TSi, TSr or the child's error. */
@@ -505,7 +533,7 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	idr_body[0] = conf->id_type;
 	memset(idr_body + 1, 0, 3);
 	memcpy(idr_body + 4, conf->id, conf->id_len);
-	if (our_auth(sa, psk, psk_len, sig, idr_body, 4 + conf->id_len,
+	if (ike_auth_ours(sa, psk, psk_len, sig, idr_body, 4 + conf->id_len,
 	    auth_data, &auth_len, &method) != 0) {
 		ike_sa_reason(out, "cannot compute our AUTH");
 		goto out;
@@ -592,7 +620,7 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		rc |= ike_build_notify(&b, &n);
 	}
 	if (rc != 0 || ike_build_finish(&b) != 0 ||
-	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0) {
+	    ike_sa_respond_sk(sa, hdr, b.first, inner, w.len, out) != 0) {
 		ike_sa_reason(out, "cannot build the IKE_AUTH response");
 		goto out;
 	}
@@ -619,7 +647,6 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 out:
 	child_release(conf, &ch);
 	ike_child_keys_cleanse(&ch.keys);
-	OPENSSL_cleanse(psk, sizeof(psk));
 	OPENSSL_cleanse(inner, sizeof(inner));
 	return res;
 }

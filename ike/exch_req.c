@@ -809,6 +809,9 @@ ike_sa_next_ms(const struct ike_sa *sa)
 	const struct ike_req *q = &sa->req;
 	uint64_t t = UINT64_MAX, c;
 
+	/* §2.16: a half-open EAP conversation has a deadline. */
+	if (sa->state == IKE_SA_INIT_DONE && sa->eap != NULL)
+		return sa->eap->deadline_ms;
 	if (!is_live(sa))
 		return UINT64_MAX;
 	if (q->old_del)
@@ -841,6 +844,18 @@ tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	uint64_t at;
 
 	memset(out, 0, sizeof(*out));
+	if (sa->state == IKE_SA_INIT_DONE && sa->eap != NULL) {
+		if (now_ms < sa->eap->deadline_ms)
+			return;
+		ike_sa_reason(out, "EAP: not completed within %llu ms "
+		    "(%u rounds, identity \"%s\")", (unsigned long long)
+		    (sa->conf->eap_timeout_ms != 0 ? sa->conf->eap_timeout_ms :
+		    IKE_SA_EAP_TIMEOUT_MS), sa->eap->rounds,
+		    sa->eap->identity);
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		ike_sa_event(out, IKE_EV_IKE_DOWN, NULL);
+		return;
+	}
 	if (!is_live(sa))
 		return;
 	if (q->old_del) {

@@ -73,6 +73,7 @@ ike_sa_free(struct ike_sa *sa)
 		ike_child_keys_cleanse(&sa->children[i].ch.keys);
 	drop_old(sa);
 	ike_req_cleanup(sa);
+	ike_sa_eap_free(sa);
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->resp);
@@ -189,6 +190,12 @@ ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type, size_t *len)
 	*type = sa->peer_id_type;
 	*len = sa->peer_id_len;
 	return sa->peer_id;
+}
+
+const char *
+ike_sa_eap_identity(const struct ike_sa *sa)
+{
+	return sa->eap != NULL ? sa->eap->identity : "";
 }
 
 bool
@@ -727,7 +734,8 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 			    ike_sa_state_name(sa->state));
 			goto out;
 		}
-		res = ike_exch_auth(sa, m, out);
+		res = ike_exch_auth(sa, m, whole != NULL ? whole : plain,
+		    whole != NULL ? whole_len : plain_len, first, out);
 		break;
 	case IKE_EXCH_INFORMATIONAL:
 		res = ike_exch_info(sa, m, out);

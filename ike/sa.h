@@ -53,6 +53,7 @@
 
 #include <openssl/types.h>
 
+struct ike_eap_backend;
 struct ike_pool;
 struct ike_sa;
 
@@ -67,7 +68,9 @@ enum {
 	IKE_SA_COOKIE_SECRET	= 32,	/* cookie secret, octets */
 	IKE_SA_DPD_TIMEOUT_MS	= 30000, /* default dpd_timeout_ms */
 	IKE_SA_RTX_FIRST_MS	= 2000,	/* first retransmission after */
-	IKE_SA_RTX_MAX_MS	= 16000	/* retransmission interval cap */
+	IKE_SA_RTX_MAX_MS	= 16000,	/* retransmission interval cap */
+	IKE_SA_EAP_TIMEOUT_MS	= 30000, /* default eap_timeout_ms */
+	IKE_SA_EAP_ROUNDS_MAX	= 16	/* IKE_AUTH requests with EAP */
 };
 
 /* An address and port as the caller sees them; addr in network order. */
@@ -140,6 +143,17 @@ struct ike_sa_conf {
 	unsigned	 dpd_timeout_ms;
 	unsigned	 ike_lifetime_ms;
 	unsigned	 child_lifetime_ms;
+	/*
+	 * EAP (RFC 7296 §2.16, ike/eap.h): an initiator whose first
+	 * IKE_AUTH has no AUTH payload is authenticated by @eap (NULL:
+	 * refused, AUTHENTICATION_FAILED) and we by @key and @cert.  The
+	 * conversation must end within eap_timeout_ms of its first
+	 * request (0: IKE_SA_EAP_TIMEOUT_MS) and IKE_SA_EAP_ROUNDS_MAX
+	 * requests, else the SA dies (ike_sa_tick()).
+	 */
+	const struct ike_eap_backend *eap;
+	void		*eap_arg;
+	unsigned	 eap_timeout_ms;
 };
 
 enum ike_sa_state {
@@ -283,6 +297,8 @@ enum ike_sa_auth ike_sa_peer_auth(const struct ike_sa *sa);
 const char *ike_sa_auth_name(enum ike_sa_auth a);
 const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
 	    size_t *len);
+/* The EAP identity the peer gave (printable ASCII), or "" when none. */
+const char *ike_sa_eap_identity(const struct ike_sa *sa);
 /*
  * INITIAL_CONTACT came with IKE_AUTH (§2.4): the caller should delete
  * other IKE SAs of the same peer ID.
@@ -303,7 +319,8 @@ bool	ike_sa_nat_local(const struct ike_sa *sa);
 
 /*
  * When ike_sa_tick() has something to do: a request to start, retransmit
- * or give up on.  UINT64_MAX: nothing (not established, or dead).
+ * or give up on, or an EAP conversation's deadline.  UINT64_MAX: nothing
+ * (not established and no EAP, or dead).
  */
 uint64_t ike_sa_next_ms(const struct ike_sa *sa);
 /*

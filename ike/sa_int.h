@@ -64,6 +64,25 @@ enum ike_req_kind {
 };
 
 struct ike_kex;
+struct ike_eap_backend;
+
+/*
+ * An EAP conversation in IKE_AUTH (§2.16, exch_eap.c), from the first
+ * IKE_AUTH request (no AUTH) to the last (AUTH from the MSK).  The SA
+ * stays INIT_DONE -- half-open -- all along.
+ */
+struct ike_sa_eap {
+	void		*conv;		/* the backend's conversation */
+	uint8_t		*req1;		/* the first request's inner chain */
+	size_t		 req1_len;
+	uint8_t		 req1_first;	/* its first payload type */
+	bool		 done;		/* EAP-Success sent: AUTH is next */
+	uint8_t		 msk[64];
+	size_t		 msk_len;
+	unsigned	 rounds;	/* IKE_AUTH requests carrying EAP */
+	uint64_t	 deadline_ms;	/* the conversation ends by then */
+	char		 identity[256];	/* EAP identity, once known */
+};
 
 /* Requests we initiate: window 1, our own message IDs (§2.1-§2.3). */
 struct ike_req {
@@ -157,6 +176,7 @@ struct ike_sa {
 	bool		 hash_algs;	/* SIGNATURE_HASH_ALGORITHMS seen */
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 	struct ike_req	 req;		/* requests we initiate */
+	struct ike_sa_eap *eap;		/* EAP in progress or done; NULL */
 };
 
 /* Checks the transition against the state diagram; asserts on a bug. */
@@ -288,7 +308,43 @@ uint64_t ike_sa_draw_spi(uint8_t spi[static IKE_SPI_LEN]);
 enum ike_sa_result ike_exch_init(struct ike_sa *sa, const uint8_t *msg,
 	    size_t len, const struct ike_msg *m, struct ike_out *out);
 enum ike_sa_result ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m,
+	    const uint8_t *inner, size_t inner_len, uint8_t first,
 	    struct ike_out *out);
+
+/*
+ * IKE_AUTH pieces (exch_auth.c) for EAP (exch_eap.c):
+ *
+ * ike_id_ok: the ID's data fits its type (§3.5).
+ * ike_auth_failed: AUTHENTICATION_FAILED (after @eap, an EAP-Failure,
+ *   when not NULL) in the response to @hdr; the SA dies.
+ * ike_auth_peer_octets: the initiator's signed octets for IDi of @pl.
+ * ike_auth_ours: our AUTH with @psk (a PSK or the MSK) or, with @sig, a
+ *   signature by our key, for the IDr payload body @idr_body.
+ * ike_auth_establish: the IKE SA is authenticated by @psk or @sig: the
+ *   final response (IDr, [CERT], AUTH, CP, SA, TSi, TSr) to @hdr built
+ *   from the request payloads @pl, and the SA ESTABLISHED.
+ * ike_exch_eap_begin / ike_exch_eap: the first EAP round (@inner: the
+ *   request's plaintext chain, kept for the last round) and the next.
+ * ike_sa_eap_free: forget the conversation (wipes the MSK).
+ */
+bool	ike_id_ok(const struct ike_id *id);
+enum ike_sa_result ike_auth_failed(struct ike_sa *sa,
+	    const struct ike_hdr *hdr, const struct ike_eap *eap,
+	    struct ike_out *out);
+uint8_t *ike_auth_peer_octets(const struct ike_sa *sa,
+	    const struct ike_payloads *pl, size_t *len);
+int	ike_auth_ours(const struct ike_sa *sa, const uint8_t *psk,
+	    size_t psk_len, bool sig, const uint8_t *idr_body, size_t idr_len,
+	    uint8_t *auth, size_t *auth_len, uint8_t *method);
+enum ike_sa_result ike_auth_establish(struct ike_sa *sa,
+	    const struct ike_hdr *hdr, const struct ike_payloads *pl,
+	    const uint8_t *psk, size_t psk_len, bool sig, struct ike_out *out);
+enum ike_sa_result ike_exch_eap_begin(struct ike_sa *sa,
+	    const struct ike_msg *m, const uint8_t *inner, size_t inner_len,
+	    uint8_t first, struct ike_out *out);
+enum ike_sa_result ike_exch_eap(struct ike_sa *sa, const struct ike_msg *m,
+	    struct ike_out *out);
+void	ike_sa_eap_free(struct ike_sa *sa);
 enum ike_sa_result ike_exch_info(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
 enum ike_sa_result ike_exch_child(struct ike_sa *sa, const struct ike_msg *m,

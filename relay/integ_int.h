@@ -22,6 +22,7 @@
 
 #include "conf/conf.h"
 #include "esp/tun.h"
+#include "ike/eap.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "relay/vip.h"
@@ -49,6 +50,7 @@ struct integ_sec {
 	struct ike_prop	 ike[INTEG_PROPS_MAX], esp[INTEG_PROPS_MAX];
 	uint8_t		 id[CONF_ID_MAX / 2]; /* binary address, key ID */
 	struct ike_sa_conf conf;
+	struct ike_eap_local_conf eap;	/* conf.eap_arg with eap = */
 	struct secrets	*secrets;
 	struct secrets	*next_secrets;	/* read by SIGHUP, not in use yet */
 	uint8_t		*cert_der;	/* our certificate */

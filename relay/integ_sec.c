@@ -25,6 +25,7 @@
 #include "ike/cert.h"
 #include "ike/cp.h"
 #include "ike/id.h"
+#include "ike/mschapv2.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "relay/integ_int.h"
@@ -48,6 +49,23 @@ psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
 		return -1;
 	memcpy(psk, k, n);
 	*psk_len = n;
+	return 0;
+}
+
+/* An EAP user's password from the secrets file (ike_eap_pw_fn). */
+static int
+eap_lookup(void *arg, const char *user, size_t len, uint8_t *pw, size_t cap,
+    size_t *pw_len)
+{
+	struct integ_sec *sec = arg;
+	const uint8_t *k;
+	size_t n;
+
+	(void)len;	/* @user is NUL-terminated */
+	if ((k = secrets_eap(sec->secrets, user, &n)) == NULL || n > cap)
+		return -1;
+	memcpy(pw, k, n);
+	*pw_len = n;
 	return 0;
 }
 
@@ -242,6 +260,26 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 			return -1;
 		k->psk = psk_lookup;
 		k->psk_arg = sec;
+	}
+	if (ci->eap == CONF_EAP_MSCHAPV2) {
+		const char *ewhy;
+
+		/* The legacy provider is a shared object: load it now. */
+		if (ike_mschapv2_init(&ewhy) == -1) {
+			log_warnx("integrated %s: eap = mschapv2: %s",
+			    sec->name, ewhy);
+			return -1;
+		}
+		if (secrets_count_kind(sec->secrets, SECRETS_EAP) == 0)
+			log_warnx("integrated %s: eap = mschapv2 but no EAP "
+			    "user in %s: every EAP client will be refused",
+			    sec->name, ci->secrets);
+		sec->eap.pw = eap_lookup;
+		sec->eap.pw_arg = sec;
+		sec->eap.name = "iketcpd";
+		k->eap = &ike_eap_local;
+		k->eap_arg = &sec->eap;
+		k->eap_timeout_ms = ci->eap_timeout_ms;
 	}
 	if (ci->pool4.family != AF_INET) {
 		log_warnx("integrated %s: an IPv4 pool is required", sec->name);

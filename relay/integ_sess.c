@@ -272,10 +272,15 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 			is->s->r->stats.ike_up++;
 			is->s->r->stats.auth_ok[ike_sa_peer_auth(is->ike)]++;
 			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
-			    "established, %s authenticated",
+			    "established, %s authenticated%s%s%s",
 			    (unsigned long long)ike_sa_spi_i(is->ike),
 			    (unsigned long long)ike_sa_spi_r(is->ike),
-			    peer_text(is->ike, idt));
+			    peer_text(is->ike, idt),
+			    ike_sa_eap_identity(is->ike)[0] != '\0' ?
+			    " by EAP-MSCHAPv2 as \"" : "",
+			    ike_sa_eap_identity(is->ike),
+			    ike_sa_eap_identity(is->ike)[0] != '\0' ? "\"" :
+			    "");
 			break;
 		case IKE_EV_CHILD_UP:
 			is->s->r->stats.child_up++;
@@ -380,11 +385,17 @@ static void
 req_timer_cb(EV_P_ ev_timer *w, int revents)
 {
 	struct integ_sess *is = container_of(w, struct integ_sess, req_timer);
+	enum ike_sa_state before;
 	struct ike_out out;
 
 	if (is->ike == NULL || is->dead)
 		return;
+	before = ike_sa_state(is->ike);
 	ike_sa_tick(is->ike, integ_now_ms(), &out);
+	/* An EAP conversation that did not finish in time. */
+	if (before == IKE_SA_INIT_DONE &&
+	    ike_sa_state(is->ike) == IKE_SA_DEAD)
+		is->s->r->stats.auth_failed[ike_sa_peer_auth(is->ike)]++;
 	req_done(is, &out);
 }
 

@@ -394,6 +394,7 @@ report_stats(struct obuf *o, const struct relay *r, bool json)
 		{ "tls_ok_other", r->stats.tls_ok[2] },
 		{ "auth_ok_psk", r->stats.auth_ok[IKE_SA_AUTH_PSK] },
 		{ "auth_ok_certificate", r->stats.auth_ok[IKE_SA_AUTH_CERT] },
+		{ "auth_ok_eap", r->stats.auth_ok[IKE_SA_AUTH_EAP] },
 		{ "auth_failed_psk", r->stats.auth_failed[IKE_SA_AUTH_PSK] },
 		{ "auth_failed_certificate",
 		    r->stats.auth_failed[IKE_SA_AUTH_CERT] },

@@ -73,6 +73,8 @@ Test(integrated, parses_a_minimal_section_with_defaults, .timeout = 10)
 	cr_assert_eq(ci->ike_lifetime_ms, CONF_DEF_IKE_LIFETIME_MS);
 	cr_assert_eq(ci->child_lifetime_ms, CONF_DEF_CHILD_LIFETIME_MS);
 	cr_assert_eq(ci->cookie_threshold, CONF_DEF_COOKIE_THRESHOLD);
+	cr_assert_eq(ci->eap, CONF_EAP_NO);
+	cr_assert_eq(ci->eap_timeout_ms, CONF_DEF_EAP_TIMEOUT_MS);
 	cr_assert_eq(ci->nlocal_ts, 1);
 	cr_assert_str_eq(ci->local_ts[0].text, "0.0.0.0/0");
 	cr_assert_eq(ci->ndns, 0);
@@ -262,6 +264,9 @@ static const struct reject bad_values[] = {
 	{ "key = /etc/ike.key", "cert and key go together", 1 },
 	{ "tls-listen = 127.0.0.1:443", "tls-listen needs tls-cert", 1 },
 	{ "write-buffer = 1k", "[integrated vpn]: write-buffer 1024", 1 },
+	{ "eap = md5", "bad eap \"md5\": want mschapv2 or no", 6 },
+	{ "eap-timeout = 0", "bad eap-timeout \"0\"", 6 },
+	{ "eap = mschapv2", "eap = mschapv2 needs cert and key", 1 },
 };
 
 Test(integrated, rejects_each_bad_value_at_its_line, .timeout = 20)
@@ -379,6 +384,29 @@ Test(integrated, rejects_a_section_without_listen, .timeout = 10)
 
 	expect_reject(lines, NELEM(lines), 1, "[integrated vpn]: missing "
 	    "listen or tls-listen");
+}
+
+/* EAP: our certificate and the users' secrets, and a timeout. */
+Test(integrated, parses_eap_with_a_certificate, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = /etc/iketcpd.secrets",
+		"pool = 10.10.0.0/24",
+		"cert = /etc/ike.pem",
+		"key = /etc/ike.key",
+		"eap = mschapv2",
+		"eap-timeout = 45s",
+	};
+	struct capture cap;
+	struct conf *c = parse(lines, NELEM(lines), &cap);
+
+	cr_assert_not_null(c, "%s", cap.text);
+	cr_assert_eq(c->relays[0].integ->eap, CONF_EAP_MSCHAPV2);
+	cr_assert_eq(c->relays[0].integ->eap_timeout_ms, 45000);
+	conf_unref(c);
 }
 
 Test(integrated, rejects_a_certificate_without_a_way_to_check_clients,

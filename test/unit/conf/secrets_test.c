@@ -129,11 +129,15 @@ static const struct reject bad_lines[] = {
 	{ "\"C=CH, CN=x : PSK k", "unterminated quote" },
 	{ "a b c d e f g h i j k l m n o p q : PSK \"k\"",
 	    "more than 16 identities" },
-	{ "id :", "missing PSK after ':'" },
-	{ "id : RSA key.pem", "unsupported secret type \"RSA\": want PSK" },
+	{ "id :", "missing PSK or EAP after ':'" },
+	{ "id : RSA key.pem", "unsupported secret type \"RSA\": want PSK or "
+	    "EAP" },
+	{ "id : XAUTH \"pw\"", "XAUTH is IKEv1 and not supported" },
+	{ "id : EAP", "missing secret after PSK or EAP" },
+	{ "id : EAP bare", "want a quoted secret or 0x" },
 	{ "id : psk \"k\"", "unsupported secret type \"psk\"" },
-	{ "id : PSK", "missing secret after PSK" },
-	{ "id : PSK # none", "missing secret after PSK" },
+	{ "id : PSK", "missing secret after PSK or EAP" },
+	{ "id : PSK # none", "missing secret after PSK or EAP" },
 	{ "id : PSK bare", "want a quoted secret or 0x" },
 	{ "id : PSK \"unterminated", "unterminated quote" },
 	{ "id : PSK \"\"", "empty secret" },
@@ -146,6 +150,41 @@ static const struct reject bad_lines[] = {
 	{ "first : PSK \"k\"", "duplicate identity \"first\", first at line 1" },
 	{ "x x : PSK \"k\"", "duplicate identity \"x\", first at line 2" },
 };
+
+/* EAP users beside PSKs: their own kind, the same identity allowed. */
+Test(secrets, keeps_eap_users_apart_from_psks, .timeout = 10)
+{
+	static const char text[] =
+	    "alice : EAP \"her password\"\n"
+	    "alice : PSK \"a psk\"\n"
+	    "bob carol : EAP 0x70770a\n"
+	    "dave : PSK \"only a psk\"\n";
+	struct capture cap;
+	struct secrets *s = parse(text, &cap);
+	const uint8_t *k;
+	size_t n = 0;
+
+	cr_assert_not_null(s, "%s", cap.text);
+	cr_assert_eq(secrets_count(s), 5);
+	cr_assert_eq(secrets_count_kind(s, SECRETS_EAP), 3);
+	k = secrets_eap(s, "alice", &n);
+	cr_assert_not_null(k);
+	cr_assert_eq(n, 12);
+	cr_assert_eq(memcmp(k, "her password", 12), 0);
+	k = secrets_psk(s, "alice", &n);
+	cr_assert_not_null(k);
+	cr_assert_eq(memcmp(k, "a psk", 5), 0);
+	k = secrets_eap(s, "carol", &n);
+	cr_assert_not_null(k);
+	cr_assert_eq(n, 3);
+	cr_assert_null(secrets_eap(s, "dave", &n));
+	cr_assert_null(secrets_psk(s, "bob", &n));
+	secrets_free(s);
+	s = parse("alice : EAP \"1\"\nalice : EAP \"2\"\n", &cap);
+	cr_assert_null(s);
+	cr_assert(strstr(cap.text, "t.secrets:2: duplicate identity "
+	    "\"alice\", first at line 1") != NULL, "%s", cap.text);
+}
 
 Test(secrets, rejects_each_bad_line_at_its_line, .timeout = 20)
 {
