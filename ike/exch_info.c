@@ -68,6 +68,37 @@ mobike_get(const struct ike_sa *sa, const struct ike_payloads *pl,
 	return 0;
 }
 
+/*
+ * §2.21.2: an initiator that cannot accept our IKE_AUTH response (our
+ * AUTH, or the EAP result) says AUTHENTICATION_FAILED in an INFORMATIONAL
+ * request of its own.  It came under SK_e/SK_a of this IKE SA, so only the
+ * peer that made it can end it this way: answered empty, then the SA and
+ * its Child SAs go, instead of waiting for a timeout or a liveness check.
+ */
+static enum ike_sa_result
+peer_refused(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
+{
+	uint8_t inner[16];
+	struct ike_builder b;
+	struct wr w = wr_make(inner, sizeof(inner));
+
+	ike_build_inner_init(&b, &w);
+	if (ike_build_finish(&b) != 0 ||
+	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0) {
+		ike_sa_reason(out, "cannot build the INFORMATIONAL response");
+		return IKE_SA_DROPPED;
+	}
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		if (sa->children[k].used)
+			ike_sa_child_remove(sa, &sa->children[k].ch, out);
+	if (sa->state == IKE_SA_ESTABLISHED)
+		ike_sa_event(out, IKE_EV_IKE_DOWN, NULL);
+	ike_sa_set_state(sa, IKE_SA_DEAD);
+	ike_sa_reason(out, "the peer sent AUTHENTICATION_FAILED: it refused "
+	    "our IKE_AUTH response");
+	return IKE_SA_ANSWERED;
+}
+
 enum ike_sa_result
 ike_exch_info(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 {
@@ -84,6 +115,10 @@ ike_exch_info(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	int rc = 0;
 
 	/* Process and decide. */
+	if (ike_sa_notify(pl, IKE_N_AUTHENTICATION_FAILED) != NULL &&
+	    (sa->state == IKE_SA_INIT_DONE ||
+	    sa->state == IKE_SA_ESTABLISHED))
+		return peer_refused(sa, m, out);
 	/* §1.4.1: while our Delete is out, the peer's requests still count. */
 	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING) {
 		ike_sa_reason(out, "INFORMATIONAL in state %s",

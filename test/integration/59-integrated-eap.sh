@@ -9,7 +9,8 @@
 # address and the EAP identity; strongSwan reports an MSK (the final AUTH
 # verified with it on both sides); a wrong password and an unknown user
 # are refused (EAP-Failure, then AUTHENTICATION_FAILED) and logged; a
-# client that stops mid-EAP is timed out and its half-open SA freed; the
+# client that gives up mid-EAP (its AUTHENTICATION_FAILED) ends its SA at
+# once, one that stops is timed out and its half-open SA freed; the
 # auth counters say so.  A PSK client keeps working beside EAP.
 . "$(dirname "$0")/lib.sh"
 
@@ -149,24 +150,52 @@ refused mallory "alice's password 1" "EAP-MSCHAPv2: unknown user"
 say "unknown user refused (after a challenge, like a wrong password)"
 [ "$(metric failure)" = 2 ] || fail "auth failed (eap) counter: $(metric failure)"
 
-# 4. A client that stops mid-EAP: strongSwan without a secret for its
+# 4a. A client that gives up mid-EAP: strongSwan without a secret for its
 # EAP identity answers the identity request, then gives up at the
-# challenge; its INFORMATIONAL notify is not an IKE_AUTH request and is
-# dropped, so the server sees a conversation that stops.  The half-open
-# SA ends at eap-timeout (3 s) and is freed.
+# challenge and says AUTHENTICATION_FAILED in an INFORMATIONAL of its own
+# (RFC 7296 section 2.21.2).  That message is authenticated by the IKE
+# SA's keys, so the server answers it and ends the half-open SA at once.
 init_eap nosecret x
 sed -i '/^secrets {/,$d' "$T/init/swanctl/swanctl.conf"
 swanctl_ "$T/init" --load-all --noprompt >/dev/null 2>&1 || true
 swanctl_ "$T/init" --load-creds --clear --noprompt >/dev/null 2>&1 || true
 swanctl_ "$T/init" --initiate --child net --timeout 10 \
     >"$T/initiate-stall.log" 2>&1 && fail "came up without a secret"
-wait_log "$T/srv.log" "EAP: not completed within 3000 ms \\(1 rounds, identity \"nosecret\"\\)" 8 ||
-    fail "server: the stalled EAP conversation was not timed out"
-sleep 1
+wait_log "$T/srv.log" "authentication of fqdn:phone.test refused: the peer sent AUTHENTICATION_FAILED" 5 ||
+    fail "server: the client's AUTHENTICATION_FAILED did not end the SA"
 integ_stats srv >/dev/null
 grep -o "half-open IKE SAs [0-9]*" "$T/srv.log" | tail -1 |
     grep -q "SAs 0$" || fail "half-open SAs left: $(grep -o 'half-open IKE SAs [0-9]*' "$T/srv.log" | tail -1)"
 [ "$(metric failure)" = 3 ] || fail "auth failed (eap) counter: $(metric failure)"
+say "client's AUTHENTICATION_FAILED ended the half-open SA at once"
+
+# 4b. A client that stops mid-EAP: nftables in the client's namespace
+# drops its IKE_AUTH request with message ID 3 (the MSCHAPv2 response:
+# UDP, Non-ESP marker, IKE header with exchange 35 and that ID), so the
+# server sent a challenge that is never answered.  The half-open SA ends
+# at eap-timeout (3 s) and is freed.
+ns_exec C nft -f - <<'NFT'
+table inet ikt_stall {
+	chain out {
+		type filter hook output priority 0;
+		meta l4proto udp @th,64,32 0 @th,240,8 35 @th,256,32 3 counter drop
+	}
+}
+NFT
+init_eap alice "alice's password 1"
+swanctl_ "$T/init" --initiate --child net --timeout 6 \
+    >"$T/initiate-stall2.log" 2>&1 && fail "came up with its response dropped"
+wait_log "$T/srv.log" "EAP: not completed within 3000 ms \\(1 rounds, identity \"alice\"\\)" 8 ||
+    fail "server: the stalled EAP conversation was not timed out"
+ns_exec C nft list table inet ikt_stall | grep -Eq "counter packets [1-9]" ||
+    fail "nothing was dropped: $(ns_exec C nft list table inet ikt_stall)"
+ns_exec C nft delete table inet ikt_stall
+swanctl_ "$T/init" --terminate --ike home --timeout 5 >/dev/null 2>&1 || true
+sleep 1
+integ_stats srv >/dev/null
+grep -o "half-open IKE SAs [0-9]*" "$T/srv.log" | tail -1 |
+    grep -q "SAs 0$" || fail "half-open SAs left: $(grep -o 'half-open IKE SAs [0-9]*' "$T/srv.log" | tail -1)"
+[ "$(metric failure)" = 4 ] || fail "auth failed (eap) counter: $(metric failure)"
 say "stalled EAP client timed out, half-open SA freed"
 
 # 5. A PSK client beside EAP.
