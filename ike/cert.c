@@ -286,9 +286,31 @@ ike_cert_sig_pick(EVP_PKEY *key, bool have_mask, uint32_t mask,
 		{ IKE_HASH_SHA2_512, IKE_SIG_RSA_PKCS1_SHA512,
 		    IKE_SIG_ECDSA_SHA512 },
 	};
+	/* RFC 4754: each curve with its own hash; also our first choice. */
+	static const struct {
+		enum ike_sig	 legacy, sig;
+		enum ike_hash	 hash;
+	} curves[] = {
+		{ IKE_SIG_ECDSA_P256, IKE_SIG_ECDSA_SHA256, IKE_HASH_SHA2_256 },
+		{ IKE_SIG_ECDSA_P384, IKE_SIG_ECDSA_SHA384, IKE_HASH_SHA2_384 },
+		{ IKE_SIG_ECDSA_P521, IKE_SIG_ECDSA_SHA512, IKE_HASH_SHA2_512 },
+	};
 	bool rsa = EVP_PKEY_is_a(key, "RSA"), ec = EVP_PKEY_is_a(key, "EC");
 	size_t i;
 
+	for (i = 0; ec && i < sizeof(curves) / sizeof(curves[0]); i++) {
+		if (!ike_auth_sig_fits(curves[i].legacy, key))
+			continue;
+		if (!have_mask) {
+			/* No RFC 7427: methods 9-11. */
+			*sig = curves[i].legacy;
+			return true;
+		}
+		if (mask & (1u << curves[i].hash)) {
+			*sig = curves[i].sig;
+			return true;
+		}
+	}
 	if (!have_mask) {
 		*sig = IKE_SIG_RSA_SHA1;
 		return rsa;

@@ -63,8 +63,11 @@ int	ike_cert_check_ours(const uint8_t *der, size_t len, EVP_PKEY *key,
 
 /*
  * Our signature scheme for @key: method 14 with the best hash in the
- * peer's SIGNATURE_HASH_ALGORITHMS @mask (bit 1 << id), or method 1 for
- * an RSA key when @have_mask is false.  False when nothing fits.
+ * peer's SIGNATURE_HASH_ALGORITHMS @mask (bit 1 << id) -- for an ECDSA
+ * key the hash of its curve (RFC 4754) when the peer has it -- or, when
+ * @have_mask is false (a peer without RFC 7427), method 1 for an RSA key
+ * and methods 9-11 for a P-256, P-384 or P-521 key.  False when nothing
+ * fits.
  */
 bool	ike_cert_sig_pick(EVP_PKEY *key, bool have_mask, uint32_t mask,
 	    enum ike_sig *sig);

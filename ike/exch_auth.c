@@ -271,8 +271,7 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 		return -1;
 	}
 	sa->peer_auth_method = pl->auth.method == IKE_AUTH_SHARED_KEY_MIC ?
-	    IKE_SA_AUTH_PSK : pl->auth.method == IKE_AUTH_RSA_SIG ||
-	    pl->auth.method == IKE_AUTH_DIGITAL_SIGNATURE ?
+	    IKE_SA_AUTH_PSK : ike_auth_is_sig_method(pl->auth.method) ?
 	    IKE_SA_AUTH_CERT : IKE_SA_AUTH_OTHER;
 	if (!(pl->have & IKE_HAVE_IDI) || !is_id_ok(&pl->idi)) {
 		ike_sa_reason(out, "IDi missing or of unsupported type %u",
@@ -289,8 +288,7 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 		ike_sa_reason(out, "IDr %s asks for an identity not ours", t);
 		return -1;
 	}
-	if (pl->auth.method == IKE_AUTH_RSA_SIG ||
-	    pl->auth.method == IKE_AUTH_DIGITAL_SIGNATURE) {
+	if (ike_auth_is_sig_method(pl->auth.method)) {
 		if (conf->key == NULL || conf->cert == NULL) {
 			ike_sa_reason(out, "signature AUTH but no cert and "
 			    "key of ours");
