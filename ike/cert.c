@@ -110,6 +110,82 @@ ike_cert_der_load(const char *path, size_t *len)
 	return der;
 }
 
+/* True when the PEM reader stopped at the end of its input, not at junk. */
+static bool
+is_pem_end(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+int
+ike_cert_chain_load(const char *path, struct ike_cert_chain *chain,
+    char *why, size_t why_cap)
+{
+	BIO *bio;
+	X509 *x = NULL, *prev = NULL;
+	char subj[64];
+	int rc = -1;
+
+	memset(chain, 0, sizeof(*chain));
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		snprintf(why, why_cap, "cannot open it");
+		return -1;
+	}
+	ERR_clear_error();
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (chain->n == IKE_CERT_CHAIN_MAX) {
+			snprintf(why, why_cap, "more than %d certificates",
+			    IKE_CERT_CHAIN_MAX);
+			goto out;
+		}
+		/* §3.6: each one after ours helps to verify the one before. */
+		if (prev != NULL && X509_check_issued(x, prev) != X509_V_OK) {
+			X509_NAME_oneline(X509_get_subject_name(x), subj,
+			    sizeof(subj));
+			snprintf(why, why_cap, "certificate %zu (%s) is not the "
+			    "issuer of the one before it", chain->n + 1, subj);
+			goto out;
+		}
+		if ((chain->der[chain->n] = x509_der(x,
+		    &chain->len[chain->n])) == NULL) {
+			snprintf(why, why_cap, "out of memory");
+			goto out;
+		}
+		chain->n++;
+		X509_free(prev);
+		prev = x;
+		x = NULL;
+	}
+	if (!is_pem_end())
+		snprintf(why, why_cap, "bad PEM after %zu certificates",
+		    chain->n);
+	else if (chain->n == 0)
+		snprintf(why, why_cap, "no PEM certificate");
+	else
+		rc = 0;
+out:
+	ERR_clear_error();
+	X509_free(x);
+	X509_free(prev);
+	BIO_free(bio);
+	if (rc != 0)
+		ike_cert_chain_free(chain);
+	return rc;
+}
+
+void
+ike_cert_chain_free(struct ike_cert_chain *chain)
+{
+	size_t i;
+
+	for (i = 0; i < chain->n; i++)
+		free(chain->der[i]);
+	memset(chain, 0, sizeof(*chain));
+}
+
 static X509 *
 x509_parse(const uint8_t *der, size_t len)
 {

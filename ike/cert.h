@@ -17,7 +17,21 @@
 #include "ike/codec.h"
 
 enum {
-	IKE_CERT_WHY_MAX	= 96
+	IKE_CERT_WHY_MAX	= 96,
+	IKE_CERT_CHAIN_MAX	= 8,	/* certificates in our cert file */
+	/*
+	 * Our CERT payloads in all (headers included): with IDr, AUTH (up
+	 * to IKE_AUTH_SIG_MAX), CP, SA and TSs they fit the 6144 octets of
+	 * an IKE_AUTH response's plaintext.
+	 */
+	IKE_CERT_SEND_MAX	= 4096
+};
+
+/* Our own certificates: the end entity first, then its intermediates. */
+struct ike_cert_chain {
+	uint8_t		*der[IKE_CERT_CHAIN_MAX];	/* malloc'd DER */
+	size_t		 len[IKE_CERT_CHAIN_MAX];
+	size_t		 n;
 };
 
 /* A store with every certificate of the PEM file @path; NULL on error. */
@@ -30,6 +44,16 @@ X509_STORE *ike_cert_store_load(const char *path);
 uint8_t *ike_cert_ca_hashes(X509_STORE *store, size_t *len);
 /* The first certificate of the PEM file @path as DER (malloc). */
 uint8_t *ike_cert_der_load(const char *path, size_t *len);
+/*
+ * Every certificate of the PEM file @path into @chain: ours first, then
+ * intermediates, each the issuer of the one before it (RFC 7296 §3.6: the
+ * first CERT holds the key for AUTH; the others help the peer build the
+ * chain).  0, or -1 with @why set and @chain empty.
+ */
+int	ike_cert_chain_load(const char *path, struct ike_cert_chain *chain,
+	    char *why, size_t why_cap);
+void	ike_cert_chain_free(struct ike_cert_chain *chain);
+
 /* DER of the subject name of the certificate @der (malloc). */
 uint8_t *ike_cert_subject_der(const uint8_t *der, size_t len,
 	    size_t *out_len);

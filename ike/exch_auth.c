@@ -524,6 +524,8 @@ ike_exch_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 		cert.data.p = conf->cert;
 		cert.data.len = conf->cert_len;
 		rc |= ike_build_cert(&b, IKE_PL_CERT, &cert);
+		for (i = 0; i < conf->ninter; i++)
+			rc |= ike_build_cert(&b, IKE_PL_CERT, &conf->inter[i]);
 	}
 	rc |= ike_build_auth(&b, &auth);
 	/* RFC 4555 §3.1: MOBIKE_SUPPORTED back to an initiator that sent it. */

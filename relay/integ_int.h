@@ -22,6 +22,7 @@
 
 #include "conf/conf.h"
 #include "esp/tun.h"
+#include "ike/cert.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "relay/vip.h"
@@ -51,7 +52,8 @@ struct integ_sec {
 	struct ike_sa_conf conf;
 	struct secrets	*secrets;
 	struct secrets	*next_secrets;	/* read by SIGHUP, not in use yet */
-	uint8_t		*cert_der;	/* our certificate */
+	struct ike_cert_chain chain;	/* ours, then its intermediates */
+	struct ike_cert	 inter[IKE_CERT_CHAIN_MAX]; /* chain[1..] as CERTs */
 	uint8_t		*dn;		/* its subject (a dn: id) */
 	uint8_t		*certreq;	/* CERTREQ: ca's SPKI hashes */
 	unsigned	 replay_window;

@@ -123,6 +123,25 @@ sec_open6(struct integ_sec *sec, const struct conf_integrated *ci)
 	    sec->tun_addr6);
 }
 
+/*
+ * Our certificates go out in the IKE_AUTH response beside IDr, AUTH, CP,
+ * SA and TSs: they must leave room for those within IKE_CERT_SEND_MAX.
+ */
+static int
+chain_fits(const struct integ_sec *sec, const struct conf_integrated *ci)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < sec->chain.n; i++)
+		total += IKE_GENHDR_LEN + 1 + sec->chain.len[i];
+	if (total <= IKE_CERT_SEND_MAX)
+		return 0;
+	log_warnx("integrated %s: cert %s: %zu certificates of %zu octets "
+	    "in all, more than the %d an IKE_AUTH response has room for",
+	    sec->name, ci->cert, sec->chain.n, total, IKE_CERT_SEND_MAX);
+	return -1;
+}
+
 static int
 sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 {
@@ -198,24 +217,34 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		/* Read as root, before privileges are dropped. */
 		if ((k->key = ike_auth_key_load(ci->key, true)) == NULL)
 			return -1;
-		if ((sec->cert_der = ike_cert_der_load(ci->cert,
-		    &k->cert_len)) == NULL) {
-			log_warnx("integrated %s: no PEM certificate in %s",
-			    sec->name, ci->cert);
+		if (ike_cert_chain_load(ci->cert, &sec->chain, why,
+		    sizeof(why)) == -1) {
+			log_warnx("integrated %s: cert %s: %s", sec->name,
+			    ci->cert, why);
 			return -1;
 		}
-		k->cert = sec->cert_der;
+		if (chain_fits(sec, ci) == -1)
+			return -1;
+		k->cert = sec->chain.der[0];
+		k->cert_len = sec->chain.len[0];
+		for (size_t i = 1; i < sec->chain.n; i++) {
+			sec->inter[i - 1].encoding = IKE_CERT_X509_SIG;
+			sec->inter[i - 1].data.p = sec->chain.der[i];
+			sec->inter[i - 1].data.len = sec->chain.len[i];
+		}
+		k->inter = sec->inter;
+		k->ninter = sec->chain.n - 1;
 		if (ci->id_type == CONF_ID_DN) {
 			size_t n = 0;
 
-			if ((sec->dn = ike_cert_subject_der(sec->cert_der,
+			if ((sec->dn = ike_cert_subject_der(k->cert,
 			    k->cert_len, &n)) == NULL)
 				return -1;
 			k->id_type = IKE_ID_DER_ASN1_DN;
 			k->id = sec->dn;
 			k->id_len = n;
 		}
-		if (ike_cert_check_ours(sec->cert_der, k->cert_len, k->key,
+		if (ike_cert_check_ours(k->cert, k->cert_len, k->key,
 		    k->id_type, k->id, k->id_len, why, sizeof(why)) == -1) {
 			log_warnx("integrated %s: cert %s, id %s: %s",
 			    sec->name, ci->cert, ci->id, why);
@@ -328,7 +357,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	secrets_free(sec->next_secrets);
 	EVP_PKEY_free(sec->conf.key);
 	X509_STORE_free(sec->conf.ca);
-	free(sec->cert_der);
+	ike_cert_chain_free(&sec->chain);
 	free(sec->dn);
 	free(sec->certreq);
 	free(sec->pkt_buf);

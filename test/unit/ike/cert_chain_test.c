@@ -1,0 +1,241 @@
+/*
+ * ike/cert.c: our certificate file with its intermediates, and the
+ * peer's chain through the intermediates it sends.  A small PKI is made
+ * here with OpenSSL: root -> mid -> leaf, P-256 keys.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ike/cert.h"
+#include "ike/ikev2.h"
+
+enum {
+	REASON_MAX	= 128	/* as IKE_SA_REASON_MAX */
+};
+
+struct ca {
+	EVP_PKEY	*key;
+	X509		*cert;
+};
+
+static void
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+	cr_assert_not_null(e = X509V3_EXT_conf_nid(NULL, &v3, nid, value));
+	cr_assert(X509_add_ext(x, e, -1));
+	X509_EXTENSION_free(e);
+}
+
+/* A certificate for @cn issued by @by (NULL: self-signed); @ca: a CA. */
+static struct ca
+mk(const char *cn, const struct ca *by, bool ca, long serial)
+{
+	struct ca c;
+	X509 *issuer;
+
+	c.key = EVP_EC_gen("P-256");
+	c.cert = X509_new();
+	cr_assert(c.key != NULL && c.cert != NULL);
+	X509_set_version(c.cert, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(c.cert), serial);
+	X509_gmtime_adj(X509_getm_notBefore(c.cert), -60);
+	X509_gmtime_adj(X509_getm_notAfter(c.cert), 3600);
+	X509_set_pubkey(c.cert, c.key);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(c.cert), "CN",
+	    MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	issuer = by != NULL ? by->cert : c.cert;
+	X509_set_issuer_name(c.cert, X509_get_subject_name(issuer));
+	if (ca) {
+		add_ext(c.cert, issuer, NID_basic_constraints,
+		    "critical,CA:TRUE");
+		add_ext(c.cert, issuer, NID_key_usage,
+		    "critical,keyCertSign,cRLSign");
+	}
+	cr_assert(X509_sign(c.cert, by != NULL ? by->key : c.key,
+	    EVP_sha256()) > 0);
+	return c;
+}
+
+static void
+ca_free(struct ca *c)
+{
+	EVP_PKEY_free(c->key);
+	X509_free(c->cert);
+}
+
+static FILE *
+tmp(char *path)
+{
+	int fd;
+	FILE *f;
+
+	strcpy(path, "/tmp/iketcp-chain-XXXXXX");
+	cr_assert((fd = mkstemp(path)) != -1);
+	cr_assert_not_null(f = fdopen(fd, "w"));
+	return f;
+}
+
+/* A PEM file of @n certificates. */
+static void
+pem_certs(char *path, X509 *const *certs, size_t n)
+{
+	FILE *f = tmp(path);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cr_assert(PEM_write_X509(f, certs[i]));
+	fclose(f);
+}
+
+static X509_STORE *
+store_of(const struct ca *root)
+{
+	char path[64];
+	X509_STORE *st;
+
+	pem_certs(path, &root->cert, 1);
+	cr_assert_not_null(st = ike_cert_store_load(path));
+	unlink(path);
+	return st;
+}
+
+/* The peer's CERT payloads: DER of each certificate, kept in @der. */
+static void
+certs_of(X509 *const *x, size_t n, struct ike_cert *out, uint8_t **der)
+{
+	size_t i;
+	int len;
+
+	for (i = 0; i < n; i++) {
+		der[i] = NULL;
+		cr_assert((len = i2d_X509(x[i], &der[i])) > 0);
+		out[i].encoding = IKE_CERT_X509_SIG;
+		out[i].data.p = der[i];
+		out[i].data.len = (size_t)len;
+	}
+}
+
+static bool
+verifies(X509_STORE *st, X509 *const *x, size_t n, char *why, size_t cap)
+{
+	struct ike_cert c[16];
+	uint8_t *der[16];
+	X509 *ee;
+	size_t i;
+
+	cr_assert(n <= 16);
+	certs_of(x, n, c, der);
+	why[0] = '\0';
+	ee = ike_cert_verify(st, c, n, why, cap);
+	for (i = 0; i < n; i++)
+		OPENSSL_free(der[i]);
+	X509_free(ee);
+	return ee != NULL;
+}
+
+Test(ike_cert, loads_our_certificate_then_its_intermediates, .timeout = 10)
+{
+	struct ca root = mk("root", NULL, true, 1);
+	struct ca mid = mk("mid", &root, true, 2);
+	struct ca leaf = mk("vpn.test", &mid, false, 3);
+	X509 *ok[] = { leaf.cert, mid.cert, root.cert };
+	X509 *wrong[] = { leaf.cert, root.cert };
+	struct ike_cert_chain ch;
+	char path[64], why[IKE_CERT_WHY_MAX];
+	uint8_t *der = NULL;
+	int len;
+
+	pem_certs(path, ok, 3);
+	cr_assert_eq(ike_cert_chain_load(path, &ch, why, sizeof(why)), 0,
+	    "%s", why);
+	unlink(path);
+	cr_assert_eq(ch.n, 3);
+	/* §3.6: ours first, as the file has it. */
+	len = i2d_X509(leaf.cert, &der);
+	cr_assert_eq(ch.len[0], (size_t)len);
+	cr_assert_eq(memcmp(ch.der[0], der, (size_t)len), 0);
+	OPENSSL_free(der);
+	ike_cert_chain_free(&ch);
+	cr_assert_eq(ch.n, 0);
+	/* The second certificate must have issued the first. */
+	pem_certs(path, wrong, 2);
+	cr_assert_eq(ike_cert_chain_load(path, &ch, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "certificate 2 (/CN=root) is not the issuer") !=
+	    NULL, "%s", why);
+	cr_assert_eq(ch.n, 0);
+	unlink(path);
+	ca_free(&leaf);
+	ca_free(&mid);
+	ca_free(&root);
+}
+
+Test(ike_cert, refuses_a_bad_certificate_file, .timeout = 10)
+{
+	struct ca root = mk("root", NULL, true, 1);
+	X509 *many[IKE_CERT_CHAIN_MAX + 1];
+	struct ike_cert_chain ch;
+	char path[64], why[IKE_CERT_WHY_MAX];
+	FILE *f;
+	size_t i;
+
+	/* A self-signed root issues itself: only the count is wrong. */
+	for (i = 0; i < IKE_CERT_CHAIN_MAX + 1; i++)
+		many[i] = root.cert;
+	pem_certs(path, many, IKE_CERT_CHAIN_MAX + 1);
+	cr_assert_eq(ike_cert_chain_load(path, &ch, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "more than 8 certificates") != NULL, "%s", why);
+	unlink(path);
+	pem_certs(path, many, IKE_CERT_CHAIN_MAX);
+	cr_assert_eq(ike_cert_chain_load(path, &ch, why, sizeof(why)), 0);
+	ike_cert_chain_free(&ch);
+	unlink(path);
+	f = tmp(path);
+	fclose(f);
+	cr_assert_eq(ike_cert_chain_load(path, &ch, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "no PEM certificate");
+	unlink(path);
+	f = tmp(path);
+	cr_assert(PEM_write_X509(f, root.cert));
+	fputs("-----BEGIN CERTIFICATE-----\nnot base64!\n"
+	    "-----END CERTIFICATE-----\n", f);
+	fclose(f);
+	cr_assert_eq(ike_cert_chain_load(path, &ch, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "bad PEM after 1 certificates");
+	unlink(path);
+	cr_assert_eq(ike_cert_chain_load("/nonexistent/x.pem", &ch, why,
+	    sizeof(why)), -1);
+	ca_free(&root);
+}
+
+Test(ike_cert, verifies_a_peer_through_the_intermediates_it_sends,
+    .timeout = 10)
+{
+	struct ca root = mk("root", NULL, true, 1);
+	struct ca mid = mk("mid", &root, true, 2);
+	struct ca leaf = mk("initiator.test", &mid, false, 3);
+	X509 *both[] = { leaf.cert, mid.cert };
+	X509_STORE *st = store_of(&root);
+	char why[REASON_MAX];
+
+	cr_assert(verifies(st, both, 2, why, sizeof(why)), "%s", why);
+	/* Without the intermediate the chain stops short of the root. */
+	cr_assert_not(verifies(st, both, 1, why, sizeof(why)));
+	cr_assert(strstr(why, "not trusted: unable to get local issuer") !=
+	    NULL, "%s", why);
+	X509_STORE_free(st);
+	ca_free(&leaf);
+	ca_free(&mid);
+	ca_free(&root);
+}
