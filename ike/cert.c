@@ -234,6 +234,11 @@ ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,
 	size_t i;
 	int err;
 
+	if (ncerts > IKE_CERT_CHAIN_MAX) {
+		snprintf(why, why_cap, "%zu CERT payloads, at most %d", ncerts,
+		    IKE_CERT_CHAIN_MAX);
+		return NULL;
+	}
 	for (i = 0; i < ncerts; i++) {
 		if (certs[i].encoding != IKE_CERT_X509_SIG) {
 			snprintf(why, why_cap, "CERT encoding %u not "
@@ -266,14 +271,24 @@ ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,
 		snprintf(why, why_cap, "X509_STORE_CTX setup failed");
 		goto fail;
 	}
+	X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(ctx),
+	    IKE_CERT_DEPTH_MAX);
 	if (X509_verify_cert(ctx) != 1) {
-		char subj[64];
+		char subj[64], bsubj[40], at[48] = "";
+		X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
+		int depth = X509_STORE_CTX_get_error_depth(ctx);
 
 		err = X509_STORE_CTX_get_error(ctx);
+		if (depth > 0 && bad != NULL) {
+			/* An intermediate failed: say which. */
+			X509_NAME_oneline(X509_get_subject_name(bad), bsubj,
+			    sizeof(bsubj));
+			snprintf(at, sizeof(at), " (%s)", bsubj);
+		}
 		X509_NAME_oneline(X509_get_subject_name(ee), subj,
 		    sizeof(subj));
-		snprintf(why, why_cap, "certificate %s not trusted: %s", subj,
-		    X509_verify_cert_error_string(err));
+		snprintf(why, why_cap, "certificate %s not trusted: %s%s",
+		    subj, X509_verify_cert_error_string(err), at);
 		goto fail;
 	}
 	X509_STORE_CTX_free(ctx);

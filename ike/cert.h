@@ -18,7 +18,14 @@
 
 enum {
 	IKE_CERT_WHY_MAX	= 96,
-	IKE_CERT_CHAIN_MAX	= 8,	/* certificates in our cert file */
+	/*
+	 * Bounds on what a peer makes us parse and verify: CERT payloads
+	 * taken from one IKE_AUTH (the end-entity certificate and its
+	 * intermediates), and intermediate CAs between a client certificate
+	 * and a trust anchor.  Also the most certificates in our cert file.
+	 */
+	IKE_CERT_CHAIN_MAX	= 8,
+	IKE_CERT_DEPTH_MAX	= 4,
 	/*
 	 * Our CERT payloads in all (headers included): with IDr, AUTH (up
 	 * to IKE_AUTH_SIG_MAX), CP, SA and TSs they fit the 6144 octets of
@@ -60,7 +67,9 @@ uint8_t *ike_cert_subject_der(const uint8_t *der, size_t len,
 
 /*
  * Verifies the end-entity certificate (the first X.509 CERT of @certs,
- * the others are untrusted intermediates) against @store, purpose any.
+ * the others are untrusted intermediates) against @store, purpose any,
+ * with at most IKE_CERT_DEPTH_MAX intermediates.  More than
+ * IKE_CERT_CHAIN_MAX certificates are refused before any is parsed.
  * Returns the certificate (the caller frees it) or NULL with @why set.
  */
 X509	*ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,

@@ -1,7 +1,8 @@
 /*
- * ike/cert.c: our certificate file with its intermediates, and the
- * peer's chain through the intermediates it sends.  A small PKI is made
- * here with OpenSSL: root -> mid -> leaf, P-256 keys.
+ * ike/cert.c: our certificate file with its intermediates, the peer's
+ * chain through the intermediates it sends, and the bounds on what a
+ * peer makes us verify.  A small PKI is made here with OpenSSL: root ->
+ * mid -> leaf, P-256 keys.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,4 +239,38 @@ Test(ike_cert, verifies_a_peer_through_the_intermediates_it_sends,
 	ca_free(&leaf);
 	ca_free(&mid);
 	ca_free(&root);
+}
+
+Test(ike_cert, bounds_the_certificates_a_peer_makes_us_verify,
+    .timeout = 20)
+{
+	struct ca ca[IKE_CERT_DEPTH_MAX + 3];
+	X509 *x[IKE_CERT_DEPTH_MAX + 3], *many[IKE_CERT_CHAIN_MAX + 1];
+	X509_STORE *st;
+	char why[REASON_MAX], cn[16];
+	size_t i, n = IKE_CERT_DEPTH_MAX + 3;
+
+	/* ca[0] the root, ca[1 .. n-2] intermediates, ca[n-1] the leaf. */
+	ca[0] = mk("root", NULL, true, 1);
+	for (i = 1; i < n; i++) {
+		snprintf(cn, sizeof(cn), "c%zu", i);
+		ca[i] = mk(cn, &ca[i - 1], i < n - 1, (long)i + 1);
+	}
+	for (i = 0; i < n - 1; i++)
+		x[i] = ca[n - 1 - i].cert;	/* leaf first, root left out */
+	st = store_of(&ca[0]);
+	/* IKE_CERT_DEPTH_MAX intermediates: the leaf and c1..c4. */
+	cr_assert(verifies(st, x + 1, n - 2, why, sizeof(why)), "%s", why);
+	/* One more is refused. */
+	cr_assert_not(verifies(st, x, n - 1, why, sizeof(why)));
+	cr_assert(strstr(why, "chain too long") != NULL, "%s", why);
+	/* More CERT payloads than IKE_CERT_CHAIN_MAX: none is parsed. */
+	for (i = 0; i < IKE_CERT_CHAIN_MAX + 1; i++)
+		many[i] = x[n - 2];
+	cr_assert_not(verifies(st, many, IKE_CERT_CHAIN_MAX + 1, why,
+	    sizeof(why)));
+	cr_assert_str_eq(why, "9 CERT payloads, at most 8");
+	X509_STORE_free(st);
+	for (i = 0; i < n; i++)
+		ca_free(&ca[i]);
 }

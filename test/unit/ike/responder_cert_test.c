@@ -1,9 +1,10 @@
 /*
  * IKE_AUTH with certificates at the responder (ike/exch_auth.c): our
  * certificate goes out first and our intermediates after it (RFC 7296
- * §3.6); an initiator's RFC 4754 ECDSA AUTH (method 9) is verified.
- * PKI: root -> mid -> responder.test (ours), root -> initiator.test (the
- * initiator's).
+ * §3.6); an initiator's RFC 4754 ECDSA AUTH (method 9) is verified; an
+ * initiator sending more CERT payloads than IKE_CERT_CHAIN_MAX is refused
+ * with AUTHENTICATION_FAILED before any is parsed.  PKI: root -> mid ->
+ * responder.test (ours), root -> initiator.test (the initiator's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,32 @@ Test(responder_cert, sends_its_certificate_then_its_intermediates,
 	    X509_get0_pubkey(ours.cert), m->pl.auth.data.p,
 	    m->pl.auth.data.len, oct, oct_len), 0);
 	free(oct);
+	ike_sa_free(sa);
+	ini_free(&I);
+	free(m);
+}
+
+Test(responder_cert, refuses_more_cert_payloads_than_a_chain_needs,
+    .init = setup, .fini = teardown, .timeout = 20)
+{
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	uint8_t req[IKE_SA_MSG_MAX], plain[IKE_SA_MSG_MAX];
+	struct ike_out out;
+	struct ike_sa *sa;
+	struct ini I;
+	size_t n;
+
+	cr_assert_not_null(m);
+	ini_gcm(&I);
+	sa = ini_new_sa(0);
+	ini_run_init(sa, &I);
+	n = cert_auth_req(&I, IKE_CERT_CHAIN_MAX + 1, req, sizeof(req));
+	cr_assert_eq(ike_sa_handle(sa, req, n, 2000, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_str_eq(out.reason, "9 CERT payloads, at most 8");
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_DEAD);
+	ini_open(&I, out.msg, out.len, 1, m, plain);
+	cr_assert_not_null(ini_find_n(m, IKE_N_AUTHENTICATION_FAILED));
 	ike_sa_free(sa);
 	ini_free(&I);
 	free(m);
