@@ -186,6 +186,117 @@ ike_cert_chain_free(struct ike_cert_chain *chain)
 	memset(chain, 0, sizeof(*chain));
 }
 
+/*
+ * Revocation checking with our CRLs: a certificate whose issuer has no
+ * CRL of ours is not checked, and a CRL past its nextUpdate still counts
+ * (what it revokes stays revoked; the operator was warned at load).
+ */
+static int
+crl_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	if (ok)
+		return ok;
+	switch (X509_STORE_CTX_get_error(ctx)) {
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* 0 unless @crl names a trust anchor of @store that did not sign it. */
+static int
+crl_check_issuer(X509_STORE *store, X509_CRL *crl, char *why, size_t why_cap)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	const X509_NAME *iss = X509_CRL_get_issuer(crl);
+	bool named = false;
+	char subj[64];
+	int i;
+
+	for (i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (x == NULL || X509_NAME_cmp(X509_get_subject_name(x),
+		    iss) != 0)
+			continue;
+		if (X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1)
+			return 0;
+		named = true;
+	}
+	if (!named)
+		return 0;	/* an intermediate's: checked in each chain */
+	X509_NAME_oneline(iss, subj, sizeof(subj));
+	snprintf(why, why_cap, "the CRL of %s does not verify with that CA's "
+	    "key", subj);
+	return -1;
+}
+
+int
+ike_cert_crl_load(X509_STORE *store, const char *path, time_t now,
+    size_t *stale, char *why, size_t why_cap)
+{
+	X509_CRL *crl = NULL;
+	BIO *bio;
+	bool der = false;
+	int n = 0;
+
+	*stale = 0;
+	if ((bio = BIO_new_file(path, "rb")) == NULL) {
+		snprintf(why, why_cap, "cannot open it");
+		return -1;
+	}
+	ERR_clear_error();
+	for (;;) {
+		if (!der && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL,
+		    NULL)) == NULL) {
+			if (!is_pem_end()) {
+				snprintf(why, why_cap, "bad PEM after %d CRLs",
+				    n);
+				goto fail;
+			}
+			if (n > 0)
+				break;
+			/* Not PEM: one DER CRL. */
+			ERR_clear_error();
+			der = true;
+			if (BIO_reset(bio) != 0 ||
+			    (crl = d2i_X509_CRL_bio(bio, NULL)) == NULL) {
+				snprintf(why, why_cap, "no PEM or DER CRL");
+				goto fail;
+			}
+		}
+		if (crl_check_issuer(store, crl, why, why_cap) != 0) {
+			X509_CRL_free(crl);
+			goto fail;
+		}
+		if (X509_STORE_add_crl(store, crl) != 1) {
+			snprintf(why, why_cap, "cannot add CRL %d", n + 1);
+			X509_CRL_free(crl);
+			goto fail;
+		}
+		if (X509_CRL_get0_nextUpdate(crl) != NULL &&
+		    X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &now) < 0)
+			(*stale)++;
+		X509_CRL_free(crl);	/* the store holds its own reference */
+		n++;
+		if (der)
+			break;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL);
+	X509_STORE_set_verify_cb(store, crl_verify_cb);
+	ERR_clear_error();
+	BIO_free(bio);
+	return n;
+fail:
+	ERR_clear_error();
+	BIO_free(bio);
+	return -1;
+}
+
 static X509 *
 x509_parse(const uint8_t *der, size_t len)
 {

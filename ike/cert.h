@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/types.h>
 
@@ -61,6 +62,16 @@ int	ike_cert_chain_load(const char *path, struct ike_cert_chain *chain,
 	    char *why, size_t why_cap);
 void	ike_cert_chain_free(struct ike_cert_chain *chain);
 
+/*
+ * Adds the certificate revocation lists of @path (PEM, one or more, or a
+ * single DER one) to @store and turns on revocation checking for every
+ * certificate of a chain whose issuer has a CRL there.  A CRL whose issuer
+ * is a trust anchor of @store must verify with its key.  Returns how many
+ * CRLs were added and, in *stale, how many are past their nextUpdate at
+ * @now (still used: what they revoke stays revoked); -1 with @why set.
+ */
+int	ike_cert_crl_load(X509_STORE *store, const char *path, time_t now,
+	    size_t *stale, char *why, size_t why_cap);
 /* DER of the subject name of the certificate @der (malloc). */
 uint8_t *ike_cert_subject_der(const uint8_t *der, size_t len,
 	    size_t *out_len);
@@ -68,9 +79,10 @@ uint8_t *ike_cert_subject_der(const uint8_t *der, size_t len,
 /*
  * Verifies the end-entity certificate (the first X.509 CERT of @certs,
  * the others are untrusted intermediates) against @store, purpose any,
- * with at most IKE_CERT_DEPTH_MAX intermediates.  More than
- * IKE_CERT_CHAIN_MAX certificates are refused before any is parsed.
- * Returns the certificate (the caller frees it) or NULL with @why set.
+ * with at most IKE_CERT_DEPTH_MAX intermediates, and against the CRLs in
+ * @store.  More than IKE_CERT_CHAIN_MAX certificates are refused before
+ * any is parsed.  Returns the certificate (the caller frees it) or NULL
+ * with @why set.
  */
 X509	*ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,
 	    size_t ncerts, char *why, size_t why_cap);

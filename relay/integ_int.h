@@ -56,6 +56,9 @@ struct integ_sec {
 	struct ike_cert	 inter[IKE_CERT_CHAIN_MAX]; /* chain[1..] as CERTs */
 	uint8_t		*dn;		/* its subject (a dn: id) */
 	uint8_t		*certreq;	/* CERTREQ: ca's SPKI hashes */
+	X509_STORE	*next_ca;	/* ca + crl read by SIGHUP */
+	uint8_t		*next_certreq;	/* and its CERTREQ data */
+	size_t		 next_certreq_len;
 	unsigned	 replay_window;
 	int		 tun_fd;
 	char		 ifname[ESP_TUN_NAME_MAX];

@@ -3,8 +3,9 @@
  * (integ_int.h).  At start, as root and before privileges are dropped,
  * each section's proposals, identity, certificate, CA, secrets, address
  * pools and TUN device are set up; its TUN watcher then feeds
- * integ_tun.c.  SIGHUP re-reads the secrets files only (the rest is read
- * at start only); SIGUSR1 logs the half-open and COOKIE counts.
+ * integ_tun.c.  SIGHUP re-reads the secrets files, the ca file and the
+ * CRLs (the rest is read at start only); SIGUSR1 logs the half-open and
+ * COOKIE counts.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -142,6 +143,58 @@ chain_fits(const struct integ_sec *sec, const struct conf_integrated *ci)
 	return -1;
 }
 
+/*
+ * The trust anchors of ca and the section's CRLs in a new store: at start
+ * and again on SIGHUP (a CRL file is replaced as it is renewed).  NULL,
+ * logged, on error.
+ */
+static X509_STORE *
+store_load(const char *name, const struct conf_integrated *ci)
+{
+	char why[IKE_CERT_WHY_MAX];
+	X509_STORE *st;
+	size_t stale, crls = 0;
+
+	if ((st = ike_cert_store_load(ci->ca)) == NULL) {
+		log_warnx("integrated %s: cannot load ca %s", name, ci->ca);
+		return NULL;
+	}
+	for (size_t i = 0; i < ci->ncrl; i++) {
+		int n;
+
+		if ((n = ike_cert_crl_load(st, ci->crl[i], time(NULL), &stale,
+		    why, sizeof(why))) == -1) {
+			log_warnx("integrated %s: crl %s: %s", name,
+			    ci->crl[i], why);
+			X509_STORE_free(st);
+			return NULL;
+		}
+		/* Stale: still used (what it revokes stays revoked). */
+		if (stale > 0)
+			log_warnx("integrated %s: crl %s: %zu of its %d CRLs "
+			    "are past their next update: used as they are, "
+			    "renew them", name, ci->crl[i], stale, n);
+		crls += (size_t)n;
+	}
+	if (ci->ncrl > 0)
+		log_info("integrated %s: %zu CRLs from %zu crl files", name,
+		    crls, ci->ncrl);
+	return st;
+}
+
+/* CERTREQ data naming the trust anchors of @st; NULL, logged, if none. */
+static uint8_t *
+certreq_of(const char *name, const struct conf_integrated *ci,
+    X509_STORE *st, size_t *len)
+{
+	uint8_t *h;
+
+	if ((h = ike_cert_ca_hashes(st, len)) == NULL)
+		log_warnx("integrated %s: no CA certificate in %s", name,
+		    ci->ca);
+	return h;
+}
+
 static int
 sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 {
@@ -251,19 +304,11 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 			return -1;
 		}
 	}
-	if (ci->ca[0] != '\0' &&
-	    (k->ca = ike_cert_store_load(ci->ca)) == NULL) {
-		log_warnx("integrated %s: cannot load ca %s", sec->name,
-		    ci->ca);
-		return -1;
-	}
-	if (k->ca != NULL) {
-		if ((sec->certreq = ike_cert_ca_hashes(k->ca,
-		    &k->certreq_len)) == NULL) {
-			log_warnx("integrated %s: no CA certificate in %s",
-			    sec->name, ci->ca);
+	if (ci->ca[0] != '\0') {
+		if ((k->ca = store_load(sec->name, ci)) == NULL ||
+		    (sec->certreq = certreq_of(sec->name, ci, k->ca,
+		    &k->certreq_len)) == NULL)
 			return -1;
-		}
 		k->certreq = sec->certreq;
 	}
 	if (ci->secrets[0] != '\0') {
@@ -357,9 +402,11 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	secrets_free(sec->next_secrets);
 	EVP_PKEY_free(sec->conf.key);
 	X509_STORE_free(sec->conf.ca);
+	X509_STORE_free(sec->next_ca);
 	ike_cert_chain_free(&sec->chain);
 	free(sec->dn);
 	free(sec->certreq);
+	free(sec->next_certreq);
 	free(sec->pkt_buf);
 	free(sec->out_buf);
 	free(sec->ike_buf);
@@ -464,6 +511,12 @@ integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
 		    (sec->next_secrets = secrets_load(cr->integ->secrets)) ==
 		    NULL)
 			goto fail;
+		if (cr->integ->ca[0] != '\0' &&
+		    ((sec->next_ca = store_load(sec->name, cr->integ)) ==
+		    NULL || (sec->next_certreq = certreq_of(sec->name,
+		    cr->integ, sec->next_ca, &sec->next_certreq_len)) ==
+		    NULL))
+			goto fail;
 	}
 	return 0;
 fail:
@@ -486,6 +539,23 @@ integ_reload_commit(struct relay *r, bool ok)
 		} else
 			secrets_free(sec->next_secrets);
 		sec->next_secrets = NULL;
+		if (ok && sec->next_ca != NULL) {
+			/*
+			 * Chains are verified within one call into ike/: no
+			 * SA holds on to the old store.
+			 */
+			X509_STORE_free(sec->conf.ca);
+			free(sec->certreq);
+			sec->conf.ca = sec->next_ca;
+			sec->certreq = sec->next_certreq;
+			sec->conf.certreq = sec->certreq;
+			sec->conf.certreq_len = sec->next_certreq_len;
+		} else {
+			X509_STORE_free(sec->next_ca);
+			free(sec->next_certreq);
+		}
+		sec->next_ca = NULL;
+		sec->next_certreq = NULL;
 	}
 }
 

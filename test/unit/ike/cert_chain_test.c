@@ -1,12 +1,13 @@
 /*
  * ike/cert.c: our certificate file with its intermediates, the peer's
- * chain through the intermediates it sends, and the bounds on what a
- * peer makes us verify.  A small PKI is made here with OpenSSL: root ->
- * mid -> leaf, P-256 keys.
+ * chain through the intermediates it sends, the bounds on what a peer
+ * makes us verify, and certificate revocation lists.  A small PKI is
+ * made here with OpenSSL: root -> mid -> leaf, P-256 keys.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -74,6 +75,40 @@ ca_free(struct ca *c)
 {
 	EVP_PKEY_free(c->key);
 	X509_free(c->cert);
+}
+
+/* A CRL of @by revoking @serials[0..n), valid until now + @next s. */
+static X509_CRL *
+mk_crl(const struct ca *by, EVP_PKEY *signer, const long *serials, size_t n,
+    long next)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *t = ASN1_TIME_new();
+	size_t i;
+
+	cr_assert(crl != NULL && t != NULL);
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(by->cert));
+	X509_gmtime_adj(t, next - 7200);
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_gmtime_adj(t, next);
+	X509_CRL_set1_nextUpdate(crl, t);
+	for (i = 0; i < n; i++) {
+		X509_REVOKED *r = X509_REVOKED_new();
+		ASN1_INTEGER *s = ASN1_INTEGER_new();
+
+		ASN1_INTEGER_set(s, serials[i]);
+		X509_REVOKED_set_serialNumber(r, s);
+		X509_gmtime_adj(t, -60);
+		X509_REVOKED_set_revocationDate(r, t);
+		cr_assert(X509_CRL_add0_revoked(crl, r));
+		ASN1_INTEGER_free(s);
+	}
+	X509_CRL_sort(crl);
+	cr_assert(X509_CRL_sign(crl, signer != NULL ? signer : by->key,
+	    EVP_sha256()) > 0);
+	ASN1_TIME_free(t);
+	return crl;
 }
 
 static FILE *
@@ -273,4 +308,125 @@ Test(ike_cert, bounds_the_certificates_a_peer_makes_us_verify,
 	X509_STORE_free(st);
 	for (i = 0; i < n; i++)
 		ca_free(&ca[i]);
+}
+
+/* Writes @crl as PEM (or DER) and adds it to @st. */
+static int
+crl_add(X509_STORE *st, X509_CRL *crl, bool der, size_t *stale, char *why,
+    size_t cap)
+{
+	char path[64];
+	FILE *f = tmp(path);
+	int n;
+
+	cr_assert(der ? i2d_X509_CRL_fp(f, crl) : PEM_write_X509_CRL(f, crl));
+	fclose(f);
+	n = ike_cert_crl_load(st, path, time(NULL), stale, why, cap);
+	unlink(path);
+	return n;
+}
+
+Test(ike_cert, refuses_what_a_crl_revokes, .timeout = 20)
+{
+	struct ca root = mk("root", NULL, true, 1);
+	struct ca mid = mk("mid", &root, true, 2);
+	struct ca good = mk("good.test", &mid, false, 3);
+	struct ca bad = mk("bad.test", &mid, false, 4);
+	struct ca other = mk("other", NULL, true, 5);
+	X509 *g[] = { good.cert, mid.cert }, *b[] = { bad.cert, mid.cert };
+	long revoked = 4, mid_serial = 2;
+	X509_STORE *st = store_of(&root);
+	X509_CRL *crl;
+	char why[REASON_MAX];
+	size_t stale;
+
+	/* mid's CRL, in DER, revokes bad.test; the root has no CRL. */
+	crl = mk_crl(&mid, NULL, &revoked, 1, 3600);
+	cr_assert_eq(crl_add(st, crl, true, &stale, why, sizeof(why)), 1,
+	    "%s", why);
+	X509_CRL_free(crl);
+	cr_assert_eq(stale, 0);
+	cr_assert(verifies(st, g, 2, why, sizeof(why)), "%s", why);
+	cr_assert_not(verifies(st, b, 2, why, sizeof(why)));
+	cr_assert_str_eq(why, "certificate /CN=bad.test not trusted: "
+	    "certificate revoked");
+	/* The root's CRL (PEM) revokes mid: all of mid's are refused. */
+	crl = mk_crl(&root, NULL, &mid_serial, 1, 3600);
+	cr_assert_eq(crl_add(st, crl, false, &stale, why, sizeof(why)), 1,
+	    "%s", why);
+	X509_CRL_free(crl);
+	cr_assert_not(verifies(st, g, 2, why, sizeof(why)));
+	cr_assert_str_eq(why, "certificate /CN=good.test not trusted: "
+	    "certificate revoked (/CN=mid)");
+	X509_STORE_free(st);
+	/* A CRL naming the root but signed by another key: refused. */
+	st = store_of(&root);
+	crl = mk_crl(&root, other.key, NULL, 0, 3600);
+	cr_assert_eq(crl_add(st, crl, false, &stale, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "the CRL of /CN=root does not verify with "
+	    "that CA's key");
+	X509_CRL_free(crl);
+	/* Another CA's CRL: nothing of ours is checked against it. */
+	crl = mk_crl(&other, NULL, &revoked, 1, 3600);
+	cr_assert_eq(crl_add(st, crl, false, &stale, why, sizeof(why)), 1);
+	X509_CRL_free(crl);
+	cr_assert(verifies(st, b, 2, why, sizeof(why)), "%s", why);
+	X509_STORE_free(st);
+	ca_free(&root);
+	ca_free(&mid);
+	ca_free(&good);
+	ca_free(&bad);
+	ca_free(&other);
+}
+
+Test(ike_cert, a_stale_crl_still_revokes, .timeout = 20)
+{
+	struct ca root = mk("root", NULL, true, 1);
+	struct ca good = mk("good.test", &root, false, 3);
+	struct ca bad = mk("bad.test", &root, false, 4);
+	X509 *g[] = { good.cert }, *b[] = { bad.cert };
+	X509_STORE *st = store_of(&root);
+	long revoked = 4;
+	X509_CRL *crl;
+	char why[REASON_MAX], path[64];
+	size_t stale;
+	FILE *f;
+
+	/* Past its nextUpdate an hour ago, and a fresh one, in one file. */
+	f = tmp(path);
+	crl = mk_crl(&root, NULL, &revoked, 1, -3600);
+	cr_assert(PEM_write_X509_CRL(f, crl));
+	X509_CRL_free(crl);
+	crl = mk_crl(&root, NULL, NULL, 0, 3600);
+	cr_assert(PEM_write_X509_CRL(f, crl));
+	X509_CRL_free(crl);
+	fclose(f);
+	cr_assert_eq(ike_cert_crl_load(st, path, time(NULL), &stale, why,
+	    sizeof(why)), 2, "%s", why);
+	cr_assert_eq(stale, 1);
+	unlink(path);
+	X509_STORE_free(st);
+	/* The stale one alone: bad.test stays revoked, good.test passes. */
+	st = store_of(&root);
+	crl = mk_crl(&root, NULL, &revoked, 1, -3600);
+	cr_assert_eq(crl_add(st, crl, false, &stale, why, sizeof(why)), 1);
+	X509_CRL_free(crl);
+	cr_assert_eq(stale, 1);
+	cr_assert(verifies(st, g, 1, why, sizeof(why)), "%s", why);
+	cr_assert_not(verifies(st, b, 1, why, sizeof(why)));
+	cr_assert(strstr(why, "certificate revoked") != NULL, "%s", why);
+	X509_STORE_free(st);
+	/* Neither PEM nor DER. */
+	st = store_of(&root);
+	f = tmp(path);
+	fputs("garbage\n", f);
+	fclose(f);
+	cr_assert_eq(ike_cert_crl_load(st, path, time(NULL), &stale, why,
+	    sizeof(why)), -1);
+	cr_assert_str_eq(why, "no PEM or DER CRL");
+	unlink(path);
+	X509_STORE_free(st);
+	ca_free(&root);
+	ca_free(&good);
+	ca_free(&bad);
 }
