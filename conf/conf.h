@@ -130,6 +130,7 @@ enum {
 	CONF_PROPOSALS_MAX = 512,	/* a proposal list as written */
 	CONF_ID_MAX = 256,		/* an identity, NUL included */
 	CONF_DNS_MAX = 4,		/* dns lines */
+	CONF_CRL_MAX = 8,		/* crl lines */
 	CONF_TS_MAX = 16,		/* local-ts lines */
 	CONF_TUN_MAX = 16,		/* IFNAMSIZ, NUL included */
 	CONF_CIDR_TEXT_MAX = 64,	/* "ffff:...::/128" */
@@ -180,6 +181,9 @@ struct conf_integrated {
 	char		 cert[CONF_PATH_MAX];		/* our certificate */
 	char		 key[CONF_PATH_MAX];		/* its private key */
 	char		 ca[CONF_PATH_MAX];		/* client certs' CA */
+	char		 crl[CONF_CRL_MAX][CONF_PATH_MAX]; /* re-read on HUP */
+	size_t		 ncrl;
+	unsigned	 crl_line;			/* first, for errors */
 	enum conf_id_type id_type;
 	char		 id[CONF_ID_MAX];		/* without type prefix */
 	unsigned	 id_line;			/* for errors */

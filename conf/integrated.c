@@ -139,6 +139,21 @@ parse_ca(struct conf_parser *p, struct conf_integrated *ci, const char *v)
 	return parse_path(p, "ca", v, ci->ca);
 }
 
+static bool
+parse_crl(struct conf_parser *p, struct conf_integrated *ci, const char *v)
+{
+	if (ci->ncrl == CONF_CRL_MAX) {
+		conf_err(p, "crl \"%s\": more than %d crl lines", v,
+		    CONF_CRL_MAX);
+		return false;
+	}
+	if (!parse_path(p, "crl", v, ci->crl[ci->ncrl]))
+		return false;
+	if (ci->ncrl++ == 0)
+		ci->crl_line = p->lineno;
+	return true;
+}
+
 bool
 conf_parse_cidr(const char *s, struct conf_cidr *out)
 {
@@ -463,6 +478,7 @@ static const struct ikey integrated_keys[] = {
 	{ "cert",		parse_cert,		false },
 	{ "child-lifetime",	parse_child_lifetime,	false },
 	{ "cookie-threshold",	parse_cookie_threshold,	false },
+	{ "crl",		parse_crl,		true },
 	{ "dns",		parse_dns,		true },
 	{ "dpd-delay",		parse_dpd_delay,	false },
 	{ "dpd-timeout",	parse_dpd_timeout,	false },
@@ -592,6 +608,10 @@ check_one(struct conf_parser *p, const struct conf_relay *r)
 		conf_err_at(p, r->line, "[integrated %s]: eap = mschapv2 needs "
 		    "cert and key (we authenticate with them, RFC 7296 §2.16) "
 		    "and secrets (the users' EAP lines)", r->name);
+	if (ci->ncrl > 0 && ci->ca[0] == '\0')
+		conf_err_at(p, ci->crl_line, "[integrated %s]: crl without ca: "
+		    "a CRL revokes client certificates, which need ca",
+		    r->name);
 	if (ci->child_lifetime_ms > ci->ike_lifetime_ms)
 		conf_err_at(p, r->line, "[integrated %s]: child-lifetime "
 		    "%ums > ike-lifetime %ums", r->name,

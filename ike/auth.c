@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -74,36 +76,49 @@ enum pad {
 
 struct sigdef {
 	enum ike_sig	 sig;
-	const char	*md;		/* NULL: PureEdDSA, no pre-hash */
 	enum pad	 pad;
+	const char	*md;		/* NULL: PureEdDSA, no pre-hash */
 	const char	*key_type;	/* EVP_PKEY_is_a() name */
-	const uint8_t	*algid;		/* NULL for method 1 */
+	const uint8_t	*algid;		/* NULL for methods 1, 9-11 */
 	size_t		 algid_len;
+	const char	*group;		/* methods 9-11: the key's curve */
+	size_t		 half;		/* and the length of r and of s */
 };
 
-#define ALGID(a) a, sizeof(a)
+enum {
+	ECDSA_DER_MAX	= 2 * (3 + 1 + 66) + 3	/* SEQUENCE { r, s } */
+};
+
+#define ALGID(a) a, sizeof(a), NULL, 0
 static const struct sigdef sigdefs[] = {
-	{ IKE_SIG_RSA_SHA1, "SHA1", PAD_PKCS1, "RSA", NULL, 0 },
-	{ IKE_SIG_RSA_PKCS1_SHA256, "SHA2-256", PAD_PKCS1, "RSA",
+	{ IKE_SIG_RSA_SHA1, PAD_PKCS1, "SHA1", "RSA", NULL, 0, NULL, 0 },
+	{ IKE_SIG_RSA_PKCS1_SHA256, PAD_PKCS1, "SHA2-256", "RSA",
 	    ALGID(algid_rsa_sha256) },
-	{ IKE_SIG_RSA_PKCS1_SHA384, "SHA2-384", PAD_PKCS1, "RSA",
+	{ IKE_SIG_RSA_PKCS1_SHA384, PAD_PKCS1, "SHA2-384", "RSA",
 	    ALGID(algid_rsa_sha384) },
-	{ IKE_SIG_RSA_PKCS1_SHA512, "SHA2-512", PAD_PKCS1, "RSA",
+	{ IKE_SIG_RSA_PKCS1_SHA512, PAD_PKCS1, "SHA2-512", "RSA",
 	    ALGID(algid_rsa_sha512) },
-	{ IKE_SIG_RSA_PSS_SHA256, "SHA2-256", PAD_PSS, "RSA",
+	{ IKE_SIG_RSA_PSS_SHA256, PAD_PSS, "SHA2-256", "RSA",
 	    ALGID(algid_pss_sha256) },
-	{ IKE_SIG_RSA_PSS_SHA384, "SHA2-384", PAD_PSS, "RSA",
+	{ IKE_SIG_RSA_PSS_SHA384, PAD_PSS, "SHA2-384", "RSA",
 	    ALGID(algid_pss_sha384) },
-	{ IKE_SIG_RSA_PSS_SHA512, "SHA2-512", PAD_PSS, "RSA",
+	{ IKE_SIG_RSA_PSS_SHA512, PAD_PSS, "SHA2-512", "RSA",
 	    ALGID(algid_pss_sha512) },
-	{ IKE_SIG_ECDSA_SHA256, "SHA2-256", PAD_NONE, "EC",
+	{ IKE_SIG_ECDSA_SHA256, PAD_NONE, "SHA2-256", "EC",
 	    ALGID(algid_ecdsa_sha256) },
-	{ IKE_SIG_ECDSA_SHA384, "SHA2-384", PAD_NONE, "EC",
+	{ IKE_SIG_ECDSA_SHA384, PAD_NONE, "SHA2-384", "EC",
 	    ALGID(algid_ecdsa_sha384) },
-	{ IKE_SIG_ECDSA_SHA512, "SHA2-512", PAD_NONE, "EC",
+	{ IKE_SIG_ECDSA_SHA512, PAD_NONE, "SHA2-512", "EC",
 	    ALGID(algid_ecdsa_sha512) },
-	{ IKE_SIG_ED25519, NULL, PAD_NONE, "ED25519", ALGID(algid_ed25519) },
-	{ IKE_SIG_ED448, NULL, PAD_NONE, "ED448", ALGID(algid_ed448) }
+	{ IKE_SIG_ED25519, PAD_NONE, NULL, "ED25519", ALGID(algid_ed25519) },
+	{ IKE_SIG_ED448, PAD_NONE, NULL, "ED448", ALGID(algid_ed448) },
+	/* RFC 4754 §3 and §7: the curve's own hash; r and s fixed size. */
+	{ IKE_SIG_ECDSA_P256, PAD_NONE, "SHA2-256", "EC", NULL, 0,
+	    "prime256v1", 32 },
+	{ IKE_SIG_ECDSA_P384, PAD_NONE, "SHA2-384", "EC", NULL, 0,
+	    "secp384r1", 48 },
+	{ IKE_SIG_ECDSA_P521, PAD_NONE, "SHA2-512", "EC", NULL, 0,
+	    "secp521r1", 66 }
 };
 #undef ALGID
 
@@ -190,8 +205,44 @@ out:
 enum ike_auth_method
 ike_auth_sig_method(enum ike_sig sig)
 {
-	return sig == IKE_SIG_RSA_SHA1 ? IKE_AUTH_RSA_SIG :
-	    IKE_AUTH_DIGITAL_SIGNATURE;
+	switch (sig) {
+	case IKE_SIG_RSA_SHA1:
+		return IKE_AUTH_RSA_SIG;
+	case IKE_SIG_ECDSA_P256:
+		return IKE_AUTH_ECDSA_SHA256_P256;
+	case IKE_SIG_ECDSA_P384:
+		return IKE_AUTH_ECDSA_SHA384_P384;
+	case IKE_SIG_ECDSA_P521:
+		return IKE_AUTH_ECDSA_SHA512_P521;
+	default:
+		return IKE_AUTH_DIGITAL_SIGNATURE;
+	}
+}
+
+bool
+ike_auth_is_sig_method(uint8_t method)
+{
+	switch (method) {
+	case IKE_AUTH_RSA_SIG:
+	case IKE_AUTH_ECDSA_SHA256_P256:
+	case IKE_AUTH_ECDSA_SHA384_P384:
+	case IKE_AUTH_ECDSA_SHA512_P521:
+	case IKE_AUTH_DIGITAL_SIGNATURE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* True when @key is on the curve @group names. */
+static bool
+is_on(EVP_PKEY *key, const char *group)
+{
+	char name[32];
+	size_t len = 0;
+
+	return EVP_PKEY_get_group_name(key, name, sizeof(name), &len) == 1 &&
+	    strcmp(name, group) == 0;
 }
 
 bool
@@ -199,7 +250,50 @@ ike_auth_sig_fits(enum ike_sig sig, EVP_PKEY *key)
 {
 	const struct sigdef *d = sigdef(sig);
 
-	return d != NULL && key != NULL && EVP_PKEY_is_a(key, d->key_type);
+	return d != NULL && key != NULL && EVP_PKEY_is_a(key, d->key_type) &&
+	    (d->group == NULL || is_on(key, d->group));
+}
+
+/* RFC 4754 §7: DER ECDSA-Sig-Value -> r | s, each @half octets. */
+static int
+ecdsa_raw(const uint8_t *der, size_t der_len, size_t half, uint8_t *out)
+{
+	const uint8_t *p = der;
+	const BIGNUM *r, *s;
+	ECDSA_SIG *es;
+	int rc = -1;
+
+	if ((es = d2i_ECDSA_SIG(NULL, &p, (long)der_len)) == NULL)
+		return -1;
+	ECDSA_SIG_get0(es, &r, &s);
+	if (BN_bn2binpad(r, out, (int)half) == (int)half &&
+	    BN_bn2binpad(s, out + half, (int)half) == (int)half)
+		rc = 0;
+	ECDSA_SIG_free(es);
+	return rc;
+}
+
+/* r | s (2 * @half octets) -> DER into @der (ECDSA_DER_MAX); length. */
+static size_t
+ecdsa_der(const uint8_t *raw, size_t half, uint8_t *der)
+{
+	BIGNUM *r = BN_bin2bn(raw, (int)half, NULL);
+	BIGNUM *s = BN_bin2bn(raw + half, (int)half, NULL);
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	uint8_t *p = der;
+	int n = 0;
+
+	if (r == NULL || s == NULL || es == NULL ||
+	    ECDSA_SIG_set0(es, r, s) != 1) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(es);
+		return 0;
+	}
+	if (i2d_ECDSA_SIG(es, NULL) <= ECDSA_DER_MAX)
+		n = i2d_ECDSA_SIG(es, &p);
+	ECDSA_SIG_free(es);
+	return n > 0 ? (size_t)n : 0;
 }
 
 /* A DigestSign/DigestVerify context for @d with @key. */
@@ -258,6 +352,20 @@ ike_auth_sign(enum ike_sig sig, EVP_PKEY *key, const uint8_t *octets,
 		out[0] = (uint8_t)d->algid_len;
 		memcpy(out + 1, d->algid, d->algid_len);
 	}
+	if (d->group != NULL) {
+		uint8_t der[ECDSA_DER_MAX];
+
+		slen = sizeof(der);
+		if (cap < 2 * d->half || EVP_DigestSign(mctx, der, &slen,
+		    octets, octets_len) <= 0 ||
+		    ecdsa_raw(der, slen, d->half, out) != 0) {
+			log_warnx("ike: signing failed (scheme %d)", sig);
+			goto out;
+		}
+		*out_len = 2 * d->half;
+		rc = 0;
+		goto out;
+	}
 	if (EVP_DigestSign(mctx, out + hdr, &slen, octets, octets_len) <= 0) {
 		log_warnx("ike: signing failed (scheme %d)", sig);
 		goto out;
@@ -290,12 +398,28 @@ ike_auth_verify(enum ike_auth_method method, EVP_PKEY *key,
 	const struct sigdef *d;
 	struct rd r = rd_make(data, data_len), algid;
 	EVP_MD_CTX *mctx = NULL;
-	uint8_t alen;
+	uint8_t alen, der[ECDSA_DER_MAX];
 	int rc = -1;
 
 	switch (method) {
 	case IKE_AUTH_RSA_SIG:
 		d = sigdef(IKE_SIG_RSA_SHA1);
+		break;
+	case IKE_AUTH_ECDSA_SHA256_P256:
+	case IKE_AUTH_ECDSA_SHA384_P384:
+	case IKE_AUTH_ECDSA_SHA512_P521:
+		d = sigdef(method == IKE_AUTH_ECDSA_SHA256_P256 ?
+		    IKE_SIG_ECDSA_P256 : method == IKE_AUTH_ECDSA_SHA384_P384 ?
+		    IKE_SIG_ECDSA_P384 : IKE_SIG_ECDSA_P521);
+		/* RFC 4754 §7: exactly r | s, each as long as the order. */
+		if (data_len != 2 * d->half) {
+			log_warnx("ike: AUTH method %d data %zu octets, want "
+			    "%zu", method, data_len, 2 * d->half);
+			return -1;
+		}
+		if ((r.n = ecdsa_der(data, d->half, der)) == 0)
+			return -1;
+		r.p = der;
 		break;
 	case IKE_AUTH_DIGITAL_SIGNATURE:
 		if (!rd_u8(&r, &alen) || !rd_sub(&r, alen, &algid) ||
@@ -314,9 +438,10 @@ ike_auth_verify(enum ike_auth_method method, EVP_PKEY *key,
 		log_warnx("ike: AUTH method %d not supported", method);
 		return -1;
 	}
-	if (!EVP_PKEY_is_a(key, d->key_type)) {
-		log_warnx("ike: AUTH scheme %d needs a %s key", d->sig,
-		    d->key_type);
+	if (!ike_auth_sig_fits(d->sig, key)) {
+		log_warnx("ike: AUTH scheme %d needs a %s key%s%s", d->sig,
+		    d->key_type, d->group != NULL ? " on " : "",
+		    d->group != NULL ? d->group : "");
 		return -1;
 	}
 	if ((mctx = sig_ctx(d, key, false)) == NULL)

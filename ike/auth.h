@@ -13,8 +13,10 @@
  * AlgorithmIdentifier DER | signature) with RSASSA-PSS (SHA-256/384/512,
  * MGF1 with the same hash, salt = hash length), RSA PKCS#1 v1.5
  * (SHA-256/384/512), ECDSA (SHA-256/384/512, DER signature) and Ed25519 /
- * Ed448 (RFC 8420); legacy method 1 (RSA PKCS#1 v1.5 over SHA-1).
- * ECDSA methods 9-11 (RFC 4754) are not supported.
+ * Ed448 (RFC 8420); legacy method 1 (RSA PKCS#1 v1.5 over SHA-1) and
+ * ECDSA methods 9-11 (RFC 4754: the curve fixes the hash, and the
+ * signature is r | s, each as long as the group order), for peers that do
+ * not speak RFC 7427.
  */
 #ifndef IKETCP_IKE_AUTH_H
 #define IKETCP_IKE_AUTH_H
@@ -48,7 +50,10 @@ enum ike_sig {
 	IKE_SIG_ECDSA_SHA384,
 	IKE_SIG_ECDSA_SHA512,
 	IKE_SIG_ED25519,
-	IKE_SIG_ED448
+	IKE_SIG_ED448,
+	IKE_SIG_ECDSA_P256,		/* method 9: P-256 with SHA-256 */
+	IKE_SIG_ECDSA_P384,		/* method 10: P-384 with SHA-384 */
+	IKE_SIG_ECDSA_P521		/* method 11: P-521 with SHA-512 */
 };
 
 enum {
@@ -77,9 +82,9 @@ bool	ike_auth_psk_verify(enum ike_prf prf, const uint8_t *psk,
 	    size_t psk_len, const uint8_t *octets, size_t octets_len,
 	    const uint8_t *auth, size_t auth_len);
 
-/* The Auth Method for @sig: 1 or 14. */
+/* The Auth Method for @sig: 1, 9, 10, 11 or 14. */
 enum ike_auth_method ike_auth_sig_method(enum ike_sig sig);
-/* True when @key can make @sig signatures. */
+/* True when @key can make @sig signatures (of its curve for 9-11). */
 bool	ike_auth_sig_fits(enum ike_sig sig, EVP_PKEY *key);
 
 /*
@@ -88,10 +93,13 @@ bool	ike_auth_sig_fits(enum ike_sig sig, EVP_PKEY *key);
  */
 int	ike_auth_sign(enum ike_sig sig, EVP_PKEY *key, const uint8_t *octets,
 	    size_t octets_len, uint8_t *out, size_t cap, size_t *out_len);
+/* True for the Auth Methods ike_auth_verify() takes: 1, 9-11, 14. */
+bool	ike_auth_is_sig_method(uint8_t method);
 /*
  * Verifies Authentication Data @data of Auth Method @method with the peer's
  * public @key.  Method 14 accepts only the AlgorithmIdentifiers this file
- * produces (an exact match) and only with a key of the matching type.
+ * produces (an exact match) and only with a key of the matching type;
+ * methods 9-11 only with a key on their curve.
  */
 int	ike_auth_verify(enum ike_auth_method method, EVP_PKEY *key,
 	    const uint8_t *data, size_t data_len, const uint8_t *octets,

@@ -110,6 +110,193 @@ ike_cert_der_load(const char *path, size_t *len)
 	return der;
 }
 
+/* True when the PEM reader stopped at the end of its input, not at junk. */
+static bool
+is_pem_end(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+int
+ike_cert_chain_load(const char *path, struct ike_cert_chain *chain,
+    char *why, size_t why_cap)
+{
+	BIO *bio;
+	X509 *x = NULL, *prev = NULL;
+	char subj[64];
+	int rc = -1;
+
+	memset(chain, 0, sizeof(*chain));
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		snprintf(why, why_cap, "cannot open it");
+		return -1;
+	}
+	ERR_clear_error();
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (chain->n == IKE_CERT_CHAIN_MAX) {
+			snprintf(why, why_cap, "more than %d certificates",
+			    IKE_CERT_CHAIN_MAX);
+			goto out;
+		}
+		/* §3.6: each one after ours helps to verify the one before. */
+		if (prev != NULL && X509_check_issued(x, prev) != X509_V_OK) {
+			X509_NAME_oneline(X509_get_subject_name(x), subj,
+			    sizeof(subj));
+			snprintf(why, why_cap, "certificate %zu (%s) is not the "
+			    "issuer of the one before it", chain->n + 1, subj);
+			goto out;
+		}
+		if ((chain->der[chain->n] = x509_der(x,
+		    &chain->len[chain->n])) == NULL) {
+			snprintf(why, why_cap, "out of memory");
+			goto out;
+		}
+		chain->n++;
+		X509_free(prev);
+		prev = x;
+		x = NULL;
+	}
+	if (!is_pem_end())
+		snprintf(why, why_cap, "bad PEM after %zu certificates",
+		    chain->n);
+	else if (chain->n == 0)
+		snprintf(why, why_cap, "no PEM certificate");
+	else
+		rc = 0;
+out:
+	ERR_clear_error();
+	X509_free(x);
+	X509_free(prev);
+	BIO_free(bio);
+	if (rc != 0)
+		ike_cert_chain_free(chain);
+	return rc;
+}
+
+void
+ike_cert_chain_free(struct ike_cert_chain *chain)
+{
+	size_t i;
+
+	for (i = 0; i < chain->n; i++)
+		free(chain->der[i]);
+	memset(chain, 0, sizeof(*chain));
+}
+
+/*
+ * Revocation checking with our CRLs: a certificate whose issuer has no
+ * CRL of ours is not checked, and a CRL past its nextUpdate still counts
+ * (what it revokes stays revoked; the operator was warned at load).
+ */
+static int
+crl_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	if (ok)
+		return ok;
+	switch (X509_STORE_CTX_get_error(ctx)) {
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* 0 unless @crl names a trust anchor of @store that did not sign it. */
+static int
+crl_check_issuer(X509_STORE *store, X509_CRL *crl, char *why, size_t why_cap)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	const X509_NAME *iss = X509_CRL_get_issuer(crl);
+	bool named = false;
+	char subj[64];
+	int i;
+
+	for (i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (x == NULL || X509_NAME_cmp(X509_get_subject_name(x),
+		    iss) != 0)
+			continue;
+		if (X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1)
+			return 0;
+		named = true;
+	}
+	if (!named)
+		return 0;	/* an intermediate's: checked in each chain */
+	X509_NAME_oneline(iss, subj, sizeof(subj));
+	snprintf(why, why_cap, "the CRL of %s does not verify with that CA's "
+	    "key", subj);
+	return -1;
+}
+
+int
+ike_cert_crl_load(X509_STORE *store, const char *path, time_t now,
+    size_t *stale, char *why, size_t why_cap)
+{
+	X509_CRL *crl = NULL;
+	BIO *bio;
+	bool der = false;
+	int n = 0;
+
+	*stale = 0;
+	if ((bio = BIO_new_file(path, "rb")) == NULL) {
+		snprintf(why, why_cap, "cannot open it");
+		return -1;
+	}
+	ERR_clear_error();
+	for (;;) {
+		if (!der && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL,
+		    NULL)) == NULL) {
+			if (!is_pem_end()) {
+				snprintf(why, why_cap, "bad PEM after %d CRLs",
+				    n);
+				goto fail;
+			}
+			if (n > 0)
+				break;
+			/* Not PEM: one DER CRL. */
+			ERR_clear_error();
+			der = true;
+			if (BIO_reset(bio) != 0 ||
+			    (crl = d2i_X509_CRL_bio(bio, NULL)) == NULL) {
+				snprintf(why, why_cap, "no PEM or DER CRL");
+				goto fail;
+			}
+		}
+		if (crl_check_issuer(store, crl, why, why_cap) != 0) {
+			X509_CRL_free(crl);
+			goto fail;
+		}
+		if (X509_STORE_add_crl(store, crl) != 1) {
+			snprintf(why, why_cap, "cannot add CRL %d", n + 1);
+			X509_CRL_free(crl);
+			goto fail;
+		}
+		if (X509_CRL_get0_nextUpdate(crl) != NULL &&
+		    X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &now) < 0)
+			(*stale)++;
+		X509_CRL_free(crl);	/* the store holds its own reference */
+		n++;
+		if (der)
+			break;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL);
+	X509_STORE_set_verify_cb(store, crl_verify_cb);
+	ERR_clear_error();
+	BIO_free(bio);
+	return n;
+fail:
+	ERR_clear_error();
+	BIO_free(bio);
+	return -1;
+}
+
 static X509 *
 x509_parse(const uint8_t *der, size_t len)
 {
@@ -158,6 +345,11 @@ ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,
 	size_t i;
 	int err;
 
+	if (ncerts > IKE_CERT_CHAIN_MAX) {
+		snprintf(why, why_cap, "%zu CERT payloads, at most %d", ncerts,
+		    IKE_CERT_CHAIN_MAX);
+		return NULL;
+	}
 	for (i = 0; i < ncerts; i++) {
 		if (certs[i].encoding != IKE_CERT_X509_SIG) {
 			snprintf(why, why_cap, "CERT encoding %u not "
@@ -190,14 +382,24 @@ ike_cert_verify(X509_STORE *store, const struct ike_cert *certs,
 		snprintf(why, why_cap, "X509_STORE_CTX setup failed");
 		goto fail;
 	}
+	X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(ctx),
+	    IKE_CERT_DEPTH_MAX);
 	if (X509_verify_cert(ctx) != 1) {
-		char subj[64];
+		char subj[64], bsubj[40], at[48] = "";
+		X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
+		int depth = X509_STORE_CTX_get_error_depth(ctx);
 
 		err = X509_STORE_CTX_get_error(ctx);
+		if (depth > 0 && bad != NULL) {
+			/* An intermediate failed: say which. */
+			X509_NAME_oneline(X509_get_subject_name(bad), bsubj,
+			    sizeof(bsubj));
+			snprintf(at, sizeof(at), " (%s)", bsubj);
+		}
 		X509_NAME_oneline(X509_get_subject_name(ee), subj,
 		    sizeof(subj));
-		snprintf(why, why_cap, "certificate %s not trusted: %s", subj,
-		    X509_verify_cert_error_string(err));
+		snprintf(why, why_cap, "certificate %s not trusted: %s%s",
+		    subj, X509_verify_cert_error_string(err), at);
 		goto fail;
 	}
 	X509_STORE_CTX_free(ctx);
@@ -286,9 +488,31 @@ ike_cert_sig_pick(EVP_PKEY *key, bool have_mask, uint32_t mask,
 		{ IKE_HASH_SHA2_512, IKE_SIG_RSA_PKCS1_SHA512,
 		    IKE_SIG_ECDSA_SHA512 },
 	};
+	/* RFC 4754: each curve with its own hash; also our first choice. */
+	static const struct {
+		enum ike_sig	 legacy, sig;
+		enum ike_hash	 hash;
+	} curves[] = {
+		{ IKE_SIG_ECDSA_P256, IKE_SIG_ECDSA_SHA256, IKE_HASH_SHA2_256 },
+		{ IKE_SIG_ECDSA_P384, IKE_SIG_ECDSA_SHA384, IKE_HASH_SHA2_384 },
+		{ IKE_SIG_ECDSA_P521, IKE_SIG_ECDSA_SHA512, IKE_HASH_SHA2_512 },
+	};
 	bool rsa = EVP_PKEY_is_a(key, "RSA"), ec = EVP_PKEY_is_a(key, "EC");
 	size_t i;
 
+	for (i = 0; ec && i < sizeof(curves) / sizeof(curves[0]); i++) {
+		if (!ike_auth_sig_fits(curves[i].legacy, key))
+			continue;
+		if (!have_mask) {
+			/* No RFC 7427: methods 9-11. */
+			*sig = curves[i].legacy;
+			return true;
+		}
+		if (mask & (1u << curves[i].hash)) {
+			*sig = curves[i].sig;
+			return true;
+		}
+	}
 	if (!have_mask) {
 		*sig = IKE_SIG_RSA_SHA1;
 		return rsa;

@@ -279,8 +279,7 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 		return -1;
 	}
 	sa->peer_auth_method = pl->auth.method == IKE_AUTH_SHARED_KEY_MIC ?
-	    IKE_SA_AUTH_PSK : pl->auth.method == IKE_AUTH_RSA_SIG ||
-	    pl->auth.method == IKE_AUTH_DIGITAL_SIGNATURE ?
+	    IKE_SA_AUTH_PSK : ike_auth_is_sig_method(pl->auth.method) ?
 	    IKE_SA_AUTH_CERT : IKE_SA_AUTH_OTHER;
 	if (!(pl->have & IKE_HAVE_IDI) || !ike_id_ok(&pl->idi)) {
 		ike_sa_reason(out, "IDi missing or of unsupported type %u",
@@ -297,8 +296,7 @@ verify_peer(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out,
 		ike_sa_reason(out, "IDr %s asks for an identity not ours", t);
 		return -1;
 	}
-	if (pl->auth.method == IKE_AUTH_RSA_SIG ||
-	    pl->auth.method == IKE_AUTH_DIGITAL_SIGNATURE) {
+	if (ike_auth_is_sig_method(pl->auth.method)) {
 		if (conf->key == NULL || conf->cert == NULL) {
 			ike_sa_reason(out, "signature AUTH but no cert and "
 			    "key of ours");
@@ -554,6 +552,8 @@ ike_auth_establish(struct ike_sa *sa, const struct ike_hdr *hdr,
 		cert.data.p = conf->cert;
 		cert.data.len = conf->cert_len;
 		rc |= ike_build_cert(&b, IKE_PL_CERT, &cert);
+		for (i = 0; i < conf->ninter; i++)
+			rc |= ike_build_cert(&b, IKE_PL_CERT, &conf->inter[i]);
 	}
 	rc |= ike_build_auth(&b, &auth);
 	/* RFC 4555 §3.1: MOBIKE_SUPPORTED back to an initiator that sent it. */

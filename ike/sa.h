@@ -110,6 +110,12 @@ struct ike_sa_conf {
 	EVP_PKEY	*key;
 	const uint8_t	*cert;
 	size_t		 cert_len;
+	/*
+	 * Intermediate certificates sent after @cert, in this order, so that
+	 * a peer holding only the root can build the chain (§3.6).
+	 */
+	const struct ike_cert *inter;
+	size_t		 ninter;
 	X509_STORE	*ca;
 	/*
 	 * CERTREQ data for the IKE_SA_INIT response (§3.7): the 20-octet

@@ -22,6 +22,7 @@
 
 #include "conf/conf.h"
 #include "esp/tun.h"
+#include "ike/cert.h"
 #include "ike/eap.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
@@ -53,9 +54,13 @@ struct integ_sec {
 	struct ike_eap_local_conf eap;	/* conf.eap_arg with eap = */
 	struct secrets	*secrets;
 	struct secrets	*next_secrets;	/* read by SIGHUP, not in use yet */
-	uint8_t		*cert_der;	/* our certificate */
+	struct ike_cert_chain chain;	/* ours, then its intermediates */
+	struct ike_cert	 inter[IKE_CERT_CHAIN_MAX]; /* chain[1..] as CERTs */
 	uint8_t		*dn;		/* its subject (a dn: id) */
 	uint8_t		*certreq;	/* CERTREQ: ca's SPKI hashes */
+	X509_STORE	*next_ca;	/* ca + crl read by SIGHUP */
+	uint8_t		*next_certreq;	/* and its CERTREQ data */
+	size_t		 next_certreq_len;
 	unsigned	 replay_window;
 	int		 tun_fd;
 	char		 ifname[ESP_TUN_NAME_MAX];

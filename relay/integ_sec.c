@@ -3,8 +3,9 @@
  * (integ_int.h).  At start, as root and before privileges are dropped,
  * each section's proposals, identity, certificate, CA, secrets, address
  * pools and TUN device are set up; its TUN watcher then feeds
- * integ_tun.c.  SIGHUP re-reads the secrets files only (the rest is read
- * at start only); SIGUSR1 logs the half-open and COOKIE counts.
+ * integ_tun.c.  SIGHUP re-reads the secrets files, the ca file and the
+ * CRLs (the rest is read at start only); SIGUSR1 logs the half-open and
+ * COOKIE counts.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -141,6 +142,77 @@ sec_open6(struct integ_sec *sec, const struct conf_integrated *ci)
 	    sec->tun_addr6);
 }
 
+/*
+ * Our certificates go out in the IKE_AUTH response beside IDr, AUTH, CP,
+ * SA and TSs: they must leave room for those within IKE_CERT_SEND_MAX.
+ */
+static int
+chain_fits(const struct integ_sec *sec, const struct conf_integrated *ci)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < sec->chain.n; i++)
+		total += IKE_GENHDR_LEN + 1 + sec->chain.len[i];
+	if (total <= IKE_CERT_SEND_MAX)
+		return 0;
+	log_warnx("integrated %s: cert %s: %zu certificates of %zu octets "
+	    "in all, more than the %d an IKE_AUTH response has room for",
+	    sec->name, ci->cert, sec->chain.n, total, IKE_CERT_SEND_MAX);
+	return -1;
+}
+
+/*
+ * The trust anchors of ca and the section's CRLs in a new store: at start
+ * and again on SIGHUP (a CRL file is replaced as it is renewed).  NULL,
+ * logged, on error.
+ */
+static X509_STORE *
+store_load(const char *name, const struct conf_integrated *ci)
+{
+	char why[IKE_CERT_WHY_MAX];
+	X509_STORE *st;
+	size_t stale, crls = 0;
+
+	if ((st = ike_cert_store_load(ci->ca)) == NULL) {
+		log_warnx("integrated %s: cannot load ca %s", name, ci->ca);
+		return NULL;
+	}
+	for (size_t i = 0; i < ci->ncrl; i++) {
+		int n;
+
+		if ((n = ike_cert_crl_load(st, ci->crl[i], time(NULL), &stale,
+		    why, sizeof(why))) == -1) {
+			log_warnx("integrated %s: crl %s: %s", name,
+			    ci->crl[i], why);
+			X509_STORE_free(st);
+			return NULL;
+		}
+		/* Stale: still used (what it revokes stays revoked). */
+		if (stale > 0)
+			log_warnx("integrated %s: crl %s: %zu of its %d CRLs "
+			    "are past their next update: used as they are, "
+			    "renew them", name, ci->crl[i], stale, n);
+		crls += (size_t)n;
+	}
+	if (ci->ncrl > 0)
+		log_info("integrated %s: %zu CRLs from %zu crl files", name,
+		    crls, ci->ncrl);
+	return st;
+}
+
+/* CERTREQ data naming the trust anchors of @st; NULL, logged, if none. */
+static uint8_t *
+certreq_of(const char *name, const struct conf_integrated *ci,
+    X509_STORE *st, size_t *len)
+{
+	uint8_t *h;
+
+	if ((h = ike_cert_ca_hashes(st, len)) == NULL)
+		log_warnx("integrated %s: no CA certificate in %s", name,
+		    ci->ca);
+	return h;
+}
+
 static int
 sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 {
@@ -216,43 +288,45 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		/* Read as root, before privileges are dropped. */
 		if ((k->key = ike_auth_key_load(ci->key, true)) == NULL)
 			return -1;
-		if ((sec->cert_der = ike_cert_der_load(ci->cert,
-		    &k->cert_len)) == NULL) {
-			log_warnx("integrated %s: no PEM certificate in %s",
-			    sec->name, ci->cert);
+		if (ike_cert_chain_load(ci->cert, &sec->chain, why,
+		    sizeof(why)) == -1) {
+			log_warnx("integrated %s: cert %s: %s", sec->name,
+			    ci->cert, why);
 			return -1;
 		}
-		k->cert = sec->cert_der;
+		if (chain_fits(sec, ci) == -1)
+			return -1;
+		k->cert = sec->chain.der[0];
+		k->cert_len = sec->chain.len[0];
+		for (size_t i = 1; i < sec->chain.n; i++) {
+			sec->inter[i - 1].encoding = IKE_CERT_X509_SIG;
+			sec->inter[i - 1].data.p = sec->chain.der[i];
+			sec->inter[i - 1].data.len = sec->chain.len[i];
+		}
+		k->inter = sec->inter;
+		k->ninter = sec->chain.n - 1;
 		if (ci->id_type == CONF_ID_DN) {
 			size_t n = 0;
 
-			if ((sec->dn = ike_cert_subject_der(sec->cert_der,
+			if ((sec->dn = ike_cert_subject_der(k->cert,
 			    k->cert_len, &n)) == NULL)
 				return -1;
 			k->id_type = IKE_ID_DER_ASN1_DN;
 			k->id = sec->dn;
 			k->id_len = n;
 		}
-		if (ike_cert_check_ours(sec->cert_der, k->cert_len, k->key,
+		if (ike_cert_check_ours(k->cert, k->cert_len, k->key,
 		    k->id_type, k->id, k->id_len, why, sizeof(why)) == -1) {
 			log_warnx("integrated %s: cert %s, id %s: %s",
 			    sec->name, ci->cert, ci->id, why);
 			return -1;
 		}
 	}
-	if (ci->ca[0] != '\0' &&
-	    (k->ca = ike_cert_store_load(ci->ca)) == NULL) {
-		log_warnx("integrated %s: cannot load ca %s", sec->name,
-		    ci->ca);
-		return -1;
-	}
-	if (k->ca != NULL) {
-		if ((sec->certreq = ike_cert_ca_hashes(k->ca,
-		    &k->certreq_len)) == NULL) {
-			log_warnx("integrated %s: no CA certificate in %s",
-			    sec->name, ci->ca);
+	if (ci->ca[0] != '\0') {
+		if ((k->ca = store_load(sec->name, ci)) == NULL ||
+		    (sec->certreq = certreq_of(sec->name, ci, k->ca,
+		    &k->certreq_len)) == NULL)
 			return -1;
-		}
 		k->certreq = sec->certreq;
 	}
 	if (ci->secrets[0] != '\0') {
@@ -366,9 +440,11 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	secrets_free(sec->next_secrets);
 	EVP_PKEY_free(sec->conf.key);
 	X509_STORE_free(sec->conf.ca);
-	free(sec->cert_der);
+	X509_STORE_free(sec->next_ca);
+	ike_cert_chain_free(&sec->chain);
 	free(sec->dn);
 	free(sec->certreq);
+	free(sec->next_certreq);
 	free(sec->pkt_buf);
 	free(sec->out_buf);
 	free(sec->ike_buf);
@@ -473,6 +549,12 @@ integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
 		    (sec->next_secrets = secrets_load(cr->integ->secrets)) ==
 		    NULL)
 			goto fail;
+		if (cr->integ->ca[0] != '\0' &&
+		    ((sec->next_ca = store_load(sec->name, cr->integ)) ==
+		    NULL || (sec->next_certreq = certreq_of(sec->name,
+		    cr->integ, sec->next_ca, &sec->next_certreq_len)) ==
+		    NULL))
+			goto fail;
 	}
 	return 0;
 fail:
@@ -495,6 +577,23 @@ integ_reload_commit(struct relay *r, bool ok)
 		} else
 			secrets_free(sec->next_secrets);
 		sec->next_secrets = NULL;
+		if (ok && sec->next_ca != NULL) {
+			/*
+			 * Chains are verified within one call into ike/: no
+			 * SA holds on to the old store.
+			 */
+			X509_STORE_free(sec->conf.ca);
+			free(sec->certreq);
+			sec->conf.ca = sec->next_ca;
+			sec->certreq = sec->next_certreq;
+			sec->conf.certreq = sec->certreq;
+			sec->conf.certreq_len = sec->next_certreq_len;
+		} else {
+			X509_STORE_free(sec->next_ca);
+			free(sec->next_certreq);
+		}
+		sec->next_ca = NULL;
+		sec->next_certreq = NULL;
 	}
 }
 

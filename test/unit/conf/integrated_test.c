@@ -235,6 +235,7 @@ static const struct reject bad_values[] = {
 	{ "cert = a\tb", "bad cert", 6 },
 	{ "key = \"\"", "bad key", 6 },
 	{ "ca = a\x01", "bad ca", 6 },
+	{ "crl = a\x01", "bad crl", 6 },
 	{ "secrets = x", "duplicate key \"secrets\"", 6 },
 	{ "pool = 10.10.0.0/23", "a second IPv4 pool", 6 },
 	{ "pool = 10.11.0.1/24", "bad pool", 6 },
@@ -608,6 +609,45 @@ Test(integrated, rejects_too_many_dns_and_local_ts_lines, .timeout = 10)
 		lines[n++] = ts[i];
 	}
 	expect_reject(lines, n, (unsigned)n, "more than 4 dns lines");
+}
+
+Test(integrated, takes_crl_lines_with_ca_only, .timeout = 10)
+{
+	const char *lines[7 + CONF_CRL_MAX + 1];
+	char crl[CONF_CRL_MAX + 1][32];
+	struct capture cap;
+	struct conf *a, *b;
+	size_t n = 0;
+
+	lines[n++] = "[integrated vpn]";
+	lines[n++] = "listen = 127.0.0.1:4500";
+	lines[n++] = "id = vpn.example";
+	lines[n++] = "secrets = s";
+	lines[n++] = "pool = 10.10.0.0/24";
+	lines[n++] = "crl = /etc/a.crl";
+	/* Without ca: the first crl line is named. */
+	expect_reject(lines, n, 6, "[integrated vpn]: crl without ca");
+	lines[n++] = "ca = /etc/ca.pem";
+	a = parse(lines, n, &cap);
+	cr_assert_not_null(a, "%s", cap.text);
+	cr_assert_eq(a->relays[0].integ->ncrl, 1);
+	cr_assert_str_eq(a->relays[0].integ->crl[0], "/etc/a.crl");
+	n = 5;
+	lines[n++] = "ca = /etc/ca.pem";
+	for (size_t i = 0; i <= CONF_CRL_MAX; i++) {
+		snprintf(crl[i], sizeof(crl[i]), "crl = /etc/%zu.crl", i);
+		lines[n++] = crl[i];
+	}
+	expect_reject(lines, n, (unsigned)n, "more than 8 crl lines");
+	/* CRLs are read again on SIGHUP: their list may change. */
+	b = parse(lines, n - 1, &cap);
+	cr_assert_not_null(b, "%s", cap.text);
+	cr_assert_eq(b->relays[0].integ->ncrl, CONF_CRL_MAX);
+	cr_assert_str_eq(b->relays[0].integ->crl[7], "/etc/7.crl");
+	cr_assert_null(conf_integrated_fixed_diff(a->relays[0].integ,
+	    b->relays[0].integ));
+	conf_unref(a);
+	conf_unref(b);
 }
 
 Test(integrated, parses_prefixes, .timeout = 10)

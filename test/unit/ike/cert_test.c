@@ -22,21 +22,41 @@ Test(ike_cert, picks_the_signature_scheme, .timeout = 10)
 {
 	EVP_PKEY *ec = ike_auth_key_load(FIX "ecp256.pem", true);
 	EVP_PKEY *ed = ike_auth_key_load(FIX "ed25519.pem", true);
+	EVP_PKEY *ec384 = ike_auth_key_load(FIX "ecp384.pem", true);
+	EVP_PKEY *rsa = ike_auth_key_load(FIX "rsa2048.pem", true);
 	enum ike_sig s;
 
-	cr_assert(ec != NULL && ed != NULL);
+	cr_assert(ec != NULL && ed != NULL && ec384 != NULL && rsa != NULL);
 	cr_assert(ike_cert_sig_pick(ec, true, H(IKE_HASH_SHA2_256) |
 	    H(IKE_HASH_SHA2_384), &s));
 	cr_assert_eq(s, IKE_SIG_ECDSA_SHA256);
 	cr_assert(ike_cert_sig_pick(ec, true, H(IKE_HASH_SHA2_512), &s));
 	cr_assert_eq(s, IKE_SIG_ECDSA_SHA512);
-	/* No notify: only RSA has a legacy method we sign with. */
-	cr_assert_not(ike_cert_sig_pick(ec, false, 0, &s));
+	/* No notify: RFC 4754, the curve's method (9 for P-256). */
+	cr_assert(ike_cert_sig_pick(ec, false, 0, &s));
+	cr_assert_eq(s, IKE_SIG_ECDSA_P256);
+	cr_assert_not(ike_cert_sig_pick(ed, false, 0, &s));
 	cr_assert_not(ike_cert_sig_pick(ec, true, H(IKE_HASH_SHA1), &s));
 	cr_assert(ike_cert_sig_pick(ed, true, H(IKE_HASH_IDENTITY), &s));
 	cr_assert_eq(s, IKE_SIG_ED25519);
 	cr_assert_not(ike_cert_sig_pick(ed, true, H(IKE_HASH_SHA2_256), &s));
+	/* P-384: SHA-384 when the peer has it, then the usual order. */
+	cr_assert(ike_cert_sig_pick(ec384, true, H(IKE_HASH_SHA2_256) |
+	    H(IKE_HASH_SHA2_384) | H(IKE_HASH_SHA2_512), &s));
+	cr_assert_eq(s, IKE_SIG_ECDSA_SHA384);
+	cr_assert(ike_cert_sig_pick(ec384, true, H(IKE_HASH_SHA2_256), &s));
+	cr_assert_eq(s, IKE_SIG_ECDSA_SHA256);
+	cr_assert(ike_cert_sig_pick(ec384, false, 0, &s));
+	cr_assert_eq(s, IKE_SIG_ECDSA_P384);
+	/* RSA: PKCS#1 v1.5 with SHA-256 first; method 1 without notify. */
+	cr_assert(ike_cert_sig_pick(rsa, true, H(IKE_HASH_SHA2_256) |
+	    H(IKE_HASH_SHA2_512), &s));
+	cr_assert_eq(s, IKE_SIG_RSA_PKCS1_SHA256);
+	cr_assert(ike_cert_sig_pick(rsa, false, 0, &s));
+	cr_assert_eq(s, IKE_SIG_RSA_SHA1);
 	EVP_PKEY_free(ec);
+	EVP_PKEY_free(ec384);
+	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ed);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 
 #include "ike/auth.h"
@@ -124,6 +125,9 @@ static const struct sig_case sig_cases[] = {
 	{ IKE_SIG_ECDSA_SHA256, "ecp256", "ecp256", "ecp384" },
 	{ IKE_SIG_ECDSA_SHA384, "ecp384", "ecp384", "ecp256" },
 	{ IKE_SIG_ED25519, "ed25519", "ed25519", "rsa2048" },
+	/* RFC 4754 methods 9 and 10: another curve's key is refused. */
+	{ IKE_SIG_ECDSA_P256, "ecp256", "ecp256", "ecp384" },
+	{ IKE_SIG_ECDSA_P384, "ecp384", "ecp384", "ecp256" },
 };
 
 static EVP_PKEY *
@@ -276,4 +280,51 @@ Test(crypto_auth, rejects_an_empty_hash_algorithm_list, .timeout = 10)
 	uint32_t mask;
 
 	cr_assert_not(ike_auth_hash_algs_parse((const uint8_t *)"", 0, &mask));
+}
+
+Test(crypto_auth, rfc4754_signatures_are_r_and_s_of_the_curve_size,
+    .timeout = 10)
+{
+	static const struct {
+		enum ike_sig	 sig;
+		const char	*curve;
+		enum ike_auth_method method;
+		size_t		 len;
+	} c[] = {
+		{ IKE_SIG_ECDSA_P256, "P-256", IKE_AUTH_ECDSA_SHA256_P256, 64 },
+		{ IKE_SIG_ECDSA_P384, "P-384", IKE_AUTH_ECDSA_SHA384_P384, 96 },
+		{ IKE_SIG_ECDSA_P521, "P-521", IKE_AUTH_ECDSA_SHA512_P521,
+		    132 },
+	};
+	uint8_t sig[IKE_AUTH_SIG_MAX];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		EVP_PKEY *k = EVP_EC_gen(c[i].curve);
+
+		cr_assert_not_null(k);
+		cr_assert_eq(ike_auth_sig_method(c[i].sig), c[i].method);
+		cr_assert(ike_auth_is_sig_method(c[i].method));
+		cr_assert_eq(ike_auth_sign(c[i].sig, k, (const uint8_t *)"x",
+		    1, sig, sizeof(sig), &len), 0, "case %zu", i);
+		/* No AlgorithmIdentifier, no DER: exactly r | s. */
+		cr_assert_eq(len, c[i].len, "case %zu", i);
+		cr_assert_eq(ike_auth_verify(c[i].method, k, sig, len,
+		    (const uint8_t *)"x", 1), 0, "case %zu", i);
+		/* One octet short or long is refused before any math. */
+		cr_assert_eq(ike_auth_verify(c[i].method, k, sig, len - 1,
+		    (const uint8_t *)"x", 1), -1, "case %zu short", i);
+		cr_assert_eq(ike_auth_verify(c[i].method, k, sig, len + 1,
+		    (const uint8_t *)"x", 1), -1, "case %zu long", i);
+		/* A method of another curve with this key. */
+		cr_assert_eq(ike_auth_verify(c[(i + 1) % 3].method, k, sig,
+		    c[(i + 1) % 3].len, (const uint8_t *)"x", 1), -1,
+		    "case %zu other curve", i);
+		cr_assert_eq(ike_auth_sign(c[(i + 1) % 3].sig, k,
+		    (const uint8_t *)"x", 1, sig, sizeof(sig), &len), -1,
+		    "case %zu signs for another curve", i);
+		EVP_PKEY_free(k);
+	}
+	cr_assert_not(ike_auth_is_sig_method(IKE_AUTH_SHARED_KEY_MIC));
+	cr_assert_not(ike_auth_is_sig_method(IKE_AUTH_DSS_SIG));
 }
