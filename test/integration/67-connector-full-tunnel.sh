@@ -12,6 +12,8 @@
 #   C  a SIGKILLed connector: its keeper still removes the rule; a stale
 #      rule left at the same priority is replaced at the next start.
 #   D  bypass-rule = no: no rule, and the same tunnel loses every ping.
+#   E  without CAP_NET_ADMIN the connector says it cannot add the rule
+#      (and why it matters) and still serves.
 . "$(dirname "$0")/lib.sh"
 
 GW_LOCAL_TS="0.0.0.0/0, ::/0" GW_POOL6=fd00:99::/120 topo_connector
@@ -76,18 +78,20 @@ tunnel_down()
 
 # --- A: IPv4 and IPv6 to S, a transfer, then SIGTERM ----------------------
 connector_up cn
-rules_at 210 | grep -q "to $RELAY_C_ADDR lookup main proto 73" ||
-    fail "no bypass rule: $(rules_at 210)"
+# (Output captured first: with pipefail, grep -q closing a pipe early can
+# fail the command before it with SIGPIPE.)
+out=$(rules_at 210)
+grep -q "to $RELAY_C_ADDR lookup main proto 73" <<<"$out" ||
+    fail "no bypass rule: $out"
 tunnel_up
-for _ in $(seq 20); do
-	ip -n "$(ns C)" rule | grep -qE "^220:.*lookup 220" && break
-	sleep 0.1
-done
-ip -n "$(ns C)" rule | grep -qE "^220:.*lookup 220" ||
-    fail "strongSwan's rule is not at 220: $(ip -n "$(ns C)" rule | tr '\n\t' '; ')"
-ip -n "$(ns C)" route show table 220 | grep -q . ||
-    fail "strongSwan installed no routes in table 220"
-ip -n "$(ns C)" -6 addr | grep -q "fd00:99::" || fail "no IPv6 virtual IP"
+out=$(ip -n "$(ns C)" rule)
+grep -qE "^220:.*lookup 220" <<<"$out" ||
+    fail "strongSwan's rule is not at 220: $(tr '\n\t' '; ' <<<"$out")"
+out=$(ip -n "$(ns C)" route show table 220)
+grep -q "^default dev ipsec0" <<<"$out" ||
+    fail "no default route into the tunnel in table 220: $out"
+out=$(ip -n "$(ns C)" -6 addr)
+grep -q "fd00:99::" <<<"$out" || fail "no IPv6 virtual IP: $out"
 SVC_ADDR=$S4 ping_tunnel 10
 say "IPv4 ping $PING_RTT ms to $S4 beyond the gateway"
 n=$(pings -6 10 "$S6")
@@ -131,4 +135,16 @@ swanctl_ "$T/init" --initiate --child net --timeout 30 >"$T/initiate-off.log" \
 n=$(pings -4 5 "$S4")
 [ "${n:-0}" = 0 ] || fail "without the rule $n of 5 pings passed"
 say "without bypass-rule: 0 of 5 pings"
+cn_stop TERM
+
+# --- E: no CAP_NET_ADMIN ----------------------------------------------------
+connector_conf "$T/cncap.conf"
+bg cncap "$IKT_LIFE" ip netns exec "$(ns C)" setpriv --bounding-set=-net_admin \
+    "$IKETCPD" -d -f "$T/cncap.conf"
+wait_log "$T/cncap.log" "iketcpd .* started" 5 || fail "no start without the cap"
+grep -q "cannot add the routing rule to $RELAY_C_ADDR/32 .*: Operation not permitted; a full tunnel" \
+    "$T/cncap.log" || fail "no clear warning: $(cat "$T/cncap.log")"
+[ -z "$(rules_at 210)" ] || fail "a rule without the capability"
+out=$(ns_exec C ss -Hlun "sport = :4500")
+[ -n "$out" ] || fail "not serving"
 ok

@@ -34,8 +34,9 @@ EOF2
 relay_conf "$T/relay.conf" "listen=[$R6]:4500"
 relay_start relay "$T/relay.conf" 4500 R
 CN_LISTEN="[$CN6]" connector_up cn "server=[$R6]:4500"
-ip -n "$(ns C)" -6 rule show pref 210 | grep -q "to $R6 lookup main" ||
-    fail "no IPv6 bypass rule: $(ip -n "$(ns C)" -6 rule show pref 210)"
+# (Captured first: with pipefail, grep -q can fail ip with SIGPIPE.)
+out=$(ip -n "$(ns C)" -6 rule show pref 210)
+grep -q "to $R6 lookup main" <<<"$out" || fail "no IPv6 bypass rule: $out"
 CN_ADDR=$CN6 INIT_ADDR=$C6 INIT_REMOTE_TS="0.0.0.0/0, ::/0" \
     INIT_VIPS="0.0.0.0, ::" initiator_start
 web_start
@@ -71,7 +72,8 @@ stop_pid "$SWAN_PID_init"
 tls_cert srv-tls vpn.test
 INTEG_LISTEN="[$R6]:4500" integ_server_up srv "tls-listen=[$R6]:443" \
     "tls-cert=$T/srv-tls.crt" "tls-key=$T/srv-tls.key"
-ns_exec R ss -Hltn | grep -q "\[$R6\]:443" || fail "no TLS listener on [$R6]:443"
+out=$(ns_exec R ss -Hltn)
+grep -q "\[$R6\]:443" <<<"$out" || fail "no TLS listener on [$R6]:443: $out"
 CN_LISTEN="[$CN6]" connector_up cn2 "server=[$R6]:443" tls=yes \
     "tls-ca=$T/srv-tls.crt" tls-sni=vpn.test
 # A new initiator: the integrated server has no IPv6 pool here.
