@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -236,12 +237,23 @@ remove_all(int nl, const unsigned char *ok)
  * before its work is done.
  */
 static void __attribute__((noreturn))
-keeper(int rfd, int nl, const unsigned char *ok)
+keeper(int rfd, int nl, const unsigned char *ok, bool foreground,
+    enum log_level level)
 {
 	ssize_t n;
 	char b;
+	int null;
 
 	close_others(rfd, nl);
+	/* As the daemon will (daemon(3)): syslog, and no terminal held. */
+	if (!foreground && (null = open("/dev/null", O_RDWR)) != -1) {
+		(void)dup2(null, 0);
+		(void)dup2(null, 1);
+		(void)dup2(null, 2);
+		if (null > 2)
+			close(null);
+		log_init("iketcpd", false, level);
+	}
 	(void)signal(SIGTERM, SIG_IGN);
 	(void)signal(SIGINT, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
@@ -257,7 +269,7 @@ keeper(int rfd, int nl, const unsigned char *ok)
 }
 
 int
-croute_open(const struct conf *c)
+croute_open(const struct conf *c, bool foreground)
 {
 	unsigned char ok[CROUTE_RULES_MAX] = { 0 };
 	int nl, p[2], installed = 0;
@@ -300,7 +312,7 @@ croute_open(const struct conf *c)
 	}
 	if (pid == 0) {
 		close(p[1]);
-		keeper(p[0], nl, ok);
+		keeper(p[0], nl, ok, foreground, c->log_level);
 	}
 	/* The write end stays open, unused, until this process ends. */
 	close(p[0]);

@@ -17,6 +17,8 @@
 #ifndef IKETCP_CROUTE_H
 #define IKETCP_CROUTE_H
 
+#include <stdbool.h>
+
 #include "conf/conf.h"
 
 enum {
@@ -27,8 +29,9 @@ enum {
  * Installs the rules of every [connector] section of @c and starts their
  * keeper; call as root, before privileges are dropped.  A rule that
  * cannot be installed is logged (a full tunnel would then loop) and is
- * not fatal.  Returns the number of rules installed.
+ * not fatal.  Without @foreground the keeper logs to syslog, as the
+ * daemon will.  Returns the number of rules installed.
  */
-int	croute_open(const struct conf *c);
+int	croute_open(const struct conf *c, bool foreground);
 
 #endif /* IKETCP_CROUTE_H */

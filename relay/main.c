@@ -410,7 +410,7 @@ main(int argc, char *argv[])
 		fatalx("cannot open every connector socket");
 	/* As root, before the drop: the keeper that removes them at exit
 	 * keeps CAP_NET_ADMIN. */
-	(void)croute_open(c);
+	(void)croute_open(c, foreground);
 	if (integ_open_all(&relay, c) == -1)
 		fatalx("cannot set up every [integrated] section");
 	if (control_open(&relay, c, reload) == -1)
