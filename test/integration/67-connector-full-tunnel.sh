@@ -12,6 +12,8 @@
 #   C  a SIGKILLed connector: its keeper still removes the rule; a stale
 #      rule left at the same priority is replaced at the next start.
 #   D  bypass-rule = no: no rule, and the same tunnel loses every ping.
+#   F  transport = fallback with UDP open: the udp-gateway's rule keeps the
+#      connector's UDP to the gateway outside.
 #   E  without CAP_NET_ADMIN the connector says it cannot add the rule
 #      (and why it matters) and still serves.
 . "$(dirname "$0")/lib.sh"
@@ -70,10 +72,11 @@ pings()
 	    sed -nE 's/.* ([0-9]+) received.*/\1/p'
 }
 
+# tunnel_down [--force]: the initiator deletes its IKE SA.
 tunnel_down()
 {
-	swanctl_ "$T/init" --terminate --ike home --timeout 10 \
-	    >"$T/terminate.log" 2>&1 || true
+	swanctl_ "$T/init" --terminate --ike home --timeout 10 "$@" \
+	    >>"$T/terminate.log" 2>&1 || true
 }
 
 # --- A: IPv4 and IPv6 to S, a transfer, then SIGTERM ----------------------
@@ -135,6 +138,21 @@ swanctl_ "$T/init" --initiate --child net --timeout 30 >"$T/initiate-off.log" \
 n=$(pings -4 5 "$S4")
 [ "${n:-0}" = 0 ] || fail "without the rule $n of 5 pings passed"
 say "without bypass-rule: 0 of 5 pings"
+tunnel_down --force
+cn_stop TERM
+
+# --- F: fallback, over UDP to the gateway, kept outside as well ------------
+connector_up cnu transport=fallback "udp-gateway=$GW_ADDR"
+out=$(rules_at 210)
+grep -q "to $GW_ADDR lookup main proto 73" <<<"$out" ||
+    fail "no bypass rule for the udp-gateway: $out"
+tunnel_up
+wait_log "$T/cnu.log" "transport udp \(the gateway answered over UDP\)" 2 ||
+    fail "the session did not go over UDP"
+SVC_ADDR=$S4 ping_tunnel 5
+n=$(pings -6 5 "$S6")
+[ "$n" = 5 ] || fail "IPv6 ping over UDP: $n of 5 replies"
+tunnel_down
 cn_stop TERM
 
 # --- E: no CAP_NET_ADMIN ----------------------------------------------------
