@@ -20,6 +20,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +44,7 @@ struct rule {
 	int		 family;	/* AF_INET, AF_INET6 */
 	uint8_t		 addr[16];
 	unsigned	 prio;
-	char		 text[CONF_HOST_MAX];	/* as configured */
+	char		 text[INET6_ADDRSTRLEN];	/* the address */
 	char		 name[CONF_NAME_MAX];	/* the connector */
 };
 
@@ -129,7 +130,7 @@ rule_text(const struct rule *r, char *out, size_t cap)
 static int
 rule_install(int nl, const struct rule *r)
 {
-	char what[CONF_HOST_MAX + 64];
+	char what[INET6_ADDRSTRLEN + 64];
 	int e = 0;
 
 	rule_text(r, what, sizeof(what));
@@ -177,13 +178,9 @@ add(const struct conf_connector *cc, const struct conf_addr *a)
 		    "to %s", cc->name, CROUTE_RULES_MAX, a->text);
 		return;
 	}
-	/* The host part only: "[2001:db8::1]:443" -> "2001:db8::1". */
-	snprintf(r.text, sizeof(r.text), "%s", a->text);
-	if (r.text[0] == '[') {
-		memmove(r.text, r.text + 1, strlen(r.text));
-		r.text[strcspn(r.text, "]")] = '\0';
-	} else
-		r.text[strcspn(r.text, ":")] = '\0';
+	/* The address as resolved, as ip rule shows it. */
+	if (inet_ntop(r.family, r.addr, r.text, sizeof(r.text)) == NULL)
+		return;
 	snprintf(r.name, sizeof(r.name), "%s", cc->name);
 	rules[nrules++] = r;
 }
@@ -218,7 +215,7 @@ close_others(int a, int b)
 static void
 remove_all(int nl, const unsigned char *ok)
 {
-	char what[CONF_HOST_MAX + 64];
+	char what[INET6_ADDRSTRLEN + 64];
 
 	for (size_t i = 0; i < nrules; i++) {
 		if (!ok[i])
