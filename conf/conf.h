@@ -99,6 +99,10 @@ enum {
 	CONF_DEF_RECONNECT_MIN_MS = 100,
 	CONF_DEF_RECONNECT_MAX_MS = 30 * 1000,
 	CONF_DEF_MAX_SESSIONS = 1024,
+	/* bypass-priority: below strongSwan's routing table 220 rule (its
+	 * routing_table_prio), above main's 32766 */
+	CONF_DEF_BYPASS_PRIORITY = 210,
+	CONF_BYPASS_PRIORITY_MAX = 32765,
 };
 
 /* How a connector's sessions reach the gateway. */
@@ -281,6 +285,8 @@ struct conf_connector {
 	char		 tls_sni[CONF_HOST_MAX];
 	struct conf_addr http_proxy;		/* len 0: none */
 	char		 http_proxy_auth[CONF_SECRET_MAX];
+	bool		 bypass_rule;		/* rules: server etc. -> main */
+	unsigned	 bypass_priority;	/* their priority */
 };
 
 struct conf {

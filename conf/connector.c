@@ -284,8 +284,34 @@ parse_http_proxy_auth(struct conf_parser *p, struct conf_connector *cc,
 	    sizeof(cc->http_proxy_auth));
 }
 
+static bool
+parse_bypass_rule(struct conf_parser *p, struct conf_connector *cc,
+    const char *v)
+{
+	return parse_flag(p, "bypass-rule", v, &cc->bypass_rule);
+}
+
+/* 0 is the local table's rule; 32766 and 32767 are main's and default's. */
+static bool
+parse_bypass_priority(struct conf_parser *p, struct conf_connector *cc,
+    const char *v)
+{
+	unsigned n;
+
+	if (!conf_parse_uint(v, &n) || n == 0 ||
+	    n > CONF_BYPASS_PRIORITY_MAX) {
+		conf_err(p, "bad bypass-priority \"%s\": want a whole number "
+		    "from 1 to %d", v, CONF_BYPASS_PRIORITY_MAX);
+		return false;
+	}
+	cc->bypass_priority = n;
+	return true;
+}
+
 /* Sorted by strcmp(): looked up with bsearch(). */
 static const struct ckey connector_keys[] = {
+	{ "bypass-priority",	parse_bypass_priority,	false },
+	{ "bypass-rule",	parse_bypass_rule,	false },
 	{ "fallback-timeout",	parse_fallback_timeout,	false },
 	{ "handshake-timeout",	parse_handshake_timeout, false },
 	{ "http-proxy",		parse_http_proxy,	false },
@@ -366,6 +392,8 @@ conf_connector_section(struct conf_parser *p, const char *name, size_t len)
 	cc->write_buffer = CONF_DEF_WRITE_BUFFER;
 	cc->max_sessions = CONF_DEF_MAX_SESSIONS;
 	cc->tls_verify = true;
+	cc->bypass_rule = true;
+	cc->bypass_priority = CONF_DEF_BYPASS_PRIORITY;
 
 	/* Still parsed, so that its keys are checked too; the error stands. */
 	for (size_t i = 0; i < c->nconnectors; i++)

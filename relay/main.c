@@ -25,6 +25,7 @@
 #include "conf/conf.h"
 #include "conf/secrets.h"
 #include "relay/connector.h"
+#include "relay/croute.h"
 #include "relay/control.h"
 #include "relay/integrated.h"
 #include "relay/keyhash.h"
@@ -413,6 +414,9 @@ main(int argc, char *argv[])
 		fatalx("cannot open every listener");
 	if (connector_open_all(&relay, c) == -1)
 		fatalx("cannot open every connector socket");
+	/* As root, before the drop: the keeper that removes them at exit
+	 * keeps CAP_NET_ADMIN. */
+	(void)croute_open(c, foreground);
 	if (integ_open_all(&relay, c) == -1)
 		fatalx("cannot set up every [integrated] section");
 	if (control_open(&relay, c, reload) == -1)

@@ -394,6 +394,7 @@ swanctl_()
 #   GW_PEER_ID     the initiator's identity (initiator.test)
 #   GW_PSK         the pre-shared key
 #   GW_POOL        virtual-IP pool (10.99.0.0/24)
+#   GW_POOL6       a second pool, for IPv6 virtual IPs (none)
 #   GW_PROPOSALS   IKE proposals (aes256gcm16-prfsha384-x25519, default)
 #   GW_ESP         ESP proposals (aes256gcm16, default)
 #   GW_LOCAL_TS    traffic selector on the gateway side (0.0.0.0/0)
@@ -402,16 +403,18 @@ swanctl_()
 # Its directory is $T/NAME (charon.log there; use gw_log).
 gw_start()
 {
-	local name=${1:-gw} n=${2:-G} d
+	local name=${1:-gw} n=${2:-G} d pool6=
 	d=$T/$name
 	swan_conf "$d" "${GW_CHARON_EXTRA:-}"
+	[ -z "${GW_POOL6:-}" ] ||
+	    pool6=$(printf '\tpool6 {\n\t\taddrs = %s\n\t}' "$GW_POOL6")
 	cat >"$d/swanctl/swanctl.conf" <<EOF
 connections {
 	rw {
 		version = 2
 		local_addrs = %any
 		proposals = ${GW_PROPOSALS:-aes256gcm16-prfsha384-x25519, default}
-		pools = pool4
+		pools = pool4${GW_POOL6:+, pool6}
 		send_certreq = no
 		local {
 			auth = psk
@@ -434,6 +437,7 @@ pools {
 	pool4 {
 		addrs = ${GW_POOL:-10.99.0.0/24}
 	}
+$pool6
 }
 secrets {
 	ike-rw {
@@ -698,7 +702,7 @@ topo_connector()
 	    --immediate-mode -B 65536 -Z root -s 0 -i vR -w "$T/cr.pcap" ip
 	CR_TCPDUMP_PID=$BG_PID
 	wait_log "$T/cr-tcpdump.log" "listening on" 10
-	GW_LOCAL_TS=$SVC_ADDR/32 gw_start gw G
+	GW_LOCAL_TS=${GW_LOCAL_TS:-$SVC_ADDR/32} gw_start gw G
 }
 
 # connector_conf FILE [KEY=VALUE...]: [connector c] listening on
@@ -770,6 +774,8 @@ relay_for_connector()
 # Child SA (libipsec cannot move SAs), which tests that use the first
 # Child SA's key do not want.  (ns_new turns off IPv6 DAD, whose end
 # used to set off such an update a second after the links came up.)
+# INIT_REMOTE_TS ($SVC_ADDR/32) and INIT_VIPS (0.0.0.0): a full tunnel is
+# "0.0.0.0/0, ::/0" with "0.0.0.0, ::".
 initiator_start()
 {
 	local d=${INIT_DIR:-$T/init}
@@ -784,7 +790,7 @@ connections {
 		remote_addrs = $CN_ADDR
 		proposals = ${INIT_PROPOSALS:-aes256gcm16-prfsha384-x25519}
 		mobike = ${INIT_MOBIKE:-yes}
-		vips = 0.0.0.0
+		vips = ${INIT_VIPS:-0.0.0.0}
 		send_certreq = no
 		local {
 			auth = psk
@@ -796,7 +802,7 @@ connections {
 		}
 		children {
 			net {
-				remote_ts = $SVC_ADDR/32
+				remote_ts = ${INIT_REMOTE_TS:-$SVC_ADDR/32}
 				esp_proposals = ${INIT_ESP:-aes256gcm16}
 			}
 		}

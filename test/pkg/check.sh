@@ -214,7 +214,9 @@ fi
 # secrets file owned by the drop user with mode 600 needs
 # CAP_DAC_READ_SEARCH as root, and is read again as that user on the
 # reload (ExecReload: -t, then SIGHUP).  READY=1 must arrive, and the
-# process must run as the user with no capability left.
+# process must run as the user with no capability left; a connector's
+# bypass rule must be in place, its keeper (iketcpd-rules) hold
+# CAP_NET_ADMIN alone, and the rule be gone after the exit.
 if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
     command -v setpriv >/dev/null && command -v python3 >/dev/null; then
 	step "iketcpd as the unit runs it: caps, READY=1, TUN, reload"
@@ -247,6 +249,10 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
 	secrets = $D/secrets
 	pool = 10.10.0.0/24
 	tun = iketcp-pkg0
+
+	[connector laptop]
+	udp-listen = 127.0.0.1:4501
+	server = 192.0.2.1:443
 	EOF
 	# With a control socket (when this iketcpd has the key), handed to
 	# the drop user by chown, and iketcpctl list when it is packaged.
@@ -288,6 +294,20 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
 	    { echo "capabilities left"; rc=1; }
 	grep -q '^NoNewPrivs:.*1' "$D/status" || { echo "no NNP"; rc=1; }
 	ip link show iketcp-pkg0 >/dev/null 2>&1 || { echo "no TUN"; rc=1; }
+	# The connector's bypass rule, and its keeper with CAP_NET_ADMIN
+	# (bit 12) alone.
+	rules=$(ip rule show pref 210)
+	case $rules in
+	*"to 192.0.2.1 lookup main proto 73"*) ;;
+	*) echo "no bypass rule: $rules"; rc=1 ;;
+	esac
+	kp=$(pgrep -P "$dp" -x iketcpd-rules || true)
+	if [ -z "$kp" ]; then
+		echo "no iketcpd-rules keeper"; rc=1
+	else
+		grep -q '^CapEff:.*0000000000001000' "/proc/$kp/status" ||
+		    { echo "keeper: $(grep CapEff "/proc/$kp/status")"; rc=1; }
+	fi
 	if [ -n "$CTL" ]; then
 		"$CTL" -s "$D/ctl.sock" list >"$D/ctl.out" 2>&1 ||
 		    { echo "iketcpctl list failed:"; cat "$D/ctl.out"; rc=1; }
@@ -304,6 +324,12 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] &&
 	fi
 	kill -TERM "$dp" 2>/dev/null
 	wait "$tp" || { echo "exit status $?"; rc=1; }
+	for i in $(seq 30); do
+		[ -z "$(ip rule show pref 210)" ] && break
+		sleep 0.1
+	done
+	[ -z "$(ip rule show pref 210)" ] ||
+	    { echo "bypass rule left after exit"; rc=1; }
 	exit $rc
 	EOF
 	unshare --net bash "$D/run.sh" "$D" "$X/usr/sbin/iketcpd" "$bset" \

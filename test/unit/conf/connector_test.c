@@ -70,6 +70,8 @@ Test(connector, parses_a_full_section_with_defaults, .timeout = 10)
 	cr_assert_eq(cc->max_sessions, CONF_DEF_MAX_SESSIONS);
 	cr_assert_eq(cc->write_buffer, CONF_DEF_WRITE_BUFFER);
 	cr_assert(cc->tls_verify);
+	cr_assert(cc->bypass_rule);
+	cr_assert_eq(cc->bypass_priority, CONF_DEF_BYPASS_PRIORITY);
 	conf_unref(c);
 }
 
@@ -99,6 +101,8 @@ Test(connector, parses_every_key, .timeout = 10)
 		"tls-sni = vpn.example",
 		"http-proxy = 127.0.0.1:3128",
 		"http-proxy-auth = user:secret",
+		"bypass-rule = no",
+		"bypass-priority = 150",
 	};
 	struct capture cap;
 	struct conf *c = parse(lines, NELEM(lines), &cap);
@@ -126,6 +130,8 @@ Test(connector, parses_every_key, .timeout = 10)
 	cr_assert_str_eq(cc->tls_ca, "/etc/ssl/ca.pem");
 	cr_assert_str_eq(cc->tls_sni, "vpn.example");
 	cr_assert_str_eq(cc->http_proxy_auth, "user:secret");
+	cr_assert_not(cc->bypass_rule);
+	cr_assert_eq(cc->bypass_priority, 150);
 	conf_unref(c);
 }
 
@@ -159,6 +165,10 @@ static const struct reject bad_values[] = {
 	{ "tls-sni = a\tb", "bad tls-sni", 4 },
 	{ "http-proxy = proxy", "bad http-proxy", 4 },
 	{ "http-proxy-auth = nopassword", "bad http-proxy-auth", 4 },
+	{ "bypass-rule = maybe", "bad bypass-rule", 4 },
+	{ "bypass-priority = 0", "bad bypass-priority", 4 },
+	{ "bypass-priority = 32766", "bad bypass-priority", 4 },
+	{ "bypass-priority = -1", "bad bypass-priority", 4 },
 	{ "colour = blue", "unknown key \"colour\" in [connector]", 4 },
 	{ "server = 198.51.100.2:443", "duplicate key \"server\"", 4 },
 	/* Checked at the end, reported at the section header. */
