@@ -320,9 +320,10 @@ session_stream_msg(struct cstream *cs, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* TCP -> UDP: a probe drew an IKE answer over UDP.  The stream stays:
- * the gateway sends to the relay until the initiator's next request
- * over UDP moves it back (RFC 7296 §2.23, or MOBIKE's update). */
+/* TCP -> UDP: a probe drew an IKE answer over UDP.  The stream stays
+ * while the gateway sends to the relay, until the initiator's next
+ * request over UDP moves it back (RFC 7296 §2.23, or MOBIKE's update);
+ * gw_read closes it once ESP arrives over UDP. */
 static void
 to_udp(struct cn_session *s)
 {
@@ -352,6 +353,14 @@ gw_read(struct cn_session *s, enum cn_flow_kind k)
 		if (n < 0)
 			return;
 		kind = natt_classify(k == CN_FLOW_IKE, buf, (size_t)n, &m);
+		/* ESP goes to the IKE SA's peer address alone (RFC 7296
+		 * §2.23): the gateway has left the relay, and the stream is
+		 * no longer needed until the next fall back. */
+		if (kind == NATT_IN_ESP && s->transport == CN_TRANSPORT_UDP &&
+		    s->stream_on) {
+			s->stream_on = false;
+			cstream_stop(&s->cs, "the gateway is back on UDP");
+		}
 		if (kind == NATT_IN_IKE || kind == NATT_IN_IKE_INIT) {
 			if (s->transport == CN_TRANSPORT_TRYING) {
 				ev_timer_stop(s->cn->r->loop, &s->fallback);
@@ -475,6 +484,7 @@ to_stream(struct cn_session *s, const char *why)
 	s->req_at = 0;
 	set_transport(s, CN_TRANSPORT_TCP, why);
 	cstream_start(&s->cs);
+	s->stream_on = true;
 	if (s->req != NULL &&
 	    cstream_send(&s->cs, false, s->req, s->req_len, true)) {
 		s->n.up_msgs++;
@@ -605,6 +615,7 @@ session_new(struct connector *cn, const struct sockaddr_storage *from)
 	} else {
 		set_transport(s, CN_TRANSPORT_TCP, "transport = tcp");
 		cstream_start(&s->cs);
+		s->stream_on = true;
 	}
 	return s;
 }

@@ -42,7 +42,9 @@ enum cn_flow_kind {
  *   UDP -> TCP      no IKE answer to an IKE request within
  *                   fallback-timeout; the request is replayed on the stream
  *   TCP -> UDP      a probe over UDP (a copy of the initiator's last IKE
- *                   request) drew an IKE answer over UDP; probes every
+ *                   request) drew an IKE answer over UDP (the stream
+ *                   closes when the gateway's ESP comes over UDP again,
+ *                   and opens on the next move to it); probes every
  *                   udp-retry-min, doubling to udp-retry-max on each
  *                   unanswered probe and on each fall back to the stream
  *                   within udp-retry-max of the last move to UDP.
@@ -90,7 +92,8 @@ struct cn_session {
 	enum cn_flow_kind ike_flow;	/* the initiator's last IKE flow */
 	uint64_t	 spi[CN_SESSION_SPIS];	/* IKE SPIi, ring */
 	unsigned	 nspi;
-	struct cstream	 cs;		/* once CN_TRANSPORT_TCP, kept */
+	struct cstream	 cs;		/* with CN_TRANSPORT_TCP, and after */
+	bool		 stream_on;	/* cs started, not stopped */
 	ev_timer	 fallback;	/* fallback-timeout: answer check */
 	ev_timer	 probe;		/* TCP: next UDP probe (fallback) */
 	ev_tstamp	 req_at;	/* request out, no IKE answer; 0 */

@@ -11,8 +11,10 @@
 # change; test 73 has MOBIKE off).  Then UDP is unblocked: a UDP probe
 # (every 2 s, then 4 s) is answered, the session's traffic goes over UDP
 # again, and once the pings pause for the initiator's next DPD, the
-# gateway's own traffic returns to UDP too.  The gaps (longest time
-# without an echo reply) are printed.
+# gateway's own traffic returns to UDP too, and the connector closes the
+# stream.  A second block opens a new stream, which the relay
+# re-attaches to its lingering session.  The gaps (longest time without
+# an echo reply) are printed.
 . "$(dirname "$0")/lib.sh"
 
 topo_connector
@@ -55,7 +57,9 @@ bg ping 100 ip netns exec "$(ns C)" stdbuf -oL ping -D -n -i 0.01 -W 1 \
 PING_PID=$BG_PID
 sleep 1
 t_block=$(now)
-ns_exec C nft -f - <<EOF2
+block()
+{
+	ns_exec C nft -f - <<EOF2
 table inet ikt_block {
 	chain out {
 		type filter hook output priority 0;
@@ -67,8 +71,11 @@ table inet ikt_block {
 	}
 }
 EOF2
+}
+block
 say "UDP blocked"
-wait_log "$T/cn.log" "transport tcp \(no UDP answer to an IKE request within 1000 ms\)" 20 ||
+wait_log "$T/cn.log" \
+    "transport tcp \(no UDP answer to an IKE request within 1000 ms\)" 20 ||
     fail "no move to the stream"
 wait_log "$T/relay.log" "session new" 10 || fail "relay: no session"
 # Echo replies again, over the stream: one less than 0.5 s old.
@@ -93,8 +100,14 @@ say "UDP -> stream: longest gap without an echo reply $gap1 s"
 spis1=$(ike_spis)
 [ "$spis1" = "$spis0" ] || fail "IKE SA changed: $spis0 -> $spis1"
 # The gateway took the relay as the IKE SA's peer (authenticated update).
-grep -qE "remote endpoint changed from $CLIENT_ADDR\[[0-9]+\] to $RELAY_ADDR\[" \
-    "$(gw_log)" || fail "the gateway did not follow to the relay"
+# moved FROM TO: the gateway logged its peer's move from FROM to TO.
+moved()
+{
+	grep -qE "remote endpoint changed from $1\[[0-9]+\] to $2\[" \
+	    "$(gw_log)"
+}
+moved "$CLIENT_ADDR" "$RELAY_ADDR" ||
+    fail "the gateway did not follow to the relay"
 
 ns_exec C nft delete table inet ikt_block
 say "UDP unblocked"
@@ -114,18 +127,50 @@ stop_pid "$PING_PID"
 sleep 5
 t_quiet=$(now)
 ping_tunnel 10
-up=$(tcpdump -r "$T/cr.pcap" -tt -n "udp and dst host $GW_ADDR and dst port 4500" 2>/dev/null |
-    awk -v t="$t_back" '$1 > t' | wc -l)
-down=$(tcpdump -r "$T/cr.pcap" -tt -n "udp and src host $GW_ADDR and src port 4500" 2>/dev/null |
-    awk -v t="$t_quiet" '$1 > t' | wc -l)
-say "after the move back: $up datagrams to the gateway, $down from it (after the pause)"
+# udp_after FILTER T: datagrams on the C-R link matching FILTER after T.
+udp_after()
+{
+	tcpdump -r "$T/cr.pcap" -tt -n "udp and $1" 2>/dev/null |
+	    awk -v t="$2" '$1 > t' | wc -l
+}
+up=$(udp_after "dst host $GW_ADDR and dst port 4500" "$t_back")
+down=$(udp_after "src host $GW_ADDR and src port 4500" "$t_quiet")
+say "after the move back: $up datagrams to the gateway, $down from it" \
+    "(after the pause)"
 [ "$up" -ge 10 ] || fail "the connector does not send over UDP again ($up)"
 [ "$down" -ge 10 ] || fail "the gateway does not send over UDP again ($down)"
-grep -qE "remote endpoint changed from $RELAY_ADDR\[[0-9]+\] to $CLIENT_ADDR\[" \
-    "$(gw_log)" || fail "the gateway did not come back to UDP"
+moved "$RELAY_ADDR" "$CLIENT_ADDR" ||
+    fail "the gateway did not come back to UDP"
 spis2=$(ike_spis)
 [ "$spis2" = "$spis0" ] || fail "IKE SA changed: $spis0 -> $spis2"
+# With the gateway's ESP over UDP again the stream is closed, not kept.
+wait_log "$T/cn.log" "stream to .* closed \(the gateway is back on UDP\)" 5 ||
+    fail "the stream was not closed"
+
+# A second block: a new stream, which the relay re-attaches to the
+# session it still keeps (linger) once the gateway answers a new request
+# from it (relay/README, "Proof").
+bg ping2 100 ip netns exec "$(ns C)" stdbuf -oL ping -D -n -i 0.01 -W 1 \
+    -w 60 "$SVC_ADDR"
+PING_PID=$BG_PID
+sleep 1
+t_block=$(now)
+block
+wait_log "$T/cn.log" "stream 2 to .* up" 20 || fail "no second stream"
+wait_log "$T/relay.log" "session re-attached" 10 ||
+    fail "relay: the second stream was not re-attached"
+sleep 3
+t_end=$(now)
+stop_pid "$PING_PID"
+cp "$T/ping2.log" "$T/ping.log"
+gap3=$(gap "$t_block" "$t_end")
+between "$gap3" 0 "$(echo "$t_end - $t_block - 1.5" | bc)" ||
+    fail "no echo replies over the second stream (longest gap $gap3 s)"
+say "UDP -> stream again, new stream: longest gap without an echo reply $gap3 s"
+spis3=$(ike_spis)
+[ "$spis3" = "$spis0" ] || fail "IKE SA changed: $spis0 -> $spis3"
 st=$(cn_stats)
 say "connector: ${st#*stats: }"
-grep -q "moved to the stream 1, to udp 1," <<<"$st" || fail "want one move each way: $st"
+grep -q "moved to the stream 2, to udp 1," <<<"$st" ||
+    fail "want two moves to the stream, one back: $st"
 ok

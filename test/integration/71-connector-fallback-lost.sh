@@ -27,17 +27,21 @@ initiator_start
 
 tunnel_up
 say "IKE_SA + CHILD_SA + virtual IP in $IKE_MS ms (fallback-timeout 500 ms)"
-wait_log "$T/cn.log" "transport tcp \(no UDP answer to IKE_SA_INIT within 500 ms\)" 2 ||
+wait_log "$T/cn.log" \
+    "transport tcp \(no UDP answer to IKE_SA_INIT within 500 ms\)" 2 ||
     fail "no fallback to tcp logged"
 dropped=$(ns_exec C nft list table inet ikt_block |
     sed -nE 's/.*counter packets ([0-9]+).*/\1/p')
-[ "${dropped:-0}" -ge 1 ] || fail "the gateway never answered over UDP ($dropped)"
+[ "${dropped:-0}" -ge 1 ] ||
+    fail "the gateway never answered over UDP ($dropped)"
 say "gateway answers over UDP dropped by nftables: $dropped"
 grep -q "received retransmit of request with ID 0, retransmitting response" \
-    "$(gw_log)" || fail "the gateway did not answer the replayed IKE_SA_INIT from its cache"
+    "$(gw_log)" ||
+    fail "the gateway did not answer the replayed IKE_SA_INIT from its cache"
 ping_tunnel 5
 say "ping $PING_RTT ms"
-n=$(swanctl_ "$T/gw" --list-sas --raw 2>/dev/null | grep -c "state=ESTABLISHED" || true)
+n=$(swanctl_ "$T/gw" --list-sas --raw 2>/dev/null |
+    grep -c "state=ESTABLISHED" || true)
 [ "$n" = 1 ] || fail "want one IKE SA at the gateway, got $n"
 [ "$(ike_spis | wc -l)" = 1 ] || fail "want one IKE SA at the initiator"
 st=$(cn_stats)

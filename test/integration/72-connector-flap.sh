@@ -5,10 +5,11 @@
 # back to UDP happen only on probes, spaced udp-retry-min (1 s) doubling
 # to udp-retry-max (8 s), so in 24 s there are at most 6 of them, and at
 # most one move to the stream after each (plus the first); the log gets
-# two lines per round trip (statistics aside).  The connector's
-# descriptors are the same before and after (two UDP sockets and one
-# stream for the session, never more), its memory does not grow, and the
-# tunnel still works on the same IKE SA once UDP stays open.
+# four lines per round trip (statistics aside: the two moves, the
+# stream's opening and its close).  The connector's descriptors do not grow (two
+# UDP sockets and at most one stream for the session), nor does its
+# memory, and the tunnel still works on the same IKE SA once UDP stays
+# open.
 . "$(dirname "$0")/lib.sh"
 
 topo_connector
@@ -29,7 +30,7 @@ sleep 1
 ping_tunnel 3
 spis0=$(ike_spis)
 
-fds() { ls "/proc/$CN_DPID/fd" | wc -l; }
+fds() { find "/proc/$CN_DPID/fd" -mindepth 1 | wc -l; }
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$CN_DPID/status"; }
 block()
 {
@@ -87,10 +88,13 @@ moves_tcp=$(sed -nE 's/.*moved to the stream ([0-9]+),.*/\1/p' <<<"$st")
 lines=$(($(nlog) - lines0))
 say "moves to the stream $moves_tcp, to udp $moves_udp; log lines $lines"
 [ "$moves_udp" -le 8 ] || fail "too many moves back to UDP: $moves_udp"
-[ "$moves_tcp" -le $((moves_udp + 1)) ] || fail "moves: $moves_tcp > $moves_udp + 1"
-[ "$fd1" = "$fd0" ] || fail "descriptors $fd0 -> $fd1"
+[ "$moves_tcp" -le $((moves_udp + 1)) ] ||
+    fail "moves: $moves_tcp > $moves_udp + 1"
+# The stream may be open at the baseline and closed by now (the
+# gateway's ESP back on UDP), not the other way round.
+[ "$fd1" -le "$fd0" ] || fail "descriptors $fd0 -> $fd1"
 [ "$((rss1 - rss0))" -lt 1024 ] || fail "VmRSS grew $rss0 -> $rss1 kB"
-[ "$lines" -le $((2 * moves_udp + 2)) ] || fail "$lines log lines"
+[ "$lines" -le $((4 * moves_udp + 2)) ] || fail "$lines log lines"
 spis1=$(ike_spis)
 [ "$spis1" = "$spis0" ] || fail "IKE SA changed: $spis0 -> $spis1"
 ok
