@@ -98,6 +98,8 @@ enum {
 	CONF_DEF_FALLBACK_TIMEOUT_MS = 2 * 1000,
 	CONF_DEF_RECONNECT_MIN_MS = 100,
 	CONF_DEF_RECONNECT_MAX_MS = 30 * 1000,
+	CONF_DEF_UDP_RETRY_MIN_MS = 30 * 1000,
+	CONF_DEF_UDP_RETRY_MAX_MS = 10 * 60 * 1000,
 	CONF_DEF_MAX_SESSIONS = 1024,
 	/* bypass-priority: below strongSwan's routing table 220 rule (its
 	 * routing_table_prio), above main's 32766 */
@@ -274,6 +276,8 @@ struct conf_connector {
 	unsigned	 fallback_timeout_ms;	/* IKE_SA_INIT over UDP */
 	unsigned	 reconnect_min_ms;	/* first back-off step */
 	unsigned	 reconnect_max_ms;	/* back-off ceiling */
+	unsigned	 udp_retry_min_ms;	/* fallback: first UDP probe */
+	unsigned	 udp_retry_max_ms;	/* its back-off ceiling */
 	unsigned	 handshake_timeout_ms;	/* connect (+ proxy, TLS) */
 	unsigned	 idle_timeout_ms;	/* session without traffic */
 	size_t		 max_message;		/* bytes, excluding the length */

@@ -154,6 +154,20 @@ parse_reconnect_max(struct conf_parser *p, struct conf_connector *cc,
 }
 
 static bool
+parse_udp_retry_min(struct conf_parser *p, struct conf_connector *cc,
+    const char *v)
+{
+	return conf_key_ms(p, "udp-retry-min", v, 1000, &cc->udp_retry_min_ms);
+}
+
+static bool
+parse_udp_retry_max(struct conf_parser *p, struct conf_connector *cc,
+    const char *v)
+{
+	return conf_key_ms(p, "udp-retry-max", v, 1000, &cc->udp_retry_max_ms);
+}
+
+static bool
 parse_handshake_timeout(struct conf_parser *p, struct conf_connector *cc,
     const char *v)
 {
@@ -330,6 +344,8 @@ static const struct ckey connector_keys[] = {
 	{ "transport",		parse_transport,	false },
 	{ "udp-gateway",	parse_udp_gateway,	false },
 	{ "udp-listen",		parse_udp_listen,	true },
+	{ "udp-retry-max",	parse_udp_retry_max,	false },
+	{ "udp-retry-min",	parse_udp_retry_min,	false },
 	{ "write-buffer",	parse_write_buffer,	false },
 };
 
@@ -386,6 +402,8 @@ conf_connector_section(struct conf_parser *p, const char *name, size_t len)
 	cc->fallback_timeout_ms = CONF_DEF_FALLBACK_TIMEOUT_MS;
 	cc->reconnect_min_ms = CONF_DEF_RECONNECT_MIN_MS;
 	cc->reconnect_max_ms = CONF_DEF_RECONNECT_MAX_MS;
+	cc->udp_retry_min_ms = CONF_DEF_UDP_RETRY_MIN_MS;
+	cc->udp_retry_max_ms = CONF_DEF_UDP_RETRY_MAX_MS;
 	cc->handshake_timeout_ms = CONF_DEF_HANDSHAKE_TIMEOUT_MS;
 	cc->idle_timeout_ms = CONF_DEF_IDLE_TIMEOUT_MS;
 	cc->max_message = CONF_DEF_MAX_MESSAGE;
@@ -476,6 +494,10 @@ check_one(struct conf_parser *p, const struct conf_connector *cc)
 		conf_err_at(p, cc->line, "[connector %s]: reconnect-min %ums "
 		    "> reconnect-max %ums", cc->name, cc->reconnect_min_ms,
 		    cc->reconnect_max_ms);
+	if (cc->udp_retry_min_ms > cc->udp_retry_max_ms)
+		conf_err_at(p, cc->line, "[connector %s]: udp-retry-min %ums "
+		    "> udp-retry-max %ums", cc->name, cc->udp_retry_min_ms,
+		    cc->udp_retry_max_ms);
 	if (cc->write_buffer < cc->max_message + 2)
 		conf_err_at(p, cc->line, "[connector %s]: write-buffer %zu "
 		    "< max-message + 2 (%zu)", cc->name, cc->write_buffer,

@@ -2,7 +2,9 @@
  * The connector role: local UDP 500/4500 for unmodified initiators, one
  * session per initiator, each carried over its own originated stream
  * (RFC 9329) or, with transport = fallback, over UDP while UDP works
- * (RFC 9329 §5.1: try UDP first; use TCP when UDP gets no answer).
+ * (RFC 9329 §5.1: try UDP first; use TCP when UDP gets no answer), moving
+ * a live session to the stream when UDP stops answering and back when a
+ * probe finds UDP working again (connector.h, enum cn_transport).
  *
  * Flows and sessions.  An initiator sends IKE_SA_INIT to port 500 and the
  * rest, ESP included, to port 4500, from another source port (RFC 7296
@@ -84,12 +86,13 @@ log_counters(const struct cn_session *s, const char *what, bool stats)
 	snprintf(line, sizeof(line), "%s: %s: transport %s, up %llu "
 	    "msgs/%llu bytes, down %llu "
 	    "msgs/%llu bytes, keepalives dropped %llu, other drops %llu, "
-	    "streams %llu (lost %llu, named by a replayed ESP %llu), %.1f s",
+	    "streams %llu (lost %llu, named by a replayed ESP %llu), "
+	    "moved to the stream %llu, to udp %llu, udp probes %llu, %.1f s",
 	    s->cs.tag, what, transport_name(s->transport), n->up_msgs,
 	    n->up_bytes, n->down_msgs, n->down_bytes, n->keepalives,
 	    n->dropped + s->cs.stats.dropped, s->cs.stats.connects,
-	    s->cs.stats.breaks, s->cs.stats.replayed,
-	    ev_now(s->cn->r->loop) - s->started);
+	    s->cs.stats.breaks, s->cs.stats.replayed, n->to_stream, n->to_udp,
+	    n->probes, ev_now(s->cn->r->loop) - s->started);
 	if (stats)
 		log_stats("%s", line);	/* asked for: whatever the level */
 	else
@@ -134,6 +137,39 @@ set_transport(struct cn_session *s, enum cn_transport t, const char *why)
 	log_info("%s: transport %s (%s)", s->cs.tag, transport_name(t), why);
 }
 
+/* An IKE message from the gateway, on UDP or on the stream: the pending
+ * request, if any, was answered (RFC 7296 §2.1: every request draws a
+ * response; ESP proves nothing about our requests reaching it). */
+static void
+ike_answered(struct cn_session *s)
+{
+	if (s->req_at == 0)
+		return;
+	s->req_at = 0;
+	if (s->transport != CN_TRANSPORT_TCP)
+		ev_timer_stop(s->cn->r->loop, &s->fallback);
+}
+
+static void
+retry_arm(struct cn_session *s)
+{
+	ev_timer_stop(s->cn->r->loop, &s->probe);
+	ev_timer_set(&s->probe, s->retry_ms / 1000., 0.);
+	ev_timer_start(s->cn->r->loop, &s->probe);
+}
+
+/* The next probe waits twice as long, up to udp-retry-max. */
+static void
+retry_backoff(struct cn_session *s)
+{
+	const struct conf_connector *cc = s->cn->cc;
+
+	if (s->retry_ms <= cc->udp_retry_max_ms / 2)
+		s->retry_ms *= 2;
+	else
+		s->retry_ms = cc->udp_retry_max_ms;
+}
+
 static void
 close_gw(struct cn_session *s)
 {
@@ -163,9 +199,10 @@ session_close(struct cn_session *s, const char *reason)
 	cn->nsessions--;
 	close_gw(s);
 	ev_timer_stop(cn->r->loop, &s->fallback);
+	ev_timer_stop(cn->r->loop, &s->probe);
 	ev_timer_stop(cn->r->loop, &s->idle);
 	cstream_cleanup(&s->cs);
-	free(s->init);
+	free(s->req);
 	free(s);
 }
 
@@ -271,6 +308,7 @@ session_stream_msg(struct cstream *cs, const uint8_t *p, size_t n)
 		to_initiator(s, CN_FLOW_NATT, p, n);
 		return 0;
 	case MSG_IKE:
+		ike_answered(s);
 		break;
 	}
 	if (s->flow[k].l == NULL)
@@ -282,6 +320,24 @@ session_stream_msg(struct cstream *cs, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* TCP -> UDP: a probe drew an IKE answer over UDP.  The stream stays
+ * while the gateway sends to the relay, until the initiator's next
+ * request over UDP moves it back (RFC 7296 §2.23, or MOBIKE's update);
+ * gw_read closes it once ESP arrives over UDP. */
+static void
+to_udp(struct cn_session *s)
+{
+	struct ev_loop *loop = s->cn->r->loop;
+
+	ev_timer_stop(loop, &s->fallback);
+	ev_timer_stop(loop, &s->probe);
+	s->probe_at = 0;
+	s->req_at = 0;
+	s->udp_since = ev_now(loop);
+	s->n.to_udp++;
+	set_transport(s, CN_TRANSPORT_UDP, "a probe over UDP was answered");
+}
+
 /* Fallback: the gateway's datagrams on flow @k, straight back. */
 static void
 gw_read(struct cn_session *s, enum cn_flow_kind k)
@@ -291,13 +347,29 @@ gw_read(struct cn_session *s, enum cn_flow_kind k)
 
 	for (int i = 0; i < GW_READS; i++) {
 		ssize_t n = recv(f->ufd, buf, RELAY_UDP_SLOT, MSG_DONTWAIT);
+		struct msg_info m;
+		enum natt_in kind;
 
 		if (n < 0)
 			return;
-		if (s->transport == CN_TRANSPORT_TRYING) {
-			ev_timer_stop(s->cn->r->loop, &s->fallback);
-			set_transport(s, CN_TRANSPORT_UDP,
-			    "the gateway answered over UDP");
+		kind = natt_classify(k == CN_FLOW_IKE, buf, (size_t)n, &m);
+		/* ESP goes to the IKE SA's peer address alone (RFC 7296
+		 * §2.23): the gateway has left the relay, and the stream is
+		 * no longer needed until the next fall back. */
+		if (kind == NATT_IN_ESP && s->transport == CN_TRANSPORT_UDP &&
+		    s->stream_on) {
+			s->stream_on = false;
+			cstream_stop(&s->cs, "the gateway is back on UDP");
+		}
+		if (kind == NATT_IN_IKE || kind == NATT_IN_IKE_INIT) {
+			if (s->transport == CN_TRANSPORT_TRYING) {
+				ev_timer_stop(s->cn->r->loop, &s->fallback);
+				set_transport(s, CN_TRANSPORT_UDP,
+				    "the gateway answered over UDP");
+			} else if (s->transport == CN_TRANSPORT_TCP &&
+			    s->probe_at != 0)
+				to_udp(s);
+			ike_answered(s);
 		}
 		to_initiator(s, k, buf, (size_t)n);
 	}
@@ -349,13 +421,22 @@ gw_socket(struct cn_session *s, enum cn_flow_kind k)
 	return 0;
 }
 
-/* Initiator -> gateway, by the session's transport. */
+/* Initiator -> gateway, by the session's transport.  An IKE @request
+ * over UDP starts the answer check (fallback-timeout), even when the
+ * send fails: a firewall may refuse it locally (EPERM). */
 static void
 to_gateway(struct cn_session *s, enum cn_flow_kind k, const uint8_t *p,
-    size_t n, enum natt_in kind)
+    size_t n, enum natt_in kind, bool request)
 {
 	bool ike = kind == NATT_IN_IKE || kind == NATT_IN_IKE_INIT;
 
+	if (s->transport != CN_TRANSPORT_TCP && ike && request &&
+	    s->req_at == 0) {
+		s->req_at = ev_now(s->cn->r->loop);
+		ev_timer_set(&s->fallback,
+		    s->cn->cc->fallback_timeout_ms / 1000., 0.);
+		ev_timer_start(s->cn->r->loop, &s->fallback);
+	}
 	if (s->transport == CN_TRANSPORT_TCP) {
 		/* RFC 9329 §3: keepalives are never put on a stream. */
 		if (kind == NATT_IN_KEEPALIVE) {
@@ -373,25 +454,103 @@ to_gateway(struct cn_session *s, enum cn_flow_kind k, const uint8_t *p,
 	s->n.up_bytes += n;
 }
 
+/*
+ * UDP (or TRYING) -> TCP: the request sent over UDP drew no IKE answer.
+ * It is replayed on the stream at once, byte for byte what the initiator
+ * retransmits anyway (RFC 7296 §2.1).  An IKE_SA_INIT keeps its SPI,
+ * nonce and NAT detection: a transparent proxy cannot start the new
+ * IKE_SA_INIT that RFC 9329 §5.1 asks of an initiator that switches; a
+ * gateway that did get the UDP request answers the copy from its
+ * retransmission cache.  A later request moves an established SA's peer
+ * address to the relay (RFC 7296 §2.23; with MOBIKE, the initiator's
+ * UPDATE_SA_ADDRESSES after its next DPD sees the NAT mapping changed).
+ */
+static void
+to_stream(struct cn_session *s, const char *why)
+{
+	const struct conf_connector *cc = s->cn->cc;
+	ev_tstamp now = ev_now(s->cn->r->loop);
+
+	if (s->transport == CN_TRANSPORT_TRYING)
+		close_gw(s);
+	else {
+		s->n.to_stream++;
+		/* Hysteresis: UDP that failed again soon waits longer. */
+		if (now - s->udp_since < cc->udp_retry_max_ms / 1000.)
+			retry_backoff(s);
+		else
+			s->retry_ms = cc->udp_retry_min_ms;
+	}
+	s->req_at = 0;
+	set_transport(s, CN_TRANSPORT_TCP, why);
+	cstream_start(&s->cs);
+	s->stream_on = true;
+	if (s->req != NULL &&
+	    cstream_send(&s->cs, false, s->req, s->req_len, true)) {
+		s->n.up_msgs++;
+		s->n.up_bytes += s->req_len;
+	}
+	retry_arm(s);
+}
+
+/* TCP: the probe drew no answer within fallback-timeout. */
+static void
+probe_failed(struct cn_session *s)
+{
+	s->probe_at = 0;
+	retry_backoff(s);
+	log_debug("%s: %s: no answer over UDP; next probe in %u ms", __func__,
+	    s->cs.tag, s->retry_ms);
+	retry_arm(s);
+}
+
 static void
 session_fallback_cb(EV_P_ ev_timer *w, int revents)
 {
 	struct cn_session *s = container_of(w, struct cn_session, fallback);
 	char why[96];
 
-	if (s->transport != CN_TRANSPORT_TRYING)
+	if (s->transport == CN_TRANSPORT_TCP) {
+		if (s->probe_at != 0)
+			probe_failed(s);
 		return;
-	close_gw(s);
-	snprintf(why, sizeof(why), "no UDP answer to IKE_SA_INIT within "
-	    "%u ms", s->cn->cc->fallback_timeout_ms);
-	set_transport(s, CN_TRANSPORT_TCP, why);
-	cstream_start(&s->cs);
-	/* The initiator would retransmit it later; send it now. */
-	if (s->init != NULL &&
-	    cstream_send(&s->cs, false, s->init, s->init_len, true)) {
-		s->n.up_msgs++;
-		s->n.up_bytes += s->init_len;
 	}
+	if (s->req_at == 0)
+		return;
+	if (s->transport == CN_TRANSPORT_TRYING)
+		snprintf(why, sizeof(why), "no UDP answer to IKE_SA_INIT "
+		    "within %u ms", s->cn->cc->fallback_timeout_ms);
+	else
+		snprintf(why, sizeof(why), "no UDP answer to an IKE request "
+		    "within %u ms", s->cn->cc->fallback_timeout_ms);
+	to_stream(s, why);
+}
+
+/*
+ * TCP: a probe is a copy of the initiator's last IKE request (never an
+ * IKE_SA_INIT, which would start a half-open SA) sent over UDP.  The
+ * gateway answers a retransmitted request from its cache (RFC 7296 §2.1)
+ * to where it came from; any other request it drops.  Either way its
+ * state does not change.
+ */
+static void
+session_probe_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct cn_session *s = container_of(w, struct cn_session, probe);
+
+	if (s->transport != CN_TRANSPORT_TCP)
+		return;
+	if (s->req == NULL || s->req_init || gw_socket(s, CN_FLOW_NATT) ==
+	    -1 || send(s->flow[CN_FLOW_NATT].ufd, s->req, s->req_len,
+	    MSG_DONTWAIT) == -1) {
+		probe_failed(s);
+		return;
+	}
+	s->n.probes++;
+	s->probe_at = ev_now(EV_A);
+	ev_timer_set(&s->fallback, s->cn->cc->fallback_timeout_ms / 1000.,
+	    0.);
+	ev_timer_start(EV_A_ &s->fallback);
 }
 
 static void
@@ -439,6 +598,8 @@ session_new(struct connector *cn, const struct sockaddr_storage *from)
 	s->started = s->last_active = ev_now(cn->r->loop);
 	ev_timer_init(&s->fallback, session_fallback_cb,
 	    cc->fallback_timeout_ms / 1000., 0.);
+	ev_timer_init(&s->probe, session_probe_cb, 0., 0.);
+	s->retry_ms = cc->udp_retry_min_ms;
 	ev_timer_init(&s->idle, session_idle_cb, 0.,
 	    cc->idle_timeout_ms / 1000.);
 	ev_timer_again(cn->r->loop, &s->idle);
@@ -454,23 +615,27 @@ session_new(struct connector *cn, const struct sockaddr_storage *from)
 	} else {
 		set_transport(s, CN_TRANSPORT_TCP, "transport = tcp");
 		cstream_start(&s->cs);
+		s->stream_on = true;
 	}
 	return s;
 }
 
-/* Keeps the last IKE_SA_INIT request in stream (marker) form. */
+/* Keeps the initiator's last IKE request in stream (marker) form, for
+ * the replay on a move to the stream and for UDP probes. */
 static void
-keep_init(struct cn_session *s, bool bare, const uint8_t *p, size_t n)
+keep_request(struct cn_session *s, bool bare, const uint8_t *p, size_t n,
+    bool init)
 {
 	size_t off = bare ? NON_ESP_MARKER_LEN : 0;
-	uint8_t *b = realloc(s->init, n + off);
+	uint8_t *b = realloc(s->req, n + off);
 
 	if (b == NULL)
 		return;
 	memset(b, 0, off);
 	memcpy(b + off, p, n);
-	s->init = b;
-	s->init_len = n + off;
+	s->req = b;
+	s->req_len = n + off;
+	s->req_init = init;
 }
 
 /* Which session a datagram belongs to; NULL to drop it. */
@@ -535,6 +700,7 @@ listen_cb(EV_P_ ev_io *w, int revents)
 		struct cn_session *s;
 		struct msg_info m;
 		enum natt_in kind;
+		bool request;
 
 		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			l->cn->stats.invalid++;
@@ -544,6 +710,7 @@ listen_cb(EV_P_ ev_io *w, int revents)
 		if ((s = session_of(l, &from[i], kind, &m)) == NULL)
 			continue;
 		s->last_active = ev_now(EV_A);
+		request = false;
 		if (kind == NATT_IN_IKE || kind == NATT_IN_IKE_INIT) {
 			struct cn_flow *f = &s->flow[l->kind];
 
@@ -554,14 +721,12 @@ listen_cb(EV_P_ ev_io *w, int revents)
 			if (l->wild)
 				note_dst(f, &mm[i].msg_hdr);
 			s->ike_flow = l->kind;
-			if (kind == NATT_IN_IKE_INIT)
-				keep_init(s, l->kind == CN_FLOW_IKE, p, n);
+			request = msg_is_request(&m);
+			if (request)
+				keep_request(s, l->kind == CN_FLOW_IKE, p, n,
+				    kind == NATT_IN_IKE_INIT);
 		}
-		to_gateway(s, l->kind, p, n, kind);
-		if (kind == NATT_IN_IKE_INIT &&
-		    s->transport == CN_TRANSPORT_TRYING &&
-		    !ev_is_active(&s->fallback))
-			ev_timer_start(EV_A_ &s->fallback);
+		to_gateway(s, l->kind, p, n, kind, request);
 	}
 }
 

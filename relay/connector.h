@@ -34,6 +34,21 @@ enum cn_flow_kind {
 	CN_FLOWS,
 };
 
+/*
+ * transport = fallback moves a live session between UDP and the stream
+ * (iketcpd.conf(5), "transport"):
+ *   TRYING -> UDP   the gateway answered over UDP
+ *   TRYING -> TCP   no IKE answer to IKE_SA_INIT within fallback-timeout
+ *   UDP -> TCP      no IKE answer to an IKE request within
+ *                   fallback-timeout; the request is replayed on the stream
+ *   TCP -> UDP      a probe over UDP (a copy of the initiator's last IKE
+ *                   request) drew an IKE answer over UDP (the stream
+ *                   closes when the gateway's ESP comes over UDP again,
+ *                   and opens on the next move to it); probes every
+ *                   udp-retry-min, doubling to udp-retry-max on each
+ *                   unanswered probe and on each fall back to the stream
+ *                   within udp-retry-max of the last move to UDP.
+ */
 enum cn_transport {
 	CN_TRANSPORT_TRYING,	/* fallback: IKE_SA_INIT out over UDP */
 	CN_TRANSPORT_UDP,	/* UDP to udp-gateway answered */
@@ -64,6 +79,8 @@ struct cn_counters {
 	unsigned long long down_msgs, down_bytes; /* to the initiator */
 	unsigned long long keepalives;		/* dropped */
 	unsigned long long dropped;		/* other drops */
+	unsigned long long to_stream, to_udp;	/* live moves (fallback) */
+	unsigned long long probes;		/* UDP probes sent */
 };
 
 struct cn_session {
@@ -75,10 +92,17 @@ struct cn_session {
 	enum cn_flow_kind ike_flow;	/* the initiator's last IKE flow */
 	uint64_t	 spi[CN_SESSION_SPIS];	/* IKE SPIi, ring */
 	unsigned	 nspi;
-	struct cstream	 cs;		/* with CN_TRANSPORT_TCP */
-	ev_timer	 fallback;	/* fallback-timeout */
-	uint8_t		*init;		/* last IKE_SA_INIT, + marker */
-	size_t		 init_len;
+	struct cstream	 cs;		/* with CN_TRANSPORT_TCP, and after */
+	bool		 stream_on;	/* cs started, not stopped */
+	ev_timer	 fallback;	/* fallback-timeout: answer check */
+	ev_timer	 probe;		/* TCP: next UDP probe (fallback) */
+	ev_tstamp	 req_at;	/* request out, no IKE answer; 0 */
+	ev_tstamp	 probe_at;	/* probe out, no answer yet; 0 */
+	ev_tstamp	 udp_since;	/* last move to UDP; 0 */
+	unsigned	 retry_ms;	/* next probe delay (udp-retry-*) */
+	uint8_t		*req;		/* last IKE request, + marker */
+	size_t		 req_len;
+	bool		 req_init;	/* it is an IKE_SA_INIT */
 	ev_timer	 idle;
 	ev_tstamp	 last_active;
 	ev_tstamp	 started;

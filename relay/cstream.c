@@ -655,6 +655,23 @@ cstream_start(struct cstream *cs)
 }
 
 void
+cstream_stop(struct cstream *cs, const char *reason)
+{
+	if (cs->state == CSTREAM_DOWN && !ev_is_active(&cs->retry))
+		return;
+	if (cs->ssl != NULL && cs->state == CSTREAM_UP)
+		tls_io_shutdown(cs->ssl);
+	teardown(cs);
+	seed(cs);
+	ev_timer_stop(cs->r->loop, &cs->retry);
+	cs->backoff_ms = 0;
+	cs->proven = false;
+	set_state(cs, CSTREAM_DOWN);
+	log_info("%s: stream to %s closed (%s)", cs->tag, cs->cc->server.text,
+	    reason);
+}
+
+void
 cstream_cleanup(struct cstream *cs)
 {
 	if (cs->r == NULL)

@@ -102,6 +102,9 @@ bool	cstream_send(struct cstream *cs, bool marker, const uint8_t *p,
 	    size_t n, bool ike);
 /* Drops the connection and reconnects after back-off. */
 void	cstream_reset(struct cstream *cs, const char *reason);
+/* Closes the connection, if any, and does not reconnect; what was queued
+ * is dropped.  cstream_start opens the next one. */
+void	cstream_stop(struct cstream *cs, const char *reason);
 void	cstream_cleanup(struct cstream *cs);
 
 #endif /* IKETCP_CSTREAM_H */

@@ -67,6 +67,8 @@ Test(connector, parses_a_full_section_with_defaults, .timeout = 10)
 	cr_assert_eq(cc->fallback_timeout_ms, CONF_DEF_FALLBACK_TIMEOUT_MS);
 	cr_assert_eq(cc->reconnect_min_ms, CONF_DEF_RECONNECT_MIN_MS);
 	cr_assert_eq(cc->reconnect_max_ms, CONF_DEF_RECONNECT_MAX_MS);
+	cr_assert_eq(cc->udp_retry_min_ms, CONF_DEF_UDP_RETRY_MIN_MS);
+	cr_assert_eq(cc->udp_retry_max_ms, CONF_DEF_UDP_RETRY_MAX_MS);
 	cr_assert_eq(cc->max_sessions, CONF_DEF_MAX_SESSIONS);
 	cr_assert_eq(cc->write_buffer, CONF_DEF_WRITE_BUFFER);
 	cr_assert(cc->tls_verify);
@@ -90,6 +92,8 @@ Test(connector, parses_every_key, .timeout = 10)
 		"fallback-timeout = 700ms",
 		"reconnect-min = 50ms",
 		"reconnect-max = 5s",
+		"udp-retry-min = 5s",
+		"udp-retry-max = 1m",
 		"handshake-timeout = 3s",
 		"idle-timeout = 2m",
 		"max-message = 1500",
@@ -119,6 +123,8 @@ Test(connector, parses_every_key, .timeout = 10)
 	cr_assert_eq(cc->fallback_timeout_ms, 700);
 	cr_assert_eq(cc->reconnect_min_ms, 50);
 	cr_assert_eq(cc->reconnect_max_ms, 5000);
+	cr_assert_eq(cc->udp_retry_min_ms, 5000);
+	cr_assert_eq(cc->udp_retry_max_ms, 60000);
 	cr_assert_eq(cc->handshake_timeout_ms, 3000);
 	cr_assert_eq(cc->idle_timeout_ms, 120000);
 	cr_assert_eq(cc->max_message, 1500);
@@ -154,6 +160,8 @@ static const struct reject bad_values[] = {
 	{ "fallback-timeout = 2 s", "bad fallback-timeout", 4 },
 	{ "reconnect-min = 0ms", "bad reconnect-min", 4 },
 	{ "reconnect-max = soon", "bad reconnect-max", 4 },
+	{ "udp-retry-min = 500ms", "bad udp-retry-min", 4 },
+	{ "udp-retry-max = never", "bad udp-retry-max", 4 },
 	{ "handshake-timeout = 0", "bad handshake-timeout", 4 },
 	{ "idle-timeout = 0", "bad idle-timeout", 4 },
 	{ "max-message = 100", "bad max-message", 4 },
@@ -175,6 +183,7 @@ static const struct reject bad_values[] = {
 	{ "udp-gateway = 192.0.2.2", "udp-gateway is used only", 1 },
 	{ "transport = fallback", "fallback needs udp-gateway", 1 },
 	{ "reconnect-min = 1m", "reconnect-min 60000ms > reconnect-max", 1 },
+	{ "udp-retry-min = 1h", "udp-retry-min 3600000ms > udp-retry-max", 1 },
 	{ "write-buffer = 1k", "write-buffer 1024 < max-message + 2", 1 },
 	{ "tls = yes", "tls-verify needs tls-sni when server is an address",
 	    1 },

@@ -3,7 +3,8 @@
  * a reset the output buffer holds the prefix and then one copy of the
  * initiator's last ESP message (so the server can name the new stream by
  * its SPI), and nothing of that kind on the attempt after.  No socket is
- * opened: cstream_reset only arms the retry timer of a private loop.
+ * opened: cstream_reset only arms the retry timer of a private loop, and
+ * cstream_stop leaves it unarmed, with only the prefix queued.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -130,4 +131,26 @@ Test(cstream, newer_esp_replaces_the_copy, .init = setup,
 	cstream_reset(&cs, "test");
 	expect_start(b, sizeof(b));
 	cr_assert_eq(cs.stats.replayed, 2);
+}
+
+Test(cstream, stop_drops_the_queue_and_does_not_reconnect, .init = setup,
+    .fini = teardown_)
+{
+	uint8_t a[100], ike[64] = { 0 };
+
+	cr_assert(cstream_send(&cs, false, a, esp(a, 0x33333333, 1, 100),
+	    false));
+	cstream_reset(&cs, "test");
+	cr_assert(ev_is_active(&cs.retry));
+	/* Queued for the next connection: the stop drops it all. */
+	cr_assert(cstream_send(&cs, true, ike, sizeof(ike), true));
+	cstream_stop(&cs, "test");
+	cr_assert_not(ev_is_active(&cs.retry), "no reconnect armed");
+	cr_assert_eq(cs.state, CSTREAM_DOWN);
+	cr_assert_eq(cs.fd, -1);
+	expect_start(NULL, 0);
+	/* A second stop of a stopped stream changes nothing. */
+	cstream_stop(&cs, "test");
+	cr_assert_not(ev_is_active(&cs.retry));
+	expect_start(NULL, 0);
 }
