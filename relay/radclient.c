@@ -458,6 +458,7 @@ server_read_cb(EV_P_ ev_io *w, int revents)
 		socklen_t slen = sizeof(ss);
 		ssize_t n;
 
+		ss.ss_family = AF_UNSPEC;
 		n = recvfrom(s->fd, c->rbuf, sizeof(c->rbuf), 0,
 		    (struct sockaddr *)&ss, &slen);
 		if (n < 0)
