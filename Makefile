@@ -68,7 +68,7 @@ HEADERS	:= $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
 
 DEPS	:= $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/relay/main.d \
 	   $(BUILD)/relay/iketcpctl.d \
-	   $(BENCH_BIN:=.d) $(BUILD)/ikeresp.d
+	   $(BENCH_BIN:=.d) $(BUILD)/ikeresp.d $(BUILD)/radtest.d
 
 .PHONY: all check unit asan-build unit-asan fuzz-smoke fuzz integration integration-asan bench demo install \
 	clean deps deps-check headers format format-check tidy
@@ -110,6 +110,11 @@ $(BUILD)/ikeresp: test/integration/ikeresp.c $(BUILD)/libiketcp.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
 
+# Test-only driver of relay/radclient.c against freeradius (test 58).
+$(BUILD)/radtest: test/integration/radtest.c $(BUILD)/libiketcp.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/%: test/bench/%.c
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
@@ -134,7 +139,7 @@ asan-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 	    CFLAGS='-O1 -g' build/asan/unit-tests build/asan/iketcpd \
-	    build/asan/ikeresp
+	    build/asan/ikeresp build/asan/radtest
 
 unit-asan: asan-build
 	$(Q)ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=test/lsan.supp \
@@ -176,7 +181,7 @@ fuzz-smoke: $(FUZZ_BIN)
 fuzz:
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS)
 
-integration: $(BUILD)/iketcpd $(BUILD)/ikeresp
+integration: $(BUILD)/iketcpd $(BUILD)/ikeresp $(BUILD)/radtest
 	$(Q)test/integration/run.sh $(BUILD)/iketcpd
 
 # The daemon itself under ASan+UBSan against the same real peers.

@@ -149,7 +149,15 @@ enum {
 	CONF_DEF_CHILD_LIFETIME_MS = 3600 * 1000,
 	CONF_DEF_COOKIE_THRESHOLD = 128,	/* half-open IKE SAs */
 	CONF_DEF_EAP_TIMEOUT_MS = 30 * 1000,	/* one EAP conversation */
+	CONF_RADIUS_SERVERS_MAX = 4,	/* radius-server lines */
+	CONF_RADIUS_NAS_ID_MAX = 254,	/* 253 octets, NUL included */
+	CONF_RADIUS_RETRIES_MAX = 10,	/* retransmissions a server */
+	CONF_DEF_RADIUS_PORT = 1812,	/* RFC 2865 §3 */
+	CONF_DEF_RADIUS_TIMEOUT_MS = 2 * 1000,	/* one try */
+	CONF_DEF_RADIUS_RETRIES = 2,	/* then the next server */
 };
+
+#define CONF_DEF_RADIUS_NAS_ID	"iketcpd"
 
 #define CONF_DEF_IKE_PROPOSALS	"aes256gcm16-prfsha384-ecp384"
 #define CONF_DEF_ESP_PROPOSALS	"aes256gcm16"
@@ -208,6 +216,13 @@ struct conf_integrated {
 	unsigned	 cookie_threshold;		/* half-open SAs */
 	enum conf_eap	 eap;				/* EAP method offered */
 	unsigned	 eap_timeout_ms;		/* one conversation */
+	/* RADIUS servers for EAP pass-through (relay/radclient.c). */
+	struct conf_addr radius_server[CONF_RADIUS_SERVERS_MAX]; /* in turn */
+	size_t		 nradius_server;
+	char		 radius_secret_file[CONF_PATH_MAX]; /* 0600 */
+	unsigned	 radius_timeout_ms;		/* one try */
+	unsigned	 radius_retries;		/* then next server */
+	char		 radius_nas_id[CONF_RADIUS_NAS_ID_MAX];
 };
 
 /*

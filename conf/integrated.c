@@ -491,6 +491,11 @@ static const struct ikey integrated_keys[] = {
 	{ "key",		parse_key,		false },
 	{ "local-ts",		parse_local_ts,		true },
 	{ "pool",		parse_pool,		true },
+	{ "radius-nas-identifier", conf_key_radius_nas_id, false },
+	{ "radius-retries",	conf_key_radius_retries, false },
+	{ "radius-secret-file",	conf_key_radius_secret_file, false },
+	{ "radius-server",	conf_key_radius_server,	true },
+	{ "radius-timeout",	conf_key_radius_timeout, false },
 	{ "replay-window",	parse_replay_window,	false },
 	{ "secrets",		parse_secrets,		false },
 	{ "tun",		parse_tun,		false },
@@ -530,6 +535,7 @@ conf_integrated_section(struct conf_parser *p)
 	ci->child_lifetime_ms = CONF_DEF_CHILD_LIFETIME_MS;
 	ci->cookie_threshold = CONF_DEF_COOKIE_THRESHOLD;
 	ci->eap_timeout_ms = CONF_DEF_EAP_TIMEOUT_MS;
+	conf_radius_defaults(ci);
 	p->cur->integ = ci;
 	p->iseen = 0;
 	p->section = CONF_SEC_INTEGRATED;
@@ -616,6 +622,7 @@ check_one(struct conf_parser *p, const struct conf_relay *r)
 		conf_err_at(p, r->line, "[integrated %s]: child-lifetime "
 		    "%ums > ike-lifetime %ums", r->name,
 		    ci->child_lifetime_ms, ci->ike_lifetime_ms);
+	conf_radius_check(p, r);
 }
 
 /* The pools of @r against those of an earlier section @o. */
@@ -741,5 +748,5 @@ conf_integrated_fixed_diff(const struct conf_integrated *a,
 		return "eap";
 	if (a->eap_timeout_ms != b->eap_timeout_ms)
 		return "eap-timeout";
-	return NULL;
+	return conf_radius_diff(a, b);
 }

@@ -73,4 +73,22 @@ int	conf_integrated_key(struct conf_parser *p, const char *key,
 void	conf_integrated_finish(struct conf_parser *p);
 void	conf_integrated_free(struct conf_integrated *ci);
 
+/* The radius-* keys of an [integrated] section (radius.c). */
+bool	conf_key_radius_nas_id(struct conf_parser *p,
+	    struct conf_integrated *ci, const char *v);
+bool	conf_key_radius_retries(struct conf_parser *p,
+	    struct conf_integrated *ci, const char *v);
+bool	conf_key_radius_secret_file(struct conf_parser *p,
+	    struct conf_integrated *ci, const char *v);
+bool	conf_key_radius_server(struct conf_parser *p,
+	    struct conf_integrated *ci, const char *v);
+bool	conf_key_radius_timeout(struct conf_parser *p,
+	    struct conf_integrated *ci, const char *v);
+/* Their defaults, and the checks once the section is read. */
+void	conf_radius_defaults(struct conf_integrated *ci);
+void	conf_radius_check(struct conf_parser *p, const struct conf_relay *r);
+/* The first radius-* key that differs, or NULL. */
+const char *conf_radius_diff(const struct conf_integrated *a,
+	    const struct conf_integrated *b);
+
 #endif /* IKETCP_CONF_INTERNAL_H */

@@ -15,6 +15,8 @@ pkgs=(
 	libstrongswan-standard-plugins libcharon-extra-plugins
 	libcharon-extauth-plugins
 	iproute2 iputils-ping tcpdump python3 openssl procps psmisc
+	# EAP pass-through: a real RADIUS server (test 58-radius)
+	freeradius freeradius-utils
 	# real proxies and baselines
 	tinyproxy haproxy nftables udptunnel stunnel4
 	# man page rendering check
