@@ -188,6 +188,9 @@ struct conf_integrated {
 	unsigned	 ike_lifetime_ms;		/* IKE SA hard life */
 	unsigned	 child_lifetime_ms;		/* Child SA hard life */
 	unsigned	 cookie_threshold;		/* half-open SAs */
+	/* The UDP front end: IKE on 500, IKE and ESP-in-UDP on 4500. */
+	struct conf_addr udp_listen[CONF_LISTEN_MAX];	/* repeatable */
+	size_t		 nudp_listen;
 };
 
 /*
