@@ -230,17 +230,12 @@ probe_request(struct session *s, struct probe *p, const struct msg_info *m,
 
 /* ---- logging ---- */
 
-void
-session_log(const struct session *s, int level, const char *fmt, ...)
+/* @msg about @s: on its owner stream, or naming the client. */
+static void
+log_line(const struct session *s, int level, const char *msg)
 {
-	char msg[512], addr[160];
-	va_list ap;
+	char addr[160];
 
-	if (level > (int)log_get_level())
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (s->owner != NULL) {
 		log_stream(s->owner, level, "%s", msg);
 		return;
@@ -254,9 +249,22 @@ session_log(const struct session *s, int level, const char *fmt, ...)
 		return;
 	}
 	log_emit((enum log_level)level, "%s %s: session %llu (client %s, no "
-	    "stream): %s", s->ops->name,
-	    s->section, s->id, sockaddr_text(&s->last_client, addr,
-	    sizeof(addr)), msg);
+	    "stream): %s", s->ops->name, s->section, s->id,
+	    sockaddr_text(&s->last_client, addr, sizeof(addr)), msg);
+}
+
+void
+session_log(const struct session *s, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (level > (int)log_get_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_line(s, level, msg);
 }
 
 void
@@ -271,19 +279,14 @@ session_log_from(const struct session *s, const struct probe *p, int level,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (p == NULL) {
-		session_log(s, level, "%s", msg);
-		return;
-	}
-	if (p->st != NULL) {
+	if (p == NULL)
+		log_line(s, level, msg);
+	else if (p->st != NULL)
 		log_stream(p->st, level, "%s", msg);
-		return;
-	}
-	if (!log_peer_allow((enum log_level)level))
-		return;
-	log_emit((enum log_level)level, "%s %s: session %llu (unproven %s): "
-	    "%s", s->ops->name, s->section, s->id, udp_path_text(p->udp,
-	    addr, sizeof(addr)), msg);
+	else if (log_peer_allow((enum log_level)level))
+		log_emit((enum log_level)level, "%s %s: session %llu "
+		    "(unproven %s): %s", s->ops->name, s->section, s->id,
+		    udp_path_text(p->udp, addr, sizeof(addr)), msg);
 }
 
 void

@@ -100,6 +100,7 @@ udpfront_read_cb(EV_P_ ev_io *w, int revents)
 
 	(void)revents;
 	memset(mm, 0, sizeof(mm));
+	memset(ctl, 0, sizeof(ctl));
 	memset(&path, 0, sizeof(path));
 	path.us = us;
 	/* Each slot keeps room for a Non-ESP marker in front, so that bare
@@ -188,13 +189,15 @@ udpfront_send(const struct udp_path *path, const struct iovec *msgs,
 
 			memset(&ctl, 0, sizeof(ctl));
 			mh.msg_control = ctl.buf;
+			mh.msg_controllen = v6 ?
+			    CMSG_SPACE(sizeof(struct in6_pktinfo)) :
+			    CMSG_SPACE(sizeof(struct in_pktinfo));
 			cm = CMSG_FIRSTHDR(&mh);
 			if (v6) {
 				struct in6_pktinfo pi = { 0 };
 
 				pi.ipi6_addr = ((const struct sockaddr_in6 *)
 				    (const void *)&path->local)->sin6_addr;
-				mh.msg_controllen = CMSG_SPACE(sizeof(pi));
 				cm->cmsg_level = IPPROTO_IPV6;
 				cm->cmsg_type = IPV6_PKTINFO;
 				cm->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -204,7 +207,6 @@ udpfront_send(const struct udp_path *path, const struct iovec *msgs,
 
 				pi.ipi_spec_dst = ((const struct sockaddr_in *)
 				    (const void *)&path->local)->sin_addr;
-				mh.msg_controllen = CMSG_SPACE(sizeof(pi));
 				cm->cmsg_level = IPPROTO_IP;
 				cm->cmsg_type = IP_PKTINFO;
 				cm->cmsg_len = CMSG_LEN(sizeof(pi));
