@@ -49,14 +49,14 @@ endpoint_of(const struct sockaddr_storage *ss, struct ike_endpoint *e)
 static void req_timer_cb(EV_P_ ev_timer *w, int revents);
 static void init_timer_cb(EV_P_ ev_timer *w, int revents);
 
-/* A new session for @st's integrated section (session_backend.open). */
+/* A new session for @st's integrated section, or with @st NULL for a
+ * datagram on s->udp (session_backend.open). */
 static int
 be_open(struct session *s, struct stream *st, const struct msg_info *m)
 {
 	struct relay *r = s->r;
 	struct integ_sec *sec;
 	struct integ_sess *is;
-
 	struct sockaddr_storage l, rm;
 
 	if (m->kind != MSG_IKE) {

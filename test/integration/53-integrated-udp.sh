@@ -64,7 +64,9 @@ ping_tunnel 10
 say "ping through the tunnel: $PING_RTT ms"
 
 # iketcpctl: the session is on UDP.
-list=$("$(dirname "$IKETCPD")/iketcpctl" -s "$T/ctl.sock" list 2>&1) ||
+CTL=$(dirname "$IKETCPD")/iketcpctl
+[ -x "$CTL" ] || CTL=$IKT_ROOT/build/iketcpctl
+list=$("$CTL" -s "$T/ctl.sock" list 2>&1) ||
     fail "iketcpctl list: $list"
 grep -qE "^[0-9]+ +vpn +integrated +live +.* UDP " <<<"$list" ||
     fail "iketcpctl: no live UDP session: $list"

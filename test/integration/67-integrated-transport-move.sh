@@ -27,6 +27,7 @@ IKT_GLOBAL="control-socket = $T/ctl.sock" integ_server_up srv \
     "udp-listen=*:500" "udp-listen=*:4500" linger=30s
 CN_LISTEN='*' connector_up cn
 CTL=$(dirname "$IKETCPD")/iketcpctl
+[ -x "$CTL" ] || CTL=$IKT_ROOT/build/iketcpctl
 
 # transport: the TRANSPORT column of the one session the server lists.
 transport()
