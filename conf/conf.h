@@ -191,6 +191,7 @@ struct conf_integrated {
 	/* The UDP front end: IKE on 500, IKE and ESP-in-UDP on 4500. */
 	struct conf_addr udp_listen[CONF_LISTEN_MAX];	/* repeatable */
 	size_t		 nudp_listen;
+	bool		 udp_encap;	/* UDP clients always put ESP in UDP */
 };
 
 /*

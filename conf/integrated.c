@@ -458,6 +458,19 @@ parse_udp_listen(struct conf_parser *p, struct conf_integrated *ci,
 	return true;
 }
 
+/* yes: UDP clients are told we are behind a NAT, so that they put ESP
+ * in UDP even where there is none (ESP in UDP is all we take). */
+static bool
+parse_udp_encap(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	if (!conf_parse_bool(v, &ci->udp_encap)) {
+		conf_err(p, "bad udp-encap \"%s\": want yes or no", v);
+		return false;
+	}
+	return true;
+}
+
 /* Sorted by strcmp(): looked up with bsearch(). */
 static const struct ikey integrated_keys[] = {
 	{ "ca",			parse_ca,		false },
@@ -477,6 +490,7 @@ static const struct ikey integrated_keys[] = {
 	{ "replay-window",	parse_replay_window,	false },
 	{ "secrets",		parse_secrets,		false },
 	{ "tun",		parse_tun,		false },
+	{ "udp-encap",		parse_udp_encap,	false },
 	{ "udp-listen",		parse_udp_listen,	true },
 };
 
@@ -749,6 +763,8 @@ conf_integrated_fixed_diff(const struct conf_integrated *a,
 		return "local-ts";
 	if (strcmp(a->tun, b->tun) != 0)
 		return "tun";
+	if (a->udp_encap != b->udp_encap)
+		return "udp-encap";
 	if (a->nudp_listen != b->nudp_listen)
 		return "udp-listen";
 	for (size_t i = 0; i < a->nudp_listen; i++)

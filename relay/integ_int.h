@@ -65,6 +65,7 @@ struct integ_sec {
 	unsigned	 half_open;	/* SAs in IKE_SA_INIT_DONE */
 	unsigned long long cookies;	/* IKE_SA_INITs answered with one */
 	unsigned	 udp_init_ms;	/* a UDP client's IKE SA: up by then */
+	bool		 udp_encap;	/* tell UDP clients of a NAT */
 	struct integ_sess *sessions;	/* all of this section's */
 	/*
 	 * Scratch space of this section's callbacks, which never nest:

@@ -661,8 +661,9 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 		}
 		/* RFC 7296 §2.6: at the threshold, no state without one. */
 		is->ike = ike_sa_new(&is->sec->conf, &is->local, &is->remote,
-		    is->sec->half_open >= is->sec->cookie_threshold ?
-		    IKE_SA_F_COOKIE : 0);
+		    (is->sec->half_open >= is->sec->cookie_threshold ?
+		    IKE_SA_F_COOKIE : 0) | (s->owner == NULL && s->on_udp &&
+		    is->sec->udp_encap ? IKE_SA_F_FAKE_NAT : 0));
 		if (is->ike == NULL) {
 			log_warnx("IKE SA: out of memory");
 			return;

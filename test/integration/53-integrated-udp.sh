@@ -8,7 +8,9 @@
 # transport as UDP.  The initiator stands for a phone's built-in client
 # behind a NAT: it forces UDP encapsulation (encap = yes, which fakes its
 # NAT_DETECTION_SOURCE_IP), as a NAT would make it do.  UDP_FAMILY=6: the
-# same with IPv6 outer addresses.
+# same with IPv6 outer addresses.  UDP_ENCAP=server: the initiator does
+# not force it; the server does (udp-encap = yes: its NAT detection says
+# it is behind a NAT), as for a phone on IPv6 without any NAT.
 . "$(dirname "$0")/lib.sh"
 
 # SIGUSR1; the newest "stats: udp" line.
@@ -37,8 +39,15 @@ else
 	SRV=$RELAY_C_ADDR
 	SRV_U=$SRV
 fi
+if [ "${UDP_ENCAP:-client}" = server ]; then
+	set -- udp-encap=yes
+	init_extra=
+else
+	set --
+	init_extra="		encap = yes"
+fi
 IKT_GLOBAL="control-socket = $T/ctl.sock" integ_server_up srv \
-    "udp-listen=$SRV_U:500" "udp-listen=$SRV_U:4500"
+    "udp-listen=$SRV_U:500" "udp-listen=$SRV_U:4500" "$@"
 grep -qF "udp-listen $SRV_U:500 (IKE)" "$T/srv.log" ||
     fail "server: no udp-listen on 500"
 grep -qF "udp-listen $SRV_U:4500 (IKE with the Non-ESP marker" "$T/srv.log" ||
@@ -46,7 +55,7 @@ grep -qF "udp-listen $SRV_U:4500 (IKE with the Non-ESP marker" "$T/srv.log" ||
 
 # The initiator talks to the server itself.
 CN_ADDR=$SRV
-INIT_CONN_EXTRA="		encap = yes" initiator_start
+INIT_CONN_EXTRA=$init_extra initiator_start
 tunnel_up
 say "over UDP: IKE_SA + CHILD_SA in $IKE_MS ms"
 log=$T/init/charon.log
@@ -54,6 +63,11 @@ grep -qF "[510] to $SRV[500]" "$log" ||
     fail "IKE_SA_INIT did not go to UDP 500"
 grep -qF "[4510] to $SRV[4500]" "$log" ||
     fail "the initiator did not float to 4500"
+if [ "${UDP_ENCAP:-client}" = server ]; then
+	grep -q "remote host is behind NAT" "$log" ||
+	    fail "udp-encap = yes: the initiator saw no NAT at the server"
+	grep -q "faking NAT" "$log" && fail "the initiator forced encapsulation"
+fi
 grep -q "parsed IKE_AUTH response 1" "$log" ||
     fail "no IKE_AUTH response"
 wait_log "$T/srv.log" "session moved from udp .*:510 -> .* to udp .*:4510" 5 ||

@@ -228,6 +228,7 @@ static const struct reject bad_values[] = {
 	{ "udp-listen = 127.0.0.1", "bad udp-listen \"127.0.0.1\"", 6 },
 	{ "udp-listen = vpn.example:500", "bad udp-listen", 6 },
 	{ "udp-listen = 127.0.0.1:4500x", "bad udp-listen", 6 },
+	{ "udp-encap = maybe", "bad udp-encap \"maybe\"", 6 },
 	{ "ike-proposals = aes256gcm16--ecp384", "bad ike-proposals", 6 },
 	{ "ike-proposals = aes256gcm16,", "bad ike-proposals", 6 },
 	{ "ike-proposals = aes_256", "bad ike-proposals", 6 },
@@ -400,6 +401,7 @@ Test(integrated, takes_udp_listen_alone_as_its_only_listener, .timeout = 10)
 		"[integrated vpn]",
 		"udp-listen = *:500",
 		"udp-listen = [::]:4500",
+		"udp-encap = yes",
 		"id = vpn.example",
 		"secrets = s",
 		"pool = 10.10.0.0/24",
@@ -410,6 +412,7 @@ Test(integrated, takes_udp_listen_alone_as_its_only_listener, .timeout = 10)
 
 	cr_assert_not_null(c, "%s", cap.text);
 	ci = c->relays[0].integ;
+	cr_assert(ci->udp_encap);
 	cr_assert_eq(ci->nudp_listen, 2);
 	cr_assert_eq(port_of(&ci->udp_listen[0]), 500);
 	cr_assert_eq(ci->udp_listen[1].ss.ss_family, AF_INET6);
