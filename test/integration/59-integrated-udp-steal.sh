@@ -7,7 +7,9 @@
 #   - sends ESP with the client's SPI and sequence numbers ahead of it,
 #   - sends IKE with the SA's SPI pair and the next message ID;
 # it receives nothing, the session's path stays the client's (one move,
-# the float to 4500), and the tunnel keeps working.  Then the client's
+# the float to 4500), the tunnel keeps working, and its 100 forged IKE
+# messages take no more of the log than log-rate allows (5 a second,
+# a burst of 3 s: 15 lines, and the count of those suppressed).  Then the client's
 # own NAT mapping changes (nftables in C rewrites its source port 4510
 # to 4999, as a NAT rebinding does): its next ESP passes its ICV and
 # replay checks, the path moves to :4999, and pings go on through it.
@@ -17,7 +19,8 @@ SRV=$RELAY_C_ADDR
 EVIL=198.51.100.9
 integ_topo
 ip -n "$(ns C)" addr add "$EVIL/24" dev vR
-integ_server_up srv "udp-listen=$SRV:500" "udp-listen=$SRV:4500"
+INTEG_LOG_LEVEL=info IKT_GLOBAL="log-rate = 5" \
+    integ_server_up srv "udp-listen=$SRV:500" "udp-listen=$SRV:4500"
 bg r-tcpdump "$IKT_LIFE" ip netns exec "$(ns R)" tcpdump -n -U \
     --immediate-mode -i vC -w "$T/r.pcap" udp dst port 4500
 TCPDUMP_PID=$BG_PID
@@ -40,6 +43,7 @@ pair=$(grep -oE "IKE_SA [0-9a-f]{16}_[0-9a-f]{16} established" \
 moves0=$(count_log "$T/srv.log" "session moved")
 [ "$moves0" = 1 ] || fail "want one move (the float) so far: $moves0"
 
+lines0=$(wc -l <"$T/srv.log")
 got=$(ns_exec C "$IKT_PY" - "$T/seen.json" "$SRV" "$EVIL" "$spi" \
     "$pair" <<'PY'
 import json, os, socket, struct, sys, time
@@ -57,7 +61,7 @@ for seq in range(1000, 1100):			# forged ESP, new numbers
              os.urandom(64), (srv, 4500))
     sent += 1
 spi_i, spi_r = (bytes.fromhex(x) for x in pair.split("_"))
-for mid in range(2, 12):			# forged IKE, next IDs
+for mid in range(2, 102):			# forged IKE, next IDs
     body = os.urandom(48)
     hdr = spi_i + spi_r + bytes([46, 0x20, 37, 0x08]) + \
         struct.pack("!II", mid, 28 + 4 + len(body))
@@ -78,6 +82,9 @@ PY
 read -r sent back <<<"$got"
 say "attacker sent $sent datagrams with the client's SPIs, got $back back"
 [ "$back" = 0 ] || fail "the attacker received $back datagrams"
+lines=$(( $(wc -l <"$T/srv.log") - lines0 ))
+say "server log lines during the attack: $lines (log-rate 5)"
+[ "$lines" -le 20 ] || fail "the attack wrote $lines log lines"
 ping_tunnel 5
 [ "$(count_log "$T/srv.log" "session moved")" = 1 ] ||
     fail "the path moved: $(grep "session moved" "$T/srv.log")"
