@@ -1399,9 +1399,12 @@ conf_finish(struct conf_parser *p)
 		struct conf_relay *r = &b->conf.relays[i];
 		const char *kind = conf_relay_kind(r);
 
-		if (r->nlisten == 0 && r->ntls_listen == 0)
+		if (r->nlisten == 0 && r->ntls_listen == 0 &&
+		    (r->integ == NULL || r->integ->nudp_listen == 0))
 			conf_err_at(p, r->line, "[%s %s]: missing listen "
-			    "or tls-listen", kind, r->name);
+			    "or tls-listen%s", kind, r->name,
+			    r->backend == CONF_BACKEND_INTEGRATED ?
+			    " or udp-listen" : "");
 		if (r->backend == CONF_BACKEND_RELAY && r->gateway.len == 0)
 			conf_err_at(p, r->line, "[relay %s]: missing gateway",
 			    r->name);

@@ -223,6 +223,10 @@ struct conf_integrated {
 	unsigned	 radius_timeout_ms;		/* one try */
 	unsigned	 radius_retries;		/* then next server */
 	char		 radius_nas_id[CONF_RADIUS_NAS_ID_MAX];
+	/* The UDP front end: IKE on 500, IKE and ESP-in-UDP on 4500. */
+	struct conf_addr udp_listen[CONF_LISTEN_MAX];	/* repeatable */
+	size_t		 nudp_listen;
+	bool		 udp_encap;	/* UDP clients always put ESP in UDP */
 };
 
 /*

@@ -472,6 +472,41 @@ parse_id(struct conf_parser *p, struct conf_integrated *ci, const char *v)
 	return true;
 }
 
+/*
+ * The connector's key and form (conf/connector.c): UDP 500 carries bare
+ * IKE, any other port the port-4500 form (RFC 3948 §2).
+ */
+static bool
+parse_udp_listen(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	if (ci->nudp_listen == CONF_LISTEN_MAX) {
+		conf_err(p, "udp-listen \"%s\": more than %d udp-listen lines",
+		    v, CONF_LISTEN_MAX);
+		return false;
+	}
+	if (!conf_parse_addr(v, 0, true, &ci->udp_listen[ci->nudp_listen])) {
+		conf_err(p, "bad udp-listen \"%s\": want ADDR:PORT, "
+		    "[V6ADDR]:PORT or *:PORT with a numeric address", v);
+		return false;
+	}
+	ci->nudp_listen++;
+	return true;
+}
+
+/* yes: UDP clients are told we are behind a NAT, so that they put ESP
+ * in UDP even where there is none (ESP in UDP is all we take). */
+static bool
+parse_udp_encap(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	if (!conf_parse_bool(v, &ci->udp_encap)) {
+		conf_err(p, "bad udp-encap \"%s\": want yes or no", v);
+		return false;
+	}
+	return true;
+}
+
 /* Sorted by strcmp(): looked up with bsearch(). */
 static const struct ikey integrated_keys[] = {
 	{ "ca",			parse_ca,		false },
@@ -499,6 +534,8 @@ static const struct ikey integrated_keys[] = {
 	{ "replay-window",	parse_replay_window,	false },
 	{ "secrets",		parse_secrets,		false },
 	{ "tun",		parse_tun,		false },
+	{ "udp-encap",		parse_udp_encap,	false },
+	{ "udp-listen",		parse_udp_listen,	true },
 };
 
 enum {
@@ -625,6 +662,53 @@ check_one(struct conf_parser *p, const struct conf_relay *r)
 	conf_radius_check(p, r);
 }
 
+static bool
+addr_eq(const struct conf_addr *a, const struct conf_addr *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+/* @r's udp-listen addresses: each used once over every [integrated] and
+ * [connector] section (@o: the earlier integrated sections, @no of them;
+ * a later use is the error). */
+static void
+check_udp(struct conf_parser *p, const struct conf_relay *r,
+    const struct conf_relay *o, size_t no)
+{
+	const struct conf *c = p->conf;
+	const struct conf_integrated *ci = r->integ;
+
+	for (size_t j = 0; j < ci->nudp_listen; j++) {
+		const struct conf_addr *a = &ci->udp_listen[j];
+		const char *dup = NULL, *kind = "integrated";
+
+		for (size_t l = 0; l < j && dup == NULL; l++)
+			if (addr_eq(a, &ci->udp_listen[l]))
+				dup = r->name;
+		for (size_t k = 0; k < no && dup == NULL; k++) {
+			const struct conf_integrated *oi = o[k].integ;
+
+			if (o[k].backend != CONF_BACKEND_INTEGRATED ||
+			    oi == NULL)
+				continue;
+			for (size_t l = 0; l < oi->nudp_listen; l++)
+				if (addr_eq(a, &oi->udp_listen[l]))
+					dup = o[k].name;
+		}
+		for (size_t k = 0; k < c->nconnectors && dup == NULL; k++)
+			for (size_t l = 0; l < c->connectors[k].nudp_listen;
+			    l++)
+				if (addr_eq(a, &c->connectors[k].udp_listen[l])) {
+					dup = c->connectors[k].name;
+					kind = "connector";
+				}
+		if (dup != NULL)
+			conf_err_at(p, r->line, "[integrated %s]: udp-listen "
+			    "%s already used in [%s %s]", r->name, a->text,
+			    kind, dup);
+	}
+}
+
 /* The pools of @r against those of an earlier section @o. */
 static void
 check_pools(struct conf_parser *p, const struct conf_relay *r,
@@ -653,6 +737,7 @@ conf_integrated_finish(struct conf_parser *p)
 		if (r->backend != CONF_BACKEND_INTEGRATED || ci == NULL)
 			continue;
 		check_one(p, r);
+		check_udp(p, r, c->relays, i);
 		/* Each later use is the error. */
 		for (size_t k = 0; k < i; k++) {
 			const struct conf_relay *o = &c->relays[k];
@@ -734,6 +819,13 @@ conf_integrated_fixed_diff(const struct conf_integrated *a,
 		return "local-ts";
 	if (strcmp(a->tun, b->tun) != 0)
 		return "tun";
+	if (a->udp_encap != b->udp_encap)
+		return "udp-encap";
+	if (a->nudp_listen != b->nudp_listen)
+		return "udp-listen";
+	for (size_t i = 0; i < a->nudp_listen; i++)
+		if (!addr_eq(&a->udp_listen[i], &b->udp_listen[i]))
+			return "udp-listen";
 	if (a->replay_window != b->replay_window)
 		return "replay-window";
 	if (a->dpd_delay_ms != b->dpd_delay_ms)

@@ -63,6 +63,9 @@ mobike_get(const struct ike_sa *sa, const struct ike_payloads *pl,
 	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->local, mb->src) != 0 ||
 	    ike_natd_hash(sa->spi_i, sa->spi_r, &sa->remote, mb->dst) != 0)
 		return -1;
+	/* As in IKE_SA_INIT (exch_init.c): still "behind a NAT". */
+	if (sa->flags & IKE_SA_F_FAKE_NAT)
+		mb->src[0] ^= 0xff;
 	mb->unexpected = ike_sa_notify(pl, IKE_N_NO_NATS_ALLOWED) != NULL &&
 	    (mb->nat_local || mb->nat_remote);
 	return 0;

@@ -139,6 +139,10 @@ extras_get(const struct ike_sa *sa, const struct ike_msg *m,
 		    x->natd_src) != 0 || natd_hash(m->hdr.spi_i, spi_r,
 		    &sa->remote, x->natd_dst) != 0)
 			return -1;
+		/* RFC 7296 §2.23: a hash that matches no address of ours
+		 * says "behind a NAT"; the peer then encapsulates. */
+		if (sa->flags & IKE_SA_F_FAKE_NAT)
+			x->natd_src[0] ^= 0xff;
 	}
 	x->frag = find_notify(&m->pl, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) !=
 	    NULL;

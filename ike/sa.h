@@ -171,7 +171,11 @@ enum ike_sa_state {
 };
 
 enum ike_sa_flags {
-	IKE_SA_F_COOKIE	= 0x01	/* half-open over the threshold (§2.6) */
+	IKE_SA_F_COOKIE	= 0x01,	/* half-open over the threshold (§2.6) */
+	/* Our NAT_DETECTION_SOURCE_IP matches no address, so that the
+	 * peer sees a NAT and puts ESP in UDP (RFC 3948) whatever the
+	 * path: for a server that takes ESP in UDP only. */
+	IKE_SA_F_FAKE_NAT = 0x02,
 };
 
 /* The negotiated Child SA; keys are ours to wipe. */

@@ -255,7 +255,9 @@ ike_sk_unprotect(const struct ike_sk *sk, const uint8_t *msg, size_t hdr_len,
 		memcpy(tag, icv, il);
 		if (cipher(sk, false, iv, msg, hdr_len, ct, ctl, plain,
 		    tag) != 0) {
-			log_warnx("ike: SK ICV mismatch (AEAD tag)");
+			/* Anyone can send this: per-message, debug only;
+			 * the caller reports the drop, rate-limited. */
+			log_debug("%s: SK ICV mismatch (AEAD tag)", __func__);
 			goto out;
 		}
 	} else {
@@ -265,7 +267,7 @@ ike_sk_unprotect(const struct ike_sk *sk, const uint8_t *msg, size_t hdr_len,
 		    want) != 0)
 			goto out;
 		if (CRYPTO_memcmp(want, icv, il) != 0) {
-			log_warnx("ike: SK ICV mismatch");
+			log_debug("%s: SK ICV mismatch", __func__);
 			goto out;
 		}
 		if (cipher(sk, false, iv, NULL, 0, ct, ctl, plain, NULL) != 0) {

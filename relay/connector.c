@@ -9,7 +9,8 @@
  * Flows and sessions.  An initiator sends IKE_SA_INIT to port 500 and the
  * rest, ESP included, to port 4500, from another source port (RFC 7296
  * §2.23).  An IKE message is tied to its session by its initiator SPI; an
- * IKE_SA_INIT request with an unknown SPI starts one.  ESP, keepalives,
+ * IKE_SA_INIT request with an unknown SPI starts one, and so does another
+ * request to port 4500 that no session knows (an SA set up elsewhere).  ESP, keepalives,
  * and IKE with an SPI we have not seen (a rekeyed IKE SA) are tied by the
  * address and port of the session's port-4500 flow.
  *
@@ -661,6 +662,17 @@ session_of(struct cn_listen *l, const struct sockaddr_storage *from,
 			s = find_by_peer(cn, from);
 		if (s == NULL && kind == NATT_IN_IKE_INIT)
 			s = session_new(cn, from);
+		/*
+		 * A request of an IKE SA set up elsewhere (the initiator
+		 * was on UDP to the server until UDP failed, RFC 9329
+		 * §7.1): carried like any other, so that the server, which
+		 * holds that SA, can take it over on the stream.
+		 */
+		if (s == NULL && l->kind == CN_FLOW_NATT &&
+		    msg_is_request(m) && (s = session_new(cn, from)) != NULL)
+			log_info("connector %s session %llu: carries IKE SA "
+			    "%016llx, set up before", cn->cc->name, s->id,
+			    (unsigned long long)m->spi_i);
 		break;
 	}
 	if (s == NULL)

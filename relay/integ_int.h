@@ -71,6 +71,8 @@ struct integ_sec {
 	unsigned	 cookie_threshold; /* half-open SAs; 0 = always */
 	unsigned	 half_open;	/* SAs in IKE_SA_INIT_DONE */
 	unsigned long long cookies;	/* IKE_SA_INITs answered with one */
+	unsigned	 udp_init_ms;	/* a UDP client's IKE SA: up by then */
+	bool		 udp_encap;	/* tell UDP clients of a NAT */
 	struct integ_sess *sessions;	/* all of this section's */
 	/*
 	 * Scratch space of this section's callbacks, which never nest:
@@ -107,6 +109,7 @@ struct integ_sess {
 	bool		 half_open;	/* counted in sec->half_open */
 	struct integ_sess *snext, **sprev; /* sec->sessions */
 	ev_timer	 req_timer;	/* ike_sa_next_ms(): our requests */
+	ev_timer	 init_timer;	/* UDP: IKE SA up, or the end */
 	unsigned long long req_stream;	/* stream id that carried the
 					 * outstanding request; 0 none */
 };

@@ -232,6 +232,8 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 	}
 	sec->replay_window = ci->replay_window;
 	sec->cookie_threshold = ci->cookie_threshold;
+	sec->udp_init_ms = cr->handshake_timeout_ms;
+	sec->udp_encap = ci->udp_encap;
 	if ((k->nike = parse_props(sec->name, IKE_PROTO_IKE,
 	    ci->ike_proposals, sec->ike)) == 0 ||
 	    (k->nesp = parse_props(sec->name, IKE_PROTO_ESP,

@@ -47,26 +47,29 @@ endpoint_of(const struct sockaddr_storage *ss, struct ike_endpoint *e)
 }
 
 static void req_timer_cb(EV_P_ ev_timer *w, int revents);
+static void init_timer_cb(EV_P_ ev_timer *w, int revents);
 
-/* A new session for @st's integrated section (session_backend.open). */
+/* A new session for @st's integrated section, or with @st NULL for a
+ * datagram on s->udp (session_backend.open). */
 static int
 be_open(struct session *s, struct stream *st, const struct msg_info *m)
 {
 	struct relay *r = s->r;
 	struct integ_sec *sec;
 	struct integ_sess *is;
+	struct sockaddr_storage l, rm;
 
 	if (m->kind != MSG_IKE) {
-		log_stream(st, LOG_LEVEL_INFO, "a new integrated session "
+		session_log(s, LOG_LEVEL_INFO, "a new integrated session "
 		    "must start with IKE");
 		return -1;
 	}
 	for (sec = r->integs; sec != NULL; sec = sec->next)
-		if (strcmp(sec->name, st->cr->name) == 0)
+		if (strcmp(sec->name, s->section) == 0)
 			break;
 	if (sec == NULL) {
 		log_warnx("integrated %s: not opened at start (sections are "
-		    "read at start only)", st->cr->name);
+		    "read at start only)", s->section);
 		return -1;
 	}
 	if ((is = calloc(1, sizeof(*is))) == NULL) {
@@ -75,9 +78,21 @@ be_open(struct session *s, struct stream *st, const struct msg_info *m)
 	}
 	is->s = s;
 	is->sec = sec;
-	endpoint_of(&st->laddr, &is->local);
-	endpoint_of(&st->peer, &is->remote);
+	if (st != NULL) {
+		l = st->laddr;
+		rm = st->peer;
+	} else
+		session_addrs(s, NULL, &l, &rm);
+	endpoint_of(&l, &is->local);
+	endpoint_of(&rm, &is->remote);
 	ev_timer_init(&is->req_timer, req_timer_cb, 0., 0.);
+	ev_timer_init(&is->init_timer, init_timer_cb, 0., 0.);
+	if (st == NULL) {
+		/* A UDP client holds no stream whose deadlines would end a
+		 * half-open SA: it has handshake-timeout to authenticate. */
+		ev_timer_set(&is->init_timer, sec->udp_init_ms / 1000., 0.);
+		ev_timer_start(r->loop, &is->init_timer);
+	}
 	if ((is->snext = sec->sessions) != NULL)
 		is->snext->sprev = &is->snext;
 	is->sprev = &sec->sessions;
@@ -164,6 +179,7 @@ be_close(struct session *s)
 	struct integ_sess *is = s->be;
 
 	ev_timer_stop(s->r->loop, &is->req_timer);
+	ev_timer_stop(s->r->loop, &is->init_timer);
 	if ((*is->sprev = is->snext) != NULL)
 		is->snext->sprev = is->sprev;
 	children_down(is);
@@ -196,6 +212,7 @@ child_up(struct integ_sess *is, const struct ike_child *ch)
 
 	if (integ_tun_pair_add(is, ch) == NULL)
 		return;
+	session_key_esp(is->s, ch->spi_in);
 	old = ch->replaces != 0 ? integ_tun_pair_find(is, ch->replaces) :
 	    NULL;
 	if (old != NULL) {
@@ -236,6 +253,7 @@ integ_end(struct integ_sess *is)
 
 	is->dead = true;
 	ev_timer_stop(s->r->loop, &is->req_timer);
+	ev_timer_stop(s->r->loop, &is->init_timer);
 	children_down(is);
 	session_end(s, 0.5);
 }
@@ -269,6 +287,7 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 	for (size_t i = 0; i < out->nev; i++) {
 		switch (out->ev[i].type) {
 		case IKE_EV_IKE_UP:
+			ev_timer_stop(is->s->r->loop, &is->init_timer);
 			is->s->r->stats.ike_up++;
 			is->s->r->stats.auth_ok[ike_sa_peer_auth(is->ike)]++;
 			sess_log(is, LOG_LEVEL_INFO, "IKE_SA %016llx_%016llx "
@@ -336,8 +355,14 @@ req_send(struct integ_sess *is, const struct ike_out *out)
 {
 	struct stream *st = is->s->owner;
 
-	if (out->len == 0 || out->len > IKE_SA_MSG_MAX || st == NULL)
+	if (out->len == 0 || out->len > IKE_SA_MSG_MAX)
 		return;
+	if (st == NULL) {
+		/* RFC 7296 §2.1: over UDP, we retransmit until answered. */
+		if (is->s->on_udp)
+			ike_send(is, out);
+		return;
+	}
 	if (out->resend && is->req_stream == st->id)
 		return;
 	is->req_stream = st->id;
@@ -399,6 +424,20 @@ req_timer_cb(EV_P_ ev_timer *w, int revents)
 	req_done(is, &out);
 }
 
+/* A UDP client's IKE SA was not up within handshake-timeout. */
+static void
+init_timer_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct integ_sess *is = container_of(w, struct integ_sess, init_timer);
+
+	if (is->dead)
+		return;
+	is->s->r->stats.udp_init_expired++;
+	sess_log(is, LOG_LEVEL_DEBUG, "%s: IKE SA not up within "
+	    "handshake-timeout", __func__);
+	integ_end(is);
+}
+
 int
 integ_shutdown(struct relay *r)
 {
@@ -410,7 +449,7 @@ integ_shutdown(struct relay *r)
 	for (sec = r->integs; sec != NULL; sec = sec->next)
 		for (is = sec->sessions; is != NULL; is = is->snext) {
 			if (is->ike == NULL || is->dead ||
-			    is->s->owner == NULL ||
+			    !session_has_client(is->s) ||
 			    ike_sa_delete(is->ike, integ_now_ms(), &out) == -1)
 				continue;
 			req_done(is, &out);
@@ -426,7 +465,7 @@ integ_terminate(struct session *s)
 	struct ike_out out;
 
 	if (s->ops != &integ_backend || is == NULL || is->ike == NULL ||
-	    is->dead || s->owner == NULL ||
+	    is->dead || !session_has_client(s) ||
 	    ike_sa_delete(is->ike, integ_now_ms(), &out) == -1)
 		return -1;
 	sess_log(is, LOG_LEVEL_INFO, "IKE: Delete of the IKE SA requested "
@@ -563,7 +602,7 @@ integ_deleting(const struct relay *r)
 	for (sec = r->integs; sec != NULL; sec = sec->next)
 		for (is = sec->sessions; is != NULL; is = is->snext)
 			if (is->ike != NULL && !is->dead &&
-			    is->s->owner != NULL &&
+			    session_has_client(is->s) &&
 			    ike_sa_state(is->ike) == IKE_SA_DELETING)
 				n++;
 	return n;
@@ -583,14 +622,17 @@ peer_text(const struct ike_sa *sa, char out[static IKE_ID_LOG_MAX])
 	return ike_id_format(type, id, len, out, IKE_ID_LOG_MAX);
 }
 
-/* The IKE SA's path is that of the stream @st. */
+/* The IKE SA's path is that of probe @pr, or the owner's (@pr NULL):
+ * a stream's or a UDP path's addresses. */
 static void
-set_path(struct integ_sess *is, const struct stream *st)
+set_path(struct integ_sess *is, const struct probe *pr)
 {
+	struct sockaddr_storage la, ra;
 	struct ike_endpoint l, rm;
 
-	endpoint_of(&st->laddr, &l);
-	endpoint_of(&st->peer, &rm);
+	session_addrs(is->s, pr, &la, &ra);
+	endpoint_of(&la, &l);
+	endpoint_of(&ra, &rm);
 	ike_sa_set_path(is->ike, &l, &rm);
 }
 
@@ -607,7 +649,6 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 {
 	struct session *s = is->s;
 	struct relay *r = s->r;
-	struct stream *st = pr != NULL ? pr->st : s->owner;
 	struct ike_out out;
 	enum ike_sa_result res;
 	enum ike_sa_state before;
@@ -620,7 +661,7 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 	n -= INTEG_MARKER;
 	if (is->ike != NULL && !ike_sa_knows_spi_i(is->ike, m->spi_i)) {
 		r->stats.ike_drop++;
-		log_stream(st, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
+		session_log_from(s, pr, LOG_LEVEL_DEBUG, "IKE SPI %016llx is not this "
 		    "session's", (unsigned long long)m->spi_i);
 		return;
 	}
@@ -631,8 +672,9 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 		}
 		/* RFC 7296 §2.6: at the threshold, no state without one. */
 		is->ike = ike_sa_new(&is->sec->conf, &is->local, &is->remote,
-		    is->sec->half_open >= is->sec->cookie_threshold ?
-		    IKE_SA_F_COOKIE : 0);
+		    (is->sec->half_open >= is->sec->cookie_threshold ?
+		    IKE_SA_F_COOKIE : 0) | (s->owner == NULL && s->on_udp &&
+		    is->sec->udp_encap ? IKE_SA_F_FAKE_NAT : 0));
 		if (is->ike == NULL) {
 			log_warnx("IKE SA: out of memory");
 			return;
@@ -641,14 +683,14 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 	/* The addresses are those of the stream it came on (a MOBIKE
 	 * answer's NAT detection needs them); an unproven probe's are
 	 * undone below. */
-	set_path(is, st);
+	set_path(is, pr);
 	before = ike_sa_state(is->ike);
 	res = ike_sa_handle(is->ike, p, n, integ_now_ms(), &out);
 	/*
 	 * A reason is a dropped or refused request (a wrong PSK answered
 	 * with AUTHENTICATION_FAILED, a Child SA refused): an operator
 	 * must see it at the default level, with the peer's identity
-	 * (log_stream() adds its address).
+	 * (session_log_from() adds its address).
 	 */
 	if (out.reason[0] != '\0' && before == IKE_SA_IDLE &&
 	    ike_sa_state(is->ike) == IKE_SA_IDLE)
@@ -657,15 +699,15 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 		 * IKE_SA_INIT, and under a flood of them (when cookies are
 		 * in use) one info line each would flood the log too.
 		 */
-		log_stream(st, LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
+		session_log_from(s, pr, LOG_LEVEL_DEBUG, "IKE: %s", out.reason);
 	else if (out.reason[0] != '\0' && before == IKE_SA_INIT_DONE &&
 	    ike_sa_state(is->ike) == IKE_SA_DEAD) {
 		r->stats.auth_failed[ike_sa_peer_auth(is->ike)]++;
-		log_stream(st, LOG_LEVEL_INFO, "IKE: authentication of %s "
+		session_log_from(s, pr, LOG_LEVEL_INFO, "IKE: authentication of %s "
 		    "refused: %s", peer_text(is->ike, idt), out.reason);
 	} else if (out.reason[0] != '\0') {
 		(void)ike_sa_peer_id(is->ike, &idtype, &idlen);
-		log_stream(st, LOG_LEVEL_INFO, "IKE: %s%s%s", out.reason,
+		session_log_from(s, pr, LOG_LEVEL_INFO, "IKE: %s%s%s", out.reason,
 		    idlen > 0 ? ", peer " : "",
 		    idlen > 0 ? peer_text(is->ike, idt) : "");
 	}
@@ -674,8 +716,8 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 	if (pr != NULL && res == IKE_SA_ANSWERED)
 		session_prove(s, pr, "a new IKE request authenticated");
 	else if (pr != NULL) {
-		if (s->owner != NULL)
-			set_path(is, s->owner);
+		if (session_has_client(s))
+			set_path(is, NULL);
 		if (out.len > 0)
 			r->stats.probe_drop++;
 		out.len = 0;
@@ -689,12 +731,24 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 			is->sec->cookies++;
 		ike_sa_free(is->ike);
 		is->ike = NULL;
+		/* Over UDP not even the session: the client's next
+		 * IKE_SA_INIT starts a new one (RFC 7296 §2.6). */
+		if (s->owner == NULL && s->on_udp && pr == NULL) {
+			is->dead = true;
+			ev_timer_stop(r->loop, &is->init_timer);
+			session_end(s, 0.);
+		}
 		break;
 	case IKE_SA_DEAD:
 		if (!is->dead)
 			integ_end(is);
 		break;
 	default:
+		/* The SA's SPI pair names the session from now on (a UDP
+		 * client's IKE_AUTH finds it by them). */
+		if (ike_sa_spi_r(is->ike) != 0)
+			session_key_ike(s, ike_sa_spi_i(is->ike),
+			    ike_sa_spi_r(is->ike));
 		req_arm(is);
 		break;
 	}

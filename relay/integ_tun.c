@@ -239,7 +239,8 @@ integ_tun_read_cb(EV_P_ ev_io *w, int revents)
 			return;
 		}
 		if ((is = dst_owner(sec, pkt, (size_t)n)) == NULL ||
-		    is->s->owner == NULL || (c = pair_out(is, pkt)) == NULL) {
+		    !session_has_client(is->s) ||
+		    (c = pair_out(is, pkt)) == NULL) {
 			r->stats.esp_out_drop++;
 			r->stats.esp_out_nosa++;
 			continue;

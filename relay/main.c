@@ -36,6 +36,7 @@
 #include "relay/session.h"
 #include "relay/stream.h"
 #include "relay/udp_backend.h"
+#include "relay/udpfront.h"
 
 static const char *conf_path = "/etc/iketcpd.conf";
 
@@ -91,6 +92,17 @@ relay_stats_log(const struct relay *r)
 		    "packets dropped %llu, ike dropped %llu",
 		    r->stats.esp_in_drop, r->stats.esp_out_drop,
 		    r->stats.ike_drop);
+	if (r->udp_socks != NULL)
+		log_stats("stats: udp: datagrams in %llu, keepalives dropped "
+		    "%llu, invalid dropped %llu, naming no session %llu, "
+		    "sessions refused %llu, half-open expired %llu, paths "
+		    "moved %llu, datagrams out %llu, esp toward port 500 "
+		    "dropped %llu, send errors %llu", r->stats.udp_in,
+		    r->stats.udp_keepalives, r->stats.udp_invalid,
+		    r->stats.udp_nosession, r->stats.udp_refused,
+		    r->stats.udp_init_expired, r->stats.udp_moved,
+		    r->stats.udp_out, r->stats.udp_out_drop,
+		    r->stats.udp_out_errors);
 	integ_stats_log(r);
 }
 
@@ -419,6 +431,8 @@ main(int argc, char *argv[])
 	(void)croute_open(c, foreground);
 	if (integ_open_all(&relay, c) == -1)
 		fatalx("cannot set up every [integrated] section");
+	if (udpfront_open_all(&relay, c) == -1)
+		fatalx("cannot open every udp-listen socket");
 	if (control_open(&relay, c, reload) == -1)
 		fatalx("cannot open the control socket or metrics-listen");
 	drop_privileges(c);
@@ -448,6 +462,7 @@ main(int argc, char *argv[])
 	control_close(&relay);
 	connector_close_all(&relay);
 	listener_close_all(&relay);
+	udpfront_close_all(&relay);
 	integ_close_all(&relay);
 	session_layer_cleanup(&relay);
 	stream_sections_free(&relay);

@@ -210,10 +210,27 @@ stream_counters(struct obuf *o, const struct relay *r)
 	    "unproven_stream", NULL);
 	metrics_sample(o, "iketcp_dropped_total", s->ike_drop, "reason",
 	    "integrated_ike", NULL);
+	metrics_sample(o, "iketcp_dropped_total", s->udp_keepalives,
+	    "reason", "udp_keepalive", NULL);
+	metrics_sample(o, "iketcp_dropped_total", s->udp_invalid, "reason",
+	    "udp_malformed", NULL);
+	metrics_sample(o, "iketcp_dropped_total", s->udp_nosession, "reason",
+	    "udp_no_session", NULL);
+	metrics_sample(o, "iketcp_dropped_total", s->udp_out_drop, "reason",
+	    "udp_esp_to_port_500", NULL);
+	C(o, "iketcp_udp_datagrams_total", "Datagrams of the integrated "
+	    "UDP front end, by direction.");
+	metrics_sample(o, "iketcp_udp_datagrams_total", s->udp_in,
+	    "direction", "in", NULL);
+	metrics_sample(o, "iketcp_udp_datagrams_total", s->udp_out,
+	    "direction", "out", NULL);
+	C(o, "iketcp_udp_path_moves_total", "UDP sessions whose client "
+	    "path moved after a proof.");
+	metrics_sample(o, "iketcp_udp_path_moves_total", s->udp_moved, NULL);
 	C(o, "iketcp_udp_send_errors_total", "Datagrams the kernel refused "
-	    "toward a gateway.");
-	metrics_sample(o, "iketcp_udp_send_errors_total", s->udp_send_errors,
-	    NULL);
+	    "toward a gateway or a UDP client.");
+	metrics_sample(o, "iketcp_udp_send_errors_total", s->udp_send_errors +
+	    s->udp_out_errors, NULL);
 	C(o, "iketcp_tls_handshakes_total", "TLS handshakes with clients, "
 	    "by outcome and version.");
 	metrics_sample(o, "iketcp_tls_handshakes_total", s->tls_ok[0],

@@ -80,6 +80,17 @@ struct relay_stats {
 	unsigned long long esp_in_res[RELAY_ESP_REASONS]; /* esp_decap */
 	unsigned long long esp_out_nosa;	/* TUN: no SA or no stream */
 	unsigned long long esp_out_encap;	/* TUN: too big, encap error */
+	/* integrated: the UDP front end (relay/udpfront.c) */
+	unsigned long long udp_in;		/* datagrams received */
+	unsigned long long udp_keepalives;	/* 0xFF dropped */
+	unsigned long long udp_invalid;		/* not IKE nor ESP, truncated */
+	unsigned long long udp_nosession;	/* names no session */
+	unsigned long long udp_refused;		/* new sessions over budget */
+	unsigned long long udp_moved;		/* paths moved, proven */
+	unsigned long long udp_init_expired;	/* IKE SA not up in time */
+	unsigned long long udp_out;		/* datagrams sent */
+	unsigned long long udp_out_drop;	/* ESP toward port 500 */
+	unsigned long long udp_out_errors;	/* sendmsg failed */
 	unsigned long long ctl_refused;		/* control: clients over max */
 	unsigned long long ctl_bad;		/* control: bad requests */
 };
@@ -111,6 +122,8 @@ struct spi_key;
 struct stream;
 struct stream_up;
 struct session_backend;
+struct udpfront_sock;
+struct udp_up;
 
 struct relay {
 	struct ev_loop	*loop;
@@ -119,6 +132,8 @@ struct relay {
 	struct connector *connectors;		/* relay/connector.c */
 	struct integ_sec *integs;		/* relay/integ_sec.c */
 	const struct stream_up *up;		/* the session layer */
+	const struct udp_up *udp_up;		/* ... for datagrams */
+	struct udpfront_sock	*udp_socks;		/* relay/udpfront.c */
 	const struct session_backend *backends[CONF_BACKEND_INTEGRATED + 1];
 	struct srctab	 sources;		/* per-source budgets */
 	struct spi_key	**spis;			/* SPI table, spi_mask + 1 */

@@ -181,7 +181,7 @@ sessions(struct obuf *o, const struct relay *r, bool json, ev_tstamp now)
 			    s->section, s->ops->name,
 			    session_state_name(s->state), cl,
 			    s->owner != NULL ? layers_text(s->owner, lay,
-			    sizeof(lay)) : "-",
+			    sizeof(lay)) : s->on_udp ? "UDP" : "-",
 			    s->owner != NULL ? s->owner->id : 0ULL,
 			    (unsigned)s->lport, nprobes(s), now - s->started,
 			    up, down);
@@ -198,7 +198,7 @@ sessions(struct obuf *o, const struct relay *r, bool json, ev_tstamp now)
 		if (s->owner != NULL)
 			layers_json(o, s->owner);
 		else
-			obuf_printf(o, "[]");
+			obuf_printf(o, s->on_udp ? "[\"UDP\"]" : "[]");
 		obuf_printf(o, ",\"stream\":%llu,\"gateway_port\":%u,"
 		    "\"probes\":%u,\"age\":%.1f,\"up_msgs\":%llu,"
 		    "\"up_bytes\":%llu,\"down_msgs\":%llu,"

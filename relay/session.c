@@ -11,18 +11,22 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <netinet/in.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "framing/natt.h"
 #include "relay/keyhash.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/session.h"
 #include "relay/srctab.h"
 #include "relay/stream.h"
+#include "relay/udpfront.h"
 
 static void session_free(struct session *s);
 
@@ -173,6 +177,12 @@ session_key_ike(struct session *s, uint64_t spi_i, uint64_t spi_r)
 	(void)key_add(s, false, spi_i, spi_r);
 }
 
+void
+session_key_esp(struct session *s, uint32_t spi)
+{
+	(void)key_add(s, true, spi, 0);
+}
+
 bool
 session_is_proof(const struct session *s, const struct probe *p,
     const struct msg_info *m)
@@ -220,10 +230,33 @@ probe_request(struct session *s, struct probe *p, const struct msg_info *m,
 
 /* ---- logging ---- */
 
+/* @msg about @s: on its owner stream, or naming the client. */
+static void
+log_line(const struct session *s, int level, const char *msg)
+{
+	char addr[160];
+
+	if (s->owner != NULL) {
+		log_stream(s->owner, level, "%s", msg);
+		return;
+	}
+	if (!log_peer_allow((enum log_level)level))
+		return;
+	if (s->on_udp) {
+		log_emit((enum log_level)level, "%s %s: session %llu (%s): %s",
+		    s->ops->name, s->section, s->id, udp_path_text(&s->udp,
+		    addr, sizeof(addr)), msg);
+		return;
+	}
+	log_emit((enum log_level)level, "%s %s: session %llu (client %s, no "
+	    "stream): %s", s->ops->name, s->section, s->id,
+	    sockaddr_text(&s->last_client, addr, sizeof(addr)), msg);
+}
+
 void
 session_log(const struct session *s, int level, const char *fmt, ...)
 {
-	char msg[512], addr[64];
+	char msg[512];
 	va_list ap;
 
 	if (level > (int)log_get_level())
@@ -231,16 +264,45 @@ session_log(const struct session *s, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (s->owner != NULL) {
-		log_stream(s->owner, level, "%s", msg);
+	log_line(s, level, msg);
+}
+
+void
+session_log_from(const struct session *s, const struct probe *p, int level,
+    const char *fmt, ...)
+{
+	char msg[512], addr[160];
+	va_list ap;
+
+	if (level > (int)log_get_level())
 		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p == NULL)
+		log_line(s, level, msg);
+	else if (p->st != NULL)
+		log_stream(p->st, level, "%s", msg);
+	else if (log_peer_allow((enum log_level)level))
+		log_emit((enum log_level)level, "%s %s: session %llu "
+		    "(unproven %s): %s", s->ops->name, s->section, s->id,
+		    udp_path_text(p->udp, addr, sizeof(addr)), msg);
+}
+
+void
+session_addrs(const struct session *s, const struct probe *p,
+    struct sockaddr_storage *local, struct sockaddr_storage *peer)
+{
+	const struct stream *st = p != NULL ? p->st : s->owner;
+	const struct udp_path *u = p != NULL ? p->udp : &s->udp;
+
+	if (st != NULL) {
+		*local = st->laddr;
+		*peer = st->peer;
+	} else {
+		*local = u->local;
+		*peer = u->peer;
 	}
-	if (!log_peer_allow((enum log_level)level))
-		return;
-	log_emit((enum log_level)level, "%s %s: session %llu (client %s, no "
-	    "stream): %s", s->ops->name,
-	    s->section, s->id, sockaddr_text(&s->last_client, addr,
-	    sizeof(addr)), msg);
 }
 
 /* ---- budgets ---- */
@@ -466,6 +528,7 @@ static void
 attach(struct session *s, struct stream *st)
 {
 	s->owner = st;
+	s->on_udp = false;	/* the stream carries ESP now (9329 §7.1) */
 	s->state = SESSION_LIVE;
 	s->last_client = st->peer;
 	linger_unlink(s);
@@ -565,6 +628,41 @@ probe_of(const struct session *s, const struct stream *st)
 	return NULL;
 }
 
+/*
+ * A datagram from path @p->udp proved the session's keys: the session
+ * answers there from now on, IKE and ESP alike (RFC 7296 §2.23: the
+ * responder follows the address of an authenticated message; RFC 9329
+ * §7.1 when it comes from a stream's session).  The probe was the
+ * caller's, for one call.
+ */
+static void
+prove_udp(struct session *s, struct probe *p, const char *how)
+{
+	struct relay *r = s->r;
+	struct stream *old = s->owner;
+	char was[160], now[160];
+
+	if (old != NULL) {
+		s->owner = NULL;
+		old->up = NULL;
+		stream_close(old, "the session moved to UDP");
+		snprintf(was, sizeof(was), "a stream");
+	} else if (s->on_udp)
+		udp_path_text(&s->udp, was, sizeof(was));
+	else
+		snprintf(was, sizeof(was), "no client");
+	s->udp = *p->udp;
+	s->on_udp = true;
+	s->last_client = p->udp->peer;
+	s->state = SESSION_LIVE;
+	linger_unlink(s);
+	ev_timer_stop(r->loop, &s->linger);
+	r->stats.udp_moved++;
+	session_log(s, LOG_LEVEL_INFO, "session moved from %s to %s "
+	    "(proven: %s)", was, udp_path_text(&s->udp, now, sizeof(now)),
+	    how);
+}
+
 void
 session_prove(struct session *s, struct probe *p, const char *how)
 {
@@ -574,6 +672,10 @@ session_prove(struct session *s, struct probe *p, const char *how)
 	/* An ended session stays ended; its probes close with it. */
 	if (s->state == SESSION_DEAD)
 		return;
+	if (st == NULL) {
+		prove_udp(s, p, how);
+		return;
+	}
 	if (s->ops->proven != NULL)
 		s->ops->proven(s, p);
 	if (old != NULL) {
@@ -718,13 +820,189 @@ void
 session_deliver(struct session *s, const struct iovec *msgs,
     const bool *ike, size_t n)
 {
-	if (s->owner == NULL || n == 0)
+	if (!session_has_client(s) || n == 0)
 		return;
 	s->down_msgs += n;
 	for (size_t i = 0; i < n; i++)
 		s->down_bytes += msgs[i].iov_len;
-	(void)stream_send(s->owner, msgs, ike, n);
+	if (s->owner != NULL)
+		(void)stream_send(s->owner, msgs, ike, n);
+	else
+		udpfront_send(&s->udp, msgs, ike, n);
 }
+
+/* ---- the UDP front end's upper layer ---- */
+
+static const struct conf_relay *
+section_of(const struct relay *r, const char *name)
+{
+	for (size_t i = 0; i < r->conf->nrelays; i++)
+		if (strcmp(r->conf->relays[i].name, name) == 0)
+			return &r->conf->relays[i];
+	return NULL;
+}
+
+/*
+ * What stands for a UDP IKE_SA_INIT's SPIr until the SA has one: a keyed
+ * hash of the client's address and port, never 0.  A retransmission
+ * finds its session by (SPIi, this); a client elsewhere that uses the
+ * same SPIi does not, and nobody can aim at another client's, since the
+ * hash key is secret.
+ */
+static uint64_t
+init_tag(const struct sockaddr_storage *peer)
+{
+	uint8_t k[1 + 2 + 16];
+
+	memset(k, 0, sizeof(k));
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)peer;
+
+		k[0] = 6;
+		memcpy(k + 1, &a->sin6_port, 2);
+		memcpy(k + 3, &a->sin6_addr, 16);
+	} else {
+		const struct sockaddr_in *a = (const void *)peer;
+
+		k[0] = 4;
+		memcpy(k + 1, &a->sin_port, 2);
+		memcpy(k + 3, &a->sin_addr, 4);
+	}
+	return keyhash(k, sizeof(k)) | 1;
+}
+
+/* Room for one more session of @cr from @src, reclaiming lingering ones
+ * as budget_check() does; -1 (counted, logged at a rate) when none. */
+static int
+udp_budget(struct relay *r, const struct conf_relay *cr, struct src *src,
+    const struct udp_path *path)
+{
+	const char *why = NULL;
+	char addr[160];
+
+	while (why == NULL && src->sessions >= cr->max_sessions_per_source)
+		if (!reclaim(r, src, NULL, "its source is at "
+		    "max-sessions-per-source"))
+			why = "max-sessions-per-source reached";
+	while (why == NULL && r->nsessions >= r->conf->max_sessions)
+		if (!reclaim(r, NULL, NULL, "max-sessions reached"))
+			why = "max-sessions reached";
+	if (why == NULL)
+		return 0;
+	r->stats.sess_refused++;
+	r->stats.udp_refused++;
+	if (log_peer_allow(LOG_LEVEL_INFO))
+		log_emit(LOG_LEVEL_INFO, "integrated %s: %s: refused: %s",
+		    cr->name, udp_path_text(path, addr, sizeof(addr)), why);
+	return -1;
+}
+
+/* An IKE_SA_INIT request from @path starts a session of @cr. */
+static struct session *
+udp_session_new(struct relay *r, const struct conf_relay *cr,
+    const struct udp_path *path, const struct msg_info *m)
+{
+	struct session *s;
+	struct src *src;
+
+	if ((src = srctab_get(&r->sources, &path->peer, cr->name)) == NULL) {
+		r->stats.udp_refused++;
+		return NULL;
+	}
+	if (udp_budget(r, cr, src, path) == -1 ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
+		srctab_put(&r->sources, src);
+		return NULL;
+	}
+	s->id = ++r->next_session_id;
+	s->r = r;
+	s->ops = r->backends[cr->backend];
+	s->state = SESSION_LIVE;
+	s->linger_ms = cr->linger_ms;
+	s->max_message = cr->max_message;
+	s->last_client = path->peer;
+	s->on_udp = true;
+	s->udp = *path;
+	snprintf(s->section, sizeof(s->section), "%s", cr->name);
+	ev_timer_init(&s->linger, session_linger_cb, 0., 0.);
+	if (s->ops->open(s, NULL, m) == -1) {
+		srctab_put(&r->sources, src);
+		free(s);
+		return NULL;
+	}
+	src->sessions++;
+	s->src = src;
+	r->nsessions++;
+	r->stats.sessions++;
+	s->started = ev_now(r->loop);
+	if ((s->anext = r->sessions) != NULL)
+		s->anext->aprev = &s->anext;
+	s->aprev = &r->sessions;
+	r->sessions = s;
+	(void)key_add(s, false, m->spi_i, init_tag(&path->peer));
+	session_log(s, LOG_LEVEL_INFO, "session new (%llu), %s", s->id,
+	    s->ops->name);
+	return s;
+}
+
+/*
+ * A datagram (udp_up.input).  The session it names (by an IKE SA's SPI
+ * pair, a client ESP SPI, or for an IKE_SA_INIT retransmission its SPIi
+ * and source) takes it as the owner's when it comes on the session's
+ * path; from any other path it is a probe for this one call: the backend
+ * acts on it only if it proves the keys, and then the path moves
+ * (relay/README, "Proof").  An IKE_SA_INIT request that names no session
+ * starts one; anything else naming none is dropped and counted.
+ */
+static void
+udp_input(struct relay *r, const struct udp_path *path,
+    const struct iovec *msg, const struct msg_info *m)
+{
+	const struct conf_relay *cr = section_of(r, path->us->section);
+	struct spi_key *e = NULL;
+	struct session *s;
+	struct probe p;
+
+	if (cr == NULL || cr->backend != CONF_BACKEND_INTEGRATED) {
+		r->stats.udp_nosession++;
+		return;
+	}
+	if (m->kind == MSG_ESP)
+		e = key_find(r, true, m->esp_spi, 0);
+	else if (m->spi_r != 0)
+		e = key_find(r, false, m->spi_i, m->spi_r);
+	else
+		e = key_find(r, false, m->spi_i, init_tag(&path->peer));
+	s = e != NULL ? e->s : NULL;
+	if (s != NULL && (s->state == SESSION_DEAD ||
+	    strcmp(s->section, cr->name) != 0))
+		s = NULL;
+	if (s == NULL) {
+		if (m->kind != MSG_IKE || !natt_is_init_request(m)) {
+			r->stats.udp_nosession++;
+			return;
+		}
+		if ((s = udp_session_new(r, cr, path, m)) == NULL)
+			return;
+	}
+	if (s->owner == NULL && s->on_udp && udp_path_same(&s->udp, path)) {
+		/* Local address and port as this datagram has them. */
+		s->udp = *path;
+		session_note(s, m, true);
+		s->up_msgs++;
+		s->up_bytes += msg->iov_len;
+		s->ops->input(s, NULL, msg, m, 1);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.udp = path;
+	s->ops->input(s, &p, msg, m, 1);
+}
+
+const struct udp_up session_udp_up = {
+	.input = udp_input,
+};
 
 struct session *
 session_find(struct relay *r, unsigned long long id)
@@ -755,6 +1033,7 @@ int
 session_layer_init(struct relay *r)
 {
 	r->up = &session_stream_up;
+	r->udp_up = &session_udp_up;
 	r->spi_mask = SPI_BUCKETS_MIN - 1;
 	if ((r->spis = calloc(SPI_BUCKETS_MIN, sizeof(*r->spis))) == NULL) {
 		log_warn("SPI table");

@@ -20,6 +20,7 @@
 
 #include "conf/conf.h"
 #include "framing/classify.h"
+#include "relay/udpfront.h"
 
 struct relay;
 struct session;
@@ -37,7 +38,8 @@ enum {
 struct session_backend {
 	const char *name;
 	/* Backend state for a new session started by @st with first
-	 * message @m; -1 (logged) refuses the session. */
+	 * message @m, or with @st NULL by a datagram on s->udp; -1
+	 * (logged) refuses the session. */
 	int	(*open)(struct session *s, struct stream *st,
 		    const struct msg_info *m);
 	/* Frees the backend state; runs from the event loop only. */
@@ -73,11 +75,16 @@ struct spi_key {
 	uint32_t	 max_req;	/* IKE: its highest message ID */
 };
 
-/* A stream that named a session but has not proven it holds its keys. */
+/*
+ * A stream that named a session but has not proven it holds its keys; or
+ * (@st NULL, @udp set) one datagram from a path that is not the
+ * session's, a probe for the length of one input call.
+ */
 struct probe {
 	struct probe	*next;
 	struct session	*s;
 	struct stream	*st;
+	const struct udp_path *udp;	/* the datagram's path, or NULL */
 	ev_timer	 deadline;	/* handshake-timeout */
 	void		*be;		/* the backend's, per probe */
 	uint16_t	 lport;		/* its own gateway-side port, or 0 */
@@ -101,6 +108,10 @@ struct session {
 	size_t		 max_message;	/* larger datagrams are dropped */
 	uint16_t	 lport;		/* gateway-side port, 0 none */
 	struct stream	*owner;		/* live stream or NULL */
+	/* With no owner stream, the client's UDP path (relay/udpfront.h):
+	 * where the session's latest proven datagram came from. */
+	bool		 on_udp;
+	struct udp_path	 udp;
 	struct probe	*probes;
 	struct src	*src;		/* budget source of the client */
 	struct sockaddr_storage last_client; /* latest owner's address */
@@ -115,6 +126,13 @@ struct session {
 	unsigned long long up_msgs, up_bytes, down_msgs, down_bytes;
 };
 
+/* A client to send to: an owner stream or a UDP path. */
+static inline bool
+session_has_client(const struct session *s)
+{
+	return s->owner != NULL || s->on_udp;
+}
+
 /* The process's session layer: called once from main. */
 int	session_layer_init(struct relay *r);
 void	session_layer_cleanup(struct relay *r);
@@ -123,6 +141,8 @@ void	session_layer_cleanup(struct relay *r);
 bool	session_fd_room(struct relay *r);
 /* What a stream hands its messages to (relay/stream.h). */
 extern const struct stream_up session_stream_up;
+/* What the UDP front end hands its datagrams to (relay/udpfront.h). */
+extern const struct udp_up session_udp_up;
 
 /* Learns @m's SPIs for @s (from the owner path or the backend's own
  * traffic for the session, never from a probe). */
@@ -130,6 +150,9 @@ void	session_note(struct session *s, const struct msg_info *m,
 	    bool from_client);
 /* Registers an IKE SA's SPI pair for @s (a rekey the backend saw). */
 void	session_key_ike(struct session *s, uint64_t spi_i, uint64_t spi_r);
+/* Registers an ESP SPI the client sends with (a Child SA the backend
+ * installed): a datagram finds its session by it alone. */
+void	session_key_esp(struct session *s, uint32_t spi);
 /* An IKE response that proves probe @p holds the SA's keys: for one of
  * @s's SAs, newer than every client request relayed, and the answer to
  * the request @p was the first to relay. */
@@ -146,6 +169,15 @@ void	session_end(struct session *s, double delay_s);
 /* The session with @id that has not ended, or NULL (iketcpctl). */
 struct session *session_find(struct relay *r, unsigned long long id);
 const char *session_state_name(enum session_state state);
+
+/* The addresses that message input from @p (or the owner, @p NULL)
+ * came from and went to. */
+void	session_addrs(const struct session *s, const struct probe *p,
+	    struct sockaddr_storage *local, struct sockaddr_storage *peer);
+/* One line about input from probe @p (NULL: the owner) of @s. */
+void	session_log_from(const struct session *s, const struct probe *p,
+	    int level, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 
 /* One line about @s: on its owner stream, or naming the client. */
 void	session_log(const struct session *s, int level, const char *fmt, ...)

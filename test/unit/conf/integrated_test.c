@@ -227,6 +227,10 @@ static const struct reject bad_values[] = {
 	{ "id = other.example", "duplicate key \"id\" in [integrated vpn]",
 	    6 },
 	{ "listen = 127.0.0.1:4500", "listed twice", 1 },
+	{ "udp-listen = 127.0.0.1", "bad udp-listen \"127.0.0.1\"", 6 },
+	{ "udp-listen = vpn.example:500", "bad udp-listen", 6 },
+	{ "udp-listen = 127.0.0.1:4500x", "bad udp-listen", 6 },
+	{ "udp-encap = maybe", "bad udp-encap \"maybe\"", 6 },
 	{ "ike-proposals = aes256gcm16--ecp384", "bad ike-proposals", 6 },
 	{ "ike-proposals = aes256gcm16,", "bad ike-proposals", 6 },
 	{ "ike-proposals = aes_256", "bad ike-proposals", 6 },
@@ -384,7 +388,75 @@ Test(integrated, rejects_a_section_without_listen, .timeout = 10)
 	};
 
 	expect_reject(lines, NELEM(lines), 1, "[integrated vpn]: missing "
-	    "listen or tls-listen");
+	    "listen or tls-listen or udp-listen");
+}
+
+static uint16_t
+port_of(const struct conf_addr *a)
+{
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)&a->ss)
+		    ->sin6_port);
+	return ntohs(((const struct sockaddr_in *)(const void *)&a->ss)
+	    ->sin_port);
+}
+
+Test(integrated, takes_udp_listen_alone_as_its_only_listener, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"udp-listen = *:500",
+		"udp-listen = [::]:4500",
+		"udp-encap = yes",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+	};
+	struct capture cap;
+	struct conf *c = parse(lines, NELEM(lines), &cap);
+	const struct conf_integrated *ci;
+
+	cr_assert_not_null(c, "%s", cap.text);
+	ci = c->relays[0].integ;
+	cr_assert(ci->udp_encap);
+	cr_assert_eq(ci->nudp_listen, 2);
+	cr_assert_eq(port_of(&ci->udp_listen[0]), 500);
+	cr_assert_eq(ci->udp_listen[1].ss.ss_family, AF_INET6);
+	cr_assert_eq(port_of(&ci->udp_listen[1]), 4500);
+	conf_unref(c);
+}
+
+Test(integrated, rejects_a_udp_listen_used_twice, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated a]",
+		"udp-listen = 127.0.0.1:4500",
+		"udp-listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+		"tun = t0",
+	};
+
+	expect_reject(lines, NELEM(lines), 1, "[integrated a]: udp-listen "
+	    "127.0.0.1:4500 already used in [integrated a]");
+}
+
+Test(integrated, rejects_a_udp_listen_of_another_section, .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[connector c]",
+		"udp-listen = 127.0.0.1:500",
+		"server = 127.0.0.1:4500",
+		"[integrated a]",
+		"udp-listen = 127.0.0.1:500",
+		"id = vpn.example",
+		"secrets = s",
+		"pool = 10.10.0.0/24",
+	};
+
+	expect_reject(lines, NELEM(lines), 4, "[integrated a]: udp-listen "
+	    "127.0.0.1:500 already used in [connector c]");
 }
 
 /* EAP: our certificate and the users' secrets, and a timeout. */

@@ -524,3 +524,45 @@ Test(responder_child, nonces_compare_as_octet_strings, .timeout = 5)
 	cr_assert_not(ike_rekey_a_loses(a, 3, c, 3, b, 4, d, 4));
 	cr_assert(ike_rekey_a_loses(c, 3, a, 3, b, 4, c, 3));
 }
+
+/*
+ * IKE_SA_F_FAKE_NAT (udp-encap = yes): the response's
+ * NAT_DETECTION_SOURCE_IP matches no address of ours, so that the peer
+ * sees a NAT and encapsulates; without it, it is the hash of our address
+ * (RFC 7296 §2.23).  The destination hash is the true one either way.
+ */
+Test(responder_child, fake_nat_makes_only_our_source_hash_wrong,
+    .timeout = 20)
+{
+	static const unsigned flags[] = { 0, IKE_SA_F_FAKE_NAT };
+	struct ike_msg *pm = calloc(1, sizeof(*pm));
+	uint8_t h[IKE_SA_NATD_LEN];
+
+	cr_assert_not_null(pm);
+	ini_responder_setup("aes256gcm16-prfsha384-x25519", "aes256gcm16");
+	for (size_t i = 0; i < 2; i++) {
+		struct ike_sa *fsa = ini_new_sa(flags[i]);
+		struct ike_out out;
+		struct ini ini;
+
+		ini_gcm(&ini);
+		ini_init_req(&ini);
+		cr_assert_eq(ike_sa_handle(fsa, ini.req1, ini.req1_len, 1000,
+		    &out), IKE_SA_ANSWERED, "%s", out.reason);
+		cr_assert_eq(ike_msg_parse(out.msg, out.len, pm), IKE_PARSE_OK);
+		cr_assert_eq(ike_natd_hash(ini.spi_i, pm->hdr.spi_r, &fx.local,
+		    h), 0);
+		cr_assert_eq(ike_natd_has(&pm->pl,
+		    IKE_N_NAT_DETECTION_SOURCE_IP, h), flags[i] == 0,
+		    "case %zu: source hash", i);
+		cr_assert_eq(ike_natd_hash(ini.spi_i, pm->hdr.spi_r, &fx.remote,
+		    h), 0);
+		cr_assert(ike_natd_has(&pm->pl,
+		    IKE_N_NAT_DETECTION_DESTINATION_IP, h),
+		    "case %zu: destination hash", i);
+		ike_sa_free(fsa);
+		ini_free(&ini);
+	}
+	free(pm);
+	ini_responder_teardown();
+}
