@@ -110,6 +110,8 @@ struct integ_sess {
 	struct integ_sess *snext, **sprev; /* sec->sessions */
 	ev_timer	 req_timer;	/* ike_sa_next_ms(): our requests */
 	ev_timer	 init_timer;	/* UDP: IKE SA up, or the end */
+	ev_tstamp	 retx_other_at;	/* last cached answer to another
+					 * UDP path (at most 1 a second) */
 	unsigned long long req_stream;	/* stream id that carried the
 					 * outstanding request; 0 none */
 };

@@ -26,6 +26,7 @@
 #include "relay/relay.h"
 #include "relay/session.h"
 #include "relay/stream.h"
+#include "relay/udpfront.h"
 
 static void
 endpoint_of(const struct sockaddr_storage *ss, struct ike_endpoint *e)
@@ -637,6 +638,37 @@ set_path(struct integ_sess *is, const struct probe *pr)
 }
 
 /*
+ * A retransmitted request over UDP from a path that is not the session's
+ * gets the cached response there, as RFC 7296 §2.11 asks (responses go
+ * where the request came from); the session stays where it is.  A
+ * connector checking whether UDP works again sends such a copy (the
+ * man page's transport = fallback).  Anyone can replay a request, so at
+ * most one such answer a second per session: a reflection of about the
+ * request's own size, at a trickle.
+ */
+static void
+retx_to_path(struct integ_sess *is, const struct udp_path *path,
+    const struct ike_out *out)
+{
+	struct relay *r = is->s->r;
+	uint8_t *buf = is->sec->ike_buf;
+	struct iovec iov;
+	bool ike = true;
+
+	if (out->len == 0 || out->len > IKE_SA_MSG_MAX ||
+	    ev_now(r->loop) - is->retx_other_at < 1.) {
+		r->stats.probe_drop++;
+		return;
+	}
+	is->retx_other_at = ev_now(r->loop);
+	memset(buf, 0, INTEG_MARKER);
+	memcpy(buf + INTEG_MARKER, out->msg, out->len);
+	iov.iov_base = buf;
+	iov.iov_len = INTEG_MARKER + out->len;
+	udpfront_send(path, &iov, &ike, 1);
+}
+
+/*
  * One IKE message from the owner stream, or from probe @pr (a stream that
  * named this session and must prove it holds the IKE SA's keys): a new
  * request that ike/ authenticated and answered proves it (RFC 9329 §10);
@@ -718,7 +750,9 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 	else if (pr != NULL) {
 		if (session_has_client(s))
 			set_path(is, NULL);
-		if (out.len > 0)
+		if (res == IKE_SA_RETRANSMIT && pr->udp != NULL)
+			retx_to_path(is, pr->udp, &out);
+		else if (out.len > 0)
 			r->stats.probe_drop++;
 		out.len = 0;
 	}

@@ -6,7 +6,9 @@
 #   - replays each of those datagrams,
 #   - sends ESP with the client's SPI and sequence numbers ahead of it,
 #   - sends IKE with the SA's SPI pair and the next message ID;
-# it receives nothing, the session's path stays the client's (one move,
+# it receives at most the cached response to the replayed request it
+# sent last (RFC 7296 §2.11, at most one a second per session) and
+# nothing else, the session's path stays the client's (one move,
 # the float to 4500), the tunnel keeps working, and its 100 forged IKE
 # messages take no more of the log than log-rate allows (5 a second,
 # a burst of 3 s: 15 lines, and the count of those suppressed).  Then the client's
@@ -81,7 +83,7 @@ PY
 ) || fail "attacker: $got"
 read -r sent back <<<"$got"
 say "attacker sent $sent datagrams with the client's SPIs, got $back back"
-[ "$back" = 0 ] || fail "the attacker received $back datagrams"
+[ "$back" -le 1 ] || fail "the attacker received $back datagrams"
 lines=$(( $(wc -l <"$T/srv.log") - lines0 ))
 say "server log lines during the attack: $lines (log-rate 5)"
 [ "$lines" -le 20 ] || fail "the attack wrote $lines log lines"
