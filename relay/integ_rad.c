@@ -221,11 +221,7 @@ rad_answer(struct rad_conv *c, const struct radclient_answer *a,
 			eo->len = rp->eap_len;
 		} else
 			bare(eo, IKE_EAP_SUCCESS, c->id);
-		if (rp->msk_len == 0) {
-			sec->rad_rejects++;
-			return reject(c, eo, "RADIUS: Access-Accept without "
-			    "MS-MPPE keys (no MSK for AUTH)");
-		}
+		/* No MS-MPPE keys (EAP-MD5): SK_pi/SK_pr sign (§2.16). */
 		sec->rad_accepts++;
 		memcpy(eo->msk, rp->msk, rp->msk_len);
 		eo->msk_len = rp->msk_len;

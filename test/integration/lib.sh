@@ -297,7 +297,7 @@ pcap_json()
 # kernel-libipsec before kernel-netlink.
 SWAN_PLUGINS="random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey \
 constraints revocation kernel-libipsec kernel-netlink socket-default vici \
-attr eap-identity eap-mschapv2"
+attr eap-identity eap-mschapv2 eap-md5"
 
 # swan_conf DIR [EXTRA]: DIR/strongswan.conf for one charon; EXTRA is
 # strongswan.conf text placed inside charon { }.  SWAN_LOG_EXTRA: log
@@ -1062,7 +1062,7 @@ integ_stats()
 # rad_raddb DIR SECRET PORT: a copy of /etc/freeradius/3.0 in DIR that
 # runs as root from DIR, logs to stdout, listens on 127.0.0.1:PORT only,
 # takes 127.0.0.1 with SECRET (Message-Authenticator required), offers
-# EAP-MD5 first and EAP-MSCHAPv2; users from RAD_USERS (the "files"
+# EAP-MD5 (RAD_EAP_DEFAULT: another) first and EAP-MSCHAPv2; users from RAD_USERS (the "files"
 # module's authorize form), by default alice and carol (Framed-IP,
 # Class).  Never the system's service.
 rad_raddb()
@@ -1085,9 +1085,9 @@ client test {
 	require_message_authenticator = yes
 }
 EOF
-	cat >"$d/mods-enabled/eap" <<'EOF'
+	cat >"$d/mods-enabled/eap" <<EOF
 eap {
-	default_eap_type = md5
+	default_eap_type = ${RAD_EAP_DEFAULT:-md5}
 	timer_expire = 60
 	max_sessions = 64
 	md5 {
