@@ -185,7 +185,8 @@ struct conf_cidr {
 /* EAP for initiators that leave AUTH out (RFC 7296 §2.16). */
 enum conf_eap {
 	CONF_EAP_NO,		/* refused: AUTHENTICATION_FAILED */
-	CONF_EAP_MSCHAPV2	/* EAP-Identity, then EAP-MSCHAPv2 */
+	CONF_EAP_MSCHAPV2,	/* EAP-Identity, then EAP-MSCHAPv2 */
+	CONF_EAP_RADIUS		/* EAP-Identity, then RADIUS (RFC 3579) */
 };
 
 struct conf_integrated {

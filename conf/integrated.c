@@ -316,8 +316,11 @@ parse_eap(struct conf_parser *p, struct conf_integrated *ci, const char *v)
 		ci->eap = CONF_EAP_NO;
 	else if (strcmp(v, "mschapv2") == 0)
 		ci->eap = CONF_EAP_MSCHAPV2;
+	else if (strcmp(v, "radius") == 0)
+		ci->eap = CONF_EAP_RADIUS;
 	else {
-		conf_err(p, "bad eap \"%s\": want mschapv2 or no", v);
+		conf_err(p, "bad eap \"%s\": want mschapv2, radius or no",
+		    v);
 		return false;
 	}
 	return true;
@@ -643,10 +646,17 @@ check_one(struct conf_parser *p, const struct conf_relay *r)
 	else if (ci->secrets[0] == '\0' && ci->cert[0] == '\0')
 		conf_err_at(p, r->line, "[integrated %s]: missing secrets, or "
 		    "cert and key", r->name);
-	else if (ci->secrets[0] == '\0' && ci->ca[0] == '\0')
+	else if (ci->secrets[0] == '\0' && ci->ca[0] == '\0' &&
+	    ci->eap != CONF_EAP_RADIUS)
 		conf_err_at(p, r->line, "[integrated %s]: no way to "
-		    "authenticate clients: want secrets or ca", r->name);
-	if (ci->eap != CONF_EAP_NO && (ci->cert[0] == '\0' ||
+		    "authenticate clients: want secrets or ca (or eap = "
+		    "radius)", r->name);
+	if (ci->eap == CONF_EAP_RADIUS && (ci->cert[0] == '\0' ||
+	    ci->nradius_server == 0))
+		conf_err_at(p, r->line, "[integrated %s]: eap = radius needs "
+		    "cert and key (we authenticate with them, RFC 7296 §2.16) "
+		    "and radius-server", r->name);
+	if (ci->eap == CONF_EAP_MSCHAPV2 && (ci->cert[0] == '\0' ||
 	    ci->secrets[0] == '\0'))
 		conf_err_at(p, r->line, "[integrated %s]: eap = mschapv2 needs "
 		    "cert and key (we authenticate with them, RFC 7296 §2.16) "

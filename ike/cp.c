@@ -207,6 +207,22 @@ ike_pool_alloc(struct ike_pool *pool, const uint8_t *id, size_t id_len,
 	return 0;
 }
 
+int
+ike_pool_take(struct ike_pool *pool, uint32_t addr)
+{
+	size_t i;
+
+	if (pool == NULL || pool->family != 4 || addr <= pool->net ||
+	    addr - pool->net - 1 >= pool->size)
+		return -1;
+	i = addr - pool->net - 1;
+	if (pool->slots[i].used)
+		return -1;
+	pool->slots[i].used = true;
+	pool->used++;
+	return 0;
+}
+
 void
 ike_pool_release(struct ike_pool *pool, uint32_t addr)
 {

@@ -39,6 +39,12 @@ void	ike_pool_free(struct ike_pool *pool);
  */
 int	ike_pool_alloc(struct ike_pool *pool, const uint8_t *id, size_t id_len,
 	    uint32_t *addr);
+/*
+ * Allocates @addr itself (one chosen elsewhere: a RADIUS
+ * Framed-IP-Address); -1 when it is not a usable address of the pool or
+ * is in use.
+ */
+int	ike_pool_take(struct ike_pool *pool, uint32_t addr);
 /* Returns @addr to the pool; an address not allocated is ignored. */
 void	ike_pool_release(struct ike_pool *pool, uint32_t addr);
 /* Addresses in use / usable. */

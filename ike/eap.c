@@ -73,10 +73,11 @@ ike_eap_split(const uint8_t *pkt, size_t len, uint8_t *code, uint8_t *id,
 }
 
 static void *
-local_start(void *arg)
+local_start(void *arg, void *owner)
 {
 	struct local_conv *c;
 
+	(void)owner;	/* never PENDING */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->conf = arg;

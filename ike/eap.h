@@ -3,7 +3,7 @@
  * IKEv2 as RFC 7296 §2.16 describes).  The IKE SA carries EAP packets;
  * a backend decides what they mean:
  *
- *   conv = backend->start(arg);             one conversation per IKE SA
+ *   conv = backend->start(arg, owner);      one conversation per IKE SA
  *   backend->input(conv, NULL, 0, &out);    the first request
  *   backend->input(conv, pkt, len, &out);   each of the peer's responses
  *   backend->free(conv);                    wipes and frees
@@ -13,8 +13,12 @@
  * the Master Session Key, 0 octets when the method makes none), or
  * IKE_EAP_REJECT (out.pkt is EAP-Failure, out.reason says why for the
  * log).  IKE_EAP_PENDING is for a backend that asks elsewhere (a RADIUS
- * server, RFC 3579): it answers later, through the same out; the IKE SA
- * refuses it today (ike/README: "EAP").
+ * server, RFC 3579): out is unused, and the answer comes later, outside
+ * input(): the backend fills its own struct ike_eap_out and its owner
+ * (the @owner given to start(), which the IKE SA's caller set with
+ * ike_sa_set_eap_owner()) hands it to ike_sa_eap_resume().  free() of a
+ * pending conversation cancels it: no answer comes after.  The first
+ * input() (the first request) must not be PENDING.
  *
  * The local backend (ike_eap_local) runs EAP-Identity, then
  * EAP-MSCHAPv2 (draft-kamath-pppext-eap-mschapv2-02, as Windows and
@@ -57,12 +61,17 @@ struct ike_eap_out {
 	uint8_t		 msk[IKE_EAP_MSK_MAX];	/* wiped by the caller */
 	size_t		 msk_len;
 	char		 reason[IKE_EAP_REASON_MAX];
+	/*
+	 * ACCEPT: the peer's virtual IPv4 address chosen by the backend
+	 * (a RADIUS Framed-IP-Address), host order; 0: the pool's choice.
+	 */
+	uint32_t	 framed_ip;
 };
 
 struct ike_eap_backend {
 	const char	*name;		/* for logs: "eap-mschapv2" */
 	/* A new conversation; NULL when out of memory. */
-	void		*(*start)(void *arg);
+	void		*(*start)(void *arg, void *owner);
 	/* @in NULL: the first request; else one EAP response of @len. */
 	enum ike_eap_result (*input)(void *conv, const uint8_t *in,
 			    size_t len, struct ike_eap_out *out);

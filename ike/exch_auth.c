@@ -422,7 +422,17 @@ child_decide(struct ike_sa *sa, const struct ike_payloads *pl,
 		}
 		if (!want4)
 			goto keys;	/* IPv6 only */
-		if (ike_pool_alloc(conf->pool, pl->idi.body.p,
+		if (sa->eap != NULL && sa->eap->framed_ip != 0) {
+			/* The AAA server's choice wins, within the pool. */
+			vip = sa->eap->framed_ip;
+			if (ike_pool_take(conf->pool, vip) != 0) {
+				ike_sa_reason(out, "Child SA: Framed-IP-Address "
+				    "%u.%u.%u.%u outside the pool or in use",
+				    vip >> 24, (vip >> 16) & 0xff,
+				    (vip >> 8) & 0xff, vip & 0xff);
+				return IKE_N_INTERNAL_ADDRESS_FAILURE;
+			}
+		} else if (ike_pool_alloc(conf->pool, pl->idi.body.p,
 		    pl->idi.body.len, &vip) != 0) {
 			ike_sa_reason(out, "Child SA: address pool exhausted");
 			return IKE_N_INTERNAL_ADDRESS_FAILURE;

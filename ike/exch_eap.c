@@ -33,12 +33,23 @@ ike_sa_eap_free(struct ike_sa *sa)
 
 	if (e == NULL)
 		return;
-	if (e->conv != NULL)
-		sa->conf->eap->free(e->conv);
+	ike_sa_eap_end(sa);
 	if (e->req1 != NULL)
 		OPENSSL_clear_free(e->req1, e->req1_len);
 	OPENSSL_clear_free(e, sizeof(*e));
 	sa->eap = NULL;
+}
+
+void
+ike_sa_eap_end(struct ike_sa *sa)
+{
+	struct ike_sa_eap *e = sa->eap;
+
+	if (e == NULL || e->conv == NULL)
+		return;
+	sa->conf->eap->free(e->conv);
+	e->conv = NULL;
+	e->pending = false;
 }
 
 /* @pkt as an EAP payload (RFC 7296 §3.16); false when it does not parse. */
@@ -55,27 +66,30 @@ static void
 note_identity(struct ike_sa *sa)
 {
 	struct ike_sa_eap *e = sa->eap;
-	const char *id = sa->conf->eap->identity(e->conv);
+	const char *id;
 
+	if (e->conv == NULL)
+		return;
+	id = sa->conf->eap->identity(e->conv);
 	if (id[0] != '\0')
 		snprintf(e->identity, sizeof(e->identity), "%s", id);
 }
 
 /* A refusal: EAP-Failure (when there is one) and AUTHENTICATION_FAILED. */
 static enum ike_sa_result
-refuse(struct ike_sa *sa, const struct ike_msg *m,
+refuse(struct ike_sa *sa, const struct ike_hdr *hdr,
     const struct ike_eap_out *eo, struct ike_out *out)
 {
 	struct ike_eap pl;
 	bool have = eo != NULL && eo->len > 0 &&
 	    eap_payload(eo->pkt, eo->len, &pl);
 
-	return ike_auth_failed(sa, &m->hdr, have ? &pl : NULL, out);
+	return ike_auth_failed(sa, hdr, have ? &pl : NULL, out);
 }
 
 /* A response of @eo's packet alone, or with IDr, CERT and AUTH first. */
 static int
-respond(struct ike_sa *sa, const struct ike_msg *m,
+respond(struct ike_sa *sa, const struct ike_hdr *hdr,
     const struct ike_eap_out *eo, const struct ike_id *idr,
     const struct ike_cert *cert, const struct ike_auth *auth,
     struct ike_out *out)
@@ -95,7 +109,7 @@ respond(struct ike_sa *sa, const struct ike_msg *m,
 		    ike_build_auth(&b, auth);
 	rc |= ike_build_eap(&b, &pl);
 	if (rc != 0 || ike_build_finish(&b) != 0 ||
-	    ike_sa_respond_sk(sa, &m->hdr, b.first, inner, w.len, out) != 0)
+	    ike_sa_respond_sk(sa, hdr, b.first, inner, w.len, out) != 0)
 		rc = -1;
 	OPENSSL_cleanse(inner, sizeof(inner));
 	return rc;
@@ -153,13 +167,13 @@ ike_exch_eap_begin(struct ike_sa *sa, const struct ike_msg *m,
 	e->req1_first = first;
 	e->deadline_ms = sa->last_ms + (conf->eap_timeout_ms != 0 ?
 	    conf->eap_timeout_ms : IKE_SA_EAP_TIMEOUT_MS);
-	if ((e->conv = conf->eap->start(conf->eap_arg)) == NULL) {
+	if ((e->conv = conf->eap->start(conf->eap_arg, sa->eap_owner)) == NULL) {
 		ike_sa_reason(out, "EAP: out of memory");
 		goto out;
 	}
 	if (conf->eap->input(e->conv, NULL, 0, eo) != IKE_EAP_CONTINUE) {
 		ike_sa_reason(out, "EAP: %s", eo->reason);
-		res = refuse(sa, m, NULL, out);
+		res = refuse(sa, &m->hdr, NULL, out);
 		goto out;
 	}
 	/* §2.16: we authenticate now, with our certificate. */
@@ -182,7 +196,7 @@ ike_exch_eap_begin(struct ike_sa *sa, const struct ike_msg *m,
 	auth.method = method;
 	auth.data.p = auth_data;
 	auth.data.len = auth_len;
-	if (respond(sa, m, eo, &idr, &cert, &auth, out) != 0) {
+	if (respond(sa, &m->hdr, eo, &idr, &cert, &auth, out) != 0) {
 		ike_sa_reason(out, "EAP: cannot build the IKE_AUTH response");
 		goto out;
 	}
@@ -223,7 +237,7 @@ eap_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	    pl->auth.method != IKE_AUTH_SHARED_KEY_MIC) {
 		ike_sa_reason(out, "EAP: the last IKE_AUTH request has no "
 		    "shared-key AUTH (method %u)", pl->auth.method);
-		res = refuse(sa, m, NULL, out);
+		res = refuse(sa, &m->hdr, NULL, out);
 		goto out;
 	}
 	if (key_len == 0) {
@@ -240,7 +254,7 @@ eap_auth(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	if (!ok) {
 		ike_sa_reason(out, "EAP: the AUTH from the MSK does not "
 		    "verify (identity \"%s\")", e->identity);
-		res = refuse(sa, m, NULL, out);
+		res = refuse(sa, &m->hdr, NULL, out);
 		goto out;
 	}
 	if (e->msk_len == 0) {
@@ -262,6 +276,75 @@ out:
 	return res;
 }
 
+/* The response to request @hdr for the backend's @er / @eo. */
+static enum ike_sa_result
+answer(struct ike_sa *sa, const struct ike_hdr *hdr, enum ike_eap_result er,
+    const struct ike_eap_out *eo, struct ike_out *out)
+{
+	struct ike_sa_eap *e = sa->eap;
+	enum ike_sa_result res = IKE_SA_DROPPED;
+
+	note_identity(sa);
+	switch (er) {
+	case IKE_EAP_CONTINUE:
+		if (respond(sa, hdr, eo, NULL, NULL, NULL, out) == 0)
+			res = IKE_SA_ANSWERED;
+		else
+			ike_sa_reason(out, "EAP: cannot build the response");
+		break;
+	case IKE_EAP_ACCEPT:
+		if (eo->msk_len > sizeof(e->msk) ||
+		    respond(sa, hdr, eo, NULL, NULL, NULL, out) != 0) {
+			ike_sa_reason(out, "EAP: cannot build the response");
+			break;
+		}
+		memcpy(e->msk, eo->msk, eo->msk_len);
+		e->msk_len = eo->msk_len;
+		e->framed_ip = eo->framed_ip;
+		e->done = true;
+		/* The backend has nothing more to say. */
+		ike_sa_eap_end(sa);
+		res = IKE_SA_ANSWERED;
+		break;
+	case IKE_EAP_REJECT:
+		ike_sa_reason(out, "%s (identity \"%s\")", eo->reason,
+		    e->identity);
+		res = refuse(sa, hdr, eo, out);
+		break;
+	case IKE_EAP_PENDING:
+	default:
+		ike_sa_reason(out, "EAP: the backend answered \"pending\" "
+		    "to its own answer (identity \"%s\")", e->identity);
+		res = refuse(sa, hdr, NULL, out);
+		break;
+	}
+	return res;
+}
+
+enum ike_sa_result
+ike_sa_eap_resume(struct ike_sa *sa, enum ike_eap_result er,
+    const struct ike_eap_out *eo, uint64_t now_ms, struct ike_out *out)
+{
+	struct ike_sa_eap *e = sa->eap;
+	enum ike_sa_result res;
+	struct ike_hdr hdr;
+
+	memset(out, 0, sizeof(*out));
+	if (sa->state != IKE_SA_INIT_DONE || e == NULL || !e->pending) {
+		ike_sa_reason(out, "EAP: an answer with no request pending");
+		return IKE_SA_DROPPED;
+	}
+	e->pending = false;
+	hdr = e->pending_hdr;
+	res = answer(sa, &hdr, er, eo, out);
+	/* As protected() does for an answered request (§2.3). */
+	if (res == IKE_SA_ANSWERED) {
+		sa->msgid_next = hdr.msgid + 1;
+		sa->last_ms = now_ms;
+	}
+	return res;
+}
+
 enum ike_sa_result
 ike_exch_eap(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 {
@@ -276,12 +359,16 @@ ike_exch_eap(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	if (!(pl->have & IKE_HAVE_EAP)) {
 		ike_sa_reason(out, "EAP: IKE_AUTH request without EAP in the "
 		    "conversation (identity \"%s\")", e->identity);
-		return refuse(sa, m, NULL, out);
+		return refuse(sa, &m->hdr, NULL, out);
+	}
+	if (e->conv == NULL) {
+		ike_sa_reason(out, "EAP: the conversation is over");
+		return refuse(sa, &m->hdr, NULL, out);
 	}
 	if (++e->rounds > IKE_SA_EAP_ROUNDS_MAX) {
 		ike_sa_reason(out, "EAP: more than %d rounds (identity "
 		    "\"%s\")", IKE_SA_EAP_ROUNDS_MAX, e->identity);
-		return refuse(sa, m, NULL, out);
+		return refuse(sa, &m->hdr, NULL, out);
 	}
 	if ((eo = malloc(sizeof(*eo))) == NULL) {
 		ike_sa_reason(out, "EAP: out of memory");
@@ -289,35 +376,13 @@ ike_exch_eap(struct ike_sa *sa, const struct ike_msg *m, struct ike_out *out)
 	}
 	er = sa->conf->eap->input(e->conv, pl->eap.msg.p, pl->eap.msg.len,
 	    eo);
-	note_identity(sa);
-	switch (er) {
-	case IKE_EAP_CONTINUE:
-		if (respond(sa, m, eo, NULL, NULL, NULL, out) == 0)
-			res = IKE_SA_ANSWERED;
-		else
-			ike_sa_reason(out, "EAP: cannot build the response");
-		break;
-	case IKE_EAP_ACCEPT:
-		if (respond(sa, m, eo, NULL, NULL, NULL, out) != 0) {
-			ike_sa_reason(out, "EAP: cannot build the response");
-			break;
-		}
-		memcpy(e->msk, eo->msk, eo->msk_len);
-		e->msk_len = eo->msk_len;
-		e->done = true;
-		res = IKE_SA_ANSWERED;
-		break;
-	case IKE_EAP_REJECT:
-		ike_sa_reason(out, "%s (identity \"%s\")", eo->reason,
-		    e->identity);
-		res = refuse(sa, m, eo, out);
-		break;
-	case IKE_EAP_PENDING:
-		ike_sa_reason(out, "EAP: an asynchronous backend is not "
-		    "supported yet");
-		res = refuse(sa, m, NULL, out);
-		break;
-	}
+	if (er == IKE_EAP_PENDING) {
+		/* §2.16 with an AAA server: the answer comes later. */
+		e->pending = true;
+		e->pending_hdr = m->hdr;
+		res = IKE_SA_PENDING;
+	} else
+		res = answer(sa, &m->hdr, er, eo, out);
 	OPENSSL_clear_free(eo, sizeof(*eo));
 	return res;
 }

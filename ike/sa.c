@@ -122,8 +122,11 @@ ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 {
 	assert(is_transition(sa->state, to));
 	sa->state = to;
-	if (to == IKE_SA_DEAD)
+	if (to == IKE_SA_DEAD) {
 		release_vip(sa);
+		/* No backend answer (a RADIUS request) outlives the SA. */
+		ike_sa_eap_end(sa);
+	}
 	if (to == IKE_SA_ESTABLISHED)
 		ike_req_established(sa, sa->last_ms);
 }
@@ -190,6 +193,12 @@ ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type, size_t *len)
 	*type = sa->peer_id_type;
 	*len = sa->peer_id_len;
 	return sa->peer_id;
+}
+
+void
+ike_sa_set_eap_owner(struct ike_sa *sa, void *owner)
+{
+	sa->eap_owner = owner;
 }
 
 const char *
@@ -680,6 +689,12 @@ protected(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	}
 	if (sa->state == IKE_SA_DEAD) {
 		ike_sa_reason(out, "request to a dead IKE SA");
+		goto out;
+	}
+	if (sa->eap != NULL && sa->eap->pending) {
+		/* Answered once, by ike_sa_eap_resume(); relayed once. */
+		ike_sa_reason(out, "message ID %u while the EAP backend's "
+		    "answer is pending (a retransmission?)", msgid);
 		goto out;
 	}
 

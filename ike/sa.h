@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "ike/codec.h"
+#include "ike/eap.h"
 #include "ike/keys.h"
 #include "ike/proposal.h"
 
@@ -237,7 +238,14 @@ enum ike_sa_result {
 	IKE_SA_ANSWERED,	/* processed; out->msg is the response */
 	IKE_SA_RETRANSMIT,	/* a retransmitted request: the same bytes */
 	IKE_SA_FRAGMENT,	/* a fragment was kept; nothing to send yet */
-	IKE_SA_DROPPED		/* ignored; out->reason says why */
+	IKE_SA_DROPPED,		/* ignored; out->reason says why */
+	/*
+	 * An IKE_AUTH request whose EAP response went to an asynchronous
+	 * backend (ike/eap.h): nothing to send now; the response comes
+	 * from ike_sa_eap_resume().  Until then every request, its own
+	 * retransmissions too, is dropped: not answered, not passed on.
+	 */
+	IKE_SA_PENDING
 };
 
 struct ike_out {
@@ -309,6 +317,22 @@ const uint8_t *ike_sa_peer_id(const struct ike_sa *sa, uint8_t *type,
 	    size_t *len);
 /* The EAP identity the peer gave (printable ASCII), or "" when none. */
 const char *ike_sa_eap_identity(const struct ike_sa *sa);
+/*
+ * The @owner an asynchronous EAP backend's start() gets (ike/eap.h):
+ * whom it tells that an answer is ready.  Set before IKE_AUTH.
+ */
+void	ike_sa_set_eap_owner(struct ike_sa *sa, void *owner);
+/*
+ * The backend's answer @er / @eo to the pending IKE_AUTH request (after
+ * IKE_SA_PENDING): builds and keeps the response as ike_sa_handle()
+ * would have (out->msg; out->reason on a refusal, after which the SA
+ * is dead).  IKE_SA_DROPPED, with nothing sent, when no request is
+ * pending (the SA died meanwhile).  @eo is not kept; its MSK is the
+ * caller's to wipe.
+ */
+enum ike_sa_result ike_sa_eap_resume(struct ike_sa *sa,
+	    enum ike_eap_result er, const struct ike_eap_out *eo,
+	    uint64_t now_ms, struct ike_out *out);
 /*
  * INITIAL_CONTACT came with IKE_AUTH (§2.4): the caller should delete
  * other IKE SAs of the same peer ID.

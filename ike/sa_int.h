@@ -81,6 +81,13 @@ struct ike_sa_eap {
 	size_t		 msk_len;
 	unsigned	 rounds;	/* IKE_AUTH requests carrying EAP */
 	uint64_t	 deadline_ms;	/* the conversation ends by then */
+	/*
+	 * The backend answers later (IKE_SA_PENDING): the request's header,
+	 * for the response ike_sa_eap_resume() builds.
+	 */
+	bool		 pending;
+	struct ike_hdr	 pending_hdr;
+	uint32_t	 framed_ip;	/* the backend's choice; 0 none */
 	char		 identity[256];	/* EAP identity, once known */
 };
 
@@ -177,6 +184,7 @@ struct ike_sa {
 	uint32_t	 hash_mask;	/* its hashes, bit 1 << id */
 	struct ike_req	 req;		/* requests we initiate */
 	struct ike_sa_eap *eap;		/* EAP in progress or done; NULL */
+	void		*eap_owner;	/* ike_sa_set_eap_owner() */
 };
 
 /* Checks the transition against the state diagram; asserts on a bug. */
@@ -345,6 +353,8 @@ enum ike_sa_result ike_exch_eap_begin(struct ike_sa *sa,
 enum ike_sa_result ike_exch_eap(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
 void	ike_sa_eap_free(struct ike_sa *sa);
+/* Ends the backend's conversation (a pending one is cancelled). */
+void	ike_sa_eap_end(struct ike_sa *sa);
 enum ike_sa_result ike_exch_info(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);
 enum ike_sa_result ike_exch_child(struct ike_sa *sa, const struct ike_msg *m,

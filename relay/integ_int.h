@@ -29,6 +29,7 @@
 #include "relay/vip.h"
 
 struct esp_sa;
+struct radclient;
 struct relay;
 struct secrets;
 struct session;
@@ -73,6 +74,10 @@ struct integ_sec {
 	unsigned long long cookies;	/* IKE_SA_INITs answered with one */
 	unsigned	 udp_init_ms;	/* a UDP client's IKE SA: up by then */
 	bool		 udp_encap;	/* tell UDP clients of a NAT */
+	/* eap = radius (integ_rad.c): the client and its outcomes. */
+	struct radclient *rad;
+	unsigned long long rad_accepts, rad_rejects, rad_challenges,
+			 rad_timeouts;
 	struct integ_sess *sessions;	/* all of this section's */
 	/*
 	 * Scratch space of this section's callbacks, which never nest:
@@ -124,6 +129,17 @@ integ_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+/* integ_rad.c: eap = radius; conf.eap_arg is the section. */
+extern const struct ike_eap_backend integ_eap_radius;
+
+/* integ_sess.c */
+/*
+ * An asynchronous EAP backend's answer for @is's pending IKE_AUTH
+ * (ike_sa_eap_resume()): sends the response, logs, may end the session.
+ */
+void	integ_eap_ready(struct integ_sess *is, enum ike_eap_result er,
+	    const struct ike_eap_out *eo);
 
 /* integ_tun.c */
 /* TUN -> ESP -> stream (the section's tio watcher). */

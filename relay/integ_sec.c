@@ -32,6 +32,7 @@
 #include "relay/integ_int.h"
 #include "relay/integrated.h"
 #include "relay/log.h"
+#include "relay/radclient.h"
 #include "relay/relay.h"
 
 static int
@@ -337,6 +338,14 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 		k->psk = psk_lookup;
 		k->psk_arg = sec;
 	}
+	if (ci->eap == CONF_EAP_RADIUS) {
+		if ((sec->rad = radclient_new(sec->r->loop, ci, sec->name)) ==
+		    NULL)
+			return -1;
+		k->eap = &integ_eap_radius;
+		k->eap_arg = sec;
+		k->eap_timeout_ms = ci->eap_timeout_ms;
+	}
 	if (ci->eap == CONF_EAP_MSCHAPV2) {
 		const char *ewhy;
 
@@ -432,6 +441,13 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 static void
 sec_free(struct relay *r, struct integ_sec *sec)
 {
+	/* Their EAP conversations cancel requests of sec->rad. */
+	for (struct integ_sess *is = sec->sessions; is != NULL;
+	    is = is->snext) {
+		ike_sa_free(is->ike);
+		is->ike = NULL;
+	}
+	radclient_free(sec->rad);
 	if (sec->tun_fd != -1) {
 		ev_io_stop(r->loop, &sec->tio);
 		close(sec->tun_fd);
@@ -604,8 +620,15 @@ integ_stats_log(const struct relay *r)
 {
 	const struct integ_sec *sec;
 
-	for (sec = r->integs; sec != NULL; sec = sec->next)
+	for (sec = r->integs; sec != NULL; sec = sec->next) {
 		log_stats("integrated %s: half-open IKE SAs %u (cookie "
 		    "threshold %u), COOKIEs demanded %llu", sec->name,
 		    sec->half_open, sec->cookie_threshold, sec->cookies);
+		if (sec->rad != NULL)
+			log_stats("integrated %s: RADIUS accepts %llu, "
+			    "rejects %llu, challenges %llu, timeouts %llu, "
+			    "in flight %zu", sec->name, sec->rad_accepts,
+			    sec->rad_rejects, sec->rad_challenges,
+			    sec->rad_timeouts, radclient_pending(sec->rad));
+	}
 }

@@ -711,6 +711,7 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 			log_warnx("IKE SA: out of memory");
 			return;
 		}
+		ike_sa_set_eap_owner(is->ike, is);
 	}
 	/* The addresses are those of the stream it came on (a MOBIKE
 	 * answer's NAT detection needs them); an unproven probe's are
@@ -745,7 +746,8 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 	}
 	if (res == IKE_SA_DROPPED)
 		r->stats.ike_drop++;
-	if (pr != NULL && res == IKE_SA_ANSWERED)
+	/* PENDING: new and authentic too, answered later (EAP, RADIUS). */
+	if (pr != NULL && (res == IKE_SA_ANSWERED || res == IKE_SA_PENDING))
 		session_prove(s, pr, "a new IKE request authenticated");
 	else if (pr != NULL) {
 		if (session_has_client(s))
@@ -786,6 +788,45 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 		req_arm(is);
 		break;
 	}
+	half_open_sync(is);
+}
+
+void
+integ_eap_ready(struct integ_sess *is, enum ike_eap_result er,
+    const struct ike_eap_out *eo)
+{
+	struct relay *r = is->s->r;
+	struct stream *st = is->s->owner;
+	struct ike_out out;
+	enum ike_sa_result res;
+	char idt[IKE_ID_LOG_MAX];
+
+	if (is->ike == NULL || is->dead)
+		return;
+	res = ike_sa_eap_resume(is->ike, er, eo, integ_now_ms(), &out);
+	if (out.reason[0] != '\0' && ike_sa_state(is->ike) == IKE_SA_DEAD) {
+		r->stats.auth_failed[ike_sa_peer_auth(is->ike)]++;
+		if (st != NULL)
+			log_stream(st, LOG_LEVEL_INFO, "IKE: authentication of "
+			    "%s refused: %s", peer_text(is->ike, idt),
+			    out.reason);
+		else
+			sess_log(is, LOG_LEVEL_INFO, "IKE: authentication of "
+			    "%s refused: %s", peer_text(is->ike, idt),
+			    out.reason);
+	} else if (out.reason[0] != '\0')
+		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out.reason);
+	if (res == IKE_SA_ANSWERED) {
+		ike_events(is, &out);
+		/* With no stream attached, the client's retransmission
+		 * after it re-attaches gets these bytes (§2.1). */
+		ike_send(is, &out);
+	}
+	if (ike_sa_state(is->ike) == IKE_SA_DEAD) {
+		if (!is->dead)
+			integ_end(is);
+	} else
+		req_arm(is);
 	half_open_sync(is);
 }
 

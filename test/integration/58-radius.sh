@@ -31,70 +31,8 @@ ns_new rad
 N=$(ns rad)
 ip -n "$N" addr add 127.0.0.2/8 dev lo 2>/dev/null || true
 
-# --- freeradius, its own config dir -----------------------------------
-# raddb_make DIR SECRET PORT: a copy of /etc/freeradius/3.0 that runs as root
-# from DIR, logs to stdout, listens on 127.0.0.1:1812 only.
-raddb_make() {
-	local d=$1 secret=$2
-	cp -a /etc/freeradius/3.0 "$d"
-	rm -f "$d/sites-enabled/default"
-	sed -i -e 's|^\(\s*\)\(user\|group\) = .*|\1# \2 (test: root)|' \
-	    -e "s|^run_dir = .*|run_dir = $d/run|" \
-	    -e "s|^logdir = .*|logdir = $d/log|" \
-	    -e "s|^raddbdir = .*|raddbdir = $d|" \
-	    -e 's|^\(\s*\)reject_delay = .*|\1reject_delay = 0|' \
-	    "$d/radiusd.conf"
-	mkdir -p "$d/run" "$d/log"
-	rm -f "$d/sites-enabled/inner-tunnel"
-	cat >"$d/clients.conf" <<EOF
-client test {
-	ipaddr = 127.0.0.1
-	secret = $secret
-	require_message_authenticator = yes
-}
-EOF
-	cat >"$d/mods-enabled/eap" <<'EOF'
-eap {
-	default_eap_type = md5
-	timer_expire = 60
-	max_sessions = 64
-	md5 {
-	}
-	mschapv2 {
-		send_error = no
-	}
-}
-EOF
-	cat >"$d/mods-config/files/authorize" <<'EOF'
-alice	Cleartext-Password := "alice-pw-1"
-carol	Cleartext-Password := "carol-pw-2"
-	Framed-IP-Address = 10.9.0.77,
-	Class = "gold"
-EOF
-	# The default site with one listener: auth on 127.0.0.1:PORT.
-	awk -v port="$3" '
-	    /^listen \{/ { skip = 1; next }
-	    skip && /^\}/ { skip = 0; next }
-	    skip { next }
-	    { print }
-	    /^server default \{/ {
-		printf "listen {\n\ttype = auth\n\tipaddr = 127.0.0.1\n"
-		printf "\tport = %s\n}\n", port
-	    }' /etc/freeradius/3.0/sites-available/default \
-	    >"$d/sites-enabled/default"
-}
-
-# rad_start NAME SECRET PORT
-rad_start() {
-	local name=$1 d=$T/$1
-	raddb_make "$d" "$2" "$3"
-	bg "$name" 100 ip netns exec "$N" freeradius -X -d "$d"
-	wait_log "$T/$name.log" "Ready to process requests" 20 ||
-	    fail "freeradius $name did not start"
-}
-
-rad_start rad1 "$SECRET" 1812
-rad_start rad2 "wrong-$SECRET" 1813
+rad_start rad1 "$SECRET" 1812 rad
+rad_start rad2 "wrong-$SECRET" 1813 rad
 
 printf '%s\n' "$SECRET" >"$T/radius.secret"
 chmod 600 "$T/radius.secret"

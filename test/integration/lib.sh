@@ -297,7 +297,7 @@ pcap_json()
 # kernel-libipsec before kernel-netlink.
 SWAN_PLUGINS="random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey \
 constraints revocation kernel-libipsec kernel-netlink socket-default vici \
-attr eap-identity eap-mschapv2"
+attr eap-identity eap-mschapv2 eap-md5"
 
 # swan_conf DIR [EXTRA]: DIR/strongswan.conf for one charon; EXTRA is
 # strongswan.conf text placed inside charon { }.  SWAN_LOG_EXTRA: log
@@ -1056,4 +1056,72 @@ integ_stats()
 		sleep 0.1
 	done
 	grep -o "stats: integrated.*" "$T/$1.log" | tail -n 1
+}
+
+# --- freeradius (tests 58, 69) ---------------------------------------
+# rad_raddb DIR SECRET PORT: a copy of /etc/freeradius/3.0 in DIR that
+# runs as root from DIR, logs to stdout, listens on 127.0.0.1:PORT only,
+# takes 127.0.0.1 with SECRET (Message-Authenticator required), offers
+# EAP-MD5 (RAD_EAP_DEFAULT: another) first and EAP-MSCHAPv2; users from RAD_USERS (the "files"
+# module's authorize form), by default alice and carol (Framed-IP,
+# Class).  Never the system's service.
+rad_raddb()
+{
+	local d=$1 secret=$2
+	cp -a /etc/freeradius/3.0 "$d"
+	rm -f "$d/sites-enabled/default"
+	sed -i -e 's|^\(\s*\)\(user\|group\) = .*|\1# \2 (test: root)|' \
+	    -e "s|^run_dir = .*|run_dir = $d/run|" \
+	    -e "s|^logdir = .*|logdir = $d/log|" \
+	    -e "s|^raddbdir = .*|raddbdir = $d|" \
+	    -e 's|^\(\s*\)reject_delay = .*|\1reject_delay = 0|' \
+	    "$d/radiusd.conf"
+	mkdir -p "$d/run" "$d/log"
+	rm -f "$d/sites-enabled/inner-tunnel"
+	cat >"$d/clients.conf" <<EOF
+client test {
+	ipaddr = 127.0.0.1
+	secret = $secret
+	require_message_authenticator = yes
+}
+EOF
+	cat >"$d/mods-enabled/eap" <<EOF
+eap {
+	default_eap_type = ${RAD_EAP_DEFAULT:-md5}
+	timer_expire = 60
+	max_sessions = 64
+	md5 {
+	}
+	mschapv2 {
+		send_error = no
+	}
+}
+EOF
+	printf '%s\n' "${RAD_USERS:-alice	Cleartext-Password := \"alice-pw-1\"
+carol	Cleartext-Password := \"carol-pw-2\"
+	Framed-IP-Address = 10.9.0.77,
+	Class = \"gold\"}" >"$d/mods-config/files/authorize"
+	# The default site with one listener: auth on 127.0.0.1:PORT.
+	awk -v port="$3" '
+	    /^listen \{/ { skip = 1; next }
+	    skip && /^\}/ { skip = 0; next }
+	    skip { next }
+	    { print }
+	    /^server default \{/ {
+		printf "listen {\n\ttype = auth\n\tipaddr = 127.0.0.1\n"
+		printf "\tport = %s\n}\n", port
+	    }' /etc/freeradius/3.0/sites-available/default \
+	    >"$d/sites-enabled/default"
+}
+
+# rad_start NAME SECRET PORT NS: freeradius -X from $T/NAME in namespace
+# NS (of ns_new), its log $T/NAME.log; stopped by the cleanup.
+rad_start()
+{
+	local name=$1 d=$T/$1
+	command -v freeradius >/dev/null || fail "no freeradius (test/deps.sh)"
+	rad_raddb "$d" "$2" "$3"
+	bg "$name" 100 ip netns exec "$(ns "$4")" freeradius -X -d "$d"
+	wait_log "$T/$name.log" "Ready to process requests" 20 ||
+	    fail "freeradius $name did not start"
 }

@@ -269,9 +269,10 @@ static const struct reject bad_values[] = {
 	{ "key = /etc/ike.key", "cert and key go together", 1 },
 	{ "tls-listen = 127.0.0.1:443", "tls-listen needs tls-cert", 1 },
 	{ "write-buffer = 1k", "[integrated vpn]: write-buffer 1024", 1 },
-	{ "eap = md5", "bad eap \"md5\": want mschapv2 or no", 6 },
+	{ "eap = md5", "bad eap \"md5\": want mschapv2, radius or no", 6 },
 	{ "eap-timeout = 0", "bad eap-timeout \"0\"", 6 },
 	{ "eap = mschapv2", "eap = mschapv2 needs cert and key", 1 },
+	{ "eap = radius", "eap = radius needs cert and key", 1 },
 };
 
 Test(integrated, rejects_each_bad_value_at_its_line, .timeout = 20)

@@ -119,7 +119,7 @@ static void
 begin(struct peer *p)
 {
 	memset(p, 0, sizeof(*p));
-	cr_assert_not_null(p->conv = ike_eap_local.start((void *)&lconf));
+	cr_assert_not_null(p->conv = ike_eap_local.start((void *)&lconf, NULL));
 	cr_assert_eq(ike_eap_local.input(p->conv, NULL, 0, &p->out),
 	    IKE_EAP_CONTINUE);
 	cr_assert_eq(p->out.len, 5);
