@@ -615,6 +615,26 @@ integ_reload_commit(struct relay *r, bool ok)
 	}
 }
 
+int
+integ_radius_info(const struct relay *r, size_t i,
+    struct integ_radius_info *info)
+{
+	const struct integ_sec *sec;
+
+	for (sec = r->integs; sec != NULL; sec = sec->next) {
+		if (sec->rad == NULL || i-- > 0)
+			continue;
+		info->section = sec->name;
+		info->accepts = sec->rad_accepts;
+		info->rejects = sec->rad_rejects;
+		info->challenges = sec->rad_challenges;
+		info->timeouts = sec->rad_timeouts;
+		info->in_flight = radclient_pending(sec->rad);
+		return 0;
+	}
+	return -1;
+}
+
 void
 integ_stats_log(const struct relay *r)
 {

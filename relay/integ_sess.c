@@ -296,8 +296,9 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 			    (unsigned long long)ike_sa_spi_i(is->ike),
 			    (unsigned long long)ike_sa_spi_r(is->ike),
 			    peer_text(is->ike, idt),
-			    ike_sa_eap_identity(is->ike)[0] != '\0' ?
-			    " by EAP-MSCHAPv2 as \"" : "",
+			    ike_sa_eap_identity(is->ike)[0] == '\0' ? "" :
+			    is->sec->rad != NULL ? " by EAP through RADIUS "
+			    "as \"" : " by EAP-MSCHAPv2 as \"",
 			    ike_sa_eap_identity(is->ike),
 			    ike_sa_eap_identity(is->ike)[0] != '\0' ? "\"" :
 			    "");

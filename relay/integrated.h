@@ -37,6 +37,13 @@ struct integ_info {
 	unsigned long long out_packets, out_octets;
 };
 
+/* The RADIUS outcomes of one section with eap = radius (integ_rad.c). */
+struct integ_radius_info {
+	const char	*section;
+	unsigned long long accepts, rejects, challenges, timeouts;
+	size_t		 in_flight;
+};
+
 /* Opens every section's TUN, pool, secrets and proposals (as root);
  * -1 (logged) on any failure. */
 int	integ_open_all(struct relay *r, const struct conf *c);
@@ -67,5 +74,8 @@ int	integ_terminate(struct session *s);
 /* Fills @info for @s; -1 when @s is not an integrated session. */
 int	integ_describe(const struct session *s, struct integ_info *info);
 int	integ_deleting(const struct relay *r);
+/* The @i-th section with eap = radius into @info; -1 past the last. */
+int	integ_radius_info(const struct relay *r, size_t i,
+	    struct integ_radius_info *info);
 
 #endif /* IKETCP_RELAY_INTEGRATED_H */

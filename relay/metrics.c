@@ -267,6 +267,36 @@ section_counters(struct obuf *o, const struct relay *r)
 	}
 }
 
+/* eap = radius: the RADIUS answers by section and kind, and requests
+ * waiting for one.  Nothing is written without such a section. */
+static void
+radius(struct obuf *o, const struct relay *r)
+{
+	struct integ_radius_info ri;
+
+	if (integ_radius_info(r, 0, &ri) == -1)
+		return;
+	C(o, "iketcp_radius_answers_total", "Integrated server, eap = "
+	    "radius: RADIUS outcomes by section (timeout: no valid answer "
+	    "from any server).");
+	for (size_t i = 0; integ_radius_info(r, i, &ri) == 0; i++) {
+		metrics_sample(o, "iketcp_radius_answers_total", ri.accepts,
+		    "section", ri.section, "outcome", "accept", NULL);
+		metrics_sample(o, "iketcp_radius_answers_total", ri.rejects,
+		    "section", ri.section, "outcome", "reject", NULL);
+		metrics_sample(o, "iketcp_radius_answers_total",
+		    ri.challenges, "section", ri.section, "outcome",
+		    "challenge", NULL);
+		metrics_sample(o, "iketcp_radius_answers_total", ri.timeouts,
+		    "section", ri.section, "outcome", "timeout", NULL);
+	}
+	G(o, "iketcp_radius_in_flight", "Integrated server, eap = radius: "
+	    "RADIUS requests waiting for an answer, by section.");
+	for (size_t i = 0; integ_radius_info(r, i, &ri) == 0; i++)
+		metrics_sample(o, "iketcp_radius_in_flight", ri.in_flight,
+		    "section", ri.section, NULL);
+}
+
 static void
 integrated(struct obuf *o, const struct relay *r)
 {
@@ -326,6 +356,7 @@ integrated(struct obuf *o, const struct relay *r)
 	    "direction", "out", "reason", "no_sa", NULL);
 	metrics_sample(o, "iketcp_esp_dropped_total", s->esp_out_encap,
 	    "direction", "out", "reason", "encap", NULL);
+	radius(o, r);
 }
 
 static void

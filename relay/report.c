@@ -384,6 +384,7 @@ static const struct {
 void
 report_stats(struct obuf *o, const struct relay *r, bool json)
 {
+	struct integ_radius_info ri;
 	const char *sep = json ? "{" : "";
 	struct {
 		const char		*name;
@@ -428,6 +429,32 @@ report_stats(struct obuf *o, const struct relay *r, bool json)
 			obuf_printf(o, "%-24s %llu\n", more[i].name,
 			    more[i].v);
 		sep = ",";
+	}
+	for (size_t i = 0; integ_radius_info(r, i, &ri) == 0; i++) {
+		const struct {
+			const char		*kind;
+			unsigned long long	 v;
+		} rad[] = {
+			{ "accepts", ri.accepts },
+			{ "rejects", ri.rejects },
+			{ "challenges", ri.challenges },
+			{ "timeouts", ri.timeouts },
+			{ "in_flight", ri.in_flight },
+		};
+
+		for (size_t k = 0; k < sizeof(rad) / sizeof(rad[0]); k++) {
+			char name[96];
+
+			snprintf(name, sizeof(name), "radius_%s_%s",
+			    rad[k].kind, ri.section);
+			if (json)
+				obuf_printf(o, "%s\"%s\":%llu", sep, name,
+				    rad[k].v);
+			else
+				obuf_printf(o, "%-24s %llu\n", name,
+				    rad[k].v);
+			sep = ",";
+		}
 	}
 	if (json)
 		obuf_printf(o, "}\n");

@@ -186,5 +186,18 @@ grep -q "received AUTHENTICATION_FAILED" "$T/init/charon.log" ||
 integ_stats srv >/dev/null
 grep -q "RADIUS accepts 4, rejects 1, challenges [0-9]*, timeouts 1, in flight 0" \
     "$T/srv.log" || fail "RADIUS counters: $(grep -o 'RADIUS accepts.*' "$T/srv.log" | tail -1)"
+# The same counters for iketcpctl and Prometheus (section vpn).
+st=$("$CTL" -s "$T/srv.sock" stats --json) || fail "iketcpctl stats: $st"
+for kv in accepts=4 rejects=1 timeouts=1 in_flight=0; do
+	[ "$(jget "radius_${kv%%=*}_vpn" <<<"$st")" = "${kv#*=}" ] ||
+	    fail "iketcpctl stats: want radius_${kv%%=*}_vpn ${kv#*=}: $st"
+done
+m=$("$CTL" -s "$T/srv.sock" metrics) || fail "iketcpctl metrics: $m"
+grep -q '^iketcp_radius_answers_total{section="vpn",outcome="accept"} 4$' \
+    <<<"$m" || fail "metrics: $(grep radius <<<"$m")"
+grep -q '^iketcp_radius_answers_total{section="vpn",outcome="timeout"} 1$' \
+    <<<"$m" || fail "metrics: $(grep radius <<<"$m")"
+grep -q '^iketcp_radius_in_flight{section="vpn"} 0$' <<<"$m" ||
+    fail "metrics: $(grep radius <<<"$m")"
 say "RADIUS dead: refused after $ms ms, retransmission dropped, half-open freed"
 ok
