@@ -23,11 +23,12 @@
 INIT_CONN_EXTRA="		dpd_delay = 2s"
 topo_connector
 
-# Relays A and B in R on loopback ports only haproxy (also in R) reaches.
+# Relays A and B in R on loopback ports only haproxy (also in R) reaches;
+# they take PROXY headers only from haproxy's source address 127.0.0.2.
 for x in a b; do
 	port=460$([ "$x" = a ] && echo 1 || echo 2)
 	relay_conf "$T/relay-$x.conf" "listen=127.0.0.1:$port" \
-	    proxy-protocol=yes linger=60s
+	    proxy-protocol=yes proxy-from=127.0.0.2 linger=60s
 	relay_start "relay-$x" "$T/relay-$x.conf" "$port" R
 done
 cat >"$T/haproxy.cfg" <<EOT
@@ -45,6 +46,7 @@ frontend fe
 	default_backend relays
 backend relays
 	balance roundrobin
+	source 127.0.0.2
 	server a 127.0.0.1:4601 send-proxy-v2
 	server b 127.0.0.1:4602 send-proxy-v2
 EOT
@@ -147,4 +149,22 @@ peer2=$(gw_peer)
 [ "$peer2" = "$RELAY_ADDR:$(lport_of "$second")" ] ||
     fail "gateway peer $peer2, want relay $second's port $(lport_of "$second")"
 say "gateway peer $peer1 -> $peer2; IKE SA $spis kept"
+
+# Hostile: a PROXY header from anyone but haproxy would name the victim's
+# address, which an ESP re-attach trusts; proxy-from refuses the stream
+# before its first byte is read as anything.
+for x in a b; do
+	port=460$([ "$x" = a ] && echo 1 || echo 2)
+	out=$(ikeclient R raw --connect "127.0.0.1:$port" --proxy-v2 \
+	    "$CLIENT_ADDR:999" --prefix iketcp --wait 3 --expect-close) ||
+	    fail "relay $x: forged PROXY header not refused: $out"
+	cport=$(jget local_port <<<"$out")
+	wait_stream_log "relay-$x" "$cport" \
+	    "refused: proxy-protocol listener, but 127\.0\.0\.1:$cport is not a proxy-from address" ||
+	    fail "relay $x: no log line for the forged PROXY header"
+	[ "$(count_log "$T/relay-$x.log" "PROXY: client $CLIENT_ADDR:999 ")" = 0 ] ||
+	    fail "relay $x took the forged client address"
+done
+ping_tunnel 3
+say "forged PROXY headers refused on both relays; tunnel still up"
 ok
