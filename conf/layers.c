@@ -162,7 +162,6 @@ conf_key_proxy_from(struct conf_parser *p, const char *v)
 	struct conf_relay *r = p->cur;
 	char buf[CONF_CIDR_TEXT_MAX];
 	const char *s = v;
-	int n;
 
 	if (r->nproxy_from == CONF_PROXY_FROM_MAX) {
 		conf_err(p, "proxy-from \"%s\": more than %d proxy-from lines",
@@ -170,7 +169,7 @@ conf_key_proxy_from(struct conf_parser *p, const char *v)
 		return false;
 	}
 	if (strchr(v, '/') == NULL) {
-		n = snprintf(buf, sizeof(buf), "%s/%s", v,
+		int n = snprintf(buf, sizeof(buf), "%s/%s", v,
 		    strchr(v, ':') != NULL ? "128" : "32");
 		if (n < 0 || (size_t)n >= sizeof(buf))
 			buf[0] = '\0';

@@ -183,10 +183,14 @@ sniff_step(struct stream *st)
 	 * peers may send one, and on such a listener nobody else is
 	 * served. */
 	if (st->lay_proxy && !(st->layers & LAYER_PROXY) &&
-	    !proxy_peer_allowed(st))
-		return refuse(st, "not a proxy-from peer", "proxy-protocol "
+	    !proxy_peer_allowed(st)) {
+		st->r->stats.layer_refused++;
+		log_stream(st, LOG_LEVEL_INFO, "refused: proxy-protocol "
 		    "listener, but %s is not a proxy-from address",
 		    st->peer_text);
+		stream_close(st, "not a proxy-from peer");
+		return STEP_CLOSED;
+	}
 	l = sniff_detect(st->hs, st->hs_len);
 	if (l == SNIFF_NEED_MORE)
 		return STEP_MORE;
