@@ -255,6 +255,7 @@ install: all
 	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 $(filter-out conf/installed.conf,$(wildcard conf/*.conf)) \
+	    conf/haproxy.cfg \
 	    $(DESTDIR)$(DOCDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/iketcpd/iketcpd.conf ] || \
 	    install -m 644 conf/installed.conf \

@@ -774,6 +774,7 @@ static const struct keydef relay_keys[] = {
 	{ "max-message",	parse_max_message,	false },
 	{ "max-per-source",	parse_max_per_source,	false },
 	{ "max-sessions-per-source", parse_max_sessions_per_source, false },
+	{ "proxy-from",		conf_key_proxy_from,	true },
 	{ "proxy-protocol",	conf_key_proxy_protocol, false },
 	{ "sni",		conf_key_sni,		true },
 	{ "tls-cert",		conf_key_tls_cert,	false },

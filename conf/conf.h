@@ -40,6 +40,7 @@ enum {
 	CONF_AUTHORITY_MAX = 262,	/* host:port, RFC 9110 §9.3.6 */
 	CONF_ALLOW_MAX = 32,		/* connect-allow lines per section */
 	CONF_SNI_MAX = 32,		/* sni lines per section */
+	CONF_PROXY_FROM_MAX = 16,	/* proxy-from lines per section */
 	CONF_DNS_NAME_MAX = 254,	/* RFC 1035 name, NUL included */
 	CONF_HEADER_BYTES_MIN = 256,	/* max-header-bytes bounds */
 	CONF_HEADER_BYTES_MAX = 65536,
@@ -282,6 +283,8 @@ struct conf_relay {
 	size_t		 nsni;
 	bool		 is_default;		/* "default = yes" */
 	bool		 proxy_protocol;	/* PROXY v1/v2 header required */
+	struct conf_cidr proxy_from[CONF_PROXY_FROM_MAX]; /* who may send it */
+	size_t		 nproxy_from;		/* 0: any peer */
 };
 
 struct conf_connector {
@@ -402,6 +405,10 @@ const char *conf_integrated_fixed_diff(const struct conf_integrated *a,
 	    const struct conf_integrated *b);
 /* ADDR/LEN, v4 or v6, host bits zero; false on bad text. */
 bool	conf_parse_cidr(const char *s, struct conf_cidr *out);
+/* Whether @ss's address is in @c (an IPv4-mapped IPv6 address counts as
+ * its IPv4 address). */
+bool	conf_cidr_match(const struct conf_cidr *c,
+	    const struct sockaddr_storage *ss);
 
 /* Routing helpers (pure): does @name match sni pattern @pat (exact, or
  * "*.example.com" for one more label), ignoring case? */

@@ -37,6 +37,7 @@ bool	conf_key_default(struct conf_parser *p, const char *v);
 bool	conf_key_http_connect(struct conf_parser *p, const char *v);
 bool	conf_key_max_header_bytes(struct conf_parser *p, const char *v);
 bool	conf_key_proxy_protocol(struct conf_parser *p, const char *v);
+bool	conf_key_proxy_from(struct conf_parser *p, const char *v);
 bool	conf_key_sni(struct conf_parser *p, const char *v);
 bool	conf_key_tls_chain(struct conf_parser *p, const char *v);
 bool	conf_key_tls_cert(struct conf_parser *p, const char *v);

@@ -155,6 +155,66 @@ conf_key_proxy_protocol(struct conf_parser *p, const char *v)
 	return set_bool(p, "proxy-protocol", v, &p->cur->proxy_protocol);
 }
 
+/* An address or a prefix; a bare address is its own /32 or /128. */
+bool
+conf_key_proxy_from(struct conf_parser *p, const char *v)
+{
+	struct conf_relay *r = p->cur;
+	char buf[CONF_CIDR_TEXT_MAX];
+	const char *s = v;
+
+	if (r->nproxy_from == CONF_PROXY_FROM_MAX) {
+		conf_err(p, "proxy-from \"%s\": more than %d proxy-from lines",
+		    v, CONF_PROXY_FROM_MAX);
+		return false;
+	}
+	if (strchr(v, '/') == NULL) {
+		int n = snprintf(buf, sizeof(buf), "%s/%s", v,
+		    strchr(v, ':') != NULL ? "128" : "32");
+		if (n < 0 || (size_t)n >= sizeof(buf))
+			buf[0] = '\0';
+		s = buf;
+	}
+	if (!conf_parse_cidr(s, &r->proxy_from[r->nproxy_from])) {
+		conf_err(p, "bad proxy-from \"%s\": want an address or a "
+		    "prefix (ADDR/LEN, host bits zero)", v);
+		return false;
+	}
+	r->nproxy_from++;
+	return true;
+}
+
+bool
+conf_cidr_match(const struct conf_cidr *c, const struct sockaddr_storage *ss)
+{
+	const uint8_t *a;
+	int family = ss->ss_family;
+	unsigned full, rest;
+
+	if (family == AF_INET)
+		a = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)ss)->sin_addr;
+	else if (family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)
+		    (const void *)ss)->sin6_addr;
+
+		a = a6->s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			family = AF_INET;
+			a += 12;
+		}
+	} else
+		return false;
+	if (family != c->family)
+		return false;
+	full = c->plen / 8;
+	rest = c->plen % 8;
+	if (memcmp(a, c->addr, full) != 0)
+		return false;
+	return rest == 0 || ((a[full] ^ c->addr[full]) &
+	    (uint8_t)(0xff00 >> rest)) == 0;
+}
+
 bool
 conf_key_default(struct conf_parser *p, const char *v)
 {
@@ -380,11 +440,29 @@ check_section(struct conf_parser *p, const struct conf_relay *r)
 		conf_err_at(p, r->line, "[%s %s]: http-connect = yes needs "
 		    "connect-allow (CONNECT targets are an allowlist)",
 		    kind, r->name);
+	if (r->nproxy_from > 0 && !r->proxy_protocol)
+		conf_err_at(p, r->line, "[%s %s]: proxy-from without "
+		    "proxy-protocol = yes", kind, r->name);
 	if (!r->http_connect && (r->nconnect_allow > 0 ||
 	    r->connect_auth_file[0]))
 		conf_err_at(p, r->line, "[%s %s]: connect-allow or "
 		    "connect-auth-file without http-connect = yes", kind,
 		    r->name);
+}
+
+/* The same proxy-from lines, in the same order. */
+static bool
+same_proxy_from(const struct conf_relay *a, const struct conf_relay *b)
+{
+	if (a->nproxy_from != b->nproxy_from)
+		return false;
+	for (size_t i = 0; i < a->nproxy_from; i++)
+		if (a->proxy_from[i].family != b->proxy_from[i].family ||
+		    a->proxy_from[i].plen != b->proxy_from[i].plen ||
+		    memcmp(a->proxy_from[i].addr, b->proxy_from[i].addr,
+		    sizeof(a->proxy_from[i].addr)) != 0)
+			return false;
+	return true;
 }
 
 /* One listen address @a (kind @tls) of section @i, against every use of
@@ -415,6 +493,10 @@ check_addr(struct conf_parser *p, const struct conf *c, size_t i,
 			    "listen", okind, o->name);
 		if (o->proxy_protocol != r->proxy_protocol)
 			conf_err_at(p, r->line, "[%s %s]: proxy-protocol "
+			    "differs from [%s %s], which shares %s",
+			    kind, r->name, okind, o->name, a->text);
+		if (!same_proxy_from(o, r))
+			conf_err_at(p, r->line, "[%s %s]: proxy-from "
 			    "differs from [%s %s], which shares %s",
 			    kind, r->name, okind, o->name, a->text);
 		for (size_t s = 0; s < r->nsni; s++)

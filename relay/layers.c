@@ -159,12 +159,39 @@ to_prefix(struct stream *st)
 	return STEP_NEXT;
 }
 
+/* Whether the peer of a proxy-protocol listener is one allowed to name
+ * clients (proxy-from; none listed: any). */
+static bool
+proxy_peer_allowed(const struct stream *st)
+{
+	if (st->cr->nproxy_from == 0)
+		return true;
+	for (size_t i = 0; i < st->cr->nproxy_from; i++)
+		if (conf_cidr_match(&st->cr->proxy_from[i], &st->peer))
+			return true;
+	return false;
+}
+
 static enum step
 sniff_step(struct stream *st)
 {
-	enum sniff_layer l = sniff_detect(st->hs, st->hs_len);
+	enum sniff_layer l;
 	char hex[SNIFF_HEX_MAX];
 
+	/* A PROXY header names the client that limits, logs and the
+	 * session layer's same-address re-attach go by: only proxy-from
+	 * peers may send one, and on such a listener nobody else is
+	 * served. */
+	if (st->lay_proxy && !(st->layers & LAYER_PROXY) &&
+	    !proxy_peer_allowed(st)) {
+		st->r->stats.layer_refused++;
+		log_stream(st, LOG_LEVEL_INFO, "refused: proxy-protocol "
+		    "listener, but %s is not a proxy-from address",
+		    st->peer_text);
+		stream_close(st, "not a proxy-from peer");
+		return STEP_CLOSED;
+	}
+	l = sniff_detect(st->hs, st->hs_len);
 	if (l == SNIFF_NEED_MORE)
 		return STEP_MORE;
 	sniff_hex(hex, sizeof(hex), st->hs, st->hs_len);

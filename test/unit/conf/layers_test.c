@@ -921,3 +921,145 @@ Test(layers, takes_busy_poll_in_global_up_to_one_second, .timeout = 10)
 	conf_unref(c);
 	expect_reject(bad, NELEM(bad), 1, 2, "bad busy-poll \"2s\"");
 }
+
+/* ---- proxy-from: who may send a PROXY header ---- */
+
+static struct sockaddr_storage
+ss_of(const char *ip)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		cr_assert_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;
+
+		s4->sin_family = AF_INET;
+		cr_assert_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	}
+	return ss;
+}
+
+Test(layers, parses_proxy_from_addresses_and_prefixes, .timeout = 10)
+{
+	static const char *const lines[] = {
+		BASE, "proxy-protocol = yes",
+		"proxy-from = 10.0.0.7", "proxy-from = 172.16.0.0/12",
+		"proxy-from = 2001:db8::1", "proxy-from = 2001:db8:1::/48",
+	};
+	struct conf *c = accept_lines(lines, NELEM(lines));
+	const struct conf_relay *r = &c->relays[0];
+	static const struct {
+		const char	*ip;
+		bool		 in;
+	} cases[] = {
+		{ "10.0.0.7", true }, { "10.0.0.8", false },
+		{ "::ffff:10.0.0.7", true }, { "::ffff:10.0.0.6", false },
+		{ "172.16.0.1", true }, { "172.31.255.255", true },
+		{ "172.32.0.0", false }, { "172.15.255.255", false },
+		{ "2001:db8::1", true }, { "2001:db8::2", false },
+		{ "2001:db8:1:ffff::9", true }, { "2001:db8:2::", false },
+		{ "127.0.0.1", false }, { "::1", false },
+	};
+
+	cr_assert_eq(r->nproxy_from, 4);
+	cr_assert_eq(r->proxy_from[0].plen, 32);
+	cr_assert_eq(r->proxy_from[2].plen, 128);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct sockaddr_storage ss = ss_of(cases[i].ip);
+		bool in = false;
+
+		for (size_t k = 0; k < r->nproxy_from; k++)
+			in |= conf_cidr_match(&r->proxy_from[k], &ss);
+		cr_assert_eq(in, cases[i].in, "%s: %d", cases[i].ip, in);
+	}
+	conf_unref(c);
+}
+
+Test(layers, matches_prefixes_at_every_length, .timeout = 10)
+{
+	struct conf_cidr all, one;
+	struct sockaddr_storage ss = ss_of("192.0.2.129");
+
+	cr_assert(conf_parse_cidr("0.0.0.0/0", &all));
+	cr_assert(conf_cidr_match(&all, &ss));
+	cr_assert(conf_parse_cidr("192.0.2.128/25", &one));
+	cr_assert(conf_cidr_match(&one, &ss));
+	cr_assert(conf_parse_cidr("192.0.2.0/25", &one));
+	cr_assert_not(conf_cidr_match(&one, &ss));
+	cr_assert(conf_parse_cidr("192.0.2.128/31", &one));
+	cr_assert(conf_cidr_match(&one, &ss));
+	cr_assert(conf_parse_cidr("192.0.2.130/31", &one));
+	cr_assert_not(conf_cidr_match(&one, &ss));
+	/* An IPv4 prefix never matches an IPv6 address, and back. */
+	ss = ss_of("::");
+	cr_assert_not(conf_cidr_match(&all, &ss));
+	cr_assert(conf_parse_cidr("::/0", &all));
+	cr_assert(conf_cidr_match(&all, &ss));
+	ss = ss_of("10.1.2.3");
+	cr_assert_not(conf_cidr_match(&all, &ss));
+}
+
+Test(layers, rejects_a_bad_proxy_from, .timeout = 10)
+{
+	static const char *const cases[] = {
+		"proxy-from = ", "proxy-from = host.test",
+		"proxy-from = 10.0.0.1/24", "proxy-from = 10.0.0.0/33",
+		"proxy-from = 10.0.0.0/024", "proxy-from = 2001:db8::/129",
+		"proxy-from = 10.0.0.0/8/8",
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char want[128];
+		const char *lines[] = { BASE, "proxy-protocol = yes", cases[i] };
+
+		snprintf(want, sizeof(want), "bad proxy-from \"%s\"",
+		    cases[i] + strlen("proxy-from = "));
+		cr_log_info("case: %s", cases[i]);
+		expect_reject(lines, NELEM(lines), 1, 5, want);
+	}
+}
+
+Test(layers, rejects_more_than_the_most_proxy_from_lines, .timeout = 10)
+{
+	const char *lines[4 + CONF_PROXY_FROM_MAX + 1] = {
+		BASE, "proxy-protocol = yes",
+	};
+	char buf[CONF_PROXY_FROM_MAX + 1][32];
+
+	for (size_t i = 0; i <= CONF_PROXY_FROM_MAX; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "proxy-from = 10.0.0.%zu", i);
+		lines[4 + i] = buf[i];
+	}
+	expect_reject(lines, NELEM(lines), 1, 4 + CONF_PROXY_FROM_MAX + 1,
+	    "more than 16 proxy-from lines");
+}
+
+Test(layers, rejects_proxy_from_without_proxy_protocol, .timeout = 10)
+{
+	static const char *const lines[] = { BASE, "proxy-from = 10.0.0.1" };
+
+	expect_reject(lines, NELEM(lines), 0, 1,
+	    "[relay a]: proxy-from without proxy-protocol = yes");
+}
+
+Test(layers, rejects_sections_sharing_an_address_with_another_proxy_from,
+    .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[relay a]", "listen = 127.0.0.1:443", "gateway = 192.0.2.1",
+		"default = yes", "proxy-protocol = yes",
+		"proxy-from = 127.0.0.2",
+		"[relay b]", "listen = 127.0.0.1:443", "gateway = 192.0.2.1",
+		"http-connect = yes", "connect-allow = b.test:443",
+		"proxy-protocol = yes", "proxy-from = 127.0.0.3",
+	};
+
+	expect_reject(lines, NELEM(lines), 0, 7,
+	    "[relay b]: proxy-from differs from [relay a], which shares "
+	    "127.0.0.1:443");
+}
