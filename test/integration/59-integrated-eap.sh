@@ -38,7 +38,7 @@ initiator.test : PSK \"$PSK\"" IKT_GLOBAL="control-socket = $T/srv.sock" \
     tls-cert="$T/srv-tls.crt" tls-key="$T/srv-tls.key"
 connector_up cn
 
-EAP_CA=$P/ca.pem	# init_eap: the initiator trusts our test CA
+export EAP_CA=$P/ca.pem	# init_eap: the initiator trusts our test CA
 
 cn_stop() {	# stops the connector we started, and forgets it
 	local keep=() p

@@ -2,7 +2,8 @@
 # The road-warrior server of conf/roadwarrior.conf -- EAP over UDP with
 # TLS fallback -- against unmodified strongSwan initiators, each
 # configured as a native client's profile is (issue 12 items 7, 8).  ONE
-# server configuration: udp-listen on 500 and 4500 with udp-encap = yes,
+# server configuration, the sample itself with the test's paths, id and
+# DNS servers put in (and accepted by iketcpd -t): udp-listen on 500 and 4500 with udp-encap = yes,
 # tls-listen on 443 (and TCP on 4500), an ECDSA server certificate sent
 # with its intermediate (the clients have only the root), eap =
 # mschapv2 with the users in the secrets file, two DNS servers, a pool.
@@ -48,20 +49,30 @@ pki --issue --cacert "$P/mid.pem" --cakey "$P/mid.key" --type priv \
     --in "$P/srv.key" --dn "CN=responder.test" --san responder.test \
     --flag serverAuth --flag ikeIntermediate --outform pem >"$P/srv.pem"
 cat "$P/srv.pem" "$P/mid.pem" >"$P/fullchain.pem"
-EAP_CA=$P/root.pem
+export EAP_CA=$P/root.pem	# init_eap: the clients trust the root only
 
 integ_topo
 SRV=$RELAY_C_ADDR
-# The one server configuration (conf/roadwarrior.conf with test paths).
-INTEG_PROPOSALS="aes256gcm16-prfsha256-ecp256,aes256gcm16-prfsha256-x25519,aes256-sha256-modp2048" \
-INTEG_ESP="aes256gcm16,aes256-sha256" \
-INTEG_LOG_LEVEL=info \
-INTEG_SECRETS="alice : EAP \"correct horse battery\"
-bob : EAP \"another one\"" IKT_GLOBAL="control-socket = $T/srv.sock" \
-    integ_server_up srv "udp-listen=*:500" "udp-listen=*:4500" \
-    udp-encap=yes "tls-listen=*:443" "tls-cert=$P/fullchain.pem" \
-    "tls-key=$P/srv.key" "cert=$P/fullchain.pem" "key=$P/srv.key" \
-    eap=mschapv2 eap-timeout=30s dns=10.10.0.53 dns=10.10.0.54
+# The server runs conf/roadwarrior.conf itself, with the test's files, id
+# and DNS servers put in and a control socket added; -t accepts it first.
+printf '%s\n' 'alice : EAP "correct horse battery"' 'bob : EAP "another one"' \
+    >"$T/ipsec.secrets"
+chmod 600 "$T/ipsec.secrets"
+sed -e "s|/etc/iketcpd/vpn-fullchain.crt|$P/fullchain.pem|" \
+    -e "s|/etc/iketcpd/vpn.key|$P/srv.key|" \
+    -e "s|/etc/iketcpd/ipsec.secrets|$T/ipsec.secrets|" \
+    -e "s|^id = vpn.example.net\$|id = responder.test|" \
+    -e "s|^dns = 10.10.0.1\$|dns = 10.10.0.53\\ndns = 10.10.0.54|" \
+    -e "s|^\\[global\\]\$|&\\ncontrol-socket = $T/srv.sock|" \
+    "$IKT_ROOT/conf/roadwarrior.conf" >"$T/srv.conf"
+for k in "id = responder.test" "dns = 10.10.0.54" "control-socket = " \
+    "cert = $P/fullchain.pem"; do
+	grep -qF "$k" "$T/srv.conf" || fail "the sample has changed: no $k"
+done
+timeout 10 "$IKETCPD" -t -f "$T/srv.conf" >"$T/check.log" 2>&1 ||
+    fail "iketcpd -t refuses the sample: $(cat "$T/check.log")"
+relay_start srv "$T/srv.conf" 443 R
+grep -q "tun iketcp0 10.10.0.1/24" "$T/srv.log" || fail "srv: no TUN set up"
 grep -qF "udp-listen *:500 (IKE)" "$T/srv.log" || fail "server: no UDP 500"
 WEB_NS=R web_start
 
@@ -138,9 +149,9 @@ SEEN=1
 # 1. iOS / macOS over plain UDP, no connector.
 CN_ADDR=$SRV profile ios aes256-sha256-modp2048 aes256-sha256
 CN_ADDR=$SRV tunnel_up
-grep -qF "[510] to $SRV[500]" "$T/init/charon.log" ||
+grep -qF "[510] to ${SRV}[500]" "$T/init/charon.log" ||
     fail "ios: IKE_SA_INIT did not go to UDP 500"
-grep -qF "[4510] to $SRV[4500]" "$T/init/charon.log" ||
+grep -qF "[4510] to ${SRV}[4500]" "$T/init/charon.log" ||
     fail "ios: the client did not float to 4500"
 grep -q "remote host is behind NAT" "$T/init/charon.log" ||
     fail "ios: udp-encap = yes did not make the client encapsulate"
