@@ -87,7 +87,11 @@ refuse(struct ike_sa *sa, const struct ike_hdr *hdr,
 	return ike_auth_failed(sa, hdr, have ? &pl : NULL, out);
 }
 
-/* A response of @eo's packet alone, or with IDr, CERT and AUTH first. */
+/*
+ * A response of @eo's packet alone, or with IDr, CERT and AUTH first; our
+ * intermediates follow our certificate (RFC 7296 §3.6), as in a
+ * signature AUTH: clients have only the root.
+ */
 static int
 respond(struct ike_sa *sa, const struct ike_hdr *hdr,
     const struct ike_eap_out *eo, const struct ike_id *idr,
@@ -103,10 +107,14 @@ respond(struct ike_sa *sa, const struct ike_hdr *hdr,
 	if (!eap_payload(eo->pkt, eo->len, &pl))
 		return -1;
 	ike_build_inner_init(&b, &w);
-	if (idr != NULL)
+	if (idr != NULL) {
 		rc |= ike_build_id(&b, IKE_PL_IDR, idr) |
-		    ike_build_cert(&b, IKE_PL_CERT, cert) |
-		    ike_build_auth(&b, auth);
+		    ike_build_cert(&b, IKE_PL_CERT, cert);
+		for (size_t i = 0; i < sa->conf->ninter; i++)
+			rc |= ike_build_cert(&b, IKE_PL_CERT,
+			    &sa->conf->inter[i]);
+		rc |= ike_build_auth(&b, auth);
+	}
 	rc |= ike_build_eap(&b, &pl);
 	if (rc != 0 || ike_build_finish(&b) != 0 ||
 	    ike_sa_respond_sk(sa, hdr, b.first, inner, w.len, out) != 0)

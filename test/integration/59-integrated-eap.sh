@@ -38,50 +38,7 @@ initiator.test : PSK \"$PSK\"" IKT_GLOBAL="control-socket = $T/srv.sock" \
     tls-cert="$T/srv-tls.crt" tls-key="$T/srv-tls.key"
 connector_up cn
 
-# init_eap USER PASSWORD: the initiator, as a phone's EAP profile.
-init_eap() {
-	local d=$T/init
-	[ -n "${SWAN_PID_init:-}" ] && stop_pid "$SWAN_PID_init"
-	SWAN_PID_init=
-	rm -rf "$d"
-	swan_conf "$d" "	port = 510
-	port_nat_t = 4510"
-	cp "$P/ca.pem" "$d/swanctl/x509ca/ca.pem"
-	cat >"$d/swanctl/swanctl.conf" <<EOF2
-connections {
-	home {
-		version = 2
-		local_addrs = $CLIENT_ADDR
-		remote_addrs = $CN_ADDR
-		proposals = aes256gcm16-prfsha384-x25519
-		mobike = no
-		vips = 0.0.0.0
-		local {
-			auth = eap-mschapv2
-			id = phone.test
-			eap_id = $1
-		}
-		remote {
-			auth = pubkey
-			id = responder.test
-		}
-		children {
-			net {
-				remote_ts = $SVC_ADDR/32
-				esp_proposals = aes256gcm16
-			}
-		}
-	}
-}
-secrets {
-	eap-user {
-		id = $1
-		secret = "$2"
-	}
-}
-EOF2
-	swan_start init C "$d"
-}
+export EAP_CA=$P/ca.pem	# init_eap: the initiator trusts our test CA
 
 cn_stop() {	# stops the connector we started, and forgets it
 	local keep=() p

@@ -820,6 +820,61 @@ EOF2
 	swan_start "$(basename "$d")" "${INIT_NS:-C}" "$d"
 }
 
+# init_eap USER PASSWORD: an unmodified strongSwan initiator in C ($T/init)
+# configured as an OS client's "IKEv2 EAP" profile: it authenticates the
+# server by its certificate (id responder.test, chained to EAP_CA, the only
+# CA it has, as a phone has its trusted roots) and itself with
+# EAP-MSCHAPv2 as USER, asks for a virtual IP, and talks to $CN_ADDR from
+# ports 510/4510.  INIT_PROPOSALS, INIT_ESP: its proposals (the default as
+# initiator_start); INIT_CONN_EXTRA, INIT_CHARON_EXTRA as there; MOBIKE
+# off.  A running one is stopped first.
+init_eap()
+{
+	local d=$T/init
+	[ -n "${SWAN_PID_init:-}" ] && stop_pid "$SWAN_PID_init"
+	SWAN_PID_init=
+	rm -rf "$d"
+	swan_conf "$d" "	port = 510
+	port_nat_t = 4510
+	${INIT_CHARON_EXTRA:-}"
+	cp "$EAP_CA" "$d/swanctl/x509ca/ca.pem"
+	cat >"$d/swanctl/swanctl.conf" <<EOF2
+connections {
+	home {
+		version = 2
+		local_addrs = $CLIENT_ADDR
+		remote_addrs = $CN_ADDR
+		proposals = ${INIT_PROPOSALS:-aes256gcm16-prfsha384-x25519}
+		mobike = no
+		vips = 0.0.0.0
+		local {
+			auth = eap-mschapv2
+			id = phone.test
+			eap_id = $1
+		}
+		remote {
+			auth = pubkey
+			id = responder.test
+		}
+		children {
+			net {
+				remote_ts = $SVC_ADDR/32
+				esp_proposals = ${INIT_ESP:-aes256gcm16}
+			}
+		}
+${INIT_CONN_EXTRA:-}
+	}
+}
+secrets {
+	eap-user {
+		id = $1
+		secret = "$2"
+	}
+}
+EOF2
+	swan_start init C "$d"
+}
+
 # tunnel_up: initiate the initiator's Child SA; sets IKE_MS (how long the
 # IKE_SA + CHILD_SA + virtual IP took, as swanctl saw it).
 tunnel_up()

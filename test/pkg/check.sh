@@ -109,6 +109,7 @@ want=(
 	usr/share/doc/iketcpd/connector.conf
 	usr/share/doc/iketcpd/integrated.conf
 	usr/share/doc/iketcpd/haproxy.cfg
+	usr/share/doc/iketcpd/roadwarrior.conf
 )
 for m in "$root"/man/*.[1-9]; do
 	m=${m##*/}
