@@ -85,10 +85,9 @@ static const char *const weak_groups[] = { "modp1024", "modp1536" };
 static const char *
 weak_group_in(const char *s)
 {
-	size_t len;
-
 	while (*s != '\0') {
-		len = strcspn(s, "-, \t");
+		size_t len = strcspn(s, "-, \t");
+
 		for (size_t i = 0; i < sizeof(weak_groups) /
 		    sizeof(weak_groups[0]); i++)
 			if (len == strlen(weak_groups[i]) &&

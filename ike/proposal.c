@@ -199,8 +199,8 @@ parse_one(uint8_t proto, const char *s, size_t n, unsigned kex_flags,
 {
 	struct ike_prop p;
 	char tok[TOKEN_MAX + 1];
-	const char *q, *end = s + n;
-	size_t len, i;
+	const char *end = s + n;
+	size_t i;
 
 	memset(&p, 0, sizeof(p));
 	p.proto = proto;
@@ -213,8 +213,9 @@ parse_one(uint8_t proto, const char *s, size_t n, unsigned kex_flags,
 		return false;
 	}
 	for (;;) {
-		q = memchr(s, '-', (size_t)(end - s));
-		len = q != NULL ? (size_t)(q - s) : (size_t)(end - s);
+		const char *q = memchr(s, '-', (size_t)(end - s));
+		size_t len = q != NULL ? (size_t)(q - s) : (size_t)(end - s);
+
 		if (len == 0) {
 			snprintf(err, errlen, "empty algorithm name");
 			return false;
@@ -272,13 +273,12 @@ ike_proposal_list_parse(uint8_t proto, const char *s, unsigned kex_flags,
     struct ike_prop *out, size_t max, char *err, size_t errlen)
 {
 	char one[IKE_PROP_ERR_MAX];
-	const char *q, *b, *e;
 	size_t n = 0;
 
 	for (;;) {
-		q = strchr(s, ',');
-		b = s;
-		e = q != NULL ? q : s + strlen(s);
+		const char *q = strchr(s, ','), *b = s;
+		const char *e = q != NULL ? q : s + strlen(s);
+
 		while (b < e && is_blank(*b))
 			b++;
 		while (e > b && is_blank(e[-1]))
