@@ -6,7 +6,8 @@
 # (kernel-libipsec) through the connector.  The server's lists are written
 # as strongSwan writes them, with a blank (a space, a tab) after commas.
 #  1. -t refuses modp1024 without the opt-in, at its file:line, with the
-#     hint; it takes the same file with allow-weak-dh = yes.
+#     hint; it takes the same file with allow-weak-dh = yes; it names an
+#     unknown algorithm in a spaced list at its line.
 #  2. Without the opt-in the server answers NO_PROPOSAL_CHOSEN and logs it.
 #  3. With it the server warns at start naming the section and the group,
 #     the IKE SA comes up on MODP_1024 with SHA1, the Child SA on
@@ -42,6 +43,14 @@ echo "allow-weak-dh = yes" >>"$T/t.conf"
 timeout 10 "$IKETCPD" -t -f "$T/t.conf" >"$T/t2.log" 2>&1 ||
     fail "-t with allow-weak-dh: $(cat "$T/t2.log")"
 say "-t: modp1024 refused at line 6 without allow-weak-dh, taken with it"
+# An unknown algorithm in a spaced list: refused by -t at its line, named.
+sed -i 's/^ike-proposals = .*/ike-proposals = aes256-sha256-modp2048, aes257-sha1-modp1024/' \
+    "$T/t.conf"
+rc=0
+timeout 10 "$IKETCPD" -t -f "$T/t.conf" >"$T/t3.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "-t with aes257: exit $rc: $(cat "$T/t3.log")"
+grep -qF "$T/t.conf:6: [integrated vpn]: bad ike-proposals: proposal 2 'aes257-sha1-modp1024': unknown algorithm 'aes257'" \
+    "$T/t3.log" || fail "-t: aes257 not named at line 6: $(cat "$T/t3.log")"
 
 # 2. Without the opt-in: NO_PROPOSAL_CHOSEN.
 TAB=$'\t'

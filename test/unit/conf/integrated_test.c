@@ -844,6 +844,7 @@ Test(integrated, names_the_first_start_only_key_that_changed, .timeout = 10)
 		{ "ike-lifetime = 2h", "ike-lifetime" },
 		{ "child-lifetime = 2h", "child-lifetime" },
 		{ "ca = /etc/ca.pem", "ca" },
+		{ "allow-weak-dh = yes", "allow-weak-dh" },
 	};
 	struct capture cap;
 	struct conf *a = parse(base, NELEM(base), &cap);
