@@ -193,6 +193,9 @@ enum conf_eap {
 struct conf_integrated {
 	char		 ike_proposals[CONF_PROPOSALS_MAX]; /* checked at start */
 	char		 esp_proposals[CONF_PROPOSALS_MAX];
+	unsigned	 ike_proposals_line;		/* 0: the default */
+	unsigned	 esp_proposals_line;
+	bool		 allow_weak_dh;	/* MODP groups 2 and 5 may be named */
 	char		 secrets[CONF_PATH_MAX];	/* ipsec.secrets form */
 	char		 cert[CONF_PATH_MAX];		/* our certificate */
 	char		 key[CONF_PATH_MAX];		/* its private key */

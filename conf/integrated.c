@@ -45,30 +45,63 @@ is_hex(char c)
 	    (c >= 'A' && c <= 'F');
 }
 
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
 /*
  * strongSwan's form, as far as this file checks it: proposals separated by
- * ',', each of algorithm tokens separated by '-', each token letters and
- * digits.  "aes256gcm16-prfsha384-ecp384,aes128-sha256-modp3072".
+ * ',' with blanks allowed around each, each of algorithm tokens separated
+ * by '-', each token letters and digits.
+ * "aes256gcm16-prfsha384-ecp384, aes128-sha256-modp3072".  The algorithms
+ * themselves are checked by ike/proposal.c when the section is set up.
  */
 static bool
 is_proposal_list(const char *s)
 {
-	bool tok = false;
+	enum { NEXT, TOKEN, GAP, DASH } st = NEXT;
 
 	for (; *s != '\0'; s++) {
-		if (is_alnum(*s))
-			tok = true;
-		else if ((*s == '-' || *s == ',') && tok)
-			tok = false;
+		if (is_alnum(*s) && st != GAP)
+			st = TOKEN;
+		else if (*s == '-' && st == TOKEN)
+			st = DASH;
+		else if (*s == ',' && (st == TOKEN || st == GAP))
+			st = NEXT;
+		else if (is_blank(*s) && st != DASH)
+			st = st == NEXT ? NEXT : GAP;
 		else
 			return false;
 	}
-	return tok;
+	return st == TOKEN || st == GAP;
+}
+
+/* MODP groups 2 and 5 (RFC 8247 §2.4): only with allow-weak-dh = yes. */
+static const char *const weak_groups[] = { "modp1024", "modp1536" };
+
+/* The first weak group named in the list @s, or NULL. */
+static const char *
+weak_group_in(const char *s)
+{
+	while (*s != '\0') {
+		size_t len = strcspn(s, "-, \t");
+
+		for (size_t i = 0; i < sizeof(weak_groups) /
+		    sizeof(weak_groups[0]); i++)
+			if (len == strlen(weak_groups[i]) &&
+			    strncmp(s, weak_groups[i], len) == 0)
+				return weak_groups[i];
+		s += len;
+		s += strspn(s, "-, \t");
+	}
+	return NULL;
 }
 
 static bool
 parse_proposals(struct conf_parser *p, const char *key, const char *v,
-    char *out)
+    char *out, unsigned *line)
 {
 	size_t len = strlen(v);
 
@@ -78,6 +111,7 @@ parse_proposals(struct conf_parser *p, const char *key, const char *v,
 		return false;
 	}
 	memcpy(out, v, len + 1);
+	*line = p->lineno;
 	return true;
 }
 
@@ -85,14 +119,27 @@ static bool
 parse_ike_proposals(struct conf_parser *p, struct conf_integrated *ci,
     const char *v)
 {
-	return parse_proposals(p, "ike-proposals", v, ci->ike_proposals);
+	return parse_proposals(p, "ike-proposals", v, ci->ike_proposals,
+	    &ci->ike_proposals_line);
 }
 
 static bool
 parse_esp_proposals(struct conf_parser *p, struct conf_integrated *ci,
     const char *v)
 {
-	return parse_proposals(p, "esp-proposals", v, ci->esp_proposals);
+	return parse_proposals(p, "esp-proposals", v, ci->esp_proposals,
+	    &ci->esp_proposals_line);
+}
+
+static bool
+parse_allow_weak_dh(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	if (!conf_parse_bool(v, &ci->allow_weak_dh)) {
+		conf_err(p, "bad allow-weak-dh \"%s\": want yes or no", v);
+		return false;
+	}
+	return true;
 }
 
 static bool
@@ -512,6 +559,7 @@ parse_udp_encap(struct conf_parser *p, struct conf_integrated *ci,
 
 /* Sorted by strcmp(): looked up with bsearch(). */
 static const struct ikey integrated_keys[] = {
+	{ "allow-weak-dh",	parse_allow_weak_dh,	false },
 	{ "ca",			parse_ca,		false },
 	{ "cert",		parse_cert,		false },
 	{ "child-lifetime",	parse_child_lifetime,	false },
@@ -626,6 +674,20 @@ cidr_overlap(const struct conf_cidr *a, const struct conf_cidr *b)
 	return true;
 }
 
+/* A weak group in @list without allow-weak-dh = yes. */
+static void
+check_weak(struct conf_parser *p, const struct conf_relay *r,
+    const char *key, const char *list, unsigned line)
+{
+	const char *g;
+
+	if (r->integ->allow_weak_dh || (g = weak_group_in(list)) == NULL)
+		return;
+	conf_err_at(p, line, "[integrated %s]: %s names %s, a weak group "
+	    "(RFC 8247): add allow-weak-dh = yes to accept it from old "
+	    "clients", r->name, key, g);
+}
+
 static void
 check_one(struct conf_parser *p, const struct conf_relay *r)
 {
@@ -670,6 +732,10 @@ check_one(struct conf_parser *p, const struct conf_relay *r)
 		    "%ums > ike-lifetime %ums", r->name,
 		    ci->child_lifetime_ms, ci->ike_lifetime_ms);
 	conf_radius_check(p, r);
+	check_weak(p, r, "ike-proposals", ci->ike_proposals,
+	    ci->ike_proposals_line);
+	check_weak(p, r, "esp-proposals", ci->esp_proposals,
+	    ci->esp_proposals_line);
 }
 
 static bool
@@ -811,6 +877,8 @@ conf_integrated_fixed_diff(const struct conf_integrated *a,
 		return "ike-proposals";
 	if (strcmp(a->esp_proposals, b->esp_proposals) != 0)
 		return "esp-proposals";
+	if (a->allow_weak_dh != b->allow_weak_dh)
+		return "allow-weak-dh";
 	if (strcmp(a->cert, b->cert) != 0)
 		return "cert";
 	if (strcmp(a->key, b->key) != 0)

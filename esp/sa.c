@@ -40,6 +40,8 @@ size_t
 esp_integ_key_len(enum ike_integ integ)
 {
 	switch (integ) {
+	case IKE_INTEG_HMAC_SHA1_96:
+		return 20;
 	case IKE_INTEG_HMAC_SHA2_256_128:
 		return 32;
 	case IKE_INTEG_HMAC_SHA2_384_192:
@@ -51,10 +53,15 @@ esp_integ_key_len(enum ike_integ integ)
 	}
 }
 
-/* RFC 4868 §2.3: the ICV is the HMAC truncated to half its length. */
+/*
+ * RFC 4868 §2.3: the ICV is the SHA-2 HMAC truncated to half its length;
+ * RFC 2404 §2: HMAC-SHA-1-96 keeps the first 96 bits.
+ */
 static size_t
 integ_icv_len(enum ike_integ integ)
 {
+	if (integ == IKE_INTEG_HMAC_SHA1_96)
+		return 12;
 	return esp_integ_key_len(integ) / 2;
 }
 
@@ -62,6 +69,8 @@ static const char *
 integ_digest(enum ike_integ integ)
 {
 	switch (integ) {
+	case IKE_INTEG_HMAC_SHA1_96:
+		return "SHA1";
 	case IKE_INTEG_HMAC_SHA2_256_128:
 		return "SHA2-256";
 	case IKE_INTEG_HMAC_SHA2_384_192:

@@ -192,14 +192,15 @@ check(uint8_t proto, struct ike_prop *p, char *err, size_t errlen)
 	return true;
 }
 
-bool
-ike_proposal_parse(uint8_t proto, const char *s, struct ike_prop *out,
-    char *err, size_t errlen)
+/* The proposal in s[0..n), n > 0 (no '\0' needed at s[n]). */
+static bool
+parse_one(uint8_t proto, const char *s, size_t n, unsigned kex_flags,
+    struct ike_prop *out, char *err, size_t errlen)
 {
 	struct ike_prop p;
 	char tok[TOKEN_MAX + 1];
-	const char *q;
-	size_t len, i;
+	const char *end = s + n;
+	size_t i;
 
 	memset(&p, 0, sizeof(p));
 	p.proto = proto;
@@ -207,13 +208,14 @@ ike_proposal_parse(uint8_t proto, const char *s, struct ike_prop *out,
 		snprintf(err, errlen, "protocol %u is not IKE or ESP", proto);
 		return false;
 	}
-	if (*s == '\0') {
+	if (n == 0) {
 		snprintf(err, errlen, "empty proposal");
 		return false;
 	}
 	for (;;) {
-		q = strchr(s, '-');
-		len = q != NULL ? (size_t)(q - s) : strlen(s);
+		const char *q = memchr(s, '-', (size_t)(end - s));
+		size_t len = q != NULL ? (size_t)(q - s) : (size_t)(end - s);
+
 		if (len == 0) {
 			snprintf(err, errlen, "empty algorithm name");
 			return false;
@@ -233,7 +235,7 @@ ike_proposal_parse(uint8_t proto, const char *s, struct ike_prop *out,
 			return false;
 		}
 		if (tokens[i].type == IKE_XFORM_DH &&
-		    !ike_kex_supported(tokens[i].id, 0)) {
+		    !ike_kex_supported(tokens[i].id, kex_flags)) {
 			snprintf(err, errlen,
 			    "key exchange '%s' is not supported (weak)", tok);
 			return false;
@@ -251,6 +253,62 @@ ike_proposal_parse(uint8_t proto, const char *s, struct ike_prop *out,
 		return false;
 	*out = p;
 	return true;
+}
+
+bool
+ike_proposal_parse(uint8_t proto, const char *s, struct ike_prop *out,
+    char *err, size_t errlen)
+{
+	return parse_one(proto, s, strlen(s), 0, out, err, errlen);
+}
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+size_t
+ike_proposal_list_parse(uint8_t proto, const char *s, unsigned kex_flags,
+    struct ike_prop *out, size_t max, char *err, size_t errlen)
+{
+	char one[IKE_PROP_ERR_MAX];
+	size_t n = 0;
+
+	for (;;) {
+		const char *q = strchr(s, ','), *b = s;
+		const char *e = q != NULL ? q : s + strlen(s);
+
+		while (b < e && is_blank(*b))
+			b++;
+		while (e > b && is_blank(e[-1]))
+			e--;
+		if (n == max) {
+			snprintf(err, errlen, "more than %zu proposals", max);
+			return 0;
+		}
+		if (!parse_one(proto, b, (size_t)(e - b), kex_flags, &out[n],
+		    one, sizeof(one))) {
+			snprintf(err, errlen, "proposal %zu '%.*s': %s", n + 1,
+			    (int)(e - b > 40 ? 40 : e - b), b, one);
+			return 0;
+		}
+		n++;
+		if (q == NULL)
+			return n;
+		s = q + 1;
+	}
+}
+
+const char *
+ike_proposal_dh_name(uint16_t dh)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+		if (tokens[i].type == IKE_XFORM_DH && tokens[i].id == dh)
+			return tokens[i].name;
+	return "?";
 }
 
 /* The initiator's transforms of one proposal, by type. */

@@ -15,7 +15,8 @@
  * aes256gcm16 (also ...gcm128, ...gcm), chacha20poly1305; integrity sha1
  * sha256 sha384 sha512; PRF prfsha1 prfsha256 prfsha384 prfsha512
  * prfaescmac; key exchange modp2048 modp3072 modp4096 ecp256 ecp384 ecp521
- * x25519 (curve25519) x448 (curve448); esn noesn (ESP only).
+ * x25519 (curve25519) x448 (curve448), and modp1024 modp1536 only under
+ * IKE_KEX_ALLOW_WEAK; esn noesn (ESP only).
  *
  * Rules: an AEAD cipher takes no integrity algorithm and is not mixed with
  * other ciphers in one proposal; an IKE proposal needs a key exchange and,
@@ -35,7 +36,9 @@
 
 enum {
 	IKE_PROP_ALGS_MAX	= 8,	/* per transform type, per proposal */
-	IKE_PROP_ERR_MAX	= 96	/* error message buffer, octets */
+	IKE_PROP_LIST_MAX	= 16,	/* proposals in a configured list */
+	IKE_PROP_ERR_MAX	= 96,	/* error message buffer, octets */
+	IKE_PROP_LIST_ERR_MAX	= 160	/* the same for a list */
 };
 
 struct ike_prop_encr {
@@ -62,6 +65,22 @@ struct ike_prop {
  */
 bool	ike_proposal_parse(uint8_t proto, const char *s, struct ike_prop *out,
 	    char *err, size_t errlen);
+
+/*
+ * Parses the list @s, proposals separated by ',' with blanks (spaces,
+ * tabs) allowed around each one, as strongSwan writes them:
+ * "aes256gcm16-prfsha384-x25519, aes256-sha256-modp2048".  @kex_flags
+ * (enum ike_kex_flags) says which key exchange methods may be named.
+ * Returns the number of proposals put in @out (at most @max), or 0 with a
+ * reason in @err (IKE_PROP_LIST_ERR_MAX octets is enough) naming the
+ * proposal at fault.  Never logs.
+ */
+size_t	ike_proposal_list_parse(uint8_t proto, const char *s,
+	    unsigned kex_flags, struct ike_prop *out, size_t max, char *err,
+	    size_t errlen);
+
+/* The configuration name of key exchange @dh ("modp1024"), or "?". */
+const char *ike_proposal_dh_name(uint16_t dh);
 
 /* What the responder accepted from one of the initiator's proposals. */
 struct ike_chosen {

@@ -35,7 +35,7 @@ struct secrets;
 struct session;
 
 enum {
-	INTEG_PROPS_MAX = 16,		/* proposals per list */
+	INTEG_PROPS_MAX = IKE_PROP_LIST_MAX, /* proposals per list */
 	INTEG_TUN_BATCH = 64,		/* packets per TUN read callback */
 	INTEG_PKT_MAX = 65536,		/* an inner packet, octets */
 	INTEG_MARKER = 4,		/* Non-ESP marker, octets */

@@ -25,6 +25,7 @@
 #include "ike/auth.h"
 #include "ike/cert.h"
 #include "ike/cp.h"
+#include "ike/dh.h"
 #include "ike/id.h"
 #include "ike/mschapv2.h"
 #include "ike/proposal.h"
@@ -73,28 +74,49 @@ eap_lookup(void *arg, const char *user, size_t len, uint8_t *pw, size_t cap,
 
 static size_t
 parse_props(const char *sec, uint8_t proto, const char *text,
-    struct ike_prop *out)
+    unsigned kex_flags, struct ike_prop *out)
 {
-	char list[CONF_PROPOSALS_MAX], err[IKE_PROP_ERR_MAX], *tok, *save;
-	size_t n = 0;
+	char err[IKE_PROP_LIST_ERR_MAX];
+	size_t n;
 
-	snprintf(list, sizeof(list), "%s", text);
-	for (tok = strtok_r(list, ", ", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", ", &save)) {
-		if (n == INTEG_PROPS_MAX) {
-			log_warnx("integrated %s: more than %d proposals", sec,
-			    INTEG_PROPS_MAX);
-			return 0;
-		}
-		if (!ike_proposal_parse(proto, tok, &out[n], err,
-		    sizeof(err))) {
-			log_warnx("integrated %s: proposal '%s': %s", sec, tok,
-			    err);
-			return 0;
-		}
-		n++;
-	}
+	/* The configuration parser took the list: this is a second look. */
+	if ((n = ike_proposal_list_parse(proto, text, kex_flags, out,
+	    INTEG_PROPS_MAX, err, sizeof(err))) == 0)
+		log_warnx("integrated %s: %s-proposals: %s", sec,
+		    proto == IKE_PROTO_IKE ? "ike" : "esp", err);
 	return n;
+}
+
+/* Appends the weak key exchange methods of @p to @buf unless there. */
+static void
+weak_names(const struct ike_prop *p, size_t n, char *buf, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < p[i].ndh; j++) {
+			const char *name = ike_proposal_dh_name(p[i].dh[j]);
+
+			if (ike_kex_supported(p[i].dh[j], 0) ||
+			    strstr(buf, name) != NULL)
+				continue;
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+			    buf[0] != '\0' ? ", " : "", name);
+		}
+}
+
+/*
+ * allow-weak-dh: said at start and at each reload, as long as proposals
+ * name MODP groups 2 or 5 (RFC 8247 §2.4: MUST NOT / SHOULD NOT).
+ */
+static void
+weak_warn(const struct integ_sec *sec)
+{
+	char names[64] = "";
+
+	weak_names(sec->ike, sec->conf.nike, names, sizeof(names));
+	weak_names(sec->esp, sec->conf.nesp, names, sizeof(names));
+	if (names[0] != '\0')
+		log_warnx("integrated %s: allow-weak-dh: accepting weak key "
+		    "exchange %s, for old clients only", sec->name, names);
 }
 
 /*
@@ -235,11 +257,13 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 	sec->cookie_threshold = ci->cookie_threshold;
 	sec->udp_init_ms = cr->handshake_timeout_ms;
 	sec->udp_encap = ci->udp_encap;
+	k->kex_flags = ci->allow_weak_dh ? IKE_KEX_ALLOW_WEAK : 0;
 	if ((k->nike = parse_props(sec->name, IKE_PROTO_IKE,
-	    ci->ike_proposals, sec->ike)) == 0 ||
+	    ci->ike_proposals, k->kex_flags, sec->ike)) == 0 ||
 	    (k->nesp = parse_props(sec->name, IKE_PROTO_ESP,
-	    ci->esp_proposals, sec->esp)) == 0)
+	    ci->esp_proposals, k->kex_flags, sec->esp)) == 0)
 		return -1;
+	weak_warn(sec);
 	k->ike = sec->ike;
 	k->esp = sec->esp;
 	switch (ci->id_type) {
@@ -586,6 +610,8 @@ integ_reload_commit(struct relay *r, bool ok)
 	struct integ_sec *sec;
 
 	for (sec = r->integs; sec != NULL; sec = sec->next) {
+		if (ok)
+			weak_warn(sec);
 		if (ok && sec->next_secrets != NULL) {
 			/* New IKE_AUTHs only: keys of live SAs stay. */
 			secrets_free(sec->secrets);

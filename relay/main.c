@@ -24,6 +24,8 @@
 
 #include "conf/conf.h"
 #include "conf/secrets.h"
+#include "ike/dh.h"
+#include "ike/proposal.h"
 #include "relay/connector.h"
 #include "relay/croute.h"
 #include "relay/control.h"
@@ -124,7 +126,30 @@ budget_update(struct relay *r)
 	    (unsigned)(max - r->conf->fd_reserve) : 0;
 }
 
-/* -t checks each [integrated] section's secrets file; -1 if one is bad. */
+/* @list names only algorithms we have, combined as RFC 7296 allows. */
+static int
+proposals_check(const struct conf *c, const struct conf_relay *r,
+    uint8_t proto, const char *list, unsigned line)
+{
+	struct ike_prop props[IKE_PROP_LIST_MAX];
+	char err[IKE_PROP_LIST_ERR_MAX];
+
+	if (ike_proposal_list_parse(proto, list, r->integ->allow_weak_dh ?
+	    IKE_KEX_ALLOW_WEAK : 0, props, IKE_PROP_LIST_MAX, err,
+	    sizeof(err)) != 0)
+		return 0;
+	if (line == 0)
+		line = r->line;
+	log_warnx("%s:%u: [integrated %s]: bad %s-proposals: %s",
+	    conf_loc_file(c, line), CONF_LOC_LINE(line), r->name,
+	    proto == IKE_PROTO_IKE ? "ike" : "esp", err);
+	return -1;
+}
+
+/*
+ * -t checks each [integrated] section's proposals and secrets file; -1 if
+ * one is bad.
+ */
 static int
 integrated_check(const struct conf *c)
 {
@@ -134,8 +159,14 @@ integrated_check(const struct conf *c)
 		const struct conf_relay *r = &c->relays[i];
 		struct secrets *s;
 
-		if (r->backend != CONF_BACKEND_INTEGRATED ||
-		    r->integ->secrets[0] == '\0')
+		if (r->backend != CONF_BACKEND_INTEGRATED)
+			continue;
+		if (proposals_check(c, r, IKE_PROTO_IKE, r->integ->ike_proposals,
+		    r->integ->ike_proposals_line) == -1 ||
+		    proposals_check(c, r, IKE_PROTO_ESP, r->integ->esp_proposals,
+		    r->integ->esp_proposals_line) == -1)
+			rc = -1;
+		if (r->integ->secrets[0] == '\0')
 			continue;
 		if ((s = secrets_load(r->integ->secrets)) == NULL)
 			rc = -1;

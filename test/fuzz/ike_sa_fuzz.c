@@ -10,6 +10,7 @@
 
 #include "framing/wire.h"
 #include "ike/cp.h"
+#include "ike/dh.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "test/fuzz/ike_fuzz_sa.h"
@@ -63,7 +64,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ike_prop p;
-	char err[IKE_PROP_ERR_MAX];
+	struct ike_prop list[IKE_PROP_LIST_MAX];
+	char err[IKE_PROP_ERR_MAX], lerr[IKE_PROP_LIST_ERR_MAX];
 	size_t n = size < sizeof(str) - 1 ? size : sizeof(str) - 1;
 
 	if (fuzz_conf(&conf, ike, esp))
@@ -74,6 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	str[n] = '\0';
 	(void)ike_proposal_parse(IKE_PROTO_IKE, str, &p, err, sizeof(err));
 	(void)ike_proposal_parse(IKE_PROTO_ESP, str, &p, err, sizeof(err));
+	(void)ike_proposal_list_parse(IKE_PROTO_IKE, str, IKE_KEX_ALLOW_WEAK,
+	    list, IKE_PROP_LIST_MAX, lerr, sizeof(lerr));
 	if (ike_pool_used(conf.pool) != 0)
 		abort();		/* every SA gave its address back */
 	return 0;

@@ -236,6 +236,17 @@ static const struct reject bad_values[] = {
 	{ "ike-proposals = aes_256", "bad ike-proposals", 6 },
 	{ "esp-proposals = ,aes128gcm16", "bad esp-proposals", 6 },
 	{ "esp-proposals = aes 128", "bad esp-proposals", 6 },
+	{ "esp-proposals = aes128- sha1", "bad esp-proposals", 6 },
+	{ "esp-proposals = aes128 -sha1", "bad esp-proposals", 6 },
+	{ "esp-proposals = aes128gcm16, ,aes128-sha1", "bad esp-proposals",
+	    6 },
+	{ "allow-weak-dh = maybe", "bad allow-weak-dh \"maybe\"", 6 },
+	/* Checked at the end, at the key's line, with a hint. */
+	{ "ike-proposals = aes256-sha256-modp2048, aes256-sha1-modp1024",
+	    "ike-proposals names modp1024, a weak group (RFC 8247): add "
+	    "allow-weak-dh = yes", 6 },
+	{ "esp-proposals = aes256-sha1-modp1536", "esp-proposals names "
+	    "modp1536", 6 },
 	{ "cert = a\tb", "bad cert", 6 },
 	{ "key = \"\"", "bad key", 6 },
 	{ "ca = a\x01", "bad ca", 6 },
@@ -274,6 +285,34 @@ static const struct reject bad_values[] = {
 	{ "eap = mschapv2", "eap = mschapv2 needs cert and key", 1 },
 	{ "eap = radius", "eap = radius needs cert and key", 1 },
 };
+
+/* strongSwan's form, blanks after commas; MODP 2 and 5 with the opt-in. */
+Test(integrated, takes_proposal_lists_with_blanks_and_weak_groups,
+    .timeout = 10)
+{
+	static const char *const lines[] = {
+		"[integrated vpn]",
+		"listen = 127.0.0.1:4500",
+		"id = vpn.example",
+		"secrets = /etc/iketcpd.secrets",
+		"pool = 10.10.0.0/24",
+		"ike-proposals = aes256gcm16-prfsha384-x25519, "
+		    "aes256-sha1-modp1024 ,\taes256-sha256-modp1536",
+		"esp-proposals = aes256gcm16,\taes256-sha1",
+		"allow-weak-dh = yes",
+	};
+	struct capture cap;
+	struct conf *c = parse(lines, NELEM(lines), &cap);
+	const struct conf_integrated *ci;
+
+	cr_assert_not_null(c, "%s", cap.text);
+	ci = c->relays[0].integ;
+	cr_assert(ci->allow_weak_dh);
+	cr_assert_str_eq(ci->ike_proposals, "aes256gcm16-prfsha384-x25519, "
+	    "aes256-sha1-modp1024 ,\taes256-sha256-modp1536");
+	cr_assert_str_eq(ci->esp_proposals, "aes256gcm16,\taes256-sha1");
+	conf_unref(c);
+}
 
 Test(integrated, rejects_each_bad_value_at_its_line, .timeout = 20)
 {
@@ -805,6 +844,7 @@ Test(integrated, names_the_first_start_only_key_that_changed, .timeout = 10)
 		{ "ike-lifetime = 2h", "ike-lifetime" },
 		{ "child-lifetime = 2h", "child-lifetime" },
 		{ "ca = /etc/ca.pem", "ca" },
+		{ "allow-weak-dh = yes", "allow-weak-dh" },
 	};
 	struct capture cap;
 	struct conf *a = parse(base, NELEM(base), &cap);

@@ -508,8 +508,8 @@ Test(esp, sa_new_refuses_inconsistent_parameters)
 	p.integ = IKE_INTEG_NONE;
 	p.akey_len = 0;
 	cr_assert_null(esp_sa_new(&p));
-	p.integ = IKE_INTEG_HMAC_SHA1_96;	/* not offered */
-	p.akey_len = 20;
+	p.integ = IKE_INTEG_HMAC_MD5_96;	/* not offered */
+	p.akey_len = 16;
 	cr_assert_null(esp_sa_new(&p));
 	p.encr = IKE_ENCR_AES_CTR;
 	p.integ = IKE_INTEG_HMAC_SHA2_256_128;

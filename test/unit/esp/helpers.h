@@ -109,6 +109,8 @@ static const struct xform xforms[] = {
 	    IKE_INTEG_HMAC_SHA2_384_192 },
 	{ "aes-cbc-256/sha512", IKE_ENCR_AES_CBC, 256,
 	    IKE_INTEG_HMAC_SHA2_512_256 },
+	/* RFC 2404, for old clients (RFC 8221 §6: MUST-). */
+	{ "aes-cbc-256/sha1", IKE_ENCR_AES_CBC, 256, IKE_INTEG_HMAC_SHA1_96 },
 };
 #define NXFORMS	(sizeof(xforms) / sizeof(xforms[0]))
 

@@ -270,3 +270,44 @@ Test(crypto_dh, frees_null, .timeout = 10)
 {
 	ike_kex_free(NULL);
 }
+
+/*
+ * Groups 2 and 5 (RFC 2409 §6.2, RFC 3526 §2) with the opt-in: the range
+ * check runs against the RFC primes, as for the other MODP groups.
+ */
+Test(crypto_dh, checks_weak_group_values_against_the_rfc_primes,
+    .timeout = 10)
+{
+	static const struct {
+		enum ike_dh	 g;
+		BIGNUM		*(*prime)(BIGNUM *);
+		size_t		 len;
+	} w[] = {
+		{ IKE_DH_MODP1024, BN_get_rfc2409_prime_1024, 128 },
+		{ IKE_DH_MODP1536, BN_get_rfc3526_prime_1536, 192 },
+	};
+	uint8_t y[192], s[192];
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		struct ike_kex *a = ike_kex_new(w[i].g, IKE_KEX_ALLOW_WEAK);
+		BIGNUM *p = w[i].prime(NULL);
+		size_t n = w[i].len;
+
+		cr_assert(a != NULL && p != NULL, "group %d", w[i].g);
+		cr_assert_eq(ike_kex_pub_len(w[i].g), n);
+		cr_assert_eq(ike_kex_public(a, y, n), 0);
+		cr_assert_eq(BN_bn2binpad(p, y, (int)n), (int)n);
+		cr_assert_eq(ike_kex_derive(a, y, n, s, n), -1, "y = p");
+		cr_assert(BN_sub_word(p, 1));
+		cr_assert_eq(BN_bn2binpad(p, y, (int)n), (int)n);
+		cr_assert_eq(ike_kex_derive(a, y, n, s, n), -1, "y = p - 1");
+		memset(y, 0, n);
+		y[n - 1] = 1;
+		cr_assert_eq(ike_kex_derive(a, y, n, s, n), -1, "y = 1");
+		/* g = 2 itself is a good value. */
+		y[n - 1] = 2;
+		cr_assert_eq(ike_kex_derive(a, y, n, s, n), 0, "y = 2");
+		BN_free(p);
+		ike_kex_free(a);
+	}
+}

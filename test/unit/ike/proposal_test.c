@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 
+#include "ike/dh.h"
 #include "ike/proposal.h"
 
 TestSuite(proposal);
@@ -312,4 +313,84 @@ Test(proposal, chooses_esp_and_keeps_the_initiators_spi, .timeout = 10)
 	    IKE_SELECT_NO_PROPOSAL);
 	free(sa);
 	free(resp);
+}
+
+/* Lists as strongSwan writes them: blanks around the commas. */
+Test(proposal, parses_lists_with_blanks_around_commas, .timeout = 10)
+{
+	static const char *const ok[] = {
+		"aes256gcm16-prfsha384-x25519,aes256-sha256-modp2048",
+		"aes256gcm16-prfsha384-x25519, aes256-sha256-modp2048",
+		"aes256gcm16-prfsha384-x25519 ,\taes256-sha256-modp2048 ",
+		" aes256gcm16-prfsha384-x25519\t,  aes256-sha256-modp2048",
+	};
+	struct ike_prop p[IKE_PROP_LIST_MAX];
+	char err[IKE_PROP_LIST_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_assert_eq(ike_proposal_list_parse(IKE_PROTO_IKE, ok[i], 0,
+		    p, IKE_PROP_LIST_MAX, err, sizeof(err)), 2, "'%s': %s",
+		    ok[i], err);
+		cr_assert_eq(p[0].encr[0].id, IKE_ENCR_AES_GCM_16);
+		cr_assert_eq(p[0].dh[0], IKE_DH_CURVE25519);
+		cr_assert_eq(p[1].encr[0].id, IKE_ENCR_AES_CBC);
+		cr_assert_eq(p[1].dh[0], IKE_DH_MODP2048);
+	}
+	cr_assert_eq(ike_proposal_list_parse(IKE_PROTO_ESP, "aes256gcm16", 0,
+	    p, IKE_PROP_LIST_MAX, err, sizeof(err)), 1);
+}
+
+Test(proposal, refuses_bad_lists_naming_the_proposal, .timeout = 10)
+{
+	static const struct {
+		const char	*s;
+		const char	*want;
+	} bad[] = {
+		{ "aes256-sha256-modp2048, aes257-sha256-modp2048",
+		    "proposal 2 'aes257-sha256-modp2048': unknown algorithm" },
+		{ "aes256-sha256-modp2048, ", "proposal 2 '': empty proposal" },
+		{ ",aes256-sha256-modp2048", "proposal 1 '': empty proposal" },
+		{ "aes256-sha256 -modp2048", "unknown algorithm 'sha256 '" },
+		{ "aes256-sha1-modp1024", "'modp1024' is not supported" },
+	};
+	struct ike_prop p[IKE_PROP_LIST_MAX];
+	char err[IKE_PROP_LIST_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(ike_proposal_list_parse(IKE_PROTO_IKE, bad[i].s,
+		    0, p, IKE_PROP_LIST_MAX, err, sizeof(err)), 0, "'%s'",
+		    bad[i].s);
+		cr_assert_not_null(strstr(err, bad[i].want), "'%s': %s",
+		    bad[i].s, err);
+	}
+	{
+		char many[IKE_PROP_LIST_MAX * 24 + 32] = "";
+
+		for (size_t i = 0; i <= IKE_PROP_LIST_MAX; i++)
+			strcat(many, i ? ", aes256-sha256-modp2048" :
+			    "aes256-sha256-modp2048");
+		cr_assert_eq(ike_proposal_list_parse(IKE_PROTO_IKE, many, 0,
+		    p, IKE_PROP_LIST_MAX, err, sizeof(err)), 0);
+		cr_assert_not_null(strstr(err, "more than 16"), "%s", err);
+	}
+}
+
+/* MODP groups 2 and 5 only when the caller allows weak groups. */
+Test(proposal, takes_weak_groups_with_the_opt_in_only, .timeout = 10)
+{
+	struct ike_prop p[IKE_PROP_LIST_MAX];
+	char err[IKE_PROP_LIST_ERR_MAX];
+
+	cr_assert_eq(ike_proposal_list_parse(IKE_PROTO_IKE,
+	    "aes256-sha1-modp1024, aes256-sha256-modp1536", 0, p,
+	    IKE_PROP_LIST_MAX, err, sizeof(err)), 0);
+	cr_assert_eq(ike_proposal_list_parse(IKE_PROTO_IKE,
+	    "aes256-sha1-modp1024, aes256-sha256-modp1536",
+	    IKE_KEX_ALLOW_WEAK, p, IKE_PROP_LIST_MAX, err, sizeof(err)), 2,
+	    "%s", err);
+	cr_assert_eq(p[0].dh[0], IKE_DH_MODP1024);
+	cr_assert_eq(p[0].prf[0], IKE_PRF_HMAC_SHA1);
+	cr_assert_eq(p[1].dh[0], IKE_DH_MODP1536);
+	cr_assert_str_eq(ike_proposal_dh_name(IKE_DH_MODP1024), "modp1024");
+	cr_assert_str_eq(ike_proposal_dh_name(IKE_DH_MODP1536), "modp1536");
 }
