@@ -49,7 +49,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ike_eap_out *o = malloc(sizeof(*o));
-	void *conv = ike_eap_local.start((void *)&lconf);
+	void *conv = ike_eap_local.start((void *)&lconf, NULL);
 	uint8_t last_id = 0;
 	enum ike_eap_result r;
 
