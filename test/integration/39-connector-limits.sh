@@ -24,7 +24,8 @@ st=$(kill -USR1 "$CN_DPID"; sleep 0.3; grep "refused (max-sessions)" "$T/cn.log"
 grep -q "refused (max-sessions) 1," <<<"$st" || fail "not refused: $st"
 wait_log "$T/cn.log" "session 1: closed \(idle timeout\)" 5 ||
     fail "session 1 did not end after idle-timeout"
-grep -E "session 1: closed" "$T/cn.log" | grep -q "up 1 msgs/.* down 1 msgs" ||
+closed1=$(grep -E "session 1: closed" "$T/cn.log")
+grep -q "up 1 msgs/.* down 1 msgs" <<<"$closed1" ||
     fail "session 1's counters: $(grep "session 1: closed" "$T/cn.log")"
 wait_log "$T/cn.log" "session 2: closed \(idle timeout\)" 5 ||
     fail "session 2 did not end"

@@ -144,8 +144,11 @@ swanctl_ "$T/init" --initiate --child net --timeout 10 \
     >"$T/initiate-stall2.log" 2>&1 && fail "came up with its response dropped"
 wait_log "$T/srv.log" "EAP: not completed within 6000 ms \\(1 rounds, identity \"alice\"\\)" 12 ||
     fail "server: the stalled EAP conversation was not timed out"
-ns_exec C nft list table inet ikt_stall | grep -Eq "counter packets [1-9]" ||
-    fail "nothing was dropped: $(ns_exec C nft list table inet ikt_stall)"
+# (Read first, then grep: under pipefail a grep -q that stops reading
+# early can fail the pipe with nft's EPIPE.)
+stall=$(ns_exec C nft list table inet ikt_stall)
+grep -Eq "counter packets [1-9]" <<<"$stall" ||
+    fail "nothing was dropped: $stall"
 ns_exec C nft delete table inet ikt_stall
 swanctl_ "$T/init" --terminate --ike home --timeout 5 >/dev/null 2>&1 || true
 sleep 1

@@ -150,8 +150,8 @@ say "wrong password refused"
 # 4. Framed-IP-Address: in the pool it wins; outside, the Child SA fails.
 init_eap eap-mschapv2 carol carol-pw-2
 tunnel_up
-swanctl_ "$T/init" --list-sas 2>&1 | grep -q "10\.10\.0\.77" ||
-    fail "carol did not get 10.10.0.77: $(swanctl_ "$T/init" --list-sas 2>&1)"
+sas=$(swanctl_ "$T/init" --list-sas 2>&1)
+grep -q "10\.10\.0\.77" <<<"$sas" || fail "carol did not get 10.10.0.77: $sas"
 ping_tunnel 3
 say "Framed-IP-Address 10.10.0.77 applied"
 down

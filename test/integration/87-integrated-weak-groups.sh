@@ -70,8 +70,8 @@ wait_log "$T/init/charon.log" "NO_PROPOSAL_CHOSEN" 5 ||
     fail "strongSwan did not see NO_PROPOSAL_CHOSEN"
 wait_log "$T/srv.log" "no acceptable proposal" 5 ||
     fail "server did not log the refusal"
-swanctl_ "$T/init" --list-sas 2>&1 | grep -q ESTABLISHED &&
-    fail "an IKE SA is up after NO_PROPOSAL_CHOSEN"
+sas=$(swanctl_ "$T/init" --list-sas 2>&1)
+grep -q ESTABLISHED <<<"$sas" && fail "an IKE SA is up after NO_PROPOSAL_CHOSEN"
 say "without allow-weak-dh: $WIN_IKE refused with NO_PROPOSAL_CHOSEN"
 relay_sigterm
 

@@ -62,12 +62,12 @@ grep -q '^iketcp_authentications_total{method="psk",outcome="success"} 1$' \
 grep -q "Delete of its IKE SA sent" "$T/term.out" ||
     fail "terminate: $(cat "$T/term.out")"
 for _ in $(seq 50); do
-	swanctl_ "$T/init" --list-sas 2>/dev/null | grep -q ESTABLISHED ||
-	    break
+	sas=$(swanctl_ "$T/init" --list-sas 2>/dev/null)
+	grep -q ESTABLISHED <<<"$sas" || break
 	sleep 0.1
 done
-! swanctl_ "$T/init" --list-sas 2>/dev/null | grep -q ESTABLISHED ||
-    fail "the initiator still has its IKE SA"
+sas=$(swanctl_ "$T/init" --list-sas 2>/dev/null)
+! grep -q ESTABLISHED <<<"$sas" || fail "the initiator still has its IKE SA"
 wait_log "$T/srv.log" "IKE_SA deleted" 5 || fail "server: IKE SA not deleted"
 say "terminate $sid: Delete sent, the initiator lost its SA"
 ok
