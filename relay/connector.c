@@ -60,15 +60,6 @@ transport_name(enum cn_transport t)
 	return "?";
 }
 
-static uint16_t
-port_of(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)
-		    ->sin6_port);
-	return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
-}
-
 static void
 set_port(struct sockaddr_storage *ss, uint16_t port)
 {
@@ -401,7 +392,7 @@ gw_socket(struct cn_session *s, enum cn_flow_kind k)
 
 	if (f->ufd != -1)
 		return 0;
-	set_port(&dst, port_of(&f->l->addr->ss));
+	set_port(&dst, sockaddr_port(&f->l->addr->ss));
 	f->ufd = socket(dst.ss_family,
 	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (f->ufd == -1) {
@@ -411,7 +402,7 @@ gw_socket(struct cn_session *s, enum cn_flow_kind k)
 	if (connect(f->ufd, (const struct sockaddr *)&dst,
 	    cc->udp_gateway.len) == -1) {
 		log_warn("%s: connect to %s port %u", s->cs.tag,
-		    cc->udp_gateway.text, port_of(&dst));
+		    cc->udp_gateway.text, sockaddr_port(&dst));
 		close(f->ufd);
 		f->ufd = -1;
 		return -1;
@@ -742,16 +733,6 @@ listen_cb(EV_P_ ev_io *w, int revents)
 	}
 }
 
-static bool
-is_wildcard(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
-		    (const void *)ss)->sin6_addr);
-	return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr
-	    == htonl(INADDR_ANY);
-}
-
 static int
 listen_open(struct connector *cn, const struct conf_addr *a)
 {
@@ -769,7 +750,7 @@ listen_open(struct connector *cn, const struct conf_addr *a)
 		    sizeof(on));
 	/* On a wildcard socket, learn which address each datagram was sent
 	 * to, so the reply comes from it (the initiator checks). */
-	l->wild = is_wildcard(&a->ss);
+	l->wild = sockaddr_is_any(&a->ss);
 	if (l->wild && setsockopt(fd, a->ss.ss_family == AF_INET6 ?
 	    IPPROTO_IPV6 : IPPROTO_IP, a->ss.ss_family == AF_INET6 ?
 	    IPV6_RECVPKTINFO : IP_PKTINFO, &on, sizeof(on)) == -1) {
@@ -787,7 +768,8 @@ listen_open(struct connector *cn, const struct conf_addr *a)
 	l->cn = cn;
 	l->fd = fd;
 	l->addr = a;
-	l->kind = port_of(&a->ss) == IKE_PORT ? CN_FLOW_IKE : CN_FLOW_NATT;
+	l->kind = sockaddr_port(&a->ss) == IKE_PORT ? CN_FLOW_IKE :
+	    CN_FLOW_NATT;
 	ev_io_init(&l->io, listen_cb, fd, EV_READ);
 	ev_io_start(cn->r->loop, &l->io);
 	cn->nls++;

@@ -79,6 +79,25 @@ sockaddr_equal(const struct sockaddr_storage *a,
 	    ((const struct sockaddr_in *)(const void *)b)->sin_port;
 }
 
+uint16_t
+sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)
+		    ->sin6_port);
+	return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+}
+
+bool
+sockaddr_is_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
+		    (const void *)ss)->sin6_addr);
+	return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr
+	    == htonl(INADDR_ANY);
+}
+
 enum {
 	ACCEPT_BATCH = 64,		/* accepts per readable event */
 	ACCEPT_PAUSE_MIN_MS = 100,	/* first pause after an error */

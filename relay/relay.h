@@ -193,5 +193,8 @@ bool	sockaddr_same_ip(const struct sockaddr_storage *a,
 	    const struct sockaddr_storage *b);
 bool	sockaddr_equal(const struct sockaddr_storage *a,
 	    const struct sockaddr_storage *b);
+/* The port, host order; the wildcard address (0.0.0.0 or ::)? */
+uint16_t sockaddr_port(const struct sockaddr_storage *ss);
+bool	sockaddr_is_any(const struct sockaddr_storage *ss);
 
 #endif /* IKETCP_RELAY_H */

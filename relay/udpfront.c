@@ -35,25 +35,6 @@ union pktinfo_cmsg {
 	struct cmsghdr	align;
 };
 
-static uint16_t
-port_of(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)
-		    ->sin6_port);
-	return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
-}
-
-static bool
-is_wildcard(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
-		    (const void *)ss)->sin6_addr);
-	return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr
-	    == htonl(INADDR_ANY);
-}
-
 /* The local address of a datagram: the bound one, or on a wildcard
  * socket the one in its pktinfo (the bound port either way). */
 static void
@@ -260,7 +241,7 @@ sock_open(struct relay *r, const struct conf_relay *cr,
 		    sizeof(on));
 	/* On a wildcard socket, learn which address each datagram was sent
 	 * to, so the answer comes from it (the client checks). */
-	us->wild = is_wildcard(&a->ss);
+	us->wild = sockaddr_is_any(&a->ss);
 	if (us->wild && setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
 	    v6 ? IPV6_RECVPKTINFO : IP_PKTINFO, &on, sizeof(on)) == -1) {
 		log_warn("integrated %s: pktinfo on %s", cr->name, a->text);
@@ -275,7 +256,7 @@ sock_open(struct relay *r, const struct conf_relay *cr,
 	us->r = r;
 	us->fd = fd;
 	us->addr = a->ss;
-	us->bare = port_of(&a->ss) == IKE_PORT;
+	us->bare = sockaddr_port(&a->ss) == IKE_PORT;
 	snprintf(us->section, sizeof(us->section), "%s", cr->name);
 	snprintf(us->text, sizeof(us->text), "%s", a->text);
 	ev_io_init(&us->io, udpfront_read_cb, fd, EV_READ);
