@@ -12,9 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Next to the daemon, else the plain build's (the ASan build has none).
-CTL=${IKETCPCTL:-$(dirname "$IKETCPD")/iketcpctl}
-[ -x "$CTL" ] || CTL=$IKT_ROOT/build/iketcpctl
-[ -x "$CTL" ] || fail "no iketcpctl at $CTL"
+need_iketcpctl
 command -v promtool >/dev/null || fail "promtool missing (Debian: prometheus)"
 SOCK=$T/relay.sock
 

@@ -18,18 +18,9 @@
 #    SA freed; outcome counters.
 . "$(dirname "$0")/lib.sh"
 
-CTL=${IKETCPCTL:-$(dirname "$IKETCPD")/iketcpctl}
-[ -x "$CTL" ] || CTL=$IKT_ROOT/build/iketcpctl
-[ -x "$CTL" ] || fail "no iketcpctl at $CTL"
+need_iketcpctl
 P=$T/pki
-mkdir -p "$P"
-pki --gen --type ecdsa --size 256 --outform pem >"$P/ca.key"
-pki --self --ca --in "$P/ca.key" --dn "CN=test ca" --outform pem >"$P/ca.pem"
-pki --gen --type ecdsa --size 256 --outform pem >"$P/srv.key"
-pki --req --type priv --in "$P/srv.key" --dn "CN=responder.test" \
-    --san responder.test --outform pem >"$P/srv.req"
-pki --issue --cacert "$P/ca.pem" --cakey "$P/ca.key" --type pkcs10 \
-    --in "$P/srv.req" --outform pem >"$P/srv.pem"
+eap_server_pki "$P"
 
 SECRET=iketcp-radius-secret-69
 integ_topo

@@ -36,21 +36,6 @@ ping_tunnel 3
 spis0=$(ike_spis)
 [ "$(wc -l <<<"$spis0")" = 1 ] || fail "want one IKE SA: $spis0"
 
-now() { date +%s.%N; }
-# gap FROM TO: the longest time between echo replies (ping -D stamps)
-# from FROM to TO, with FROM and TO themselves as bounds.
-gap()
-{
-	"$IKT_PY" - "$T/ping.log" "$1" "$2" <<'EOF'
-import re, sys
-lo, hi = float(sys.argv[2]), float(sys.argv[3])
-ts = [float(m.group(1)) for m in
-      (re.match(r"\[([0-9.]+)\] .*bytes from", l) for l in open(sys.argv[1]))
-      if m]
-pts = [lo] + [t for t in ts if lo < t < hi] + [hi]
-print("%.2f" % max(b - a for a, b in zip(pts, pts[1:])))
-EOF
-}
 
 bg ping 100 ip netns exec "$(ns C)" stdbuf -oL ping -D -n -i 0.01 -W 1 \
     -w 90 "$SVC_ADDR"
@@ -79,21 +64,10 @@ wait_log "$T/cn.log" \
     fail "no move to the stream"
 wait_log "$T/relay.log" "session new" 10 || fail "relay: no session"
 # Echo replies again, over the stream: one less than 0.5 s old.
-resumed=0
-for _ in $(seq 50); do
-	last=$(grep -oE '^\[[0-9.]+\] .*bytes from' "$T/ping.log" | tail -n 1 |
-	    sed -E 's/^\[([0-9.]+)\].*/\1/')
-	if between "${last:-0}" "$(now | awk '{ printf "%.3f", $1 - 0.5 }')" \
-	    1e12; then
-		resumed=1
-		break
-	fi
-	sleep 0.2
-done
-[ "$resumed" = 1 ] || fail "no echo replies after the move to the stream"
+wait_echo_resumed || fail "no echo replies after the move to the stream"
 sleep 2
 t_unblock=$(now)
-gap1=$(gap "$t_block" "$t_unblock")
+gap1=$(ping_gap "$t_block" "$t_unblock")
 between "$gap1" 0 "$(echo "$t_unblock - $t_block - 1.5" | bc)" ||
     fail "no echo replies over the stream (longest gap $gap1 s)"
 say "UDP -> stream: longest gap without an echo reply $gap1 s"
@@ -116,7 +90,7 @@ wait_log "$T/cn.log" "transport udp \(a probe over UDP was answered\)" 20 ||
 t_back=$(now)
 sleep 2
 t_end=$(now)
-gap2=$(gap "$t_unblock" "$t_end")
+gap2=$(ping_gap "$t_unblock" "$t_end")
 say "stream -> UDP: longest gap without an echo reply $gap2 s"
 between "$gap2" 0 1 || fail "pings lost on the move back to UDP ($gap2 s)"
 stop_pid "$PING_PID"
@@ -163,7 +137,7 @@ sleep 3
 t_end=$(now)
 stop_pid "$PING_PID"
 cp "$T/ping2.log" "$T/ping.log"
-gap3=$(gap "$t_block" "$t_end")
+gap3=$(ping_gap "$t_block" "$t_end")
 between "$gap3" 0 "$(echo "$t_end - $t_block - 1.5" | bc)" ||
     fail "no echo replies over the second stream (longest gap $gap3 s)"
 say "UDP -> stream again, new stream: longest gap without an echo reply $gap3 s"

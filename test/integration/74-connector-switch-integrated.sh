@@ -30,19 +30,6 @@ ping_tunnel 3
 spis0=$(ike_spis)
 [ "$(wc -l <<<"$spis0")" = 1 ] || fail "want one IKE SA: $spis0"
 
-now() { date +%s.%N; }
-gap()
-{
-	"$IKT_PY" - "$T/ping.log" "$1" "$2" <<'EOF2'
-import re, sys
-lo, hi = float(sys.argv[2]), float(sys.argv[3])
-ts = [float(m.group(1)) for m in
-      (re.match(r"\[([0-9.]+)\] .*bytes from", l) for l in open(sys.argv[1]))
-      if m]
-pts = [lo] + [t for t in ts if lo < t < hi] + [hi]
-print("%.2f" % max(b - a for a, b in zip(pts, pts[1:])))
-EOF2
-}
 
 bg ping 100 ip netns exec "$(ns C)" stdbuf -oL ping -D -n -i 0.01 -W 1 \
     -w 60 "$SVC_ADDR"
@@ -65,21 +52,11 @@ say "UDP blocked"
 wait_log "$T/cn.log" \
     "transport tcp \(no UDP answer to an IKE request within 1000 ms\)" 20 ||
     fail "no move to the stream"
-resumed=0
-for _ in $(seq 50); do
-	last=$(grep -oE '^\[[0-9.]+\] .*bytes from' "$T/ping.log" | tail -n 1 |
-	    sed -E 's/^\[([0-9.]+)\].*/\1/')
-	if between "${last:-0}" "$(now | awk '{ printf "%.3f", $1 - 0.5 }')" \
-	    1e12; then
-		resumed=1
-		break
-	fi
-	sleep 0.2
-done
-[ "$resumed" = 1 ] || fail "no echo replies after the move to the stream"
+# Echo replies again, over the stream: one less than 0.5 s old.
+wait_echo_resumed || fail "no echo replies after the move to the stream"
 sleep 2
 t_unblock=$(now)
-gap1=$(gap "$t_block" "$t_unblock")
+gap1=$(ping_gap "$t_block" "$t_unblock")
 between "$gap1" 0 "$(echo "$t_unblock - $t_block - 1.5" | bc)" ||
     fail "no echo replies over the stream (longest gap $gap1 s)"
 say "UDP -> stream: longest gap without an echo reply $gap1 s"
@@ -91,7 +68,7 @@ wait_log "$T/cn.log" "transport udp \(a probe over UDP was answered\)" 20 ||
     fail "no move back to UDP"
 sleep 2
 t_end=$(now)
-gap2=$(gap "$t_unblock" "$t_end")
+gap2=$(ping_gap "$t_unblock" "$t_end")
 say "stream -> UDP: longest gap without an echo reply $gap2 s"
 between "$gap2" 0 1 || fail "pings lost on the move back to UDP ($gap2 s)"
 wait_log "$T/cn.log" "stream to .* closed \(the gateway is back on UDP\)" 10 ||

@@ -30,9 +30,7 @@
 # SHA-256 (rate printed in MB/s).
 . "$(dirname "$0")/lib.sh"
 
-CTL=${IKETCPCTL:-$(dirname "$IKETCPD")/iketcpctl}
-[ -x "$CTL" ] || CTL=$IKT_ROOT/build/iketcpctl
-[ -x "$CTL" ] || fail "no iketcpctl at $CTL"
+need_iketcpctl
 
 # The PKI: a root (on the clients), an intermediate, the server's key.
 P=$T/pki

@@ -8,8 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Next to the daemon, else the plain build's (the ASan build has none).
-CTL=${IKETCPCTL:-$(dirname "$IKETCPD")/iketcpctl}
-[ -x "$CTL" ] || CTL=$IKT_ROOT/build/iketcpctl
+need_iketcpctl
 PSK=iketcp-integrated-test-psk
 SOCK=$T/srv.sock
 

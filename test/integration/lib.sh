@@ -130,6 +130,15 @@ need_iketcpd()
 	[ -x "$IKETCPD" ] || fail "no daemon binary at $IKETCPD"
 }
 
+# need_iketcpctl: CTL, the iketcpctl built with the daemon under test
+# (IKETCPCTL overrides), else build/'s.
+need_iketcpctl()
+{
+	CTL=${IKETCPCTL:-$(dirname "$IKETCPD")/iketcpctl}
+	[ -x "$CTL" ] || CTL=$IKT_ROOT/build/iketcpctl
+	[ -x "$CTL" ] || fail "no iketcpctl at $CTL"
+}
+
 # --- namespaces and links -------------------------------------------------
 
 # The full name of namespace NAME for this run.
@@ -1179,4 +1188,55 @@ rad_start()
 	bg "$name" 100 ip netns exec "$(ns "$4")" freeradius -X -d "$d"
 	wait_log "$T/$name.log" "Ready to process requests" 20 ||
 	    fail "freeradius $name did not start"
+}
+
+# --- pings through a moving tunnel ------------------------------------------
+
+now() { date +%s.%N; }
+
+# ping_gap FROM TO: the longest time between echo replies in $T/ping.log
+# (ping -D stamps) from FROM to TO, with FROM and TO themselves as bounds.
+ping_gap()
+{
+	"$IKT_PY" - "$T/ping.log" "$1" "$2" <<'EOF'
+import re, sys
+lo, hi = float(sys.argv[2]), float(sys.argv[3])
+ts = [float(m.group(1)) for m in
+      (re.match(r"\[([0-9.]+)\] .*bytes from", l) for l in open(sys.argv[1]))
+      if m]
+pts = [lo] + [t for t in ts if lo < t < hi] + [hi]
+print("%.2f" % max(b - a for a, b in zip(pts, pts[1:])))
+EOF
+}
+
+# wait_echo_resumed: until $T/ping.log has an echo reply less than 0.5 s
+# old (10 s at most); 1 if none came.
+wait_echo_resumed()
+{
+	local last
+	for _ in $(seq 50); do
+		last=$(grep -oE '^\[[0-9.]+\] .*bytes from' "$T/ping.log" |
+		    tail -n 1 | sed -E 's/^\[([0-9.]+)\].*/\1/')
+		between "${last:-0}" \
+		    "$(now | awk '{ printf "%.3f", $1 - 0.5 }')" 1e12 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# eap_server_pki DIR: an ECDSA test CA (DIR/ca.pem) and a certificate for
+# responder.test it issued (DIR/srv.pem, DIR/srv.key), as an EAP server
+# authenticates with.
+eap_server_pki()
+{
+	local p=$1
+	mkdir -p "$p"
+	pki --gen --type ecdsa --size 256 --outform pem >"$p/ca.key"
+	pki --self --ca --in "$p/ca.key" --dn "CN=test ca" --outform pem \
+	    >"$p/ca.pem"
+	pki --gen --type ecdsa --size 256 --outform pem >"$p/srv.key"
+	pki --req --type priv --in "$p/srv.key" --dn "CN=responder.test" \
+	    --san responder.test --outform pem >"$p/srv.req"
+	pki --issue --cacert "$p/ca.pem" --cakey "$p/ca.key" --type pkcs10 \
+	    --in "$p/srv.req" --outform pem >"$p/srv.pem"
 }
