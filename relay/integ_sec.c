@@ -472,6 +472,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 		is->ike = NULL;
 	}
 	radclient_free(sec->rad);
+	conf_unref(sec->start);
 	if (sec->tun_fd != -1) {
 		ev_io_stop(r->loop, &sec->tio);
 		close(sec->tun_fd);
@@ -495,7 +496,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 }
 
 int
-integ_open_all(struct relay *r, const struct conf *c)
+integ_open_all(struct relay *r, struct conf *c)
 {
 	for (size_t i = 0; i < c->nrelays; i++) {
 		const struct conf_relay *cr = &c->relays[i];
@@ -508,6 +509,7 @@ integ_open_all(struct relay *r, const struct conf *c)
 			return -1;
 		}
 		sec->r = r;
+		sec->start = conf_ref(c);
 		if (sec_open(sec, cr) == -1) {
 			sec_free(r, sec);
 			return -1;
