@@ -152,6 +152,11 @@ enum {
 	CONF_DEF_CHILD_LIFETIME_MS = 3600 * 1000,
 	CONF_DEF_COOKIE_THRESHOLD = 128,	/* half-open IKE SAs */
 	CONF_DEF_EAP_TIMEOUT_MS = 30 * 1000,	/* one EAP conversation */
+	/* ike-fragment-size: an IP datagram carrying one RFC 7383
+	 * fragment, octets; 0 turns IKE fragmentation off. */
+	CONF_DEF_IKE_FRAGMENT_SIZE = 1280,	/* §2.5.1: IPv6 minimum MTU */
+	CONF_IKE_FRAGMENT_SIZE_MIN = 576,	/* RFC 791: every IPv4 host */
+	CONF_IKE_FRAGMENT_SIZE_MAX = 65535,
 	CONF_RADIUS_SERVERS_MAX = 4,	/* radius-server lines */
 	CONF_RADIUS_NAS_ID_MAX = 254,	/* 253 octets, NUL included */
 	CONF_RADIUS_RETRIES_MAX = 10,	/* retransmissions a server */
@@ -234,6 +239,7 @@ struct conf_integrated {
 	struct conf_addr udp_listen[CONF_LISTEN_MAX];	/* repeatable */
 	size_t		 nudp_listen;
 	bool		 udp_encap;	/* UDP clients always put ESP in UDP */
+	unsigned	 ike_fragment_size;	/* octets; 0: no RFC 7383 */
 };
 
 /*

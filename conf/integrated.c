@@ -410,6 +410,30 @@ parse_cookie_threshold(struct conf_parser *p, struct conf_integrated *ci,
 	return true;
 }
 
+/*
+ * The largest IP datagram that carries one of our RFC 7383 fragments
+ * (IP and UDP headers and the Non-ESP marker included, as strongSwan's
+ * fragment_size counts it); 0 turns IKE fragmentation off.  Below 576
+ * (RFC 791: the datagram every IPv4 host takes) there is no point.
+ */
+static bool
+parse_ike_fragment_size(struct conf_parser *p, struct conf_integrated *ci,
+    const char *v)
+{
+	unsigned n;
+
+	if (!conf_parse_uint(v, &n) || (n != 0 &&
+	    (n < CONF_IKE_FRAGMENT_SIZE_MIN ||
+	    n > CONF_IKE_FRAGMENT_SIZE_MAX))) {
+		conf_err(p, "bad ike-fragment-size \"%s\": want 0 (off) or "
+		    "%d to %d octets of an IP datagram", v,
+		    CONF_IKE_FRAGMENT_SIZE_MIN, CONF_IKE_FRAGMENT_SIZE_MAX);
+		return false;
+	}
+	ci->ike_fragment_size = n;
+	return true;
+}
+
 /* An FQDN as an identity: labels of letters, digits and '-'. */
 static bool
 is_fqdn(const char *s)
@@ -572,6 +596,7 @@ static const struct ikey integrated_keys[] = {
 	{ "eap-timeout",	parse_eap_timeout,	false },
 	{ "esp-proposals",	parse_esp_proposals,	false },
 	{ "id",			parse_id,		false },
+	{ "ike-fragment-size",	parse_ike_fragment_size, false },
 	{ "ike-lifetime",	parse_ike_lifetime,	false },
 	{ "ike-proposals",	parse_ike_proposals,	false },
 	{ "key",		parse_key,		false },
@@ -623,6 +648,7 @@ conf_integrated_section(struct conf_parser *p)
 	ci->child_lifetime_ms = CONF_DEF_CHILD_LIFETIME_MS;
 	ci->cookie_threshold = CONF_DEF_COOKIE_THRESHOLD;
 	ci->eap_timeout_ms = CONF_DEF_EAP_TIMEOUT_MS;
+	ci->ike_fragment_size = CONF_DEF_IKE_FRAGMENT_SIZE;
 	conf_radius_defaults(ci);
 	p->cur->integ = ci;
 	p->iseen = 0;
@@ -918,5 +944,7 @@ conf_integrated_fixed_diff(const struct conf_integrated *a,
 		return "eap";
 	if (a->eap_timeout_ms != b->eap_timeout_ms)
 		return "eap-timeout";
+	if (a->ike_fragment_size != b->ike_fragment_size)
+		return "ike-fragment-size";
 	return conf_radius_diff(a, b);
 }

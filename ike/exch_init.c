@@ -144,8 +144,13 @@ extras_get(const struct ike_sa *sa, const struct ike_msg *m,
 		if (sa->flags & IKE_SA_F_FAKE_NAT)
 			x->natd_src[0] ^= 0xff;
 	}
-	x->frag = find_notify(&m->pl, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) !=
-	    NULL;
+	/*
+	 * RFC 7383 §2.3: the responder answers the notify (empty) when it
+	 * supports fragmentation and the initiator sent it; from then on
+	 * either side may fragment protected messages (§2.4).
+	 */
+	x->frag = !sa->conf->no_frag && find_notify(&m->pl,
+	    IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 	n = find_notify(&m->pl, IKE_N_SIGNATURE_HASH_ALGORITHMS);
 	x->hash_algs = n != NULL;
 	x->certreq = sa->conf->certreq;
@@ -357,6 +362,7 @@ ike_exch_init(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	sa->nat_remote = x.nat_remote;
 	sa->hash_algs = x.hash_algs;
 	sa->hash_mask = x.hash_mask;
+	sa->frag = x.frag;
 	sa->msgid_next = 1;
 	ike_sa_set_state(sa, IKE_SA_INIT_DONE);
 	(void)ike_sa_respond(sa, 0, true, resp, resp_len, out);

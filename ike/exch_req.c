@@ -95,6 +95,7 @@ forget_req(struct ike_req *q)
 	free(q->msg);
 	q->msg = NULL;
 	q->len = 0;
+	ike_frags_free(&q->frags);
 	q->kind = IKE_REQ_NONE;
 }
 
@@ -104,6 +105,7 @@ forget_old_del(struct ike_req *q)
 	free(q->old_msg);
 	q->old_msg = NULL;
 	q->old_len = 0;
+	ike_frags_free(&q->old_frags);
 	q->old_del = false;
 }
 
@@ -204,13 +206,15 @@ ike_req_deleting_child(const struct ike_sa *sa, uint32_t spi)
 
 /*
  * Protects @inner (first payload type @first) as a request @exch with
- * message ID @msgid into a new buffer (*@buf, *@len).  §3.1: no Response
- * flag; the Initiator flag only when we are the SA's original initiator
- * (after our rekey of it).
+ * message ID @msgid into a new buffer (*@buf, *@len), and into RFC 7383
+ * fragments (*@frags, empty when not needed; ike_sa_frags()).  §3.1: no
+ * Response flag; the Initiator flag only when we are the SA's original
+ * initiator (after our rekey of it).
  */
 static int
 protect_req(struct ike_sa *sa, uint8_t exch, uint32_t msgid, uint8_t first,
-    const uint8_t *inner, size_t inner_len, uint8_t **buf, size_t *len)
+    const uint8_t *inner, size_t inner_len, uint8_t **buf, size_t *len,
+    struct ike_frags *frags)
 {
 	struct ike_builder b;
 	struct ike_hdr h;
@@ -236,6 +240,7 @@ protect_req(struct ike_sa *sa, uint8_t exch, uint32_t msgid, uint8_t first,
 		free(p);
 		return -1;
 	}
+	ike_sa_frags(sa, &h, first, inner, inner_len, w.len, frags);
 	*buf = p;
 	*len = w.len;
 	return 0;
@@ -248,15 +253,18 @@ send_req(struct ike_sa *sa, enum ike_req_kind kind, uint8_t exch,
     struct ike_out *out)
 {
 	struct ike_req *q = &sa->req;
+	struct ike_frags f;
 	uint8_t *buf;
 	size_t len;
 
 	if (protect_req(sa, exch, q->msgid_next, first, inner, inner_len,
-	    &buf, &len) != 0)
+	    &buf, &len, &f) != 0)
 		return -1;
 	free(q->msg);
+	ike_frags_free(&q->frags);
 	q->msg = buf;
 	q->len = len;
+	q->frags = f;
 	q->kind = kind;
 	q->exchange = exch;
 	q->msgid = q->msgid_next++;
@@ -265,6 +273,7 @@ send_req(struct ike_sa *sa, enum ike_req_kind kind, uint8_t exch,
 	q->rtx_ms = now_ms + IKE_SA_RTX_FIRST_MS;
 	out->msg = buf;
 	out->len = len;
+	out->frags = f;
 	out->resend = false;
 	return 0;
 }
@@ -777,6 +786,7 @@ old_delete_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 		} else if (now_ms >= q->old_rtx_ms) {
 			out->msg = q->old_msg;
 			out->len = q->old_len;
+			out->frags = q->old_frags;
 			out->resend = true;
 			q->old_rtx_ms = now_ms + IKE_SA_RTX_MAX_MS;
 		}
@@ -790,7 +800,7 @@ old_delete_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	}
 	ike_sa_old_swap(sa);
 	rc = protect_req(sa, IKE_EXCH_INFORMATIONAL, q->old_msgid, first,
-	    inner, len, &q->old_msg, &q->old_len);
+	    inner, len, &q->old_msg, &q->old_len, &q->old_frags);
 	ike_sa_old_swap(sa);
 	if (rc != 0) {
 		forget_old_del(q);
@@ -800,6 +810,7 @@ old_delete_tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 	q->old_rtx_ms = now_ms + IKE_SA_RTX_FIRST_MS;
 	out->msg = q->old_msg;
 	out->len = q->old_len;
+	out->frags = q->old_frags;
 	out->resend = false;
 }
 
@@ -878,9 +889,13 @@ tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 			return;
 		}
 		if (now_ms >= q->rtx_ms) {
-			/* §2.1: bitwise identical, never re-protected. */
+			/*
+			 * §2.1: bitwise identical, never re-protected; RFC
+			 * 7383 §2.6: every fragment again.
+			 */
 			out->msg = q->msg;
 			out->len = q->len;
+			out->frags = q->frags;
 			out->resend = true;
 			q->rtx_gap_ms = q->rtx_gap_ms * 2 > IKE_SA_RTX_MAX_MS ?
 			    IKE_SA_RTX_MAX_MS : q->rtx_gap_ms * 2;

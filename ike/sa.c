@@ -53,6 +53,7 @@ drop_old(struct ike_sa *sa)
 	ike_sk_cleanup(&sa->old.sk_in);
 	ike_sk_cleanup(&sa->old.sk_out);
 	free(sa->old.resp);
+	ike_frags_free(&sa->old.resp_frags);
 	memset(&sa->old, 0, sizeof(sa->old));
 	sa->has_old = false;
 }
@@ -77,6 +78,7 @@ ike_sa_free(struct ike_sa *sa)
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->resp);
+	ike_frags_free(&sa->resp_frags);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -250,6 +252,12 @@ ike_sa_nat_local(const struct ike_sa *sa)
 	return sa->nat_local;
 }
 
+bool
+ike_sa_frag(const struct ike_sa *sa)
+{
+	return sa->frag;
+}
+
 void
 ike_sa_event(struct ike_out *out, enum ike_event_type type,
     const struct ike_child *child)
@@ -402,6 +410,7 @@ ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
 	sa->old.sk_out = sa->sk_out;
 	sa->old.resp = sa->resp;
 	sa->old.resp_len = sa->resp_len;
+	sa->old.resp_frags = sa->resp_frags;
 	sa->old.have_resp = sa->have_resp;
 	sa->old.resp_msgid = sa->resp_msgid;
 	sa->old.msgid_next = sa->have_resp ? sa->resp_msgid + 1 :
@@ -410,6 +419,7 @@ ike_sa_ike_switch(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r,
 	sa->orig_init = we_initiated;
 	sa->resp = NULL;
 	sa->resp_len = 0;
+	memset(&sa->resp_frags, 0, sizeof(sa->resp_frags));
 	sa->have_resp = false;
 	/* §2.18: the new IKE SA's message IDs start at 0. */
 	sa->msgid_next = 0;
@@ -439,6 +449,7 @@ swap_old(struct ike_sa *sa)
 	t.sk_out = sa->sk_out;
 	t.resp = sa->resp;
 	t.resp_len = sa->resp_len;
+	t.resp_frags = sa->resp_frags;
 	t.have_resp = sa->have_resp;
 	t.resp_msgid = sa->resp_msgid;
 	t.msgid_next = sa->msgid_next;
@@ -449,6 +460,7 @@ swap_old(struct ike_sa *sa)
 	sa->sk_out = sa->old.sk_out;
 	sa->resp = sa->old.resp;
 	sa->resp_len = sa->old.resp_len;
+	sa->resp_frags = sa->old.resp_frags;
 	sa->have_resp = sa->old.have_resp;
 	sa->resp_msgid = sa->old.resp_msgid;
 	sa->msgid_next = sa->old.msgid_next;
@@ -512,6 +524,7 @@ ike_sa_respond(struct ike_sa *sa, uint32_t msgid, bool keep, uint8_t *buf,
     size_t len, struct ike_out *out)
 {
 	free(sa->resp);
+	ike_frags_free(&sa->resp_frags);
 	sa->resp = buf;
 	sa->resp_len = len;
 	sa->have_resp = keep;
@@ -519,6 +532,19 @@ ike_sa_respond(struct ike_sa *sa, uint32_t msgid, bool keep, uint8_t *buf,
 	out->msg = buf;
 	out->len = len;
 	return 0;
+}
+
+/* The header of our response to @req. */
+static void
+resp_hdr(const struct ike_sa *sa, const struct ike_hdr *req, uint64_t spi_r,
+    struct ike_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->spi_i = req->spi_i;
+	h->spi_r = spi_r;
+	h->exchange = req->exchange;
+	h->flags = IKE_FLAG_RESPONSE | (sa->orig_init ? IKE_FLAG_INITIATOR : 0);
+	h->msgid = req->msgid;
 }
 
 static uint8_t *
@@ -530,15 +556,33 @@ begin(const struct ike_sa *sa, const struct ike_hdr *req, struct wr *w,
 
 	if ((buf = malloc(IKE_SA_MSG_MAX)) == NULL)
 		return NULL;
-	memset(&h, 0, sizeof(h));
-	h.spi_i = req->spi_i;
-	h.spi_r = spi_r;
-	h.exchange = req->exchange;
-	h.flags = IKE_FLAG_RESPONSE | (sa->orig_init ? IKE_FLAG_INITIATOR : 0);
-	h.msgid = req->msgid;
+	resp_hdr(sa, req, spi_r, &h);
 	*w = wr_make(buf, IKE_SA_MSG_MAX);
 	ike_build_init(b, w, &h);
 	return buf;
+}
+
+void
+ike_sa_frags(struct ike_sa *sa, const struct ike_hdr *h, uint8_t first,
+    const uint8_t *inner, size_t inner_len, size_t whole_len,
+    struct ike_frags *f)
+{
+	size_t max = sa->conf->frag_max;
+
+	memset(f, 0, sizeof(*f));
+	if (max == 0)
+		max = IKE_SA_FRAG_MAX_DEFAULT;
+	else if (max < IKE_SA_FRAG_MAX_MIN)
+		max = IKE_SA_FRAG_MAX_MIN;
+	/*
+	 * §2.4: only when both sides said so in IKE_SA_INIT, and only for
+	 * a message that would not fit: a short one goes as one SK
+	 * payload, never as a lone fragment.  Both forms are kept, as the
+	 * SA may move between UDP and a stream before a retransmission.
+	 */
+	if (!sa->frag || whole_len <= max)
+		return;
+	(void)ike_frags_make(&sa->sk_out, h, first, inner, inner_len, max, f);
 }
 
 int
@@ -546,6 +590,8 @@ ike_sa_respond_sk(struct ike_sa *sa, const struct ike_hdr *req, uint8_t first,
     const uint8_t *inner, size_t inner_len, struct ike_out *out)
 {
 	struct ike_builder b;
+	struct ike_frags f;
+	struct ike_hdr h;
 	struct wr w;
 	uint8_t *buf, *body;
 	size_t body_len;
@@ -560,7 +606,12 @@ ike_sa_respond_sk(struct ike_sa *sa, const struct ike_hdr *req, uint8_t first,
 		free(buf);
 		return -1;
 	}
-	return ike_sa_respond(sa, req->msgid, true, buf, w.len, out);
+	resp_hdr(sa, req, sa->spi_r, &h);
+	ike_sa_frags(sa, &h, first, inner, inner_len, w.len, &f);
+	(void)ike_sa_respond(sa, req->msgid, true, buf, w.len, out);
+	sa->resp_frags = f;
+	out->frags = f;
+	return 0;
 }
 
 int
@@ -589,9 +640,13 @@ ike_sa_respond_notify(struct ike_sa *sa, const struct ike_hdr *req,
 static enum ike_sa_result
 retransmit(const struct ike_sa *sa, struct ike_out *out)
 {
-	/* §2.2: the same bytes again, never a recomputed response. */
+	/*
+	 * §2.2: the same bytes again, never a recomputed response; RFC
+	 * 7383 §2.6: all the fragments again, as made the first time.
+	 */
 	out->msg = sa->resp;
 	out->len = sa->resp_len;
+	out->frags = sa->resp_frags;
 	return IKE_SA_RETRANSMIT;
 }
 

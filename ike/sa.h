@@ -49,6 +49,7 @@
 
 #include "ike/codec.h"
 #include "ike/eap.h"
+#include "ike/fragout.h"
 #include "ike/keys.h"
 #include "ike/proposal.h"
 
@@ -71,7 +72,17 @@ enum {
 	IKE_SA_RTX_FIRST_MS	= 2000,	/* first retransmission after */
 	IKE_SA_RTX_MAX_MS	= 16000,	/* retransmission interval cap */
 	IKE_SA_EAP_TIMEOUT_MS	= 30000, /* default eap_timeout_ms */
-	IKE_SA_EAP_ROUNDS_MAX	= 16	/* IKE_AUTH requests with EAP */
+	IKE_SA_EAP_ROUNDS_MAX	= 16,	/* IKE_AUTH requests with EAP */
+	/*
+	 * Default frag_max: 1280 (RFC 7383 §2.5.1: the IPv6 minimum MTU,
+	 * which nearly every IPv4 path carries too) less an IPv6 header
+	 * (40), UDP (8) and the Non-ESP marker (4), the largest of the
+	 * paths a message may take.
+	 */
+	IKE_SA_FRAG_MAX_DEFAULT	= 1280 - 40 - 8 - 4,
+	/* frag_max at least: the IKE and SKF headers (36), an IV (16), an
+	 * ICV (32) and a few blocks of plaintext with any suite. */
+	IKE_SA_FRAG_MAX_MIN	= 160
 };
 
 /* An address and port as the caller sees them; addr in network order. */
@@ -161,6 +172,18 @@ struct ike_sa_conf {
 	const struct ike_eap_backend *eap;
 	void		*eap_arg;
 	unsigned	 eap_timeout_ms;
+	/*
+	 * IKE fragmentation (RFC 7383).  no_frag: IKEV2_FRAGMENTATION_-
+	 * SUPPORTED is not answered, so neither side fragments.  Else,
+	 * when the initiator offered it, every protected message we send
+	 * that is longer than frag_max octets (IKE header to ICV; 0:
+	 * IKE_SA_FRAG_MAX_DEFAULT, at least IKE_SA_FRAG_MAX_MIN) comes
+	 * with its fragments too (ike_out.frags), each at most frag_max:
+	 * the caller sends those over UDP and the whole message over a
+	 * stream.
+	 */
+	bool		 no_frag;
+	size_t		 frag_max;
 };
 
 enum ike_sa_state {
@@ -257,6 +280,13 @@ struct ike_out {
 	 * caller counts; false for every other message.
 	 */
 	bool		 cookie;
+	/*
+	 * @msg as RFC 7383 fragments (owned by the SA, valid as @msg;
+	 * frags.n 0: none): sent instead of @msg over UDP, never over a
+	 * stream (RFC 9329 §7.4).  A retransmission gives the same
+	 * fragments again, never new ones.
+	 */
+	struct ike_frags frags;
 	size_t		 nev;
 	struct ike_event ev[IKE_SA_EVENTS_MAX];
 	/* Why a request failed or was dropped; "" when all went well. */
@@ -349,6 +379,8 @@ bool	ike_sa_mobike(const struct ike_sa *sa);
 /* NAT seen by NAT_DETECTION (§2.23): in front of the peer / of us. */
 bool	ike_sa_nat_remote(const struct ike_sa *sa);
 bool	ike_sa_nat_local(const struct ike_sa *sa);
+/* IKE fragmentation (RFC 7383) agreed in IKE_SA_INIT. */
+bool	ike_sa_frag(const struct ike_sa *sa);
 
 
 /*

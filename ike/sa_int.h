@@ -47,6 +47,7 @@ struct ike_sa_old {
 	struct ike_sk	 sk_in, sk_out;
 	uint8_t		*resp;		/* its last response (malloc) */
 	size_t		 resp_len;
+	struct ike_frags resp_frags;	/* and as fragments, or none */
 	bool		 have_resp;
 	uint32_t	 resp_msgid;
 	uint32_t	 msgid_next;
@@ -99,6 +100,7 @@ struct ike_req {
 	uint8_t		 exchange;	/* the outstanding one's */
 	uint8_t		*msg;		/* its bytes, for resending (malloc) */
 	size_t		 len;
+	struct ike_frags frags;		/* and as fragments, or none */
 	uint64_t	 sent_ms;	/* first sent */
 	uint64_t	 rtx_ms;	/* next retransmission */
 	unsigned	 rtx_gap_ms;	/* current interval, doubling */
@@ -125,6 +127,7 @@ struct ike_req {
 	uint32_t	 old_msgid;	/* its message ID (the old counter) */
 	uint8_t		*old_msg;	/* its bytes once sent (malloc) */
 	size_t		 old_len;
+	struct ike_frags old_frags;	/* and as fragments, or none */
 	uint64_t	 old_sent_ms, old_rtx_ms;
 };
 
@@ -154,6 +157,7 @@ struct ike_sa {
 	size_t		 init_resp_len;
 	uint8_t		*resp;		/* last response (malloc) */
 	size_t		 resp_len;
+	struct ike_frags resp_frags;	/* and as fragments, or none */
 	bool		 have_resp;	/* resp answers request resp_msgid */
 	uint32_t	 resp_msgid;
 	uint32_t	 msgid_next;	/* the next request's message ID */
@@ -170,6 +174,7 @@ struct ike_sa {
 	bool		 has_vip6;	/* vip6 from conf->pool6 */
 	uint8_t		 vip6[16];
 	struct ike_reasm reasm;		/* RFC 7383 fragments of requests */
+	bool		 frag;		/* RFC 7383 agreed in IKE_SA_INIT */
 	uint64_t	 last_ms;
 	bool		 nat_local, nat_remote;
 	bool		 mobike;	/* RFC 4555 agreed in IKE_AUTH */
@@ -204,6 +209,16 @@ int	ike_sa_respond(struct ike_sa *sa, uint32_t msgid, bool keep,
 int	ike_sa_respond_sk(struct ike_sa *sa, const struct ike_hdr *req,
 	    uint8_t first, const uint8_t *inner, size_t inner_len,
 	    struct ike_out *out);
+/*
+ * RFC 7383 §2.5: @inner (first payload @first) of the protected message
+ * @h as fragments into *@f, when fragmentation was agreed and the whole
+ * message, @whole_len octets, is longer than the conf's frag_max; else
+ * (or when they cannot be made: the whole message goes alone) *@f stays
+ * empty.  Uses sa->sk_out (AEAD: one IV a fragment).
+ */
+void	ike_sa_frags(struct ike_sa *sa, const struct ike_hdr *h, uint8_t first,
+	    const uint8_t *inner, size_t inner_len, size_t whole_len,
+	    struct ike_frags *f);
 /* An unprotected IKE_SA_INIT answer with one notify; not kept. */
 int	ike_sa_respond_notify(struct ike_sa *sa, const struct ike_hdr *req,
 	    uint16_t type, const uint8_t *data, size_t data_len,

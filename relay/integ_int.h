@@ -24,6 +24,8 @@
 #include "esp/tun.h"
 #include "ike/cert.h"
 #include "ike/eap.h"
+#include "ike/frag.h"
+#include "ike/fragout.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "relay/vip.h"
@@ -39,10 +41,17 @@ enum {
 	INTEG_TUN_BATCH = 64,		/* packets per TUN read callback */
 	INTEG_PKT_MAX = 65536,		/* an inner packet, octets */
 	INTEG_MARKER = 4,		/* Non-ESP marker, octets */
+	/* IPv6 header, UDP header, Non-ESP marker: around a fragment. */
+	INTEG_FRAG_OVERHEAD = 40 + 8 + INTEG_MARKER,
 	INTEG_PKT_BUF = INTEG_PKT_MAX + 64,	/* TUN read, ESP decap */
 	INTEG_OUT_BUF = INTEG_PKT_MAX + 256,	/* ESP encap */
-	INTEG_IKE_BUF = INTEG_MARKER + IKE_SA_MSG_MAX, /* IKE to a stream */
+	/* An IKE message to a client: whole (to a stream), or its RFC
+	 * 7383 fragments (over UDP), each behind a Non-ESP marker. */
+	INTEG_IKE_BUF = INTEG_MARKER * IKE_FRAG_MAX + IKE_FRAGS_BYTES,
 };
+
+_Static_assert(INTEG_IKE_BUF >= INTEG_MARKER + IKE_SA_MSG_MAX,
+    "ike_buf holds a whole message too");
 
 /* One [integrated] section at run time. */
 struct integ_sec {

@@ -411,6 +411,15 @@ sec_open(struct integ_sec *sec, const struct conf_relay *cr)
 	k->dpd_timeout_ms = ci->dpd_timeout_ms;
 	k->ike_lifetime_ms = ci->ike_lifetime_ms;
 	k->child_lifetime_ms = ci->child_lifetime_ms;
+	/*
+	 * ike-fragment-size counts the whole IP datagram; a fragment's IKE
+	 * message is what is left after the largest headers it may travel
+	 * under (IPv6, UDP, the Non-ESP marker of port 4500), so the same
+	 * fragments fit every UDP path of the SA, which may move.
+	 */
+	k->no_frag = ci->ike_fragment_size == 0;
+	k->frag_max = ci->ike_fragment_size == 0 ? 0 :
+	    ci->ike_fragment_size - INTEG_FRAG_OVERHEAD;
 	k->local_ts.type = IKE_TS_IPV4_ADDR_RANGE;
 	k->local_ts.end_port = 0xffff;
 	memset(k->local_ts.end, 0xff, 4);

@@ -327,22 +327,62 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 	}
 }
 
-/* @out's message, behind the Non-ESP marker (RFC 9329 §3), to the
- * session's owner stream. */
+/*
+ * @out's message in the port-4500 form (behind the Non-ESP marker, RFC
+ * 9329 §3) in the section's ike_buf, as @iov[0 .. return): over UDP
+ * (@udp) its RFC 7383 fragments when it has them, one datagram each, so
+ * that no IP fragment is needed (§2.5.1; many mobile networks drop
+ * them); else the whole message.  Never fragments over a stream: RFC
+ * 9329 §7.4 (RFC 8229 §7.4 before it) leaves IKE fragmentation to UDP,
+ * TCP carrying a message of any length whole.  0: nothing to send.
+ */
+static size_t
+ike_wire(struct integ_sess *is, const struct ike_out *out, bool udp,
+    struct iovec iov[static IKE_FRAG_MAX], bool ike[static IKE_FRAG_MAX])
+{
+	uint8_t *buf = is->sec->ike_buf;
+	const uint8_t *p;
+	size_t off = 0, at = 0, n = 0, len;
+
+	if (out->len == 0 || out->len > IKE_SA_MSG_MAX)
+		return 0;
+	if (!udp || out->frags.n == 0) {
+		memset(buf, 0, INTEG_MARKER);
+		memcpy(buf + INTEG_MARKER, out->msg, out->len);
+		iov[0].iov_base = buf;
+		iov[0].iov_len = INTEG_MARKER + out->len;
+		ike[0] = true;
+		return 1;
+	}
+	while (n < IKE_FRAG_MAX && ike_frags_next(&out->frags, &off, &p,
+	    &len)) {
+		memset(buf + at, 0, INTEG_MARKER);
+		memcpy(buf + at + INTEG_MARKER, p, len);
+		iov[n].iov_base = buf + at;
+		iov[n].iov_len = INTEG_MARKER + len;
+		ike[n++] = true;
+		at += INTEG_MARKER + len;
+	}
+	is->s->r->stats.udp_ike_frag_msgs++;
+	is->s->r->stats.udp_ike_frags += n;
+	sess_log(is, LOG_LEVEL_DEBUG, "%s: IKE message of %zu octets as %zu "
+	    "fragments (RFC 7383)", __func__, out->len, n);
+	return n;
+}
+
+/* @out's message to the session's client: its owner stream, or its UDP
+ * path. */
 static void
 ike_send(struct integ_sess *is, const struct ike_out *out)
 {
-	uint8_t *buf = is->sec->ike_buf;
-	struct iovec iov;
-	bool ike = true;
+	struct iovec iov[IKE_FRAG_MAX];
+	bool ike[IKE_FRAG_MAX];
+	size_t n;
 
-	if (out->len == 0 || out->len > IKE_SA_MSG_MAX)
+	if (!session_has_client(is->s))
 		return;
-	memset(buf, 0, INTEG_MARKER);
-	memcpy(buf + INTEG_MARKER, out->msg, out->len);
-	iov.iov_base = buf;
-	iov.iov_len = INTEG_MARKER + out->len;
-	session_deliver(is->s, &iov, &ike, 1);
+	n = ike_wire(is, out, is->s->owner == NULL, iov, ike);
+	session_deliver(is->s, iov, ike, n);
 }
 
 /*
@@ -652,9 +692,9 @@ retx_to_path(struct integ_sess *is, const struct udp_path *path,
     const struct ike_out *out)
 {
 	struct relay *r = is->s->r;
-	uint8_t *buf = is->sec->ike_buf;
-	struct iovec iov;
-	bool ike = true;
+	struct iovec iov[IKE_FRAG_MAX];
+	bool ike[IKE_FRAG_MAX];
+	size_t n;
 
 	if (out->len == 0 || out->len > IKE_SA_MSG_MAX ||
 	    ev_now(r->loop) - is->retx_other_at < 1.) {
@@ -662,11 +702,8 @@ retx_to_path(struct integ_sess *is, const struct udp_path *path,
 		return;
 	}
 	is->retx_other_at = ev_now(r->loop);
-	memset(buf, 0, INTEG_MARKER);
-	memcpy(buf + INTEG_MARKER, out->msg, out->len);
-	iov.iov_base = buf;
-	iov.iov_len = INTEG_MARKER + out->len;
-	udpfront_send(path, &iov, &ike, 1);
+	n = ike_wire(is, out, true, iov, ike);
+	udpfront_send(path, iov, ike, n);
 }
 
 /*

@@ -99,12 +99,14 @@ relay_stats_log(const struct relay *r)
 		    "%llu, invalid dropped %llu, naming no session %llu, "
 		    "sessions refused %llu, half-open expired %llu, paths "
 		    "moved %llu, datagrams out %llu, esp toward port 500 "
-		    "dropped %llu, send errors %llu", r->stats.udp_in,
+		    "dropped %llu, send errors %llu, ike messages "
+		    "fragmented %llu (%llu fragments)", r->stats.udp_in,
 		    r->stats.udp_keepalives, r->stats.udp_invalid,
 		    r->stats.udp_nosession, r->stats.udp_refused,
 		    r->stats.udp_init_expired, r->stats.udp_moved,
 		    r->stats.udp_out, r->stats.udp_out_drop,
-		    r->stats.udp_out_errors);
+		    r->stats.udp_out_errors, r->stats.udp_ike_frag_msgs,
+		    r->stats.udp_ike_frags);
 	integ_stats_log(r);
 }
 

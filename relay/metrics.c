@@ -224,6 +224,14 @@ stream_counters(struct obuf *o, const struct relay *r)
 	    "direction", "in", NULL);
 	metrics_sample(o, "iketcp_udp_datagrams_total", s->udp_out,
 	    "direction", "out", NULL);
+	C(o, "iketcp_udp_ike_fragmented_total", "IKE messages sent to UDP "
+	    "clients as RFC 7383 fragments.");
+	metrics_sample(o, "iketcp_udp_ike_fragmented_total",
+	    s->udp_ike_frag_msgs, NULL);
+	C(o, "iketcp_udp_ike_fragments_total", "RFC 7383 fragments sent to "
+	    "UDP clients.");
+	metrics_sample(o, "iketcp_udp_ike_fragments_total", s->udp_ike_frags,
+	    NULL);
 	C(o, "iketcp_udp_path_moves_total", "UDP sessions whose client "
 	    "path moved after a proof.");
 	metrics_sample(o, "iketcp_udp_path_moves_total", s->udp_moved, NULL);

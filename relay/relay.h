@@ -91,6 +91,8 @@ struct relay_stats {
 	unsigned long long udp_out;		/* datagrams sent */
 	unsigned long long udp_out_drop;	/* ESP toward port 500 */
 	unsigned long long udp_out_errors;	/* sendmsg failed */
+	unsigned long long udp_ike_frag_msgs;	/* IKE sent as fragments */
+	unsigned long long udp_ike_frags;	/* RFC 7383 fragments sent */
 	unsigned long long ctl_refused;		/* control: clients over max */
 	unsigned long long ctl_bad;		/* control: bad requests */
 };

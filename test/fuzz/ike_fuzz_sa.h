@@ -42,8 +42,10 @@ fuzz_props(uint8_t proto, const char *const *str, struct ike_prop *prop)
 /*
  * Sets @conf on the first call, false on the later ones: the proposals
  * @ike and @esp (NULL-terminated), ID fuzz.test, the pool 10.9.0.0/24
- * and all of IPv4 as the local traffic selector.  The configuration
- * outlives every input, as the daemon's does.
+ * and all of IPv4 as the local traffic selector, and the smallest RFC
+ * 7383 fragment size, so that most protected messages also go through
+ * the fragmenter.  The configuration outlives every input, as the
+ * daemon's does.
  */
 static inline bool
 fuzz_conf(struct ike_sa_conf *conf, const char *const *ike,
@@ -66,6 +68,7 @@ fuzz_conf(struct ike_sa_conf *conf, const char *const *ike,
 	conf->local_ts.type = IKE_TS_IPV4_ADDR_RANGE;
 	conf->local_ts.end_port = 0xffff;
 	memset(conf->local_ts.end, 0xff, 4);
+	conf->frag_max = IKE_SA_FRAG_MAX_MIN;
 	return true;
 }
 
@@ -108,6 +111,7 @@ fuzz_established(const struct ike_sa_conf *conf)
 	ike_sa_set_state(sa, IKE_SA_INIT_DONE);
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	sa->msgid_next = 1;
+	sa->frag = true;	/* RFC 7383 agreed in IKE_SA_INIT */
 	memset(&ch, 0, sizeof(ch));
 	ch.spi_in = 1;
 	ch.spi_out = 0x11111111;
@@ -124,12 +128,36 @@ fuzz_established(const struct ike_sa_conf *conf)
 	return sa;
 }
 
-/* A response must fit its bound and parse; @m takes it apart. */
+/*
+ * A response must fit its bound and parse; @m takes it apart.  Its RFC
+ * 7383 fragments, if any, each parse as one SKF payload of the same
+ * message, numbered 1..n, none longer than the fragment size, and they
+ * fill their buffer exactly.
+ */
 static inline bool
 fuzz_out_ok(const struct ike_out *out, struct ike_msg *m)
 {
-	return out->len <= IKE_SA_MSG_MAX && (out->len == 0 ||
-	    ike_msg_parse(out->msg, out->len, m) == IKE_PARSE_OK);
+	const uint8_t *p;
+	size_t off = 0, len;
+	unsigned k = 0;
+
+	if (out->len > IKE_SA_MSG_MAX || (out->len != 0 &&
+	    ike_msg_parse(out->msg, out->len, m) != IKE_PARSE_OK))
+		return false;
+	if (out->frags.n == 0)
+		return out->frags.buf == NULL;
+	if (out->len <= IKE_SA_FRAG_MAX_MIN)
+		return false;		/* a short message is never split */
+	while (ike_frags_next(&out->frags, &off, &p, &len)) {
+		k++;
+		if (len > IKE_SA_FRAG_MAX_MIN ||
+		    ike_msg_parse(p, len, m) != IKE_PARSE_OK ||
+		    m->pl.have != IKE_HAVE_SKF || m->pl.sk.frag_num != k ||
+		    m->pl.sk.frag_total != out->frags.n ||
+		    load_be32(p + 20) != load_be32(out->msg + 20))
+			return false;
+	}
+	return k == out->frags.n && off == out->frags.len;
 }
 
 #endif /* IKETCP_TEST_FUZZ_IKE_FUZZ_SA_H */

@@ -50,6 +50,7 @@ PL_NONCE = 40
 PL_NOTIFY = 41
 PL_VENDOR = 43
 PL_SK = 46
+PL_SKF = 53		# RFC 7383 Encrypted Fragment
 PL_NAMES = {
 	33: "SA", 34: "KE", 35: "IDi", 36: "IDr", 37: "CERT", 38: "CERTREQ",
 	39: "AUTH", 40: "Nonce", 41: "N", 42: "D", 43: "V", 44: "TSi",
@@ -154,7 +155,7 @@ def parse_ike(msg):
 	spi_i, spi_r, nxt, ver, exch, flags, mid, length = struct.unpack(
 	    "!8s8sBBBBII", msg[:28])
 	r.update(spi_i=spi_i.hex(), spi_r=spi_r.hex(), version=ver,
-	    exchange=exch, flags=flags, msgid=mid, hdr_len=length)
+	    exchange=exch, flags=flags, msgid=mid, hdr_len=length, next=nxt)
 	if length != len(msg):
 		r["error"] = "IKE length %d != datagram %d" % (length, len(msg))
 		return r
@@ -171,7 +172,10 @@ def parse_ike(msg):
 		if nxt == PL_NOTIFY and plen >= 8:
 			notifies.append(struct.unpack("!H",
 			    msg[off + 6:off + 8])[0])
-		if nxt == PL_SK:
+		if nxt == PL_SKF and plen >= 8:
+			r["frag_num"], r["frag_total"] = struct.unpack(
+			    "!HH", msg[off + 4:off + 8])
+		if nxt in (PL_SK, PL_SKF):
 			break		# encrypted: stop here
 		off += plen
 		nxt = n2
@@ -553,8 +557,10 @@ def pcap_records(path):
 		off += 16 + incl
 
 
-def udp_of(linktype, fr):
-	"""(src, sport, dst, dport, payload) of a UDP packet, else None."""
+def udp_of(linktype, fr, frag=None):
+	"""(src, sport, dst, dport, payload) of a UDP packet, else None.  An
+	IPv4 fragment after the first is None (it holds no UDP header); for
+	the first, @frag (a dict) gets ipfrag and the UDP length declared."""
 	if linktype == 1:		# Ethernet
 		if len(fr) < 14:
 			return None
@@ -577,7 +583,13 @@ def udp_of(linktype, fr):
 		src = socket.inet_ntop(socket.AF_INET, ip[12:16])
 		dst = socket.inet_ntop(socket.AF_INET, ip[16:20])
 		tot = struct.unpack("!H", ip[2:4])[0]
+		fo = struct.unpack("!H", ip[6:8])[0]
+		if fo & 0x1fff:
+			return None
 		udp = ip[ihl:tot]
+		if frag is not None and fo & 0x2000 and len(udp) >= 8:
+			frag["ipfrag"] = True
+			frag["udp_len"] = struct.unpack("!H", udp[4:6])[0] - 8
 	elif et == 0x86dd and len(ip) >= 40 and ip[6] == 17:
 		src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
 		dst = socket.inet_ntop(socket.AF_INET6, ip[24:40])
@@ -594,7 +606,8 @@ def cmd_pcap(args):
 	"""Lists UDP datagrams, classified as on port 4500 (RFC 3948)."""
 	pkts = []
 	for ts, lt, fr in pcap_records(args.file):
-		u = udp_of(lt, fr)
+		fg = {}
+		u = udp_of(lt, fr, fg)
 		if u is None:
 			continue
 		src, sport, dst, dport, pl = u
@@ -602,6 +615,7 @@ def cmd_pcap(args):
 			continue
 		p = {"ts": round(ts, 6), "src": src, "sport": sport,
 		    "dst": dst, "dport": dport, "len": len(pl)}
+		p.update(fg)
 		if args.payload:
 			p["hex"] = pl.hex()
 		ike = None
@@ -617,8 +631,11 @@ def cmd_pcap(args):
 		if ike is not None:
 			i = parse_ike(ike)
 			for k in ("spi_i", "spi_r", "exchange", "flags",
-			    "msgid"):
-				p[k] = i.get(k)
+			    "msgid", "next", "frag_num", "frag_total"):
+				if k in i or k in ("spi_i", "spi_r",
+				    "exchange", "flags", "msgid"):
+					p[k] = i.get(k)
+			p["payloads"] = i.get("payloads", [])
 		if args.spi and p.get("spi_i") != args.spi.lower():
 			continue
 		if args.src and src != args.src:

@@ -75,6 +75,7 @@ Test(integrated, parses_a_minimal_section_with_defaults, .timeout = 10)
 	cr_assert_eq(ci->cookie_threshold, CONF_DEF_COOKIE_THRESHOLD);
 	cr_assert_eq(ci->eap, CONF_EAP_NO);
 	cr_assert_eq(ci->eap_timeout_ms, CONF_DEF_EAP_TIMEOUT_MS);
+	cr_assert_eq(ci->ike_fragment_size, 1280);
 	cr_assert_eq(ci->nlocal_ts, 1);
 	cr_assert_str_eq(ci->local_ts[0].text, "0.0.0.0/0");
 	cr_assert_eq(ci->ndns, 0);
@@ -115,6 +116,7 @@ Test(integrated, parses_every_key_beside_a_relay, .timeout = 10)
 		"ike-lifetime = 8h",
 		"child-lifetime = 20m",
 		"cookie-threshold = 0",
+		"ike-fragment-size = 576",
 	};
 	struct capture cap;
 	struct conf *c = parse(lines, NELEM(lines), &cap);
@@ -150,6 +152,7 @@ Test(integrated, parses_every_key_beside_a_relay, .timeout = 10)
 	cr_assert_eq(ci->ike_lifetime_ms, 8 * 3600 * 1000);
 	cr_assert_eq(ci->child_lifetime_ms, 20 * 60 * 1000);
 	cr_assert_eq(ci->cookie_threshold, 0);
+	cr_assert_eq(ci->ike_fragment_size, 576);
 	conf_unref(c);
 }
 
@@ -231,6 +234,13 @@ static const struct reject bad_values[] = {
 	{ "udp-listen = vpn.example:500", "bad udp-listen", 6 },
 	{ "udp-listen = 127.0.0.1:4500x", "bad udp-listen", 6 },
 	{ "udp-encap = maybe", "bad udp-encap \"maybe\"", 6 },
+	/* RFC 7383 §2.5.1: a whole IP datagram, 0 (off) or 576..65535. */
+	{ "ike-fragment-size = 575", "bad ike-fragment-size \"575\": want 0 "
+	    "(off) or 576 to 65535 octets of an IP datagram", 6 },
+	{ "ike-fragment-size = 65536", "bad ike-fragment-size \"65536\"", 6 },
+	{ "ike-fragment-size = 1280b", "bad ike-fragment-size", 6 },
+	{ "ike-fragment-size = -1", "bad ike-fragment-size", 6 },
+	{ "ike-fragment-size = ", "bad ike-fragment-size", 6 },
 	{ "ike-proposals = aes256gcm16--ecp384", "bad ike-proposals", 6 },
 	{ "ike-proposals = aes256gcm16,", "bad ike-proposals", 6 },
 	{ "ike-proposals = aes_256", "bad ike-proposals", 6 },
@@ -845,6 +855,7 @@ Test(integrated, names_the_first_start_only_key_that_changed, .timeout = 10)
 		{ "child-lifetime = 2h", "child-lifetime" },
 		{ "ca = /etc/ca.pem", "ca" },
 		{ "allow-weak-dh = yes", "allow-weak-dh" },
+		{ "ike-fragment-size = 1400", "ike-fragment-size" },
 	};
 	struct capture cap;
 	struct conf *a = parse(base, NELEM(base), &cap);

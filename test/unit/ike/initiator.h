@@ -61,6 +61,7 @@ struct ini {
 	uint8_t		 esp_integ;
 	bool		 want6;		/* ask for IPv6 too (CP, ::/0 TS) */
 	bool		 no_ip4;	/* ask for no IPv4 (CP, TS) */
+	bool		 no_frag;	/* no IKEV2_FRAGMENTATION_SUPPORTED */
 };
 
 /*

@@ -218,7 +218,8 @@ ini_init_req(struct ini *I)
 	memset(natd, 0x77, sizeof(natd));
 	ini_notify(&b, IKE_N_NAT_DETECTION_SOURCE_IP, natd, sizeof(natd));
 	ini_notify(&b, IKE_N_NAT_DETECTION_DESTINATION_IP, natd, sizeof(natd));
-	ini_notify(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (!I->no_frag)
+		ini_notify(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	ini_notify(&b, IKE_N_SIGNATURE_HASH_ALGORITHMS, algs, sizeof(algs));
 	cr_assert_eq(ike_build_finish(&b), 0);
 	I->req1_len = w.len;
@@ -276,7 +277,13 @@ ini_init_resp(struct ini *I, const uint8_t *msg, size_t len)
 	cr_assert_eq(m->pl.ke.group, I->ke_group);
 	cr_assert_not_null(ini_find_n(m, IKE_N_NAT_DETECTION_SOURCE_IP));
 	cr_assert_not_null(ini_find_n(m, IKE_N_NAT_DETECTION_DESTINATION_IP));
-	cr_assert_not_null(ini_find_n(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED));
+	/* RFC 7383 §2.3: answered when offered and not turned off. */
+	if (I->no_frag || fx.conf.no_frag)
+		cr_assert_null(ini_find_n(m,
+		    IKE_N_IKEV2_FRAGMENTATION_SUPPORTED));
+	else
+		cr_assert_not_null(ini_find_n(m,
+		    IKE_N_IKEV2_FRAGMENTATION_SUPPORTED));
 	cr_assert_not_null(ini_find_n(m, IKE_N_SIGNATURE_HASH_ALGORITHMS));
 	I->spi_r = m->hdr.spi_r;
 	memcpy(I->nr, m->pl.nonce.p, m->pl.nonce.len);
