@@ -12,7 +12,7 @@
  * RFC 7383 §2.6: all fragments again), never re-protect.
  *
  * Pure: no sockets, no logging.  Which transport may carry fragments is
- * the caller's decision (over a stream: never, RFC 9329 §7.4).
+ * the caller's decision (over a stream: never, RFC 9329 §7, IKE fragmentation).
  */
 #ifndef IKETCP_IKE_FRAGOUT_H
 #define IKETCP_IKE_FRAGOUT_H

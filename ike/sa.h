@@ -283,7 +283,7 @@ struct ike_out {
 	/*
 	 * @msg as RFC 7383 fragments (owned by the SA, valid as @msg;
 	 * frags.n 0: none): sent instead of @msg over UDP, never over a
-	 * stream (RFC 9329 §7.4).  A retransmission gives the same
+	 * stream (RFC 9329 §7, IKE fragmentation).  A retransmission gives the same
 	 * fragments again, never new ones.
 	 */
 	struct ike_frags frags;

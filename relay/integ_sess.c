@@ -333,7 +333,7 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
  * (@udp) its RFC 7383 fragments when it has them, one datagram each, so
  * that no IP fragment is needed (§2.5.1; many mobile networks drop
  * them); else the whole message.  Never fragments over a stream: RFC
- * 9329 §7.4 (RFC 8229 §7.4 before it) leaves IKE fragmentation to UDP,
+ * 9329 §7, on IKE fragmentation (so RFC 8229 before it), leaves it to UDP,
  * TCP carrying a message of any length whole.  0: nothing to send.
  */
 static size_t
