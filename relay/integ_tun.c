@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "framing/wire.h"
 #include "ike/sa.h"
 #include "relay/integ_int.h"
+#include "relay/integrated.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/session.h"
@@ -27,6 +29,50 @@
 
 _Static_assert((int)ESP_RESULT_COUNT <= (int)RELAY_ESP_REASONS,
     "relay_stats.esp_in_res holds every esp_decap() result");
+
+int
+integ_esp_in_reason(const struct relay_stats *st, size_t i,
+    const char **name, unsigned long long *v)
+{
+	/* First the reasons outside esp_decap(), then its own (not "ok"). */
+	if (i == 0) {
+		*name = "no-sa";
+		*v = st->esp_in_nosa;
+		return 0;
+	}
+	if (i == 1) {
+		*name = "tun-write";
+		*v = st->esp_in_tun;
+		return 0;
+	}
+	i -= 1;		/* esp_decap()'s result i: 1 .. ESP_RESULT_COUNT - 1 */
+	if (i >= (size_t)ESP_RESULT_COUNT)
+		return -1;
+	*name = esp_result_name((enum esp_result)i);
+	*v = st->esp_in_res[i];
+	return 0;
+}
+
+size_t
+integ_esp_in_reasons(const struct relay_stats *st, char *buf, size_t cap)
+{
+	unsigned long long v;
+	const char *name;
+	size_t len = 0;
+	int n;
+
+	if (cap > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; integ_esp_in_reason(st, i, &name, &v) == 0; i++) {
+		if (v == 0)
+			continue;
+		n = snprintf(buf + (len < cap ? len : cap), len < cap ?
+		    cap - len : 0, "%s%s %llu", len > 0 ? ", " : "", name, v);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	return len;
+}
 
 void
 integ_tun_pair_free(struct integ_child *c)
@@ -148,14 +194,20 @@ integ_tun_esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 	if (c == NULL) {
 		r->stats.esp_in_drop++;
 		r->stats.esp_in_nosa++;
+		/* The SPI and sequence number name the SA a drop hit
+		 * (a rekey's old or new one); peer-caused: rate-limited. */
+		log_peer(LOG_LEVEL_DEBUG, "session %llu: ESP dropped: no SA "
+		    "(spi %08x seq %u)", is->s->id, ntohl(spi),
+		    n >= ESP_HDR_LEN ? load_be32(p + 4) : 0);
 		return false;
 	}
 	res = esp_decap(c->in, p, n, is->sec->pkt_buf, INTEG_PKT_BUF, &rx);
 	if (res != ESP_OK) {
 		r->stats.esp_in_drop++;
 		r->stats.esp_in_res[res]++;
-		log_debug("session %llu: ESP dropped: %s", is->s->id,
-		    esp_result_name(res));
+		log_peer(LOG_LEVEL_DEBUG, "session %llu: ESP dropped: %s "
+		    "(spi %08x seq %u)", is->s->id, esp_result_name(res),
+		    c->in->spi, load_be32(p + 4));
 		return false;
 	}
 	/* §2.8: the peer sends on the new SA, so it receives on it too. */
