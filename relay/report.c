@@ -376,7 +376,8 @@ static const struct {
 	STAT(gw_nostream), STAT(gw_bad), STAT(udp_send_errors),
 	STAT(tls_failed), STAT(ike_up), STAT(child_up), STAT(ike_drop),
 	STAT(esp_in_drop),
-	STAT(esp_in_nosa), STAT(esp_in_tun), STAT(esp_out_drop),
+	STAT(esp_in_nosa), STAT(esp_in_tun), STAT(esp_in_retired),
+	STAT(esp_out_drop),
 	STAT(esp_out_nosa), STAT(esp_out_encap), STAT(ctl_refused),
 	STAT(ctl_bad),
 };
