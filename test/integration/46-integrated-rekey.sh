@@ -102,10 +102,19 @@ say "server: $crk Child SA rekeys, $irk IKE SA rekeys"
     "$T/srv.log" || fail "a CREATE_CHILD_SA was refused"
 
 # The initiator agrees: new IKE SPIs, still one IKE SA, both children.
-spis1=$(ike_spis)
+# Its rekeys go on meanwhile, and a listing taken inside one of its IKE
+# SA rekeys shows the old SA DELETING without the new one: list again
+# until a listing has both children installed (seen failing under load).
+for _ in $(seq 50); do
+	spis1=$(ike_spis)
+	sas=$(swanctl_ "$T/init" --list-sas 2>&1)
+	[ "$(wc -l <<<"$spis1")" = 1 ] &&
+	    grep -q "net: .*INSTALLED" <<<"$sas" &&
+	    grep -q "net2: .*INSTALLED" <<<"$sas" && break
+	sleep 0.2
+done
 [ "$(wc -l <<<"$spis1")" = 1 ] || fail "initiator IKE SAs: $spis1"
 [ "$spis1" != "$spis0" ] || fail "IKE SPIs unchanged: $spis1"
-sas=$(swanctl_ "$T/init" --list-sas 2>&1)
 grep -q "net: .*INSTALLED" <<<"$sas" && grep -q "net2: .*INSTALLED" \
     <<<"$sas" || fail "initiator Child SAs: $sas"
 say "IKE SA now $spis1"
