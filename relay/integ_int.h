@@ -48,6 +48,8 @@ enum {
 	/* An IKE message to a client: whole (to a stream), or its RFC
 	 * 7383 fragments (over UDP), each behind a Non-ESP marker. */
 	INTEG_IKE_BUF = INTEG_MARKER * IKE_FRAG_MAX + IKE_FRAGS_BYTES,
+	INTEG_RETIRED_MAX = IKE_SA_CHILD_MAX,	/* retired inbound SAs */
+	INTEG_RETIRED_MS = 2000,	/* kept this long after the Delete */
 };
 
 _Static_assert(INTEG_IKE_BUF >= INTEG_MARKER + IKE_SA_MSG_MAX,
@@ -111,12 +113,24 @@ struct integ_child {
 	struct ike_suite suite;		/* negotiated, for iketcpctl */
 };
 
+/*
+ * The inbound SA of a Child SA that a rekey replaced, kept after its
+ * Delete for the peer's ESP that was on its way (integ_tun.c,
+ * integ_tun_child_gone()).
+ */
+struct integ_retired {
+	struct esp_sa	*in;		/* NULL: a free slot */
+	uint64_t	 until_ms;	/* integ_now_ms() when it goes */
+};
+
 /* A session's backend state. */
 struct integ_sess {
 	struct session	*s;
 	struct integ_sec *sec;
 	struct ike_sa	*ike;
 	struct integ_child ch[IKE_SA_CHILD_MAX];
+	struct integ_retired retired[INTEG_RETIRED_MAX];
+	ev_timer	 retired_timer;	/* frees the retired SAs in time */
 	unsigned long long gen;		/* Child SAs installed so far */
 	struct vip_entry vip4;		/* in sec->vips while linked */
 	struct vip_entry vip6;		/* in sec->vips while linked */
@@ -171,5 +185,17 @@ struct integ_child *integ_tun_pair_find(struct integ_sess *is,
 	    uint32_t spi);
 /* Frees @c's esp_sas; the slot is free again. */
 void	integ_tun_pair_free(struct integ_child *c);
+/*
+ * Child SA @spi_in was deleted (its Delete exchange is over, RFC 7296
+ * §1.4.1): its pair goes, and a rekey's successor may send from now on.
+ * The inbound SA of a pair that a rekey replaced is retired instead of
+ * freed: it still accepts ESP until @now_ms + INTEG_RETIRED_MS.  False
+ * when the session has no such pair.
+ */
+bool	integ_tun_child_gone(struct integ_sess *is, uint32_t spi_in,
+	    uint64_t now_ms);
+/* Frees the retired inbound SAs due by @now_ms (all of them with
+ * UINT64_MAX); the next one's time, or UINT64_MAX when none is left. */
+uint64_t integ_tun_retired_expire(struct integ_sess *is, uint64_t now_ms);
 
 #endif /* IKETCP_RELAY_INTEG_INT_H */

@@ -49,6 +49,7 @@ endpoint_of(const struct sockaddr_storage *ss, struct ike_endpoint *e)
 
 static void req_timer_cb(EV_P_ ev_timer *w, int revents);
 static void init_timer_cb(EV_P_ ev_timer *w, int revents);
+static void retired_timer_cb(EV_P_ ev_timer *w, int revents);
 
 /* A new session for @st's integrated section, or with @st NULL for a
  * datagram on s->udp (session_backend.open). */
@@ -88,6 +89,7 @@ be_open(struct session *s, struct stream *st, const struct msg_info *m)
 	endpoint_of(&rm, &is->remote);
 	ev_timer_init(&is->req_timer, req_timer_cb, 0., 0.);
 	ev_timer_init(&is->init_timer, init_timer_cb, 0., 0.);
+	ev_timer_init(&is->retired_timer, retired_timer_cb, 0., 0.);
 	if (st == NULL) {
 		/* A UDP client holds no stream whose deadlines would end a
 		 * half-open SA: it has handshake-timeout to authenticate. */
@@ -140,35 +142,54 @@ vips_unlink(struct integ_sess *is)
 	vip_unlink(&is->sec->vips, &is->vip6);
 }
 
-/* Every ESP pair and the virtual IP's route: the session is ending. */
+/* Every ESP pair, retired ones too, and the virtual IP's route: the
+ * session is ending. */
 static void
 children_down(struct integ_sess *is)
 {
 	vips_unlink(is);
+	ev_timer_stop(is->s->r->loop, &is->retired_timer);
+	(void)integ_tun_retired_expire(is, UINT64_MAX);
 	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
 		integ_tun_pair_free(&is->ch[k]);
 }
 
+/* The timer frees each retired inbound SA when its time is up. */
+static void
+retired_arm(struct integ_sess *is)
+{
+	struct ev_loop *loop = is->s->r->loop;
+	uint64_t now = integ_now_ms(), at;
+
+	ev_timer_stop(loop, &is->retired_timer);
+	if ((at = integ_tun_retired_expire(is, now)) == UINT64_MAX)
+		return;
+	ev_timer_set(&is->retired_timer, (double)(at - now) / 1000., 0.);
+	ev_timer_start(loop, &is->retired_timer);
+}
+
+static void
+retired_timer_cb(EV_P_ ev_timer *w, int revents)
+{
+	retired_arm(container_of(w, struct integ_sess, retired_timer));
+}
+
 /*
- * One Child SA deleted.  Its successor (a rekey we answered) now carries
- * the outbound traffic; the route stays while any Child SA is left.
+ * One Child SA deleted.  Its successor (a rekey) now carries the outbound
+ * traffic, and its inbound SA is retired a moment (integ_tun_child_gone);
+ * the route stays while any Child SA is left.
  */
 static void
 child_down(struct integ_sess *is, uint32_t spi_in)
 {
-	struct integ_child *c = integ_tun_pair_find(is, spi_in);
 	size_t k, left = 0;
 
-	if (c == NULL)
+	if (!integ_tun_child_gone(is, spi_in, integ_now_ms()))
 		return;
-	integ_tun_pair_free(c);
-	for (k = 0; k < IKE_SA_CHILD_MAX; k++) {
-		if (is->ch[k].in == NULL)
-			continue;
-		left++;
-		if (is->ch[k].replaces == spi_in)
-			is->ch[k].out_ok = true;
-	}
+	retired_arm(is);
+	for (k = 0; k < IKE_SA_CHILD_MAX; k++)
+		if (is->ch[k].in != NULL)
+			left++;
 	if (left == 0)
 		vips_unlink(is);
 }
@@ -796,6 +817,11 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 			r->stats.probe_drop++;
 		out.len = 0;
 	}
+	/*
+	 * Installs first, then the response: a rekey's initiator may send
+	 * on the new Child SA as soon as it has our answer (RFC 7296 §2.8),
+	 * so its inbound SA is in place before the answer leaves.
+	 */
 	ike_events(is, &out);
 	ike_send(is, &out);
 	switch (ike_sa_state(is->ike)) {

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "framing/wire.h"
 #include "ike/sa.h"
 #include "relay/integ_int.h"
+#include "relay/integrated.h"
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/session.h"
@@ -27,6 +29,50 @@
 
 _Static_assert((int)ESP_RESULT_COUNT <= (int)RELAY_ESP_REASONS,
     "relay_stats.esp_in_res holds every esp_decap() result");
+
+int
+integ_esp_in_reason(const struct relay_stats *st, size_t i,
+    const char **name, unsigned long long *v)
+{
+	/* First the reasons outside esp_decap(), then its own (not "ok"). */
+	if (i == 0) {
+		*name = "no-sa";
+		*v = st->esp_in_nosa;
+		return 0;
+	}
+	if (i == 1) {
+		*name = "tun-write";
+		*v = st->esp_in_tun;
+		return 0;
+	}
+	i -= 1;		/* esp_decap()'s result i: 1 .. ESP_RESULT_COUNT - 1 */
+	if (i >= (size_t)ESP_RESULT_COUNT)
+		return -1;
+	*name = esp_result_name((enum esp_result)i);
+	*v = st->esp_in_res[i];
+	return 0;
+}
+
+size_t
+integ_esp_in_reasons(const struct relay_stats *st, char *buf, size_t cap)
+{
+	unsigned long long v;
+	const char *name;
+	size_t len = 0;
+	int n;
+
+	if (cap > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; integ_esp_in_reason(st, i, &name, &v) == 0; i++) {
+		if (v == 0)
+			continue;
+		n = snprintf(buf + (len < cap ? len : cap), len < cap ?
+		    cap - len : 0, "%s%s %llu", len > 0 ? ", " : "", name, v);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	return len;
+}
 
 void
 integ_tun_pair_free(struct integ_child *c)
@@ -132,34 +178,141 @@ integ_tun_pair_add(struct integ_sess *is, const struct ike_child *ch)
 	return c;
 }
 
+/*
+ * RFC 7296 §2.8: "To rekey a Child SA within an existing IKE SA, create a
+ * new, equivalent SA ..., and when the new one is established, delete the
+ * old one."  The peer sends on the old SA until it switches, and it
+ * switches right before it sends the Delete (its rekey) or answers ours:
+ * over a stream its last ESP on the old SA often reaches us only 0.1 to
+ * 1 ms before that Delete (measured with strongSwan 5.9.8 in tests 46 and
+ * 48 under traffic).  Nothing
+ * keeps the two in order at the peer: strongSwan's libipsec seals a
+ * packet, returns the SA, then queues the packet, while its IKE thread,
+ * which waited for that SA to be returned before removing it, queues the
+ * Delete -- whichever thread runs first sends first.  Over UDP the
+ * network may reorder them too.  So the inbound SA of a pair that a rekey
+ * replaced is retired for INTEG_RETIRED_MS rather than freed (strongSwan
+ * keeps a rekeyed SA's inbound side too, delete_rekeyed_delay): same
+ * keys, same replay window, and nothing is ever sent on it.  A Child SA
+ * deleted without a successor goes at once.
+ *
+ * An on-path attacker gains nothing from the two seconds: a replayed
+ * packet of the old SA is still refused by its replay window (RFC 4303
+ * §3.4.3), and without the keys nothing else passes its ICV.
+ */
+bool
+integ_tun_child_gone(struct integ_sess *is, uint32_t spi_in, uint64_t now_ms)
+{
+	struct integ_child *c = integ_tun_pair_find(is, spi_in);
+	struct integ_retired *slot = NULL, *t;
+	bool replaced = false;
+
+	if (c == NULL)
+		return false;
+	/* Its successor (a rekey) sends from now on. */
+	for (size_t k = 0; k < IKE_SA_CHILD_MAX; k++)
+		if (is->ch[k].in != NULL && is->ch[k].replaces == spi_in) {
+			is->ch[k].out_ok = true;
+			replaced = true;
+		}
+	if (replaced) {
+		/* A free slot, else the one due first. */
+		for (size_t k = 0; k < INTEG_RETIRED_MAX; k++) {
+			t = &is->retired[k];
+			if (t->in == NULL) {
+				slot = t;
+				break;
+			}
+			if (slot == NULL || t->until_ms < slot->until_ms)
+				slot = t;
+		}
+		esp_sa_free(slot->in);
+		slot->in = c->in;
+		slot->until_ms = now_ms + INTEG_RETIRED_MS;
+		c->in = NULL;
+	}
+	integ_tun_pair_free(c);
+	return true;
+}
+
+uint64_t
+integ_tun_retired_expire(struct integ_sess *is, uint64_t now_ms)
+{
+	uint64_t next = UINT64_MAX;
+	struct integ_retired *t;
+
+	for (size_t k = 0; k < INTEG_RETIRED_MAX; k++) {
+		t = &is->retired[k];
+		if (t->in == NULL)
+			continue;
+		if (now_ms >= t->until_ms) {
+			esp_sa_free(t->in);
+			memset(t, 0, sizeof(*t));
+		} else if (t->until_ms < next)
+			next = t->until_ms;
+	}
+	return next;
+}
+
+/* The retired inbound SA with @spi, while it is kept. */
+static struct esp_sa *
+retired_find(struct integ_sess *is, uint32_t spi)
+{
+	uint64_t now = integ_now_ms();
+
+	for (size_t k = 0; k < INTEG_RETIRED_MAX; k++)
+		if (is->retired[k].in != NULL &&
+		    is->retired[k].in->spi == spi &&
+		    now < is->retired[k].until_ms)
+			return is->retired[k].in;
+	return NULL;
+}
+
 bool
 integ_tun_esp_input(struct integ_sess *is, const uint8_t *p, size_t n)
 {
 	struct relay *r = is->s->r;
 	struct integ_child *c = NULL;
+	struct esp_sa *sa = NULL;
 	struct esp_rx rx;
 	enum esp_result res;
 	uint32_t spi = 0;
 
 	if (n >= ESP_HDR_LEN) {
 		memcpy(&spi, p, sizeof(spi));
-		c = integ_tun_pair_find(is, ntohl(spi));
+		if ((c = integ_tun_pair_find(is, ntohl(spi))) != NULL)
+			sa = c->in;
+		else
+			sa = retired_find(is, ntohl(spi));
 	}
-	if (c == NULL) {
+	if (sa == NULL) {
 		r->stats.esp_in_drop++;
 		r->stats.esp_in_nosa++;
+		/* The SPI and sequence number name the SA a drop hit
+		 * (a rekey's old or new one); peer-caused: rate-limited. */
+		log_peer(LOG_LEVEL_DEBUG, "session %llu: ESP dropped: no SA "
+		    "(spi %08x seq %u)", is->s->id, ntohl(spi),
+		    n >= ESP_HDR_LEN ? load_be32(p + 4) : 0);
 		return false;
 	}
-	res = esp_decap(c->in, p, n, is->sec->pkt_buf, INTEG_PKT_BUF, &rx);
+	res = esp_decap(sa, p, n, is->sec->pkt_buf, INTEG_PKT_BUF, &rx);
 	if (res != ESP_OK) {
 		r->stats.esp_in_drop++;
 		r->stats.esp_in_res[res]++;
-		log_debug("session %llu: ESP dropped: %s", is->s->id,
-		    esp_result_name(res));
+		log_peer(LOG_LEVEL_DEBUG, "session %llu: ESP dropped: %s "
+		    "(spi %08x seq %u%s)", is->s->id, esp_result_name(res),
+		    sa->spi, load_be32(p + 4), c == NULL ? ", retired" : "");
 		return false;
 	}
 	/* §2.8: the peer sends on the new SA, so it receives on it too. */
-	c->out_ok = true;
+	if (c != NULL)
+		c->out_ok = true;
+	else {
+		r->stats.esp_in_retired++;
+		log_peer(LOG_LEVEL_DEBUG, "session %llu: ESP on Child SA "
+		    "%08x after its Delete (seq %llu), accepted", is->s->id,
+		    sa->spi, (unsigned long long)rx.seq);
+	}
 	/* RFC 7296 §2.4: authentic ESP proves the peer alive. */
 	if (is->ike != NULL)
 		ike_sa_alive(is->ike, integ_now_ms());

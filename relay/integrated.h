@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct relay;
+struct relay_stats;
 struct conf;
 struct session;
 struct session_backend;
@@ -62,6 +63,15 @@ void	integ_reload_commit(struct relay *r, bool ok);
 extern const struct session_backend integ_backend;
 /* One info line per section: half-open IKE SAs, COOKIEs (SIGUSR1). */
 void	integ_stats_log(const struct relay *r);
+/*
+ * The inbound ESP drops by reason, such as "no-sa 1, replay 2" (those
+ * counted only; "" when none), into @buf; the length it wanted.  The
+ * @i-th reason's name and count for iketcpctl stats: -1 past the last.
+ */
+size_t	integ_esp_in_reasons(const struct relay_stats *st, char *buf,
+	    size_t cap);
+int	integ_esp_in_reason(const struct relay_stats *st, size_t i,
+	    const char **name, unsigned long long *v);
 
 /*
  * SIGTERM: a Delete of every established IKE SA goes out on its live

@@ -89,11 +89,17 @@ relay_stats_log(const struct relay *r)
 	    r->nsessions, r->stats.reclaimed, r->stats.sess_refused,
 	    r->stats.proven, r->stats.probe_drop, r->fds_used, r->fds_max,
 	    r->wbuf_total, r->stats.wbuf_total_full);
-	if (r->integs != NULL)
-		log_stats("stats: integrated: esp dropped inbound %llu, tun "
-		    "packets dropped %llu, ike dropped %llu",
-		    r->stats.esp_in_drop, r->stats.esp_out_drop,
-		    r->stats.ike_drop);
+	if (r->integs != NULL) {
+		char why[256];
+
+		(void)integ_esp_in_reasons(&r->stats, why, sizeof(why));
+		log_stats("stats: integrated: esp dropped inbound %llu%s%s%s, "
+		    "esp taken on rekeyed Child SAs after their Delete %llu, "
+		    "tun packets dropped %llu, ike dropped %llu",
+		    r->stats.esp_in_drop, why[0] != '\0' ? " (" : "", why,
+		    why[0] != '\0' ? ")" : "", r->stats.esp_in_retired,
+		    r->stats.esp_out_drop, r->stats.ike_drop);
+	}
 	if (r->udp_socks != NULL)
 		log_stats("stats: udp: datagrams in %llu, keepalives dropped "
 		    "%llu, invalid dropped %llu, naming no session %llu, "

@@ -364,6 +364,10 @@ integrated(struct obuf *o, const struct relay *r)
 	    "direction", "out", "reason", "no_sa", NULL);
 	metrics_sample(o, "iketcp_esp_dropped_total", s->esp_out_encap,
 	    "direction", "out", "reason", "encap", NULL);
+	C(o, "iketcp_esp_after_delete_total", "Integrated server: ESP "
+	    "taken on a rekeyed Child SA's inbound SA after its Delete.");
+	metrics_sample(o, "iketcp_esp_after_delete_total", s->esp_in_retired,
+	    NULL);
 	radius(o, r);
 }
 

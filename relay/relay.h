@@ -77,6 +77,8 @@ struct relay_stats {
 	unsigned long long auth_failed[RELAY_AUTH_KINDS];
 	unsigned long long esp_in_nosa;		/* ESP: no Child SA */
 	unsigned long long esp_in_tun;		/* ESP: TUN write failed */
+	unsigned long long esp_in_retired;	/* ESP on a rekeyed Child SA
+						 * after its Delete, taken */
 	unsigned long long esp_in_res[RELAY_ESP_REASONS]; /* esp_decap */
 	unsigned long long esp_out_nosa;	/* TUN: no SA or no stream */
 	unsigned long long esp_out_encap;	/* TUN: too big, encap error */

@@ -376,7 +376,8 @@ static const struct {
 	STAT(gw_nostream), STAT(gw_bad), STAT(udp_send_errors),
 	STAT(tls_failed), STAT(ike_up), STAT(child_up), STAT(ike_drop),
 	STAT(esp_in_drop),
-	STAT(esp_in_nosa), STAT(esp_in_tun), STAT(esp_out_drop),
+	STAT(esp_in_nosa), STAT(esp_in_tun), STAT(esp_in_retired),
+	STAT(esp_out_drop),
 	STAT(esp_out_nosa), STAT(esp_out_encap), STAT(ctl_refused),
 	STAT(ctl_bad),
 };
@@ -385,7 +386,8 @@ void
 report_stats(struct obuf *o, const struct relay *r, bool json)
 {
 	struct integ_radius_info ri;
-	const char *sep = json ? "{" : "";
+	const char *sep = json ? "{" : "", *why;
+	unsigned long long cnt;
 	struct {
 		const char		*name;
 		unsigned long long	 v;
@@ -419,6 +421,23 @@ report_stats(struct obuf *o, const struct relay *r, bool json)
 			    *v);
 		else
 			obuf_printf(o, "%-24s %llu\n", stats[i].name, *v);
+		sep = ",";
+	}
+	for (size_t i = 0; integ_esp_in_reason(&r->stats, i, &why, &cnt) == 0;
+	    i++) {
+		char name[48];
+
+		/* esp_in_nosa and esp_in_tun are above. */
+		if (strcmp(why, "no-sa") == 0 || strcmp(why, "tun-write") == 0)
+			continue;
+		snprintf(name, sizeof(name), "esp_in_%s", why);
+		for (char *c = name; *c != '\0'; c++)
+			if (*c == '-')
+				*c = '_';
+		if (json)
+			obuf_printf(o, "%s\"%s\":%llu", sep, name, cnt);
+		else
+			obuf_printf(o, "%-24s %llu\n", name, cnt);
 		sep = ",";
 	}
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {

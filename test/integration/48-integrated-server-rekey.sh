@@ -72,5 +72,6 @@ ping_tunnel 3
 st=$(integ_stats srv)
 say "server: $st"
 drops=$(sed -nE 's/.*esp dropped inbound ([0-9]+).*/\1/p' <<<"$st")
-[ "$drops" = 0 ] || fail "server dropped $drops inbound ESP packets"
+[ "$drops" = 0 ] || fail "server dropped $drops inbound ESP packets: $st
+$(integ_esp_drop_why srv)"
 ok

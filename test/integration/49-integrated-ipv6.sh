@@ -92,7 +92,8 @@ r2=$(integ_tun_rx)
 [ "$d2" = $((d1 + 5)) ] ||
     fail "wrong IPv6 inner source: dropped $((d2 - d1)) of 5"
 [ "$r2" = "$r1" ] || fail "a wrong IPv6 inner source reached the TUN"
-[ "$(count_log "$T/srv.log" "ESP dropped: ts$")" = 5 ] ||
+[ "$(count_log "$T/srv.log" \
+    "ESP dropped: ts \(spi [0-9a-f]{8} seq [0-9]+\)$")" = 5 ] ||
     fail "server: the 5 drops are not the traffic-selector check"
 say "IPv6 inner source: own 2 of 2 to the TUN; fd00:10::99 5 of 5 dropped"
 out=$(ns_exec C ping -6 -n -c 3 -i 0.2 -W 2 "$SVC6" 2>&1) ||

@@ -1107,6 +1107,20 @@ integ_esp_drops()
 	integ_stats "$1" | sed -nE 's/.*esp dropped inbound ([0-9]+).*/\1/p'
 }
 
+# integ_esp_drop_why NAME: what the server logged of its inbound ESP drops
+# (reason, SPI, sequence number; at log-level debug) and its lines naming
+# each SPI they name (that Child SA's rekey and Delete, with the time),
+# for a test's failure message.
+integ_esp_drop_why()
+{
+	local f="$T/$1.log" spi
+	grep -E "ESP dropped" "$f" | head -n 5 || true
+	for spi in $(sed -nE 's/.*ESP dropped: .*\(spi ([0-9a-f]{8}) .*/\1/p' \
+	    "$f" | sort -u | head -n 3); do
+		grep -E "(CHILD_SA|Child SA) .*$spi" "$f" | head -n 6 || true
+	done
+}
+
 # integ_stats NAME: SIGUSR1 to the server (RELAY_DPID); its newest
 # "stats: integrated" line is echoed.
 integ_stats()
