@@ -1,7 +1,7 @@
 /*
  * INFORMATIONAL, responder side (RFC 7296 §1.4, §1.4.1): liveness checks
  * and Delete of the IKE SA or of its Child SAs; with MOBIKE (RFC 4555)
- * UPDATE_SA_ADDRESSES and COOKIE2.
+ * UPDATE_SA_ADDRESSES, NAT detection in any INFORMATIONAL, and COOKIE2.
  */
 #include <string.h>
 
@@ -10,7 +10,8 @@
 #include "framing/wire.h"
 #include "ike/sa_int.h"
 
-/* What an INFORMATIONAL request asks of MOBIKE (RFC 4555 §3.5, §3.7). */
+/* What an INFORMATIONAL request asks of MOBIKE (RFC 4555 §3.5, §3.7,
+ * §3.8). */
 struct mobike {
 	bool		 update;	/* UPDATE_SA_ADDRESSES, accepted */
 	bool		 natd;		/* NAT_DETECTION_* go back */
@@ -21,10 +22,19 @@ struct mobike {
 };
 
 /*
- * Over a stream the addresses of the SA are those of the stream the
- * request came on (ike_sa_set_path): the NAT_DETECTION hashes answer
- * with them, as RFC 4555 §3.5 asks, and NO_NATS_ALLOWED (§3.9) is judged
- * by the same hashes.  Without MOBIKE agreed, its notifies are ignored.
+ * The NAT_DETECTION hashes are those of the path the request came on
+ * (ike_sa_set_path): its UDP addresses and ports, or over a stream its
+ * TCP ones (RFC 9329, "NAT Detection Payloads": over TCP they use the
+ * TCP ports, and a NAT they find changes no encapsulation, so on a
+ * stream they are never faked).  They answer UPDATE_SA_ADDRESSES, as RFC 4555 §3.5 asks,
+ * and also any other INFORMATIONAL that carries them: a MOBIKE
+ * initiator behind a NAT puts them in its liveness checks to learn that
+ * its mapping changed (§3.8), or tests a path with them (§3.10), and
+ * compares our answer with the last one.  A client whose SA moves
+ * between UDP and a stream sees the change of path there, as a change
+ * of NAT mapping, and names the new path with UPDATE_SA_ADDRESSES.
+ * NO_NATS_ALLOWED (§3.9) is judged by the same hashes, with an update
+ * only.  Without MOBIKE agreed, its notifies are ignored.
  */
 static int
 mobike_get(const struct ike_sa *sa, const struct ike_payloads *pl,
@@ -45,9 +55,7 @@ mobike_get(const struct ike_sa *sa, const struct ike_payloads *pl,
 		else
 			mb->cookie2 = c2;
 	}
-	if (ike_sa_notify(pl, IKE_N_UPDATE_SA_ADDRESSES) == NULL)
-		return 0;
-	mb->update = true;
+	mb->update = ike_sa_notify(pl, IKE_N_UPDATE_SA_ADDRESSES) != NULL;
 	if (ike_sa_notify(pl, IKE_N_NAT_DETECTION_SOURCE_IP) == NULL ||
 	    ike_sa_notify(pl, IKE_N_NAT_DETECTION_DESTINATION_IP) == NULL)
 		return 0;
@@ -66,7 +74,8 @@ mobike_get(const struct ike_sa *sa, const struct ike_payloads *pl,
 	/* As in IKE_SA_INIT (exch_init.c): still "behind a NAT". */
 	if (sa->flags & IKE_SA_F_FAKE_NAT)
 		mb->src[0] ^= 0xff;
-	mb->unexpected = ike_sa_notify(pl, IKE_N_NO_NATS_ALLOWED) != NULL &&
+	mb->unexpected = mb->update &&
+	    ike_sa_notify(pl, IKE_N_NO_NATS_ALLOWED) != NULL &&
 	    (mb->nat_local || mb->nat_remote);
 	return 0;
 }

@@ -217,10 +217,14 @@ ike_sa_initial_contact(const struct ike_sa *sa)
 
 void
 ike_sa_set_path(struct ike_sa *sa, const struct ike_endpoint *local,
-    const struct ike_endpoint *remote)
+    const struct ike_endpoint *remote, bool fake_nat)
 {
 	sa->local = *local;
 	sa->remote = *remote;
+	if (fake_nat)
+		sa->flags |= IKE_SA_F_FAKE_NAT;
+	else
+		sa->flags &= ~(unsigned)IKE_SA_F_FAKE_NAT;
 }
 
 bool

@@ -240,8 +240,10 @@ enum ike_event_type {
 	 */
 	IKE_EV_IKE_REKEYED,
 	/*
-	 * RFC 4555 UPDATE_SA_ADDRESSES accepted: the SA's addresses are now
-	 * those given by the last ike_sa_set_path() (the stream it came on).
+	 * RFC 4555 §3.5 UPDATE_SA_ADDRESSES accepted: the initiator asks
+	 * that the SA use the path the request came on (the one given by
+	 * the last ike_sa_set_path(), whose NAT_DETECTION hashes the
+	 * response carries).
 	 */
 	IKE_EV_ADDRESSES
 };
@@ -369,11 +371,16 @@ enum ike_sa_result ike_sa_eap_resume(struct ike_sa *sa,
  */
 bool	ike_sa_initial_contact(const struct ike_sa *sa);
 /*
- * The addresses the next request arrived on (a stream's): they feed the
- * NAT_DETECTION hashes of IKE_SA_INIT and of a MOBIKE address update.
+ * The addresses the next message arrived on (a stream's TCP addresses
+ * and ports, or a UDP path's): they feed the NAT_DETECTION hashes of
+ * IKE_SA_INIT and of MOBIKE's INFORMATIONAL exchanges.  @fake_nat: on
+ * this path our NAT_DETECTION_SOURCE_IP matches no address of ours
+ * (IKE_SA_F_FAKE_NAT: a UDP path of a server that takes ESP in UDP
+ * only); false on a stream, where a NAT changes no encapsulation (RFC
+ * 9329, "NAT Detection Payloads") and the hashes tell the truth.
  */
 void	ike_sa_set_path(struct ike_sa *sa, const struct ike_endpoint *local,
-	    const struct ike_endpoint *remote);
+	    const struct ike_endpoint *remote, bool fake_nat);
 /* MOBIKE (RFC 4555) was agreed in IKE_AUTH. */
 bool	ike_sa_mobike(const struct ike_sa *sa);
 /* NAT seen by NAT_DETECTION (§2.23): in front of the peer / of us. */

@@ -340,9 +340,11 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 			ike_rekeyed(is, &out->ev[i]);
 			break;
 		case IKE_EV_ADDRESSES:
-			/* RFC 4555 §3.5: the SA's path is this stream. */
+			/* RFC 4555 §3.5: the SA's path is the one it came
+			 * on, where it proved the keys. */
 			sess_log(is, LOG_LEVEL_INFO, "MOBIKE: "
-			    "UPDATE_SA_ADDRESSES accepted on this stream");
+			    "UPDATE_SA_ADDRESSES accepted on the session's "
+			    "path");
 			break;
 		}
 	}
@@ -686,17 +688,20 @@ peer_text(const struct ike_sa *sa, char out[static IKE_ID_LOG_MAX])
 }
 
 /* The IKE SA's path is that of probe @pr, or the owner's (@pr NULL):
- * a stream's or a UDP path's addresses. */
+ * a stream's or a UDP path's addresses; with udp-encap a UDP path's
+ * NAT detection tells of a NAT (a stream's tells the truth). */
 static void
 set_path(struct integ_sess *is, const struct probe *pr)
 {
 	struct sockaddr_storage la, ra;
 	struct ike_endpoint l, rm;
+	bool udp = pr != NULL ? pr->udp != NULL : is->s->owner == NULL &&
+	    is->s->on_udp;
 
 	session_addrs(is->s, pr, &la, &ra);
 	endpoint_of(&la, &l);
 	endpoint_of(&ra, &rm);
-	ike_sa_set_path(is->ike, &l, &rm);
+	ike_sa_set_path(is->ike, &l, &rm, udp && is->sec->udp_encap);
 }
 
 /*

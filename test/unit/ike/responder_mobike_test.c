@@ -2,7 +2,8 @@
  * MOBIKE (RFC 4555) on the responder: MOBIKE_SUPPORTED answered in
  * IKE_AUTH only when offered (§3.1), UPDATE_SA_ADDRESSES answered with
  * NAT_DETECTION hashes of the path the request came on and COOKIE2 copied
- * as is (§3.5, §3.7), its refusals, and nothing of it without MOBIKE.
+ * as is (§3.5, §3.7), NAT detection in a liveness check (§3.8), faked
+ * per path, its refusals, and nothing of it without MOBIKE.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,7 @@ Test(responder_mobike, update_answers_natd_of_the_new_path_and_cookie2,
 	local = fx.local;
 	remote = fx.remote;
 	remote.port = 40001;
-	ike_sa_set_path(sa, &local, &remote);
+	ike_sa_set_path(sa, &local, &remote, false);
 	cr_assert_eq(update(2, true, &remote, &local, 16, false, &out),
 	    IKE_SA_ANSWERED, "%s", out.reason);
 	cr_assert_str_empty(out.reason);
@@ -235,4 +236,99 @@ Test(responder_mobike, ignored_without_mobike, .init = setup_plain,
 	cr_assert_eq(out.nev, 0);
 	ini_open(&I, out.msg, out.len, 2, m, plain);
 	cr_assert_eq(m->pl.nnotify, 0);
+}
+
+/* The response's NAT_DETECTION hashes match @local / @remote. */
+static void
+natd_match(const struct ike_out *out, uint32_t msgid,
+    const struct ike_endpoint *local, const struct ike_endpoint *remote,
+    bool src_ok)
+{
+	const struct ike_notify *no;
+	uint8_t h[20];
+
+	ini_open(&I, out->msg, out->len, msgid, m, plain);
+	no = ini_find_n(m, IKE_N_NAT_DETECTION_SOURCE_IP);
+	cr_assert_not_null(no, "message %u: no NAT_DETECTION_SOURCE_IP",
+	    msgid);
+	natd(local, h);
+	cr_assert_eq(no->data.len == 20 && memcmp(no->data.p, h, 20) == 0,
+	    src_ok, "message %u: source hash", msgid);
+	no = ini_find_n(m, IKE_N_NAT_DETECTION_DESTINATION_IP);
+	cr_assert_not_null(no);
+	natd(remote, h);
+	cr_assert_arr_eq(no->data.p, h, 20);
+}
+
+/*
+ * §3.8: a MOBIKE initiator behind a NAT puts NAT_DETECTION in its
+ * liveness checks and compares our answers, to learn that its mapping
+ * changed (our side: that the SA moved between UDP and a stream); they
+ * are answered with the hashes of the path the check came on, with no
+ * event and no change to the SA's NAT state, which only an update makes.
+ */
+Test(responder_mobike, a_liveness_check_with_natd_is_answered_with_natd,
+    .init = setup_mobike, .fini = teardown, .timeout = 20)
+{
+	struct ike_endpoint tcp;
+	struct ike_out out;
+	bool nat = ike_sa_nat_remote(sa);
+
+	cr_assert_eq(update(2, false, &fx.remote, &fx.local, 0, false, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_eq(out.nev, 0);
+	natd_match(&out, 2, &fx.local, &fx.remote, true);
+	/* The SA on a stream: the stream's TCP addresses and ports. */
+	tcp = fx.remote;
+	tcp.port = 51000;
+	ike_sa_set_path(sa, &fx.local, &tcp, false);
+	cr_assert_eq(update(3, false, &fx.remote, &fx.local, 0, false, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	cr_assert_eq(out.nev, 0);
+	natd_match(&out, 3, &fx.local, &tcp, true);
+	/* The initiator's hashes name another port: not a NAT the SA
+	 * notes, without an update. */
+	cr_assert_eq(ike_sa_nat_remote(sa), nat);
+	/* Without both hashes, none go back. */
+	cr_assert_eq(update(4, false, NULL, NULL, 0, false, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	ini_open(&I, out.msg, out.len, 4, m, plain);
+	cr_assert_eq(m->pl.nnotify, 0);
+}
+
+/*
+ * udp-encap: on a UDP path our source hash is faked (the client sees a
+ * NAT and keeps ESP in UDP), on a stream it is the true one (RFC 9329,
+ * "NAT Detection Payloads": a NAT changes no encapsulation there); the
+ * destination hash is the true one either way.  Per path, whichever
+ * transport the SA began on.
+ */
+Test(responder_mobike, fake_nat_follows_the_path, .init = setup_mobike,
+    .fini = teardown, .timeout = 20)
+{
+	struct ike_out out;
+
+	ike_sa_set_path(sa, &fx.local, &fx.remote, true);
+	cr_assert_eq(update(2, true, &fx.remote, &fx.local, 0, false, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	natd_match(&out, 2, &fx.local, &fx.remote, false);
+	ike_sa_set_path(sa, &fx.local, &fx.remote, false);
+	cr_assert_eq(update(3, true, &fx.remote, &fx.local, 0, false, &out),
+	    IKE_SA_ANSWERED, "%s", out.reason);
+	natd_match(&out, 3, &fx.local, &fx.remote, true);
+}
+
+Test(responder_mobike, no_nats_allowed_counts_with_an_update_only,
+    .init = setup_mobike, .fini = teardown, .timeout = 20)
+{
+	struct ike_endpoint elsewhere;
+	struct ike_out out;
+
+	elsewhere = fx.remote;
+	elsewhere.addr[3] = 99;
+	cr_assert_eq(update(2, false, &elsewhere, &fx.local, 0, true, &out),
+	    IKE_SA_ANSWERED);
+	ini_open(&I, out.msg, out.len, 2, m, plain);
+	cr_assert_null(ini_find_n(m, IKE_N_UNEXPECTED_NAT_DETECTED));
+	cr_assert_not_null(ini_find_n(m, IKE_N_NAT_DETECTION_SOURCE_IP));
 }
