@@ -1,7 +1,8 @@
 /*
  * INFORMATIONAL, responder side (RFC 7296 §1.4, §1.4.1): liveness checks
  * and Delete of the IKE SA or of its Child SAs; with MOBIKE (RFC 4555)
- * UPDATE_SA_ADDRESSES, NAT detection in any INFORMATIONAL, and COOKIE2.
+ * UPDATE_SA_ADDRESSES, NAT detection in any INFORMATIONAL, COOKIE2, and
+ * the pieces of our own return routability check (exch_req.c sends it).
  */
 #include <string.h>
 
@@ -78,6 +79,46 @@ mobike_get(const struct ike_sa *sa, const struct ike_payloads *pl,
 	    ike_sa_notify(pl, IKE_N_NO_NATS_ALLOWED) != NULL &&
 	    (mb->nat_local || mb->nat_remote);
 	return 0;
+}
+
+int
+ike_info_rr_inner(const uint8_t cookie[static IKE_SA_RR_COOKIE_LEN],
+    uint8_t *inner, size_t cap, size_t *len, uint8_t *first)
+{
+	struct ike_builder b;
+	struct wr w = wr_make(inner, cap);
+
+	ike_build_inner_init(&b, &w);
+	if (ike_notify_add(&b, IKE_N_COOKIE2, cookie,
+	    IKE_SA_RR_COOKIE_LEN) != 0 || ike_build_finish(&b) != 0)
+		return -1;
+	*len = w.len;
+	*first = b.first;
+	return 0;
+}
+
+/*
+ * RFC 4555 §3.7: "the recipient [...] MUST copy the notification as-is"
+ * into its response.  Only a peer that received our request at the
+ * address we sent it to knows the cookie: it travelled encrypted, and
+ * even a peer holding the SA's keys, which could forge any answer of
+ * its own, cannot guess 128 random bits.
+ */
+void
+ike_info_rr_answered(const struct ike_payloads *pl, bool parsed,
+    const uint8_t cookie[static IKE_SA_RR_COOKIE_LEN], struct ike_out *out)
+{
+	const struct ike_notify *c2 = parsed ? ike_sa_notify(pl,
+	    IKE_N_COOKIE2) : NULL;
+
+	if (c2 != NULL && c2->data.len == IKE_SA_RR_COOKIE_LEN &&
+	    CRYPTO_memcmp(c2->data.p, cookie, IKE_SA_RR_COOKIE_LEN) == 0) {
+		ike_sa_event(out, IKE_EV_RR_OK, NULL);
+		return;
+	}
+	ike_sa_event(out, IKE_EV_RR_FAILED, NULL);
+	ike_sa_reason(out, "return routability check: the answer %s",
+	    c2 == NULL ? "has no COOKIE2" : "has another COOKIE2");
 }
 
 /*

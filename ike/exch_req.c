@@ -40,6 +40,8 @@ kind_name(enum ike_req_kind kind)
 		return "Child SA rekey";
 	case IKE_REQ_REKEY_IKE:
 		return "IKE SA rekey";
+	case IKE_REQ_RR_CHECK:
+		return "return routability check";
 	}
 	return "?";
 }
@@ -92,6 +94,7 @@ rekey_cleanup(struct ike_req *q)
 static void
 forget_req(struct ike_req *q)
 {
+	OPENSSL_cleanse(q->rr_cookie, sizeof(q->rr_cookie));
 	free(q->msg);
 	q->msg = NULL;
 	q->len = 0;
@@ -897,6 +900,7 @@ tick(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
 			out->len = q->len;
 			out->frags = q->frags;
 			out->resend = true;
+			out->rr = q->kind == IKE_REQ_RR_CHECK;
 			q->rtx_gap_ms = q->rtx_gap_ms * 2 > IKE_SA_RTX_MAX_MS ?
 			    IKE_SA_RTX_MAX_MS : q->rtx_gap_ms * 2;
 			q->rtx_ms = now_ms + q->rtx_gap_ms;
@@ -965,6 +969,43 @@ ike_sa_alive(struct ike_sa *sa, uint64_t now_ms)
 {
 	if (now_ms > sa->last_ms)
 		sa->last_ms = now_ms;
+}
+
+int
+ike_sa_rr_check(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out)
+{
+	struct ike_req *q = &sa->req;
+	uint8_t inner[IKE_GENHDR_LEN + 8 + IKE_SA_RR_COOKIE_LEN], first;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (!sa->mobike || sa->state != IKE_SA_ESTABLISHED ||
+	    q->kind != IKE_REQ_NONE)
+		return -1;
+	if (RAND_bytes(q->rr_cookie, sizeof(q->rr_cookie)) != 1 ||
+	    ike_info_rr_inner(q->rr_cookie, inner, sizeof(inner), &len,
+	    &first) != 0 ||
+	    send_req(sa, IKE_REQ_RR_CHECK, IKE_EXCH_INFORMATIONAL, first,
+	    inner, len, now_ms, out) != 0) {
+		OPENSSL_cleanse(q->rr_cookie, sizeof(q->rr_cookie));
+		ike_sa_reason(out, "cannot build the return routability "
+		    "check");
+		return -1;
+	}
+	out->rr = true;
+	return 0;
+}
+
+bool
+ike_sa_req_idle(const struct ike_sa *sa)
+{
+	return sa->req.kind == IKE_REQ_NONE;
+}
+
+bool
+ike_sa_rr_outstanding(const struct ike_sa *sa)
+{
+	return sa->req.kind == IKE_REQ_RR_CHECK;
 }
 
 int
@@ -1098,6 +1139,9 @@ response(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		else
 			rekey_cleanup(q);
 		goto parse;
+	case IKE_REQ_RR_CHECK:
+		ike_info_rr_answered(&m->pl, parsed, q->rr_cookie, out);
+		break;
 	case IKE_REQ_DPD:
 	case IKE_REQ_NONE:
 		break;

@@ -82,7 +82,8 @@ enum {
 	IKE_SA_FRAG_MAX_DEFAULT	= 1280 - 40 - 8 - 4,
 	/* frag_max at least: the IKE and SKF headers (36), an IV (16), an
 	 * ICV (32) and a few blocks of plaintext with any suite. */
-	IKE_SA_FRAG_MAX_MIN	= 160
+	IKE_SA_FRAG_MAX_MIN	= 160,
+	IKE_SA_RR_COOKIE_LEN	= 16	/* our COOKIE2 (RFC 4555 §4.2.5) */
 };
 
 /* An address and port as the caller sees them; addr in network order. */
@@ -243,9 +244,19 @@ enum ike_event_type {
 	 * RFC 4555 §3.5 UPDATE_SA_ADDRESSES accepted: the initiator asks
 	 * that the SA use the path the request came on (the one given by
 	 * the last ike_sa_set_path(), whose NAT_DETECTION hashes the
-	 * response carries).
+	 * response carries).  When the SA moves is the caller's decision:
+	 * to a new UDP address only after a return routability check
+	 * (ike_sa_rr_check()).
 	 */
-	IKE_EV_ADDRESSES
+	IKE_EV_ADDRESSES,
+	/*
+	 * RFC 4555 §3.7: our return routability check was answered with
+	 * its COOKIE2 (RR_OK): the peer receives at the address the caller
+	 * sent the check to.  RR_FAILED: it was answered without it
+	 * (out->reason says how).
+	 */
+	IKE_EV_RR_OK,
+	IKE_EV_RR_FAILED
 };
 
 struct ike_event {
@@ -289,6 +300,12 @@ struct ike_out {
 	 * fragments again, never new ones.
 	 */
 	struct ike_frags frags;
+	/*
+	 * @msg is our return routability check (ike_sa_rr_check()) or its
+	 * retransmission: the caller sends it to the address under test
+	 * and nowhere else, or the answer proves nothing.
+	 */
+	bool		 rr;
 	size_t		 nev;
 	struct ike_event ev[IKE_SA_EVENTS_MAX];
 	/* Why a request failed or was dropped; "" when all went well. */
@@ -413,5 +430,22 @@ void	ike_sa_alive(struct ike_sa *sa, uint64_t now_ms);
  * established or is already being deleted.
  */
 int	ike_sa_delete(struct ike_sa *sa, uint64_t now_ms, struct ike_out *out);
+/*
+ * RFC 4555 §3.7: starts a return routability check, an INFORMATIONAL
+ * request carrying a COOKIE2 of IKE_SA_RR_COOKIE_LEN fresh random octets
+ * (out->msg, with out->rr set).  Its authentic response brings
+ * IKE_EV_RR_OK when it echoes the cookie, IKE_EV_RR_FAILED otherwise;
+ * it is retransmitted by ike_sa_tick() (out->rr again) and, unanswered
+ * for dpd_timeout_ms, ends the SA as any request of ours does.  -1,
+ * nothing built, unless MOBIKE was agreed, the SA is ESTABLISHED and no
+ * request of ours is outstanding (window 1: ask again once
+ * ike_sa_req_idle()).
+ */
+int	ike_sa_rr_check(struct ike_sa *sa, uint64_t now_ms,
+	    struct ike_out *out);
+/* No request of ours is outstanding: one may start. */
+bool	ike_sa_req_idle(const struct ike_sa *sa);
+/* The request of ours outstanding is a return routability check. */
+bool	ike_sa_rr_outstanding(const struct ike_sa *sa);
 
 #endif /* IKETCP_IKE_SA_H */

@@ -61,7 +61,8 @@ enum ike_req_kind {
 	IKE_REQ_DELETE_IKE,	/* INFORMATIONAL, Delete of the IKE SA */
 	IKE_REQ_DELETE_CHILD,	/* INFORMATIONAL, Delete of our ESP SPI */
 	IKE_REQ_REKEY_CHILD,	/* CREATE_CHILD_SA with REKEY_SA (§1.3.3) */
-	IKE_REQ_REKEY_IKE	/* CREATE_CHILD_SA rekeying the IKE SA */
+	IKE_REQ_REKEY_IKE,	/* CREATE_CHILD_SA rekeying the IKE SA */
+	IKE_REQ_RR_CHECK	/* INFORMATIONAL, COOKIE2 (RFC 4555 §3.7) */
 };
 
 struct ike_kex;
@@ -129,6 +130,8 @@ struct ike_req {
 	size_t		 old_len;
 	struct ike_frags old_frags;	/* and as fragments, or none */
 	uint64_t	 old_sent_ms, old_rtx_ms;
+	/* RR_CHECK outstanding: the COOKIE2 its answer must echo. */
+	uint8_t		 rr_cookie[IKE_SA_RR_COOKIE_LEN];
 };
 
 /*
@@ -371,6 +374,19 @@ void	ike_sa_eap_free(struct ike_sa *sa);
 /* Ends the backend's conversation (a pending one is cancelled). */
 void	ike_sa_eap_end(struct ike_sa *sa);
 enum ike_sa_result ike_exch_info(struct ike_sa *sa, const struct ike_msg *m,
+	    struct ike_out *out);
+/*
+ * The return routability check (RFC 4555 §3.7, exch_info.c):
+ * ike_info_rr_inner: the request's inner chain, N(COOKIE2) with @cookie,
+ *   into @inner (@cap octets); 0/-1.
+ * ike_info_rr_answered: its authentic response's payloads @pl (@parsed:
+ *   they parsed) echo @cookie: IKE_EV_RR_OK, else IKE_EV_RR_FAILED and a
+ *   reason.
+ */
+int	ike_info_rr_inner(const uint8_t cookie[static IKE_SA_RR_COOKIE_LEN],
+	    uint8_t *inner, size_t cap, size_t *len, uint8_t *first);
+void	ike_info_rr_answered(const struct ike_payloads *pl, bool parsed,
+	    const uint8_t cookie[static IKE_SA_RR_COOKIE_LEN],
 	    struct ike_out *out);
 enum ike_sa_result ike_exch_child(struct ike_sa *sa, const struct ike_msg *m,
 	    struct ike_out *out);

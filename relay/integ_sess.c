@@ -346,6 +346,10 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 			    "UPDATE_SA_ADDRESSES accepted on the session's "
 			    "path");
 			break;
+		case IKE_EV_RR_OK:
+		case IKE_EV_RR_FAILED:
+			/* Only after an ike_sa_rr_check() of ours. */
+			break;
 		}
 	}
 }

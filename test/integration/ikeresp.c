@@ -154,6 +154,12 @@ print_events(const struct ike_sa *sa, const struct ike_out *out)
 			printf("ADDRESSES spi_i=%016llx\n",
 			    (unsigned long long)ike_sa_spi_i(sa));
 			break;
+		case IKE_EV_RR_OK:
+		case IKE_EV_RR_FAILED:
+			printf("RR_%s spi_i=%016llx\n", out->ev[i].type ==
+			    IKE_EV_RR_OK ? "OK" : "FAILED",
+			    (unsigned long long)ike_sa_spi_i(sa));
+			break;
 		case IKE_EV_IKE_REKEYED:
 			printf("IKE_REKEYED spi_i=%016llx spi_r=%016llx -> "
 			    "spi_i=%016llx spi_r=%016llx\n",

@@ -3,7 +3,8 @@
  * IKE_AUTH only when offered (§3.1), UPDATE_SA_ADDRESSES answered with
  * NAT_DETECTION hashes of the path the request came on and COOKIE2 copied
  * as is (§3.5, §3.7), NAT detection in a liveness check (§3.8), faked
- * per path, its refusals, and nothing of it without MOBIKE.
+ * per path, its refusals, nothing of it without MOBIKE; and our own
+ * return routability check (§3.7): COOKIE2 out, its echo checked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -331,4 +332,123 @@ Test(responder_mobike, no_nats_allowed_counts_with_an_update_only,
 	ini_open(&I, out.msg, out.len, 2, m, plain);
 	cr_assert_null(ini_find_n(m, IKE_N_UNEXPECTED_NAT_DETECTED));
 	cr_assert_not_null(ini_find_n(m, IKE_N_NAT_DETECTION_SOURCE_IP));
+}
+
+/* Our check @msgid opened: its COOKIE2 into @c2 (16 octets). */
+static void
+open_check(const struct ike_out *out, uint32_t msgid, uint8_t c2[16])
+{
+	const struct ike_notify *no;
+
+	cr_assert(out->rr);
+	ini_open_req(&I, out->msg, out->len, msgid, m, plain);
+	cr_assert_eq(m->hdr.exchange, IKE_EXCH_INFORMATIONAL);
+	cr_assert_eq(m->pl.nnotify, 1);
+	no = ini_find_n(m, IKE_N_COOKIE2);
+	cr_assert_not_null(no);
+	cr_assert_eq(no->data.len, IKE_SA_RR_COOKIE_LEN);
+	memcpy(c2, no->data.p, 16);
+}
+
+/* The initiator answers our request @msgid with COOKIE2 @c2 (@len
+ * octets, 0: none). */
+static enum ike_sa_result
+answer_check(uint32_t msgid, const uint8_t *c2, size_t len, uint64_t now,
+    struct ike_out *out)
+{
+	uint8_t inner[128], buf[IKE_SA_MSG_MAX];
+	struct ike_builder b;
+	struct wr w = wr_make(inner, sizeof(inner));
+	size_t n;
+
+	ike_build_inner_init(&b, &w);
+	if (len > 0)
+		ini_notify(&b, IKE_N_COOKIE2, c2, len);
+	cr_assert_eq(ike_build_finish(&b), 0);
+	n = ini_respond(&I, IKE_EXCH_INFORMATIONAL, msgid, b.first, inner,
+	    w.len, buf, sizeof(buf));
+	return ike_sa_handle(sa, buf, n, now, out);
+}
+
+/*
+ * §3.7: the check is an INFORMATIONAL request of ours with a fresh
+ * 16-octet COOKIE2; an answer that echoes it is RR_OK, one without it or
+ * with another cookie RR_FAILED; each check has a new cookie; window 1.
+ */
+Test(responder_mobike, our_check_sends_cookie2_and_checks_the_echo,
+    .init = setup_mobike, .fini = teardown, .timeout = 20)
+{
+	uint8_t c2[16], c2b[16], wrong[16];
+	struct ike_out out;
+
+	cr_assert(ike_sa_req_idle(sa));
+	cr_assert_eq(ike_sa_rr_check(sa, 3000, &out), 0, "%s", out.reason);
+	open_check(&out, 0, c2);
+	cr_assert(ike_sa_rr_outstanding(sa));
+	cr_assert_not(ike_sa_req_idle(sa));
+	/* One at a time. */
+	cr_assert_eq(ike_sa_rr_check(sa, 3000, &out), -1);
+	cr_assert_eq(answer_check(0, c2, 16, 3100, &out), IKE_SA_ANSWERED,
+	    "%s", out.reason);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].type, IKE_EV_RR_OK);
+	cr_assert(ike_sa_req_idle(sa));
+	cr_assert_not(ike_sa_rr_outstanding(sa));
+
+	/* No COOKIE2 in the answer. */
+	cr_assert_eq(ike_sa_rr_check(sa, 4000, &out), 0);
+	open_check(&out, 1, c2b);
+	cr_assert(memcmp(c2, c2b, 16) != 0, "the cookie was used again");
+	cr_assert_eq(answer_check(1, NULL, 0, 4100, &out), IKE_SA_ANSWERED);
+	cr_assert_eq(out.nev, 1);
+	cr_assert_eq(out.ev[0].type, IKE_EV_RR_FAILED);
+	cr_assert(strstr(out.reason, "no COOKIE2") != NULL, "%s", out.reason);
+
+	/* Another cookie, or a part of ours. */
+	cr_assert_eq(ike_sa_rr_check(sa, 5000, &out), 0);
+	open_check(&out, 2, c2);
+	memcpy(wrong, c2, 16);
+	wrong[15] ^= 1;
+	cr_assert_eq(answer_check(2, wrong, 16, 5100, &out), IKE_SA_ANSWERED);
+	cr_assert_eq(out.ev[0].type, IKE_EV_RR_FAILED);
+	cr_assert_eq(ike_sa_rr_check(sa, 6000, &out), 0);
+	open_check(&out, 3, c2);
+	cr_assert_eq(answer_check(3, c2, 8, 6100, &out), IKE_SA_ANSWERED);
+	cr_assert_eq(out.ev[0].type, IKE_EV_RR_FAILED);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+}
+
+/*
+ * Unanswered, the check is retransmitted (the same bytes, out->rr set:
+ * to the address under test only) and ends the SA at the budget, as any
+ * request of ours does; meanwhile no other request of ours starts.
+ */
+Test(responder_mobike, an_unanswered_check_is_resent_then_ends_the_sa,
+    .init = setup_mobike, .fini = teardown, .timeout = 20)
+{
+	uint8_t first[IKE_SA_MSG_MAX];
+	struct ike_out out;
+	size_t len;
+
+	cr_assert_eq(ike_sa_rr_check(sa, 3000, &out), 0);
+	memcpy(first, out.msg, out.len);
+	len = out.len;
+	ike_sa_tick(sa, 3000 + IKE_SA_RTX_FIRST_MS, &out);
+	cr_assert(out.resend);
+	cr_assert(out.rr);
+	cr_assert_eq(out.len, len);
+	cr_assert_arr_eq(out.msg, first, len);
+	ike_sa_tick(sa, 3000 + IKE_SA_DPD_TIMEOUT_MS, &out);
+	cr_assert_eq(ike_sa_state(sa), IKE_SA_DEAD);
+	cr_assert(strstr(out.reason, "return routability check") != NULL,
+	    "%s", out.reason);
+}
+
+Test(responder_mobike, no_check_without_mobike, .init = setup_plain,
+    .fini = teardown, .timeout = 20)
+{
+	struct ike_out out;
+
+	cr_assert_eq(ike_sa_rr_check(sa, 3000, &out), -1);
+	cr_assert(ike_sa_req_idle(sa));
 }
