@@ -8,10 +8,14 @@
  *   integ_sec.c   section set-up (as root), reload, close, statistics
  *   integ_sess.c  stream messages -> IKE SA (ike/) -> responses, events
  *   integ_tun.c   ESP pairs: stream ESP -> TUN, TUN -> ESP -> stream
+ *   integ_mob.c   MOBIKE across transports: verified client addresses,
+ *                 the return routability check before a new UDP address
  *   vip.c         virtual IP -> session, for the TUN path
  */
 #ifndef IKETCP_RELAY_INTEG_INT_H
 #define IKETCP_RELAY_INTEG_INT_H
+
+#include <sys/socket.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,9 +32,11 @@
 #include "ike/fragout.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
+#include "relay/udpfront.h"
 #include "relay/vip.h"
 
 struct esp_sa;
+struct probe;
 struct radclient;
 struct relay;
 struct secrets;
@@ -101,6 +107,30 @@ struct integ_sec {
 	uint8_t		*ike_buf;	/* INTEG_IKE_BUF octets */
 };
 
+enum {
+	INTEG_MOB_ADDRS = 4,		/* verified client addresses kept */
+	INTEG_MOB_GAP_MS = 1000,	/* between two checks' starts */
+};
+
+/*
+ * MOBIKE across transports (integ_mob.c, relay/README "MOBIKE"): the
+ * client addresses known to receive what we send, and our return
+ * routability check (RFC 4555 §3.7) of a new UDP address.
+ */
+struct integ_mob {
+	/* Verified client IP addresses, newest replacing the oldest. */
+	struct sockaddr_storage ok[INTEG_MOB_ADDRS];
+	unsigned	 nok, ok_next;
+	bool		 out;		/* our check is outstanding */
+	bool		 live;		/* its answer moves the SA to `to` */
+	bool		 to_set;	/* it is (re)sent to `to` only */
+	struct udp_path	 to;
+	bool		 want;		/* a check of `next` is due */
+	struct udp_path	 next;
+	ev_tstamp	 last;		/* loop time the last check began */
+	ev_timer	 gap;		/* a due check waits for the gap */
+};
+
 /* One installed Child SA: its ESP pair. */
 struct integ_child {
 	struct esp_sa	*in, *out;	/* both NULL: a free slot */
@@ -144,6 +174,7 @@ struct integ_sess {
 					 * UDP path (at most 1 a second) */
 	unsigned long long req_stream;	/* stream id that carried the
 					 * outstanding request; 0 none */
+	struct integ_mob mob;		/* integ_mob.c */
 };
 
 static inline uint64_t
@@ -165,6 +196,44 @@ extern const struct ike_eap_backend integ_eap_radius;
  */
 void	integ_eap_ready(struct integ_sess *is, enum ike_eap_result er,
 	    const struct ike_eap_out *eo);
+/* Arms the session's request timer for ike_sa_next_ms(). */
+void	integ_req_arm(struct integ_sess *is);
+/* IKE message @out, behind the Non-ESP marker, to UDP path @path (not
+ * the session's: an answer where a request came from, or a check). */
+void	integ_send_path(struct integ_sess *is, const struct udp_path *path,
+	    const struct ike_out *out);
+
+/* integ_mob.c (relay/README, "MOBIKE") */
+/* A new session; @udp_peer: the client's address when it began over UDP
+ * (its IKE_SA_INIT came from there and its IKE_AUTH proves it got our
+ * answer), NULL over a stream. */
+void	integ_mob_init(struct integ_sess *is,
+	    const struct sockaddr_storage *udp_peer);
+void	integ_mob_cleanup(struct integ_sess *is);
+/*
+ * An authentic, new message from probe @pr must not move the session
+ * there: MOBIKE was agreed (@mobike, as it stood before the message)
+ * and @pr is a UDP path whose address is not verified.
+ */
+bool	integ_mob_withhold(const struct integ_sess *is, const struct probe *pr,
+	    bool mobike);
+/* UPDATE_SA_ADDRESSES accepted from @pr (NULL: the owner's path);
+ * @withheld: integ_mob_withhold() held the session back. */
+void	integ_mob_update(struct integ_sess *is, const struct probe *pr,
+	    bool withheld);
+/* The session moved another way (a proven stream, a verified path): a
+ * check under way moves it no more. */
+void	integ_mob_moved(struct integ_sess *is);
+/* Request @out of ours: a check (out->rr) goes to the address under test
+ * here (true); false: the caller sends it as any other. */
+bool	integ_mob_send(struct integ_sess *is, const struct ike_out *out);
+/* IKE_EV_RR_OK (@ok) or IKE_EV_RR_FAILED (@why: out->reason). */
+void	integ_mob_answered(struct integ_sess *is, bool ok, const char *why);
+/* After each call into ike/: notes a check that an IKE SA rekey gave
+ * up, and starts a due one when no request of ours is outstanding. */
+void	integ_mob_kick(struct integ_sess *is);
+/* The path under test, or NULL (iketcpctl). */
+const struct udp_path *integ_mob_checking(const struct integ_sess *is);
 
 /* integ_tun.c */
 /* TUN -> ESP -> stream (the section's tio watcher). */

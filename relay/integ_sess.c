@@ -87,6 +87,7 @@ be_open(struct session *s, struct stream *st, const struct msg_info *m)
 		session_addrs(s, NULL, &l, &rm);
 	endpoint_of(&l, &is->local);
 	endpoint_of(&rm, &is->remote);
+	integ_mob_init(is, st == NULL ? &rm : NULL);
 	ev_timer_init(&is->req_timer, req_timer_cb, 0., 0.);
 	ev_timer_init(&is->init_timer, init_timer_cb, 0., 0.);
 	ev_timer_init(&is->retired_timer, retired_timer_cb, 0., 0.);
@@ -202,6 +203,7 @@ be_close(struct session *s)
 
 	ev_timer_stop(s->r->loop, &is->req_timer);
 	ev_timer_stop(s->r->loop, &is->init_timer);
+	integ_mob_cleanup(is);
 	if ((*is->sprev = is->snext) != NULL)
 		is->snext->sprev = is->sprev;
 	children_down(is);
@@ -276,6 +278,7 @@ integ_end(struct integ_sess *is)
 	is->dead = true;
 	ev_timer_stop(s->r->loop, &is->req_timer);
 	ev_timer_stop(s->r->loop, &is->init_timer);
+	integ_mob_cleanup(is);
 	children_down(is);
 	session_end(s, 0.5);
 }
@@ -300,9 +303,15 @@ ike_rekeyed(struct integ_sess *is, const struct ike_event *ev)
 static const char *peer_text(const struct ike_sa *sa,
 	    char out[static IKE_ID_LOG_MAX]);
 
-/* What the IKE SA reported: install or remove Child SAs, log the rest. */
+/*
+ * What the IKE SA reported: install or remove Child SAs, follow MOBIKE,
+ * log the rest.  @pr: the probe the message came from (NULL: the owner,
+ * or no message), @withheld: integ_mob_withhold() kept the session off
+ * its path.
+ */
 static void
-ike_events(struct integ_sess *is, const struct ike_out *out)
+ike_events(struct integ_sess *is, const struct probe *pr, bool withheld,
+    const struct ike_out *out)
 {
 	char idt[IKE_ID_LOG_MAX];
 
@@ -340,15 +349,18 @@ ike_events(struct integ_sess *is, const struct ike_out *out)
 			ike_rekeyed(is, &out->ev[i]);
 			break;
 		case IKE_EV_ADDRESSES:
-			/* RFC 4555 §3.5: the SA's path is the one it came
-			 * on, where it proved the keys. */
-			sess_log(is, LOG_LEVEL_INFO, "MOBIKE: "
-			    "UPDATE_SA_ADDRESSES accepted on the session's "
-			    "path");
+			/*
+			 * RFC 4555 §3.5: the initiator names the path the
+			 * request came on.  Proven there (a stream, a
+			 * verified address), the session moved already;
+			 * else a return routability check comes first.
+			 */
+			integ_mob_update(is, pr, withheld);
 			break;
 		case IKE_EV_RR_OK:
 		case IKE_EV_RR_FAILED:
-			/* Only after an ike_sa_rr_check() of ours. */
+			integ_mob_answered(is, out->ev[i].type ==
+			    IKE_EV_RR_OK, out->reason);
 			break;
 		}
 	}
@@ -424,7 +436,8 @@ req_send(struct integ_sess *is, const struct ike_out *out)
 {
 	struct stream *st = is->s->owner;
 
-	if (out->len == 0 || out->len > IKE_SA_MSG_MAX)
+	if (out->len == 0 || out->len > IKE_SA_MSG_MAX ||
+	    integ_mob_send(is, out))
 		return;
 	if (st == NULL) {
 		/* RFC 7296 §2.1: over UDP, we retransmit until answered. */
@@ -438,9 +451,8 @@ req_send(struct integ_sess *is, const struct ike_out *out)
 	ike_send(is, out);
 }
 
-/* Arms the session's timer for ike_sa_next_ms(). */
-static void
-req_arm(struct integ_sess *is)
+void
+integ_req_arm(struct integ_sess *is)
 {
 	struct ev_loop *loop = is->s->r->loop;
 	uint64_t at, now;
@@ -464,13 +476,14 @@ req_done(struct integ_sess *is, const struct ike_out *out)
 	req_send(is, out);
 	if (out->reason[0] != '\0')
 		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out->reason);
-	ike_events(is, out);
+	ike_events(is, NULL, false, out);
 	if (ike_sa_state(is->ike) == IKE_SA_DEAD) {
 		if (!is->dead)
 			integ_end(is);
 		return;
 	}
-	req_arm(is);
+	integ_mob_kick(is);
+	integ_req_arm(is);
 }
 
 /* Timer -> ike_sa_tick(): a liveness check, a Delete, a rekey, or a dead
@@ -607,6 +620,7 @@ integ_describe(const struct session *s, struct integ_info *info)
 {
 	const struct integ_sess *is = s->be;
 	const struct integ_child *c, *esp = NULL;
+	const struct udp_path *check;
 	uint64_t next, now = integ_now_ms();
 	char idt[IKE_ID_LOG_MAX];
 	uint8_t idtype;
@@ -658,6 +672,10 @@ integ_describe(const struct session *s, struct integ_info *info)
 	if ((next = ike_sa_next_ms(is->ike)) != UINT64_MAX)
 		info->next_s = next > now ? (long long)((next - now) / 1000) :
 		    0;
+	info->mobike = ike_sa_mobike(is->ike);
+	if ((check = integ_mob_checking(is)) != NULL)
+		sockaddr_text(&check->peer, info->mobike_check,
+		    sizeof(info->mobike_check));
 	return 0;
 }
 
@@ -708,6 +726,15 @@ set_path(struct integ_sess *is, const struct probe *pr)
 	ike_sa_set_path(is->ike, &l, &rm, udp && is->sec->udp_encap);
 }
 
+/* Probe @pr proved the keys: the session follows it (session_prove()),
+ * and a MOBIKE check under way no longer decides. */
+static void
+prove(struct integ_sess *is, struct probe *pr, const char *how)
+{
+	session_prove(is->s, pr, how);
+	integ_mob_moved(is);
+}
+
 /*
  * A retransmitted request over UDP from a path that is not the session's
  * gets the cached response there, as RFC 7296 §2.11 asks (responses go
@@ -722,9 +749,6 @@ retx_to_path(struct integ_sess *is, const struct udp_path *path,
     const struct ike_out *out)
 {
 	struct relay *r = is->s->r;
-	struct iovec iov[IKE_FRAG_MAX];
-	bool ike[IKE_FRAG_MAX];
-	size_t n;
 
 	if (out->len == 0 || out->len > IKE_SA_MSG_MAX ||
 	    ev_now(r->loop) - is->retx_other_at < 1.) {
@@ -732,8 +756,19 @@ retx_to_path(struct integ_sess *is, const struct udp_path *path,
 		return;
 	}
 	is->retx_other_at = ev_now(r->loop);
-	n = ike_wire(is, out, true, iov, ike);
-	udpfront_send(path, iov, ike, n);
+	integ_send_path(is, path, out);
+}
+
+void
+integ_send_path(struct integ_sess *is, const struct udp_path *path,
+    const struct ike_out *out)
+{
+	struct iovec iov[IKE_FRAG_MAX];
+	bool ike[IKE_FRAG_MAX];
+	size_t n;
+
+	if ((n = ike_wire(is, out, true, iov, ike)) > 0)
+		udpfront_send(path, iov, ike, n);
 }
 
 /*
@@ -741,7 +776,9 @@ retx_to_path(struct integ_sess *is, const struct udp_path *path,
  * named this session and must prove it holds the IKE SA's keys): a new
  * request that ike/ authenticated and answered proves it (RFC 9329 §10);
  * a retransmission does not (anyone can replay one), and nothing is sent
- * to an unproven stream.
+ * to an unproven stream.  With MOBIKE, a UDP path whose address is not
+ * verified gets the answer to its request (RFC 7296 §2.11) but not the
+ * session (integ_mob.c).
  */
 static void
 ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
@@ -755,6 +792,8 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 	char idt[IKE_ID_LOG_MAX];
 	uint8_t idtype;
 	size_t idlen;
+	struct ike_out held;
+	bool mobike, withheld = false;
 
 	/* classify_msg() checked the marker and the IKE header. */
 	p += INTEG_MARKER;
@@ -786,6 +825,9 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 	 * undone below. */
 	set_path(is, pr);
 	before = ike_sa_state(is->ike);
+	/* As agreed before this message (IKE_AUTH agrees to it). */
+	mobike = ike_sa_mobike(is->ike) && (before == IKE_SA_ESTABLISHED ||
+	    before == IKE_SA_DELETING);
 	res = ike_sa_handle(is->ike, p, n, integ_now_ms(), &out);
 	/*
 	 * A reason is a dropped or refused request (a wrong PSK answered
@@ -816,11 +858,21 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 		r->stats.ike_drop++;
 	/* PENDING: new and authentic too, answered later (EAP, RADIUS). */
 	if (pr != NULL && (res == IKE_SA_ANSWERED || res == IKE_SA_PENDING))
-		session_prove(s, pr, "a new IKE request authenticated");
+		withheld = integ_mob_withhold(is, pr, mobike);
+	if (pr != NULL && (res == IKE_SA_ANSWERED || res == IKE_SA_PENDING) &&
+	    !withheld)
+		prove(is, pr, "a new IKE request authenticated");
 	else if (pr != NULL) {
 		if (session_has_client(s))
 			set_path(is, NULL);
-		if (res == IKE_SA_RETRANSMIT && pr->udp != NULL)
+		if (withheld) {
+			/* Sent below, once its events are acted on.  (An
+			 * answer to a request of ours is not counted: a
+			 * check's may move the session, below.) */
+			if (out.len > 0)
+				r->stats.mob_withheld++;
+			held = out;
+		} else if (res == IKE_SA_RETRANSMIT && pr->udp != NULL)
 			retx_to_path(is, pr->udp, &out);
 		else if (out.len > 0)
 			r->stats.probe_drop++;
@@ -831,7 +883,12 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 	 * on the new Child SA as soon as it has our answer (RFC 7296 §2.8),
 	 * so its inbound SA is in place before the answer leaves.
 	 */
-	ike_events(is, &out);
+	ike_events(is, pr, withheld, &out);
+	if (withheld) {
+		/* A request's answer goes where it came from (RFC 7296
+		 * §2.11); the session stays on its path. */
+		integ_send_path(is, pr->udp, &held);
+	}
 	ike_send(is, &out);
 	switch (ike_sa_state(is->ike)) {
 	case IKE_SA_IDLE:
@@ -858,7 +915,8 @@ ike_input(struct integ_sess *is, struct probe *pr, const struct msg_info *m,
 		if (ike_sa_spi_r(is->ike) != 0)
 			session_key_ike(s, ike_sa_spi_i(is->ike),
 			    ike_sa_spi_r(is->ike));
-		req_arm(is);
+		integ_mob_kick(is);
+		integ_req_arm(is);
 		break;
 	}
 	half_open_sync(is);
@@ -890,7 +948,7 @@ integ_eap_ready(struct integ_sess *is, enum ike_eap_result er,
 	} else if (out.reason[0] != '\0')
 		sess_log(is, LOG_LEVEL_INFO, "IKE: %s", out.reason);
 	if (res == IKE_SA_ANSWERED) {
-		ike_events(is, &out);
+		ike_events(is, NULL, false, &out);
 		/* With no stream attached, the client's retransmission
 		 * after it re-attaches gets these bytes (§2.1). */
 		ike_send(is, &out);
@@ -899,8 +957,20 @@ integ_eap_ready(struct integ_sess *is, enum ike_eap_result er,
 		if (!is->dead)
 			integ_end(is);
 	} else
-		req_arm(is);
+		integ_req_arm(is);
 	half_open_sync(is);
+}
+
+/* Authentic, new ESP from probe @pr: the session follows it, unless
+ * MOBIKE holds it back from an address not verified (integ_mob.c). */
+static void
+esp_proof(struct integ_sess *is, struct probe *pr)
+{
+	if (integ_mob_withhold(is, pr, is->ike != NULL &&
+	    ike_sa_mobike(is->ike)))
+		is->s->r->stats.mob_withheld++;
+	else
+		prove(is, pr, "ESP that passed its ICV and replay checks");
 }
 
 /* Client messages from the owner or probe @pr (session_backend.input). */
@@ -922,8 +992,7 @@ be_input(struct session *s, struct probe *pr, const struct iovec *msgs,
 		if (mi[i].kind == MSG_IKE)
 			ike_input(is, pr, &mi[i], p, len);
 		else if (integ_tun_esp_input(is, p, len) && pr != NULL)
-			session_prove(s, pr, "ESP that passed its ICV and "
-			    "replay checks");
+			esp_proof(is, pr);
 		/* Proven: the probe is gone, the rest is the owner's. */
 		if (pr != NULL && s->owner == st)
 			pr = NULL;

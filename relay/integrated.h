@@ -36,6 +36,10 @@ struct integ_info {
 					 * Delete), seconds; -1 none */
 	unsigned long long in_packets, in_octets;	/* ESP, inner */
 	unsigned long long out_packets, out_octets;
+	bool		 mobike;		/* RFC 4555 agreed */
+	/* A UDP client address under a return routability check (its
+	 * answer moves the SA there), "" none. */
+	char		 mobike_check[INTEG_INFO_TEXT];
 };
 
 /* The RADIUS outcomes of one section with eap = radius (integ_rad.c). */

@@ -106,13 +106,17 @@ relay_stats_log(const struct relay *r)
 		    "sessions refused %llu, half-open expired %llu, paths "
 		    "moved %llu, datagrams out %llu, esp toward port 500 "
 		    "dropped %llu, send errors %llu, ike messages "
-		    "fragmented %llu (%llu fragments)", r->stats.udp_in,
+		    "fragmented %llu (%llu fragments); mobike: checks %llu, "
+		    "answered %llu, failed %llu, held back from addresses "
+		    "not verified %llu", r->stats.udp_in,
 		    r->stats.udp_keepalives, r->stats.udp_invalid,
 		    r->stats.udp_nosession, r->stats.udp_refused,
 		    r->stats.udp_init_expired, r->stats.udp_moved,
 		    r->stats.udp_out, r->stats.udp_out_drop,
 		    r->stats.udp_out_errors, r->stats.udp_ike_frag_msgs,
-		    r->stats.udp_ike_frags);
+		    r->stats.udp_ike_frags, r->stats.mob_checks,
+		    r->stats.mob_checks_ok, r->stats.mob_checks_failed,
+		    r->stats.mob_withheld);
 	integ_stats_log(r);
 }
 

@@ -235,6 +235,16 @@ stream_counters(struct obuf *o, const struct relay *r)
 	C(o, "iketcp_udp_path_moves_total", "UDP sessions whose client "
 	    "path moved after a proof.");
 	metrics_sample(o, "iketcp_udp_path_moves_total", s->udp_moved, NULL);
+	C(o, "iketcp_mobike_checks_total", "MOBIKE return routability "
+	    "checks of a new UDP address (COOKIE2), by outcome.");
+	metrics_sample(o, "iketcp_mobike_checks_total", s->mob_checks,
+	    "outcome", "sent", NULL);
+	metrics_sample(o, "iketcp_mobike_checks_total", s->mob_checks_ok,
+	    "outcome", "answered", NULL);
+	metrics_sample(o, "iketcp_mobike_checks_total", s->mob_checks_failed,
+	    "outcome", "failed", NULL);
+	metrics_sample(o, "iketcp_dropped_total", s->mob_withheld, "reason",
+	    "mobike_unverified_address", NULL);
 	C(o, "iketcp_udp_send_errors_total", "Datagrams the kernel refused "
 	    "toward a gateway or a UDP client.");
 	metrics_sample(o, "iketcp_udp_send_errors_total", s->udp_send_errors +

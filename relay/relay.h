@@ -95,6 +95,12 @@ struct relay_stats {
 	unsigned long long udp_out_errors;	/* sendmsg failed */
 	unsigned long long udp_ike_frag_msgs;	/* IKE sent as fragments */
 	unsigned long long udp_ike_frags;	/* RFC 7383 fragments sent */
+	/* integrated, MOBIKE (relay/integ_mob.c) */
+	unsigned long long mob_checks;		/* return routability checks */
+	unsigned long long mob_checks_ok;	/* answered: the path moved */
+	unsigned long long mob_checks_failed;	/* answered without COOKIE2 */
+	unsigned long long mob_withheld;	/* authentic from a UDP address
+						 * not verified: no move */
 	unsigned long long ctl_refused;		/* control: clients over max */
 	unsigned long long ctl_bad;		/* control: bad requests */
 };

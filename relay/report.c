@@ -143,10 +143,14 @@ ike_sa_json(struct obuf *o, const struct integ_info *in)
 	    "\"child_sas\":%u,\"child_spi_in\":\"%08x\","
 	    "\"child_spi_out\":\"%08x\",\"next_request_s\":%lld,"
 	    "\"esp_in_packets\":%llu,\"esp_in_bytes\":%llu,"
-	    "\"esp_out_packets\":%llu,\"esp_out_bytes\":%llu}",
+	    "\"esp_out_packets\":%llu,\"esp_out_bytes\":%llu,"
+	    "\"mobike\":%s,\"mobike_check\":",
 	    (unsigned long long)in->spi_i, (unsigned long long)in->spi_r,
 	    in->children, in->spi_in, in->spi_out, in->next_s,
-	    in->in_packets, in->in_octets, in->out_packets, in->out_octets);
+	    in->in_packets, in->in_octets, in->out_packets, in->out_octets,
+	    in->mobike ? "true" : "false");
+	obuf_json_str(o, in->mobike_check);
+	obuf_printf(o, "}");
 }
 
 static void
@@ -379,7 +383,8 @@ static const struct {
 	STAT(esp_in_nosa), STAT(esp_in_tun), STAT(esp_in_retired),
 	STAT(esp_out_drop),
 	STAT(esp_out_nosa), STAT(esp_out_encap), STAT(ctl_refused),
-	STAT(ctl_bad),
+	STAT(ctl_bad), STAT(mob_checks), STAT(mob_checks_ok),
+	STAT(mob_checks_failed), STAT(mob_withheld),
 };
 
 void

@@ -628,20 +628,16 @@ probe_of(const struct session *s, const struct stream *st)
 	return NULL;
 }
 
-/*
- * A datagram from path @p->udp proved the session's keys: the session
- * answers there from now on, IKE and ESP alike (RFC 7296 §2.23: the
- * responder follows the address of an authenticated message; RFC 9329
- * §7.1 when it comes from a stream's session).  The probe was the
- * caller's, for one call.
- */
-static void
-prove_udp(struct session *s, struct probe *p, const char *how)
+void
+session_move_udp(struct session *s, const struct udp_path *path,
+    const char *how)
 {
 	struct relay *r = s->r;
 	struct stream *old = s->owner;
 	char was[160], now[160];
 
+	if (s->state == SESSION_DEAD)
+		return;
 	if (old != NULL) {
 		s->owner = NULL;
 		old->up = NULL;
@@ -651,9 +647,9 @@ prove_udp(struct session *s, struct probe *p, const char *how)
 		udp_path_text(&s->udp, was, sizeof(was));
 	else
 		snprintf(was, sizeof(was), "no client");
-	s->udp = *p->udp;
+	s->udp = *path;
 	s->on_udp = true;
-	s->last_client = p->udp->peer;
+	s->last_client = path->peer;
 	s->state = SESSION_LIVE;
 	linger_unlink(s);
 	ev_timer_stop(r->loop, &s->linger);
@@ -673,7 +669,15 @@ session_prove(struct session *s, struct probe *p, const char *how)
 	if (s->state == SESSION_DEAD)
 		return;
 	if (st == NULL) {
-		prove_udp(s, p, how);
+		/*
+		 * A datagram from path @p->udp proved the session's keys:
+		 * the session answers there from now on, IKE and ESP alike
+		 * (RFC 7296 §2.23: the responder follows the address of an
+		 * authenticated message; RFC 9329 §7.1 when it comes from a
+		 * stream's session).  The probe was the caller's, for one
+		 * call.
+		 */
+		session_move_udp(s, p->udp, how);
 		return;
 	}
 	if (s->ops->proven != NULL)

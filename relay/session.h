@@ -158,8 +158,17 @@ void	session_key_esp(struct session *s, uint32_t spi);
  * the request @p was the first to relay. */
 bool	session_is_proof(const struct session *s, const struct probe *p,
 	    const struct msg_info *m);
-/* Probe @p proved itself: its stream becomes the owner. */
+/* Probe @p proved itself: its stream (or its datagram's path) becomes
+ * the owner. */
 void	session_prove(struct session *s, struct probe *p, const char *how);
+/*
+ * The session answers on UDP path @path from now on, IKE and ESP alike:
+ * an owner stream is closed, a lingering session is live again; @how
+ * goes into the log line.  For a move the backend decided without a
+ * probe at hand (a return routability check answered).
+ */
+void	session_move_udp(struct session *s, const struct udp_path *path,
+	    const char *how);
 /* Messages to the owner stream, if any; @ike says which are IKE. */
 void	session_deliver(struct session *s, const struct iovec *msgs,
 	    const bool *ike, size_t n);
