@@ -111,6 +111,7 @@ struct listener {
 	struct sockaddr_storage addr;	/* bound address */
 	bool		 keep;		/* reload bookkeeping */
 	bool		 fresh;		/* opened by listener_prepare() */
+	bool		 on;		/* accepted on in this process */
 };
 
 struct connector;
@@ -198,6 +199,10 @@ struct relay {
 	unsigned	 accept_pause_ms;	/* the last pause; 0 = none */
 	unsigned long long accept_errors;	/* in this episode */
 	ev_tstamp	 accept_since;		/* its first error */
+	/* Workers: one that holds more than the others lets them accept
+	 * first for a moment (worker_accept_defer()). */
+	ev_timer	 accept_defer;		/* armed while deferring */
+	bool		 accept_force;		/* the deferral is over */
 };
 
 /* listener.c */

@@ -49,6 +49,20 @@ int	worker_map_init(struct relay *r, const struct conf *c);
 void	worker_map_free(struct relay *r);
 
 /*
+ * Accepting: every worker waits on the same listening sockets, and the
+ * kernel wakes them all for a connection; the first to accept() has it.
+ * So that one worker does not take them all while the others idle, a
+ * worker holding more descriptors (streams, sessions) than the least
+ * loaded serving worker plus an eighth steps back for a moment, once:
+ * worker_accept_defer() says when, from loads in shared memory.
+ */
+bool	worker_accept_defer(struct relay *r);
+/* This worker's load, for the others (every loop turn). */
+void	worker_load_publish(struct relay *r);
+/* Master: worker @id serves (or no longer does). */
+void	worker_set_up(struct relay *r, unsigned id, bool up);
+
+/*
  * A stream whose section (chosen by address, SNI or CONNECT) another
  * worker serves.  The stream has read its layers; st->hs holds the bytes
  * it kept, @rest..@n what followed in this read.  The stream is gone on
@@ -57,5 +71,17 @@ void	worker_map_free(struct relay *r);
  */
 int	worker_stream_foreign(struct stream *st, const uint8_t *rest,
 	    size_t n);
+
+/*
+ * The worker process (main.c's worker_body): worker_start() right after
+ * the fork, as root: the channel to the master on @fd, handoff_start(),
+ * and everything of sections this worker does not serve closed.  Then
+ * main.c drops privileges and calls worker_dropped(); serving, it says
+ * worker_ready() to the master; worker_stop() at its end.
+ */
+int	worker_start(struct relay *r, unsigned id, int fd, const char *path);
+int	worker_dropped(struct relay *r);
+void	worker_ready(struct relay *r);
+void	worker_stop(struct relay *r);
 
 #endif /* IKETCP_WORKER_H */
