@@ -485,6 +485,8 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	X509_STORE_free(sec->conf.ca);
 	X509_STORE_free(sec->next_ca);
 	ike_cert_chain_free(&sec->chain);
+	if (sec->start != NULL)
+		conf_unref(sec->start);
 	free(sec->dn);
 	free(sec->certreq);
 	free(sec->next_certreq);
@@ -496,7 +498,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 }
 
 int
-integ_open_all(struct relay *r, const struct conf *c)
+integ_open_all(struct relay *r, struct conf *c)
 {
 	for (size_t i = 0; i < c->nrelays; i++) {
 		const struct conf_relay *cr = &c->relays[i];
@@ -509,6 +511,7 @@ integ_open_all(struct relay *r, const struct conf *c)
 			return -1;
 		}
 		sec->r = r;
+		sec->start = conf_ref(c);
 		if (sec_open(sec, cr) == -1) {
 			sec_free(r, sec);
 			return -1;

@@ -46,7 +46,7 @@ struct integ_radius_info {
 
 /* Opens every section's TUN, pool, secrets and proposals (as root);
  * -1 (logged) on any failure. */
-int	integ_open_all(struct relay *r, const struct conf *c);
+int	integ_open_all(struct relay *r, struct conf *c);
 void	integ_close_all(struct relay *r);
 /* A worker: the sections another worker serves are closed here (their
  * TUN, keys, RADIUS sockets stay with the master and their owner). */
