@@ -285,7 +285,7 @@ void
 route_res_finish(struct relay *r, bool commit)
 {
 	if (commit && r->res_next != NULL) {
-		route_res_free(r);
+		res_free(r->res, r->nres);
 		r->res = r->res_next;
 		r->nres = r->nres_next;
 	} else
