@@ -31,6 +31,29 @@ next_line(const char *p, size_t n, size_t *off, const char **line,
 	return true;
 }
 
+/* Room for one more of *n elements of @size in *arr (capacity *cap), at
+ * most @max; false when full or out of memory. */
+static bool
+grow(void *arr, size_t *cap, size_t n, size_t size, size_t max)
+{
+	void **a = arr;
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	if (n >= max)
+		return false;
+	c = *cap == 0 ? 16 : *cap * 2;
+	if (c > max)
+		c = max;
+	if ((p = realloc(*a, c * size)) == NULL)
+		return false;
+	*a = p;
+	*cap = c;
+	return true;
+}
+
 /* --- list ----------------------------------------------------------- */
 
 static void
@@ -165,16 +188,16 @@ stat_line(const char *line, size_t len, char *name, unsigned long long *v)
 }
 
 static struct named *
-named_get(struct named *t, size_t *nt, const char *name)
+named_get(struct named **t, size_t *nt, size_t *cap, const char *name)
 {
 	for (size_t i = 0; i < *nt; i++)
-		if (strcmp(t[i].name, name) == 0)
-			return &t[i];
-	if (*nt >= CTLMERGE_NAMES_MAX)
+		if (strcmp((*t)[i].name, name) == 0)
+			return &(*t)[i];
+	if (!grow(t, cap, *nt, sizeof(**t), CTLMERGE_NAMES_MAX))
 		return NULL;
-	snprintf(t[*nt].name, sizeof(t[*nt].name), "%s", name);
-	t[*nt].v = 0;
-	return &t[(*nt)++];
+	snprintf((*t)[*nt].name, sizeof((*t)[*nt].name), "%s", name);
+	(*t)[*nt].v = 0;
+	return &(*t)[(*nt)++];
 }
 
 static void
@@ -187,14 +210,10 @@ void
 ctlmerge_stats(struct obuf *o, const struct ctl_part *parts, size_t n,
     const struct ctl_stat *extra, size_t nextra, bool json)
 {
-	struct named *t;
-	size_t nt = 0;
+	struct named *t = NULL;
+	size_t nt = 0, cap = 0;
 	const char *sep = json ? "{" : "";
 
-	if ((t = calloc(CTLMERGE_NAMES_MAX, sizeof(*t))) == NULL) {
-		o->over = true;
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const char *line;
 		size_t off = 0, len;
@@ -206,12 +225,12 @@ ctlmerge_stats(struct obuf *o, const struct ctl_part *parts, size_t n,
 			struct named *e;
 
 			if (stat_line(line, len, name, &v) &&
-			    (e = named_get(t, &nt, name)) != NULL)
+			    (e = named_get(&t, &nt, &cap, name)) != NULL)
 				add_sat(&e->v, v);
 		}
 	}
 	for (size_t i = 0; i < nextra; i++) {
-		struct named *e = named_get(t, &nt, extra[i].name);
+		struct named *e = named_get(&t, &nt, &cap, extra[i].name);
 
 		if (e != NULL)
 			add_sat(&e->v, extra[i].v);
@@ -260,17 +279,25 @@ metric_name(const char *line, size_t len, char *name)
 	return i;
 }
 
+/* What the metrics of every worker hold, as read. */
+struct mtab {
+	struct family	*f;
+	size_t		 nf, fcap;
+	struct sample	*s;
+	size_t		 ns, scap;
+};
+
 static int
-family_get(struct family *f, size_t *nf, const char *name)
+family_get(struct mtab *m, const char *name)
 {
-	for (size_t i = 0; i < *nf; i++)
-		if (strcmp(f[i].name, name) == 0)
+	for (size_t i = 0; i < m->nf; i++)
+		if (strcmp(m->f[i].name, name) == 0)
 			return (int)i;
-	if (*nf >= CTLMERGE_NAMES_MAX)
+	if (!grow(&m->f, &m->fcap, m->nf, sizeof(*m->f), CTLMERGE_NAMES_MAX))
 		return -1;
-	memset(&f[*nf], 0, sizeof(f[*nf]));
-	snprintf(f[*nf].name, sizeof(f[*nf].name), "%s", name);
-	return (int)(*nf)++;
+	memset(&m->f[m->nf], 0, sizeof(m->f[m->nf]));
+	snprintf(m->f[m->nf].name, sizeof(m->f[m->nf].name), "%s", name);
+	return (int)m->nf++;
 }
 
 static int
@@ -287,8 +314,7 @@ sample_cmp(const void *a, const void *b)
 
 /* One worker's lines: families and samples. */
 static void
-metrics_scan(const struct ctl_part *pt, unsigned part, struct family *f,
-    size_t *nf, struct sample *s, size_t *ns)
+metrics_scan(const struct ctl_part *pt, unsigned part, struct mtab *m)
 {
 	const char *line;
 	size_t off = 0, len;
@@ -296,6 +322,7 @@ metrics_scan(const struct ctl_part *pt, unsigned part, struct family *f,
 
 	while (next_line(pt->p, pt->n, &off, &line, &len)) {
 		char name[CTLMERGE_NAME_MAX];
+		struct family *f;
 		size_t k;
 		bool help;
 
@@ -303,76 +330,75 @@ metrics_scan(const struct ctl_part *pt, unsigned part, struct family *f,
 		    memcmp(line, "# TYPE ", 7) == 0)) {
 			help = line[2] == 'H';
 			if ((k = metric_name(line + 7, len - 7, name)) == 0 ||
-			    (cur = family_get(f, nf, name)) == -1) {
+			    (cur = family_get(m, name)) == -1) {
 				cur = -1;
 				continue;
 			}
-			if (help && f[cur].help == NULL) {
-				f[cur].help = line;
-				f[cur].help_len = len;
-			} else if (!help && f[cur].type == NULL) {
-				f[cur].type = line;
-				f[cur].type_len = len;
+			f = &m->f[cur];
+			if (help && f->help == NULL) {
+				f->help = line;
+				f->help_len = len;
+			} else if (!help && f->type == NULL) {
+				f->type = line;
+				f->type_len = len;
 			}
 			continue;
 		}
-		if (cur == -1 || line[0] == '#' || *ns >= CTLMERGE_SAMPLES_MAX ||
+		if (cur == -1 || line[0] == '#' ||
 		    (k = metric_name(line, len, name)) == 0 ||
-		    strcmp(name, f[cur].name) != 0 || k == len)
+		    strcmp(name, m->f[cur].name) != 0 || k == len ||
+		    !grow(&m->s, &m->scap, m->ns, sizeof(*m->s),
+		    CTLMERGE_SAMPLES_MAX))
 			continue;
-		s[*ns].fam = (unsigned)cur;
-		s[*ns].part = part;
-		s[*ns].seq = *ns;
-		s[*ns].p = line;
-		s[*ns].len = len;
-		(*ns)++;
+		m->s[m->ns].fam = (unsigned)cur;
+		m->s[m->ns].part = part;
+		m->s[m->ns].seq = m->ns;
+		m->s[m->ns].p = line;
+		m->s[m->ns].len = len;
+		m->ns++;
 	}
 }
 
 void
 ctlmerge_metrics(struct obuf *o, const struct ctl_part *parts, size_t n)
 {
-	struct family *f;
-	struct sample *s;
-	size_t nf = 0, ns = 0, j = 0;
+	struct mtab m;
+	size_t j = 0;
 
-	f = calloc(CTLMERGE_NAMES_MAX, sizeof(*f));
-	s = calloc(CTLMERGE_SAMPLES_MAX, sizeof(*s));
-	if (f == NULL || s == NULL) {
-		free(f);
-		free(s);
-		o->over = true;
-		return;
-	}
+	memset(&m, 0, sizeof(m));
 	for (size_t i = 0; i < n; i++)
 		if (parts[i].p != NULL)
-			metrics_scan(&parts[i], (unsigned)i, f, &nf, s, &ns);
-	qsort(s, ns, sizeof(*s), sample_cmp);
-	for (size_t fi = 0; fi < nf; fi++) {
-		if (f[fi].help != NULL) {
-			obuf_append(o, f[fi].help, f[fi].help_len);
-			obuf_printf(o, "\n");
-		}
-		if (f[fi].type != NULL) {
-			obuf_append(o, f[fi].type, f[fi].type_len);
-			obuf_printf(o, "\n");
-		}
-		for (; j < ns && s[j].fam == fi; j++) {
-			size_t k = strlen(f[fi].name);
-			unsigned w = parts[s[j].part].worker;
+			metrics_scan(&parts[i], (unsigned)i, &m);
+	if (m.ns > 0)
+		qsort(m.s, m.ns, sizeof(*m.s), sample_cmp);
+	for (size_t fi = 0; fi < m.nf; fi++) {
+		const struct family *f = &m.f[fi];
+		size_t k = strlen(f->name);
 
-			obuf_append(o, s[j].p, k);
-			if (s[j].p[k] == '{')
+		if (f->help != NULL) {
+			obuf_append(o, f->help, f->help_len);
+			obuf_printf(o, "\n");
+		}
+		if (f->type != NULL) {
+			obuf_append(o, f->type, f->type_len);
+			obuf_printf(o, "\n");
+		}
+		for (; j < m.ns && m.s[j].fam == fi; j++) {
+			const struct sample *s = &m.s[j];
+			unsigned w = parts[s->part].worker;
+			bool brace = s->p[k] == '{';
+
+			obuf_append(o, s->p, k);
+			if (brace)
 				obuf_printf(o, "{worker=\"%u\"%s", w,
-				    k + 1 < s[j].len && s[j].p[k + 1] == '}' ?
+				    k + 1 < s->len && s->p[k + 1] == '}' ?
 				    "" : ",");
 			else
 				obuf_printf(o, "{worker=\"%u\"}", w);
-			obuf_append(o, s[j].p + k + (s[j].p[k] == '{'),
-			    s[j].len - k - (s[j].p[k] == '{'));
+			obuf_append(o, s->p + k + brace, s->len - k - brace);
 			obuf_printf(o, "\n");
 		}
 	}
-	free(f);
-	free(s);
+	free(m.f);
+	free(m.s);
 }
