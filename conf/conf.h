@@ -8,8 +8,10 @@
  *   while (getline(...)) conf_line(&p, line);
  *   struct conf *c = conf_finish(&p);      NULL when any line was bad
  *
- * conf_load() does the above for a file.  A loaded conf never changes;
- * SIGHUP loads a new one and live objects keep a reference to the old one.
+ * conf_load() does the above for a file, read through conf/fileset.h (so
+ * that a worker parses the bytes its master read).  A loaded conf never
+ * changes; SIGHUP loads a new one and live objects keep a reference to the
+ * old one.
  *
  * "include = GLOB" reads other files in place of its line.  Every line
  * number kept in a struct conf (and p->lineno) is a location: the file's
@@ -378,9 +380,13 @@ struct conf *conf_finish(struct conf_parser *p);
 void	conf_abort(struct conf_parser *p);
 
 struct conf *conf_load(const char *path);
-/* Opens a secrets file for reading: a regular file that gives its group
- * and others no access.  The fd (its fstat in @st), or -1, logged. */
-int	conf_open_private(const char *path, struct stat *st);
+/* Reads a secrets file (through fs_read: from disk, or from the set a
+ * worker was given): a regular file that gives its group and others no
+ * access, at most @max bytes.  0 with *data malloc'd (NUL after *len
+ * bytes; wipe it, OPENSSL_clear_free(*data, *len + 1)), or -1, logged
+ * with the file's name. */
+int	conf_read_private(const char *path, size_t max, unsigned char **data,
+	    size_t *len);
 struct conf *conf_ref(struct conf *c);
 /* The file of location @loc (a "line" kept in @c). */
 const char *conf_loc_file(const struct conf *c, unsigned loc);

@@ -473,6 +473,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 		is->ike = NULL;
 	}
 	radclient_free(sec->rad);
+	conf_unref(sec->start);
 	if (sec->tun_fd != -1) {
 		ev_io_stop(r->loop, &sec->tio);
 		close(sec->tun_fd);
@@ -485,8 +486,6 @@ sec_free(struct relay *r, struct integ_sec *sec)
 	X509_STORE_free(sec->conf.ca);
 	X509_STORE_free(sec->next_ca);
 	ike_cert_chain_free(&sec->chain);
-	if (sec->start != NULL)
-		conf_unref(sec->start);
 	free(sec->dn);
 	free(sec->certreq);
 	free(sec->next_certreq);

@@ -45,7 +45,8 @@ struct integ_radius_info {
 };
 
 /* Opens every section's TUN, pool, secrets and proposals (as root);
- * -1 (logged) on any failure. */
+ * -1 (logged) on any failure.  Each section holds a reference to @c, the
+ * conf its fixed keys (id, radius servers) point into. */
 int	integ_open_all(struct relay *r, struct conf *c);
 void	integ_close_all(struct relay *r);
 /* A worker: the sections another worker serves are closed here (their

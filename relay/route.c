@@ -14,10 +14,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "conf/conf.h"
+#include "conf/fileset.h"
 #include "relay/layers.h"
 #include "relay/log.h"
 #include "relay/relay.h"
@@ -124,12 +126,15 @@ res_free(struct route_res *res, size_t n)
 static struct connect_creds *
 creds_load(const char *path)
 {
-	struct stat st;
-	int fd;
+	struct connect_creds *creds;
+	unsigned char *buf;
+	size_t len;
 
-	if ((fd = conf_open_private(path, &st)) == -1)
+	if (conf_read_private(path, FS_FILE_MAX, &buf, &len) == -1)
 		return NULL;
-	return connect_creds_read(fd, path);
+	creds = connect_creds_parse(buf, len, path);
+	OPENSSL_clear_free(buf, len + 1);
+	return creds;
 }
 
 /* tls/ takes plain options; the section's keys become them here. */
