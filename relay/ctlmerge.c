@@ -329,7 +329,7 @@ metrics_scan(const struct ctl_part *pt, unsigned part, struct mtab *m)
 		if (len > 7 && (memcmp(line, "# HELP ", 7) == 0 ||
 		    memcmp(line, "# TYPE ", 7) == 0)) {
 			help = line[2] == 'H';
-			if ((k = metric_name(line + 7, len - 7, name)) == 0 ||
+			if (metric_name(line + 7, len - 7, name) == 0 ||
 			    (cur = family_get(m, name)) == -1) {
 				cur = -1;
 				continue;

@@ -312,7 +312,7 @@ emit(int prio, const char *lvl, const char *prefix,
 			off = kv_pair(kv, sizeof(kv), off, f[i].key,
 			    f[i].value);
 		if (lg.worker[0] != '\0')
-			off = kv_pair(kv, sizeof(kv), off, "worker",
+			(void)kv_pair(kv, sizeof(kv), off, "worker",
 			    lg.worker);
 		line = kv;
 		pre = sep = "";

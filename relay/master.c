@@ -184,6 +184,21 @@ live(const struct workers *ws)
 
 /* --- control ----------------------------------------------------------- */
 
+/* Frees @f, out of the list already. */
+static void
+fanout_release(struct fanout *f, bool loop)
+{
+	if (loop)
+		ev_timer_stop(EV_DEFAULT_ &f->timer);
+	for (unsigned i = 0; f->ans != NULL && i < f->ws->n; i++)
+		obuf_cleanup(&f->ans[i]);
+	free(f->ans);
+	free(f->asked);
+	free(f->done);
+	free(f->pid);
+	free(f);
+}
+
 static void
 fanout_free(struct fanout *f)
 {
@@ -194,14 +209,7 @@ fanout_free(struct fanout *f)
 			*pp = f->next;
 			break;
 		}
-	ev_timer_stop(EV_DEFAULT_ &f->timer);
-	for (unsigned i = 0; f->ans != NULL && i < f->ws->n; i++)
-		obuf_cleanup(&f->ans[i]);
-	free(f->ans);
-	free(f->asked);
-	free(f->done);
-	free(f->pid);
-	free(f);
+	fanout_release(f, true);
 }
 
 /* Master-side families of the metrics: the workers themselves, and the
@@ -740,13 +748,7 @@ child_forget(struct workers *ws, struct relay *r)
 	}
 	while ((f = ws->fanouts) != NULL) {
 		ws->fanouts = f->next;
-		for (unsigned i = 0; i < ws->n; i++)
-			obuf_cleanup(&f->ans[i]);
-		free(f->ans);
-		free(f->asked);
-		free(f->done);
-		free(f->pid);
-		free(f);
+		fanout_release(f, false);
 	}
 	control_forget(r);
 	if (ws->rl_conf != NULL)
@@ -880,6 +882,7 @@ int
 master_run(struct relay *r, const char *path, master_worker_fn *body)
 {
 	struct workers *ws;
+	struct fanout *f;
 
 	if (user_check(r->conf) == -1)
 		return 1;
@@ -932,8 +935,10 @@ master_run(struct relay *r, const char *path, master_worker_fn *body)
 	ev_signal_stop(EV_DEFAULT_ &ws->s_usr1);
 	ev_timer_stop(EV_DEFAULT_ &ws->stop);
 	ev_timer_stop(EV_DEFAULT_ &ws->rl_timer);
-	while (ws->fanouts != NULL)
-		fanout_free(ws->fanouts);
+	while ((f = ws->fanouts) != NULL) {
+		ws->fanouts = f->next;
+		fanout_release(f, true);
+	}
 	for (unsigned i = 0; i < ws->n; i++) {
 		ev_child_stop(EV_DEFAULT_ &ws->w[i].child);
 		ev_timer_stop(EV_DEFAULT_ &ws->w[i].restart);
