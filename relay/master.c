@@ -254,9 +254,8 @@ fanout_finish(struct fanout *f)
 	struct workers *ws = f->ws;
 	struct ctl_part *parts;
 	struct obuf o;
-	size_t n = 0;
-	const char *err = NULL, *okans = NULL;
-	size_t oklen = 0;
+	size_t n = 0, oklen = 0;
+	const char *okans = NULL;
 
 	obuf_init(&o, CTL_ANSWER_MAX);
 	if ((parts = calloc(ws->n, sizeof(*parts))) == NULL) {
@@ -279,9 +278,7 @@ fanout_finish(struct fanout *f)
 				okans = a->p;
 				oklen = a->len;
 			}
-		} else if (f->done[i] && a->len > 0 && !a->over &&
-		    memcmp(a->p, "ERR ", 4) == 0 && err == NULL)
-			err = a->p;
+		}
 		if (parts[n].p == NULL)
 			log_warnx("control: worker %u (pid %ld) %s", i,
 			    f->pid[i], f->done[i] ? "answered with an error" :
@@ -331,7 +328,6 @@ fanout_finish(struct fanout *f)
 	}
 	control_answer(ws->r, f->ticket, o.over && f->http ? NULL :
 	    o.p != NULL ? o.p : "", o.len);
-	(void)err;
 	obuf_cleanup(&o);
 	free(parts);
 	fanout_free(f);
@@ -703,6 +699,7 @@ child_cb(EV_P_ ev_child *c, int revents)
 			ev_break(EV_A_ EVBREAK_ALL);
 		return;
 	}
+	w->restarts++;
 	if (ran >= RESTART_STABLE_S)
 		w->backoff_ms = RESTART_MIN_MS;
 	else if (w->backoff_ms < RESTART_MIN_MS)
@@ -723,7 +720,6 @@ restart_cb(EV_P_ ev_timer *t, int revents)
 	 * starts from what the master then runs. */
 	if (w->ws->rl_conf != NULL || w->ws->stopping)
 		return;
-	w->restarts++;
 	spawn(w);
 }
 
@@ -798,6 +794,23 @@ later:
 	w->backoff_ms = RESTART_MAX_MS;
 	ev_timer_set(&w->restart, w->backoff_ms / 1000., 0.);
 	ev_timer_start(EV_DEFAULT_ &w->restart);
+}
+
+/* A worker with no section to serve only costs: said once, at start. */
+static void
+idle_warn(const struct workers *ws)
+{
+	const struct conf *c = ws->r->conf;
+	unsigned idle = 0;
+
+	for (unsigned k = 0; k < ws->n; k++)
+		idle += !worker_has_work(ws->r, c, k);
+	if (idle > 0)
+		log_warnx("%s:%u: workers = %u, but %u of them serve no "
+		    "section: [integrated] and [connector] sections are one "
+		    "worker's each, only [relay] sections run in every one",
+		    conf_loc_file(c, c->workers_line),
+		    CONF_LOC_LINE(c->workers_line), ws->n, idle);
 }
 
 /* --- signals ------------------------------------------------------------ */
@@ -924,6 +937,7 @@ master_run(struct relay *r, const char *path, master_worker_fn *body)
 	}
 	log_info("master (pid %d): starting %u workers", (int)getpid(),
 	    ws->n);
+	idle_warn(ws);
 	for (unsigned i = 0; i < ws->n; i++)
 		spawn(&ws->w[i]);
 	ev_run(EV_DEFAULT_ 0);

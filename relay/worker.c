@@ -157,6 +157,19 @@ worker_serves_connector(const struct relay *r,
 }
 
 bool
+worker_has_work(const struct relay *r, const struct conf *c, unsigned id)
+{
+	for (size_t i = 0; i < c->nrelays; i++)
+		if (c->relays[i].backend != CONF_BACKEND_INTEGRATED ||
+		    owner_of(r, false, c->relays[i].name) == id)
+			return true;
+	for (size_t i = 0; i < c->nconnectors; i++)
+		if (owner_of(r, true, c->connectors[i].name) == id)
+			return true;
+	return false;
+}
+
+bool
 worker_holds(const struct relay *r, const struct conf_relay *cr)
 {
 	return r->master || worker_serves(r, cr);

@@ -35,6 +35,9 @@ unsigned worker_owner(const struct relay *r, const struct conf_relay *cr);
 /* worker_serves() for a [connector] section. */
 bool	worker_serves_connector(const struct relay *r,
 	    const struct conf_connector *cc);
+/* Whether worker @id has a section of @c to serve. */
+bool	worker_has_work(const struct relay *r, const struct conf *c,
+	    unsigned id);
 /* Whether this process holds the resources of one-owner section @cr (TUN,
  * keys, sockets): the master all, a worker its own. */
 bool	worker_holds(const struct relay *r, const struct conf_relay *cr);

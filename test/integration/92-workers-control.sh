@@ -156,6 +156,15 @@ set -e
 [ "$rc" = 1 ] && grep -q "no session 999999" "$T/term2.out" ||
     fail "terminate of no session: rc $rc, $(cat "$T/term2.out")"
 
+# iketcpctl reload: answered once both workers took the configuration.
+"$CTL" -s "$SOCK" reload >"$T/reload.out" || fail "reload: $(cat "$T/reload.out")"
+grep -q "^reloaded$" "$T/reload.out" || fail "reload: $(cat "$T/reload.out")"
+grep -q "reloaded .*srv.conf" "$T/srv.log" || fail "no 'reloaded' line"
+for k in 0 1; do
+	grep -q "worker $k: .*reloaded .*srv.conf" "$T/srv.log" ||
+	    fail "worker $k did not take the reload"
+done
+
 # SIGTERM: the workers end (the integrated one deletes its IKE SA), then
 # the master, with status 0; nothing is left.
 relay_sigterm

@@ -138,3 +138,22 @@ Test(worker, a_busier_worker_steps_back, .init = setup, .timeout = 10)
 	cr_assert(!worker_accept_defer(&a));
 	worker_map_free(&m);
 }
+
+Test(worker, says_which_workers_have_work, .init = setup, .timeout = 10)
+{
+	struct relay m = process(8, 0, true);
+
+	/* A relay section: every worker. */
+	for (unsigned k = 0; k < 8; k++)
+		cr_assert(worker_has_work(&m, &conf, k));
+	/* Without it: i0, i1, c0, connector i0 on workers 0 to 3 only. */
+	relays[0].backend = CONF_BACKEND_INTEGRATED;
+	relays[2].backend = CONF_BACKEND_INTEGRATED;
+	strcpy(relays[0].name, "i2");
+	strcpy(relays[2].name, "i3");
+	cr_assert_eq(worker_map_init(&m, &conf), 0);
+	for (unsigned k = 0; k < 8; k++)
+		cr_assert_eq(worker_has_work(&m, &conf, k), k < 6, "worker %u",
+		    k);
+	worker_map_free(&m);
+}
