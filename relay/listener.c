@@ -142,10 +142,25 @@ listeners_run(struct relay *r, bool on)
 			ev_io_stop(r->loop, &l->io);
 }
 
+/* A busier worker's step back: the listeners every worker shares. */
+static void
+listeners_defer(struct relay *r)
+{
+	for (struct listener *l = r->listeners; l != NULL; l = l->next)
+		if (l->shared)
+			ev_io_stop(r->loop, &l->io);
+	ev_timer_set(&r->accept_defer, ACCEPT_DEFER_MS / 1000., 0.);
+	ev_timer_start(r->loop, &r->accept_defer);
+}
+
 static void
 listeners_set(struct relay *r, bool on)
 {
-	listeners_run(r, on && !ev_is_active(&r->accept_defer));
+	listeners_run(r, on);
+	if (on && ev_is_active(&r->accept_defer))
+		for (struct listener *l = r->listeners; l != NULL; l = l->next)
+			if (l->shared)
+				ev_io_stop(r->loop, &l->io);
 	r->accept_paused = !on;
 }
 
@@ -217,10 +232,8 @@ listener_accept_cb(EV_P_ ev_io *w, int revents)
 	/* Workers share the listening sockets; all are woken, the first to
 	 * call accept() wins.  One that holds clearly more than the least
 	 * loaded worker steps back for ACCEPT_DEFER_MS (worker.h). */
-	if (!r->accept_force && worker_accept_defer(r)) {
-		listeners_run(r, false);
-		ev_timer_set(&r->accept_defer, ACCEPT_DEFER_MS / 1000., 0.);
-		ev_timer_start(EV_A_ &r->accept_defer);
+	if (l->shared && !r->accept_force && worker_accept_defer(r)) {
+		listeners_defer(r);
 		return;
 	}
 	r->accept_force = false;
@@ -411,9 +424,11 @@ listener_commit(struct relay *r)
 			continue;
 		}
 		l->on = worker_accepts(r, &l->addr);
+		l->shared = l->on && worker_shares(r, &l->addr);
 		if (!l->on)
 			ev_io_stop(r->loop, &l->io);
-		else if (!r->accept_paused && !ev_is_active(&r->accept_defer))
+		else if (!r->accept_paused && !(l->shared &&
+		    ev_is_active(&r->accept_defer)))
 			ev_io_start(r->loop, &l->io);
 		l->fresh = false;
 		pp = &l->next;

@@ -112,6 +112,7 @@ struct listener {
 	bool		 keep;		/* reload bookkeeping */
 	bool		 fresh;		/* opened by listener_prepare() */
 	bool		 on;		/* accepted on in this process */
+	bool		 shared;	/* ... and by every worker */
 };
 
 struct connector;

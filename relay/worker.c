@@ -187,6 +187,20 @@ worker_accepts(const struct relay *r, const struct sockaddr_storage *addr)
 	return false;
 }
 
+bool
+worker_shares(const struct relay *r, const struct sockaddr_storage *addr)
+{
+	const struct conf *c = r->conf;
+
+	if (nworkers(r) == 1)
+		return false;
+	for (size_t i = 0; c != NULL && i < c->nrelays; i++)
+		if (c->relays[i].backend != CONF_BACKEND_INTEGRATED &&
+		    conf_relay_listens(&c->relays[i], addr, NULL))
+			return true;
+	return false;
+}
+
 int
 worker_stream_foreign(struct stream *st, const uint8_t *rest, size_t n)
 {

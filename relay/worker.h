@@ -46,6 +46,10 @@ bool	worker_holds(const struct relay *r, const struct conf_relay *cr);
 bool	worker_accepts(const struct relay *r,
 	    const struct sockaddr_storage *addr);
 
+/* Whether every worker accepts on @addr (a [relay] section lists it). */
+bool	worker_shares(const struct relay *r,
+	    const struct sockaddr_storage *addr);
+
 /* At start, before any fork: numbers the one-owner sections of @c for
  * r->nworkers workers.  -1 (logged) on no memory. */
 int	worker_map_init(struct relay *r, const struct conf *c);
@@ -56,8 +60,9 @@ void	worker_map_free(struct relay *r);
  * kernel wakes them all for a connection; the first to accept() has it.
  * So that one worker does not take them all while the others idle, a
  * worker holding more descriptors (streams, sessions) than the least
- * loaded serving worker plus an eighth steps back for a moment, once:
- * worker_accept_defer() says when, from loads in shared memory.
+ * loaded serving worker plus an eighth steps back from the shared
+ * listeners for a moment, once: worker_accept_defer() says when, from
+ * loads in shared memory.
  */
 bool	worker_accept_defer(struct relay *r);
 /* This worker's load, for the others (every loop turn). */
