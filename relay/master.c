@@ -568,11 +568,16 @@ reload_check(struct workers *ws)
 		struct wproc *w = &ws->w[i];
 
 		if (w->rl != WR_NONE && w->ch != NULL)
-			(void)chan_send(w->ch, failed == 0 ? CHAN_COMMIT :
-			    CHAN_ABORT, 0, ws->rl_id, NULL, 0, NULL, 0);
+			(void)chan_send(w->ch, failed == 0 && !ws->stopping ?
+			    CHAN_COMMIT : CHAN_ABORT, 0, ws->rl_id, NULL, 0,
+			    NULL, 0);
 		w->rl = WR_NONE;
 	}
-	if (failed > 0) {
+	if (ws->stopping) {
+		reload_abort(r, c);
+		log_info("reload of %s dropped: stopping", ws->path);
+		reload_answer(ws, false);
+	} else if (failed > 0) {
 		reload_abort(r, c);
 		log_warnx("reload of %s failed in worker%s %s; keeping the "
 		    "running configuration", ws->path, failed == 1 ? "" : "s",
