@@ -770,6 +770,11 @@ spawn(struct wproc *w)
 		log_warn("worker %u: socketpair", w->id);
 		goto later;
 	}
+	/* Ids of streams and sessions are counter * N + worker: a
+	 * restarted worker counts on from 2^20 times its restarts, so that
+	 * an id (iketcpctl terminate) is not one its last life gave. */
+	ws->r->next_stream_id = ws->r->next_session_id =
+	    (unsigned long long)w->restarts << 20;
 	if ((pid = fork()) == -1) {
 		log_warn("worker %u: fork", w->id);
 		close(sv[0]);

@@ -77,6 +77,9 @@ say "clients 1 to $N on workers: $(for i in $(seq $N); do printf '%s ' "${W[$i]}
 [ "$(printf '%s\n' "${W[@]}" | sort -u | wc -l)" = 2 ] ||
     fail "the sessions are not spread over both workers: ${W[*]}"
 victim=${W[1]}
+old_ids=$("$IKT_PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(str(s["id"]) for s in d["sessions"]))' "$T/list.json")
 vpid=$("$IKT_PY" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 print([w["pid"] for w in d["workers"] if w["worker"] == int(sys.argv[2])][0])' \
@@ -153,4 +156,14 @@ done
 list
 grep -q "\"pid\":$npid,\"answered\":true" "$T/list.json" ||
     fail "the new worker does not answer: $(cat "$T/list.json")"
+# The restarted worker's sessions have ids its earlier life never gave.
+"$IKT_PY" - "$T/list.json" "$victim" $old_ids <<'PY' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+victim, old = int(sys.argv[2]), {int(x) for x in sys.argv[3:]}
+new = [s["id"] for s in d["sessions"] if s["worker"] == victim]
+assert new and not old & set(new), (new, old)
+assert all(i % 2 == victim for i in new), new
+PY
+    fail "session ids after the restart: $(cat "$T/list.json")"
 ok
