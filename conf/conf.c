@@ -504,6 +504,36 @@ parse_fd_reserve(struct conf_parser *p, const char *v)
 }
 
 static bool
+parse_workers(struct conf_parser *p, const char *v)
+{
+	unsigned n;
+
+	if (strcmp(v, "auto") == 0)
+		n = 0;
+	else if (!conf_parse_uint(v, &n) || n == 0 || n > CONF_WORKERS_MAX) {
+		conf_err(p, "bad workers \"%s\": want auto or a whole number "
+		    "from 1 to %d", v, CONF_WORKERS_MAX);
+		return false;
+	}
+	p->conf->workers = n;
+	p->conf->workers_line = p->lineno;
+	return true;
+}
+
+unsigned
+conf_workers(const struct conf *c)
+{
+	long n;
+
+	if (c->workers != 0)
+		return c->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX : (unsigned)n;
+}
+
+static bool
 parse_write_buffer_total(struct conf_parser *p, const char *v)
 {
 	size_t n;
@@ -756,6 +786,7 @@ static const struct keydef global_keys[] = {
 	{ "metrics-listen",	conf_key_metrics_listen, false },
 	{ "syslog-facility",	parse_syslog_facility,	false },
 	{ "user",		parse_user,		false },
+	{ "workers",		parse_workers,		false },
 	{ "write-buffer-total",	parse_write_buffer_total, false },
 };
 
@@ -835,6 +866,7 @@ conf_init(struct conf_parser *p, const char *file)
 	b->conf.syslog_facility = LOG_DAEMON;
 	b->conf.max_sessions = CONF_DEF_GLOBAL_MAX_SESSIONS;
 	b->conf.fd_reserve = CONF_DEF_FD_RESERVE;
+	b->conf.workers = 1;
 	b->conf.write_buffer_total = CONF_DEF_WRITE_BUFFER_TOTAL;
 	b->conf.log_rate = CONF_DEF_LOG_RATE;
 	conf_control_defaults(&b->conf);

@@ -50,6 +50,7 @@ enum {
 	CONF_UDP4_PAYLOAD_MAX = 65507,	/* 65535 - IPv4 20 - UDP 8 */
 	CONF_UDP6_PAYLOAD_MAX = 65527,	/* 65535 - UDP 8 (no jumbogram) */
 	CONF_FD_RESERVE_MAX = 65536,	/* fd-reserve bound */
+	CONF_WORKERS_MAX = 64,		/* workers bound */
 	CONF_LOG_RATE_MAX = 1000000,	/* log-rate bound, lines/s */
 	CONF_SOCK_PATH_MAX = 108,	/* sun_path, NUL included */
 	CONF_INCLUDE_DEPTH_MAX = 8,	/* files open at once, less one */
@@ -339,6 +340,8 @@ struct conf {
 	char		 group[CONF_NAME_MAX];	/* [global] group */
 	unsigned	 max_sessions;		/* [global] all sessions */
 	unsigned	 fd_reserve;		/* [global] fds kept free */
+	unsigned	 workers;		/* [global] 1..64; 0 = auto */
+	unsigned	 workers_line;		/* its line; 0 = default */
 	size_t		 write_buffer_total;	/* [global] bytes, summed */
 	unsigned	 write_buffer_total_line; /* its line; 0 = default */
 	unsigned	 log_rate;		/* [global] lines/s, 0 = all */
@@ -393,6 +396,9 @@ int	conf_read_private(const char *path, size_t max, unsigned char **data,
 struct conf *conf_ref(struct conf *c);
 /* The file of location @loc (a "line" kept in @c). */
 const char *conf_loc_file(const struct conf *c, unsigned loc);
+/* workers = auto (0): the online CPUs, within 1..CONF_WORKERS_MAX;
+ * otherwise the number the file gave. */
+unsigned conf_workers(const struct conf *c);
 /* No [relay], [integrated] or [connector] section: nothing to serve. */
 bool	conf_is_idle(const struct conf *c);
 void	conf_unref(struct conf *c);

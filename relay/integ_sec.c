@@ -35,6 +35,7 @@
 #include "relay/log.h"
 #include "relay/radclient.h"
 #include "relay/relay.h"
+#include "relay/worker.h"
 
 static int
 psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
@@ -529,6 +530,27 @@ integ_open_all(struct relay *r, struct conf *c)
 	return 0;
 }
 
+static const struct conf_relay *find_integ(const struct conf *c,
+    const char *name);
+
+void
+integ_close_unserved(struct relay *r)
+{
+	struct integ_sec **pp = &r->integs;
+
+	while (*pp != NULL) {
+		struct integ_sec *sec = *pp;
+		const struct conf_relay *cr = find_integ(r->conf, sec->name);
+
+		if (cr != NULL && worker_serves(r, cr)) {
+			pp = &sec->next;
+			continue;
+		}
+		*pp = sec->next;
+		sec_free(r, sec);
+	}
+}
+
 void
 integ_close_all(struct relay *r)
 {
@@ -571,7 +593,9 @@ integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
 	/* Sections set up at start: the same names, the same fixed keys. */
 	for (size_t i = 0; i < c->nrelays; i++) {
 		cr = &c->relays[i];
-		if (cr->backend != CONF_BACKEND_INTEGRATED)
+		/* Another worker's section: checked by the master. */
+		if (cr->backend != CONF_BACKEND_INTEGRATED ||
+		    !worker_holds(r, cr))
 			continue;
 		if (find_sec(r, cr->name) == NULL ||
 		    (old = find_integ(r->conf, cr->name)) == NULL) {

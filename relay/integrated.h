@@ -54,6 +54,9 @@ struct integ_radius_info {
  * conf its fixed keys (id, radius servers) point into. */
 int	integ_open_all(struct relay *r, struct conf *c);
 void	integ_close_all(struct relay *r);
+/* A worker: the sections another worker serves are closed here (their
+ * TUN, keys, RADIUS sockets stay with the master and their owner). */
+void	integ_close_unserved(struct relay *r);
 /*
  * SIGHUP: checks that @c (read from @path) keeps every [integrated]
  * section and its start-only keys as running, and reads each secrets file
