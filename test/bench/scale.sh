@@ -428,8 +428,10 @@ row "sample both ways, ok / asked" "${O[5]}" "${HA[5]:-}"
 row "streams dropped while idle" "${O[6]}" "${HA[6]:-}"
 echo "(memory: after set-up minus before, divided by sessions up; kernel:"
 echo " Slab + sockstat TCP/UDP pages, whole machine, both ends of each"
-echo " stream; haproxy: TCP mode, $H processes sharing the port with"
-echo " SO_REUSEPORT, nbthread 1, a TCP echo as its server)"
+echo " stream)"
+[ "$WITH_HAPROXY" = 0 ] ||
+    echo "(haproxy: TCP mode, $H processes sharing the port with" \
+	"SO_REUSEPORT, nbthread 1, a TCP echo as its server)"
 [ -z "$OURS_STATS" ] || echo "iketcpctl stats: $OURS_STATS"
 [ -z "$GW_LINE" ] || echo "gateway stand-in: ${GW_LINE#gw }"
 echo "raw results: $RAW"
