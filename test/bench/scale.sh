@@ -14,9 +14,11 @@
 #                   of the 65 534 can be bound): several streams share an
 #                   address only beyond 65 534, so per-source limits do
 #                   not bite and the relay sees many clients
-#   10.78.0.1..K    gateway-source addresses of the relay (about 28 000
-#                   UDP ports each: shared/PERF.md), 10.78.1.1..K
-#                   haproxy's source addresses toward its servers
+#   10.78.0.1..K    gateway-source addresses of the relay, one per 10 000
+#                   sessions (about 28 000 UDP ports each: shared/PERF.md;
+#                   a port range kept well below full binds fast)
+#   10.78.1.1..16   haproxy's source addresses toward its server (a
+#                   "server" line each, round robin), for the same reason
 #   10.79.0.1       the gateway stand-in (BUILD/bench/scale gw: UDP echo
 #                   on :4500) and haproxy's server (scale sink: TCP echo
 #                   on :4600)
@@ -216,7 +218,7 @@ per() { awk -v a="$1" -v b="$2" 'BEGIN {
 
 # --- the namespace ---------------------------------------------------------
 
-K=$(( (N + 19999) / 20000 ))		# about 20 000 sessions per address
+K=$(( (N + 9999) / 10000 ))		# 10 000 sessions per address
 [ "$K" -ge 2 ] || K=2
 [ "$K" -le 16 ] || die "BENCH_SESSIONS=$N needs more than 16 gateway-sources"
 ip netns add "$NS"
@@ -225,6 +227,8 @@ ip -n "$NS" addr add 10.76.0.1/32 dev lo
 ip -n "$NS" addr add 10.79.0.1/32 dev lo
 for ((i = 1; i <= K; i++)); do
 	ip -n "$NS" addr add "10.78.0.$i/32" dev lo
+done
+for ((i = 1; i <= 16; i++)); do
 	ip -n "$NS" addr add "10.78.1.$i/32" dev lo
 done
 ip -n "$NS" route add local 10.77.0.0/16 dev lo
@@ -356,7 +360,7 @@ if [ "$WITH_HAPROXY" != 0 ]; then
 		echo "	default_backend be"
 		echo "backend be"
 		echo "	balance roundrobin"
-		for ((i = 1; i <= K; i++)); do
+		for ((i = 1; i <= 16; i++)); do
 			echo "	server s$i 10.79.0.1:4600 source 10.78.1.$i"
 		done
 	} >"$TMP/haproxy.cfg"
