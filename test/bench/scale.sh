@@ -91,6 +91,7 @@ NS=ikbs$$
 TMP=$(mktemp -d /tmp/iketcp-bench-scale.XXXXXX)
 RAW=$B/bench/scale.raw
 PIDS=()		# timeout wrappers of what we started, in start order
+declare -A PNAME	# their names
 
 # stop PID: TERM to a timeout wrapper (it passes it on, and KILLs its
 # child 2 s later), KILL after 10 s; only a child of this shell.
@@ -103,7 +104,10 @@ stop() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null || true
+	if kill -0 "$pid" 2>/dev/null; then
+		say "${PNAME[$pid]:-$pid} still runs 10 s after SIGTERM: killed"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
 	wait "$pid" 2>/dev/null || true
 }
 stop_all() {
@@ -141,6 +145,7 @@ bg() {
 	    2>"$TMP/$name.err" &
 	BG_PID=$!
 	PIDS+=("$BG_PID")
+	PNAME[$BG_PID]=$name
 }
 
 # child_of PID: the process a timeout wrapper runs (5 s).
