@@ -94,21 +94,24 @@ PIDS=()		# timeout wrappers of what we started, in start order
 declare -A PNAME	# their names
 
 # stop PID: TERM to a timeout wrapper (it passes it on, and KILLs its
-# child 2 s later), KILL after 10 s; only a child of this shell.
+# child 20 s later), KILL after 25 s; only a child of this shell.  Says
+# what took more than 2 s to go.
 stop() {
-	local pid=$1 i
+	local pid=$1 i t0=$SECONDS rc=0
 	[ "$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)" = $$ ] ||
 	    return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do
+	for i in $(seq 250); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
-		say "${PNAME[$pid]:-$pid} still runs 10 s after SIGTERM: killed"
-		kill -KILL "$pid" 2>/dev/null || true
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || rc=$?
+	if [ "$rc" = 137 ]; then
+		say "${PNAME[$pid]:-$pid} did not exit within 20 s of SIGTERM"
+	elif [ $((SECONDS - t0)) -ge 2 ]; then
+		say "${PNAME[$pid]:-$pid} took $((SECONDS - t0)) s to exit"
 	fi
-	wait "$pid" 2>/dev/null || true
 }
 stop_all() {
 	local i
@@ -141,7 +144,7 @@ trap 'exit 130' INT TERM HUP
 bg() {
 	local name=$1
 	shift
-	ip netns exec "$NS" timeout -k 2 "$LIFE" "$@" >"$TMP/$name.log" \
+	ip netns exec "$NS" timeout -k 20 "$LIFE" "$@" >"$TMP/$name.log" \
 	    2>"$TMP/$name.err" &
 	BG_PID=$!
 	PIDS+=("$BG_PID")
