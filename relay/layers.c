@@ -25,6 +25,7 @@
 #include "relay/relay.h"
 #include "relay/route.h"
 #include "relay/stream.h"
+#include "relay/worker.h"
 #include "tls/connect.h"
 #include "tls/io.h"
 #include "tls/proxy.h"
@@ -353,7 +354,8 @@ begin_tls(struct stream *st, struct rd *in)
 	return rc;
 }
 
-/* The layers are done: what is held, then the rest, is prefix + frames. */
+/* The layers are done: what is held, then the rest, is prefix + frames;
+ * for a section another worker serves, they go with the stream to it. */
 static int
 to_frames(struct stream *st, struct rd *in)
 {
@@ -361,6 +363,8 @@ to_frames(struct stream *st, struct rd *in)
 	size_t n = st->hs_len;
 	int rc;
 
+	if (!worker_serves(st->r, st->cr))
+		return worker_stream_foreign(st, in->p, in->n);
 	st->hs = NULL;
 	st->hs_len = 0;
 	rc = stream_input(st, held, n);

@@ -872,7 +872,7 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 		close(fd);
 		return;
 	}
-	st->id = ++r->next_stream_id;
+	st->id = relay_next_id(r, &r->next_stream_id);
 	st->r = r;
 	st->conf = conf_ref(r->conf);
 	st->cr = cr;
