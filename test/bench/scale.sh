@@ -336,6 +336,10 @@ OURS_BU=$BEFORE_U OURS_BK=$BEFORE_K OURS_NP=${#MEMPIDS[@]}
 mapfile -t now < <(tree "$RELAY_DPID")
 [ "${#now[@]}" = "$OURS_NP" ] ||
     say "iketcpd: ${#now[@]} processes now, $OURS_NP before set-up"
+# How the streams spread over the workers: descriptors per process.
+echo "ours fds_per_process=$(for p in "${now[@]}"; do
+	ls "/proc/$p/fd" 2>/dev/null | wc -l
+done | tr '\n' ' ')" >>"$RAW"
 OURS_STATS=$(timeout 10 "$B/iketcpctl" -s "$TMP/ctl.sock" stats 2>&1 |
     grep -iE "sessions" | head -3 | tr -s ' \n' ' ' || true)
 sample ours
