@@ -225,7 +225,7 @@ bench: deps-check $(BUILD)/iketcpd $(BENCH_BIN)
 # rate, our memory and the kernel's per session, a sample of sessions
 # still carrying traffic both ways, and haproxy holding as many idle
 # connections in the same run (test/bench/scale.sh says what each figure
-# is).  About a minute.
+# is).  About a minute on an idle machine.
 bench-scale: deps-check $(BUILD)/iketcpd $(BUILD)/iketcpctl $(BENCH_BIN)
 	timeout -k 10 1800 test/bench/scale.sh $(BUILD)
 

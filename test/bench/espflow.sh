@@ -27,8 +27,10 @@
 B=${1:?usage: espflow.sh BUILD-DIR SIZE}
 SIZE=${2:?usage: espflow.sh BUILD-DIR SIZE}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
+# shellcheck disable=SC2034  # lib.sh reads IKETCPD and IKT_LIFE
 IKETCPD=$B/iketcpd
 LOAD=$B/bench/load
+# shellcheck disable=SC2034
 IKT_LIFE=900
 IKT_QUIET=${IKT_QUIET:-}
 # shellcheck source=../integration/lib.sh
@@ -125,6 +127,7 @@ one_run()
 		    w, i, (r1 - r0) / d, v["msg_s"], 100 * (c1 - c0) / hz / d
 	    }'
 	stop_pid "$RELAY_PID"
+	# shellcheck disable=SC2034  # ok() in lib.sh reads it
 	IKT_RELAYS=()
 }
 

@@ -408,7 +408,7 @@ esp_workers_case() {
 	has_workers || return 0
 	rm -rf "$d" && mkdir "$d"
 	for k in 1 2 c1 c2 m1 m2 r; do : >"$d/$k"; done
-	BENCH_PAIRS=$PAIRS BENCH_SECONDS=$SECS IKT_QUIET= \
+	BENCH_PAIRS=$PAIRS BENCH_SECONDS=$SECS IKT_QUIET='' \
 	    timeout $((120 + PAIRS * 60)) "$(dirname "$0")/espflow.sh" "$B" \
 	    "$2" >"$TMP/espflow.out" 2>"$TMP/espflow.log" || {
 		tail -n 40 "$TMP/espflow.log" >&2
