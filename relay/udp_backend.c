@@ -44,18 +44,53 @@ struct udp_sock {
 	bool		 bare;		/* gateway-ike-port: IKE, no marker */
 };
 
+/*
+ * An address a session's sockets bind or connect to.  Not a conf_addr:
+ * every session holds two, sessions are many (100 000 and more, make
+ * bench-scale), and a conf_addr's text and sockaddr_storage make it 392
+ * bytes against 32 here; a log line shows the address in numbers.
+ */
+struct udp_addr {
+	union {
+		struct sockaddr		sa;
+		struct sockaddr_in	in;
+		struct sockaddr_in6	in6;
+	} u;
+	socklen_t	 len;		/* of u; 0: none */
+};
+
 /* The session's backend state. */
 struct udp_sess {
 	struct udp_sock	*sock;		/* sends; receives */
 	struct udp_sock	*old;		/* receives: the port before the
 					 * latest proven re-attach */
-	struct conf_addr gw;		/* the gateway it started with */
 	struct udp_sock	*ike;		/* to gateway-ike-port, or NULL */
-	struct conf_addr ike_gw;	/* gw at gateway-ike-port; len 0 off */
-	struct conf_addr src;		/* gateway-source; len 0: none */
+	struct udp_addr	 gw;		/* the gateway it started with */
+	struct udp_addr	 src;		/* gateway-source; len 0: none */
+	uint16_t	 ike_port;	/* gateway-ike-port; 0 off */
 };
 
 static void udp_read_cb(EV_P_ ev_io *w, int revents);
+
+static void
+addr_set(struct udp_addr *a, const struct conf_addr *c)
+{
+	memset(a, 0, sizeof(*a));
+	if (c->len <= sizeof(a->u)) {
+		memcpy(&a->u, &c->ss, c->len);
+		a->len = c->len;
+	}
+}
+
+static const char *
+addr_text(const struct udp_addr *a, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, &a->u, a->len);
+	return sockaddr_text(&ss, buf, cap);
+}
 
 static void
 sock_free(struct relay *r, struct udp_sock *u)
@@ -74,36 +109,38 @@ sock_free(struct relay *r, struct udp_sock *u)
  * with EADDRINUSE and no log line: the caller tries the next one.
  */
 static struct udp_sock *
-sock_new(struct session *s, const struct conf_addr *gw,
-    const struct conf_addr *src)
+sock_new(struct session *s, const struct udp_addr *gw,
+    const struct udp_addr *src)
 {
 	struct relay *r = s->r;
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
 	struct udp_sock *u;
+	char text[INET6_ADDRSTRLEN + 8];
 	int fd, bufsz = 1 << 20;
 
 	memset(&local, 0, sizeof(local));
-	fd = socket(gw->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	fd = socket(gw->u.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		log_warn("gateway socket");
 		return NULL;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
-	if (src->len != 0 &&
-	    bind(fd, (const struct sockaddr *)&src->ss, src->len) == -1) {
+	if (src->len != 0 && bind(fd, &src->u.sa, src->len) == -1) {
 		int e = errno;
 
 		if (e != EADDRINUSE)
-			log_warn("gateway-source %s", src->text);
+			log_warn("gateway-source %s",
+			    addr_text(src, text, sizeof(text)));
 		close(fd);
 		errno = e;
 		return NULL;
 	}
-	if (connect(fd, (const struct sockaddr *)&gw->ss, gw->len) == -1 ||
+	if (connect(fd, &gw->u.sa, gw->len) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&local, &len) == -1) {
-		log_warn("connect to gateway %s", gw->text);
+		log_warn("connect to gateway %s",
+		    addr_text(gw, text, sizeof(text)));
 		close(fd);
 		return NULL;
 	}
@@ -141,12 +178,11 @@ sock_first(struct session *s, struct udp_sess *us,
 		return sock_new(s, &us->gw, &us->src);
 	for (size_t i = 0; i < n; i++) {
 		size_t k = (r->gw_source_next + i) % n;
-		struct udp_sock *u = sock_new(s, &us->gw,
-		    &cr->gateway_source[k]);
+		struct udp_sock *u;
 
-		if (u != NULL) {
+		addr_set(&us->src, &cr->gateway_source[k]);
+		if ((u = sock_new(s, &us->gw, &us->src)) != NULL) {
 			r->gw_source_next = (unsigned)((k + 1) % n);
-			us->src = cr->gateway_source[k];
 			return u;
 		}
 		if (errno != EADDRINUSE)
@@ -166,18 +202,8 @@ be_open(struct session *s, struct stream *st, const struct msg_info *m)
 		log_warn("session");
 		return -1;
 	}
-	us->gw = st->cr->gateway;
-	if (st->cr->gateway_ike_port != 0) {
-		uint16_t port = htons(st->cr->gateway_ike_port);
-
-		us->ike_gw = us->gw;
-		if (us->ike_gw.ss.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&us->ike_gw.ss)->sin6_port =
-			    port;
-		else
-			((struct sockaddr_in *)&us->ike_gw.ss)->sin_port =
-			    port;
-	}
+	addr_set(&us->gw, &st->cr->gateway);
+	us->ike_port = st->cr->gateway_ike_port;
 	if ((us->sock = sock_first(s, us, st->cr)) == NULL) {
 		free(us);
 		return -1;
@@ -276,7 +302,7 @@ static bool
 is_bare(const struct udp_sess *us, const struct probe *p,
     const struct msg_info *m)
 {
-	return p == NULL && us->ike_gw.len != 0 && m->kind == MSG_IKE &&
+	return p == NULL && us->ike_port != 0 && m->kind == MSG_IKE &&
 	    m->exchange == IKE_EXCH_SA_INIT && msg_is_request(m);
 }
 
@@ -292,11 +318,19 @@ send_bare(struct session *s, struct udp_sess *us, const struct iovec *iov)
 	};
 
 	if (us->ike == NULL) {
+		struct udp_addr ike_gw = us->gw;
+		char text[INET6_ADDRSTRLEN + 8];
+
+		/* The gateway at gateway-ike-port. */
+		if (ike_gw.u.sa.sa_family == AF_INET6)
+			ike_gw.u.in6.sin6_port = htons(us->ike_port);
+		else
+			ike_gw.u.in.sin_port = htons(us->ike_port);
 		if (!session_fd_room(r) ||
-		    (us->ike = sock_new(s, &us->ike_gw, &us->src)) == NULL) {
+		    (us->ike = sock_new(s, &ike_gw, &us->src)) == NULL) {
 			session_log(s, LOG_LEVEL_INFO, "no socket to "
 			    "gateway-ike-port %s: IKE_SA_INIT dropped",
-			    us->ike_gw.text);
+			    addr_text(&ike_gw, text, sizeof(text)));
 			r->stats.udp_send_errors++;
 			return;
 		}

@@ -8,6 +8,11 @@
  *                  the relay's UDP socket; one stream counts the frames
  *   load rtt       100-byte ping-pong through the relay, interleaved in
  *                  blocks with the same ping-pong over direct UDP
+ *   load esp       one stream carrying ESP of a Child SA whose key the
+ *                  caller took from the initiator (AES-GCM, RFC 4106),
+ *                  as fast as TCP takes it, to an [integrated] section:
+ *                  each message an inner IPv4/UDP packet of -s bytes
+ *                  from the client's virtual IP (make bench's wesp)
  *
  * Each prints one line of key=value pairs on stdout for test/bench/run.sh.
  * Messages look like ESP: a non-zero SPI, a 32-bit sequence, filler.
@@ -44,6 +49,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "framing/wire.h"
@@ -69,6 +75,11 @@ enum {
 	RTT_BLOCK = 50,			/* round trips per block */
 	RTT_SKIP = 100,			/* warm-up round trips per path */
 	TLS_WRITES_MAX = 128,		/* SSL_writes (records) per round */
+	ESP_BATCH = 64,			/* ESP frames per write */
+	GCM_SALT = 4,			/* RFC 4106 §8.1: key | 4-byte salt */
+	GCM_IV = 8,
+	GCM_ICV = 16,
+	ESP_KEY_MAX = 32 + GCM_SALT,
 };
 
 static const char prefix_text[] = "IKETCP";	/* RFC 9329 stream prefix */
@@ -90,6 +101,12 @@ struct opts {
 	bool		 len_excl;	/* -x length excludes itself */
 	bool		 tls;		/* -S speak TLS on the streams */
 	const char	*sni;		/* -SNAME server name, or NULL */
+	uint8_t		 esp_key[ESP_KEY_MAX]; /* -K key | salt (esp) */
+	size_t		 esp_key_len;
+	uint32_t	 esp_spi;	/* -I the SA's SPI (esp) */
+	uint32_t	 esp_seq;	/* -q first sequence number (esp) */
+	struct in_addr	 inner_src;	/* -i the client's virtual IP */
+	struct in_addr	 inner_dst;	/* -o where the inner packets go */
 };
 
 static SSL_CTX *tls_ctx;		/* with -S */
@@ -924,11 +941,162 @@ run_rtt(const struct opts *o)
 	return 0;
 }
 
+/* RFC 791 header checksum. */
+static uint16_t
+ip_csum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += load_be16(p + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
+ * One ESP packet (RFC 4303 §2, AES-GCM as RFC 4106) at @p: SPI, sequence,
+ * 8-byte IV (the sequence: unique per key), then the inner packet, padding
+ * to 4 bytes, pad length, next header 4 (IPv4), all encrypted, and the
+ * 16-byte ICV over SPI and sequence as AAD (no ESN).  Returns its length.
+ */
+static size_t
+esp_make(const struct opts *o, EVP_CIPHER_CTX *ctx, uint8_t *p,
+    const uint8_t *inner, size_t ilen, uint32_t seq)
+{
+	size_t pad = (4 - (ilen + 2) % 4) % 4, plen = ilen + pad + 2;
+	uint8_t nonce[GCM_SALT + GCM_IV], *ct = p + 8 + GCM_IV;
+	int n;
+
+	store_be32(p, o->esp_spi);
+	store_be32(p + 4, seq);
+	store_be64(p + 8, seq);
+	memcpy(nonce, o->esp_key + o->esp_key_len - GCM_SALT, GCM_SALT);
+	memcpy(nonce + GCM_SALT, p + 8, GCM_IV);
+	memcpy(ct, inner, ilen);
+	for (size_t i = 0; i < pad; i++)
+		ct[ilen + i] = (uint8_t)(i + 1);	/* RFC 4303 §2.4 */
+	ct[ilen + pad] = (uint8_t)pad;
+	ct[ilen + pad + 1] = 4;				/* IPv4 */
+	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_EncryptUpdate(ctx, NULL, &n, p, 8) != 1 ||
+	    EVP_EncryptUpdate(ctx, ct, &n, ct, (int)plen) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, ct + n, &n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_ICV,
+	    ct + plen) != 1)
+		die("AES-GCM failed");
+	return 8 + GCM_IV + plen + GCM_ICV;
+}
+
+/*
+ * ESP over one stream: batches of frames, each a fresh packet, written
+ * as the socket takes them (its window is the server's pace).  Counts
+ * the packets written in the measured window.
+ */
+static int
+run_esp(const struct opts *o)
+{
+	static uint8_t inner[MSG_MAX], buf[ESP_BATCH * (2 + MSG_MAX + 64)];
+	static uint8_t junk[65536];
+	const EVP_CIPHER *c = o->esp_key_len == 16 + GCM_SALT ?
+	    EVP_aes_128_gcm() : EVP_aes_256_gcm();
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	struct wr w = wr_make(inner, o->size);
+	uint64_t sent = 0, sent_tw = 0;
+	uint32_t seq = o->esp_seq;
+	double t0, tw, te, c0 = 0, c1;
+	bool in_window = false;
+	int fd;
+
+	if (ctx == NULL || EVP_EncryptInit_ex(ctx, c, NULL,
+	    o->esp_key, NULL) != 1)
+		die("AES-GCM key");
+	/* The inner packet: IPv4 (RFC 791), UDP 9 -> 9 (checksum 0, RFC
+	 * 768), filler. */
+	wr_u8(&w, 0x45);
+	wr_u8(&w, 0);
+	wr_be16(&w, (uint16_t)o->size);
+	wr_be16(&w, 0);
+	wr_be16(&w, 0x4000);		/* DF */
+	wr_u8(&w, 64);
+	wr_u8(&w, 17);
+	wr_be16(&w, 0);
+	wr_bytes(&w, &o->inner_src, 4);
+	wr_bytes(&w, &o->inner_dst, 4);
+	wr_be16(&w, 9);
+	wr_be16(&w, 9);
+	wr_be16(&w, (uint16_t)(o->size - 20));
+	wr_be16(&w, 0);
+	while (w.len < o->size)
+		wr_u8(&w, (uint8_t)(0xa5 ^ w.len));
+	store_be16(inner + 10, ip_csum(inner, 20));
+
+	fd = tcp_connect(&o->tcp, false);
+	write_all(fd, NULL, prefix_text, sizeof(prefix_text) - 1);
+	t0 = now_s();
+	tw = t0 + o->warmup;
+	te = tw + o->secs;
+	for (;;) {
+		double t = now_s();
+		size_t len = 0;
+
+		if (t >= te)
+			break;
+		if (!in_window && t >= tw) {
+			in_window = true;
+			sent_tw = sent;
+			c0 = cpu_s();
+		}
+		for (unsigned i = 0; i < ESP_BATCH; i++) {
+			size_t n = esp_make(o, ctx, buf + len + 2, inner,
+			    o->size, seq++);
+
+			store_be16(buf + len, (uint16_t)(n + 2));
+			len += n + 2;
+		}
+		write_all(fd, NULL, buf, len);
+		sent += ESP_BATCH;
+		/* Whatever the server sends (IKE) is read and dropped. */
+		while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+	}
+	c1 = cpu_s();
+	sent -= sent_tw;
+	printf("sent=%llu secs=%.3f msg_s=%.0f gbit_s=%.3f load_cpu_pct=%.0f "
+	    "last_seq=%u\n", (unsigned long long)sent, o->secs,
+	    (double)sent / o->secs, (double)sent * (double)o->size * 8 /
+	    o->secs / 1e9, 100 * (c1 - c0) / o->secs, seq - 1);
+	EVP_CIPHER_CTX_free(ctx);
+	close(fd);
+	return 0;
+}
+
+/* -K: hex key and salt. */
+static bool
+parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = strlen(s);
+
+	if (n % 2 != 0 || n / 2 > cap)
+		return false;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return true;
+}
+
 static void
 usage(void)
 {
 	fputs("usage: load tcp2udp|udp2tcp|rtt -t ADDR:PORT -u ADDR:PORT "
 	    "[options]\n"
+	    "       load esp -t ADDR:PORT -K KEYHEX -I SPI -i VIP -o DST "
+	    "[-q SEQ] [options]\n"
 	    "  -t ADDR:PORT  relay TCP address (first of -T ports)\n"
 	    "  -T N          spread streams over N consecutive TCP ports\n"
 	    "  -n N          streams (tcp2udp)\n"
@@ -943,7 +1111,11 @@ usage(void)
 	    "  -p            send the \"IKETCP\" stream prefix first\n"
 	    "  -x            length field excludes itself (udptunnel)\n"
 	    "  -S[NAME]      TLS client on each stream (no verification),\n"
-	    "                server name NAME\n",
+	    "                server name NAME\n"
+	    "  -K KEYHEX     esp: AES-GCM key and 4-byte salt (20 or 36 "
+	    "bytes)\n"
+	    "  -I SPI        esp: the SA's SPI (hex); -q its first sequence\n"
+	    "  -i VIP, -o DST  esp: inner source and destination\n",
 	    stderr);
 	exit(2);
 }
@@ -963,7 +1135,8 @@ main(int argc, char *argv[])
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "t:T:n:u:U:r:s:d:w:R:N:pxS::")) != -1) {
+	while ((ch = getopt(argc, argv, "t:T:n:u:U:r:s:d:w:R:N:pxS::K:I:q:i:o:")) !=
+	    -1) {
 		switch (ch) {
 		case 't':
 			if (!parse_addr(optarg, &o.tcp))
@@ -1014,9 +1187,39 @@ main(int argc, char *argv[])
 			o.tls = true;
 			o.sni = optarg;
 			break;
+		case 'K':
+			if (!parse_hex(optarg, o.esp_key, sizeof(o.esp_key),
+			    &o.esp_key_len) || (o.esp_key_len != 16 + GCM_SALT &&
+			    o.esp_key_len != 32 + GCM_SALT))
+				usage();
+			break;
+		case 'I':
+			o.esp_spi = (uint32_t)strtoul(optarg, NULL, 16);
+			break;
+		case 'q':
+			o.esp_seq = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'i':
+			if (inet_pton(AF_INET, optarg, &o.inner_src) != 1)
+				usage();
+			break;
+		case 'o':
+			if (inet_pton(AF_INET, optarg, &o.inner_dst) != 1)
+				usage();
+			break;
 		default:
 			usage();
 		}
+	}
+	if (strcmp(cmd, "esp") == 0) {
+		if (!has_tcp || o.esp_key_len == 0 || o.esp_spi == 0 ||
+		    o.inner_src.s_addr == 0 || o.size < 28 ||
+		    o.size > MSG_MAX - 64 || o.secs <= 0)
+			usage();
+		if (o.esp_seq == 0)
+			o.esp_seq = 1;
+		signal(SIGPIPE, SIG_IGN);
+		return run_esp(&o);
 	}
 	if (!has_tcp || !has_udp || o.size < MSG_MIN || o.size > MSG_MAX ||
 	    o.streams == 0 || o.streams > STREAMS_MAX || o.tcp_ports == 0 ||

@@ -17,7 +17,8 @@
 #   BENCH_CASES     space-separated subset of: t1 t1s t100 t100s u u0 us us0 rtt
 #                   rttb (rtt with iketcpd's busy-poll = 2ms)
 #                   tls1 tls1s esp (AES-GCM, default) espc (ChaCha20-
-#                   Poly1305, opt-in)
+#                   Poly1305, opt-in) w100 w100s wesp wesps (workers,
+#                   below)
 #   BENCH_NO_RELAY  1: run the baseline only (while iketcpd cannot run)
 #
 # udptunnel framing differs from RFC 9329: its length field counts only the
@@ -35,6 +36,27 @@
 # The esp case is not a relay case: BUILD/bench/esp_bench, on the relay's
 # core, compares integrated-mode ESP (esp_encap / esp_decap) with the raw
 # per-packet AEAD ceiling in the same run (PAIRS pairs of SECS seconds).
+#
+# Workers cases (issue 13): iketcpd with workers = 1 against itself with
+# workers = 2, in alternating pairs, nothing pinned:
+#   w100 w100s   TCP->UDP, 100 streams of 1400 B / 100 B messages (the
+#                t100 cases) through a [relay] section
+#   wesp wesps   ESP over one stream into an [integrated] section's TUN,
+#                inner packets of 1400 B / 100 B, end to end with a Child
+#                SA that strongSwan set up through the connector
+#                (test/bench/espflow.sh says how)
+# What the numbers mean: this machine has two CPUs, and the load
+# generator (and for wesp its AES-GCM encryption, and the kernel's TCP,
+# UDP and TUN work) runs on them too, so msg/s is what the whole machine
+# moves, not what two cores of relay would; a second worker helps only as
+# far as a CPU is left for it.  "cpu" is the daemon's CPU (master and
+# workers, from /proc/PID/stat, user + system) in % of one CPU over the
+# measured window, and "cpu s/Mmsg" that CPU time per million messages:
+# the daemon's cost per message, which sharing the CPUs disturbs less.
+# An integrated section is served by one worker (its owner), so wesp
+# shows what workers = 2 costs or saves there, not a second core's worth.
+# A daemon built without workers (iketcpd -t refuses "workers = 2")
+# skips these cases with a line saying so.
 set -euo pipefail
 
 B=${1:?usage: run.sh BUILD-DIR}
@@ -43,7 +65,8 @@ LOAD=$B/bench/load
 SECS=${BENCH_SECONDS:-1.8}
 WARM=0.2
 PAIRS=${BENCH_PAIRS:-5}
-CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt rttb tls1 tls1s esp}
+CASES=${BENCH_CASES:-t1 t1s t100 t100s u u0 us us0 rtt rttb tls1 tls1s esp \
+    w100 w100s wesp wesps}
 NO_RELAY=${BENCH_NO_RELAY:-0}
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -150,13 +173,15 @@ tls-key = $KEY"
 	[global]
 	log-level = warning
 	busy-poll = ${BUSY:-0}
+	$([ "${WORKERS:-1}" = 1 ] || echo "workers = $WORKERS")
 	[relay bench]
 	$listen
 	gateway = 127.0.0.2:$UP
 	max-connections = 1000
 	max-per-source = 1000
 	EOF
-	taskset -c $CPU_RELAY "$RELAY" -d -f "$conf" >>"$TMP/iketcpd.log" 2>&1 &
+	taskset -c "$(cpus_relay)" "$RELAY" -d -f "$conf" \
+	    >>"$TMP/iketcpd.log" 2>&1 &
 	PIDS+=($!)
 	wait_listen "$TP" 1
 }
@@ -192,10 +217,26 @@ start_base() {
 	wait_listen "$TP" "$n"
 }
 
-# cpu_ticks: user+system clock ticks used so far by the relay processes.
+# The CPUs of the relay and of the load: pinned apart, or with UNPIN=1
+# (the workers cases) all of them for both.
+ALL_CPUS=0-$(( $(nproc) - 1 ))
+cpus_relay() { [ "${UNPIN:-0}" = 1 ] && echo "$ALL_CPUS" || echo "$CPU_RELAY"; }
+cpus_load() { [ "${UNPIN:-0}" = 1 ] && echo "$ALL_CPUS" || echo "$CPU_LOAD"; }
+
+# tree PID: PID and its descendants (a daemon's workers).
+tree() {
+	local c
+	echo "$1"
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		tree "$c"
+	done
+}
+
+# cpu_ticks: user+system clock ticks used so far by the relay processes
+# and their children (workers).
 cpu_ticks() {
 	local p t=0 f a
-	for p in "${PIDS[@]}"; do
+	for p in $(for q in "${PIDS[@]}"; do tree "$q"; done); do
 		read -r f 2>/dev/null <"/proc/$p/stat" || continue
 		f=${f##*) }	# fields from 3 on; the name may hold spaces
 		read -ra a <<<"$f"
@@ -207,7 +248,7 @@ HZ=$(getconf CLK_TCK)
 
 # load ARGS...: one bounded run of the load tool on the load core.
 load() {
-	timeout 30 taskset -c $CPU_LOAD "$LOAD" "$@" -d "$SECS" -w "$WARM"
+	timeout 30 taskset -c "$(cpus_load)" "$LOAD" "$@" -d "$SECS" -w "$WARM"
 }
 
 # run_one WHO KIND STREAMS ARGS...: sets OUT to the tool's key=value line.
@@ -216,7 +257,9 @@ run_one() {
 	local who=$1 kind=$2 n=$3 c0 c1 t0 t1 rc=0
 	shift 3
 	alloc_ports "$n"
-	if [ "$who" = ours ]; then
+	if [ "$who" = ours ] || [ "$who" = w1 ] || [ "$who" = w2 ]; then
+		WORKERS=1
+		[ "$who" != w2 ] || WORKERS=2
 		start_ours
 		set -- -p "$@"
 	else
@@ -238,7 +281,7 @@ run_one() {
 	LOADPID=
 	stop_all
 	if [ "$rc" -ne 0 ] || [ ! -s "$TMP/out" ]; then
-		if [ "$who" = ours ]; then
+		if [ "$who" != base ]; then
 			tail -20 "$TMP/iketcpd.log" >&2 || true
 		elif [ "$TLS" = 1 ]; then
 			tail -20 "$TMP/stunnel.log" >&2 || true
@@ -293,7 +336,98 @@ warn_odd() {
 
 ROWS_T=()
 ROWS_L=()
+ROWS_W=()
 ESP_OUT=
+
+# has_workers: whether this iketcpd takes "workers = 2" (issue 13); once.
+HAS_WORKERS=
+has_workers() {
+	if [ -z "$HAS_WORKERS" ]; then
+		printf '[global]\nworkers = 2\n[relay w]\nlisten = 127.0.0.1:%s\n%s\n' \
+		    "$PORT" "gateway = 127.0.0.2:$PORT" >"$TMP/workers.conf"
+		if "$RELAY" -t -f "$TMP/workers.conf" >/dev/null 2>&1; then
+			HAS_WORKERS=1
+		else
+			HAS_WORKERS=0
+			echo "bench: this iketcpd has no workers (issue 13):" \
+			    "workers cases skipped" >&2
+		fi
+	fi
+	[ "$HAS_WORKERS" = 1 ]
+}
+
+# per_m CPU_PCT MSG_S: CPU seconds per million messages.
+per_m() { awk -v c="$1" -v m="$2" 'BEGIN {
+	if (c == "" || m == "" || m + 0 == 0) print "-"
+	else printf "%.2f\n", c / 100 / m * 1e6 }'; }
+
+# workers_row LABEL DIR: a row of ROWS_W from DIR/{1,2,c1,c2,m1,m2,r}.
+workers_row() {
+	local d=$2 k
+	local -A S
+	for k in 1 2 c1 c2 m1 m2 r; do
+		S[$k]=$(stats <"$d/$k")
+	done
+	ROWS_W+=("$(printf '%-28s %9s %9s  %-18s %5s %5s %7s %7s' "$1" \
+	    "$(num %.0f "${S[1]%% *}")" "$(num %.0f "${S[2]%% *}")" \
+	    "$(fmt_ratio "${S[r]}")" "$(num %.0f "${S[c1]%% *}")" \
+	    "$(num %.0f "${S[c2]%% *}")" "$(num %.2f "${S[m1]%% *}")" \
+	    "$(num %.2f "${S[m2]%% *}")")")
+}
+
+# workers_case LABEL KIND STREAMS ARGS...: iketcpd with workers = 1
+# against workers = 2, alternating, nothing pinned.
+workers_case() {
+	local label=$1 kind=$2 n=$3 i w o m c d=$TMP/wc
+	shift 3
+	has_workers || return 0
+	rm -rf "$d" && mkdir "$d"
+	for k in 1 2 c1 c2 m1 m2 r; do : >"$d/$k"; done
+	UNPIN=1
+	for ((i = 1; i <= PAIRS; i++)); do
+		for w in 1 2; do
+			run_one "w$w" "$kind" "$n" "$@"; o=$OUT
+			echo "$label w$w $i $o" >>"$RAW"
+			m=$(get msg_s "$o") c=$(get relay_cpu_pct "$o")
+			echo "$m" >>"$d/$w"
+			echo "$c" >>"$d/c$w"
+			per_m "$c" "$m" >>"$d/m$w"
+			warn_odd "$label" "$o"
+			printf '  %-28s %d: workers = %d %7s msg/s (cpu %3s%%)\n' \
+			    "$label" "$i" "$w" "$m" "$c" >&2
+		done
+		ratio "$(tail -n 1 "$d/2")" "$(tail -n 1 "$d/1")" >>"$d/r"
+	done
+	UNPIN=0
+	workers_row "$label" "$d"
+}
+
+# esp_workers_case LABEL SIZE: test/bench/espflow.sh's pairs.
+esp_workers_case() {
+	local label=$1 line w m c d=$TMP/wc i
+	has_workers || return 0
+	rm -rf "$d" && mkdir "$d"
+	for k in 1 2 c1 c2 m1 m2 r; do : >"$d/$k"; done
+	BENCH_PAIRS=$PAIRS BENCH_SECONDS=$SECS IKT_QUIET='' \
+	    timeout $((120 + PAIRS * 60)) "$(dirname "$0")/espflow.sh" "$B" \
+	    "$2" >"$TMP/espflow.out" 2>"$TMP/espflow.log" || {
+		tail -n 40 "$TMP/espflow.log" >&2
+		die "$label: espflow.sh failed"
+	}
+	while read -r line; do
+		echo "$label $line" >>"$RAW"
+		w=$(get w "$line") m=$(get msg_s "$line") c=$(get cpu_pct "$line")
+		i=$(get i "$line")
+		echo "$m" >>"$d/$w"
+		echo "$c" >>"$d/c$w"
+		per_m "$c" "$m" >>"$d/m$w"
+		printf '  %-28s %d: workers = %d %7s msg/s (cpu %3s%%)\n' \
+		    "$label" "$i" "$w" "$m" "$c" >&2
+		[ "$w" != 2 ] ||
+		    ratio "$m" "$(tail -n 1 "$d/1")" >>"$d/r"
+	done < <(grep '^espw ' "$TMP/espflow.out")
+	workers_row "$label" "$d"
+}
 
 # esp_case AEAD: integrated-mode ESP against the per-packet AEAD ceiling.
 esp_case() {
@@ -427,6 +561,12 @@ for c in $CASES; do
 		TLS=0 ;;
 	esp)	esp_case gcm ;;
 	espc)	esp_case chacha ;;
+	w100)	workers_case "TCP->UDP 100 streams 1400 B" tcp2udp 100 \
+		    -n 100 -s 1400 ;;
+	w100s)	workers_case "TCP->UDP 100 streams 100 B" tcp2udp 100 \
+		    -n 100 -s 100 ;;
+	wesp)	esp_workers_case "ESP->TUN 1 stream 1400 B" 1400 ;;
+	wesps)	esp_workers_case "ESP->TUN 1 stream 100 B" 100 ;;
 	*)	die "unknown case $c" ;;
 	esac
 done
@@ -456,6 +596,17 @@ if [ ${#ROWS_L[@]} -gt 0 ]; then
 	printf '%s\n' "${ROWS_L[@]}"
 	echo "(round trip us added over direct UDP; ratio: ours/udptunnel," \
 	    "lower is better)"
+fi
+if [ ${#ROWS_W[@]} -gt 0 ]; then
+	echo
+	echo "iketcpd workers = 1 vs workers = 2, nothing pinned (daemon, load" \
+	    "and kernel share $(nproc) CPUs), medians of $PAIRS alternating pairs"
+	printf '%-28s %9s %9s  %-18s %5s %5s %7s %7s\n' "workers case" \
+	    "w1 msg/s" "w2 msg/s" "ratio w2/w1" "cpu1%" "cpu2%" "s/Mmsg1" \
+	    "s/Mmsg2"
+	printf '%s\n' "${ROWS_W[@]}"
+	echo "(cpu: the daemon's processes, % of one CPU; s/Mmsg: their CPU" \
+	    "seconds per million messages; ESP->TUN msg/s: packets the TUN got)"
 fi
 if [ -n "$ESP_OUT" ]; then
 	echo "$ESP_OUT"
