@@ -353,7 +353,10 @@ begin_tls(struct stream *st, struct rd *in)
 	return rc;
 }
 
-/* The layers are done: what is held, then the rest, is prefix + frames. */
+/* The layers are done: what is held, then the rest, is prefix + frames,
+ * given as one input, so that whatever follows the first message is in
+ * view when the session layer sees it (a handoff to another worker takes
+ * it along: relay/handoff.c). */
 static int
 to_frames(struct stream *st, struct rd *in)
 {
@@ -363,11 +366,21 @@ to_frames(struct stream *st, struct rd *in)
 
 	st->hs = NULL;
 	st->hs_len = 0;
+	if (in->n > st->hs_cap - n) {
+		uint8_t *p = realloc(held, n + in->n);
+
+		if (p == NULL) {
+			free(held);
+			stream_close(st, "out of memory");
+			return -1;
+		}
+		held = p;
+	}
+	memcpy(held + n, in->p, in->n);
+	n += in->n;
 	rc = stream_input(st, held, n);
 	free(held);
-	if (rc == -1 || in->n == 0)
-		return rc;
-	return stream_input(st, in->p, in->n);
+	return rc;
 }
 
 int

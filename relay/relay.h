@@ -93,6 +93,14 @@ struct relay_stats {
 	unsigned long long udp_out_errors;	/* sendmsg failed */
 	unsigned long long ctl_refused;		/* control: clients over max */
 	unsigned long long ctl_bad;		/* control: bad requests */
+	/* workers (relay/handoff.c) */
+	unsigned long long handoff_out;		/* streams handed over */
+	unsigned long long handoff_spliced;	/* of those: spliced here */
+	unsigned long long handoff_in;		/* streams taken over */
+	unsigned long long handoff_failed;	/* channel full, owner gone,
+						 * refused on arrival */
+	unsigned long long handoff_foreign;	/* keys another worker holds */
+	unsigned long long handoff_unrecorded;	/* keys: owner table full */
 };
 
 /* Messages and bytes of one section's streams, each way (stream.c). */
@@ -115,6 +123,7 @@ struct listener {
 
 struct connector;
 struct control;
+struct handoff;
 struct route_res;
 struct integ_sec;
 struct session;
@@ -151,6 +160,17 @@ struct relay {
 	size_t		 wbuf_total;		/* write buffers held, bytes */
 	struct stream	*in_stream;		/* whose messages a backend has */
 	bool		 in_stream_closed;	/* ... and it closed meanwhile */
+	/* While a stream's first message is with the session layer: the
+	 * stream, and the input after that message not parsed yet (a
+	 * handoff takes it along, relay/handoff.c). */
+	const struct stream *first_st;
+	const uint8_t	*first_rest;
+	size_t		 first_nrest;
+	/* Workers (DESIGN.md "Scale and processes"). */
+	unsigned	 worker_id;		/* 0 in a single process */
+	unsigned	 nworkers;		/* 1 in a single process */
+	bool		 master;		/* the master process */
+	struct handoff	*handoff;		/* NULL: one process */
 	unsigned long long next_stream_id;
 	unsigned long long next_session_id;
 	uint8_t		*rbuf;			/* RELAY_READ_BUF */
