@@ -378,7 +378,9 @@ static const struct {
 	STAT(esp_in_drop),
 	STAT(esp_in_nosa), STAT(esp_in_tun), STAT(esp_out_drop),
 	STAT(esp_out_nosa), STAT(esp_out_encap), STAT(ctl_refused),
-	STAT(ctl_bad),
+	STAT(ctl_bad), STAT(handoff_out), STAT(handoff_spliced),
+	STAT(handoff_in), STAT(handoff_failed), STAT(handoff_foreign),
+	STAT(handoff_unrecorded),
 };
 
 void
