@@ -374,7 +374,9 @@ send_stream(struct stream *st, unsigned worker, const struct iovec *first,
 	m.laddr = st->laddr;
 	snprintf(m.section, sizeof(m.section), "%s", st->cr->name);
 	m.nbytes = FRAME_HDR_LEN + first->iov_len + nrest;
-	if (worker >= hs.n || !owners_is_alive(hs.owners, worker))
+	if (worker >= hs.n || worker == r->handoff->id || hs.tx[worker] == -1)
+		return "no channel to it";
+	if (!owners_is_alive(hs.owners, worker))
 		return "it is not running";
 	if (m.nbytes > HMSG_BYTES_MAX)
 		return "too much read";
