@@ -100,7 +100,7 @@ handoff_setup(struct relay *r, unsigned nworkers)
 	hs.made = true;
 	if (nworkers < 2)
 		return 0;
-	nkeys = (size_t)nworkers * r->conf->max_sessions * SESSION_KEYS;
+	nkeys = (size_t)r->conf->max_sessions * SESSION_KEYS;
 	if ((hs.owners = owners_new(nkeys, nworkers)) == NULL)
 		return -1;
 	hs.n = nworkers;
@@ -117,10 +117,10 @@ handoff_setup(struct relay *r, unsigned nworkers)
 		hs.tx[i] = sv[1];
 		sndbuf(sv[1]);
 	}
-	if ((size_t)nkeys > owners_max(hs.owners))
-		log_warnx("owner table: room for %zu keys of the %zu that %u "
-		    "workers of max-sessions %u may hold; keys past it stay in "
-		    "their worker", owners_max(hs.owners), nkeys, nworkers,
+	if (nkeys > owners_max(hs.owners))
+		log_warnx("owner table: room for %zu keys a worker of the %zu "
+		    "that max-sessions %u may hold; keys past it stay in their "
+		    "worker", owners_max(hs.owners), nkeys,
 		    r->conf->max_sessions);
 	return 0;
 }

@@ -1,9 +1,13 @@
 /*
- * The owner table (relay/owners.h): a fixed array of 8-byte slots in
- * MAP_SHARED anonymous memory, linear probing, one process-shared robust
- * mutex.  It is touched only when a session learns or drops a key and when
- * a stream's first message names a key this worker does not hold, never
- * per message, so one lock is enough.
+ * The owner table (relay/owners.h) in MAP_SHARED anonymous memory: one
+ * region of 8-byte slots per worker, linear probing, one process-shared
+ * robust mutex.  Each worker writes only its own region, so a worker that
+ * dies, even inside an update, leaves nothing wrong in the others', and
+ * forgetting all it held is one hole punched in its region
+ * (MADV_REMOVE): no scan, and untouched pages stay unallocated.  The lock
+ * makes "no other worker holds it, so it is mine" one step.  It is taken
+ * only when a key is learnt or dropped and when a first message names a
+ * key this worker lacks, never per message.
  */
 #include <sys/mman.h>
 
@@ -12,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -21,7 +26,6 @@
 
 enum {
 	SLOT_USED = 0x80,		/* a used slot is never 0 */
-	SLOT_WORKER = 0x3f,		/* worker id, < OWNERS_WORKERS_MAX */
 };
 
 #define SLOT_FP(v)	((v) & ~(uint64_t)0xff)	/* the key's 56 bits */
@@ -29,14 +33,15 @@ enum {
 struct owners {
 	pthread_mutex_t	 lock;		/* process-shared, robust */
 	size_t		 size;		/* bytes mapped */
-	size_t		 mask;		/* slots - 1 */
-	size_t		 count;		/* used slots */
-	size_t		 max;		/* bound on count (3/4 of slots) */
+	size_t		 region_off;	/* region 0, from the start; paged */
+	size_t		 region_len;	/* bytes a region, whole pages */
+	size_t		 mask;		/* slots a region - 1 */
+	size_t		 max;		/* bound on a region's count */
 	unsigned	 nworkers;
 	unsigned long long recovered;	/* EOWNERDEAD seen */
+	size_t		 count[OWNERS_WORKERS_MAX];	/* used slots */
 	_Atomic uint8_t	 alive[OWNERS_WORKERS_MAX];
 	uint8_t		 key[KEYHASH_KEY_LEN]; /* SipHash key of the slots */
-	uint64_t	 slot[];	/* 0, or SLOT_FP | SLOT_USED | worker */
 };
 
 static void
@@ -45,9 +50,9 @@ lock(struct owners *o)
 	int e = pthread_mutex_lock(&o->lock);
 
 	if (e == EOWNERDEAD) {
-		/* A worker died holding the lock, inside an update: at worst
-		 * a duplicate slot is left (see del()), which the master's
-		 * owners_purge() for that worker removes. */
+		/* A worker died holding the lock: it can only have been
+		 * writing its own region, which the master forgets when it
+		 * sees the death (owners_purge()). */
 		o->recovered++;
 		(void)pthread_mutex_consistent(&o->lock);
 	} else if (e != 0)
@@ -60,7 +65,14 @@ unlock(struct owners *o)
 	(void)pthread_mutex_unlock(&o->lock);
 }
 
-/* The key's hash, its low byte cleared for the slot's tag. */
+static uint64_t *
+region(const struct owners *o, unsigned w)
+{
+	return (uint64_t *)(void *)((char *)(uintptr_t)o + o->region_off +
+	    w * o->region_len);
+}
+
+/* The key's hash, its low byte the slot's tag. */
 static uint64_t
 fingerprint(const struct owners *o, bool esp, uint64_t spi_i,
     uint64_t spi_r)
@@ -70,7 +82,7 @@ fingerprint(const struct owners *o, bool esp, uint64_t spi_i,
 	k[0] = esp;
 	memcpy(k + 1, &spi_i, 8);
 	memcpy(k + 9, &spi_r, 8);
-	return SLOT_FP(keyhash_with(o->key, k, sizeof(k)));
+	return SLOT_FP(keyhash_with(o->key, k, sizeof(k))) | SLOT_USED;
 }
 
 static size_t
@@ -85,13 +97,14 @@ alive(const struct owners *o, unsigned w)
 	return w < OWNERS_WORKERS_MAX && atomic_load(&o->alive[w]) != 0;
 }
 
-/* The slot holding @fp, or the empty slot that ends its probe run. */
+/* In region @s: the slot holding @fp, or the empty slot that ends its
+ * probe run. */
 static size_t
-find(const struct owners *o, uint64_t fp)
+find(const struct owners *o, const uint64_t *s, uint64_t fp)
 {
 	size_t i = home(o, fp);
 
-	while (o->slot[i] != 0 && SLOT_FP(o->slot[i]) != fp)
+	while (s[i] != 0 && s[i] != fp)
 		i = (i + 1) & o->mask;
 	return i;
 }
@@ -103,36 +116,47 @@ stays(size_t i, size_t j, size_t k)
 	return i <= j ? (i < k && k <= j) : (i < k || k <= j);
 }
 
-/*
- * Empties slot @i, moving back whatever the hole would cut off from its
- * home.  Each step copies a later entry over the hole before the hole
- * moves on, and only the last step clears a slot: a process killed in
- * between leaves a duplicate, never an entry its probe run cannot reach.
- */
+/* Empties slot @i of region @w, moving back whatever the hole would cut
+ * off from its home. */
 static void
-del(struct owners *o, size_t i)
+del(struct owners *o, unsigned w, size_t i)
 {
+	uint64_t *s = region(o, w);
 	size_t j = i;
 
 	for (;;) {
 		j = (j + 1) & o->mask;
-		if (o->slot[j] == 0)
+		if (s[j] == 0)
 			break;
-		if (stays(i, j, home(o, o->slot[j])))
+		if (stays(i, j, home(o, s[j])))
 			continue;
-		o->slot[i] = o->slot[j];
+		s[i] = s[j];
 		i = j;
 	}
-	o->slot[i] = 0;
-	o->count--;
+	s[i] = 0;
+	o->count[w]--;
+}
+
+/* The other live worker whose region holds @fp, or -1. */
+static int
+holder(const struct owners *o, unsigned me, uint64_t fp)
+{
+	for (unsigned w = 0; w < o->nworkers; w++) {
+		const uint64_t *s = region(o, w);
+
+		if (w != me && alive(o, w) && s[find(o, s, fp)] != 0)
+			return (int)w;
+	}
+	return -1;
 }
 
 struct owners *
 owners_new(size_t nkeys, unsigned nworkers)
 {
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), slots = OWNERS_SLOTS_MIN;
+	size_t head, len, size;
 	pthread_mutexattr_t ma;
 	struct owners *o;
-	size_t slots = OWNERS_SLOTS_MIN, size;
 	void *m;
 
 	if (nworkers == 0 || nworkers > OWNERS_WORKERS_MAX) {
@@ -141,16 +165,20 @@ owners_new(size_t nkeys, unsigned nworkers)
 	}
 	while (slots < OWNERS_SLOTS_MAX && slots / 4 * 3 < nkeys)
 		slots *= 2;
-	size = sizeof(*o) + slots * sizeof(o->slot[0]);
+	head = (sizeof(*o) + page - 1) / page * page;
+	len = (slots * sizeof(uint64_t) + page - 1) / page * page;
+	size = head + nworkers * len;
 	/* Untouched pages cost nothing until a key lands on them. */
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	    -1, 0);
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED) {
 		log_warn("owner table: mmap of %zu bytes", size);
 		return NULL;
 	}
 	o = m;
 	o->size = size;
+	o->region_off = head;
+	o->region_len = len;
 	o->mask = slots - 1;
 	o->max = slots / 4 * 3;
 	o->nworkers = nworkers;
@@ -185,28 +213,28 @@ owners_free(struct owners *o)
 
 enum owners_claim
 owners_claim(struct owners *o, unsigned worker, bool esp, uint64_t spi_i,
-    uint64_t spi_r, unsigned *holder)
+    uint64_t spi_r, unsigned *holder_out)
 {
-	uint64_t fp = fingerprint(o, esp, spi_i, spi_r);
-	uint64_t mine = fp | SLOT_USED | (worker & SLOT_WORKER);
+	uint64_t fp = fingerprint(o, esp, spi_i, spi_r), *s;
 	enum owners_claim rc = OWNERS_MINE;
 	size_t i;
+	int w;
 
+	if (worker >= o->nworkers)
+		return OWNERS_FULL;
+	s = region(o, worker);
 	lock(o);
-	i = find(o, fp);
-	if (o->slot[i] != 0) {
-		unsigned w = (unsigned)(o->slot[i] & SLOT_WORKER);
-
-		if (w != worker && alive(o, w)) {
-			*holder = w;
-			rc = OWNERS_OTHER;
-		} else
-			o->slot[i] = mine;
-	} else if (o->count >= o->max)
+	i = find(o, s, fp);
+	if (s[i] != 0)
+		;		/* already its */
+	else if ((w = holder(o, worker, fp)) != -1) {
+		*holder_out = (unsigned)w;
+		rc = OWNERS_OTHER;
+	} else if (o->count[worker] >= o->max)
 		rc = OWNERS_FULL;
 	else {
-		o->slot[i] = mine;
-		o->count++;
+		s[i] = fp;
+		o->count[worker]++;
 	}
 	unlock(o);
 	return rc;
@@ -219,10 +247,12 @@ owners_release(struct owners *o, unsigned worker, bool esp, uint64_t spi_i,
 	uint64_t fp = fingerprint(o, esp, spi_i, spi_r);
 	size_t i;
 
+	if (worker >= o->nworkers)
+		return;
 	lock(o);
-	i = find(o, fp);
-	if (o->slot[i] != 0 && (o->slot[i] & SLOT_WORKER) == worker)
-		del(o, i);
+	i = find(o, region(o, worker), fp);
+	if (region(o, worker)[i] != 0)
+		del(o, worker, i);
 	unlock(o);
 }
 
@@ -231,17 +261,15 @@ owners_lookup(struct owners *o, bool esp, uint64_t spi_i, uint64_t spi_r,
     unsigned *worker)
 {
 	uint64_t fp = fingerprint(o, esp, spi_i, spi_r);
-	bool found = false;
-	size_t i;
+	int w;
 
 	lock(o);
-	i = find(o, fp);
-	if (o->slot[i] != 0) {
-		*worker = (unsigned)(o->slot[i] & SLOT_WORKER);
-		found = alive(o, *worker);
-	}
+	w = holder(o, OWNERS_WORKERS_MAX, fp);
 	unlock(o);
-	return found;
+	if (w == -1)
+		return false;
+	*worker = (unsigned)w;
+	return true;
 }
 
 void
@@ -257,57 +285,28 @@ owners_is_alive(const struct owners *o, unsigned worker)
 	return alive(o, worker);
 }
 
-/* The slot array again without @worker's entries and without duplicates:
- * everything else is inserted afresh from a copy. */
-static bool
-rebuild(struct owners *o, unsigned worker)
-{
-	size_t n = o->mask + 1;
-	uint64_t *old = malloc(n * sizeof(*old));
-
-	if (old == NULL)
-		return false;
-	memcpy(old, o->slot, n * sizeof(*old));
-	memset(o->slot, 0, n * sizeof(*old));
-	o->count = 0;
-	for (size_t k = 0; k < n; k++) {
-		size_t i;
-
-		if (old[k] == 0 || (old[k] & SLOT_WORKER) == worker)
-			continue;
-		i = find(o, SLOT_FP(old[k]));
-		if (o->slot[i] != 0)
-			continue;	/* a duplicate: the first stays */
-		o->slot[i] = old[k];
-		o->count++;
-	}
-	free(old);
-	return true;
-}
-
 void
 owners_purge(struct owners *o, unsigned worker)
 {
+	if (worker >= o->nworkers)
+		return;
 	lock(o);
-	if (!rebuild(o, worker)) {
-		/* Without memory for a copy: in place (a duplicate stays).
-		 * A delete at i moves only entries from after i (cyclically)
-		 * into i, so i is looked at again until it holds another's. */
-		for (size_t i = 0; i <= o->mask; i++)
-			while (o->slot[i] != 0 &&
-			    (o->slot[i] & SLOT_WORKER) == worker)
-				del(o, i);
-	}
+	/* A hole in the shared memory's backing store: every process sees
+	 * zeros there, and the pages are freed. */
+	if (madvise(region(o, worker), o->region_len, MADV_REMOVE) == -1)
+		memset(region(o, worker), 0, o->region_len);
+	o->count[worker] = 0;
 	unlock(o);
 }
 
 size_t
 owners_count(struct owners *o)
 {
-	size_t n;
+	size_t n = 0;
 
 	lock(o);
-	n = o->count;
+	for (unsigned w = 0; w < o->nworkers; w++)
+		n += o->count[w];
 	unlock(o);
 	return n;
 }

@@ -5,16 +5,17 @@
  * finds the session another one holds (relay/handoff.c, relay/README
  * "Workers").  Made by the master before the first fork and inherited.
  *
- * A slot is 8 bytes: 56 bits of a keyed hash of the key (the table's own
- * random SipHash key, kept in the shared memory so every worker agrees),
- * and the worker.  Linear probing under one process-shared robust mutex;
- * a delete shifts the probe run back, and is ordered so that a worker
- * that dies inside an update leaves at worst one duplicate, never a key
- * that cannot be found (owners_purge() removes the duplicate).  The table
- * never grows: it is made for every key every worker can hold, and past
- * its bound a key is not recorded (OWNERS_FULL).
+ * One region a worker, which only that worker writes: 8-byte slots (56
+ * bits of a keyed hash of the key, under the table's own random SipHash
+ * key kept in the shared memory so every worker agrees), linear probing.
+ * One process-shared robust mutex makes "no other live worker holds it,
+ * so it is mine" one step.  A region never grows: it is made for every
+ * key its worker can hold, and past its bound a key is not recorded
+ * (OWNERS_FULL).  A dead worker's region is ignored until the master
+ * empties it (a hole punched in the shared memory: no scan, nothing
+ * touched), whatever the worker was doing when it died.
  *
- *   o = owners_new(nworkers * max_sessions * 12, nworkers);   fork ...
+ *   o = owners_new(max_sessions * 12, nworkers);    fork ...
  *   owners_set_alive(o, id, true);                  in worker id
  *   owners_claim(o, id, esp, spi_i, spi_r, &who);   a key learnt
  *   owners_lookup(o, esp, spi_i, spi_r, &who);      a stream names it
@@ -30,8 +31,8 @@
 
 enum {
 	OWNERS_WORKERS_MAX = 64,	/* workers = 1..64 */
-	OWNERS_SLOTS_MIN = 1024,	/* power of two */
-	OWNERS_SLOTS_MAX = 1 << 24,	/* 128 MiB of slots */
+	OWNERS_SLOTS_MIN = 1024,	/* a region, power of two */
+	OWNERS_SLOTS_MAX = 1 << 22,	/* a region: 32 MiB of slots */
 };
 
 struct owners;
@@ -42,14 +43,14 @@ enum owners_claim {
 	OWNERS_FULL,		/* not recorded: the table is at its bound */
 };
 
-/* A table for @nkeys keys of @nworkers workers (slots: a power of two at
- * least 4/3 of @nkeys, within the bounds above), in shared anonymous
- * memory; NULL (logged) on failure. */
+/* A table for @nworkers workers of @nkeys keys each (a region's slots: a
+ * power of two at least 4/3 of @nkeys, within the bounds above), in
+ * shared anonymous memory; NULL (logged) on failure. */
 struct owners *owners_new(size_t nkeys, unsigned nworkers);
 void	owners_free(struct owners *o);
 /* Records that @worker holds the key, unless another live worker does
- * (first come keeps it; a dead worker's key is taken over).  With
- * OWNERS_OTHER, *@holder is that worker. */
+ * (first come keeps it; a dead worker holds nothing).  With OWNERS_OTHER,
+ * *@holder is that worker. */
 enum owners_claim owners_claim(struct owners *o, unsigned worker, bool esp,
 	    uint64_t spi_i, uint64_t spi_r, unsigned *holder);
 /* Forgets the key if @worker holds it. */
@@ -62,11 +63,10 @@ bool	owners_lookup(struct owners *o, bool esp, uint64_t spi_i,
  * of a worker that is not are nobody's. */
 void	owners_set_alive(struct owners *o, unsigned worker, bool alive);
 bool	owners_is_alive(const struct owners *o, unsigned worker);
-/* Removes every key of @worker, and any duplicate a worker that died
- * inside an update left behind. */
+/* Forgets every key of @worker (dead; before it is started again). */
 void	owners_purge(struct owners *o, unsigned worker);
-/* Keys recorded, the bound, and how many times a lock was found whose
- * holder had died. */
+/* Keys recorded (all workers), the bound of one worker's, and how many
+ * times a lock was found whose holder had died. */
 size_t	owners_count(struct owners *o);
 size_t	owners_max(const struct owners *o);
 unsigned long long owners_recovered(struct owners *o);
