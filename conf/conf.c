@@ -28,9 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <glob.h>
+
+#include <openssl/crypto.h>
 
 #include "conf/conf.h"
+#include "conf/fileset.h"
 #include "conf/internal.h"
 
 #define CONF_LINE_MAX_TEXT "1023"	/* CONF_LINE_MAX, for messages */
@@ -502,6 +504,36 @@ parse_fd_reserve(struct conf_parser *p, const char *v)
 }
 
 static bool
+parse_workers(struct conf_parser *p, const char *v)
+{
+	unsigned n;
+
+	if (strcmp(v, "auto") == 0)
+		n = 0;
+	else if (!conf_parse_uint(v, &n) || n == 0 || n > CONF_WORKERS_MAX) {
+		conf_err(p, "bad workers \"%s\": want auto or a whole number "
+		    "from 1 to %d", v, CONF_WORKERS_MAX);
+		return false;
+	}
+	p->conf->workers = n;
+	p->conf->workers_line = p->lineno;
+	return true;
+}
+
+unsigned
+conf_workers(const struct conf *c)
+{
+	long n;
+
+	if (c->workers != 0)
+		return c->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX : (unsigned)n;
+}
+
+static bool
 parse_write_buffer_total(struct conf_parser *p, const char *v)
 {
 	size_t n;
@@ -754,6 +786,7 @@ static const struct keydef global_keys[] = {
 	{ "metrics-listen",	conf_key_metrics_listen, false },
 	{ "syslog-facility",	parse_syslog_facility,	false },
 	{ "user",		parse_user,		false },
+	{ "workers",		parse_workers,		false },
 	{ "write-buffer-total",	parse_write_buffer_total, false },
 };
 
@@ -833,6 +866,7 @@ conf_init(struct conf_parser *p, const char *file)
 	b->conf.syslog_facility = LOG_DAEMON;
 	b->conf.max_sessions = CONF_DEF_GLOBAL_MAX_SESSIONS;
 	b->conf.fd_reserve = CONF_DEF_FD_RESERVE;
+	b->conf.workers = 1;
 	b->conf.write_buffer_total = CONF_DEF_WRITE_BUFFER_TOTAL;
 	b->conf.log_rate = CONF_DEF_LOG_RATE;
 	conf_control_defaults(&b->conf);
@@ -1070,7 +1104,8 @@ section_header(struct conf_parser *p, const char *s)
 	return -1;
 }
 
-static void read_lines(struct conf_parser *p, FILE *f, const char *path);
+static void read_lines(struct conf_parser *p, const unsigned char *data,
+    size_t len);
 
 /*
  * One file of an include: read in place of the include line, with its
@@ -1085,15 +1120,21 @@ include_file(struct conf_parser *p, const char *path)
 	const char *saved_file = p->file;
 	unsigned saved_line = p->lineno;
 	bool saved_long = b->too_long;
+	unsigned char *data;
 	struct stat st;
 	char **files;
-	FILE *f;
+	size_t len;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		conf_err(p, "include %s: %s", path, strerror(errno));
+	/* fs_read: from disk, or from the master's set in a worker. */
+	if (fs_read_stat(path, &data, &len, &st) == -1) {
+		if (errno == EISDIR)
+			conf_err(p, "include %s: not a regular file", path);
+		else
+			conf_err(p, "include %s: %s", path,
+			    fs_strerror(errno));
 		return false;
 	}
-	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode)) {
 		conf_err(p, "include %s: not a regular file", path);
 		goto fail;
 	}
@@ -1130,21 +1171,21 @@ include_file(struct conf_parser *p, const char *path)
 	p->lineno = (unsigned)c->nfiles << CONF_LOC_LINE_BITS;
 	b->too_long = false;
 	c->nfiles++;
-	read_lines(p, f, path);
+	read_lines(p, data, len);
 	b->nopen--;
 	p->file = saved_file;
 	p->lineno = saved_line;
 	b->too_long = saved_long;
-	fclose(f);
+	free(data);
 	return true;
 fail:
-	fclose(f);
+	free(data);
 	return false;
 }
 
 /*
  * include = GLOB: relative to the including file's directory; glob(3)
- * sorts the names.  A pattern that matches nothing is said (info) and is
+ * (through fs_glob) sorts the names.  A pattern that matches nothing is said (info) and is
  * no error, so an empty conf.d/ is fine; a plain name that is not there
  * is an error.
  */
@@ -1156,8 +1197,8 @@ include(struct conf_parser *p, const char *v)
 	int dirlen = v[0] != '/' && slash != NULL ?
 	    (int)(slash - p->file + 1) : 0;
 	bool ok = true;
-	glob_t g;
-	int rc;
+	char **names;
+	size_t n;
 
 	if (*v == '\0' || strlen(v) >= CONF_PATH_MAX) {
 		conf_err(p, "bad include \"%s\": want a file name or a glob "
@@ -1173,19 +1214,17 @@ include(struct conf_parser *p, const char *v)
 		return true;
 	if (strpbrk(v, "*?[") == NULL)
 		return include_file(p, pat);
-	memset(&g, 0, sizeof(g));
-	rc = glob(pat, 0, NULL, &g);
-	if (rc == GLOB_NOMATCH)
+	if (fs_glob(pat, &names, &n) == -1) {
+		conf_err(p, "include \"%s\": cannot list %s", v, pat);
+		return false;
+	}
+	if (n == 0)
 		log_info("%s:%u: include \"%s\": no file matches %s "
 		    "(not an error)", p->file, CONF_LOC_LINE(p->lineno), v,
 		    pat);
-	else if (rc != 0) {
-		conf_err(p, "include \"%s\": cannot list %s", v, pat);
-		ok = false;
-	} else
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			ok = include_file(p, g.gl_pathv[i]) && ok;
-	globfree(&g);
+	for (size_t i = 0; i < n; i++)
+		ok = include_file(p, names[i]) && ok;
+	fs_glob_free(names, n);
 	return ok;
 }
 
@@ -1460,67 +1499,64 @@ bad_line(struct conf_parser *p, const char *what)
 }
 
 int
-conf_open_private(const char *path, struct stat *st)
+conf_read_private(const char *path, size_t max, unsigned char **data,
+    size_t *len)
 {
-	int fd;
+	struct stat st;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("%s", path);
+	if (fs_read_stat(path, data, len, &st) == -1) {
+		if (errno == EFBIG)
+			log_warnx("%s: larger than %zu bytes", path,
+			    max < FS_FILE_MAX ? max : (size_t)FS_FILE_MAX);
+		else if (errno == EISDIR)
+			log_warnx("%s: not a regular file", path);
+		else
+			log_warn("%s", path);
 		return -1;
 	}
-	if (fstat(fd, st) == -1) {
-		log_warn("%s", path);
-		goto fail;
-	}
-	if (!S_ISREG(st->st_mode)) {
+	if (!S_ISREG(st.st_mode)) {
 		log_warnx("%s: not a regular file", path);
 		goto fail;
 	}
-	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		log_warnx("%s: mode %04o gives group or others access; "
-		    "chmod 600", path, (unsigned)(st->st_mode & 07777));
+		    "chmod 600", path, (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
-	return fd;
+	if (*len > max) {
+		log_warnx("%s: larger than %zu bytes", path, max);
+		goto fail;
+	}
+	return 0;
 fail:
-	close(fd);
+	OPENSSL_clear_free(*data, *len + 1);
+	*data = NULL;
 	return -1;
 }
 
-/* Every line of @f through conf_line(), a line too long or with a NUL
+/* Every line of @data through conf_line(), a line too long or with a NUL
  * reported as such. */
 static void
-read_lines(struct conf_parser *p, FILE *f, const char *path)
+read_lines(struct conf_parser *p, const unsigned char *data, size_t len)
 {
 	char buf[CONF_LINE_MAX + 2];	/* one more: conf_line strips '\r' */
-	int ch;
+	const unsigned char *s = data, *end = data + len;
 
-	do {
-		size_t len = 0;
-		bool nul = false, longer = false;
+	while (s < end) {
+		const unsigned char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = (size_t)((nl != NULL ? nl : end) - s);
 
-		while ((ch = getc(f)) != EOF && ch != '\n') {
-			if (ch == '\0')
-				nul = true;
-			if (len < sizeof(buf) - 1)
-				buf[len++] = (char)ch;
-			else
-				longer = true;
-		}
-		if (ch == EOF && len == 0 && !longer)
-			break;
-		buf[len] = '\0';
-		if (nul)
+		if (memchr(s, '\0', n) != NULL)
 			bad_line(p, "embedded NUL character");
-		else if (longer)
+		else if (n > sizeof(buf) - 1)
 			bad_line(p, "line longer than " CONF_LINE_MAX_TEXT
 			    " characters");
-		else
+		else {
+			memcpy(buf, s, n);
+			buf[n] = '\0';
 			conf_line(p, buf);
-	} while (ch != EOF);
-	if (ferror(f)) {
-		log_warn("%s: read", path);
-		p->errors++;
+		}
+		s = nl != NULL ? nl + 1 : end;
 	}
 }
 
@@ -1529,26 +1565,28 @@ conf_load(const char *path)
 {
 	struct conf_parser p;
 	struct build *b;
+	unsigned char *data;
 	struct stat st;
-	FILE *f;
+	size_t len;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		log_warn("%s", path);
+	if (fs_read_stat(path, &data, &len, &st) == -1) {
+		if (errno == EFBIG)
+			log_warnx("%s: %s", path, fs_strerror(errno));
+		else
+			log_warn("%s", path);
 		return NULL;
 	}
 	if (conf_init(&p, path) == -1) {
-		fclose(f);
+		free(data);
 		return NULL;
 	}
 	/* The first file is on the stack too: including it is a cycle. */
 	b = build_of(&p);
-	if (fstat(fileno(f), &st) == 0) {
-		b->open[0].dev = st.st_dev;
-		b->open[0].ino = st.st_ino;
-		b->nopen = 1;
-	}
-	read_lines(&p, f, path);
-	fclose(f);
+	b->open[0].dev = st.st_dev;
+	b->open[0].ino = st.st_ino;
+	b->nopen = 1;
+	read_lines(&p, data, len);
+	free(data);
 	return conf_finish(&p);
 }
 

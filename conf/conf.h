@@ -8,8 +8,10 @@
  *   while (getline(...)) conf_line(&p, line);
  *   struct conf *c = conf_finish(&p);      NULL when any line was bad
  *
- * conf_load() does the above for a file.  A loaded conf never changes;
- * SIGHUP loads a new one and live objects keep a reference to the old one.
+ * conf_load() does the above for a file, read through conf/fileset.h (so
+ * that a worker parses the bytes its master read).  A loaded conf never
+ * changes; SIGHUP loads a new one and live objects keep a reference to the
+ * old one.
  *
  * "include = GLOB" reads other files in place of its line.  Every line
  * number kept in a struct conf (and p->lineno) is a location: the file's
@@ -48,6 +50,7 @@ enum {
 	CONF_UDP4_PAYLOAD_MAX = 65507,	/* 65535 - IPv4 20 - UDP 8 */
 	CONF_UDP6_PAYLOAD_MAX = 65527,	/* 65535 - UDP 8 (no jumbogram) */
 	CONF_FD_RESERVE_MAX = 65536,	/* fd-reserve bound */
+	CONF_WORKERS_MAX = 64,		/* workers bound */
 	CONF_LOG_RATE_MAX = 1000000,	/* log-rate bound, lines/s */
 	CONF_SOCK_PATH_MAX = 108,	/* sun_path, NUL included */
 	CONF_INCLUDE_DEPTH_MAX = 8,	/* files open at once, less one */
@@ -331,6 +334,8 @@ struct conf {
 	char		 group[CONF_NAME_MAX];	/* [global] group */
 	unsigned	 max_sessions;		/* [global] all sessions */
 	unsigned	 fd_reserve;		/* [global] fds kept free */
+	unsigned	 workers;		/* [global] 1..64; 0 = auto */
+	unsigned	 workers_line;		/* its line; 0 = default */
 	size_t		 write_buffer_total;	/* [global] bytes, summed */
 	unsigned	 write_buffer_total_line; /* its line; 0 = default */
 	unsigned	 log_rate;		/* [global] lines/s, 0 = all */
@@ -375,12 +380,19 @@ struct conf *conf_finish(struct conf_parser *p);
 void	conf_abort(struct conf_parser *p);
 
 struct conf *conf_load(const char *path);
-/* Opens a secrets file for reading: a regular file that gives its group
- * and others no access.  The fd (its fstat in @st), or -1, logged. */
-int	conf_open_private(const char *path, struct stat *st);
+/* Reads a secrets file (through fs_read: from disk, or from the set a
+ * worker was given): a regular file that gives its group and others no
+ * access, at most @max bytes.  0 with *data malloc'd (NUL after *len
+ * bytes; wipe it, OPENSSL_clear_free(*data, *len + 1)), or -1, logged
+ * with the file's name. */
+int	conf_read_private(const char *path, size_t max, unsigned char **data,
+	    size_t *len);
 struct conf *conf_ref(struct conf *c);
 /* The file of location @loc (a "line" kept in @c). */
 const char *conf_loc_file(const struct conf *c, unsigned loc);
+/* workers = auto (0): the online CPUs, within 1..CONF_WORKERS_MAX;
+ * otherwise the number the file gave. */
+unsigned conf_workers(const struct conf *c);
 /* No [relay], [integrated] or [connector] section: nothing to serve. */
 bool	conf_is_idle(const struct conf *c);
 void	conf_unref(struct conf *c);

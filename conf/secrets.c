@@ -366,43 +366,14 @@ secrets_parse(const char *name, const char *text, size_t len)
 struct secrets *
 secrets_load(const char *path)
 {
-	struct secrets *s = NULL;
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t got;
-	int fd;
+	struct secrets *s;
+	unsigned char *buf;
+	size_t len;
 
-	if ((fd = conf_open_private(path, &st)) == -1)
+	if (conf_read_private(path, SECRETS_FILE_MAX, &buf, &len) == -1)
 		return NULL;
-	if (st.st_size > SECRETS_FILE_MAX) {
-		log_warnx("%s: larger than %d bytes", path, SECRETS_FILE_MAX);
-		goto out;
-	}
-	/* One byte more than allowed, to see a file that grew meanwhile. */
-	cap = SECRETS_FILE_MAX + 1;
-	if ((buf = malloc(cap)) == NULL) {
-		log_warn("%s", path);
-		goto out;
-	}
-	while (len < cap && (got = read(fd, buf + len, cap - len)) != 0) {
-		if (got == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s", path);
-			goto out;
-		}
-		len += (size_t)got;
-	}
-	if (len > SECRETS_FILE_MAX) {
-		log_warnx("%s: larger than %d bytes", path, SECRETS_FILE_MAX);
-		goto out;
-	}
-	s = secrets_parse(path, buf, len);
-out:
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, cap);
-	close(fd);
+	s = secrets_parse(path, (const char *)buf, len);
+	OPENSSL_clear_free(buf, len + 1);
 	return s;
 }
 

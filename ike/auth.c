@@ -1,6 +1,7 @@
 /*
  * IKEv2 AUTH payload data: signed octets, shared-key MAC, signatures.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -11,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "conf/fileset.h"
 #include "framing/wire.h"
 #include "ike/auth.h"
 #include "relay/log.h"
@@ -460,17 +462,23 @@ out:
 EVP_PKEY *
 ike_auth_key_load(const char *path, bool private)
 {
+	unsigned char *data;
+	size_t len;
 	BIO *bio;
-	EVP_PKEY *key;
+	EVP_PKEY *key = NULL;
 
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		log_warnx("ike: cannot open key %s", path);
+	/* fs_read: from disk, or in a worker from its master's set. */
+	if (fs_read(path, &data, &len) == -1) {
+		log_warnx("ike: cannot open key %s: %s", path,
+		    fs_strerror(errno));
 		return NULL;
 	}
-	key = private ? PEM_read_bio_PrivateKey_ex(bio, NULL, NULL, NULL,
-	    NULL, NULL) : PEM_read_bio_PUBKEY_ex(bio, NULL, NULL, NULL, NULL,
-	    NULL);
+	if ((bio = BIO_new_mem_buf(data, (int)len)) != NULL)
+		key = private ? PEM_read_bio_PrivateKey_ex(bio, NULL, NULL,
+		    NULL, NULL, NULL) : PEM_read_bio_PUBKEY_ex(bio, NULL, NULL,
+		    NULL, NULL, NULL);
 	BIO_free(bio);
+	OPENSSL_clear_free(data, len + 1);
 	if (key == NULL)
 		log_warnx("ike: no %s PEM key in %s", private ? "private" :
 		    "public", path);

@@ -2,12 +2,14 @@
  * X.509 certificates for IKE_AUTH: chain verification, identity match,
  * our certificate's DER and the signature scheme we answer with.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -15,21 +17,78 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "conf/fileset.h"
 #include "ike/cert.h"
 #include "ike/ikev2.h"
 
+/*
+ * Files are read with fs_read() (conf/fileset.h), never by OpenSSL: in a
+ * worker the bytes come from the set its privileged master read.  Each
+ * is then parsed from a read-only memory BIO over those bytes.
+ */
+struct pem_file {
+	unsigned char	*data;		/* the file, wiped when freed */
+	size_t		 len;		/* bytes */
+	BIO		*bio;		/* read-only, over data */
+};
+
+static int
+pem_open(struct pem_file *f, const char *path)
+{
+	memset(f, 0, sizeof(*f));
+	if (fs_read(path, &f->data, &f->len) == -1)
+		return -1;
+	if ((f->bio = BIO_new_mem_buf(f->data, (int)f->len)) == NULL) {
+		OPENSSL_clear_free(f->data, f->len + 1);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+pem_close(struct pem_file *f)
+{
+	BIO_free(f->bio);
+	if (f->data != NULL)
+		OPENSSL_clear_free(f->data, f->len + 1);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Every certificate and CRL of the PEM bundle @path, as
+ * X509_STORE_load_file() reads it: NULL unless it holds one at least. */
 X509_STORE *
 ike_cert_store_load(const char *path)
 {
-	X509_STORE *st;
+	STACK_OF(X509_INFO) *inf = NULL;
+	X509_STORE *st = NULL;
+	struct pem_file f;
+	int n = 0;
 
-	if ((st = X509_STORE_new()) == NULL)
+	if (pem_open(&f, path) == -1)
 		return NULL;
-	if (X509_STORE_load_file(st, path) != 1) {
-		X509_STORE_free(st);
-		return NULL;
+	if ((inf = PEM_X509_INFO_read_bio(f.bio, NULL, NULL, "")) == NULL ||
+	    (st = X509_STORE_new()) == NULL)
+		goto fail;
+	for (int i = 0; i < sk_X509_INFO_num(inf); i++) {
+		X509_INFO *it = sk_X509_INFO_value(inf, i);
+
+		if (it->x509 != NULL && X509_STORE_add_cert(st, it->x509) != 1)
+			goto fail;
+		if (it->crl != NULL && X509_STORE_add_crl(st, it->crl) != 1)
+			goto fail;
+		n += (it->x509 != NULL) + (it->crl != NULL);
 	}
+	if (n == 0)
+		goto fail;
+	sk_X509_INFO_pop_free(inf, X509_INFO_free);
+	pem_close(&f);
 	return st;
+fail:
+	ERR_clear_error();
+	sk_X509_INFO_pop_free(inf, X509_INFO_free);
+	X509_STORE_free(st);
+	pem_close(&f);
+	return NULL;
 }
 
 uint8_t *
@@ -95,14 +154,14 @@ x509_der(X509 *x, size_t *len)
 uint8_t *
 ike_cert_der_load(const char *path, size_t *len)
 {
-	BIO *bio;
+	struct pem_file f;
 	X509 *x;
 	uint8_t *der;
 
-	if ((bio = BIO_new_file(path, "r")) == NULL)
+	if (pem_open(&f, path) == -1)
 		return NULL;
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
+	x = PEM_read_bio_X509(f.bio, NULL, NULL, NULL);
+	pem_close(&f);
 	if (x == NULL)
 		return NULL;
 	der = x509_der(x, len);
@@ -124,18 +183,19 @@ int
 ike_cert_chain_load(const char *path, struct ike_cert_chain *chain,
     char *why, size_t why_cap)
 {
-	BIO *bio;
+	struct pem_file f;
 	X509 *x = NULL, *prev = NULL;
 	char subj[64];
 	int rc = -1;
 
 	memset(chain, 0, sizeof(*chain));
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		snprintf(why, why_cap, "cannot open it");
+	if (pem_open(&f, path) == -1) {
+		snprintf(why, why_cap, "cannot open it: %s",
+		    fs_strerror(errno));
 		return -1;
 	}
 	ERR_clear_error();
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+	while ((x = PEM_read_bio_X509(f.bio, NULL, NULL, NULL)) != NULL) {
 		if (chain->n == IKE_CERT_CHAIN_MAX) {
 			snprintf(why, why_cap, "more than %d certificates",
 			    IKE_CERT_CHAIN_MAX);
@@ -170,7 +230,7 @@ out:
 	ERR_clear_error();
 	X509_free(x);
 	X509_free(prev);
-	BIO_free(bio);
+	pem_close(&f);
 	if (rc != 0)
 		ike_cert_chain_free(chain);
 	return rc;
@@ -239,15 +299,19 @@ ike_cert_crl_load(X509_STORE *store, const char *path, time_t now,
     size_t *stale, char *why, size_t why_cap)
 {
 	X509_CRL *crl = NULL;
+	const unsigned char *p;
+	struct pem_file f;
 	BIO *bio;
 	bool der = false;
 	int n = 0;
 
 	*stale = 0;
-	if ((bio = BIO_new_file(path, "rb")) == NULL) {
-		snprintf(why, why_cap, "cannot open it");
+	if (pem_open(&f, path) == -1) {
+		snprintf(why, why_cap, "cannot open it: %s",
+		    fs_strerror(errno));
 		return -1;
 	}
+	bio = f.bio;
 	ERR_clear_error();
 	for (;;) {
 		if (!der && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL,
@@ -259,11 +323,12 @@ ike_cert_crl_load(X509_STORE *store, const char *path, time_t now,
 			}
 			if (n > 0)
 				break;
-			/* Not PEM: one DER CRL. */
+			/* Not PEM: one DER CRL, from the file's start. */
 			ERR_clear_error();
 			der = true;
-			if (BIO_reset(bio) != 0 ||
-			    (crl = d2i_X509_CRL_bio(bio, NULL)) == NULL) {
+			p = f.data;
+			if ((crl = d2i_X509_CRL(NULL, &p, (long)f.len)) ==
+			    NULL) {
 				snprintf(why, why_cap, "no PEM or DER CRL");
 				goto fail;
 			}
@@ -289,11 +354,11 @@ ike_cert_crl_load(X509_STORE *store, const char *path, time_t now,
 	    X509_V_FLAG_CRL_CHECK_ALL);
 	X509_STORE_set_verify_cb(store, crl_verify_cb);
 	ERR_clear_error();
-	BIO_free(bio);
+	pem_close(&f);
 	return n;
 fail:
 	ERR_clear_error();
-	BIO_free(bio);
+	pem_close(&f);
 	return -1;
 }
 

@@ -39,6 +39,7 @@
 #include "relay/connector.h"
 #include "relay/log.h"
 #include "relay/relay.h"
+#include "relay/worker.h"
 #include "tls/ctx.h"
 
 enum {
@@ -864,6 +865,23 @@ connector_open_all(struct relay *r, struct conf *c)
 		    CONF_TRANSPORT_FALLBACK ? cc->udp_gateway.text : "");
 	}
 	return rc;
+}
+
+void
+connector_close_unserved(struct relay *r)
+{
+	struct connector **pp = &r->connectors;
+
+	while (*pp != NULL) {
+		struct connector *cn = *pp;
+
+		if (worker_serves_connector(r, cn->cc)) {
+			pp = &cn->next;
+			continue;
+		}
+		*pp = cn->next;
+		connector_free(cn);
+	}
 }
 
 void

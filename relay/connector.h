@@ -134,6 +134,8 @@ struct connector {
 /* Opens every [connector] section of @c; -1 if any socket failed. */
 int	connector_open_all(struct relay *r, struct conf *c);
 void	connector_close_all(struct relay *r);
+/* A worker: the connectors another worker serves are closed here. */
+void	connector_close_unserved(struct relay *r);
 /* One line per connector and per live session (SIGUSR1, exit). */
 void	connector_stats_log(const struct relay *r);
 

@@ -41,10 +41,12 @@ struct ctl_client {
 	struct control	*ctl;
 	int		 fd;
 	bool		 http;		/* came on metrics-listen */
+	bool		 http_head;	/* HEAD: no body */
 	ev_io		 rio, wio;
 	ev_timer	 idle;		/* CTL_IDLE_S without progress */
 	uint8_t		 in[CTL_HTTP_HEAD_MAX];
 	size_t		 in_len;
+	unsigned long long ticket;	/* waiting for control_answer() */
 	struct obuf	 out;
 	size_t		 out_off;	/* octets written */
 };
@@ -59,7 +61,10 @@ struct ctl_listener {
 
 struct control {
 	struct relay	*r;
+	struct ev_loop	*loop;
 	control_reload_fn *reload;
+	control_async_fn *async;		/* NULL: answered here */
+	unsigned long long next_ticket;
 	struct ctl_listener unix_l, http_l;
 	char		 path[CONF_SOCK_PATH_MAX];	/* "" none */
 	struct ctl_client *clients;
@@ -70,7 +75,7 @@ static void
 client_close(struct ctl_client *cl)
 {
 	struct control *ctl = cl->ctl;
-	struct ev_loop *loop = ctl->r->loop;
+	struct ev_loop *loop = ctl->loop;
 
 	ev_io_stop(loop, &cl->rio);
 	ev_io_stop(loop, &cl->wio);
@@ -87,17 +92,16 @@ client_close(struct ctl_client *cl)
 static void
 client_answer(struct ctl_client *cl)
 {
-	struct ev_loop *loop = cl->ctl->r->loop;
+	struct ev_loop *loop = cl->ctl->loop;
 
 	ev_io_stop(loop, &cl->rio);
 	ev_io_start(loop, &cl->wio);
 }
 
 static void
-ctl_terminate(struct control *ctl, const struct ctl_req *req,
-    struct obuf *o)
+ctl_terminate(struct relay *r, const struct ctl_req *req, struct obuf *o)
 {
-	struct session *s = session_find(ctl->r, req->id);
+	struct session *s = session_find(r, req->id);
 	const char *how;
 
 	if (s == NULL) {
@@ -129,6 +133,31 @@ ctl_run(struct control *ctl, const struct ctl_req *req, struct obuf *o)
 	int rc;
 
 	switch (req->cmd) {
+	case CTL_RELOAD:
+		rc = ctl->reload != NULL ? ctl->reload(r) : -1;
+		if (rc == -1)
+			obuf_printf(o, "ERR reload failed; the running "
+			    "configuration stays (see the log)\n");
+		else if (req->json)
+			obuf_printf(o, "OK\n{\"reloaded\":true}\n");
+		else
+			obuf_printf(o, "OK\nreloaded\n");
+		break;
+	default:
+		control_run_local(r, req, o);
+		break;
+	}
+	if (o->over) {
+		obuf_reset(o);
+		obuf_printf(o, "ERR answer larger than %d octets\n",
+		    CTL_ANSWER_MAX);
+	}
+}
+
+void
+control_run_local(struct relay *r, const struct ctl_req *req, struct obuf *o)
+{
+	switch (req->cmd) {
 	case CTL_LIST:
 		obuf_printf(o, "OK\n");
 		report_list(o, r, req->json);
@@ -142,27 +171,32 @@ ctl_run(struct control *ctl, const struct ctl_req *req, struct obuf *o)
 		metrics_write(o, r);
 		break;
 	case CTL_TERMINATE:
-		ctl_terminate(ctl, req, o);
+		ctl_terminate(r, req, o);
 		break;
 	case CTL_RELOAD:
-		rc = ctl->reload != NULL ? ctl->reload(r) : -1;
-		if (rc == -1)
-			obuf_printf(o, "ERR reload failed; the running "
-			    "configuration stays (see the log)\n");
-		else if (req->json)
-			obuf_printf(o, "OK\n{\"reloaded\":true}\n");
-		else
-			obuf_printf(o, "OK\nreloaded\n");
+		obuf_printf(o, "ERR reload is the master's\n");
 		break;
-	}
-	if (o->over) {
-		obuf_reset(o);
-		obuf_printf(o, "ERR answer larger than %d octets\n",
-		    CTL_ANSWER_MAX);
 	}
 }
 
-/* A control request in cl->in; false: wait for more. */
+/* The request waits for control_answer(): nothing read or timed
+ * meanwhile (the master bounds the wait). */
+static void
+ctl_defer(struct ctl_client *cl, const struct ctl_req *req)
+{
+	struct control *ctl = cl->ctl;
+
+	cl->ticket = ++ctl->next_ticket;
+	ev_io_stop(ctl->loop, &cl->rio);
+	ev_timer_stop(ctl->loop, &cl->idle);
+	ctl->async(ctl->r, req, cl->http, cl->ticket);
+}
+
+static void http_reply(struct ctl_client *cl, const char *status,
+    const char *body);
+
+/* A control request in cl->in; false: wait for more, or for the
+ * answer (ctl_defer). */
 static bool
 ctl_request(struct ctl_client *cl)
 {
@@ -179,8 +213,29 @@ ctl_request(struct ctl_client *cl)
 	case CTL_OK:
 		break;
 	}
+	if (cl->ctl->async != NULL) {
+		ctl_defer(cl, &req);
+		return false;
+	}
 	ctl_run(cl->ctl, &req, &cl->out);
 	return true;
+}
+
+/* The metrics text @body (NULL: none) as an HTTP answer. */
+static void
+http_metrics(struct ctl_client *cl, const char *body, size_t len)
+{
+	if (body == NULL)
+		http_reply(cl, "500 Internal Server Error", "answer too "
+		    "large\n");
+	else {
+		obuf_printf(&cl->out, "HTTP/1.0 200 OK\r\nContent-Type: "
+		    "text/plain; version=0.0.4; charset=utf-8\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		    len);
+		if (!cl->http_head)
+			obuf_append(&cl->out, body, len);
+	}
 }
 
 static void
@@ -224,17 +279,17 @@ http_request(struct ctl_client *cl)
 		http_reply(cl, "404 Not Found", "only /metrics\n");
 		return true;
 	}
+	cl->http_head = head;
+	if (cl->ctl->async != NULL) {
+		struct ctl_req req = { .cmd = CTL_METRICS };
+
+		ctl_defer(cl, &req);
+		return false;
+	}
 	obuf_init(&body, CTL_ANSWER_MAX - 256);
 	metrics_write(&body, cl->ctl->r);
-	if (body.over)
-		http_reply(cl, "500 Internal Server Error", "answer too "
-		    "large\n");
-	else {
-		obuf_printf(&cl->out, "HTTP/1.0 200 OK\r\nContent-Type: "
-		    "text/plain; version=0.0.4; charset=utf-8\r\n"
-		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-		    body.len, head || body.p == NULL ? "" : body.p);
-	}
+	http_metrics(cl, body.over ? NULL : body.p != NULL ? body.p : "",
+	    body.len);
 	obuf_cleanup(&body);
 	return true;
 }
@@ -363,7 +418,7 @@ listener_start(struct control *ctl, struct ctl_listener *l, int fd,
 	l->http = http;
 	ev_io_init(&l->io, ctl_accept_cb, fd, EV_READ);
 	ev_timer_init(&l->pause, ctl_pause_cb, 1., 0.);
-	ev_io_start(ctl->r->loop, &l->io);
+	ev_io_start(ctl->loop, &l->io);
 }
 
 /*
@@ -492,9 +547,37 @@ http_open(struct control *ctl, const struct conf *c)
 	return 0;
 }
 
+void
+control_answer(struct relay *r, unsigned long long ticket, const char *body,
+    size_t len)
+{
+	struct control *ctl = r->control;
+	struct ctl_client *cl;
+
+	if (ctl == NULL || ticket == 0)
+		return;
+	for (cl = ctl->clients; cl != NULL && cl->ticket != ticket;
+	    cl = cl->next)
+		;
+	if (cl == NULL)
+		return;
+	cl->ticket = 0;
+	if (cl->http)
+		http_metrics(cl, body, len);
+	else if (body != NULL)
+		obuf_append(&cl->out, body, len);
+	if (cl->out.over) {
+		obuf_reset(&cl->out);
+		obuf_printf(&cl->out, "ERR answer larger than %d octets\n",
+		    CTL_ANSWER_MAX);
+	}
+	ev_timer_again(ctl->loop, &cl->idle);
+	client_answer(cl);
+}
+
 int
-control_open(struct relay *r, const struct conf *c,
-    control_reload_fn *reload)
+control_open(struct relay *r, struct ev_loop *loop, const struct conf *c,
+    control_reload_fn *reload, control_async_fn *async)
 {
 	struct control *ctl;
 
@@ -505,7 +588,9 @@ control_open(struct relay *r, const struct conf *c,
 		return -1;
 	}
 	ctl->r = r;
+	ctl->loop = loop;
 	ctl->reload = reload;
+	ctl->async = async;
 	ctl->unix_l.fd = ctl->http_l.fd = -1;
 	r->control = ctl;
 	if ((c->control_socket[0] != '\0' && unix_open(ctl, c) == -1) ||
@@ -521,8 +606,8 @@ listener_close(struct control *ctl, struct ctl_listener *l)
 {
 	if (l->fd == -1)
 		return;
-	ev_io_stop(ctl->r->loop, &l->io);
-	ev_timer_stop(ctl->r->loop, &l->pause);
+	ev_io_stop(ctl->loop, &l->io);
+	ev_timer_stop(ctl->loop, &l->pause);
 	close(l->fd);
 	l->fd = -1;
 }
@@ -544,6 +629,28 @@ control_close(struct relay *r)
 	    errno != ENOENT)
 		log_debug("%s: unlink %s: %s", __func__, ctl->path,
 		    strerror(errno));
+	free(ctl);
+	r->control = NULL;
+}
+
+void
+control_forget(struct relay *r)
+{
+	struct control *ctl = r->control;
+	struct ctl_client *cl;
+
+	if (ctl == NULL)
+		return;
+	while ((cl = ctl->clients) != NULL) {
+		ctl->clients = cl->next;
+		close(cl->fd);
+		obuf_cleanup(&cl->out);
+		free(cl);
+	}
+	if (ctl->unix_l.fd != -1)
+		close(ctl->unix_l.fd);
+	if (ctl->http_l.fd != -1)
+		close(ctl->http_l.fd);
 	free(ctl);
 	r->control = NULL;
 }

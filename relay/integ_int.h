@@ -48,6 +48,8 @@ enum {
 struct integ_sec {
 	struct integ_sec *next;
 	struct relay	*r;
+	struct conf	*start;		/* held: sec->conf.id and rad point
+					   into it, a reload frees the rest */
 	char		 name[CONF_NAME_MAX];
 	struct ike_prop	 ike[INTEG_PROPS_MAX], esp[INTEG_PROPS_MAX];
 	uint8_t		 id[CONF_ID_MAX / 2]; /* binary address, key ID */

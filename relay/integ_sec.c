@@ -35,6 +35,7 @@
 #include "relay/log.h"
 #include "relay/radclient.h"
 #include "relay/relay.h"
+#include "relay/worker.h"
 
 static int
 psk_lookup(void *arg, uint8_t id_type, const uint8_t *id, size_t id_len,
@@ -472,6 +473,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 		is->ike = NULL;
 	}
 	radclient_free(sec->rad);
+	conf_unref(sec->start);
 	if (sec->tun_fd != -1) {
 		ev_io_stop(r->loop, &sec->tio);
 		close(sec->tun_fd);
@@ -495,7 +497,7 @@ sec_free(struct relay *r, struct integ_sec *sec)
 }
 
 int
-integ_open_all(struct relay *r, const struct conf *c)
+integ_open_all(struct relay *r, struct conf *c)
 {
 	for (size_t i = 0; i < c->nrelays; i++) {
 		const struct conf_relay *cr = &c->relays[i];
@@ -508,6 +510,7 @@ integ_open_all(struct relay *r, const struct conf *c)
 			return -1;
 		}
 		sec->r = r;
+		sec->start = conf_ref(c);
 		if (sec_open(sec, cr) == -1) {
 			sec_free(r, sec);
 			return -1;
@@ -516,6 +519,27 @@ integ_open_all(struct relay *r, const struct conf *c)
 		r->integs = sec;
 	}
 	return 0;
+}
+
+static const struct conf_relay *find_integ(const struct conf *c,
+    const char *name);
+
+void
+integ_close_unserved(struct relay *r)
+{
+	struct integ_sec **pp = &r->integs;
+
+	while (*pp != NULL) {
+		struct integ_sec *sec = *pp;
+		const struct conf_relay *cr = find_integ(r->conf, sec->name);
+
+		if (cr != NULL && worker_serves(r, cr)) {
+			pp = &sec->next;
+			continue;
+		}
+		*pp = sec->next;
+		sec_free(r, sec);
+	}
 }
 
 void
@@ -560,7 +584,9 @@ integ_reload_prepare(struct relay *r, const struct conf *c, const char *path)
 	/* Sections set up at start: the same names, the same fixed keys. */
 	for (size_t i = 0; i < c->nrelays; i++) {
 		cr = &c->relays[i];
-		if (cr->backend != CONF_BACKEND_INTEGRATED)
+		/* Another worker's section: checked by the master. */
+		if (cr->backend != CONF_BACKEND_INTEGRATED ||
+		    !worker_holds(r, cr))
 			continue;
 		if (find_sec(r, cr->name) == NULL ||
 		    (old = find_integ(r->conf, cr->name)) == NULL) {

@@ -45,9 +45,13 @@ struct integ_radius_info {
 };
 
 /* Opens every section's TUN, pool, secrets and proposals (as root);
- * -1 (logged) on any failure. */
-int	integ_open_all(struct relay *r, const struct conf *c);
+ * -1 (logged) on any failure.  Each section holds a reference to @c, the
+ * conf its fixed keys (id, radius servers) point into. */
+int	integ_open_all(struct relay *r, struct conf *c);
 void	integ_close_all(struct relay *r);
+/* A worker: the sections another worker serves are closed here (their
+ * TUN, keys, RADIUS sockets stay with the master and their owner). */
+void	integ_close_unserved(struct relay *r);
 /*
  * SIGHUP: checks that @c (read from @path) keeps every [integrated]
  * section and its start-only keys as running, and reads each secrets file

@@ -28,6 +28,7 @@
 #include "relay/relay.h"
 #include "relay/session.h"
 #include "relay/stream.h"
+#include "relay/worker.h"
 
 const char *
 sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t cap)
@@ -102,6 +103,7 @@ enum {
 	ACCEPT_BATCH = 64,		/* accepts per readable event */
 	ACCEPT_PAUSE_MIN_MS = 100,	/* first pause after an error */
 	ACCEPT_PAUSE_MAX_MS = 1000,	/* longest pause */
+	ACCEPT_DEFER_MS = 10,		/* a busier worker's step back */
 };
 
 /*
@@ -129,15 +131,48 @@ is_conn_error(int e)
 	}
 }
 
+/* The watchers of the listeners this process accepts on. */
 static void
-listeners_set(struct relay *r, bool on)
+listeners_run(struct relay *r, bool on)
 {
 	for (struct listener *l = r->listeners; l != NULL; l = l->next)
-		if (on)
+		if (on && l->on)
 			ev_io_start(r->loop, &l->io);
 		else
 			ev_io_stop(r->loop, &l->io);
+}
+
+/* A busier worker's step back: the listeners every worker shares. */
+static void
+listeners_defer(struct relay *r)
+{
+	for (struct listener *l = r->listeners; l != NULL; l = l->next)
+		if (l->shared)
+			ev_io_stop(r->loop, &l->io);
+	ev_timer_set(&r->accept_defer, ACCEPT_DEFER_MS / 1000., 0.);
+	ev_timer_start(r->loop, &r->accept_defer);
+}
+
+static void
+listeners_set(struct relay *r, bool on)
+{
+	listeners_run(r, on);
+	if (on && ev_is_active(&r->accept_defer))
+		for (struct listener *l = r->listeners; l != NULL; l = l->next)
+			if (l->shared)
+				ev_io_stop(r->loop, &l->io);
 	r->accept_paused = !on;
+}
+
+/* The other workers had their moment: accept whatever the loads. */
+static void
+listener_defer_cb(EV_P_ ev_timer *w, int revents)
+{
+	struct relay *r = container_of(w, struct relay, accept_defer);
+
+	r->accept_force = true;
+	if (!r->accept_paused)
+		listeners_run(r, true);
 }
 
 /* Pause over: listen again; an error on the next accept pauses longer. */
@@ -194,6 +229,14 @@ listener_accept_cb(EV_P_ ev_io *w, int revents)
 	struct listener *l = container_of(w, struct listener, io);
 	struct relay *r = l->r;
 
+	/* Workers share the listening sockets; all are woken, the first to
+	 * call accept() wins.  One that holds clearly more than the least
+	 * loaded worker steps back for ACCEPT_DEFER_MS (worker.h). */
+	if (l->shared && !r->accept_force && worker_accept_defer(r)) {
+		listeners_defer(r);
+		return;
+	}
+	r->accept_force = false;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
@@ -240,6 +283,30 @@ listener_find(struct relay *r, const struct sockaddr_storage *ss)
 	return NULL;
 }
 
+/*
+ * A worker's reload: the listening socket for @a is one the master bound
+ * and sent (r->adopt_fds); it is taken from there, matched by the address
+ * it is bound to.  -1 (logged) when none is.
+ */
+static int
+adopt(struct relay *r, const struct conf_addr *a)
+{
+	for (size_t i = 0; i < r->nadopt; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = r->adopt_fds[i];
+
+		memset(&ss, 0, sizeof(ss));
+		if (fd == -1 || getsockname(fd, (struct sockaddr *)&ss,
+		    &len) == -1 || !sockaddr_equal(&ss, &a->ss))
+			continue;
+		r->adopt_fds[i] = -1;
+		return fd;
+	}
+	log_warnx("listen on %s: the master sent no socket for it", a->text);
+	return -1;
+}
+
 static int
 listener_open(struct relay *r, const struct conf_relay *cr,
     const struct conf_addr *a, bool tls)
@@ -247,21 +314,25 @@ listener_open(struct relay *r, const struct conf_relay *cr,
 	struct listener *l;
 	int fd, one = 1;
 
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (fd == -1) {
+	if (r->adopt_fds != NULL) {
+		if ((fd = adopt(r, a)) == -1)
+			return -1;
+	} else if ((fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("socket for %s", a->text);
 		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->ss.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+	} else {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 		    sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
-	    listen(fd, 4096) == -1) {
-		log_warn("listen on %s", a->text);
-		close(fd);
-		return -1;
+		if (a->ss.ss_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
+		    listen(fd, 4096) == -1) {
+			log_warn("listen on %s", a->text);
+			close(fd);
+			return -1;
+		}
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		close(fd);
@@ -275,6 +346,8 @@ listener_open(struct relay *r, const struct conf_relay *cr,
 	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
 	l->next = r->listeners;
 	r->listeners = l;
+	if (r->nworkers > 1 && !r->master)
+		return 0;	/* the master said so */
 	if (cr->integ != NULL)
 		log_info("integrated %s: listening on %s%s", cr->name, a->text,
 		    tls ? " (TLS too)" : "");
@@ -306,6 +379,8 @@ listener_prepare(struct relay *r, struct conf *c)
 
 	if (!ev_is_active(&r->accept_pause))
 		ev_init(&r->accept_pause, listener_pause_cb);
+	if (!ev_is_active(&r->accept_defer))
+		ev_init(&r->accept_defer, listener_defer_cb);
 	for (struct listener *l = r->listeners; l != NULL; l = l->next)
 		l->keep = false;
 	for (size_t i = 0; i < c->nrelays; i++) {
@@ -328,8 +403,13 @@ listener_prepare(struct relay *r, struct conf *c)
 	return rc;
 }
 
-/* After listener_prepare(): the new listeners accept, the ones the new
- * configuration no longer lists close (a kept one keeps its queue). */
+/*
+ * After listener_prepare(): the new listeners accept, the ones the new
+ * configuration no longer lists close (a kept one keeps its queue).  A
+ * process accepts only where a section it serves listens (worker.h); it
+ * keeps the others open, so that its list matches the master's in the
+ * next reload.
+ */
 void
 listener_commit(struct relay *r)
 {
@@ -343,7 +423,12 @@ listener_commit(struct relay *r)
 			listener_free(r, l);
 			continue;
 		}
-		if (l->fresh && !r->accept_paused)
+		l->on = worker_accepts(r, &l->addr);
+		l->shared = l->on && worker_shares(r, &l->addr);
+		if (!l->on)
+			ev_io_stop(r->loop, &l->io);
+		else if (!r->accept_paused && !(l->shared &&
+		    ev_is_active(&r->accept_defer)))
 			ev_io_start(r->loop, &l->io);
 		l->fresh = false;
 		pp = &l->next;
@@ -384,6 +469,7 @@ void
 listener_close_all(struct relay *r)
 {
 	ev_timer_stop(r->loop, &r->accept_pause);
+	ev_timer_stop(r->loop, &r->accept_defer);
 	r->accept_paused = false;
 	while (r->listeners != NULL) {
 		struct listener *l = r->listeners;

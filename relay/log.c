@@ -32,8 +32,9 @@ static struct {
 	enum log_format	format;
 	int		facility;	/* syslog(3) LOG_DAEMON... */
 	const char	*ident;		/* for openlog(), NULL before init */
+	char		 worker[16];	/* "" or a worker's number */
 } lg = { true, true, false, LOG_LEVEL_INFO, LOG_FORMAT_TEXT, LOG_DAEMON,
-    NULL };
+    NULL, "" };
 
 enum {
 	NS_PER_S = 1000000000,
@@ -115,6 +116,15 @@ log_init(const char *ident, bool foreground, enum log_level level)
 	lg.ident = ident;
 	if (!foreground)
 		openlog(ident, LOG_PID | LOG_NDELAY, lg.facility);
+}
+
+void
+log_set_worker(int id)
+{
+	if (id < 0)
+		lg.worker[0] = '\0';
+	else
+		snprintf(lg.worker, sizeof(lg.worker), "%d", id);
 }
 
 void
@@ -274,9 +284,16 @@ emit(int prio, const char *lvl, const char *prefix,
 	struct tm tm;
 	int saved = errno;
 
-	/* A line too long is cut, not refused. */
-	if (snprintf(full, sizeof(full), "%s%s%s", msg, suffix ? ": " : "",
-	    suffix ? suffix : "") < 0)
+	/* A line too long is cut, not refused.  A worker's text lines
+	 * say whose they are first. */
+	if (lg.worker[0] != '\0' && lg.format == LOG_FORMAT_TEXT) {
+		if (snprintf(full, sizeof(full), "worker %s: %s%s%s%s%s",
+		    lg.worker, pre, sep, msg, suffix ? ": " : "",
+		    suffix ? suffix : "") < 0)
+			full[0] = '\0';
+		pre = sep = "";
+	} else if (snprintf(full, sizeof(full), "%s%s%s", msg,
+	    suffix ? ": " : "", suffix ? suffix : "") < 0)
 		full[0] = '\0';
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
@@ -294,6 +311,9 @@ emit(int prio, const char *lvl, const char *prefix,
 		for (size_t i = 0; i < nf; i++)
 			off = kv_pair(kv, sizeof(kv), off, f[i].key,
 			    f[i].value);
+		if (lg.worker[0] != '\0')
+			(void)kv_pair(kv, sizeof(kv), off, "worker",
+			    lg.worker);
 		line = kv;
 		pre = sep = "";
 	}

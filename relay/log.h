@@ -41,6 +41,9 @@ void	log_init(const char *ident, bool foreground, enum log_level level);
 /* stderr lines in text form start with the time (hh:mm:ss.mmm UTC)
  * unless turned off: iketcpd -t prints bare "file:line: message". */
 void	log_set_timestamps(bool on);
+/* A worker's lines name it: "worker N: " in front in text, worker=N in
+ * kv; -1 (a single process, the master): nothing. */
+void	log_set_worker(int id);
 void	log_set_format(enum log_format format);
 enum log_format log_get_format(void);
 bool	log_parse_format(const char *s, enum log_format *out);

@@ -8,7 +8,6 @@
  * cstream.c are the client-side role.
  */
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -32,13 +31,16 @@
 #include "relay/integrated.h"
 #include "relay/keyhash.h"
 #include "relay/log.h"
+#include "relay/master.h"
 #include "relay/notify.h"
 #include "relay/relay.h"
+#include "relay/reload.h"
 #include "relay/route.h"
 #include "relay/session.h"
 #include "relay/stream.h"
 #include "relay/udp_backend.h"
 #include "relay/udpfront.h"
+#include "relay/worker.h"
 
 static const char *conf_path = "/etc/iketcpd.conf";
 
@@ -116,22 +118,7 @@ relay_stats_log(const struct relay *r)
 }
 
 static struct relay relay;
-
-/* The descriptor budget of streams and sessions: the process's limit
- * less fd-reserve, kept for listeners, TUN devices, logs and reloads. */
-static void
-budget_update(struct relay *r)
-{
-	struct rlimit rl;
-	rlim_t max = 1024;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		max = rl.rlim_cur;
-	else if (rl.rlim_cur == RLIM_INFINITY)
-		max = 1u << 20;
-	r->fds_max = max > r->conf->fd_reserve ?
-	    (unsigned)(max - r->conf->fd_reserve) : 0;
-}
+static bool foreground;
 
 /* @list names only algorithms we have, combined as RFC 7296 allows. */
 static int
@@ -248,48 +235,32 @@ static int
 reload(struct relay *r)
 {
 	struct ev_loop *loop = r->loop;
-	struct conf *c = conf_load(conf_path);
+	struct conf *c = reload_prepare(r, conf_path);
 
-	if (c != NULL && integ_reload_prepare(&relay, c, conf_path) == -1) {
-		conf_unref(c);
-		c = NULL;
-	}
-	if (c != NULL && listener_prepare(&relay, c) == -1) {
-		conf_unref(c);
-		c = NULL;
-	} else if (c != NULL && route_res_load(&relay, c) == -1) {
-		listener_abort(&relay);
-		conf_unref(c);
-		c = NULL;
-	}
 	if (c == NULL) {
 		log_warnx("reload of %s failed; keeping the running "
 		    "configuration", conf_path);
-		integ_reload_commit(&relay, false);
 		return -1;
 	}
-	integ_reload_commit(&relay, true);
-	log_set_level(c->log_level);
-	log_set_format(c->log_format);
-	log_set_facility(c->syslog_facility);
-	log_set_rate(c->log_rate);
-	conf_unref(relay.conf);
-	relay.conf = c;
-	budget_update(&relay);
-	listener_commit(&relay);
+	reload_commit(r, c);
 	log_info("reloaded %s", conf_path);
 	/* run() picks up a changed busy-poll on its next turn. */
 	ev_break(EV_A_ EVBREAK_ALL);
-	if (relay.connectors != NULL || c->nconnectors > 0)
+	if (r->connectors != NULL || c->nconnectors > 0)
 		log_warnx("[connector] sections are read at start only; "
 		    "running connectors keep their configuration");
 	return 0;
 }
 
+/* A worker takes reloads from its master (worker.c), never by itself. */
 static void
 sig_hup_cb(EV_P_ ev_signal *w, int revents)
 {
-	(void)reload(&relay);
+	if (relay.nworkers > 1)
+		log_warnx("SIGHUP to worker %u: send it to the master, pid "
+		    "%d", relay.worker_id, (int)getppid());
+	else
+		(void)reload(&relay);
 }
 
 static void
@@ -305,6 +276,7 @@ invoke_counting(EV_P)
 {
 	relay.busy_events += ev_pending_count(EV_A);
 	ev_invoke_pending(EV_A);
+	worker_load_publish(&relay);
 	if (log_peer_pending() && !ev_is_active(&s_logflush))
 		ev_timer_again(EV_A_ &s_logflush);
 }
@@ -371,14 +343,114 @@ drop_privileges(const struct conf *c)
 	log_info("running as %s", c->user);
 }
 
+/* The buffers streams and datagrams are read into, one set a process. */
+static void
+buffers_alloc(struct relay *r)
+{
+	r->rbuf = malloc(RELAY_READ_BUF);
+	r->ubuf = malloc((size_t)RELAY_UDP_BATCH * RELAY_UDP_SLOT);
+	r->cbuf = malloc(RELAY_READ_BUF);
+	r->tbuf = malloc(RELAY_TLS_BUF);
+	if (r->rbuf == NULL || r->ubuf == NULL || r->cbuf == NULL ||
+	    r->tbuf == NULL)
+		fatal("buffers");
+}
+
+/* Everything @r holds, closed and freed (every process, at its end). */
+static void
+teardown(struct relay *r)
+{
+	control_close(r);
+	connector_close_all(r);
+	listener_close_all(r);
+	udpfront_close_all(r);
+	integ_close_all(r);
+	session_layer_cleanup(r);
+	stream_sections_free(r);
+	route_res_free(r);
+	worker_map_free(r);
+	conf_unref(r->conf);
+	r->conf = NULL;
+	free(r->cbuf);
+	free(r->tbuf);
+	free(r->rbuf);
+	free(r->ubuf);
+	keyhash_cleanup();
+}
+
+/*
+ * The loop of a single process or of a worker, until SIGTERM, SIGINT (or
+ * the master's end); then the statistics, and everything closed.
+ */
+static void
+serve(struct relay *r)
+{
+	struct ev_loop *loop = r->loop;
+	ev_signal s_term, s_int, s_hup, s_usr1;
+
+	ev_signal_init(&s_term, sig_term_cb, SIGTERM);
+	ev_signal_init(&s_int, sig_term_cb, SIGINT);
+	ev_signal_init(&s_hup, sig_hup_cb, SIGHUP);
+	ev_signal_init(&s_usr1, sig_usr1_cb, SIGUSR1);
+	ev_signal_start(loop, &s_term);
+	ev_signal_start(loop, &s_int);
+	ev_signal_start(loop, &s_hup);
+	ev_signal_start(loop, &s_usr1);
+	ev_init(&s_logflush, logflush_cb);
+	s_logflush.repeat = 1.;
+	if (r->nworkers > 1)
+		worker_ready(r);
+	else {
+		log_info("iketcpd %s started", IKETCP_VERSION);
+		(void)notify_ready();
+	}
+	run(loop);
+
+	relay_stats_log(r);
+	connector_stats_log(r);
+	ev_signal_stop(loop, &s_term);
+	ev_signal_stop(loop, &s_int);
+	ev_signal_stop(loop, &s_hup);
+	ev_signal_stop(loop, &s_usr1);
+	ev_timer_stop(loop, &s_logflush);
+	ev_timer_stop(loop, &s_grace);
+	worker_stop(r);
+	teardown(r);
+}
+
+/*
+ * Worker @id, in the child the master forked (master.c): it keeps what
+ * it serves, drops privileges, and runs the loop until told to end.
+ */
+static _Noreturn void
+worker_body(struct relay *r, unsigned id, int fd)
+{
+	if (worker_start(r, id, fd, conf_path) == -1)
+		exit(1);
+	buffers_alloc(r);
+	drop_privileges(r->conf);
+	if (worker_dropped(r) == -1)
+		exit(1);
+	serve(r);
+	ev_loop_destroy(r->loop);
+	exit(0);
+}
+
+/* The master's own answer to "reload" never comes here (master.c). */
+static int
+no_reload(struct relay *r)
+{
+	return -1;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct ev_loop *loop;
-	ev_signal s_term, s_int, s_hup, s_usr1;
-	bool foreground = false, test = false;
+	bool test = false;
 	struct conf *c;
-	int ch;
+	unsigned nworkers;
+	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "df:htV")) != -1) {
 		switch (ch) {
@@ -445,21 +517,28 @@ main(int argc, char *argv[])
 
 	if (keyhash_init() == -1)
 		fatalx("no keyed hash for the session tables");
+	/*
+	 * With workers, the master's loop is the default one (it waits for
+	 * children); what the workers will run is set up on a loop of its
+	 * own, which only they run.
+	 */
+	nworkers = conf_workers(c);
 	loop = ev_default_loop(EVFLAG_AUTO);
-	relay.loop = loop;
+	relay.nworkers = nworkers;
+	relay.master = nworkers > 1;
+	relay.loop = nworkers > 1 ? ev_loop_new(EVFLAG_AUTO) : loop;
+	if (relay.loop == NULL)
+		fatalx("cannot make the workers' event loop");
 	relay.conf = c;
-	relay.rbuf = malloc(RELAY_READ_BUF);
-	relay.ubuf = malloc((size_t)RELAY_UDP_BATCH * RELAY_UDP_SLOT);
-	relay.cbuf = malloc(RELAY_READ_BUF);
-	relay.tbuf = malloc(RELAY_TLS_BUF);
-	if (relay.rbuf == NULL || relay.ubuf == NULL || relay.cbuf == NULL ||
-	    relay.tbuf == NULL)
-		fatal("buffers");
+	if (nworkers == 1)
+		buffers_alloc(&relay);
 	if (session_layer_init(&relay) == -1)
 		fatalx("cannot set up the session layer");
-	budget_update(&relay);
+	relay_budget_update(&relay);
 	relay.backends[CONF_BACKEND_RELAY] = &udp_backend;
 	relay.backends[CONF_BACKEND_INTEGRATED] = &integ_backend;
+	if (worker_map_init(&relay, c) == -1)
+		fatalx("cannot number the sections for the workers");
 	if (listener_open_all(&relay, c) == -1)
 		fatalx("cannot open every listener");
 	if (connector_open_all(&relay, c) == -1)
@@ -471,7 +550,22 @@ main(int argc, char *argv[])
 		fatalx("cannot set up every [integrated] section");
 	if (udpfront_open_all(&relay, c) == -1)
 		fatalx("cannot open every udp-listen socket");
-	if (control_open(&relay, c, reload) == -1)
+	if (nworkers > 1) {
+		if (control_open(&relay, loop, c, no_reload, master_ctl) == -1)
+			fatalx("cannot open the control socket or "
+			    "metrics-listen");
+		if (!foreground) {
+			if (daemon(0, 0) == -1)
+				fatal("daemon");
+			log_init("iketcpd", false, c->log_level);
+			ev_loop_fork(loop);
+		}
+		rc = master_run(&relay, conf_path, worker_body);
+		teardown(&relay);
+		ev_loop_destroy(relay.loop);
+		return rc;
+	}
+	if (control_open(&relay, loop, c, reload, NULL) == -1)
 		fatalx("cannot open the control socket or metrics-listen");
 	drop_privileges(c);
 	if (!foreground) {
@@ -480,36 +574,6 @@ main(int argc, char *argv[])
 		log_init("iketcpd", false, c->log_level);
 		ev_loop_fork(loop);
 	}
-
-	ev_signal_init(&s_term, sig_term_cb, SIGTERM);
-	ev_signal_init(&s_int, sig_term_cb, SIGINT);
-	ev_signal_init(&s_hup, sig_hup_cb, SIGHUP);
-	ev_signal_init(&s_usr1, sig_usr1_cb, SIGUSR1);
-	ev_signal_start(loop, &s_term);
-	ev_signal_start(loop, &s_int);
-	ev_signal_start(loop, &s_hup);
-	ev_signal_start(loop, &s_usr1);
-	ev_init(&s_logflush, logflush_cb);
-	s_logflush.repeat = 1.;
-	log_info("iketcpd %s started", IKETCP_VERSION);
-	(void)notify_ready();
-	run(loop);
-
-	relay_stats_log(&relay);
-	connector_stats_log(&relay);
-	control_close(&relay);
-	connector_close_all(&relay);
-	listener_close_all(&relay);
-	udpfront_close_all(&relay);
-	integ_close_all(&relay);
-	session_layer_cleanup(&relay);
-	stream_sections_free(&relay);
-	route_res_free(&relay);
-	conf_unref(relay.conf);
-	free(relay.cbuf);
-	free(relay.tbuf);
-	free(relay.rbuf);
-	free(relay.ubuf);
-	keyhash_cleanup();
+	serve(&relay);
 	return 0;
 }

@@ -412,6 +412,9 @@ metrics_write(struct obuf *o, const struct relay *r)
 	section_counters(o, r);
 	integrated(o, r);
 	connectors(o, r);
+	/* A worker's master holds the control socket and counts these. */
+	if (r->nworkers > 1)
+		return;
 	C(o, "iketcp_control_refused_total", "Control clients refused: too "
 	    "many at once.");
 	metrics_sample(o, "iketcp_control_refused_total",

@@ -83,6 +83,16 @@ obuf_printf(struct obuf *o, const char *fmt, ...)
 }
 
 void
+obuf_append(struct obuf *o, const void *p, size_t n)
+{
+	if (n == 0 || !room(o, n))
+		return;
+	memcpy(o->p + o->len, p, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+void
 obuf_json_str(struct obuf *o, const char *s)
 {
 	obuf_printf(o, "\"");

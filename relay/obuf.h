@@ -23,6 +23,8 @@ void	obuf_cleanup(struct obuf *o);
 void	obuf_reset(struct obuf *o);
 void	obuf_printf(struct obuf *o, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* @n octets of @p as they are. */
+void	obuf_append(struct obuf *o, const void *p, size_t n);
 /* @s as a JSON string, quoted and escaped (RFC 8259 §7). */
 void	obuf_json_str(struct obuf *o, const char *s);
 

@@ -38,6 +38,7 @@
 #include <openssl/rand.h>
 
 #include "conf/conf.h"
+#include "conf/fileset.h"
 #include "ike/radius.h"
 #include "relay/log.h"
 #include "relay/radclient.h"
@@ -93,21 +94,13 @@ static void req_timer_cb(EV_P_ ev_timer *w, int revents);
 static int
 read_secret(struct radclient *c, const char *path)
 {
-	uint8_t buf[RADIUS_SECRET_MAX + 2];
-	struct stat st;
-	ssize_t n;
-	size_t len = 0;
-	int fd, rc = -1;
+	unsigned char *buf;
+	size_t n, len = 0;
+	int rc = -1;
 
-	if ((fd = conf_open_private(path, &st)) == -1)
+	if (conf_read_private(path, FS_FILE_MAX, &buf, &n) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0) {
-		log_warn("%s", path);
-		goto out;
-	}
-	while (len < (size_t)n && buf[len] != '\n')
+	while (len < n && buf[len] != '\n')
 		len++;
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
@@ -120,7 +113,7 @@ read_secret(struct radclient *c, const char *path)
 	c->secret_len = len;
 	rc = 0;
 out:
-	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_clear_free(buf, n + 1);
 	return rc;
 }
 

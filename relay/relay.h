@@ -119,6 +119,8 @@ struct listener {
 	struct sockaddr_storage addr;	/* bound address */
 	bool		 keep;		/* reload bookkeeping */
 	bool		 fresh;		/* opened by listener_prepare() */
+	bool		 on;		/* accepted on in this process */
+	bool		 shared;	/* ... and by every worker */
 };
 
 struct connector;
@@ -134,9 +136,26 @@ struct session_backend;
 struct udpfront_sock;
 struct udp_up;
 
+struct worker_map;
+struct workers;
+struct wchan;
+
 struct relay {
 	struct ev_loop	*loop;
 	struct conf	*conf;			/* current; streams hold refs */
+	/*
+	 * Processes (relay/worker.h, relay/master.h): a single process is
+	 * worker 0 of 1.  With [global] workers > 1 the master holds what
+	 * the workers are forked with and runs none of it.
+	 */
+	unsigned	 worker_id;		/* 0 in a single process */
+	unsigned	 nworkers;		/* 1 in a single process */
+	bool		 master;		/* the master of workers */
+	struct worker_map *wmap;		/* one-owner sections, at start */
+	struct workers	*workers;		/* master: its workers */
+	struct wchan	*wchan;			/* worker: its master channel */
+	struct handoff	*handoff;		/* relay/handoff.c; NULL: one
+						 * process, or the master */
 	struct listener	*listeners;
 	struct connector *connectors;		/* relay/connector.c */
 	struct integ_sec *integs;		/* relay/integ_sec.c */
@@ -166,11 +185,6 @@ struct relay {
 	const struct stream *first_st;
 	const uint8_t	*first_rest;
 	size_t		 first_nrest;
-	/* Workers (DESIGN.md "Scale and processes"). */
-	unsigned	 worker_id;		/* 0 in a single process */
-	unsigned	 nworkers;		/* 1 in a single process */
-	bool		 master;		/* the master process */
-	struct handoff	*handoff;		/* NULL: one process */
 	unsigned long long next_stream_id;
 	unsigned long long next_session_id;
 	uint8_t		*rbuf;			/* RELAY_READ_BUF */
@@ -179,6 +193,10 @@ struct relay {
 	uint8_t		*tbuf;			/* TLS output, RELAY_TLS_BUF */
 	struct route_res *res;			/* per section: TLS, creds */
 	size_t		 nres;
+	struct route_res *res_next;		/* prepared by a reload */
+	size_t		 nres_next;
+	int		*adopt_fds;		/* reload: listening sockets */
+	size_t		 nadopt;		/* ... the master bound */
 	unsigned char	 ticket_keys[80];	/* TLS_TICKET_KEYS */
 	bool		 have_ticket_keys;
 	struct relay_stats stats;
@@ -197,6 +215,10 @@ struct relay {
 	unsigned	 accept_pause_ms;	/* the last pause; 0 = none */
 	unsigned long long accept_errors;	/* in this episode */
 	ev_tstamp	 accept_since;		/* its first error */
+	/* Workers: one that holds more than the others lets them accept
+	 * first for a moment (worker_accept_defer()). */
+	ev_timer	 accept_defer;		/* armed while deferring */
+	bool		 accept_force;		/* the deferral is over */
 };
 
 /* listener.c */
@@ -207,6 +229,14 @@ void	listener_abort(struct relay *r);
 void	listener_close_all(struct relay *r);
 
 void	relay_stats_log(const struct relay *r);
+
+/* The next id of a stream or session from counter @ctr: unique over the
+ * workers (id modulo nworkers is the worker), 1, 2, 3... in one process. */
+static inline unsigned long long
+relay_next_id(const struct relay *r, unsigned long long *ctr)
+{
+	return ++*ctr * (r->nworkers > 1 ? r->nworkers : 1) + r->worker_id;
+}
 const char *sockaddr_text(const struct sockaddr_storage *ss, char *buf,
 	    size_t cap);
 bool	sockaddr_same_ip(const struct sockaddr_storage *a,

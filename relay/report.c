@@ -60,16 +60,37 @@ lower(const char *s, char *buf, size_t cap)
 	return buf;
 }
 
+/*
+ * Opens a JSON object of a list: a worker of several names itself in
+ * each, so that its ids can be told apart in the master's answer.
+ */
 static void
-streams(struct obuf *o, const struct relay *r, bool json, ev_tstamp now)
+elem(struct obuf *o, const struct relay *r, bool first)
+{
+	obuf_printf(o, "%s{", first ? "" : ",");
+	if (r->nworkers > 1)
+		obuf_printf(o, "\"worker\":%u,", r->worker_id);
+}
+
+/* A list's end: "]", or in parts (report_list_parts) a newline. */
+static void
+list_end(struct obuf *o, bool json, bool parts)
+{
+	obuf_printf(o, parts ? "\n" : json ? "]" : "");
+}
+
+static void
+streams(struct obuf *o, const struct relay *r, bool json, bool parts,
+    ev_tstamp now)
 {
 	const struct stream *st;
 	char lay[32], state[16];
 	bool first = true;
 
-	if (json)
-		obuf_printf(o, "\"streams\":[");
-	else
+	if (json) {
+		if (!parts)
+			obuf_printf(o, "\"streams\":[");
+	} else
 		obuf_printf(o, "Streams\n%-6s %-22s %-12s %-16s %-8s %-8s "
 		    "%-7s %-6s %8s %22s %22s\n", "ID", "CLIENT", "SECTION",
 		    "LAYERS", "STATE", "ROLE", "SESSION", "GWPORT", "AGE",
@@ -93,8 +114,8 @@ streams(struct obuf *o, const struct relay *r, bool json, ev_tstamp now)
 			    (unsigned)st->lport, now - st->started, in, out);
 			continue;
 		}
-		obuf_printf(o, "%s{\"id\":%llu,\"client\":", first ? "" : ",",
-		    st->id);
+		elem(o, r, first);
+		obuf_printf(o, "\"id\":%llu,\"client\":", st->id);
 		obuf_json_str(o, st->peer_text);
 		obuf_printf(o, ",\"section\":");
 		obuf_json_str(o, st->cr->name);
@@ -109,7 +130,10 @@ streams(struct obuf *o, const struct relay *r, bool json, ev_tstamp now)
 		    st->out_msgs, st->out_bytes);
 		first = false;
 	}
-	obuf_printf(o, json ? "]" : "\n");
+	if (json)
+		list_end(o, json, parts);
+	else
+		obuf_printf(o, "\n");
 }
 
 static unsigned
@@ -150,15 +174,17 @@ ike_sa_json(struct obuf *o, const struct integ_info *in)
 }
 
 static void
-sessions(struct obuf *o, const struct relay *r, bool json, ev_tstamp now)
+sessions(struct obuf *o, const struct relay *r, bool json, bool parts,
+    ev_tstamp now)
 {
 	const struct session *s;
 	char cl[64], lay[32];
 	bool first = true;
 
-	if (json)
-		obuf_printf(o, ",\"sessions\":[");
-	else
+	if (json) {
+		if (!parts)
+			obuf_printf(o, ",\"sessions\":[");
+	} else
 		obuf_printf(o, "Sessions\n%-6s %-12s %-10s %-9s %-22s %-16s "
 		    "%-6s %-6s %-6s %8s %22s %22s\n", "ID", "SECTION",
 		    "BACKEND", "STATE", "CLIENT", "TRANSPORT", "STREAM",
@@ -187,8 +213,8 @@ sessions(struct obuf *o, const struct relay *r, bool json, ev_tstamp now)
 			    up, down);
 			continue;
 		}
-		obuf_printf(o, "%s{\"id\":%llu,\"section\":", first ? "" : ",",
-		    s->id);
+		elem(o, r, first);
+		obuf_printf(o, "\"id\":%llu,\"section\":", s->id);
 		obuf_json_str(o, s->section);
 		obuf_printf(o, ",\"backend\":\"%s\",\"state\":\"%s\","
 		    "\"client\":", s->ops->name,
@@ -211,7 +237,10 @@ sessions(struct obuf *o, const struct relay *r, bool json, ev_tstamp now)
 		obuf_printf(o, "}");
 		first = false;
 	}
-	obuf_printf(o, json ? "]" : "\n");
+	if (json)
+		list_end(o, json, parts);
+	else
+		obuf_printf(o, "\n");
 }
 
 /* Text only: the integrated sessions' IKE SAs (JSON has them inline). */
@@ -288,7 +317,7 @@ cs_state(enum cstream_state s)
 }
 
 static void
-cn_sessions(struct obuf *o, const struct relay *r, bool json,
+cn_sessions(struct obuf *o, const struct relay *r, bool json, bool parts,
     ev_tstamp now)
 {
 	const struct connector *cn;
@@ -296,9 +325,10 @@ cn_sessions(struct obuf *o, const struct relay *r, bool json,
 	bool first = true;
 	char ini[64];
 
-	if (json)
-		obuf_printf(o, ",\"connector_sessions\":[");
-	else if (r->connectors != NULL)
+	if (json) {
+		if (!parts)
+			obuf_printf(o, ",\"connector_sessions\":[");
+	} else if (r->connectors != NULL)
 		obuf_printf(o, "Connector sessions\n%-12s %-6s %-22s %-10s "
 		    "%-10s %8s %22s %22s\n", "CONNECTOR", "ID", "INITIATOR",
 		    "TRANSPORT", "STREAM", "AGE", "UP MSGS/BYTES",
@@ -328,7 +358,8 @@ cn_sessions(struct obuf *o, const struct relay *r, bool json,
 				    now - cs->started, up, down);
 				continue;
 			}
-			obuf_printf(o, "%s{\"connector\":", first ? "" : ",");
+			elem(o, r, first);
+			obuf_printf(o, "\"connector\":");
 			obuf_json_str(o, cn->cc->name);
 			obuf_printf(o, ",\"id\":%llu,\"initiator\":", cs->id);
 			obuf_json_str(o, ini);
@@ -342,7 +373,7 @@ cn_sessions(struct obuf *o, const struct relay *r, bool json,
 			    cs->n.down_msgs, cs->n.down_bytes);
 			first = false;
 		}
-	obuf_printf(o, json ? "]" : "");
+	list_end(o, json, parts);
 }
 
 void
@@ -352,13 +383,23 @@ report_list(struct obuf *o, const struct relay *r, bool json)
 
 	if (json)
 		obuf_printf(o, "{");
-	streams(o, r, json, now);
-	sessions(o, r, json, now);
+	streams(o, r, json, false, now);
+	sessions(o, r, json, false, now);
 	if (!json)
 		ike_sas(o, r);
-	cn_sessions(o, r, json, now);
+	cn_sessions(o, r, json, false, now);
 	if (json)
 		obuf_printf(o, "}\n");
+}
+
+void
+report_list_parts(struct obuf *o, const struct relay *r)
+{
+	ev_tstamp now = ev_now(r->loop);
+
+	streams(o, r, true, true, now);
+	sessions(o, r, true, true, now);
+	cn_sessions(o, r, true, true, now);
 }
 
 #define STAT(name) { #name, offsetof(struct relay_stats, name) }

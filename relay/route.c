@@ -14,10 +14,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "conf/conf.h"
+#include "conf/fileset.h"
 #include "relay/layers.h"
 #include "relay/log.h"
 #include "relay/relay.h"
@@ -124,12 +126,15 @@ res_free(struct route_res *res, size_t n)
 static struct connect_creds *
 creds_load(const char *path)
 {
-	struct stat st;
-	int fd;
+	struct connect_creds *creds;
+	unsigned char *buf;
+	size_t len;
 
-	if ((fd = conf_open_private(path, &st)) == -1)
+	if (conf_read_private(path, FS_FILE_MAX, &buf, &len) == -1)
 		return NULL;
-	return connect_creds_read(fd, path);
+	creds = connect_creds_parse(buf, len, path);
+	OPENSSL_clear_free(buf, len + 1);
+	return creds;
 }
 
 /* tls/ takes plain options; the section's keys become them here. */
@@ -223,7 +228,7 @@ sources_check(const struct conf *c, const struct conf_relay *cr)
 }
 
 int
-route_res_load(struct relay *r, const struct conf *c)
+route_res_prepare(struct relay *r, const struct conf *c)
 {
 	struct route_res *res;
 	char err[TLS_ERR_MAX];
@@ -275,9 +280,31 @@ route_res_load(struct relay *r, const struct conf *c)
 		res_free(res, c->nrelays);
 		return -1;
 	}
-	route_res_free(r);
-	r->res = res;
-	r->nres = c->nrelays;
+	res_free(r->res_next, r->nres_next);
+	r->res_next = res;
+	r->nres_next = c->nrelays;
+	return 0;
+}
+
+void
+route_res_finish(struct relay *r, bool commit)
+{
+	if (commit && r->res_next != NULL) {
+		res_free(r->res, r->nres);
+		r->res = r->res_next;
+		r->nres = r->nres_next;
+	} else
+		res_free(r->res_next, r->nres_next);
+	r->res_next = NULL;
+	r->nres_next = 0;
+}
+
+int
+route_res_load(struct relay *r, const struct conf *c)
+{
+	if (route_res_prepare(r, c) == -1)
+		return -1;
+	route_res_finish(r, true);
 	return 0;
 }
 
@@ -287,6 +314,9 @@ route_res_free(struct relay *r)
 	res_free(r->res, r->nres);
 	r->res = NULL;
 	r->nres = 0;
+	res_free(r->res_next, r->nres_next);
+	r->res_next = NULL;
+	r->nres_next = 0;
 }
 
 static const struct route_res *

@@ -43,6 +43,10 @@ const struct conf_relay *route_by_authority(const struct conf *c,
 /* Builds TLS contexts and loads credentials for every section of @c;
  * on any failure logs "file:line: ..." and keeps the previous set. */
 int	route_res_load(struct relay *r, const struct conf *c);
+/* The same in two steps (a reload): the new set is built aside, then
+ * taken (@commit) or dropped. */
+int	route_res_prepare(struct relay *r, const struct conf *c);
+void	route_res_finish(struct relay *r, bool commit);
 void	route_res_free(struct relay *r);
 SSL_CTX	*route_res_ctx(const struct relay *r, const char *section);
 const struct connect_creds *route_res_creds(const struct relay *r,

@@ -509,7 +509,7 @@ session_new(struct stream *st, const struct msg_info *m)
 		log_warn("session");
 		return NULL;
 	}
-	s->id = ++r->next_session_id;
+	s->id = relay_next_id(r, &r->next_session_id);
 	s->r = r;
 	s->ops = ops;
 	s->state = SESSION_LIVE;
@@ -958,7 +958,7 @@ udp_session_new(struct relay *r, const struct conf_relay *cr,
 		srctab_put(&r->sources, src);
 		return NULL;
 	}
-	s->id = ++r->next_session_id;
+	s->id = relay_next_id(r, &r->next_session_id);
 	s->r = r;
 	s->ops = r->backends[cr->backend];
 	s->state = SESSION_LIVE;

@@ -910,7 +910,7 @@ stream_new(struct relay *r, int fd, const struct sockaddr_storage *peer,
 		close(fd);
 		return NULL;
 	}
-	st->id = ++r->next_stream_id;
+	st->id = relay_next_id(r, &r->next_stream_id);
 	st->r = r;
 	st->conf = conf_ref(r->conf);
 	st->cr = cr;

@@ -528,71 +528,48 @@ creds_add(struct connect_creds *c, const char *line, size_t len,
 }
 
 struct connect_creds *
-connect_creds_read(int fd, const char *path)
+connect_creds_parse(const unsigned char *data, size_t len, const char *path)
 {
-	struct connect_creds *c = NULL;
-	FILE *f = NULL;
-	char *line = NULL;
-	size_t linecap = 0, lineno = 0, len, k;
-	ssize_t got;
+	const unsigned char *p = data, *end = data + len;
+	struct connect_creds *c;
+	size_t lineno = 0;
 	const char *why;
 	bool bad = false;
 
-	if (fd == -1) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("%s", path);
 		return NULL;
 	}
-	if ((f = fdopen(fd, "r")) == NULL) {
-		log_warn("%s", path);
-		goto fail;
-	}
-	fd = -1;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("%s", path);
-		goto fail;
-	}
-	while ((got = getline(&line, &linecap, f)) != -1) {
+	while (p < end) {
+		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line = (const char *)p;
+		size_t n = (size_t)((nl != NULL ? nl : end) - p), k;
+
+		p = nl != NULL ? nl + 1 : end;
 		lineno++;
-		len = (size_t)got;
-		if (len > 0 && line[len - 1] == '\n')
-			len--;
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		for (k = 0; k < len && (line[k] == ' ' || line[k] == '\t');
-		    k++)
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		for (k = 0; k < n && (line[k] == ' ' || line[k] == '\t'); k++)
 			;
-		if (k == len || line[k] == '#')
+		if (k == n || line[k] == '#')
 			continue;
-		if (memchr(line, '\0', len) != NULL) {
+		if (memchr(line, '\0', n) != NULL) {
 			log_warnx("%s:%zu: NUL byte", path, lineno);
 			bad = true;
-		} else if (!creds_add(c, line, len, &why)) {
+		} else if (!creds_add(c, line, n, &why)) {
 			log_warnx("%s:%zu: %s", path, lineno, why);
 			bad = true;
 		}
 	}
-	if (ferror(f)) {
-		log_warn("%s", path);
-		goto fail;
-	}
 	if (!bad && c->n == 0) {
 		log_warnx("%s: no credentials", path);
-		goto fail;
+		bad = true;
 	}
-	if (bad)
-		goto fail;
-	OPENSSL_clear_free(line, linecap);
-	fclose(f);
+	if (bad) {
+		connect_creds_free(c);
+		return NULL;
+	}
 	return c;
-fail:
-	if (line != NULL)
-		OPENSSL_clear_free(line, linecap);
-	if (f != NULL)
-		fclose(f);
-	if (fd != -1)
-		close(fd);
-	connect_creds_free(c);
-	return NULL;
 }
 
 void

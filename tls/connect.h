@@ -87,12 +87,13 @@ size_t		connect_srv_response(int status, char *buf, size_t cap);
 bool		connect_auth_check(const char *header_value,
 		    const struct connect_creds *creds);
 /*
- * Reads "user:password" lines ('#' comments, blank lines) from @fd, the
- * file @path opened by the caller (who checks its permissions:
- * conf_open_private()), and closes it.  Logs every error as
- * "file:line: message" and returns NULL if there was any.
+ * Parses "user:password" lines ('#' comments, blank lines) from the @len
+ * bytes at @data, the file @path read by the caller (who checks its
+ * permissions: conf_read_private(); the caller wipes @data).  Logs every
+ * error as "file:line: message" and returns NULL if there was any.
  */
-struct connect_creds *connect_creds_read(int fd, const char *path);
+struct connect_creds *connect_creds_parse(const unsigned char *data,
+		    size_t len, const char *path);
 /* Wipe and free; NULL is a no-op. */
 void		connect_creds_free(struct connect_creds *creds);
 size_t		connect_creds_count(const struct connect_creds *creds);

@@ -22,12 +22,16 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
+#include "conf/fileset.h"
 #include "tls/ctx.h"
 
 /* OpenSSL's "DEFAULT" bans eNULL for good ("!eNULL"), so the base list
@@ -126,8 +130,11 @@ tls_ciphersuites_check(const char *list, char *bad, size_t badlen)
 	return ok;
 }
 
+/* "@what @path: @why (OpenSSL's last error)", or without @why: "@what
+ * @path: OpenSSL's last error". */
 static void
-ssl_err(char *err, size_t errlen, const char *what, const char *path)
+ssl_err_why(char *err, size_t errlen, const char *what, const char *path,
+    const char *why)
 {
 	unsigned long e = ERR_peek_last_error();
 	char buf[160] = "unknown error";
@@ -135,8 +142,223 @@ ssl_err(char *err, size_t errlen, const char *what, const char *path)
 	if (e != 0)
 		ERR_error_string_n(e, buf, sizeof(buf));
 	ERR_clear_error();
-	snprintf(err, errlen, "%s%s%s: %s", what, path ? " " : "",
-	    path ? path : "", buf);
+	snprintf(err, errlen, "%s%s%s: %s%s%s%s", what, path ? " " : "",
+	    path ? path : "", why ? why : "", why ? " (" : "", buf,
+	    why ? ")" : "");
+}
+
+static void
+ssl_err(char *err, size_t errlen, const char *what, const char *path)
+{
+	ssl_err_why(err, errlen, what, path, NULL);
+}
+
+/*
+ * Every file is read with fs_read() (conf/fileset.h), never by OpenSSL
+ * itself: in a worker the bytes come from the set its privileged master
+ * read, so a root-only 0600 key loads after the privilege drop too.  The
+ * PEM is then parsed from memory as OpenSSL's *_file() functions would.
+ */
+struct pem_file {
+	unsigned char	*data;		/* the file, wiped when freed */
+	size_t		 len;		/* bytes */
+	BIO		*bio;		/* read-only, over data */
+};
+
+/* @path (for the key @what) into @f; -1 with the reason in @err. */
+static int
+pem_open(struct pem_file *f, const char *what, const char *path, char *err,
+    size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	if (fs_read(path, &f->data, &f->len) == -1) {
+		snprintf(err, errlen, "%s %s: %s", what, path,
+		    fs_strerror(errno));
+		return -1;
+	}
+	if ((f->bio = BIO_new_mem_buf(f->data, (int)f->len)) == NULL) {
+		ssl_err(err, errlen, what, path);
+		OPENSSL_clear_free(f->data, f->len + 1);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+pem_close(struct pem_file *f)
+{
+	BIO_free(f->bio);
+	if (f->data != NULL)
+		OPENSSL_clear_free(f->data, f->len + 1);
+	memset(f, 0, sizeof(*f));
+}
+
+/* True when the PEM reader stopped at the end of its input, not at junk. */
+static bool
+is_pem_end(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+/* tls-cert, as SSL_CTX_use_certificate_chain_file() reads it: the first
+ * certificate is ours, the ones after it its chain. */
+static int
+use_cert_chain(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	struct pem_file f;
+	X509 *x, *ca;
+	int rc = -1;
+
+	ERR_clear_error();
+	if (pem_open(&f, "tls-cert", path, err, errlen) == -1)
+		return -1;
+	if ((x = PEM_read_bio_X509_AUX(f.bio, NULL, NULL, NULL)) == NULL ||
+	    SSL_CTX_use_certificate(ctx, x) != 1 || ERR_peek_error() != 0 ||
+	    SSL_CTX_clear_chain_certs(ctx) != 1)
+		goto out;
+	while ((ca = PEM_read_bio_X509(f.bio, NULL, NULL, NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
+			X509_free(ca);
+			goto out;
+		}
+	if (is_pem_end()) {
+		ERR_clear_error();
+		rc = 0;
+	}
+out:
+	if (rc == -1)
+		ssl_err(err, errlen, "tls-cert", path);
+	X509_free(x);
+	pem_close(&f);
+	return rc;
+}
+
+/* tls-chain: extra intermediates, in order, after the leaf; reading stops
+ * at the first thing that is no PEM certificate. */
+static int
+add_extra_chain(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	struct pem_file f;
+	X509 *x;
+
+	if (pem_open(&f, "tls-chain", path, err, errlen) == -1)
+		return -1;
+	while ((x = PEM_read_bio_X509(f.bio, NULL, NULL, NULL)) != NULL)
+		if (!SSL_CTX_add_extra_chain_cert(ctx, x)) {
+			X509_free(x);
+			ssl_err(err, errlen, "tls-chain", path);
+			pem_close(&f);
+			return -1;
+		}
+	pem_close(&f);
+	ERR_clear_error();	/* the end of the file */
+	return 0;
+}
+
+/* tls-key, as SSL_CTX_use_PrivateKey_file(ctx, path, SSL_FILETYPE_PEM). */
+static int
+use_key(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	struct pem_file f;
+	EVP_PKEY *key;
+	int rc = -1;
+
+	if (pem_open(&f, "tls-key", path, err, errlen) == -1)
+		return -1;
+	if ((key = PEM_read_bio_PrivateKey(f.bio, NULL, NULL, NULL)) == NULL)
+		ssl_err_why(err, errlen, "tls-key", path,
+		    "no PEM private key");
+	else if (SSL_CTX_use_PrivateKey(ctx, key) != 1)
+		ssl_err(err, errlen, "tls-key", path);
+	else
+		rc = 0;
+	EVP_PKEY_free(key);
+	pem_close(&f);
+	return rc;
+}
+
+/* Every certificate and CRL of the PEM bundle in @f into @st, as
+ * X509_STORE_load_file() does; -1 when it holds none or is bad. */
+static int
+store_add_pem(X509_STORE *st, struct pem_file *f)
+{
+	STACK_OF(X509_INFO) *inf;
+	int n = 0, rc = -1;
+
+	if ((inf = PEM_X509_INFO_read_bio(f->bio, NULL, NULL, "")) == NULL)
+		return -1;
+	for (int i = 0; i < sk_X509_INFO_num(inf); i++) {
+		X509_INFO *it = sk_X509_INFO_value(inf, i);
+
+		if (it->x509 != NULL) {
+			if (!X509_STORE_add_cert(st, it->x509))
+				goto out;
+			n++;
+		}
+		if (it->crl != NULL) {
+			if (!X509_STORE_add_crl(st, it->crl))
+				goto out;
+			n++;
+		}
+	}
+	if (n == 0)
+		ERR_raise(ERR_LIB_X509, X509_R_NO_CERTIFICATE_OR_CRL_FOUND);
+	else
+		rc = 0;
+out:
+	sk_X509_INFO_pop_free(inf, X509_INFO_free);
+	return rc;
+}
+
+/* tls-ca: the PEM bundle @path. */
+static int
+load_ca(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	struct pem_file f;
+	int rc;
+
+	if (pem_open(&f, "tls-ca", path, err, errlen) == -1)
+		return -1;
+	if ((rc = store_add_pem(SSL_CTX_get_cert_store(ctx), &f)) == -1)
+		ssl_err(err, errlen, "tls-ca", path);
+	pem_close(&f);
+	return rc;
+}
+
+/*
+ * No tls-ca: the system store, as SSL_CTX_set_default_verify_paths() sets
+ * it up.  Its bundle ($SSL_CERT_FILE or OpenSSL's default file) is read
+ * through fs_read like every other file; a missing or bad one is no error,
+ * as for OpenSSL.  The hashed directory ($SSL_CERT_DIR or the default) is
+ * looked up by OpenSSL at verification time, one public certificate at a
+ * time: world-readable files of the system, none of our configuration.
+ */
+static int
+load_default_ca(SSL_CTX *ctx, char *err, size_t errlen)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	const char *path = secure_getenv(X509_get_default_cert_file_env());
+	X509_LOOKUP *dir;
+	struct pem_file f;
+	char ignored[8];
+
+	if (path == NULL)
+		path = X509_get_default_cert_file();
+	if (pem_open(&f, "tls-ca", path, ignored, sizeof(ignored)) == 0) {
+		(void)store_add_pem(st, &f);
+		pem_close(&f);
+	}
+	ERR_clear_error();
+	if ((dir = X509_STORE_add_lookup(st, X509_LOOKUP_hash_dir())) == NULL) {
+		ssl_err(err, errlen, "tls-ca", NULL);
+		return -1;
+	}
+	(void)X509_LOOKUP_add_dir(dir, NULL, X509_FILETYPE_DEFAULT);
+	ERR_clear_error();
+	return 0;
 }
 
 SSL_CTX *
@@ -176,36 +398,13 @@ tls_ctx_server_new(const struct tls_server_opts *o,
 		ssl_err(err, errlen, "tls-ciphersuites", o->ciphersuites);
 		goto fail;
 	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
-		ssl_err(err, errlen, "tls-cert", o->cert);
+	if (use_cert_chain(ctx, o->cert, err, errlen) == -1)
 		goto fail;
-	}
-	if (o->chain != NULL) {
-		/* Extra intermediates, in order, after the leaf. */
-		FILE *f = fopen(o->chain, "r");
-		X509 *x;
-
-		if (f == NULL) {
-			snprintf(err, errlen, "tls-chain %s: %s",
-			    o->chain, strerror(errno));
-			goto fail;
-		}
-		while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
-			if (!SSL_CTX_add_extra_chain_cert(ctx, x)) {
-				X509_free(x);
-				fclose(f);
-				ssl_err(err, errlen, "tls-chain",
-				    o->chain);
-				goto fail;
-			}
-		fclose(f);
-		ERR_clear_error();	/* the end of the file */
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, o->key,
-	    SSL_FILETYPE_PEM) != 1) {
-		ssl_err(err, errlen, "tls-key", o->key);
+	if (o->chain != NULL && add_extra_chain(ctx, o->chain, err,
+	    errlen) == -1)
 		goto fail;
-	}
+	if (use_key(ctx, o->key, err, errlen) == -1)
+		goto fail;
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ssl_err(err, errlen, "tls-key does not match tls-cert",
 		    o->key);
@@ -246,11 +445,9 @@ tls_ctx_client_new(bool verify, const char *ca_file, char *err,
 	}
 	if (verify) {
 		if ((ca_file != NULL && *ca_file != '\0' ?
-		    SSL_CTX_load_verify_locations(ctx, ca_file, NULL) :
-		    SSL_CTX_set_default_verify_paths(ctx)) != 1) {
-			ssl_err(err, errlen, "tls-ca", ca_file);
+		    load_ca(ctx, ca_file, err, errlen) :
+		    load_default_ca(ctx, err, errlen)) == -1)
 			goto fail;
-		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	} else
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);

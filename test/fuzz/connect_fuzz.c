@@ -2,16 +2,12 @@
  * libFuzzer target for tls/connect.c.  The first byte picks the side
  * (server or client), the second the header bound, the third where the
  * input is split between two feeds; the rest is the stream.  The server's
- * Proxy-Authorization, if any, is checked against a fixed credentials file.
+ * Proxy-Authorization, if any, is checked against fixed credentials.
  */
-#include <sys/stat.h>
-
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "relay/log.h"
 #include "tls/connect.h"
@@ -25,18 +21,10 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char text[] = "user:pass\nalice:s3cr:et\n";
-	char path[] = "/tmp/iketcp-fuzz-creds-XXXXXX";
-	int fd;
 
 	log_set_level(LOG_LEVEL_ERR);
-	if ((fd = mkstemp(path)) == -1)
-		abort();
-	if (fchmod(fd, 0600) == -1 ||
-	    write(fd, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1)
-		abort();
-	close(fd);
-	creds = connect_creds_read(open(path, O_RDONLY | O_CLOEXEC), path);
-	unlink(path);
+	creds = connect_creds_parse((const unsigned char *)text,
+	    sizeof(text) - 1, "fuzz-creds");
 	if (creds == NULL)
 		abort();
 	return 0;

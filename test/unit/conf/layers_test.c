@@ -922,6 +922,48 @@ Test(layers, takes_busy_poll_in_global_up_to_one_second, .timeout = 10)
 	expect_reject(bad, NELEM(bad), 1, 2, "bad busy-poll \"2s\"");
 }
 
+Test(layers, takes_workers_auto_or_one_to_sixty_four, .timeout = 10)
+{
+	static const char *const good[] = {
+		"[global]", "workers = 4",
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+	};
+	static const char *const autow[] = {
+		"[global]", "workers = auto",
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+	};
+	static const char *const none[] = {
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+	};
+	static const char *const zero[] = {
+		"[global]", "workers = 0",
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+	};
+	static const char *const many[] = {
+		"[global]", "workers = 65",
+		"[relay a]", "listen = 127.0.0.1:1", "gateway = 192.0.2.1",
+	};
+	struct capture cap;
+	struct conf *c = parse(good, NELEM(good), NULL, &cap);
+
+	cr_assert_not_null(c, "rejected: %s", cap.text);
+	cr_assert_eq(conf_workers(c), 4);
+	cr_assert_eq(c->workers_line, 2);
+	conf_unref(c);
+	c = parse(autow, NELEM(autow), NULL, &cap);
+	cr_assert_not_null(c, "rejected: %s", cap.text);
+	cr_assert_eq(c->workers, 0);
+	cr_assert(conf_workers(c) >= 1 && conf_workers(c) <= 64);
+	conf_unref(c);
+	c = parse(none, NELEM(none), NULL, &cap);
+	cr_assert_not_null(c, "rejected: %s", cap.text);
+	cr_assert_eq(conf_workers(c), 1, "one process unless asked");
+	conf_unref(c);
+	expect_reject(zero, NELEM(zero), 1, 2, "bad workers \"0\": want auto "
+	    "or a whole number from 1 to 64");
+	expect_reject(many, NELEM(many), 1, 2, "bad workers \"65\"");
+}
+
 /* ---- proxy-from: who may send a PROXY header ---- */
 
 static struct sockaddr_storage

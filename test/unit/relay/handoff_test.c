@@ -256,6 +256,7 @@ start(void)
 		r->backends[CONF_BACKEND_INTEGRATED] = &fake_backend;
 		r->worker_id = (unsigned)w;
 		r->nworkers = 2;
+		cr_assert_eq(worker_map_init(r, r->conf), 0);
 	}
 	cr_assert_eq(handoff_setup(&R[0], 2), 0);
 	cr_assert_eq(handoff_attach(&R[0], 0), 0);
@@ -558,6 +559,7 @@ teardown(void)
 		    r->fds_used);
 		cr_assert_eq(r->wbuf_total, 0, "worker %d: buffers held", w);
 		handoff_detach(r);
+		worker_map_free(r);
 		session_layer_cleanup(r);
 		stream_sections_free(r);
 		route_res_free(r);

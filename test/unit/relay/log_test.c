@@ -266,3 +266,27 @@ Test(log, parses_formats_and_facilities, .timeout = 10)
 	cr_assert_not(log_parse_facility("", &fac));
 	cr_assert_not(log_parse_facility("Daemon", &fac));
 }
+
+Test(log, a_workers_lines_name_it, .init = setup, .timeout = 10)
+{
+	const struct log_field f[] = { { "stream", "7" } };
+	struct capture cap;
+
+	log_set_timestamps(false);
+	log_set_worker(3);
+	capture_start(&cap);
+	log_emit_fields(LOG_LEVEL_WARN, "stream 7 1.2.3.4:5", f, NELEM(f),
+	    "reset");
+	log_warnx("plain");
+	log_set_format(LOG_FORMAT_KV);
+	log_warnx("kv");
+	log_set_worker(-1);
+	log_warnx("none");
+	capture_end(&cap);
+	cr_assert_not_null(strstr(cap.text, "worker 3: stream 7 1.2.3.4:5: "
+	    "reset\nworker 3: plain\n"), "%s", cap.text);
+	cr_assert_not_null(strstr(cap.text, " level=warning msg=kv worker=3\n"),
+	    "%s", cap.text);
+	cr_assert_not_null(strstr(cap.text, " level=warning msg=none\n"), "%s",
+	    cap.text);
+}

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "conf/conf.h"
+#include "conf/fileset.h"
 #include "tls/connect.h"
 
 TestSuite(connect, .timeout = 10);
@@ -363,12 +365,15 @@ write_creds(const char *text, mode_t mode)
 static struct connect_creds *
 creds_load(const char *path)
 {
-	struct stat st;
-	int fd;
+	struct connect_creds *creds;
+	unsigned char *buf;
+	size_t len;
 
-	if ((fd = conf_open_private(path, &st)) == -1)
+	if (conf_read_private(path, FS_FILE_MAX, &buf, &len) == -1)
 		return NULL;
-	return connect_creds_read(fd, path);
+	creds = connect_creds_parse(buf, len, path);
+	OPENSSL_clear_free(buf, len + 1);
+	return creds;
 }
 
 static struct connect_creds *
