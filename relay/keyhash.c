@@ -77,8 +77,9 @@ keyhash_cleanup(void)
 	OPENSSL_cleanse(kh.key, sizeof(kh.key));
 }
 
-uint64_t
-keyhash(const void *p, size_t n)
+/* SipHash-2-4-64 of @p..@n under @key. */
+static uint64_t
+hash(const uint8_t *key, const void *p, size_t n)
 {
 	uint8_t out[KEYHASH_OUT_LEN];
 	size_t outl = 0;
@@ -88,7 +89,7 @@ keyhash(const void *p, size_t n)
 		fatalx("keyhash: no SipHash");
 	/* Only a broken provider fails here; the table must not go on
 	 * with a hash it cannot compute, so this is our invariant. */
-	if (!EVP_MAC_init(kh.ctx, kh.key, sizeof(kh.key), NULL) ||
+	if (!EVP_MAC_init(kh.ctx, key, KEYHASH_KEY_LEN, NULL) ||
 	    !EVP_MAC_update(kh.ctx, p, n) ||
 	    !EVP_MAC_final(kh.ctx, out, &outl, sizeof(out)) ||
 	    outl != sizeof(out))
@@ -97,4 +98,17 @@ keyhash(const void *p, size_t n)
 	for (size_t i = 0; i < sizeof(out); i++)
 		h |= (uint64_t)out[i] << (8 * i);
 	return h;
+}
+
+uint64_t
+keyhash(const void *p, size_t n)
+{
+	return hash(kh.key, p, n);
+}
+
+uint64_t
+keyhash_with(const uint8_t key[static KEYHASH_KEY_LEN], const void *p,
+    size_t n)
+{
+	return hash(key, p, n);
 }

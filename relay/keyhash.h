@@ -23,6 +23,10 @@ enum {
 int	keyhash_init(void);
 /* SipHash-2-4 of @n bytes at @p under the process key, 64 bits. */
 uint64_t keyhash(const void *p, size_t n);
+/* The same under @key instead of the process key: a table that several
+ * processes share keeps its own key with it (relay/owners.c). */
+uint64_t keyhash_with(const uint8_t key[static KEYHASH_KEY_LEN],
+	    const void *p, size_t n);
 /* Tests: replace the process key (known-answer vectors, two keys). */
 void	keyhash_set_key(const uint8_t key[static KEYHASH_KEY_LEN]);
 /* Releases the MAC context (at exit, for leak checkers). */

@@ -25,7 +25,6 @@
 #include "relay/relay.h"
 #include "relay/route.h"
 #include "relay/stream.h"
-#include "relay/worker.h"
 #include "tls/connect.h"
 #include "tls/io.h"
 #include "tls/proxy.h"
@@ -354,8 +353,10 @@ begin_tls(struct stream *st, struct rd *in)
 	return rc;
 }
 
-/* The layers are done: what is held, then the rest, is prefix + frames;
- * for a section another worker serves, they go with the stream to it. */
+/* The layers are done: what is held, then the rest, is prefix + frames,
+ * given as one input, so that whatever follows the first message is in
+ * view when the session layer sees it (a handoff to another worker takes
+ * it along: relay/handoff.c). */
 static int
 to_frames(struct stream *st, struct rd *in)
 {
@@ -363,15 +364,23 @@ to_frames(struct stream *st, struct rd *in)
 	size_t n = st->hs_len;
 	int rc;
 
-	if (!worker_serves(st->r, st->cr))
-		return worker_stream_foreign(st, in->p, in->n);
 	st->hs = NULL;
 	st->hs_len = 0;
+	if (in->n > st->hs_cap - n) {
+		uint8_t *p = realloc(held, n + in->n);
+
+		if (p == NULL) {
+			free(held);
+			stream_close(st, "out of memory");
+			return -1;
+		}
+		held = p;
+	}
+	memcpy(held + n, in->p, in->n);
+	n += in->n;
 	rc = stream_input(st, held, n);
 	free(held);
-	if (rc == -1 || in->n == 0)
-		return rc;
-	return stream_input(st, in->p, in->n);
+	return rc;
 }
 
 int

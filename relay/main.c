@@ -91,6 +91,13 @@ relay_stats_log(const struct relay *r)
 	    r->nsessions, r->stats.reclaimed, r->stats.sess_refused,
 	    r->stats.proven, r->stats.probe_drop, r->fds_used, r->fds_max,
 	    r->wbuf_total, r->stats.wbuf_total_full);
+	if (r->handoff != NULL)
+		log_stats("stats: workers: streams handed over %llu (spliced "
+		    "%llu), taken over %llu, handoffs failed %llu, keys held "
+		    "by another worker %llu, keys not in the owner table %llu",
+		    r->stats.handoff_out, r->stats.handoff_spliced,
+		    r->stats.handoff_in, r->stats.handoff_failed,
+		    r->stats.handoff_foreign, r->stats.handoff_unrecorded);
 	if (r->integs != NULL) {
 		char why[256];
 

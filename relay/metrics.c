@@ -249,6 +249,22 @@ stream_counters(struct obuf *o, const struct relay *r)
 	    "toward a gateway or a UDP client.");
 	metrics_sample(o, "iketcp_udp_send_errors_total", s->udp_send_errors +
 	    s->udp_out_errors, NULL);
+	C(o, "iketcp_handoffs_total", "Streams handed between workers to "
+	    "the one that owns their session or section, by outcome.");
+	metrics_sample(o, "iketcp_handoffs_total", s->handoff_out -
+	    s->handoff_spliced, "outcome", "out_socket", NULL);
+	metrics_sample(o, "iketcp_handoffs_total", s->handoff_spliced,
+	    "outcome", "out_spliced", NULL);
+	metrics_sample(o, "iketcp_handoffs_total", s->handoff_in, "outcome",
+	    "in", NULL);
+	metrics_sample(o, "iketcp_handoffs_total", s->handoff_failed,
+	    "outcome", "failed", NULL);
+	C(o, "iketcp_handoff_keys_total", "Session keys not linked here: "
+	    "another worker holds them, or the owner table was full.");
+	metrics_sample(o, "iketcp_handoff_keys_total", s->handoff_foreign,
+	    "reason", "other_worker", NULL);
+	metrics_sample(o, "iketcp_handoff_keys_total", s->handoff_unrecorded,
+	    "reason", "table_full", NULL);
 	C(o, "iketcp_tls_handshakes_total", "TLS handshakes with clients, "
 	    "by outcome and version.");
 	metrics_sample(o, "iketcp_tls_handshakes_total", s->tls_ok[0],

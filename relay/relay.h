@@ -103,6 +103,14 @@ struct relay_stats {
 						 * not verified: no move */
 	unsigned long long ctl_refused;		/* control: clients over max */
 	unsigned long long ctl_bad;		/* control: bad requests */
+	/* workers (relay/handoff.c) */
+	unsigned long long handoff_out;		/* streams handed over */
+	unsigned long long handoff_spliced;	/* of those: spliced here */
+	unsigned long long handoff_in;		/* streams taken over */
+	unsigned long long handoff_failed;	/* channel full, owner gone,
+						 * refused on arrival */
+	unsigned long long handoff_foreign;	/* keys another worker holds */
+	unsigned long long handoff_unrecorded;	/* keys: owner table full */
 };
 
 /* Messages and bytes of one section's streams, each way (stream.c). */
@@ -127,6 +135,7 @@ struct listener {
 
 struct connector;
 struct control;
+struct handoff;
 struct route_res;
 struct integ_sec;
 struct session;
@@ -140,7 +149,6 @@ struct udp_up;
 struct worker_map;
 struct workers;
 struct wchan;
-struct handoff;
 
 struct relay {
 	struct ev_loop	*loop;
@@ -156,7 +164,8 @@ struct relay {
 	struct worker_map *wmap;		/* one-owner sections, at start */
 	struct workers	*workers;		/* master: its workers */
 	struct wchan	*wchan;			/* worker: its master channel */
-	struct handoff	*handoff;		/* relay/handoff.c */
+	struct handoff	*handoff;		/* relay/handoff.c; NULL: one
+						 * process, or the master */
 	struct listener	*listeners;
 	struct connector *connectors;		/* relay/connector.c */
 	struct integ_sec *integs;		/* relay/integ_sec.c */
@@ -180,6 +189,12 @@ struct relay {
 	size_t		 wbuf_total;		/* write buffers held, bytes */
 	struct stream	*in_stream;		/* whose messages a backend has */
 	bool		 in_stream_closed;	/* ... and it closed meanwhile */
+	/* While a stream's first message is with the session layer: the
+	 * stream, and the input after that message not parsed yet (a
+	 * handoff takes it along, relay/handoff.c). */
+	const struct stream *first_st;
+	const uint8_t	*first_rest;
+	size_t		 first_nrest;
 	unsigned long long next_stream_id;
 	unsigned long long next_session_id;
 	uint8_t		*rbuf;			/* RELAY_READ_BUF */

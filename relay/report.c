@@ -425,7 +425,9 @@ static const struct {
 	STAT(esp_out_drop),
 	STAT(esp_out_nosa), STAT(esp_out_encap), STAT(ctl_refused),
 	STAT(ctl_bad), STAT(mob_checks), STAT(mob_checks_ok),
-	STAT(mob_checks_failed), STAT(mob_withheld),
+	STAT(mob_checks_failed), STAT(mob_withheld), STAT(handoff_out),
+	STAT(handoff_spliced), STAT(handoff_in), STAT(handoff_failed),
+	STAT(handoff_foreign), STAT(handoff_unrecorded),
 };
 
 void

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "framing/natt.h"
+#include "relay/handoff.h"
 #include "relay/keyhash.h"
 #include "relay/log.h"
 #include "relay/relay.h"
@@ -27,6 +28,7 @@
 #include "relay/srctab.h"
 #include "relay/stream.h"
 #include "relay/udpfront.h"
+#include "relay/worker.h"
 
 static void session_free(struct session *s);
 
@@ -96,10 +98,13 @@ key_unlink(struct relay *r, struct spi_key *e)
 	e->next = NULL;
 	e->linked = false;
 	r->nspis--;
+	handoff_key_release(r, e->esp, e->spi_i, e->spi_r);
 }
 
 /* Links @e into the table unless another session holds its key (first
- * come keeps it: a later one cannot take what it did not start). */
+ * come keeps it: a later one cannot take what it did not start), here or
+ * in another worker (the owner table, relay/owners.h); a key another
+ * worker holds is never this worker's while @e keeps it. */
 static void
 key_link(struct relay *r, struct spi_key *e)
 {
@@ -107,6 +112,10 @@ key_link(struct relay *r, struct spi_key *e)
 
 	if (key_find(r, e->esp, e->spi_i, e->spi_r) != NULL)
 		return;
+	if (!handoff_key_claim(r, e->esp, e->spi_i, e->spi_r)) {
+		e->foreign = true;
+		return;
+	}
 	if (r->nspis >= r->spi_mask + 1)
 		table_grow(r);
 	b = key_bucket(r, e->esp, e->spi_i, e->spi_r);
@@ -131,7 +140,7 @@ key_add(struct session *s, bool esp, uint64_t spi_i, uint64_t spi_r)
 	for (size_t i = 0; i < n; i++)
 		if (ring[i].s == s && ring[i].spi_i == spi_i &&
 		    ring[i].spi_r == spi_r) {
-			if (!ring[i].linked)
+			if (!ring[i].linked && !ring[i].foreign)
 				key_link(r, &ring[i]);
 			return &ring[i];
 		}
@@ -754,6 +763,37 @@ choose(struct stream *st, const struct msg_info *m)
 	return s;
 }
 
+/*
+ * With several workers, the worker a stream's first message @m belongs
+ * to when it is not this one (-1): the owner of its section when this
+ * worker does not run it, or the worker that holds the session it names
+ * when none here does.  The owner decides as for a stream it accepted
+ * (choose()), so landing elsewhere gains nobody anything; and a stream
+ * handed over once is never handed on (relay/README, "Workers").
+ */
+static int
+elsewhere(struct stream *st, const struct msg_info *m)
+{
+	struct relay *r = st->r;
+	struct spi_key *e = NULL;
+
+	if (r->handoff == NULL || st->imported)
+		return -1;
+	if (!worker_serves(r, st->cr))
+		return (int)worker_owner(r, st->cr);
+	if (m->kind == MSG_ESP) {
+		e = key_find(r, true, m->esp_spi, 0);
+		if (e == NULL)
+			return handoff_key_owner(r, true, m->esp_spi, 0);
+	} else if (m->kind == MSG_IKE && m->spi_r != 0) {
+		e = key_find(r, false, m->spi_i, m->spi_r);
+		if (e == NULL)
+			return handoff_key_owner(r, false, m->spi_i,
+			    m->spi_r);
+	}
+	return -1;
+}
+
 /* Client messages from a stream (stream_up.input). */
 static int
 up_input(struct stream *st, const struct iovec *msgs,
@@ -764,9 +804,13 @@ up_input(struct stream *st, const struct iovec *msgs,
 	struct probe *p = NULL;
 	struct stream *was = r->in_stream;
 	bool closed;
+	int w;
 
 	if (n == 0)
 		return 0;
+	if (s == NULL && (w = elsewhere(st, &mi[0])) != -1)
+		return handoff_stream(st, (unsigned)w, &msgs[0]) ==
+		    HANDOFF_SPLICED ? 0 : -1;
 	if (s == NULL && (s = choose(st, &mi[0])) == NULL) {
 		stream_close(st, "no session");
 		return -1;

@@ -71,6 +71,8 @@ struct spi_key {
 	bool		 esp;
 	bool		 linked;	/* in the table (else another
 					 * session holds the same key) */
+	bool		 foreign;	/* another worker holds it: never
+					 * linked here (relay/handoff.c) */
 	bool		 have_req;	/* IKE: a client request relayed */
 	uint32_t	 max_req;	/* IKE: its highest message ID */
 };

@@ -23,6 +23,7 @@
 #include "relay/log.h"
 #include "relay/relay.h"
 #include "relay/route.h"
+#include "relay/splice.h"
 #include "relay/srctab.h"
 #include "relay/stream.h"
 #include "tls/io.h"
@@ -80,7 +81,8 @@ static const unsigned state_ok[] = {
 	[STREAM_DRAIN] = 0,
 	[STREAM_PREFIX] = B(FIRST),
 	[STREAM_FIRST] = B(FRAMES),
-	[STREAM_FRAMES] = 0,
+	[STREAM_FRAMES] = B(SPLICE),
+	[STREAM_SPLICE] = 0,
 };
 #undef B
 
@@ -240,6 +242,21 @@ out_free(struct stream *st)
 	free(st->out);
 	st->out = NULL;
 	st->out_off = st->out_len = 0;
+	if (st->sp != NULL)
+		splice_output_drained(st);
+}
+
+size_t
+stream_out_room(const struct stream *st)
+{
+	size_t cap = st->cr->write_buffer, held = st->out_len - st->out_off;
+
+	if (st->out != NULL)
+		cap = st->out_cap;
+	else if (wbuf_at_total(st) &&
+	    cap > st->cr->max_message + FRAME_HDR_LEN)
+		cap = st->cr->max_message + FRAME_HDR_LEN;	/* as hold() */
+	return cap > held ? cap - held : 0;
 }
 
 void
@@ -252,6 +269,8 @@ stream_close(struct stream *st, const char *reason)
 	    reason, st->in_msgs, st->in_bytes, st->out_msgs, st->out_bytes);
 	if (st->up != NULL)
 		r->up->closed(st);
+	if (st->sp != NULL)
+		splice_close(st);
 	if ((*st->aprev = st->anext) != NULL)
 		st->anext->aprev = st->aprev;
 	ev_io_stop(r->loop, &st->rio);
@@ -606,6 +625,7 @@ static int
 on_message(struct stream *st, const uint8_t *p, size_t n)
 {
 	struct msg_info m;
+	bool first = false;
 
 	st->in_msgs++;
 	st->in_bytes += n;
@@ -632,12 +652,16 @@ on_message(struct stream *st, const uint8_t *p, size_t n)
 		 * probe's proof has its own (relay/session.c). */
 		stream_set_state(st, STREAM_FRAMES);
 		ev_timer_stop(st->r->loop, &st->handshake);
+		first = true;
 	}
 	/* Messages point into the read buffer, or into dec.buf, which the
-	 * next partial frame may overwrite: flush before that can happen. */
+	 * next partial frame may overwrite: flush before that can happen.
+	 * The first goes up alone: the session layer may hand the stream
+	 * to another worker with the bytes after it (frames_input()). */
 	st->r->txi[st->r->ntx] = m;
 	st->r->tx[st->r->ntx++] = (struct iovec){ (void *)p, n };
-	if (st->r->ntx == RELAY_SEND_BATCH || p == st->dec.buf + FRAME_HDR_LEN)
+	if (first || st->r->ntx == RELAY_SEND_BATCH ||
+	    p == st->dec.buf + FRAME_HDR_LEN)
 		return flush(st);
 	return 0;
 }
@@ -676,15 +700,29 @@ on_prefix(struct stream *st, struct rd *in)
 static int
 frames_input(struct stream *st, const uint8_t *p, size_t n)
 {
+	struct relay *r = st->r;
 	struct rd in = rd_make(p, n), msg;
+	int rc;
 
 	if (st->state == STREAM_PREFIX && on_prefix(st, &in) == -1)
 		return -1;
 	for (;;) {
 		switch (frame_decode(&st->dec, &in, &msg)) {
 		case FRAME_OK:
-			if (on_message(st, msg.p, msg.n) == -1)
+			if (st->state == STREAM_FIRST) {
+				/* What follows the first message, for a
+				 * handoff (relay/handoff.c). */
+				r->first_st = st;
+				r->first_rest = in.p;
+				r->first_nrest = in.n;
+			}
+			rc = on_message(st, msg.p, msg.n);
+			r->first_st = NULL;
+			if (rc == -1)
 				return -1;
+			/* Handed over, spliced: the rest went along. */
+			if (st->state == STREAM_SPLICE)
+				return 0;
 			continue;
 		case FRAME_NEED_BUF:
 			st->dec.buf = malloc(frame_dec_bufsize(&st->dec));
@@ -717,6 +755,8 @@ stream_input(struct stream *st, const uint8_t *p, size_t n)
 {
 	if (st->state == STREAM_DRAIN)
 		return 0;
+	if (st->state == STREAM_SPLICE)
+		return splice_input(st, p, n);
 	if (st->state < STREAM_PREFIX)
 		return layers_input(st, p, n);
 	st->r->ntx = 0;
@@ -855,22 +895,20 @@ stream_read_cb(EV_P_ ev_io *w, int revents)
 		(void)stream_input(st, buf, (size_t)n);
 }
 
-void
-stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
-    const struct sockaddr_storage *laddr)
+/* A stream of section @cr on @fd, counted in its limits, in state
+ * @state, its watchers made but not started; NULL (@fd closed) when over
+ * a limit or out of memory. */
+static struct stream *
+stream_new(struct relay *r, int fd, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *laddr, const struct conf_relay *cr,
+    enum stream_state state)
 {
-	struct route_layers lay;
-	const struct conf_relay *cr;
 	struct stream *st;
 
-	if ((cr = route_primary(r->conf, laddr, &lay)) == NULL) {
-		close(fd);
-		return;
-	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		log_warn("stream");
 		close(fd);
-		return;
+		return NULL;
 	}
 	st->id = relay_next_id(r, &r->next_stream_id);
 	st->r = r;
@@ -879,12 +917,8 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 	st->fd = fd;
 	st->peer = *peer;
 	st->laddr = *laddr;
-	st->lay_tls = lay.tls;
-	st->lay_proxy = lay.proxy;
-	st->lay_connect = lay.connect;
-	st->hs_cap = layers_hs_cap(&lay);
 	sockaddr_text(peer, st->peer_text, sizeof(st->peer_text));
-	st->state = STREAM_SNIFF;	/* the machine's start */
+	st->state = state;	/* the machine's start */
 	frame_dec_init(&st->dec, cr->max_message);
 	st->last_active = ev_now(r->loop);
 	ev_io_init(&st->rio, stream_read_cb, fd, EV_READ);
@@ -897,21 +931,68 @@ stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 		close(fd);
 		conf_unref(st->conf);
 		free(st);
-		return;
+		return NULL;
 	}
 	r->fds_used++;
-	r->stats.streams++;
 	st->started = ev_now(r->loop);
 	st->sec = stream_section(r, cr->name);
 	if ((st->anext = r->streams) != NULL)
 		st->anext->aprev = &st->anext;
 	st->aprev = &r->streams;
 	r->streams = st;
-	log_stream(st, LOG_LEVEL_INFO, "open, relay %s", cr->name);
+	return st;
+}
+
+static void
+stream_start(struct stream *st)
+{
+	struct relay *r = st->r;
+
 	ev_io_start(r->loop, &st->rio);
 	ev_timer_start(r->loop, &st->handshake);
-	if (cr->idle_timeout_ms > 0)
+	if (st->cr->idle_timeout_ms > 0)
 		ev_timer_again(r->loop, &st->idle);
+}
+
+void
+stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *laddr)
+{
+	struct route_layers lay;
+	const struct conf_relay *cr;
+	struct stream *st;
+
+	if ((cr = route_primary(r->conf, laddr, &lay)) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((st = stream_new(r, fd, peer, laddr, cr, STREAM_SNIFF)) == NULL)
+		return;
+	st->lay_tls = lay.tls;
+	st->lay_proxy = lay.proxy;
+	st->lay_connect = lay.connect;
+	st->hs_cap = layers_hs_cap(&lay);
+	r->stats.streams++;
+	log_stream(st, LOG_LEVEL_INFO, "open, relay %s", cr->name);
+	stream_start(st);
+}
+
+int
+stream_import(struct relay *r, int fd, const struct stream_origin *o,
+    const uint8_t *bytes, size_t n)
+{
+	struct stream *st;
+
+	if ((st = stream_new(r, fd, &o->peer, &o->laddr, o->cr,
+	    STREAM_FIRST)) == NULL)
+		return -1;
+	st->routed = true;
+	st->imported = true;
+	st->layers = o->layers;
+	log_stream(st, LOG_LEVEL_INFO, "open, relay %s, handed over by %s",
+	    o->cr->name, o->what);
+	stream_start(st);
+	return stream_input(st, bytes, n);
 }
 
 struct relay_section *

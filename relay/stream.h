@@ -16,6 +16,7 @@
 
 struct relay;
 struct relay_section;
+struct splice;
 struct src;
 struct stream;
 struct conf;
@@ -35,7 +36,8 @@ struct connect_srv;
 	X(DRAIN,   "refused: answer sent, closing")			\
 	X(PREFIX,  "waiting for \"IKETCP\" / \"IKEv2\"")		\
 	X(FIRST,   "prefix seen, no message yet")			\
-	X(FRAMES,  "messages flow to the session layer")
+	X(FRAMES,  "messages flow to the session layer")		\
+	X(SPLICE,  "bytes pass to the worker that owns the session")
 
 enum stream_state {
 #define STREAM_STATE_ENUM(name, what) STREAM_##name,
@@ -73,6 +75,7 @@ struct stream {
 	bool		 lay_proxy;	/* listener wants a PROXY header */
 	bool		 lay_connect;	/* listener takes CONNECT */
 	bool		 routed;	/* section chosen by a name */
+	bool		 imported;	/* handed over by another worker */
 	struct src	*src;		/* its source's budget; NULL: not
 					 * counted in its section's limits */
 	struct src	*src_all;	/* its section's total */
@@ -93,6 +96,7 @@ struct stream {
 	size_t		 out_off, out_len; /* bytes sent / held */
 	size_t		 out_cap;	/* bytes allocated for out */
 	void		*up;		/* the session layer's; opaque here */
+	struct splice	*sp;		/* STREAM_SPLICE: relay/splice.c */
 	uint16_t	 lport;		/* gateway-side port, for logs */
 	struct sockaddr_storage peer;
 	char		 peer_text[64];
@@ -111,6 +115,28 @@ enum {
 
 void	stream_accept(struct relay *r, int fd, const struct sockaddr_storage *peer,
 	    const struct sockaddr_storage *laddr);
+
+/* Where a stream handed over by another worker comes from. */
+struct stream_origin {
+	const struct conf_relay *cr;	/* its section, in r->conf */
+	struct sockaddr_storage peer;	/* the client (PROXY-named or not) */
+	struct sockaddr_storage laddr;	/* the listen address it reached */
+	uint8_t		 layers;	/* LAYER_* seen there */
+	const char	*what;		/* for the log line */
+};
+/*
+ * A stream another worker accepted and handed over (relay/handoff.c): @fd
+ * is the client's socket, or a socketpair end that worker splices to the
+ * client.  It starts past the layers and the prefix (STREAM_FIRST), within
+ * the limits of @o->cr, and takes @bytes (read there, not used: the first
+ * message's frame and every byte after it) as its first input.  Consumes
+ * @fd on every path; -1 when refused or closed by that input.
+ */
+int	stream_import(struct relay *r, int fd, const struct stream_origin *o,
+	    const uint8_t *bytes, size_t n);
+/* Bytes the stream's output buffer can take now (what a splice may read
+ * from the owner for the client). */
+size_t	stream_out_room(const struct stream *st);
 /* Frames @n messages to the stream; @ike says which are IKE.  -1 when the
  * stream was closed (and freed). */
 int	stream_send(struct stream *st, const struct iovec *msgs,

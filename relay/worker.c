@@ -27,7 +27,6 @@
 #include "relay/relay.h"
 #include "relay/reload.h"
 #include "relay/report.h"
-#include "relay/stream.h"
 #include "relay/udpfront.h"
 #include "relay/worker.h"
 
@@ -199,20 +198,6 @@ worker_shares(const struct relay *r, const struct sockaddr_storage *addr)
 		    conf_relay_listens(&c->relays[i], addr, NULL))
 			return true;
 	return false;
-}
-
-int
-worker_stream_foreign(struct stream *st, const uint8_t *rest, size_t n)
-{
-	(void)rest;
-	(void)n;
-	st->r->stats.layer_refused++;
-	log_peer(LOG_LEVEL_INFO, "stream %llu from %s: [%s %s] is served by "
-	    "worker %u, not by this one (%u); closed", st->id, st->peer_text,
-	    conf_relay_kind(st->cr), st->cr->name,
-	    worker_owner(st->r, st->cr), st->r->worker_id);
-	stream_close(st, "section served by another worker");
-	return -1;
 }
 
 void

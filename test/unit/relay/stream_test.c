@@ -50,6 +50,7 @@ static const struct step legal[] = {
 	{ STREAM_CONNECT, STREAM_DRAIN },
 	{ STREAM_PREFIX, STREAM_FIRST },
 	{ STREAM_FIRST, STREAM_FRAMES },
+	{ STREAM_FRAMES, STREAM_SPLICE },
 };
 
 static bool
@@ -94,11 +95,11 @@ Test(stream, state_names_come_from_the_table, .timeout = 10)
 /* Every pair not in legal[], each expected to abort. */
 ParameterizedTestParameters(stream, set_state_aborts_on_an_illegal_transition)
 {
-	static struct step bad[(STREAM_FRAMES + 1) * (STREAM_FRAMES + 1)];
+	static struct step bad[(STREAM_SPLICE + 1) * (STREAM_SPLICE + 1)];
 	size_t n = 0;
 
-	for (int from = STREAM_SNIFF; from <= STREAM_FRAMES; from++)
-		for (int to = STREAM_SNIFF; to <= STREAM_FRAMES; to++)
+	for (int from = STREAM_SNIFF; from <= STREAM_SPLICE; from++)
+		for (int to = STREAM_SNIFF; to <= STREAM_SPLICE; to++)
 			if (!is_legal(from, to))
 				bad[n++] = (struct step){ from, to };
 	return cr_make_param_array(struct step, bad, n);
