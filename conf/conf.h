@@ -434,6 +434,9 @@ bool	conf_cidr_match(const struct conf_cidr *c,
 /* Routing helpers (pure): does @name match sni pattern @pat (exact, or
  * "*.example.com" for one more label), ignoring case? */
 bool	conf_sni_match(const char *pat, const char *name);
+/* The [relay] or [integrated] section called @name, or NULL. */
+const struct conf_relay *conf_relay_named(const struct conf *c,
+	    const char *name);
 /* Does section @cr list @addr in listen (@tls false) or tls-listen? */
 bool	conf_relay_listens(const struct conf_relay *cr,
 	    const struct sockaddr_storage *addr, bool *tls);

@@ -401,6 +401,15 @@ same_ss(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	return false;
 }
 
+const struct conf_relay *
+conf_relay_named(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->nrelays; i++)
+		if (strcmp(c->relays[i].name, name) == 0)
+			return &c->relays[i];
+	return NULL;
+}
+
 bool
 conf_relay_listens(const struct conf_relay *cr,
     const struct sockaddr_storage *addr, bool *tls)

@@ -445,15 +445,6 @@ handoff_stream(struct stream *st, unsigned worker, const struct iovec *first)
 
 /* ---- a stream comes ---- */
 
-static const struct conf_relay *
-section_named(const struct conf *c, const char *name)
-{
-	for (size_t i = 0; i < c->nrelays; i++)
-		if (strcmp(c->relays[i].name, name) == 0)
-			return &c->relays[i];
-	return NULL;
-}
-
 /* A decoded message and its descriptor: the stream is ours now. */
 static void
 take(struct handoff *h, const struct hmsg *m, int fd)
@@ -464,7 +455,7 @@ take(struct handoff *h, const struct hmsg *m, int fd)
 	char what[96];
 
 	memset(&o, 0, sizeof(o));
-	if ((o.cr = section_named(r->conf, m->section)) == NULL)
+	if ((o.cr = conf_relay_named(r->conf, m->section)) == NULL)
 		why = "no such section";
 	else if (!worker_serves(r, o.cr))
 		why = "a section another worker runs";

@@ -565,11 +565,11 @@ integ_close_all(struct relay *r)
 static const struct conf_relay *
 find_integ(const struct conf *c, const char *name)
 {
-	for (size_t i = 0; c != NULL && i < c->nrelays; i++)
-		if (c->relays[i].backend == CONF_BACKEND_INTEGRATED &&
-		    strcmp(c->relays[i].name, name) == 0)
-			return &c->relays[i];
-	return NULL;
+	const struct conf_relay *cr = c != NULL ?
+	    conf_relay_named(c, name) : NULL;
+
+	return cr != NULL && cr->backend == CONF_BACKEND_INTEGRATED ?
+	    cr : NULL;
 }
 
 static struct integ_sec *

@@ -881,15 +881,6 @@ session_deliver(struct session *s, const struct iovec *msgs,
 
 /* ---- the UDP front end's upper layer ---- */
 
-static const struct conf_relay *
-section_of(const struct relay *r, const char *name)
-{
-	for (size_t i = 0; i < r->conf->nrelays; i++)
-		if (strcmp(r->conf->relays[i].name, name) == 0)
-			return &r->conf->relays[i];
-	return NULL;
-}
-
 /*
  * What stands for a UDP IKE_SA_INIT's SPIr until the SA has one: a keyed
  * hash of the client's address and port, never 0.  A retransmission
@@ -1006,7 +997,7 @@ static void
 udp_input(struct relay *r, const struct udp_path *path,
     const struct iovec *msg, const struct msg_info *m)
 {
-	const struct conf_relay *cr = section_of(r, path->us->section);
+	const struct conf_relay *cr = conf_relay_named(r->conf, path->us->section);
 	struct spi_key *e = NULL;
 	struct session *s;
 	struct probe p;

@@ -253,15 +253,6 @@ struct wchan {
 	uint64_t	 next_ticket;	/* ... for that reload */
 };
 
-static const struct conf_relay *
-section_named(const struct conf *c, const char *name)
-{
-	for (size_t i = 0; i < c->nrelays; i++)
-		if (strcmp(c->relays[i].name, name) == 0)
-			return &c->relays[i];
-	return NULL;
-}
-
 /* The udp-listen sockets of another worker's sections go. */
 static void
 udp_keep_served(struct relay *r)
@@ -270,7 +261,7 @@ udp_keep_served(struct relay *r)
 
 	while (*pp != NULL) {
 		struct udpfront_sock *us = *pp;
-		const struct conf_relay *cr = section_named(r->conf,
+		const struct conf_relay *cr = conf_relay_named(r->conf,
 		    us->section);
 
 		if (cr != NULL && worker_serves(r, cr)) {
