@@ -253,7 +253,7 @@ log_line(const struct session *s, int level, const char *msg)
 		return;
 	if (s->on_udp) {
 		log_emit((enum log_level)level, "%s %s: session %llu (%s): %s",
-		    s->ops->name, s->section, s->id, udp_path_text(&s->udp,
+		    s->ops->name, s->section, s->id, udp_path_text(s->udp,
 		    addr, sizeof(addr)), msg);
 		return;
 	}
@@ -303,11 +303,15 @@ session_addrs(const struct session *s, const struct probe *p,
     struct sockaddr_storage *local, struct sockaddr_storage *peer)
 {
 	const struct stream *st = p != NULL ? p->st : s->owner;
-	const struct udp_path *u = p != NULL ? p->udp : &s->udp;
+	const struct udp_path *u = p != NULL ? p->udp : s->udp;
 
 	if (st != NULL) {
 		*local = st->laddr;
 		*peer = st->peer;
+	} else if (u == NULL) {
+		/* Never on UDP, no stream: no address (as calloc left it). */
+		memset(local, 0, sizeof(*local));
+		memset(peer, 0, sizeof(*peer));
 	} else {
 		*local = u->local;
 		*peer = u->peer;
@@ -479,6 +483,7 @@ session_free(struct session *s)
 	r->nsessions--;
 	if ((*s->aprev = s->anext) != NULL)
 		s->anext->aprev = s->aprev;
+	free(s->udp);
 	free(s);
 }
 
@@ -492,6 +497,21 @@ session_end(struct session *s, double delay_s)
 	ev_timer_stop(s->r->loop, &s->linger);
 	ev_timer_set(&s->linger, delay_s, 0.);
 	ev_timer_start(s->r->loop, &s->linger);
+}
+
+/* The name of section @cr as a session keeps it: the relay_section's,
+ * which lives until exit (a reload frees the conf's); NULL (logged)
+ * without memory. */
+static const char *
+section_name(struct relay *r, const struct conf_relay *cr)
+{
+	const struct relay_section *sec = stream_section(r, cr->name);
+
+	if (sec == NULL) {
+		log_warnx("session: no memory for section %s", cr->name);
+		return NULL;
+	}
+	return sec->name;
 }
 
 /* @st (the client, accounted) starts a session of its section. */
@@ -516,7 +536,10 @@ session_new(struct stream *st, const struct msg_info *m)
 	s->linger_ms = cr->linger_ms;
 	s->max_message = cr->max_message;
 	s->last_client = st->peer;
-	snprintf(s->section, sizeof(s->section), "%s", cr->name);
+	if ((s->section = section_name(r, cr)) == NULL) {
+		free(s);
+		return NULL;
+	}
 	ev_timer_init(&s->linger, session_linger_cb, 0., 0.);
 	if (ops->open(s, st, m) == -1) {
 		free(s);
@@ -647,16 +670,21 @@ session_move_udp(struct session *s, const struct udp_path *path,
 
 	if (s->state == SESSION_DEAD)
 		return;
+	if (s->udp == NULL && (s->udp = malloc(sizeof(*s->udp))) == NULL) {
+		/* Stays where it was: the path is proven again later. */
+		log_warn("session %llu: udp path", s->id);
+		return;
+	}
 	if (old != NULL) {
 		s->owner = NULL;
 		old->up = NULL;
 		stream_close(old, "the session moved to UDP");
 		snprintf(was, sizeof(was), "a stream");
 	} else if (s->on_udp)
-		udp_path_text(&s->udp, was, sizeof(was));
+		udp_path_text(s->udp, was, sizeof(was));
 	else
 		snprintf(was, sizeof(was), "no client");
-	s->udp = *path;
+	*s->udp = *path;
 	s->on_udp = true;
 	s->last_client = path->peer;
 	s->state = SESSION_LIVE;
@@ -664,7 +692,7 @@ session_move_udp(struct session *s, const struct udp_path *path,
 	ev_timer_stop(r->loop, &s->linger);
 	r->stats.udp_moved++;
 	session_log(s, LOG_LEVEL_INFO, "session moved from %s to %s "
-	    "(proven: %s)", was, udp_path_text(&s->udp, now, sizeof(now)),
+	    "(proven: %s)", was, udp_path_text(s->udp, now, sizeof(now)),
 	    how);
 }
 
@@ -876,7 +904,7 @@ session_deliver(struct session *s, const struct iovec *msgs,
 	if (s->owner != NULL)
 		(void)stream_send(s->owner, msgs, ike, n);
 	else
-		udpfront_send(&s->udp, msgs, ike, n);
+		udpfront_send(s->udp, msgs, ike, n);
 }
 
 /* ---- the UDP front end's upper layer ---- */
@@ -961,11 +989,20 @@ udp_session_new(struct relay *r, const struct conf_relay *cr,
 	s->max_message = cr->max_message;
 	s->last_client = path->peer;
 	s->on_udp = true;
-	s->udp = *path;
-	snprintf(s->section, sizeof(s->section), "%s", cr->name);
+	if ((s->udp = malloc(sizeof(*s->udp))) == NULL ||
+	    (s->section = section_name(r, cr)) == NULL) {
+		if (s->udp == NULL)
+			log_warn("session");
+		srctab_put(&r->sources, src);
+		free(s->udp);
+		free(s);
+		return NULL;
+	}
+	*s->udp = *path;
 	ev_timer_init(&s->linger, session_linger_cb, 0., 0.);
 	if (s->ops->open(s, NULL, m) == -1) {
 		srctab_put(&r->sources, src);
+		free(s->udp);
 		free(s);
 		return NULL;
 	}
@@ -1024,9 +1061,9 @@ udp_input(struct relay *r, const struct udp_path *path,
 		if ((s = udp_session_new(r, cr, path, m)) == NULL)
 			return;
 	}
-	if (s->owner == NULL && s->on_udp && udp_path_same(&s->udp, path)) {
+	if (s->owner == NULL && s->on_udp && udp_path_same(s->udp, path)) {
 		/* Local address and port as this datagram has them. */
-		s->udp = *path;
+		*s->udp = *path;
 		session_note(s, m, true);
 		s->up_msgs++;
 		s->up_bytes += msg->iov_len;

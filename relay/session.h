@@ -105,15 +105,19 @@ struct session {
 	const struct session_backend *ops;
 	void		*be;		/* backend state */
 	enum session_state state;
-	char		 section[CONF_NAME_MAX];
+	/* The section's name: the relay_section's (stream_section()),
+	 * which lives until exit, not the conf's, which a reload frees. */
+	const char	*section;
 	unsigned	 linger_ms;
 	size_t		 max_message;	/* larger datagrams are dropped */
 	uint16_t	 lport;		/* gateway-side port, 0 none */
 	struct stream	*owner;		/* live stream or NULL */
 	/* With no owner stream, the client's UDP path (relay/udpfront.h):
-	 * where the session's latest proven datagram came from. */
+	 * where the session's latest proven datagram came from.  Allocated
+	 * the first time the session is on UDP (most never are), kept
+	 * until the session is freed; on_udp says whether it is current. */
 	bool		 on_udp;
-	struct udp_path	 udp;
+	struct udp_path	*udp;
 	struct probe	*probes;
 	struct src	*src;		/* budget source of the client */
 	struct sockaddr_storage last_client; /* latest owner's address */
