@@ -184,10 +184,12 @@ sniff_step(struct stream *st)
 	 * served. */
 	if (st->lay_proxy && !(st->layers & LAYER_PROXY) &&
 	    !proxy_peer_allowed(st)) {
+		char peer[STREAM_PEER_TEXT];
+
 		st->r->stats.layer_refused++;
 		log_stream(st, LOG_LEVEL_INFO, "refused: proxy-protocol "
 		    "listener, but %s is not a proxy-from address",
-		    st->peer_text);
+		    sockaddr_text(&st->peer, peer, sizeof(peer)));
 		stream_close(st, "not a proxy-from peer");
 		return STEP_CLOSED;
 	}
@@ -242,7 +244,7 @@ sniff_step(struct stream *st)
 static enum step
 proxy_step(struct stream *st)
 {
-	char was[sizeof(st->peer_text)];
+	char was[STREAM_PEER_TEXT], now[STREAM_PEER_TEXT];
 	struct proxy_hdr h;
 	size_t used;
 
@@ -260,16 +262,17 @@ proxy_step(struct stream *st)
 	stream_set_state(st, STREAM_SNIFF);
 	if (!h.has_addr || h.local) {
 		log_stream(st, LOG_LEVEL_INFO, "PROXY header without a client "
-		    "address (LOCAL or UNKNOWN): keeping %s", st->peer_text);
+		    "address (LOCAL or UNKNOWN): keeping %s",
+		    sockaddr_text(&st->peer, now, sizeof(now)));
 		return STEP_NEXT;
 	}
-	memcpy(was, st->peer_text, sizeof(was));
+	sockaddr_text(&st->peer, was, sizeof(was));
 	if (stream_set_peer(st, &h.src) == -1) {
 		stream_close(st, "connection limit");
 		return STEP_CLOSED;
 	}
 	log_stream(st, LOG_LEVEL_INFO, "PROXY: client %s via %s",
-	    st->peer_text, was);
+	    sockaddr_text(&st->peer, now, sizeof(now)), was);
 	return STEP_NEXT;
 }
 

@@ -84,7 +84,7 @@ streams(struct obuf *o, const struct relay *r, bool json, bool parts,
     ev_tstamp now)
 {
 	const struct stream *st;
-	char lay[32], state[16];
+	char lay[32], state[16], cl[STREAM_PEER_TEXT];
 	bool first = true;
 
 	if (json) {
@@ -100,7 +100,7 @@ streams(struct obuf *o, const struct relay *r, bool json, bool parts,
 
 		lower(stream_state_name(st->state), state, sizeof(state));
 		if (!json) {
-			char in[32], out[32];
+			char in[32], out[32], peer[STREAM_PEER_TEXT];
 
 			snprintf(in, sizeof(in), "%llu/%llu", st->in_msgs,
 			    st->in_bytes);
@@ -108,7 +108,8 @@ streams(struct obuf *o, const struct relay *r, bool json, bool parts,
 			    st->out_bytes);
 			obuf_printf(o, "%-6llu %-22s %-12s %-16s %-8s %-8s "
 			    "%-7llu %-6u %8.1f %22s %22s\n", st->id,
-			    st->peer_text, st->cr->name,
+			    sockaddr_text(&st->peer, peer, sizeof(peer)),
+			    st->cr->name,
 			    layers_text(st, lay, sizeof(lay)), state,
 			    role(st), s != NULL ? s->id : 0ULL,
 			    (unsigned)st->lport, now - st->started, in, out);
@@ -116,7 +117,7 @@ streams(struct obuf *o, const struct relay *r, bool json, bool parts,
 		}
 		elem(o, r, first);
 		obuf_printf(o, "\"id\":%llu,\"client\":", st->id);
-		obuf_json_str(o, st->peer_text);
+		obuf_json_str(o, sockaddr_text(&st->peer, cl, sizeof(cl)));
 		obuf_printf(o, ",\"section\":");
 		obuf_json_str(o, st->cr->name);
 		obuf_printf(o, ",\"transport\":");
@@ -196,9 +197,11 @@ sessions(struct obuf *o, const struct relay *r, bool json, bool parts,
 		    "DOWN MSGS/BYTES");
 	for (s = r->sessions; s != NULL; s = s->anext) {
 		struct integ_info in;
+		struct sockaddr_storage ss;
 		bool integ = integ_describe(s, &in) == 0;
 
-		sockaddr_text(&s->last_client, cl, sizeof(cl));
+		session_client(s, &ss);
+		sockaddr_text(&ss, cl, sizeof(cl));
 		if (!json) {
 			char up[32], down[32];
 

@@ -239,10 +239,36 @@ probe_request(struct session *s, struct probe *p, const struct msg_info *m,
 
 /* ---- logging ---- */
 
+/* Keeps @ss as the latest client: its first bytes, all that
+ * sockaddr_text() and sockaddr_same_ip() read. */
+static void
+client_set(struct session *s, const struct sockaddr_storage *ss)
+{
+	memcpy(&s->last_client, ss, sizeof(s->last_client));
+}
+
+void
+session_client(const struct session *s, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out, &s->last_client, sizeof(s->last_client));
+}
+
+/* @ss has the latest client's IP address. */
+static bool
+same_client(const struct session *s, const struct sockaddr_storage *ss)
+{
+	struct sockaddr_storage cl;
+
+	session_client(s, &cl);
+	return sockaddr_same_ip(&cl, ss);
+}
+
 /* @msg about @s: on its owner stream, or naming the client. */
 static void
 log_line(const struct session *s, int level, const char *msg)
 {
+	struct sockaddr_storage cl;
 	char addr[160];
 
 	if (s->owner != NULL) {
@@ -257,9 +283,10 @@ log_line(const struct session *s, int level, const char *msg)
 		    addr, sizeof(addr)), msg);
 		return;
 	}
+	session_client(s, &cl);
 	log_emit((enum log_level)level, "%s %s: session %llu (client %s, no "
 	    "stream): %s", s->ops->name, s->section, s->id,
-	    sockaddr_text(&s->last_client, addr, sizeof(addr)), msg);
+	    sockaddr_text(&cl, addr, sizeof(addr)), msg);
 }
 
 void
@@ -535,7 +562,7 @@ session_new(struct stream *st, const struct msg_info *m)
 	s->state = SESSION_LIVE;
 	s->linger_ms = cr->linger_ms;
 	s->max_message = cr->max_message;
-	s->last_client = st->peer;
+	client_set(s, &st->peer);
 	if ((s->section = section_name(r, cr)) == NULL) {
 		free(s);
 		return NULL;
@@ -562,7 +589,7 @@ attach(struct session *s, struct stream *st)
 	s->owner = st;
 	s->on_udp = false;	/* the stream carries ESP now (9329 §7.1) */
 	s->state = SESSION_LIVE;
-	s->last_client = st->peer;
+	client_set(s, &st->peer);
 	linger_unlink(s);
 	ev_timer_stop(s->r->loop, &s->linger);
 	st->up = s;
@@ -686,7 +713,7 @@ session_move_udp(struct session *s, const struct udp_path *path,
 		snprintf(was, sizeof(was), "no client");
 	*s->udp = *path;
 	s->on_udp = true;
-	s->last_client = path->peer;
+	client_set(s, &path->peer);
 	s->state = SESSION_LIVE;
 	linger_unlink(s);
 	ev_timer_stop(r->loop, &s->linger);
@@ -756,7 +783,7 @@ choose(struct stream *st, const struct msg_info *m)
 	if (e != NULL && (s = e->s)->state != SESSION_DEAD &&
 	    strcmp(s->section, st->cr->name) == 0) {
 		if (m->kind == MSG_ESP && s->state == SESSION_LINGER &&
-		    sockaddr_same_ip(&s->last_client, &st->peer)) {
+		    same_client(s, &st->peer)) {
 			src_drop(st->r, s->src);
 			s->src = src_take(st);
 			attach(s, st);
@@ -987,7 +1014,7 @@ udp_session_new(struct relay *r, const struct conf_relay *cr,
 	s->state = SESSION_LIVE;
 	s->linger_ms = cr->linger_ms;
 	s->max_message = cr->max_message;
-	s->last_client = path->peer;
+	client_set(s, &path->peer);
 	s->on_udp = true;
 	if ((s->udp = malloc(sizeof(*s->udp))) == NULL ||
 	    (s->section = section_name(r, cr)) == NULL) {

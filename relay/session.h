@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <netinet/in.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -105,22 +107,29 @@ struct session {
 	const struct session_backend *ops;
 	void		*be;		/* backend state */
 	enum session_state state;
+	unsigned	 linger_ms;
 	/* The section's name: the relay_section's (stream_section()),
 	 * which lives until exit, not the conf's, which a reload frees. */
 	const char	*section;
-	unsigned	 linger_ms;
 	size_t		 max_message;	/* larger datagrams are dropped */
 	uint16_t	 lport;		/* gateway-side port, 0 none */
-	struct stream	*owner;		/* live stream or NULL */
 	/* With no owner stream, the client's UDP path (relay/udpfront.h):
 	 * where the session's latest proven datagram came from.  Allocated
 	 * the first time the session is on UDP (most never are), kept
 	 * until the session is freed; on_udp says whether it is current. */
 	bool		 on_udp;
+	struct stream	*owner;		/* live stream or NULL */
 	struct udp_path	*udp;
 	struct probe	*probes;
 	struct src	*src;		/* budget source of the client */
-	struct sockaddr_storage last_client; /* latest owner's address */
+	/* The latest owner's address: what sockaddr_text() and
+	 * sockaddr_same_ip() read of a sockaddr_storage, in the room an
+	 * IPv6 address takes (session_client() gives it back whole). */
+	union {
+		struct sockaddr		sa;
+		struct sockaddr_in	sin;
+		struct sockaddr_in6	sin6;
+	}		 last_client;
 	ev_timer	 linger;	/* also the deferred free */
 	struct session	*lnext, **lprev; /* lingering, oldest first */
 	struct spi_key	 ike[SESSION_IKE_KEYS];
@@ -193,6 +202,9 @@ void	session_addrs(const struct session *s, const struct probe *p,
 void	session_log_from(const struct session *s, const struct probe *p,
 	    int level, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+
+/* The latest owner's address (stream or UDP path) into @out. */
+void	session_client(const struct session *s, struct sockaddr_storage *out);
 
 /* One line about @s: on its owner stream, or naming the client. */
 void	session_log(const struct session *s, int level, const char *fmt, ...)

@@ -34,14 +34,16 @@ void
 log_stream(const struct stream *st, int level, const char *fmt, ...)
 {
 	char msg[1024], id[24], lport[8], prefix[160];
+	char peer[STREAM_PEER_TEXT];
 	struct log_field f[3] = {
-		{ "stream", id }, { "client", st->peer_text }, { "lport", lport },
+		{ "stream", id }, { "client", peer }, { "lport", lport },
 	};
 	va_list ap;
 
 	/* Every stream line is one a peer can cause: rate-limited. */
 	if (!log_peer_allow((enum log_level)level))
 		return;
+	sockaddr_text(&st->peer, peer, sizeof(peer));
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -50,10 +52,10 @@ log_stream(const struct stream *st, int level, const char *fmt, ...)
 	/* An integrated session has no UDP port toward a gateway. */
 	if (st->lport != 0)
 		snprintf(prefix, sizeof(prefix), "stream %llu %s lport %u",
-		    st->id, st->peer_text, st->lport);
+		    st->id, peer, st->lport);
 	else
 		snprintf(prefix, sizeof(prefix), "stream %llu %s", st->id,
-		    st->peer_text);
+		    peer);
 	log_emit_fields((enum log_level)level, prefix, f,
 	    st->lport != 0 ? 3 : 2, "%s", msg);
 }
@@ -169,8 +171,10 @@ account(struct stream *st)
 			r->stats.refused_conn++;
 		else if (all != NULL && mine != NULL)
 			r->stats.refused_source++;
+		char peer[STREAM_PEER_TEXT];
+
 		log_peer(LOG_LEVEL_INFO, "relay %s: refused %s: %s", cr->name,
-		    st->peer_text, why);
+		    sockaddr_text(&st->peer, peer, sizeof(peer)), why);
 		return -1;
 	}
 	all->streams++;
@@ -221,7 +225,6 @@ stream_set_peer(struct stream *st, const struct sockaddr_storage *peer)
 {
 	unaccount(st);
 	st->peer = *peer;
-	sockaddr_text(peer, st->peer_text, sizeof(st->peer_text));
 	return account(st);
 }
 
@@ -917,7 +920,6 @@ stream_new(struct relay *r, int fd, const struct sockaddr_storage *peer,
 	st->fd = fd;
 	st->peer = *peer;
 	st->laddr = *laddr;
-	sockaddr_text(peer, st->peer_text, sizeof(st->peer_text));
 	st->state = state;	/* the machine's start */
 	frame_dec_init(&st->dec, cr->max_message);
 	st->last_active = ev_now(r->loop);

@@ -50,6 +50,9 @@ enum stream_state {
  * (session_stream_up), reached through struct relay so that the stream
  * knows nothing of sessions.
  */
+/* Room for a stream's peer as sockaddr_text() writes it. */
+enum { STREAM_PEER_TEXT = 64 };
+
 struct stream_up {
 	/* @n classified messages, keepalives already dropped; @mi[i]
 	 * describes @msgs[i].  -1 when @st was closed meanwhile. */
@@ -98,8 +101,7 @@ struct stream {
 	void		*up;		/* the session layer's; opaque here */
 	struct splice	*sp;		/* STREAM_SPLICE: relay/splice.c */
 	uint16_t	 lport;		/* gateway-side port, for logs */
-	struct sockaddr_storage peer;
-	char		 peer_text[64];
+	struct sockaddr_storage peer;	/* text: sockaddr_text(), on demand */
 	unsigned long long in_msgs, in_bytes, out_msgs, out_bytes;
 	struct stream	*anext, **aprev; /* r->streams */
 	ev_tstamp	 started;	/* loop time of the accept */

@@ -4,6 +4,8 @@
  * bare struct: stream_set_state() reads only its state and what
  * log_stream() prints.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +36,13 @@ setup(void)
 	memset(&st, 0, sizeof(st));
 	st.r = &r;
 	st.id = 1;
-	snprintf(st.peer_text, sizeof(st.peer_text), "192.0.2.9:4500");
+	{
+		struct sockaddr_in *sin = (struct sockaddr_in *)&st.peer;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(4500);
+		sin->sin_addr.s_addr = htonl(0xc0000209);	/* 192.0.2.9 */
+	}
 }
 
 /* Every transition of the table in relay/stream.c. */
