@@ -44,18 +44,24 @@ handed_from()
 }
 atk_re="198\.18\.1\.[23]"
 
-# 1. IKE SPIs.
-kill_a_stream
-mid=$(a_next_msgid)
-say "attacker claims SPIs $A_SPI_I/$A_SPI_R, message ID $mid"
-claim_bg steal "$mid" 8 "$ATK_ADDR1,$ATK_ADDR2" 8
-wait_count dpd_answers "$A_KILLED_ANSWERS" 10 ||
-    ATTACK_ERRS+=("A's DPD request after the break was not answered")
-claim_check steal
-h=$(handed_from "$atk_re")
+# 1. IKE SPIs, in rounds until the other worker accepted some attacker
+# stream: every worker waits on the same listening socket and the first
+# to accept() has the connection, so on two busy cores (ASan) the owner
+# may take all eight of a round.
+for round in 1 2 3; do
+	kill_a_stream
+	mid=$(a_next_msgid)
+	say "round $round: attacker claims SPIs $A_SPI_I/$A_SPI_R, message ID $mid"
+	claim_bg "steal$round" "$mid" 8 "$ATK_ADDR1,$ATK_ADDR2" 8
+	wait_count dpd_answers "$A_KILLED_ANSWERS" 10 ||
+	    ATTACK_ERRS+=("A's DPD request after break $round was not answered")
+	claim_check "steal$round"
+	h=$(handed_from "$atk_re")
+	[ "$h" -ge 1 ] && break
+done
 [ "$h" -ge 1 ] ||
     ATTACK_ERRS+=("no attacker stream was handed over: none tested")
-say "1. $h of 8 attacker streams handed over by worker $other; A proven:" \
+say "1. $h of $((round * 8)) attacker streams handed over by worker $other; A proven:" \
     "$(count_log "$T/relay.log" "worker $own: .*session re-attached \(proven")"
 a_resumed
 [ ${#ATTACK_ERRS[@]} = 0 ] || attack_verdict
