@@ -4,7 +4,14 @@
  * robust mutex.  Each worker writes only its own region, so a worker that
  * dies, even inside an update, leaves nothing wrong in the others', and
  * forgetting all it held is one hole punched in its region
- * (MADV_REMOVE): no scan, and untouched pages stay unallocated.  The lock
+ * (MADV_REMOVE): no scan, and untouched pages stay unallocated.
+ *
+ * A region is mapped for every key its worker may hold, but only its
+ * first slots are in use: a power of two, from one page, doubled (the
+ * keys rehashed, under the lock) when 3/4 full.  Keys hash over the
+ * slots in use, so the memory a region costs follows the most keys it
+ * held, not the bound: hashed over the whole mapping, a few keys a page
+ * would touch every page of it (16 MiB a worker for max-sessions 110 000).  The lock
  * makes "no other worker holds it, so it is mine" one step.  It is taken
  * only when a key is learnt or dropped and when a first message names a
  * key this worker lacks, never per message.
@@ -35,8 +42,9 @@ struct owners {
 	size_t		 size;		/* bytes mapped */
 	size_t		 region_off;	/* region 0, from the start; paged */
 	size_t		 region_len;	/* bytes a region, whole pages */
-	size_t		 mask;		/* slots a region - 1 */
+	size_t		 cap;		/* slots a region has room for */
 	size_t		 max;		/* bound on a region's count */
+	size_t		 mask[OWNERS_WORKERS_MAX];	/* slots in use - 1 */
 	unsigned	 nworkers;
 	unsigned long long recovered;	/* EOWNERDEAD seen */
 	size_t		 count[OWNERS_WORKERS_MAX];	/* used slots */
@@ -86,9 +94,9 @@ fingerprint(const struct owners *o, bool esp, uint64_t spi_i,
 }
 
 static size_t
-home(const struct owners *o, uint64_t v)
+home(const struct owners *o, unsigned w, uint64_t v)
 {
-	return (size_t)(v >> 8) & o->mask;
+	return (size_t)(v >> 8) & o->mask[w];
 }
 
 static bool
@@ -97,15 +105,16 @@ alive(const struct owners *o, unsigned w)
 	return w < OWNERS_WORKERS_MAX && atomic_load(&o->alive[w]) != 0;
 }
 
-/* In region @s: the slot holding @fp, or the empty slot that ends its
- * probe run. */
+/* In region @w: the slot holding @fp, or the empty slot that ends its
+ * probe run (there is one: a region is never more than 3/4 full). */
 static size_t
-find(const struct owners *o, const uint64_t *s, uint64_t fp)
+find(const struct owners *o, unsigned w, uint64_t fp)
 {
-	size_t i = home(o, fp);
+	const uint64_t *s = region(o, w);
+	size_t i = home(o, w, fp);
 
 	while (s[i] != 0 && s[i] != fp)
-		i = (i + 1) & o->mask;
+		i = (i + 1) & o->mask[w];
 	return i;
 }
 
@@ -125,10 +134,10 @@ del(struct owners *o, unsigned w, size_t i)
 	size_t j = i;
 
 	for (;;) {
-		j = (j + 1) & o->mask;
+		j = (j + 1) & o->mask[w];
 		if (s[j] == 0)
 			break;
-		if (stays(i, j, home(o, s[j])))
+		if (stays(i, j, home(o, w, s[j])))
 			continue;
 		s[i] = s[j];
 		i = j;
@@ -141,13 +150,43 @@ del(struct owners *o, unsigned w, size_t i)
 static int
 holder(const struct owners *o, unsigned me, uint64_t fp)
 {
-	for (unsigned w = 0; w < o->nworkers; w++) {
-		const uint64_t *s = region(o, w);
-
-		if (w != me && alive(o, w) && s[find(o, s, fp)] != 0)
+	for (unsigned w = 0; w < o->nworkers; w++)
+		if (w != me && alive(o, w) && region(o, w)[find(o, w, fp)] != 0)
 			return (int)w;
-	}
 	return -1;
+}
+
+/* The slots region @w starts with (and returns to when purged). */
+static size_t
+first_slots(const struct owners *o)
+{
+	size_t n = (size_t)sysconf(_SC_PAGESIZE) / sizeof(uint64_t);
+
+	return n < OWNERS_SLOTS_MIN ? OWNERS_SLOTS_MIN :
+	    n > o->cap ? o->cap : n;
+}
+
+/* Region @w, 3/4 full, uses twice the slots: its keys are copied out,
+ * the slots in use emptied and the keys placed again under the new mask.
+ * The slots past the old ones were never written since the last purge,
+ * so they are zero.  Under the lock; false (nothing changed) when the
+ * region is at its room or the copy has no memory. */
+static bool
+grow(struct owners *o, unsigned w)
+{
+	uint64_t *s = region(o, w), *old;
+	size_t n = o->mask[w] + 1;
+
+	if (n * 2 > o->cap || (old = malloc(n * sizeof(*old))) == NULL)
+		return false;
+	memcpy(old, s, n * sizeof(*old));
+	memset(s, 0, n * sizeof(*s));
+	o->mask[w] = n * 2 - 1;
+	for (size_t i = 0; i < n; i++)
+		if (old[i] != 0)
+			s[find(o, w, old[i])] = old[i];
+	free(old);
+	return true;
 }
 
 struct owners *
@@ -165,6 +204,8 @@ owners_new(size_t nkeys, unsigned nworkers)
 	}
 	while (slots < OWNERS_SLOTS_MAX && slots / 4 * 3 < nkeys)
 		slots *= 2;
+	/* Mapped, not touched: a region's pages cost nothing until its
+	 * keys need them (grow()). */
 	head = (sizeof(*o) + page - 1) / page * page;
 	len = (slots * sizeof(uint64_t) + page - 1) / page * page;
 	size = head + nworkers * len;
@@ -179,9 +220,11 @@ owners_new(size_t nkeys, unsigned nworkers)
 	o->size = size;
 	o->region_off = head;
 	o->region_len = len;
-	o->mask = slots - 1;
+	o->cap = slots;
 	o->max = slots / 4 * 3;
 	o->nworkers = nworkers;
+	for (unsigned w = 0; w < nworkers; w++)
+		o->mask[w] = first_slots(o) - 1;
 	if (RAND_bytes(o->key, sizeof(o->key)) != 1) {
 		log_warnx("owner table: RAND_bytes failed");
 		goto fail;
@@ -224,16 +267,17 @@ owners_claim(struct owners *o, unsigned worker, bool esp, uint64_t spi_i,
 		return OWNERS_FULL;
 	s = region(o, worker);
 	lock(o);
-	i = find(o, s, fp);
+	i = find(o, worker, fp);
 	if (s[i] != 0)
 		;		/* already its */
 	else if ((w = holder(o, worker, fp)) != -1) {
 		*holder_out = (unsigned)w;
 		rc = OWNERS_OTHER;
-	} else if (o->count[worker] >= o->max)
+	} else if (o->count[worker] >= (o->mask[worker] + 1) / 4 * 3 &&
+	    !grow(o, worker))
 		rc = OWNERS_FULL;
 	else {
-		s[i] = fp;
+		s[find(o, worker, fp)] = fp;
 		o->count[worker]++;
 	}
 	unlock(o);
@@ -250,7 +294,7 @@ owners_release(struct owners *o, unsigned worker, bool esp, uint64_t spi_i,
 	if (worker >= o->nworkers)
 		return;
 	lock(o);
-	i = find(o, region(o, worker), fp);
+	i = find(o, worker, fp);
 	if (region(o, worker)[i] != 0)
 		del(o, worker, i);
 	unlock(o);
@@ -296,6 +340,7 @@ owners_purge(struct owners *o, unsigned worker)
 	if (madvise(region(o, worker), o->region_len, MADV_REMOVE) == -1)
 		memset(region(o, worker), 0, o->region_len);
 	o->count[worker] = 0;
+	o->mask[worker] = first_slots(o) - 1;
 	unlock(o);
 }
 
@@ -326,6 +371,23 @@ owners_recovered(struct owners *o)
 	n = o->recovered;
 	unlock(o);
 	return n;
+}
+
+size_t
+owners_test_resident(const struct owners *o)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = o->size / page, in = 0;
+	unsigned char *v = malloc(n);
+
+	if (v == NULL)
+		return SIZE_MAX;
+	if (mincore((void *)(uintptr_t)o, o->size, v) == -1)
+		in = SIZE_MAX;
+	else
+		for (size_t i = 0; i < n; i++)
+			in += (v[i] & 1) != 0 ? page : 0;
+	free(v);
+	return in;
 }
 
 void

@@ -9,9 +9,10 @@
  * bits of a keyed hash of the key, under the table's own random SipHash
  * key kept in the shared memory so every worker agrees), linear probing.
  * One process-shared robust mutex makes "no other live worker holds it,
- * so it is mine" one step.  A region never grows: it is made for every
- * key its worker can hold, and past its bound a key is not recorded
- * (OWNERS_FULL).  A dead worker's region is ignored until the master
+ * so it is mine" one step.  A region is mapped for every key its worker
+ * can hold, and past that bound a key is not recorded (OWNERS_FULL); of
+ * it, only the slots its keys need are in use and cost memory (a page to
+ * start, doubled when 3/4 full).  A dead worker's region is ignored until the master
  * empties it (a hole punched in the shared memory: no scan, nothing
  * touched), whatever the worker was doing when it died.
  *
@@ -31,7 +32,7 @@
 
 enum {
 	OWNERS_WORKERS_MAX = 64,	/* workers = 1..64 */
-	OWNERS_SLOTS_MIN = 1024,	/* a region, power of two */
+	OWNERS_SLOTS_MIN = 512,		/* a region, power of two */
 	OWNERS_SLOTS_MAX = 1 << 22,	/* a region: 32 MiB of slots */
 };
 
@@ -70,7 +71,9 @@ void	owners_purge(struct owners *o, unsigned worker);
 size_t	owners_count(struct owners *o);
 size_t	owners_max(const struct owners *o);
 unsigned long long owners_recovered(struct owners *o);
-/* Tests: takes the lock and keeps it (a process then killed holding it). */
+/* Tests: the bytes of the table's memory that are resident (mincore(2));
+ * takes the lock and keeps it (a process then killed holding it). */
+size_t	owners_test_resident(const struct owners *o);
 void	owners_test_lock(struct owners *o);
 
 #endif /* IKETCP_OWNERS_H */

@@ -177,6 +177,77 @@ Test(owners, deletes_keep_every_other_key_findable,
 		    "key %u after the purge", i);
 }
 
+/* Regions grow as their keys come (a page of slots to start): claims,
+ * releases and lookups across several doublings of every region, keys of
+ * all four workers interleaved, checked against a model after each
+ * thousand steps. */
+Test(owners, keys_stay_findable_while_regions_grow,
+    .init = setup, .fini = teardown, .timeout = 30)
+{
+	enum { N = 4000 };
+	static int model[N];
+	uint32_t x = 777;
+	unsigned h;
+
+	for (unsigned i = 0; i < N; i++)
+		model[i] = -1;
+	for (unsigned step = 1; step <= 12000; step++) {
+		unsigned i, w;
+
+		x = x * 1103515245u + 12345u;
+		i = (x >> 8) % N;
+		w = (x >> 24) % 4;
+		/* Three claims to a release: the regions fill. */
+		if (model[i] == -1) {
+			cr_assert_eq(claim(w, i, &h), OWNERS_MINE, "key %u", i);
+			model[i] = (int)w;
+		} else if (x % 4 == 0) {
+			release((unsigned)model[i], i);
+			model[i] = -1;
+		}
+		if (step % 1000 == 0)
+			for (unsigned k = 0; k < N; k++)
+				cr_assert_eq(owner(k), model[k],
+				    "key %u at step %u", k, step);
+	}
+}
+
+/* The memory a table costs follows the keys it holds, not its bound:
+ * 2 000 keys in each of two regions made for 1 048 576 each (16 MiB of
+ * slots a region) make a few pages resident; a purge gives them back. */
+Test(owners, memory_follows_the_keys_held_not_the_bound, .timeout = 20)
+{
+	struct owners *big;
+	unsigned h;
+	size_t r0, r1, r2;
+
+	log_init("owners_test", true, LOG_LEVEL_ERR);
+	big = owners_new(1u << 20, 2);
+	cr_assert_not_null(big);
+	cr_assert_geq(owners_max(big), 1u << 20);
+	owners_set_alive(big, 0, true);
+	owners_set_alive(big, 1, true);
+	r0 = owners_test_resident(big);
+	for (unsigned i = 0; i < 4000; i++)
+		cr_assert_eq(owners_claim(big, i % 2, true, 0xa0000000u + i, 0,
+		    &h), OWNERS_MINE);
+	for (unsigned i = 0; i < 4000; i++) {
+		unsigned w = 9;
+
+		cr_assert(owners_lookup(big, true, 0xa0000000u + i, 0, &w) &&
+		    w == i % 2, "key %u", i);
+	}
+	r1 = owners_test_resident(big);
+	/* 2 000 keys: 4 096 slots in use, 32 KiB a region. */
+	cr_assert_leq(r1, r0 + 2 * 32 * 1024,
+	    "%zu bytes resident for 4 000 keys (%zu before)", r1, r0);
+	owners_purge(big, 0);
+	r2 = owners_test_resident(big);
+	cr_assert_leq(r2, r0 + 32 * 1024, "after the purge: %zu", r2);
+	cr_assert_eq(owners_count(big), 2000);
+	owners_free(big);
+}
+
 Test(owners, past_its_bound_a_key_is_not_recorded,
     .init = setup, .fini = teardown, .timeout = 10)
 {
