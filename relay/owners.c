@@ -11,10 +11,10 @@
  * keys rehashed, under the lock) when 3/4 full.  Keys hash over the
  * slots in use, so the memory a region costs follows the most keys it
  * held, not the bound: hashed over the whole mapping, a few keys a page
- * would touch every page of it (16 MiB a worker for max-sessions 110 000).  The lock
- * makes "no other worker holds it, so it is mine" one step.  It is taken
- * only when a key is learnt or dropped and when a first message names a
- * key this worker lacks, never per message.
+ * would touch every page of it (16 MiB a worker for max-sessions
+ * 110 000).  The lock makes "no other worker holds it, so it is mine"
+ * one step.  It is taken only when a key is learnt or dropped and when a
+ * first message names a key this worker lacks, never per message.
  */
 #include <sys/mman.h>
 
@@ -43,7 +43,6 @@ struct owners {
 	size_t		 region_off;	/* region 0, from the start; paged */
 	size_t		 region_len;	/* bytes a region, whole pages */
 	size_t		 cap;		/* slots a region has room for */
-	size_t		 max;		/* bound on a region's count */
 	size_t		 mask[OWNERS_WORKERS_MAX];	/* slots in use - 1 */
 	unsigned	 nworkers;
 	unsigned long long recovered;	/* EOWNERDEAD seen */
@@ -221,7 +220,6 @@ owners_new(size_t nkeys, unsigned nworkers)
 	o->region_off = head;
 	o->region_len = len;
 	o->cap = slots;
-	o->max = slots / 4 * 3;
 	o->nworkers = nworkers;
 	for (unsigned w = 0; w < nworkers; w++)
 		o->mask[w] = first_slots(o) - 1;
@@ -359,7 +357,7 @@ owners_count(struct owners *o)
 size_t
 owners_max(const struct owners *o)
 {
-	return o->max;
+	return o->cap / 4 * 3;
 }
 
 unsigned long long

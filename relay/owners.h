@@ -12,9 +12,9 @@
  * so it is mine" one step.  A region is mapped for every key its worker
  * can hold, and past that bound a key is not recorded (OWNERS_FULL); of
  * it, only the slots its keys need are in use and cost memory (a page to
- * start, doubled when 3/4 full).  A dead worker's region is ignored until the master
- * empties it (a hole punched in the shared memory: no scan, nothing
- * touched), whatever the worker was doing when it died.
+ * start, doubled when 3/4 full).  A dead worker's region is ignored until
+ * the master empties it (a hole punched in the shared memory: no scan,
+ * nothing touched), whatever the worker was doing when it died.
  *
  *   o = owners_new(max_sessions * 12, nworkers);    fork ...
  *   owners_set_alive(o, id, true);                  in worker id
