@@ -138,6 +138,44 @@ Test(owners, a_dead_workers_keys_are_nobodys,
 	cr_assert_eq(owner(4), -1, "a restarted worker holds nothing");
 }
 
+/* @steps claims and releases of keys 0..@n-1 by workers 0..3 in a
+ * pseudo-random order from @seed, kept in @model (the worker holding each
+ * key, -1 for none): a key not held is claimed, a held one released one
+ * time in @release_in.  Every @check_in steps (0: never) each key's owner
+ * must be its model's.  Returns how many keys are held. */
+static size_t
+churn(int *model, unsigned n, unsigned steps, uint32_t seed,
+    unsigned release_in, unsigned check_in)
+{
+	uint32_t x = seed;
+	unsigned h;
+	size_t live = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		model[i] = -1;
+	for (unsigned step = 1; step <= steps; step++) {
+		unsigned i, w;
+
+		x = x * 1103515245u + 12345u;
+		i = (x >> 8) % n;
+		w = (x >> 24) % 4;
+		if (model[i] == -1) {
+			cr_assert_eq(claim(w, i, &h), OWNERS_MINE, "key %u", i);
+			model[i] = (int)w;
+			live++;
+		} else if (x % release_in == 0) {
+			release((unsigned)model[i], i);
+			model[i] = -1;
+			live--;
+		}
+		if (check_in != 0 && step % check_in == 0)
+			for (unsigned k = 0; k < n; k++)
+				cr_assert_eq(owner(k), model[k],
+				    "key %u at step %u", k, step);
+	}
+	return live;
+}
+
 /* Claims and releases in a pseudo-random order against a model: every
  * key claimed and not released is found, nothing else is. */
 Test(owners, deletes_keep_every_other_key_findable,
@@ -145,28 +183,8 @@ Test(owners, deletes_keep_every_other_key_findable,
 {
 	enum { N = 700 };
 	static int model[N];
-	uint32_t x = 12345;
-	unsigned h;
-	size_t live = 0;
+	size_t live = churn(model, N, 20000, 12345, 1, 0);
 
-	for (unsigned i = 0; i < N; i++)
-		model[i] = -1;
-	for (unsigned step = 0; step < 20000; step++) {
-		unsigned i, w;
-
-		x = x * 1103515245u + 12345u;
-		i = (x >> 8) % N;
-		w = (x >> 24) % 4;
-		if (model[i] == -1) {
-			cr_assert_eq(claim(w, i, &h), OWNERS_MINE);
-			model[i] = (int)w;
-			live++;
-		} else {
-			release((unsigned)model[i], i);
-			model[i] = -1;
-			live--;
-		}
-	}
 	cr_assert_eq(owners_count(o), live);
 	for (unsigned i = 0; i < N; i++)
 		cr_assert_eq(owner(i), model[i], "key %u", i);
@@ -179,37 +197,16 @@ Test(owners, deletes_keep_every_other_key_findable,
 
 /* Regions grow as their keys come (a page of slots to start): claims,
  * releases and lookups across several doublings of every region, keys of
- * all four workers interleaved, checked against a model after each
- * thousand steps. */
+ * all four workers interleaved (three claims to a release: the regions
+ * fill), checked against a model after each thousand steps. */
 Test(owners, keys_stay_findable_while_regions_grow,
     .init = setup, .fini = teardown, .timeout = 30)
 {
 	enum { N = 4000 };
 	static int model[N];
-	uint32_t x = 777;
-	unsigned h;
+	size_t live = churn(model, N, 12000, 777, 4, 1000);
 
-	for (unsigned i = 0; i < N; i++)
-		model[i] = -1;
-	for (unsigned step = 1; step <= 12000; step++) {
-		unsigned i, w;
-
-		x = x * 1103515245u + 12345u;
-		i = (x >> 8) % N;
-		w = (x >> 24) % 4;
-		/* Three claims to a release: the regions fill. */
-		if (model[i] == -1) {
-			cr_assert_eq(claim(w, i, &h), OWNERS_MINE, "key %u", i);
-			model[i] = (int)w;
-		} else if (x % 4 == 0) {
-			release((unsigned)model[i], i);
-			model[i] = -1;
-		}
-		if (step % 1000 == 0)
-			for (unsigned k = 0; k < N; k++)
-				cr_assert_eq(owner(k), model[k],
-				    "key %u at step %u", k, step);
-	}
+	cr_assert_eq(owners_count(o), live);
 }
 
 /* The memory a table costs follows the keys it holds, not its bound:
